@@ -1,0 +1,1 @@
+"""Top layer: concrete attack reproductions and the ``ethvoip`` command-line front door."""

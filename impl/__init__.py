@@ -1,0 +1,1 @@
+"""Reference implementation: crypto, wire codecs, role machines, chain client, VoIP stack."""

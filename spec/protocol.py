@@ -1,0 +1,313 @@
+"""How a protocol is described: roles as labelled steps, claims, variants, expected verdicts.
+
+A :class:`Protocol` holds one :class:`Variant` per design (``paper`` as published,
+``hardened`` as we fix it).  A variant is a set of :class:`Role` s, each an ordered list of
+labelled steps (``I_1``, ``R_1`` ...), plus the :class:`Claim` s it is meant to satisfy and the
+verdict we expect the model checker to reach on each.
+
+Claim semantics (shared by the model checker, the trace evaluator and the docs).  A claim is
+made by a run ``r`` of role ``role`` once ``r`` has executed its last step, and only when
+every agent ``r`` believes takes part is honest.  Then:
+
+``SECRECY(term)``
+    the intruder cannot derive ``r``'s value of ``term`` at the end of the trace.
+``ALIVENESS(peer)``
+    the agent ``r`` believes plays ``peer`` executed some step before ``r`` finished.
+``WEAK_AGREEMENT(peer)``
+    some run ``s`` of role ``peer`` by that agent, believing it talks to ``r``'s actor, has
+    executed ``peer_at`` before ``r`` finished.
+``NI_AGREEMENT(peer, data)``
+    as weak agreement, and ``s`` binds every term of ``data`` to the same value as ``r``.
+``I_AGREEMENT(peer, data)``
+    as non-injective agreement, with distinct claiming runs matched to distinct runs ``s``.
+``KEY_AGREEMENT(term)``
+    every other finished run that holds the same value of ``term`` binds every role's agent
+    variable as ``r`` does (no unknown key-share).  Agreement data and key names are shared
+    between roles by variable name: the initiator's fresh ``Na`` is the responder's ``Na``.
+"""
+
+from __future__ import annotations
+
+import enum
+import hashlib
+import json
+import types
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field
+from typing import Any, TypeAlias
+
+from ethvoip.spec.errors import UnknownProtocol
+from ethvoip.spec.terms import Fresh, Sort, Term, Var, to_json
+
+
+@dataclass(frozen=True, slots=True)
+class Send:
+    """The role sends ``term`` on the network (which the intruder controls)."""
+
+    label: str
+    term: Term
+    note: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class Recv:
+    """The role receives a message and accepts it only if it matches ``pattern``.
+
+    ``once`` lists terms that the agent keeps in a replay cache across all its runs of this
+    role: a message whose ``once`` values were already accepted is rejected.
+    """
+
+    label: str
+    pattern: Term
+    once: tuple[Term, ...] = ()
+    note: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class Lookup:
+    """The role asks the key directory for the public key registered under ``name``."""
+
+    label: str
+    name: Term
+    key: Var
+    note: str = ""
+
+
+Step: TypeAlias = Send | Recv | Lookup
+
+
+@dataclass(frozen=True)
+class Role:
+    """One role of a protocol.
+
+    ``agent`` is the variable naming whoever plays the role.  ``params`` are the variables
+    bound when a run starts (the actor and the peers it intends to talk to); ``knows`` are
+    further terms it holds at the start (its private key, a receipt bought beforehand ...),
+    built from ``params`` and ``fresh``.  ``honest_only`` roles are never played by the
+    intruder (the chain's consensus, for instance).
+    """
+
+    name: str
+    agent: Var
+    title: str
+    params: tuple[Var, ...]
+    knows: tuple[Term, ...]
+    fresh: tuple[Fresh, ...]
+    steps: tuple[Step, ...]
+    honest_only: bool = False
+
+    @property
+    def labels(self) -> tuple[str, ...]:
+        return tuple(s.label for s in self.steps)
+
+    def step(self, label: str) -> Step:
+        for s in self.steps:
+            if s.label == label:
+                return s
+        raise KeyError(label)
+
+
+class ClaimKind(enum.StrEnum):
+    SECRECY = "secrecy"
+    ALIVENESS = "aliveness"
+    WEAK_AGREEMENT = "weak_agreement"
+    NI_AGREEMENT = "ni_agreement"
+    I_AGREEMENT = "i_agreement"
+    KEY_AGREEMENT = "key_agreement"
+
+
+AGREEMENTS = frozenset(
+    {ClaimKind.ALIVENESS, ClaimKind.WEAK_AGREEMENT, ClaimKind.NI_AGREEMENT, ClaimKind.I_AGREEMENT}
+)
+
+
+@dataclass(frozen=True)
+class Claim:
+    """A security property claimed by the role ``role`` when a run of it finishes."""
+
+    name: str
+    kind: ClaimKind
+    role: str
+    description: str
+    term: Term | None = None
+    peer: str | None = None
+    data: tuple[Term, ...] = ()
+    peer_at: str | None = None
+
+
+class Verdict(enum.StrEnum):
+    """Three-valued: a bounded search never says "secure"."""
+
+    ATTACK = "attack"
+    NO_ATTACK = "no attack within bound"
+    UNKNOWN = "unknown"
+
+
+@dataclass(frozen=True)
+class Expect:
+    """The verdict a claim should get, and for attacks the fewest role runs that exhibit one."""
+
+    verdict: Verdict
+    runs: int | None = None
+    why: str = ""
+
+
+def attack(runs: int, why: str) -> Expect:
+    return Expect(Verdict.ATTACK, runs, why)
+
+
+def holds(why: str = "") -> Expect:
+    return Expect(Verdict.NO_ATTACK, None, why)
+
+
+@dataclass(frozen=True)
+class Variant:
+    """One design of a protocol: its roles, claims and the verdict expected per claim.
+
+    ``pop_required`` says whether the key directory demands proof of possession: when it
+    does not, the intruder may register any public key he knows under his own name.
+    """
+
+    name: str
+    summary: str
+    roles: tuple[Role, ...]
+    claims: tuple[Claim, ...]
+    expected: Mapping[str, Expect]
+    pop_required: bool = True
+    notes: str = ""
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "expected", types.MappingProxyType(dict(self.expected)))
+
+    def role(self, name: str) -> Role:
+        for r in self.roles:
+            if r.name == name:
+                return r
+        raise KeyError(name)
+
+    def claim(self, name: str) -> Claim:
+        for c in self.claims:
+            if c.name == name:
+                return c
+        raise KeyError(name)
+
+    @property
+    def agent_vars(self) -> tuple[Var, ...]:
+        """The agent variable of every role, in role order (``A``, ``B`` ...)."""
+        return tuple(r.agent for r in self.roles)
+
+
+@dataclass(frozen=True)
+class Protocol:
+    """A protocol of the catalogue: narration, source, and its variants."""
+
+    name: str
+    title: str
+    source: str
+    status: str
+    narration: str
+    variants: Mapping[str, Variant] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "variants", types.MappingProxyType(dict(self.variants)))
+
+    def variant(self, name: str) -> Variant:
+        try:
+            return self.variants[name]
+        except KeyError:
+            raise UnknownProtocol(
+                f"protocol {self.name!r} has no variant {name!r} "
+                f"(it has: {', '.join(self.variants)})"
+            ) from None
+
+    def digest(self) -> str:
+        """SHA-256 of the canonical JSON of the description: traces carry it to detect staleness."""
+        blob = json.dumps(describe(self), sort_keys=True, separators=(",", ":"))
+        return hashlib.sha256(blob.encode()).hexdigest()
+
+
+# --------------------------------------------------------------------------------------
+# Canonical JSON description (for digests, docs and tools outside Python)
+# --------------------------------------------------------------------------------------
+
+
+def _step_json(s: Step) -> dict[str, Any]:
+    match s:
+        case Send(label, term, note):
+            return {"label": label, "action": "send", "term": to_json(term), "note": note}
+        case Recv(label, pattern, once, note):
+            return {
+                "label": label,
+                "action": "recv",
+                "pattern": to_json(pattern),
+                "once": [to_json(t) for t in once],
+                "note": note,
+            }
+        case Lookup(label, name, key, note):
+            return {
+                "label": label,
+                "action": "lookup",
+                "name": to_json(name),
+                "key": to_json(key),
+                "note": note,
+            }
+
+
+def describe(p: Protocol) -> dict[str, Any]:
+    """The whole protocol as plain JSON-able data."""
+    return {
+        "name": p.name,
+        "title": p.title,
+        "source": p.source,
+        "variants": {
+            v.name: {
+                "pop_required": v.pop_required,
+                "roles": [
+                    {
+                        "name": r.name,
+                        "agent": to_json(r.agent),
+                        "params": [to_json(x) for x in r.params],
+                        "knows": [to_json(x) for x in r.knows],
+                        "fresh": [to_json(x) for x in r.fresh],
+                        "honest_only": r.honest_only,
+                        "steps": [_step_json(s) for s in r.steps],
+                    }
+                    for r in v.roles
+                ],
+                "claims": [
+                    {
+                        "name": c.name,
+                        "kind": c.kind.value,
+                        "role": c.role,
+                        "term": to_json(c.term) if c.term is not None else None,
+                        "peer": c.peer,
+                        "data": [to_json(d) for d in c.data],
+                        "peer_at": c.peer_at,
+                    }
+                    for c in v.claims
+                ],
+                "expected": {
+                    k: {"verdict": e.verdict.value, "runs": e.runs} for k, e in v.expected.items()
+                },
+            }
+            for v in p.variants.values()
+        },
+    }
+
+
+def iter_steps(v: Variant) -> Iterator[tuple[Role, Step]]:
+    for r in v.roles:
+        for s in r.steps:
+            yield r, s
+
+
+def agent(name: str) -> Var:
+    return Var(name, Sort.AGENT)
+
+
+def var(name: str, sort: Sort) -> Var:
+    return Var(name, sort)
+
+
+def fresh(name: str, sort: Sort) -> Fresh:
+    return Fresh(name, sort)
