@@ -9,7 +9,9 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.stamp-install
 PKGS   := ethvoip.spec ethvoip.model ethvoip.impl ethvoip.attacks
 
-.PHONY: install run test lint typecheck pytest docs wheel-check clean
+APT_PKGS := $(shell sed -e 's/#.*//' apt.txt)
+
+.PHONY: install system node run test lint typecheck pytest docs wheel-check clean
 
 install: $(STAMP)
 
@@ -17,6 +19,20 @@ $(STAMP): pyproject.toml constraints.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install -q --upgrade pip
 	$(BIN)/python -m pip install -q -c constraints.txt -e '.[dev]'
+	touch $@
+
+# Debian packages (kamailio, sip-tester, tshark ...): apt-get only when one is missing.
+system:
+	@missing=$$(for p in $(APT_PKGS); do dpkg -s $$p >/dev/null 2>&1 || echo $$p; done); \
+	if [ -n "$$missing" ]; then \
+		echo "apt-get install $$missing"; \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $$missing >/dev/null; \
+	fi
+
+# npm packages (solc for `make contracts`, anvil for the JSON-RPC integration tests).
+node: node_modules/.stamp
+node_modules/.stamp: package.json package-lock.json
+	npm ci --no-audit --no-fund --loglevel=error
 	touch $@
 
 run: install
@@ -41,7 +57,7 @@ pytest: install
 docs: install
 	$(BIN)/python -m sphinx -W --keep-going -q -b html docs docs/_build/html
 
-test: install lint typecheck pytest docs
+test: install system node lint typecheck pytest docs
 
 clean:
 	rm -rf build dist docs/_build .mypy_cache .ruff_cache .pytest_cache

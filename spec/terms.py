@@ -313,7 +313,8 @@ def rebuild(t: Term, f: Callable[[Term], Term]) -> Term:
     raise TermError(f"not a term: {t!r}")
 
 
-def substitute(t: Term, mapping: Mapping[Term, Term]) -> Term:
+def substitute(t: Term, mapping: Mapping[Any, Term]) -> Term:
+    # keys are Var, Fresh or any Term; Mapping is invariant in its key type, hence Any
     """Replace variables and fresh names by ``mapping`` (others are kept), normalising."""
 
     def go(s: Term) -> Term:
@@ -372,17 +373,25 @@ def _match(p: Term, t: Term, env: dict[Var, Term]) -> bool:
     if not variables(inst):
         return inst == t
     match p, t:
-        case Pk(po), Pk(to) | Sk(po), Sk(to):
+        case (Pk(po), Pk(to)) | (Sk(po), Sk(to)):
             return _match(po, to, env)
         case Inv(pkv), Sk(owner):
             return _match(pkv, Pk(owner), env)
         case Tup(pi), Tup(ti):
-            return len(pi) == len(ti) and all(_match(a, b, env) for a, b in zip(pi, ti, strict=True))
-        case AEnc(pb, pk_), AEnc(tb, tk) | Sign(pb, pk_), Sign(tb, tk) | SEnc(pb, pk_), SEnc(tb, tk):
+            return len(pi) == len(ti) and all(
+                _match(a, b, env) for a, b in zip(pi, ti, strict=True)
+            )
+        case (
+            (AEnc(pb, pk_), AEnc(tb, tk))
+            | (Sign(pb, pk_), Sign(tb, tk))
+            | (SEnc(pb, pk_), SEnc(tb, tk))
+        ):
             return type(p) is type(t) and _match(pk_, tk, env) and _match(pb, tb, env)
         case Hash(pf, pa), Hash(tf, ta):
-            return pf == tf and len(pa) == len(ta) and all(
-                _match(a, b, env) for a, b in zip(pa, ta, strict=True)
+            return (
+                pf == tf
+                and len(pa) == len(ta)
+                and all(_match(a, b, env) for a, b in zip(pa, ta, strict=True))
             )
     return False
 
@@ -419,7 +428,13 @@ _CLASS_BY_OP: dict[str, Callable[..., Term]] = {
     "senc": SEnc,
 }
 _OPS_BY_CLASS: dict[type, str] = {
-    Pk: "pk", Sk: "sk", Inv: "inv", Tup: "tup", AEnc: "aenc", Sign: "sign", SEnc: "senc"
+    Pk: "pk",
+    Sk: "sk",
+    Inv: "inv",
+    Tup: "tup",
+    AEnc: "aenc",
+    Sign: "sign",
+    SEnc: "senc",
 }
 _ARITY = {"pk": 1, "sk": 1, "inv": 1, "aenc": 2, "sign": 2, "senc": 2}
 
@@ -433,7 +448,7 @@ def from_json(obj: object) -> Term:
             if leaf in obj:
                 if set(obj) != {leaf, "sort"} or not isinstance(obj[leaf], str):
                     raise TermError(f"bad {leaf}: {obj!r}")
-                return cls(obj[leaf], Sort(obj["sort"]))  # type: ignore[no-any-return]
+                return cls(obj[leaf], Sort(obj["sort"]))
         op = obj.get("op")
         if op == "exp":
             if set(obj) != {"op", "base", "exps"} or not isinstance(obj["exps"], list):
