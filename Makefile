@@ -11,7 +11,7 @@ PKGS   := ethvoip.spec ethvoip.model ethvoip.impl ethvoip.attacks
 
 APT_PKGS := $(shell sed -e 's/#.*//' apt.txt)
 
-.PHONY: install system node run test lint typecheck pytest docs wheel-check clean
+.PHONY: install system node contracts run test lint typecheck pytest docs wheel-check clean
 
 install: $(STAMP)
 
@@ -34,6 +34,10 @@ node: node_modules/.stamp
 node_modules/.stamp: package.json package-lock.json
 	npm ci --no-audit --no-fund --loglevel=error
 	touch $@
+
+# Regenerates contracts/artifacts/*.json (committed; tests fail when one is stale).
+contracts: node
+	node contracts/compile.mjs
 
 run: install
 	$(BIN)/ethvoip check
