@@ -1,0 +1,515 @@
+"""All of ethvoip's cryptography, in one module, on pyca/cryptography.
+
+What is here and why:
+
+* **Identity keys** are secp256k1 key pairs (:class:`IdentityKey`, :class:`IdentityPublicKey`):
+  the curve Ethereum accounts use, so one key pair is both a subscriber's entry in the key
+  store and something the contract can check with ``ecrecover``.  A public key travels as
+  64 bytes ``x || y`` (Ethereum's form, no ``0x04`` prefix); its Ethereum address is the last
+  20 bytes of ``keccak256`` of those 64 bytes.
+* **Ethereum signatures** (:meth:`IdentityKey.sign_digest_recoverable`, :func:`recover_signer`):
+  ECDSA over a 32-byte digest, 65 bytes ``r || s || v`` with ``v`` in ``{27, 28}`` and ``s``
+  in the lower half of the group order, which is what Solidity's ``ecrecover`` (and
+  OpenZeppelin's stricter ``ECDSA.recover``) accept.
+* **Handshake signatures** (:meth:`IdentityKey.sign`, :meth:`IdentityPublicKey.verify`):
+  ECDSA-SHA256 over ``domain tag || message`` so a signature made for one protocol message
+  can never be replayed as another; 64 bytes ``r || s``, low ``s`` enforced on both sides so a
+  signature has exactly one valid encoding (a replay cache keyed on it cannot be dodged).
+* **ECIES** (:func:`encrypt_to`, :func:`decrypt_with`): the "encrypt with B's public key" of the
+  paper, made concrete: ephemeral secp256k1 ECDH, HKDF-SHA256 bound to both public keys,
+  AES-256-GCM.
+* **Symmetric helpers**: AES-256-GCM (:func:`aead_encrypt`), HKDF-SHA256 (:func:`hkdf_sha256`),
+  HMAC-SHA256, constant-time comparison (:func:`ct_equal`), and X25519 ephemeral
+  Diffie-Hellman for Station-to-Station (:class:`DhKey`).
+
+Randomness is injected everywhere as an :data:`Rng` (``n -> n random bytes``, default
+:func:`os.urandom`) so that tests and conformance replays are deterministic; signatures are
+deterministic (RFC 6979) so they need none.  Every failure is a :class:`CryptoError` (or a
+:class:`DecodeError` for bytes of the wrong shape), never a library exception.
+
+Secret-key operations run inside OpenSSL.  The only arithmetic done here in Python is public
+key recovery from a signature (which pyca does not offer); it handles public data only, so
+Python's variable-time integers leak nothing secret.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import os
+from collections.abc import Callable
+from typing import TypeAlias
+
+from cryptography.exceptions import InvalidSignature, InvalidTag
+from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives.asymmetric import ec, x25519
+from cryptography.hazmat.primitives.asymmetric.utils import (
+    Prehashed,
+    decode_dss_signature,
+    encode_dss_signature,
+)
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+from cryptography.hazmat.primitives.kdf.hkdf import HKDF
+from eth_hash.auto import keccak
+from ethvoip.spec.errors import CryptoError, DecodeError
+
+Rng: TypeAlias = Callable[[int], bytes]
+"""A source of randomness: ``rng(n)`` returns ``n`` bytes."""
+
+DEFAULT_RNG: Rng = os.urandom
+
+# secp256k1 domain parameters (SEC 2, section 2.4.1).
+_P = 2**256 - 2**32 - 977
+_N = 0xFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFEBAAEDCE6AF48A03BBFD25E8CD0364141
+_GX = 0x79BE667EF9DCBBAC55A06295CE870B07029BFCDB2DCE28D959F2815B16F81798
+_GY = 0x483ADA7726A3C4655DA4FBFC0E1108A8FD17B448A68554199C47D08FFB10D4B8
+_HALF_N = _N // 2
+_CURVE = ec.SECP256K1()
+
+PUBLIC_KEY_SIZE = 64
+PRIVATE_KEY_SIZE = 32
+DIGEST_SIZE = 32
+SIGNATURE_SIZE = 64
+RECOVERABLE_SIGNATURE_SIZE = 65
+ADDRESS_SIZE = 20
+AEAD_KEY_SIZE = 32
+AEAD_NONCE_SIZE = 12
+AEAD_TAG_SIZE = 16
+DH_PUBLIC_SIZE = 32
+
+_SIG_DOMAIN = b"ethvoip/sig/v1\x00"
+_ECIES_INFO = b"ethvoip/ecies/v1\x00"
+#: bytes ECIES adds to a plaintext: ephemeral public key and GCM tag (the nonce is derived)
+ECIES_OVERHEAD = PUBLIC_KEY_SIZE + AEAD_TAG_SIZE
+
+
+# --------------------------------------------------------------------------------------
+# Hashes, MACs, KDF, comparison
+# --------------------------------------------------------------------------------------
+
+
+def keccak256(data: bytes) -> bytes:
+    """Ethereum's Keccak-256 (not SHA3-256: the padding differs)."""
+    return keccak(data)
+
+
+def sha256(data: bytes) -> bytes:
+    return hashlib.sha256(data).digest()
+
+
+def hmac_sha256(key: bytes, data: bytes) -> bytes:
+    return hmac.new(key, data, hashlib.sha256).digest()
+
+
+def ct_equal(a: bytes, b: bytes) -> bool:
+    """Compare secrets (MACs, keys, nonces) in time independent of where they differ."""
+    return hmac.compare_digest(a, b)
+
+
+def hkdf_sha256(ikm: bytes, *, salt: bytes = b"", info: bytes = b"", length: int = 32) -> bytes:
+    """HKDF with SHA-256 (RFC 5869); an empty salt means HashLen zero bytes, as the RFC says."""
+    if not 0 < length <= 255 * 32:
+        raise CryptoError(f"HKDF output length {length} out of range")
+    return HKDF(hashes.SHA256(), length, salt or None, info).derive(ikm)
+
+
+def _take(rng: Rng, n: int) -> bytes:
+    out = rng(n)
+    if not isinstance(out, bytes) or len(out) != n:
+        raise CryptoError(f"randomness source returned {len(out)} bytes instead of {n}")
+    return out
+
+
+def _random_scalar(rng: Rng) -> int:
+    """A uniform scalar in ``[1, n-1]`` by rejection sampling (n is close to 2^256)."""
+    while True:
+        d = int.from_bytes(_take(rng, 32), "big")
+        if 0 < d < _N:
+            return d
+
+
+def seeded_rng(seed: bytes) -> Rng:
+    """A deterministic byte stream from ``seed`` (for tests and replays, never for keys in use).
+
+    Counter-mode SHA-256: block ``i`` is ``sha256(seed || i)``; successive calls continue the
+    stream, so a run driven by the same seed draws the same bytes in the same order.
+    """
+    state = {"counter": 0, "buffer": b""}
+
+    def rng(n: int) -> bytes:
+        buf = state["buffer"]
+        assert isinstance(buf, bytes)
+        while len(buf) < n:
+            counter = state["counter"]
+            assert isinstance(counter, int)
+            buf += sha256(seed + counter.to_bytes(8, "big"))
+            state["counter"] = counter + 1
+        state["buffer"] = buf[n:]
+        return buf[:n]
+
+    return rng
+
+
+# --------------------------------------------------------------------------------------
+# Public-data secp256k1 arithmetic (only for recovering a public key from a signature)
+# --------------------------------------------------------------------------------------
+
+_Jacobian: TypeAlias = tuple[int, int, int]  # (X, Y, Z) with x = X/Z^2, y = Y/Z^3; Z=0 is infinity
+_INFINITY: _Jacobian = (0, 1, 0)
+
+
+def _jdouble(p: _Jacobian) -> _Jacobian:
+    x, y, z = p
+    if z == 0 or y == 0:
+        return _INFINITY
+    ysq = y * y % _P
+    s = 4 * x * ysq % _P
+    m = 3 * x * x % _P  # a = 0 on secp256k1
+    nx = (m * m - 2 * s) % _P
+    ny = (m * (s - nx) - 8 * ysq * ysq) % _P
+    nz = 2 * y * z % _P
+    return nx, ny, nz
+
+
+def _jadd(p: _Jacobian, q: _Jacobian) -> _Jacobian:
+    if p[2] == 0:
+        return q
+    if q[2] == 0:
+        return p
+    x1, y1, z1 = p
+    x2, y2, z2 = q
+    z1s, z2s = z1 * z1 % _P, z2 * z2 % _P
+    u1, u2 = x1 * z2s % _P, x2 * z1s % _P
+    s1, s2 = y1 * z2s * z2 % _P, y2 * z1s * z1 % _P
+    if u1 == u2:
+        return _jdouble(p) if s1 == s2 else _INFINITY
+    h_ = (u2 - u1) % _P
+    r = (s2 - s1) % _P
+    h2 = h_ * h_ % _P
+    h3 = h_ * h2 % _P
+    u1h2 = u1 * h2 % _P
+    nx = (r * r - h3 - 2 * u1h2) % _P
+    ny = (r * (u1h2 - nx) - s1 * h3) % _P
+    nz = h_ * z1 * z2 % _P
+    return nx, ny, nz
+
+
+def _jmul2(a: int, p: _Jacobian, b: int, q: _Jacobian) -> _Jacobian:
+    """``a*p + b*q`` by Shamir's trick (one pass of doublings)."""
+    pq = _jadd(p, q)
+    out = _INFINITY
+    for i in range(max(a.bit_length(), b.bit_length()) - 1, -1, -1):
+        out = _jdouble(out)
+        bits = ((a >> i) & 1, (b >> i) & 1)
+        if bits == (1, 1):
+            out = _jadd(out, pq)
+        elif bits == (1, 0):
+            out = _jadd(out, p)
+        elif bits == (0, 1):
+            out = _jadd(out, q)
+    return out
+
+
+def _affine(p: _Jacobian) -> tuple[int, int] | None:
+    x, y, z = p
+    if z == 0:
+        return None
+    zinv = pow(z, -1, _P)
+    zinv2 = zinv * zinv % _P
+    return x * zinv2 % _P, y * zinv2 * zinv % _P
+
+
+def _split_rs(sig: bytes) -> tuple[int, int]:
+    r, s = int.from_bytes(sig[:32], "big"), int.from_bytes(sig[32:64], "big")
+    if not (0 < r < _N and 0 < s <= _HALF_N):
+        # high s is refused: each signature must have a single valid encoding
+        raise CryptoError("signature r or s out of range (s must be in the lower half)")
+    return r, s
+
+
+def _recover_point(digest: bytes, r: int, s: int, parity: int) -> bytes:
+    """The public key (64 bytes) under which ``(r, s)`` signs ``digest``, R.y of ``parity``."""
+    # R.x = r: the r+n candidate (recovery ids 2 and 3) has probability ~2^-128 and Ethereum's
+    # v in {27, 28} cannot express it.
+    alpha = (pow(r, 3, _P) + 7) % _P
+    beta = pow(alpha, (_P + 1) // 4, _P)
+    if beta * beta % _P != alpha:
+        raise CryptoError("signature r is not the x coordinate of a curve point")
+    ry = beta if beta % 2 == parity else _P - beta
+    rinv = pow(r, -1, _N)
+    e = int.from_bytes(digest, "big") % _N
+    q = _jmul2((-e * rinv) % _N, (_GX, _GY, 1), (s * rinv) % _N, (r, ry, 1))
+    point = _affine(q)
+    if point is None:
+        raise CryptoError("signature recovers the point at infinity")
+    return point[0].to_bytes(32, "big") + point[1].to_bytes(32, "big")
+
+
+# --------------------------------------------------------------------------------------
+# Identity keys
+# --------------------------------------------------------------------------------------
+
+
+def _check_len(what: str, data: bytes, size: int) -> None:
+    if not isinstance(data, bytes | bytearray) or len(data) != size:
+        n = len(data) if isinstance(data, bytes | bytearray) else type(data).__name__
+        raise DecodeError(f"{what} must be {size} bytes, got {n}")
+
+
+def _tagged(tag: bytes, message: bytes) -> bytes:
+    # A length-prefixed tag: no (tag, message) pair can collide with another.
+    if not 0 < len(tag) < 256:
+        raise CryptoError("a signature domain tag must be 1..255 bytes")
+    return _SIG_DOMAIN + bytes([len(tag)]) + tag + message
+
+
+_ECDSA_SHA256 = ec.ECDSA(hashes.SHA256(), deterministic_signing=True)
+_ECDSA_PREHASHED = ec.ECDSA(Prehashed(hashes.SHA256()), deterministic_signing=True)
+
+
+class IdentityPublicKey:
+    """A subscriber's secp256k1 public key, as stored in the key store (64 bytes ``x || y``)."""
+
+    __slots__ = ("_key", "_raw")
+
+    def __init__(self, key: ec.EllipticCurvePublicKey) -> None:
+        self._key = key
+        nums = key.public_numbers()
+        self._raw = nums.x.to_bytes(32, "big") + nums.y.to_bytes(32, "big")
+
+    @classmethod
+    def from_bytes(cls, data: bytes) -> IdentityPublicKey:
+        """Parse 64 bytes ``x || y``; a point not on secp256k1 raises :class:`CryptoError`."""
+        _check_len("public key", data, PUBLIC_KEY_SIZE)
+        try:
+            key = ec.EllipticCurvePublicKey.from_encoded_point(_CURVE, b"\x04" + bytes(data))
+        except ValueError as exc:
+            raise CryptoError("public key is not a point on secp256k1") from exc
+        return cls(key)
+
+    def to_bytes(self) -> bytes:
+        return self._raw
+
+    @property
+    def eth_address(self) -> bytes:
+        """The 20-byte Ethereum address: the last 20 bytes of keccak256(x || y)."""
+        return keccak256(self._raw)[-ADDRESS_SIZE:]
+
+    def verify(self, tag: bytes, message: bytes, signature: bytes) -> None:
+        """Check a handshake signature made by :meth:`IdentityKey.sign`; raise if it is bad."""
+        _check_len("signature", signature, SIGNATURE_SIZE)
+        r, s = _split_rs(signature)
+        try:
+            self._key.verify(encode_dss_signature(r, s), _tagged(tag, message), _ECDSA_SHA256)
+        except InvalidSignature as exc:
+            raise CryptoError("signature does not verify under this public key") from exc
+
+    def verify_digest(self, digest: bytes, signature: bytes) -> None:
+        """Check an Ethereum signature (65 bytes r||s||v, or 64 bytes r||s) on ``digest``."""
+        _check_len("digest", digest, DIGEST_SIZE)
+        if len(signature) == RECOVERABLE_SIGNATURE_SIZE:
+            if recover_public_key(digest, signature) != self:
+                raise CryptoError("signature was made by another key")
+            return
+        _check_len("signature", signature, SIGNATURE_SIZE)
+        r, s = _split_rs(signature)
+        try:
+            self._key.verify(encode_dss_signature(r, s), digest, _ECDSA_PREHASHED)
+        except InvalidSignature as exc:
+            raise CryptoError("signature does not verify under this public key") from exc
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, IdentityPublicKey) and self._raw == other._raw
+
+    def __hash__(self) -> int:
+        return hash(self._raw)
+
+    def __repr__(self) -> str:
+        return f"IdentityPublicKey(0x{self.eth_address.hex()})"
+
+
+class IdentityKey:
+    """A subscriber's secp256k1 private key (its identity in the key store)."""
+
+    __slots__ = ("_key", "_public")
+
+    def __init__(self, key: ec.EllipticCurvePrivateKey) -> None:
+        if not isinstance(key.curve, ec.SECP256K1):
+            raise CryptoError("identity keys are on secp256k1")
+        self._key = key
+        self._public = IdentityPublicKey(key.public_key())
+
+    @classmethod
+    def generate(cls, rng: Rng | None = None) -> IdentityKey:
+        return cls(ec.derive_private_key(_random_scalar(rng or DEFAULT_RNG), _CURVE))
+
+    @classmethod
+    def from_private_bytes(cls, data: bytes) -> IdentityKey:
+        """A key from its 32-byte big-endian scalar (which must lie in ``[1, n-1]``)."""
+        _check_len("private key", data, PRIVATE_KEY_SIZE)
+        d = int.from_bytes(data, "big")
+        if not 0 < d < _N:
+            raise CryptoError("private key scalar out of range [1, n-1]")
+        return cls(ec.derive_private_key(d, _CURVE))
+
+    def private_bytes(self) -> bytes:
+        return self._key.private_numbers().private_value.to_bytes(32, "big")
+
+    @property
+    def public_key(self) -> IdentityPublicKey:
+        return self._public
+
+    def sign(self, tag: bytes, message: bytes) -> bytes:
+        """Handshake signature: 64 bytes r||s over ``tag`` and ``message`` (low s, RFC 6979)."""
+        return self._low_s(self._key.sign(_tagged(tag, message), _ECDSA_SHA256))
+
+    def sign_digest_recoverable(self, digest: bytes) -> bytes:
+        """Ethereum signature on a 32-byte digest: 65 bytes r||s||v, v in {27, 28}, low s."""
+        _check_len("digest", digest, DIGEST_SIZE)
+        rs = self._low_s(self._key.sign(digest, _ECDSA_PREHASHED))
+        r, s = _split_rs(rs)
+        # v names the parity of R.y; find it by recovering both candidates.
+        for parity in (0, 1):
+            if _recover_point(digest, r, s, parity) == self._public.to_bytes():
+                return rs + bytes([27 + parity])
+        raise CryptoError("no recovery id reproduces the signing key")  # pragma: no cover
+
+    def exchange(self, peer: IdentityPublicKey) -> bytes:
+        """Static-ephemeral ECDH: the x coordinate of ``d * peer`` (32 bytes)."""
+        return self._key.exchange(ec.ECDH(), peer._key)
+
+    @staticmethod
+    def _low_s(der: bytes) -> bytes:
+        r, s = decode_dss_signature(der)
+        if s > _HALF_N:
+            s = _N - s  # (r, n-s) is the same signature; Ethereum accepts only the low one
+        return r.to_bytes(32, "big") + s.to_bytes(32, "big")
+
+    def __repr__(self) -> str:  # never print the secret
+        return f"IdentityKey(0x{self._public.eth_address.hex()})"
+
+
+def recover_public_key(digest: bytes, signature: bytes) -> IdentityPublicKey:
+    """The public key that made the 65-byte Ethereum ``signature`` on ``digest``."""
+    _check_len("digest", digest, DIGEST_SIZE)
+    _check_len("signature", signature, RECOVERABLE_SIGNATURE_SIZE)
+    v = signature[64]
+    if v not in (27, 28):
+        raise CryptoError(f"signature v must be 27 or 28, got {v}")
+    r, s = _split_rs(signature)
+    return IdentityPublicKey.from_bytes(_recover_point(bytes(digest), r, s, v - 27))
+
+
+def recover_signer(digest: bytes, signature: bytes) -> bytes:
+    """The 20-byte Ethereum address that made ``signature`` on ``digest`` (like ecrecover).
+
+    Stricter than the precompile: high s and v outside {27, 28} are refused instead of
+    recovering some other address.
+    """
+    return recover_public_key(digest, signature).eth_address
+
+
+# --------------------------------------------------------------------------------------
+# Symmetric AEAD
+# --------------------------------------------------------------------------------------
+
+
+def aead_encrypt(key: bytes, plaintext: bytes, aad: bytes = b"", rng: Rng | None = None) -> bytes:
+    """AES-256-GCM with a random 96-bit nonce: returns ``nonce || ciphertext || tag``."""
+    _check_len("AEAD key", key, AEAD_KEY_SIZE)
+    nonce = _take(rng or DEFAULT_RNG, AEAD_NONCE_SIZE)
+    return nonce + AESGCM(key).encrypt(nonce, plaintext, aad)
+
+
+def aead_decrypt(key: bytes, blob: bytes, aad: bytes = b"") -> bytes:
+    """Inverse of :func:`aead_encrypt`; any tampering or wrong key raises :class:`CryptoError`."""
+    _check_len("AEAD key", key, AEAD_KEY_SIZE)
+    if len(blob) < AEAD_NONCE_SIZE + AEAD_TAG_SIZE:
+        raise CryptoError("AEAD ciphertext too short")
+    try:
+        return AESGCM(key).decrypt(blob[:AEAD_NONCE_SIZE], blob[AEAD_NONCE_SIZE:], aad)
+    except InvalidTag as exc:
+        raise CryptoError("AEAD authentication failed") from exc
+
+
+# --------------------------------------------------------------------------------------
+# ECIES: encryption to an identity key
+# --------------------------------------------------------------------------------------
+
+
+def _ecies_keys(shared: bytes, eph: bytes, recipient: bytes) -> tuple[bytes, bytes]:
+    # Both public keys in the KDF info: a ciphertext is bound to who it was made for, so
+    # it cannot be re-targeted by swapping the ephemeral key (KEM/DEM binding).
+    okm = hkdf_sha256(shared, info=_ECIES_INFO + eph + recipient, length=44)
+    return okm[:32], okm[32:]
+
+
+def encrypt_to(
+    recipient: IdentityPublicKey, plaintext: bytes, aad: bytes = b"", rng: Rng | None = None
+) -> bytes:
+    """ECIES: ``eph_pub(64) || AES-256-GCM(k, plaintext, aad)``; only ``recipient`` opens it.
+
+    The key and nonce come from HKDF over a fresh ephemeral ECDH, so the nonce never repeats
+    under one key and need not be sent.
+    """
+    eph = IdentityKey.generate(rng)
+    eph_pub = eph.public_key.to_bytes()
+    key, nonce = _ecies_keys(eph.exchange(recipient), eph_pub, recipient.to_bytes())
+    return eph_pub + AESGCM(key).encrypt(nonce, plaintext, aad)
+
+
+def decrypt_with(key: IdentityKey, ciphertext: bytes, aad: bytes = b"") -> bytes:
+    """Open an :func:`encrypt_to` ciphertext; every failure raises :class:`CryptoError`."""
+    if len(ciphertext) < ECIES_OVERHEAD:
+        raise CryptoError("ECIES ciphertext too short")
+    try:
+        eph = IdentityPublicKey.from_bytes(ciphertext[:PUBLIC_KEY_SIZE])
+    except DecodeError as exc:  # pragma: no cover - length checked above
+        raise CryptoError(str(exc)) from exc
+    k, nonce = _ecies_keys(key.exchange(eph), eph.to_bytes(), key.public_key.to_bytes())
+    try:
+        return AESGCM(k).decrypt(nonce, ciphertext[PUBLIC_KEY_SIZE:], aad)
+    except InvalidTag as exc:
+        raise CryptoError("ECIES decryption failed (wrong key or tampered)") from exc
+
+
+# --------------------------------------------------------------------------------------
+# X25519 ephemeral Diffie-Hellman (Station-to-Station)
+# --------------------------------------------------------------------------------------
+
+
+class DhKey:
+    """An ephemeral X25519 key pair for one Diffie-Hellman exchange (RFC 7748)."""
+
+    __slots__ = ("_key", "public_bytes")
+
+    def __init__(self, key: x25519.X25519PrivateKey) -> None:
+        self._key = key
+        self.public_bytes: bytes = key.public_key().public_bytes_raw()
+
+    @classmethod
+    def generate(cls, rng: Rng | None = None) -> DhKey:
+        return cls.from_private_bytes(_take(rng or DEFAULT_RNG, 32))
+
+    @classmethod
+    def from_private_bytes(cls, data: bytes) -> DhKey:
+        _check_len("X25519 private key", data, 32)
+        return cls(x25519.X25519PrivateKey.from_private_bytes(bytes(data)))
+
+    def private_bytes(self) -> bytes:
+        return self._key.private_bytes_raw()
+
+    def exchange(self, peer_public: bytes) -> bytes:
+        """The shared secret with ``peer_public``; a low-order peer value raises CryptoError."""
+        _check_len("X25519 public key", peer_public, DH_PUBLIC_SIZE)
+        try:
+            peer = x25519.X25519PublicKey.from_public_bytes(bytes(peer_public))
+            shared = self._key.exchange(peer)
+        except ValueError as exc:  # OpenSSL refuses an all-zero result (low-order point)
+            raise CryptoError("X25519 exchange with a low-order point") from exc
+        if ct_equal(shared, bytes(32)):  # pragma: no cover - OpenSSL already refuses it
+            raise CryptoError("X25519 exchange produced the all-zero secret")
+        return shared
+
+    def __repr__(self) -> str:
+        return f"DhKey(public={self.public_bytes.hex()})"
