@@ -17,13 +17,16 @@ every agent ``r`` believes takes part is honest.  Then:
     some run ``s`` of role ``peer`` by that agent, believing it talks to ``r``'s actor, has
     executed ``peer_at`` before ``r`` finished.
 ``NI_AGREEMENT(peer, data)``
-    as weak agreement, and ``s`` binds every term of ``data`` to the same value as ``r``.
+    as weak agreement, and ``s``'s values of ``peer_data`` (default: ``data``, evaluated in the
+    peer role) equal ``r``'s values of ``data`` item by item.
 ``I_AGREEMENT(peer, data)``
     as non-injective agreement, with distinct claiming runs matched to distinct runs ``s``.
 ``KEY_AGREEMENT(term)``
-    every other finished run that holds the same value of ``term`` binds every role's agent
-    variable as ``r`` does (no unknown key-share).  Agreement data and key names are shared
-    between roles by variable name: the initiator's fresh ``Na`` is the responder's ``Na``.
+    every other finished run whose ``session_key`` equals ``r``'s value of ``term`` binds every
+    role's agent variable as ``r`` does (no unknown key-share).
+
+Agreement data is shared between roles by variable name unless ``peer_data`` says otherwise:
+the initiator's fresh ``N1`` is the responder's variable ``N1``.
 """
 
 from __future__ import annotations
@@ -84,7 +87,8 @@ class Role:
     bound when a run starts (the actor and the peers it intends to talk to); ``knows`` are
     further terms it holds at the start (its private key, a receipt bought beforehand ...),
     built from ``params`` and ``fresh``.  ``honest_only`` roles are never played by the
-    intruder (the chain's consensus, for instance).
+    intruder (the chain's consensus, for instance).  ``session_key`` is the key a finished
+    run holds, in the role's own terms (what ``KEY_AGREEMENT`` compares across runs).
     """
 
     name: str
@@ -95,6 +99,7 @@ class Role:
     fresh: tuple[Fresh, ...]
     steps: tuple[Step, ...]
     honest_only: bool = False
+    session_key: Term | None = None
 
     @property
     def labels(self) -> tuple[str, ...]:
@@ -132,7 +137,13 @@ class Claim:
     term: Term | None = None
     peer: str | None = None
     data: tuple[Term, ...] = ()
+    peer_data: tuple[Term, ...] | None = None
     peer_at: str | None = None
+
+    @property
+    def peer_view(self) -> tuple[Term, ...]:
+        """The agreement data in the peer role's own terms (default: the same names)."""
+        return self.data if self.peer_data is None else self.peer_data
 
 
 class Verdict(enum.StrEnum):
@@ -270,6 +281,7 @@ def describe(p: Protocol) -> dict[str, Any]:
                         "knows": [to_json(x) for x in r.knows],
                         "fresh": [to_json(x) for x in r.fresh],
                         "honest_only": r.honest_only,
+                        "session_key": to_json(r.session_key) if r.session_key else None,
                         "steps": [_step_json(s) for s in r.steps],
                     }
                     for r in v.roles
@@ -282,6 +294,7 @@ def describe(p: Protocol) -> dict[str, Any]:
                         "term": to_json(c.term) if c.term is not None else None,
                         "peer": c.peer,
                         "data": [to_json(d) for d in c.data],
+                        "peer_data": [to_json(d) for d in c.peer_view],
                         "peer_at": c.peer_at,
                     }
                     for c in v.claims

@@ -65,6 +65,7 @@ def _initiator(msg2_body: tuple[Term, ...], signed: Term) -> Role:
         params=(A, B),
         knows=(sk(A),),
         fresh=(N1, Ks),
+        session_key=Ks,
         steps=(
             Lookup("I_1", B, KB, note="paper step 1: pk(B) from the smart contract"),
             Send("I_2", aenc(tup(N1, A), KB), note="paper step 2"),
@@ -83,6 +84,7 @@ def _responder(msg2_body: tuple[Term, ...], signed: Term) -> Role:
         params=(B,),
         knows=(sk(B),),
         fresh=(N2,),
+        session_key=vKs,
         steps=(
             Recv("R_1", aenc(tup(vN1, A), pk(B)), note="paper step 2"),
             Lookup("R_2", A, KA, note="paper step 3: pk(A) from the smart contract"),

@@ -1,0 +1,244 @@
+"""Checks of a protocol description that need no solver.
+
+* Well-formedness: labels unique; every variable has one sort; fresh values declared; every
+  term a role sends can be built from what it knows at that step; every receive pattern can
+  be checked by the role and binds only what the role can extract; look-ups bind a fresh
+  public-key variable; claims refer to existing roles, labels and values; every claim has an
+  expected verdict.
+* Executability: :func:`ethvoip.spec.semantics.honest_run` completes.
+
+A failure raises :class:`MalformedProtocol` naming protocol, variant, role and label.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from ethvoip.spec.deduction import Knowledge
+from ethvoip.spec.errors import MalformedProtocol
+from ethvoip.spec.protocol import (
+    AGREEMENTS,
+    ClaimKind,
+    Lookup,
+    Protocol,
+    Recv,
+    Role,
+    Send,
+    Variant,
+    Verdict,
+)
+from ethvoip.spec.semantics import honest_run
+from ethvoip.spec.terms import (
+    AEnc,
+    Atom,
+    Exp,
+    Fresh,
+    Hash,
+    Inv,
+    Pk,
+    SEnc,
+    Sign,
+    Sk,
+    Sort,
+    Term,
+    Tup,
+    Var,
+    fresh_names,
+    subterms,
+    variables,
+)
+
+
+@dataclass(frozen=True)
+class CheckResult:
+    """One line of the catalogue check table."""
+
+    protocol: str
+    variant: str
+    roles: int
+    steps: int
+    claims: int
+    honest_events: int
+
+
+def check_protocol(p: Protocol) -> list[CheckResult]:
+    """Run every check on every variant of ``p``; the first failure raises."""
+    out = []
+    for v in p.variants.values():
+        try:
+            check_variant(v)
+            events = honest_run(v)
+        except MalformedProtocol as exc:
+            raise MalformedProtocol(
+                str(exc).split(": ", 1)[-1],
+                protocol=p.name,
+                variant=v.name,
+                role=exc.role,
+                label=exc.label,
+            ) from exc
+        out.append(
+            CheckResult(
+                p.name,
+                v.name,
+                len(v.roles),
+                sum(len(r.steps) for r in v.roles),
+                len(v.claims),
+                len(events),
+            )
+        )
+    return out
+
+
+def check_variant(v: Variant) -> None:
+    _check_labels(v)
+    for role in v.roles:
+        _check_role(v, role)
+    _check_claims(v)
+
+
+def _fail(msg: str, v: Variant, role: Role | None = None, label: str | None = None) -> None:
+    raise MalformedProtocol(msg, variant=v.name, role=role.name if role else None, label=label)
+
+
+def _check_labels(v: Variant) -> None:
+    seen: set[str] = set()
+    names = [r.name for r in v.roles]
+    if len(set(names)) != len(names):
+        _fail(f"role names repeat: {names}", v)
+    for role in v.roles:
+        for s in role.steps:
+            if s.label in seen:
+                _fail("label used twice", v, role, s.label)
+            if not s.label.startswith(role.name + "_"):
+                _fail(f"label must start with the role name {role.name}_", v, role, s.label)
+            seen.add(s.label)
+
+
+def _role_terms(role: Role) -> list[Term]:
+    terms: list[Term] = [*role.params, *role.knows]
+    for s in role.steps:
+        if isinstance(s, Send):
+            terms.append(s.term)
+        elif isinstance(s, Recv):
+            terms.extend((s.pattern, *s.once))
+        else:
+            terms.extend((s.name, s.key))
+    return terms
+
+
+def _check_role(v: Variant, role: Role) -> None:
+    if not role.steps:
+        _fail("a role needs at least one step", v, role)
+    if role.agent not in role.params:
+        _fail(f"the agent variable {role.agent} must be a parameter", v, role)
+    for p in role.params:
+        if p.sort is not Sort.AGENT:
+            _fail(f"parameter {p} must be of sort agent", v, role)
+    sorts: dict[str, Sort] = {}
+    for t in _role_terms(role):
+        for s in subterms(t):
+            if isinstance(s, Var | Fresh) and sorts.setdefault(s.name, s.sort) is not s.sort:
+                _fail(f"{s.name} is used with two sorts", v, role)
+            if isinstance(s, Fresh) and s not in role.fresh:
+                _fail(f"fresh value {s.name} is not declared", v, role)
+            if isinstance(s, Var) and s.sort is Sort.MSG:
+                _fail(f"{s.name}: untyped (msg) variables are not supported", v, role)
+    know = Knowledge([*role.params, *role.knows, *role.fresh])
+    for p in role.params:
+        know.add(Pk(p))
+    for t in role.knows:
+        if not fresh_names(t) <= set(role.fresh) or not variables(t) <= set(role.params):
+            _fail(f"initial knowledge {t} uses values the role does not have", v, role)
+    for step in role.steps:
+        if isinstance(step, Send):
+            if not know.derivable(step.term):
+                _fail(f"sends {step.term} which it cannot build", v, role, step.label)
+            continue
+        if isinstance(step, Lookup):
+            if not know.derivable(step.name):
+                _fail(f"looks up {step.name} which it does not know", v, role, step.label)
+            if step.key.sort is not Sort.PUBKEY or know.derivable(step.key):
+                _fail(
+                    f"look-up must bind a new pubkey variable, not {step.key}", v, role, step.label
+                )
+            know.add(step.key)
+            continue
+        after = Knowledge([*know.known(), step.pattern])
+        problem = _uncheckable(step.pattern, know, after)
+        if problem is not None:
+            _fail(problem, v, role, step.label)
+        for t in step.once:
+            if not after.derivable(t):
+                _fail(f"replay-cache term {t} is not known after the receive", v, role, step.label)
+        know = after
+        for x in variables(step.pattern):
+            know.add(x)
+
+
+def _uncheckable(p: Term, before: Knowledge, after: Knowledge) -> str | None:
+    """Why the role could not check pattern ``p`` (``None`` if it can)."""
+    match p:
+        case Var():
+            return None if after.derivable(p) else f"cannot extract {p}"
+        case Atom() | Fresh():
+            return None if after.derivable(p) or before.derivable(p) else f"cannot compare {p}"
+        case Tup(items):
+            for i in items:
+                r = _uncheckable(i, before, after)
+                if r:
+                    return r
+            return None
+        case Sign(body, key):
+            pub: Term | None = None
+            if isinstance(key, Sk):
+                pub = Pk(key.owner)
+            elif isinstance(key, Inv):
+                pub = key.key
+            if pub is None or not after.derivable(pub):
+                return f"cannot verify {p}: the public key is not known"
+            return _uncheckable(body, before, after)
+        case AEnc(body, Pk(owner)) if after.derivable(Sk(owner)):
+            return _uncheckable(body, before, after)
+        case SEnc(body, key) if after.derivable(key):
+            return _uncheckable(body, before, after)
+        case AEnc() | SEnc() | Hash() | Exp() | Pk():
+            # cannot be opened: it must be recomputable and compared as a whole
+            if variables(p) - set(before.known()):
+                return f"{p} binds variables inside a part the role cannot open"
+            return None if before.derivable(p) else f"cannot recompute {p} to compare it"
+    return f"unsupported pattern {p}"
+
+
+def _check_claims(v: Variant) -> None:
+    names = [c.name for c in v.claims]
+    if len(set(names)) != len(names):
+        _fail(f"claim names repeat: {names}", v)
+    if set(v.expected) != set(names):
+        _fail(f"expected verdicts {sorted(v.expected)} do not match claims {sorted(names)}", v)
+    for name, e in v.expected.items():
+        if e.verdict is Verdict.UNKNOWN:
+            _fail(f"{name}: 'unknown' is not an expectation", v)
+        if (e.verdict is Verdict.ATTACK) != (e.runs is not None and e.runs >= 1):
+            _fail(f"{name}: an expected attack needs its smallest run count (only)", v)
+    role_names = {r.name for r in v.roles}
+    for c in v.claims:
+        if c.role not in role_names:
+            _fail(f"claim {c.name} names unknown role {c.role}", v)
+        role = v.role(c.role)
+        if c.kind in (ClaimKind.SECRECY, ClaimKind.KEY_AGREEMENT) and c.term is None:
+            _fail(f"claim {c.name} needs a term", v, role)
+        if c.kind is ClaimKind.KEY_AGREEMENT:
+            for r in v.roles:
+                if r.session_key is None:
+                    _fail(f"claim {c.name} needs every role to declare its session_key", v, r)
+        if c.kind in AGREEMENTS:
+            if c.peer not in role_names or c.peer == c.role:
+                _fail(f"claim {c.name} needs another existing role as peer", v, role)
+            assert c.peer is not None
+            peer = v.role(c.peer)
+            if c.kind is not ClaimKind.ALIVENESS and c.peer_at not in peer.labels:
+                _fail(f"claim {c.name}: peer_at must be a label of {peer.name}", v, role)
+            if len(c.data) != len(c.peer_view):
+                _fail(f"claim {c.name}: data and peer_data differ in length", v, role)
+            if c.kind in (ClaimKind.ALIVENESS, ClaimKind.WEAK_AGREEMENT) and c.data:
+                _fail(f"claim {c.name}: {c.kind.value} takes no data", v, role)

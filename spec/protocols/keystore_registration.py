@@ -1,0 +1,221 @@
+"""keystore_registration: who can get which key approved for which phone number (paper III.A).
+
+Source: Kfoury & Khoury, section III.A (interfaces 2-7 of Fig. 1; the smart contract's
+addClient / approveClient / getClient; the wallet-management function).
+
+Status: paper variant broken (front-running gets the intruder's key approved for a victim's
+number; the SIP password is readable from the chain); hardened variant: no attack within
+the default bound.
+
+The chain is an honest role ``C`` whose state reads are signed with ``sk(C)``: that stands
+for consensus plus a verified light-client proof (nobody can forge the chain's state), while
+everything sent *to* the chain is public (the mempool).  The app store is the fixed honest
+agent ``store``; a receipt ``sign(<S, NP>, sk(store))`` is bought by the holder of phone
+number ``S`` (carrier billing ties the purchase to the number).  The operator ``O`` and the
+chain are never played by the intruder.  The SIP password is the secret the operator
+provisions for the number.
+
+Paper (as published)::
+
+    1. S -> O     : {fund, S, Rc}pk(O)                     Rc = sign(<S, NP>, sk(store))
+    2. S -> chain : addClient(S, pk(S), Rc)                public, first writer of Rc wins
+    3. chain      : pending[Rc] = (S, K)                   readable by all
+    4. S -> O     : {approve, S, Rc}pk(O)
+    5. O -> chain : approveClient(S, Rc)                   O approves whatever is pending
+       O          : SIP password for S := h(Rc)
+
+Hardened (ours)::
+
+    1. S -> O     : {fund, S, pk(S), Rc}pk(O)              the receipt binds the key that bought it
+    2. S -> chain : register(S, pk(S), sign(<pop, S, C>, sk(S)))   proof of possession
+    3. chain      : pending(S, K) only if the proof verifies under K
+    4. O          : approves (S, K) only if K is the key the receipt bought
+       O -> S     : {cred, Pw}pk(S)                        a random SIP password, never on chain
+
+Commit-reveal (which stops the *ordering* race on the contract) and the salted identifier
+are checked by the contract tests, not here: the symbolic chain has no gas auction.
+"""
+
+from __future__ import annotations
+
+from ethvoip.spec.protocol import (
+    Claim,
+    ClaimKind,
+    Protocol,
+    Recv,
+    Role,
+    Send,
+    Variant,
+    agent,
+    attack,
+    fresh,
+    holds,
+    var,
+)
+from ethvoip.spec.terms import Atom, Sort, Term, aenc, const, h, inv, pk, sign, sk, tup
+
+S, O, C = agent("S"), agent("O"), agent("C")  # noqa: E741 (the paper's names)
+STORE = Atom("store", Sort.AGENT)
+NP, vNP = fresh("NP", Sort.NONCE), var("NP", Sort.NONCE)
+Pw, vPw = fresh("Pw", Sort.KEY), var("Pw", Sort.KEY)
+K = var("K", Sort.PUBKEY)
+FUND, APPROVE, ADD, PENDING, REGISTER, POP, CRED = (
+    const(n) for n in ("fund", "approve", "addClient", "pending", "register", "pop", "cred")
+)
+
+
+def receipt(number: Term, nonce: Term) -> Term:
+    """The app store's signed purchase record for ``number``."""
+    return sign(tup(number, nonce), sk(STORE))
+
+
+def _paper_roles() -> tuple[Role, ...]:
+    rc, vrc = receipt(S, NP), receipt(S, vNP)
+    subscriber = Role(
+        name="S",
+        agent=S,
+        title="subscriber (the phone app)",
+        params=(S, O, C),
+        knows=(sk(S), rc),
+        fresh=(NP,),
+        steps=(
+            Send("S_1", aenc(tup(FUND, S, rc), pk(O)), note="interface 2: Ether request"),
+            Send("S_2", tup(ADD, S, pk(S), rc), note="interface 4: addClient, public mempool"),
+            Send("S_3", aenc(tup(APPROVE, S, rc), pk(O)), note="interface 3: approval request"),
+        ),
+    )
+    chain = Role(
+        name="C",
+        agent=C,
+        title="the key-store contract",
+        params=(C,),
+        knows=(sk(C),),
+        fresh=(),
+        steps=(
+            Recv("C_1", tup(ADD, S, K, vrc), once=(S, vNP), note="addClient: first writer wins"),
+            Send("C_2", sign(tup(PENDING, S, K, vrc), sk(C)), note="pendingList[Rc], public"),
+        ),
+        honest_only=True,
+    )
+    operator = Role(
+        name="O",
+        agent=O,
+        title="wallet-management server",
+        params=(O, C),
+        knows=(sk(O),),
+        fresh=(),
+        steps=(
+            Recv("O_1", aenc(tup(FUND, S, vrc), pk(O)), note="receipt checked with the store"),
+            Recv("O_2", aenc(tup(APPROVE, S, vrc), pk(O)), note="approval request"),
+            Recv("O_3", sign(tup(PENDING, S, K, vrc), sk(C)), note="reads pendingList[Rc]"),
+            Send("O_4", tup(const("approveClient"), S, vrc), note="interface 6"),
+        ),
+        honest_only=True,
+    )
+    return subscriber, chain, operator
+
+
+def _hardened_roles() -> tuple[Role, ...]:
+    rc, vrc = receipt(S, NP), receipt(S, vNP)
+    subscriber = Role(
+        name="S",
+        agent=S,
+        title="subscriber (the phone app)",
+        params=(S, O, C),
+        knows=(sk(S), rc),
+        fresh=(NP,),
+        steps=(
+            Send("S_1", aenc(tup(FUND, S, pk(S), rc), pk(O)), note="Ether request binds the key"),
+            Send(
+                "S_2",
+                tup(REGISTER, S, pk(S), sign(tup(POP, S, C), sk(S))),
+                note="register with proof of possession",
+            ),
+            Recv("S_3", aenc(tup(CRED, vPw), pk(S)), note="SIP password, end to end"),
+        ),
+    )
+    chain = Role(
+        name="C",
+        agent=C,
+        title="the key-store contract",
+        params=(C,),
+        knows=(sk(C),),
+        fresh=(),
+        steps=(
+            Recv("C_1", tup(REGISTER, S, K, sign(tup(POP, S, C), inv(K))), note="ecrecover check"),
+            Send("C_2", sign(tup(PENDING, S, K), sk(C)), note="pending entry, public"),
+        ),
+        honest_only=True,
+    )
+    operator = Role(
+        name="O",
+        agent=O,
+        title="wallet-management server",
+        params=(O, C),
+        knows=(sk(O),),
+        fresh=(Pw,),
+        steps=(
+            Recv("O_1", aenc(tup(FUND, S, K, vrc), pk(O)), note="receipt and the key it buys"),
+            Recv("O_2", sign(tup(PENDING, S, K), sk(C)), note="pending entry matches that key"),
+            Send("O_3", tup(const("approve"), S, K), note="approve exactly (S, K)"),
+            Send("O_4", aenc(tup(CRED, Pw), K), note="SIP password to the approved key"),
+        ),
+        honest_only=True,
+    )
+    return subscriber, chain, operator
+
+
+def _claims(password: Term) -> tuple[Claim, ...]:
+    return (
+        Claim(
+            "O_agree_key",
+            ClaimKind.NI_AGREEMENT,
+            "O",
+            "the key O approves for number S is the one S registered",
+            peer="S",
+            data=(S, K),
+            peer_data=(S, pk(S)),
+            peer_at="S_2",
+        ),
+        Claim(
+            "O_secret_password",
+            ClaimKind.SECRECY,
+            "O",
+            "the SIP password O provisions for S stays secret",
+            term=password,
+        ),
+    )
+
+
+PAPER = Variant(
+    name="paper",
+    summary="addClient by anyone, receipt on chain, approval of whatever is pending",
+    roles=_paper_roles(),
+    claims=_claims(h("sha", receipt(S, vNP))),
+    expected={
+        "O_agree_key": attack(3, "front-running: e copies the receipt from S's addClient"),
+        "O_secret_password": attack(3, "the password is h(receipt) and the receipt is on chain"),
+    },
+    pop_required=False,
+)
+
+HARDENED = Variant(
+    name="hardened",
+    summary="proof of possession, receipt bound to the key, random password sent end to end",
+    roles=_hardened_roles(),
+    claims=_claims(Pw),
+    expected={
+        "O_agree_key": holds("only S holds its receipt, which names pk(S)"),
+        "O_secret_password": holds("Pw travels only under pk(S)"),
+    },
+    pop_required=True,
+)
+
+PROTOCOL = Protocol(
+    name="keystore_registration",
+    title="Key registration and approval on the key store",
+    source="Kfoury & Khoury III.A (Fig. 1 interfaces 2-7, Fig. 3)",
+    status="paper: broken (front-running, credential on chain); hardened: no attack within bound",
+    narration=__doc__ or "",
+    variants={"paper": PAPER, "hardened": HARDENED},
+)

@@ -1,0 +1,187 @@
+"""sts: Station-to-Station key agreement over RTCP, the paper's media-key alternative (Fig. 7).
+
+Source: Kfoury & Khoury, section III.D.2 and Fig. 7; Diffie, van Oorschot & Wiener,
+"Authentication and authenticated key exchanges" (1992); Blake-Wilson & Menezes, "Unknown
+key-share attacks on the Station-to-Station (STS) protocol" (PKC 1999); Krawczyk, "SIGMA"
+(CRYPTO 2003).
+
+Status: paper variant broken (Blake-Wilson-Menezes unknown key-share, because the paper's key
+store registers keys without proof of possession); hardened variant: no attack within the
+default bound.
+
+Paper (as published; who is calling whom is carried by the SIP dialog, in clear)::
+
+    1. A -> B : A, B, g^x
+       B      : looks up pk(A)
+    2. B -> A : g^y, {sign(<g^y, g^x>, sk(B))}K          K = g^(xy)
+    3. A -> B : {sign(<g^x, g^y>, sk(A))}K
+
+Hardened (ours: identities inside the signed transcript, SIGMA-style, with role tags; and
+proof of possession at registration)::
+
+    2. B -> A : g^y, {B, sign(<sts_r, A, B, g^x, g^y>, sk(B))}K
+    3. A -> B : {A, sign(<sts_i, A, B, g^x, g^y>, sk(A))}K
+
+The attack on the paper variant (two runs): e registers B's public key under his own name.
+A starts a call with e; e relays A's g^x to B as if the call came from A; B answers; e
+relays B's answer to A, who verifies B's signature with "e's" key (which is pk(B)); A's
+final message goes on to B.  B shares K with A and believes its peer is A; A shares the
+same K believing its peer is e.  Nobody learns K, yet B attributes A's words to A while A
+thinks it is talking to e: an unknown key-share.
+"""
+
+from __future__ import annotations
+
+from ethvoip.spec.protocol import (
+    Claim,
+    ClaimKind,
+    Lookup,
+    Protocol,
+    Recv,
+    Role,
+    Send,
+    Variant,
+    agent,
+    attack,
+    fresh,
+    holds,
+    var,
+)
+from ethvoip.spec.terms import G, Sort, const, exp, inv, senc, sign, sk, tup
+
+A, B = agent("A"), agent("B")
+x, y = fresh("x", Sort.EXP), fresh("y", Sort.EXP)
+GX, GY = var("GX", Sort.GROUP), var("GY", Sort.GROUP)
+KA, KB = var("KA", Sort.PUBKEY), var("KB", Sort.PUBKEY)
+gx, gy = exp(G, x), exp(G, y)
+K_I, K_R = exp(GY, x), exp(GX, y)  # the same g^(xy) once both sides are honest
+STS_I, STS_R = const("sts_i"), const("sts_r")
+
+
+def _roles(hardened: bool) -> tuple[Role, Role]:
+    if hardened:
+        r_sig_i, r_sig_r = (
+            sign(tup(STS_R, A, B, gx, GY), inv(KB)),
+            sign(tup(STS_R, A, B, GX, gy), sk(B)),
+        )
+        i_sig_i, i_sig_r = (
+            sign(tup(STS_I, A, B, gx, GY), sk(A)),
+            sign(tup(STS_I, A, B, GX, gy), inv(KA)),
+        )
+        msg2_i, msg2_r = tup(GY, senc(tup(B, r_sig_i), K_I)), tup(gy, senc(tup(B, r_sig_r), K_R))
+        msg3_i, msg3_r = senc(tup(A, i_sig_i), K_I), senc(tup(A, i_sig_r), K_R)
+    else:
+        msg2_i = tup(GY, senc(sign(tup(GY, gx), inv(KB)), K_I))
+        msg2_r = tup(gy, senc(sign(tup(gy, GX), sk(B)), K_R))
+        msg3_i = senc(sign(tup(gx, GY), sk(A)), K_I)
+        msg3_r = senc(sign(tup(GX, gy), inv(KA)), K_R)
+    initiator = Role(
+        name="I",
+        agent=A,
+        title="caller A",
+        params=(A, B),
+        knows=(sk(A),),
+        fresh=(x,),
+        steps=(
+            Lookup("I_1", B, KB, note="pk(B) from the key store"),
+            Send("I_2", tup(A, B, gx), note="RTCP APP: g^x (peers named by the SIP dialog)"),
+            Recv("I_3", msg2_i, note="RTCP APP: g^y and B's encrypted signature"),
+            Send("I_4", msg3_i, note="RTCP APP: A's encrypted signature"),
+        ),
+        session_key=K_I,
+    )
+    responder = Role(
+        name="R",
+        agent=B,
+        title="callee B",
+        params=(B,),
+        knows=(sk(B),),
+        fresh=(y,),
+        steps=(
+            Recv("R_1", tup(A, B, GX), note="RTCP APP: g^x"),
+            Lookup("R_2", A, KA, note="pk(A) from the key store"),
+            Send("R_3", msg2_r, note="RTCP APP: g^y and B's encrypted signature"),
+            Recv("R_4", msg3_r, note="RTCP APP: A's encrypted signature"),
+        ),
+        session_key=K_R,
+    )
+    return initiator, responder
+
+
+CLAIMS = (
+    Claim("I_secret_K", ClaimKind.SECRECY, "I", "A's DH key stays secret", term=K_I),
+    Claim("R_secret_K", ClaimKind.SECRECY, "R", "B's DH key stays secret", term=K_R),
+    Claim("I_alive", ClaimKind.ALIVENESS, "I", "B took part", peer="R"),
+    Claim(
+        "I_agree",
+        ClaimKind.NI_AGREEMENT,
+        "I",
+        "A agrees with B on both names and both half-keys",
+        peer="R",
+        data=(A, B, gx, GY),
+        peer_data=(A, B, GX, gy),
+        peer_at="R_3",
+    ),
+    Claim(
+        "R_agree",
+        ClaimKind.NI_AGREEMENT,
+        "R",
+        "B agrees with A on both names and both half-keys",
+        peer="I",
+        data=(A, B, GX, gy),
+        peer_data=(A, B, gx, GY),
+        peer_at="I_4",
+    ),
+    Claim(
+        "I_key_share",
+        ClaimKind.KEY_AGREEMENT,
+        "I",
+        "whoever else holds A's key believes in the same A and B",
+        term=K_I,
+    ),
+    Claim(
+        "R_key_share",
+        ClaimKind.KEY_AGREEMENT,
+        "R",
+        "whoever else holds B's key believes in the same A and B",
+        term=K_R,
+    ),
+)
+
+_BWM_I = "Blake-Wilson-Menezes: e registers pk(A) as his; B's peer is e, A's is B"
+_BWM_R = "Blake-Wilson-Menezes: e registers pk(B) as his; A's peer is e, B's is A"
+
+PAPER = Variant(
+    name="paper",
+    summary="STS as in Fig. 7, keys from a store that registers without proof of possession",
+    roles=_roles(hardened=False),
+    claims=CLAIMS,
+    expected={
+        "I_secret_K": holds("e never learns g^(xy)"),
+        "R_secret_K": holds("e never learns g^(xy)"),
+        "I_alive": holds("B's signature is fresh"),
+        "I_agree": attack(2, _BWM_I),
+        "R_agree": attack(2, _BWM_R),
+        "I_key_share": attack(2, _BWM_I),
+        "R_key_share": attack(2, _BWM_R),
+    },
+    pop_required=False,
+)
+
+HARDENED = Variant(
+    name="hardened",
+    summary="identities and role tags inside the signed transcript; proof of possession",
+    roles=_roles(hardened=True),
+    claims=CLAIMS,
+    expected={c.name: holds() for c in CLAIMS},
+    pop_required=True,
+)
+
+PROTOCOL = Protocol(
+    name="sts",
+    title="Station-to-Station over RTCP",
+    source="Kfoury & Khoury Fig. 7; Diffie-van Oorschot-Wiener 1992; Blake-Wilson-Menezes 1999",
+    status="paper: broken (unknown key-share); hardened: no attack within bound",
+    narration=__doc__ or "",
+    variants={"paper": PAPER, "hardened": HARDENED},
+)
