@@ -95,7 +95,7 @@ def test_invite_client_failure_sends_ack_and_waits_timer_d() -> None:
     assert len(again) == 1 and isinstance(again[0], Transmit)
     assert tx.next_deadline() == pytest.approx(33.0)  # D = 32 s on UDP
     assert tx.on_time(33.0) == []
-    assert tx.state is State.TERMINATED
+    assert tx.terminated
 
 
 def test_invite_client_2xx_terminates_at_once() -> None:
