@@ -49,11 +49,12 @@ build/typecheck/ethvoip:
 	for d in spec model impl attacks; do ln -sfn ../../../$$d $@/$$d; done
 
 lint: install
-	$(BIN)/ruff check spec model impl attacks tests bench docs/conf.py
-	$(BIN)/ruff format --check spec model impl attacks tests bench docs/conf.py
+	$(BIN)/ruff check spec model impl attacks tests bench docs/conf.py docs/_ext
+	$(BIN)/ruff format --check spec model impl attacks tests bench docs/conf.py docs/_ext
 
 typecheck: install build/typecheck/ethvoip
 	cd build/typecheck && ../../$(BIN)/mypy --config-file ../../pyproject.toml $(addprefix -p ,$(PKGS))
+	cd build/typecheck && MYPYPATH=../../docs/_ext ../../$(BIN)/mypy --config-file ../../pyproject.toml --strict ../../docs/_ext/*.py
 
 pytest: install
 	$(BIN)/python -m pytest -q
