@@ -1,0 +1,94 @@
+"""Run anvil (Foundry's development node, from npm) as a real JSON-RPC Ethereum node.
+
+:func:`start_anvil` launches ``node_modules/.bin/anvil``'s native binary on 127.0.0.1 with a
+port the OS picks (``--port 0``), reads the "Listening on host:port" line, and returns a handle
+that stops exactly that process (by its PID) when closed.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import subprocess
+import tempfile
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+from ethvoip.spec.errors import ChainError, ConfigError
+
+_REPO = Path(__file__).resolve().parents[2]
+_LISTENING = re.compile(rb"Listening on (127\.0\.0\.1:\d+)")
+
+
+def anvil_binary() -> Path:
+    """The anvil executable shipped by npm's @foundry-rs/anvil-linux-amd64 (or $ANVIL)."""
+    override = os.environ.get("ANVIL")
+    if override:
+        return Path(override)
+    path = _REPO / "node_modules" / "@foundry-rs" / "anvil-linux-amd64" / "bin" / "anvil"
+    if not path.exists():
+        raise ConfigError(f"anvil not found at {path}: run `make node`")
+    return path
+
+
+@dataclass
+class AnvilProcess:
+    """A running anvil; ``url`` is its JSON-RPC endpoint, ``log`` its output file."""
+
+    process: subprocess.Popen[bytes]
+    url: str
+    log: Path
+
+    def close(self) -> None:
+        """Stop this anvil (by its own PID) and delete its log."""
+        if self.process.poll() is None:
+            self.process.terminate()
+            try:
+                self.process.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
+        self.log.unlink(missing_ok=True)
+
+    def __enter__(self) -> AnvilProcess:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+def start_anvil(*, chain_id: int = 31337, timeout: float = 30.0) -> AnvilProcess:
+    """Start anvil on a free loopback port; raise :class:`ChainError` if it does not come up."""
+    cmd = [
+        str(anvil_binary()),
+        "--host",
+        "127.0.0.1",
+        "--port",
+        "0",
+        "--chain-id",
+        str(chain_id),
+        "--hardfork",
+        "prague",
+        "--accounts",
+        "10",
+    ]
+    # Output goes to a file, not a pipe: anvil logs every transaction, and a pipe nobody
+    # drains would fill and stall it.
+    fd, name = tempfile.mkstemp(prefix="anvil-", suffix=".log")
+    log = Path(name)
+    with os.fdopen(fd, "wb") as out:
+        proc = subprocess.Popen(cmd, stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
+    handle = AnvilProcess(proc, "", log)
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        match = _LISTENING.search(log.read_bytes())
+        if match:
+            handle.url = "http://" + match.group(1).decode()
+            return handle
+        if proc.poll() is not None:
+            break
+        time.sleep(0.05)
+    text = log.read_bytes()[-2000:].decode(errors="replace")
+    handle.close()
+    raise ChainError(f"anvil did not start: {text}")

@@ -1,0 +1,273 @@
+"""The two chains the key-store client runs on, behind one interface.
+
+* :class:`EmbeddedChain`: eth-tester's py-evm (Prague) in process; the default, needs nothing.
+* :class:`RpcChain`: any JSON-RPC node (anvil in the tests, see :mod:`.anvil`).
+
+Both give the same client code: unlocked accounts to send from, a way to send a contract
+transaction whose revert comes back as :class:`~ethvoip.spec.errors.ContractRevert` (whatever
+exception the backend raised), time travel for the commit-reveal and time-lock tests, and the
+raw material of light-client proofs (a block header's RLP and EIP-1186 account/storage proofs).
+"""
+
+from __future__ import annotations
+
+import ast
+from abc import ABC, abstractmethod
+from collections.abc import Sequence
+from typing import Any
+
+import rlp
+from eth_hash.auto import keccak
+from ethvoip.impl.chain.abi import ErrorCodec
+from ethvoip.impl.chain.proofs import AccountProof, parse_eip1186
+from ethvoip.spec.errors import ChainError, ContractRevert
+from web3 import Web3
+from web3.exceptions import ContractLogicError, Web3RPCError
+
+_REVERTED = "execution reverted: "
+
+
+def revert_data_of(exc: BaseException) -> bytes | str | None:
+    """The revert payload a backend attached to its exception: bytes, a decoded string, or None.
+
+    eth-tester's web3 provider re-raises ``TransactionFailed("execution reverted: b'...'")``
+    with the data as the *repr* of bytes; web3 over JSON-RPC raises ``ContractLogicError``
+    with ``data`` as hex.
+    """
+    if isinstance(exc, ContractLogicError):
+        data = exc.data
+        if isinstance(data, str) and data.startswith("0x"):
+            try:
+                return bytes.fromhex(data[2:])
+            except ValueError:
+                return data
+        return None
+    if type(exc).__name__ == "TransactionFailed" and exc.args:
+        first = exc.args[0]
+        if isinstance(first, bytes):
+            return first
+        if isinstance(first, str):
+            text = first.removeprefix(_REVERTED)
+            if text.startswith(("b'", 'b"')):
+                try:
+                    value = ast.literal_eval(text)
+                except (ValueError, SyntaxError):
+                    return text
+                if isinstance(value, bytes):
+                    return value
+            return text
+    return None
+
+
+def normalise_revert(exc: BaseException, errors: ErrorCodec) -> ContractRevert | None:
+    """A :class:`ContractRevert` for a backend's revert exception, or None if it is not one."""
+    if not (isinstance(exc, ContractLogicError) or type(exc).__name__ == "TransactionFailed"):
+        return None
+    data = revert_data_of(exc)
+    if isinstance(data, bytes):
+        return errors.revert(data)
+    return ContractRevert(data if data else str(exc))
+
+
+class Chain(ABC):
+    """A chain to deploy to, send transactions to and read (with proofs) from."""
+
+    w3: Web3
+
+    @property
+    def accounts(self) -> list[str]:
+        """The node's unlocked accounts (checksummed hex); index 0 is the usual deployer."""
+        return list(self.w3.eth.accounts)
+
+    @property
+    def chain_id(self) -> int:
+        return int(self.w3.eth.chain_id)
+
+    def transact(self, fn: Any, sender: str, errors: ErrorCodec) -> dict[str, Any]:
+        """Send contract call ``fn`` from ``sender``; the receipt, or :class:`ContractRevert`."""
+        try:
+            tx_hash = fn.transact({"from": sender})
+            receipt = dict(self.w3.eth.wait_for_transaction_receipt(tx_hash, timeout=30))
+        except Exception as exc:  # the backends disagree on the type: normalise below
+            revert = normalise_revert(exc, errors)
+            if revert is not None:
+                raise revert from exc
+            if isinstance(exc, Web3RPCError):
+                raise ChainError(f"node refused the transaction: {exc}") from exc
+            raise
+        if receipt.get("status") != 1:
+            raise ContractRevert("reverted in block (status 0)")
+        return receipt
+
+    def call(self, fn: Any, errors: ErrorCodec, block: int | str = "latest") -> Any:
+        """Evaluate a view function; a revert becomes :class:`ContractRevert`."""
+        try:
+            return fn.call(block_identifier=block)
+        except Exception as exc:
+            revert = normalise_revert(exc, errors)
+            if revert is not None:
+                raise revert from exc
+            raise
+
+    def latest_block(self) -> dict[str, Any]:
+        return dict(self.w3.eth.get_block("latest"))
+
+    def latest_timestamp(self) -> int:
+        return int(self.latest_block()["timestamp"])
+
+    @abstractmethod
+    def increase_time(self, seconds: int) -> None:
+        """Mine a block at least ``seconds`` after the latest one."""
+
+    @abstractmethod
+    def header_rlp(self, block_hash: bytes) -> bytes:
+        """The RLP encoding of a block's header (whose keccak256 is ``block_hash``)."""
+
+    @abstractmethod
+    def get_proof(self, address: bytes, slots: Sequence[bytes], block_hash: bytes) -> AccountProof:
+        """An EIP-1186 account proof with storage proofs for ``slots`` at a block."""
+
+    def close(self) -> None:
+        """Release the backend (nothing for the embedded chain)."""
+        return None
+
+
+class EmbeddedChain(Chain):
+    """eth-tester + py-evm in this process.  Proofs come from py-evm's own state trie."""
+
+    def __init__(self) -> None:
+        from eth_tester import EthereumTester, PyEVMBackend
+        from web3 import EthereumTesterProvider
+
+        self.tester = EthereumTester(PyEVMBackend())
+        self.w3 = Web3(EthereumTesterProvider(self.tester))
+
+    def increase_time(self, seconds: int) -> None:
+        pending = int(self.tester.get_block_by_number("pending")["timestamp"])
+        self.tester.time_travel(pending + seconds)
+
+    def _header(self, block_hash: bytes) -> Any:
+        from eth.exceptions import HeaderNotFound
+
+        try:
+            return self.tester.backend.chain.chaindb.get_block_header_by_hash(block_hash)
+        except HeaderNotFound as exc:
+            raise ChainError(f"no block 0x{block_hash.hex()}") from exc
+
+    def header_rlp(self, block_hash: bytes) -> bytes:
+        return bytes(rlp.encode(self._header(block_hash)))
+
+    def get_proof(self, address: bytes, slots: Sequence[bytes], block_hash: bytes) -> AccountProof:
+        # eth-tester has no eth_getProof: walk py-evm's state trie (it keeps every root's
+        # nodes) the way a full node would, and answer in EIP-1186's shape.
+        from trie.hexary import HexaryTrie
+
+        header = self._header(block_hash)
+        db = self.tester.backend.chain.chaindb.db
+        state = HexaryTrie(db, header.state_root)
+        account_key = keccak(address)
+        account_nodes = [rlp.encode(n) for n in state.get_proof(account_key)]  # type: ignore[no-untyped-call]
+        encoded = state.get(account_key)
+        if encoded:
+            nonce, balance, storage_root, code_hash = rlp.decode(encoded)
+        else:  # an absent account: empty storage, empty code
+            nonce, balance = b"", b""
+            storage_root, code_hash = HexaryTrie.BLANK_NODE_HASH, keccak(b"")
+        storage = HexaryTrie(db, storage_root)
+        storage_proofs = []
+        for slot in slots:
+            key = keccak(slot)
+            raw = storage.get(key)
+            nodes = storage.get_proof(key)  # type: ignore[no-untyped-call]
+            storage_proofs.append(
+                {
+                    "key": "0x" + slot.hex(),
+                    "value": hex(rlp.decode(raw, sedes=rlp.sedes.big_endian_int) if raw else 0),
+                    "proof": ["0x" + rlp.encode(n).hex() for n in nodes],
+                }
+            )
+        return parse_eip1186(
+            {
+                "address": "0x" + address.hex(),
+                "nonce": hex(int.from_bytes(nonce, "big")),
+                "balance": hex(int.from_bytes(balance, "big")),
+                "storageHash": "0x" + bytes(storage_root).hex(),
+                "codeHash": "0x" + bytes(code_hash).hex(),
+                "accountProof": ["0x" + bytes(n).hex() for n in account_nodes],
+                "storageProof": storage_proofs,
+            }
+        )
+
+
+class RpcChain(Chain):
+    """A JSON-RPC node (anvil): time via evm_increaseTime/evm_mine, proofs via eth_getProof."""
+
+    def __init__(self, url: str) -> None:
+        from web3 import HTTPProvider
+
+        self.w3 = Web3(HTTPProvider(url, request_kwargs={"timeout": 30}))
+
+    def _rpc(self, method: str, params: list[Any]) -> Any:
+        response = self.w3.provider.make_request(method, params)  # type: ignore[arg-type]
+        if "error" in response:
+            raise ChainError(f"{method}: {response['error']}")
+        return response["result"]
+
+    def increase_time(self, seconds: int) -> None:
+        self._rpc("evm_increaseTime", [seconds])
+        self._rpc("evm_mine", [])
+
+    def header_rlp(self, block_hash: bytes) -> bytes:
+        block = self._rpc("eth_getBlockByHash", ["0x" + block_hash.hex(), False])
+        if block is None:
+            raise ChainError(f"no block 0x{block_hash.hex()}")
+        return header_rlp_from_json(block)
+
+    def get_proof(self, address: bytes, slots: Sequence[bytes], block_hash: bytes) -> AccountProof:
+        # Storage keys as 32-byte hex (anvil rejects short quantities); block by EIP-1898 hash.
+        result = self._rpc(
+            "eth_getProof",
+            [
+                "0x" + address.hex(),
+                ["0x" + s.hex() for s in slots],
+                {"blockHash": "0x" + block_hash.hex()},
+            ],
+        )
+        return parse_eip1186(result)
+
+
+def header_rlp_from_json(block: dict[str, Any]) -> bytes:
+    """RLP of a Prague header given as JSON-RPC block fields (py-evm's header class)."""
+    from eth.vm.forks.prague.blocks import PragueBlockHeader
+
+    def b(name: str) -> bytes:
+        return bytes.fromhex(str(block[name]).removeprefix("0x"))
+
+    def i(name: str) -> int:
+        return int(str(block[name]), 16)
+
+    fields: dict[str, Any] = dict(
+        parent_hash=b("parentHash"),
+        uncles_hash=b("sha3Uncles"),
+        coinbase=b("miner"),
+        state_root=b("stateRoot"),
+        transaction_root=b("transactionsRoot"),
+        receipt_root=b("receiptsRoot"),
+        bloom=int.from_bytes(b("logsBloom"), "big"),
+        difficulty=i("difficulty"),
+        block_number=i("number"),
+        gas_limit=i("gasLimit"),
+        gas_used=i("gasUsed"),
+        timestamp=i("timestamp"),
+        extra_data=b("extraData"),
+        mix_hash=b("mixHash"),
+        nonce=b("nonce"),
+        base_fee_per_gas=i("baseFeePerGas"),
+        withdrawals_root=b("withdrawalsRoot"),
+        blob_gas_used=i("blobGasUsed"),
+        excess_blob_gas=i("excessBlobGas"),
+        parent_beacon_block_root=b("parentBeaconBlockRoot"),
+        requests_hash=b("requestsHash"),
+    )
+    header = PragueBlockHeader(**fields)
+    return bytes(rlp.encode(header))

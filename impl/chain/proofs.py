@@ -1,0 +1,315 @@
+"""Light-client verification of a key-store look-up (paper III.B), sans IO.
+
+A client that trusts one block hash (a checkpoint) can check, without trusting the node that
+answers, what the KeyStore contract held for an identifier at that block:
+
+1. the header bytes hash (keccak256) to the trusted block hash -> the header's state root;
+2. an account proof (Merkle-Patricia, EIP-1186) from that state root to the contract's account
+   -> its storage root;
+3. storage proofs from that storage root to the slots of ``records[identifier]``, whose
+   positions come from the committed storageLayout (:class:`RecordLayout`).
+
+Every step rejects with :class:`~ethvoip.spec.errors.ProofError`; absent entries are proven too
+(the trie proves the slot empty), so "not registered" is as verifiable as a key.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import rlp
+from eth_hash.auto import keccak
+from ethvoip.spec.errors import DecodeError, ProofError
+
+EMPTY_TRIE_ROOT = keccak(rlp.encode(b""))
+EMPTY_CODE_HASH = keccak(b"")
+
+# Header fields (Yellow Paper order, unchanged since Frontier for these two).
+_HEADER_STATE_ROOT = 3
+_HEADER_NUMBER = 8
+
+
+@dataclass(frozen=True)
+class StorageProof:
+    """One storage slot as a node claims it: its key, value and Merkle branch (RLP nodes)."""
+
+    slot: bytes
+    value: int
+    nodes: tuple[bytes, ...]
+
+
+@dataclass(frozen=True)
+class AccountProof:
+    """An EIP-1186 ``eth_getProof`` answer: claimed account fields plus branches."""
+
+    address: bytes
+    nonce: int
+    balance: int
+    storage_hash: bytes
+    code_hash: bytes
+    nodes: tuple[bytes, ...]
+    storage: tuple[StorageProof, ...]
+
+
+def _hexbytes(value: Any, what: str, size: int | None = None) -> bytes:
+    if not isinstance(value, str) or not value.startswith("0x"):
+        raise DecodeError(f"{what}: expected 0x-hex, got {type(value).__name__}")
+    try:
+        raw = bytes.fromhex(value[2:])
+    except ValueError as exc:
+        raise DecodeError(f"{what}: not hex") from exc
+    if size is not None and len(raw) != size:
+        raise DecodeError(f"{what}: {len(raw)} bytes, expected {size}")
+    return raw
+
+
+def _quantity(value: Any, what: str) -> int:
+    if not isinstance(value, str) or not value.startswith("0x") or len(value) > 66:
+        raise DecodeError(f"{what}: expected a hex quantity")
+    try:
+        return int(value, 16)
+    except ValueError as exc:
+        raise DecodeError(f"{what}: not a hex quantity") from exc
+
+
+def _list(value: Any, what: str) -> list[Any]:
+    if not isinstance(value, list):
+        raise DecodeError(f"{what}: expected a list")
+    return value
+
+
+def parse_eip1186(result: Any) -> AccountProof:
+    """Parse an ``eth_getProof`` JSON result; :class:`DecodeError` on any shape error."""
+    if not isinstance(result, Mapping):
+        raise DecodeError("eth_getProof result is not an object")
+    try:
+        storage = []
+        for i, entry in enumerate(_list(result["storageProof"], "storageProof")):
+            if not isinstance(entry, Mapping):
+                raise DecodeError(f"storageProof[{i}] is not an object")
+            key = _hexbytes(entry["key"], f"storageProof[{i}].key")
+            if len(key) > 32:
+                raise DecodeError(f"storageProof[{i}].key longer than 32 bytes")
+            storage.append(
+                StorageProof(
+                    key.rjust(32, b"\0"),
+                    _quantity(entry["value"], f"storageProof[{i}].value"),
+                    tuple(
+                        _hexbytes(n, f"storageProof[{i}].proof")
+                        for n in _list(entry["proof"], "proof")
+                    ),
+                )
+            )
+        return AccountProof(
+            address=_hexbytes(result["address"], "address", 20),
+            nonce=_quantity(result["nonce"], "nonce"),
+            balance=_quantity(result["balance"], "balance"),
+            storage_hash=_hexbytes(result["storageHash"], "storageHash", 32),
+            code_hash=_hexbytes(result["codeHash"], "codeHash", 32),
+            nodes=tuple(
+                _hexbytes(n, "accountProof") for n in _list(result["accountProof"], "accountProof")
+            ),
+            storage=tuple(storage),
+        )
+    except KeyError as exc:
+        raise DecodeError(f"eth_getProof result lacks {exc}") from exc
+
+
+# ------------------------------------------------------------------ Merkle-Patricia
+
+
+def _trie_get(root: bytes, key: bytes, nodes: Sequence[bytes], what: str) -> bytes:
+    """The value under ``keccak(key)`` in the trie of ``root``, proven by ``nodes``.
+
+    ``b""`` means the proof shows the key absent.
+    """
+    from trie.hexary import HexaryTrie
+
+    try:
+        decoded = [rlp.decode(n) for n in nodes]
+        value = HexaryTrie.get_from_proof(root, keccak(key), decoded)  # type: ignore[no-untyped-call]
+    # trie raises a zoo of internal exceptions (BadTrieProof, ValidationError, InvalidNode,
+    # IndexError ...) on hostile nodes; to the caller they all mean one thing.
+    except Exception as exc:
+        raise ProofError(f"{what}: Merkle proof does not verify: {exc}") from exc
+    return bytes(value)
+
+
+@dataclass(frozen=True)
+class TrustedHeader:
+    """What a verified header establishes."""
+
+    block_hash: bytes
+    number: int
+    state_root: bytes
+
+
+def verify_header(trusted_hash: bytes, header_rlp: bytes) -> TrustedHeader:
+    """Check that ``header_rlp`` is the header of the trusted block; return its state root."""
+    if keccak(header_rlp) != trusted_hash:
+        raise ProofError("header does not hash to the trusted block hash")
+    try:
+        fields = rlp.decode(header_rlp)
+    except rlp.DecodingError as exc:
+        raise ProofError("trusted header is not RLP") from exc
+    if not isinstance(fields, list) or len(fields) < 15:
+        raise ProofError("trusted header has too few fields")
+    root, number = fields[_HEADER_STATE_ROOT], fields[_HEADER_NUMBER]
+    if not isinstance(root, bytes) or len(root) != 32 or not isinstance(number, bytes):
+        raise ProofError("trusted header fields are malformed")
+    return TrustedHeader(trusted_hash, int.from_bytes(number, "big"), root)
+
+
+@dataclass(frozen=True)
+class AccountState:
+    nonce: int
+    balance: int
+    storage_root: bytes
+    code_hash: bytes
+
+
+def verify_account(state_root: bytes, address: bytes, proof: AccountProof) -> AccountState:
+    """The proven state of ``address`` (an empty account if the proof shows it absent)."""
+    if proof.address != address:
+        raise ProofError("account proof is for another address")
+    raw = _trie_get(state_root, address, proof.nodes, "account")
+    if raw == b"":
+        state = AccountState(0, 0, EMPTY_TRIE_ROOT, EMPTY_CODE_HASH)
+    else:
+        try:
+            nonce, balance, storage_root, code_hash = rlp.decode(raw)
+        except (rlp.DecodingError, ValueError, TypeError) as exc:
+            raise ProofError(
+                "proven account is not [nonce, balance, storageRoot, codeHash]"
+            ) from exc
+        state = AccountState(
+            int.from_bytes(nonce, "big"),
+            int.from_bytes(balance, "big"),
+            bytes(storage_root),
+            bytes(code_hash),
+        )
+    claimed = (proof.nonce, proof.balance, proof.storage_hash, proof.code_hash)
+    if claimed != (state.nonce, state.balance, state.storage_root, state.code_hash):
+        raise ProofError("claimed account fields differ from the proven ones")
+    return state
+
+
+def verify_storage(storage_root: bytes, proof: StorageProof, slot: bytes) -> int:
+    """The proven value of ``slot`` (0 if the proof shows it empty)."""
+    if proof.slot != slot:
+        raise ProofError("storage proof is for another slot")
+    raw = _trie_get(storage_root, slot, proof.nodes, "storage")
+    try:
+        value = rlp.decode(raw, sedes=rlp.sedes.big_endian_int) if raw else 0
+    except (rlp.DecodingError, rlp.DeserializationError) as exc:
+        raise ProofError("proven storage value is not an RLP integer") from exc
+    if value != proof.value:
+        raise ProofError("claimed storage value differs from the proven one")
+    return int(value)
+
+
+# ------------------------------------------------------------------ where a record lives
+
+
+@dataclass(frozen=True)
+class Field:
+    slot: int
+    offset: int
+    size: int
+
+    def extract(self, word: int) -> int:
+        return (word >> (8 * self.offset)) & ((1 << (8 * self.size)) - 1)
+
+
+@dataclass(frozen=True)
+class RecordLayout:
+    """Where ``records[identifier]`` lives, read from the compiler's storageLayout."""
+
+    mapping_slot: int
+    fields: Mapping[str, Field]
+
+    @classmethod
+    def from_storage_layout(
+        cls, layout: Mapping[str, Any], mapping: str = "records"
+    ) -> RecordLayout:
+        entries = [e for e in layout["storage"] if e["label"] == mapping]
+        if len(entries) != 1:
+            raise ProofError(f"storageLayout has no single {mapping!r}")
+        entry = entries[0]
+        types = layout["types"]
+        value_type = types[types[entry["type"]]["value"]]
+        fields = {
+            m["label"]: Field(
+                int(m["slot"]), int(m["offset"]), int(types[m["type"]]["numberOfBytes"])
+            )
+            for m in value_type["members"]
+        }
+        return cls(int(entry["slot"]), fields)
+
+    def base(self, key: bytes) -> int:
+        """Solidity's slot of ``mapping[key]`` for a bytes32 key: keccak256(key || slot)."""
+        return int.from_bytes(keccak(key + self.mapping_slot.to_bytes(32, "big")), "big")
+
+    def slots(self, key: bytes) -> list[bytes]:
+        """The distinct slots holding the entry's fields, in order."""
+        base = self.base(key)
+        numbers = sorted({base + f.slot for f in self.fields.values()})
+        return [(n % 2**256).to_bytes(32, "big") for n in numbers]
+
+
+# ------------------------------------------------------------------ the look-up
+
+
+APPROVED = 2  # KeyStore.Status.Approved
+
+
+@dataclass(frozen=True)
+class VerifiedRecord:
+    """``records[identifier]`` as proven at the trusted block."""
+
+    block_number: int
+    status: int
+    version: int
+    public_key: bytes | None  # the 64-byte key when the status is Approved, else None
+
+
+@dataclass(frozen=True)
+class LookupProof:
+    """What an untrusted node hands a light client for one look-up."""
+
+    header_rlp: bytes
+    account: AccountProof
+
+
+def verify_lookup(
+    trusted_hash: bytes,
+    contract: bytes,
+    ident: bytes,
+    layout: RecordLayout,
+    proof: LookupProof,
+) -> VerifiedRecord:
+    """Verify a look-up end to end; an absent identifier verifies with status 0."""
+    header = verify_header(trusted_hash, proof.header_rlp)
+    account = verify_account(header.state_root, contract, proof.account)
+    if account.code_hash == EMPTY_CODE_HASH:
+        raise ProofError("no contract at that address in the trusted state")
+    slots = layout.slots(ident)
+    if len(proof.account.storage) != len(slots):
+        raise ProofError(f"{len(proof.account.storage)} storage proofs, expected {len(slots)}")
+    words = {
+        int.from_bytes(slot, "big"): verify_storage(account.storage_root, sp, slot)
+        for slot, sp in zip(slots, proof.account.storage, strict=True)
+    }
+    base = layout.base(ident)
+
+    def read(name: str) -> int:
+        f = layout.fields[name]
+        return f.extract(words[(base + f.slot) % 2**256])
+
+    status, version = read("status"), read("version")
+    key = None
+    if status == APPROVED:
+        key = read("x").to_bytes(32, "big") + read("y").to_bytes(32, "big")
+    return VerifiedRecord(header.number, status, version, key)
