@@ -1,0 +1,289 @@
+"""SDP (RFC 4566) codec for the subset a SIP call here needs: v, o, s, c, t, m and a lines.
+
+Strict: lines are ``<letter>=<value>`` ending in CRLF (or all in bare LF, which RFC 4566
+section 5 asks parsers to tolerate), in the order RFC 4566 fixes; a line type outside the
+subset (i, u, e, p, b, r, z, k) is refused rather than dropped, so nothing the peer said is
+silently ignored.  Every failure is a :class:`DecodeError`.
+
+Key transport attributes: ``a=key-mgmt:mikey <base64>`` (RFC 4567) for MIKEY, and the paper's
+``a=k:<hex>`` (see :mod:`.bare_key`).  Either may sit at session or at media level.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import re
+from dataclasses import dataclass, replace
+
+from ethvoip.spec.errors import DecodeError, LocalProtocolError
+
+
+@dataclass(frozen=True)
+class Origin:
+    username: str
+    sess_id: int
+    sess_version: int
+    address: str
+    nettype: str = "IN"
+    addrtype: str = "IP4"
+
+
+@dataclass(frozen=True)
+class Connection:
+    address: str
+    nettype: str = "IN"
+    addrtype: str = "IP4"
+
+
+@dataclass(frozen=True)
+class Attribute:
+    name: str
+    value: str | None = None  # None for a property attribute (``a=recvonly``)
+
+
+@dataclass(frozen=True)
+class Media:
+    media: str
+    port: int
+    proto: str
+    formats: tuple[str, ...]
+    connection: Connection | None = None
+    attributes: tuple[Attribute, ...] = ()
+
+
+@dataclass(frozen=True)
+class SessionDescription:
+    origin: Origin
+    session_name: str
+    connection: Connection | None
+    timing: tuple[tuple[int, int], ...] = ((0, 0),)
+    attributes: tuple[Attribute, ...] = ()
+    media: tuple[Media, ...] = ()
+
+    def attribute(self, name: str, media_index: int | None = None) -> str | None:
+        """Value of the first ``a=name`` at media level (if given) or else session level."""
+        scopes = [self.attributes]
+        if media_index is not None:
+            scopes.insert(0, self.media[media_index].attributes)
+        for attrs in scopes:
+            for a in attrs:
+                if a.name == name:
+                    return a.value
+        return None
+
+
+_TOKEN = r"[!#$%&'*+\-.0-9A-Z^_`a-z{|}~]+"  # RFC 4566 token-char
+_RE = {
+    "o": re.compile(rf"({_TOKEN}) ([0-9]{{1,20}}) ([0-9]{{1,20}}) ({_TOKEN}) ({_TOKEN}) (\S+)"),
+    "c": re.compile(rf"({_TOKEN}) ({_TOKEN}) (\S+)"),
+    "t": re.compile(r"([0-9]{1,20}) ([0-9]{1,20})"),
+    "m": re.compile(rf"({_TOKEN}) ([0-9]{{1,5}}) ((?:{_TOKEN}/)*{_TOKEN})((?: {_TOKEN})+)"),
+    "a": re.compile(rf"({_TOKEN})(?::([^\x00\r\n]*))?"),
+}
+_ADDRTYPES = {"IP4", "IP6"}
+
+
+def _fields(kind: str, value: str) -> tuple[str, ...]:
+    m = _RE[kind].fullmatch(value)
+    if m is None:
+        raise DecodeError(f"SDP: malformed {kind}= line: {value!r}")
+    return tuple(g if g is not None else "" for g in m.groups())
+
+
+def _connection(value: str) -> Connection:
+    nettype, addrtype, address = _fields("c", value)
+    if nettype != "IN" or addrtype not in _ADDRTYPES:
+        raise DecodeError(f"SDP: unsupported connection {nettype} {addrtype}")
+    return Connection(address, nettype, addrtype)
+
+
+def _attribute(value: str) -> Attribute:
+    m = _RE["a"].fullmatch(value)
+    if m is None:
+        raise DecodeError(f"SDP: malformed a= line: {value!r}")
+    return Attribute(m.group(1), m.group(2))
+
+
+def _lines(data: bytes | str) -> list[tuple[str, str]]:
+    if isinstance(data, bytes):
+        try:
+            data = data.decode("utf-8")
+        except UnicodeDecodeError:
+            raise DecodeError("SDP: not UTF-8") from None
+    eol = "\r\n" if "\r\n" in data else "\n"
+    if not data.endswith(eol):
+        raise DecodeError("SDP: last line not terminated")
+    out = []
+    for line in data[: -len(eol)].split(eol):
+        if "\r" in line or "\n" in line:
+            raise DecodeError("SDP: mixed or stray line terminators")
+        if len(line) < 2 or line[1] != "=" or not "a" <= line[0] <= "z":
+            raise DecodeError(f"SDP: not a <type>=<value> line: {line!r}")
+        out.append((line[0], line[2:]))
+    return out
+
+
+# Session-level grammar as a table: for each line type, the types allowed to follow it.
+_NEXT = {
+    "start": {"v"},
+    "v": {"o"},
+    "o": {"s"},
+    "s": {"c", "t"},
+    "c": {"t"},
+    "t": {"t", "a", "m", "end"},
+    "a": {"a", "m", "end"},
+    "m": {"c", "a", "m", "end"},
+    "mc": {"a", "m", "end"},
+    "ma": {"a", "m", "end"},
+}
+
+
+def decode_sdp(data: bytes | str) -> SessionDescription:
+    """Parse an SDP body; raises :class:`DecodeError` on anything outside the subset."""
+    state = "start"
+    origin: Origin | None = None
+    name = ""
+    conn: Connection | None = None
+    timing: list[tuple[int, int]] = []
+    attrs: list[Attribute] = []
+    media: list[Media] = []
+    m_attrs: list[Attribute] = []
+
+    def close_media() -> None:
+        if media:
+            media[-1] = replace(media[-1], attributes=tuple(m_attrs))
+
+    for kind, value in _lines(data):
+        in_media = state in ("m", "mc", "ma")
+        if kind not in _NEXT[state]:
+            raise DecodeError(f"SDP: {kind}= line not allowed here (state {state})")
+        if kind == "v":
+            if value != "0":
+                raise DecodeError(f"SDP: unsupported version {value!r}")
+        elif kind == "o":
+            user, sid, sver, nettype, addrtype, address = _fields("o", value)
+            if nettype != "IN" or addrtype not in _ADDRTYPES:
+                raise DecodeError("SDP: unsupported origin address type")
+            origin = Origin(user, int(sid), int(sver), address, nettype, addrtype)
+        elif kind == "s":
+            if not value:
+                raise DecodeError("SDP: empty session name")
+            name = value
+        elif kind == "c":
+            if in_media:
+                media[-1] = replace(media[-1], connection=_connection(value))
+            else:
+                conn = _connection(value)
+        elif kind == "t":
+            start, stop = _fields("t", value)
+            timing.append((int(start), int(stop)))
+        elif kind == "a":
+            (m_attrs if in_media else attrs).append(_attribute(value))
+        elif kind == "m":
+            close_media()
+            m_attrs = []
+            mtype, port, proto, fmts = _fields("m", value)
+            if int(port) > 65535:
+                raise DecodeError(f"SDP: port {port} out of range")
+            media.append(Media(mtype, int(port), proto, tuple(fmts.split())))
+        state = {"c": "mc", "a": "ma", "m": "m"}[kind] if in_media or kind == "m" else kind
+    if "end" not in _NEXT[state]:
+        raise DecodeError("SDP: description ends too early")
+    close_media()
+    if conn is None and any(m.connection is None for m in media):
+        raise DecodeError("SDP: a media description has no c= line and the session has none")
+    if origin is None:  # unreachable: the grammar table demands an o= line
+        raise DecodeError("SDP: no o= line")
+    return SessionDescription(origin, name, conn, tuple(timing), tuple(attrs), tuple(media))
+
+
+def _check(text: str, what: str) -> str:
+    if not text or any(c in text for c in "\r\n\x00"):
+        raise LocalProtocolError(f"SDP: {what} must be non-empty without CR, LF or NUL")
+    return text
+
+
+def _enc_attr(a: Attribute) -> str:
+    if not re.fullmatch(_TOKEN, a.name):
+        raise LocalProtocolError(f"SDP: bad attribute name {a.name!r}")
+    if a.value is None:
+        return f"a={a.name}\r\n"
+    if any(c in a.value for c in "\r\n\x00"):
+        raise LocalProtocolError("SDP: attribute value with CR, LF or NUL")
+    return f"a={a.name}:{a.value}\r\n"
+
+
+def _enc_conn(c: Connection) -> str:
+    return f"c={c.nettype} {c.addrtype} {_check(c.address, 'address')}\r\n"
+
+
+def encode_sdp(sd: SessionDescription) -> str:
+    """Serialise with CRLF line ends; refuses values that could not be parsed back."""
+    o = sd.origin
+    out = [
+        "v=0\r\n",
+        f"o={_check(o.username, 'username')} {o.sess_id} {o.sess_version} "
+        f"{o.nettype} {o.addrtype} {_check(o.address, 'address')}\r\n",
+        f"s={_check(sd.session_name, 'session name')}\r\n",
+    ]
+    if sd.connection is not None:
+        out.append(_enc_conn(sd.connection))
+    if not sd.timing:
+        raise LocalProtocolError("SDP: at least one t= line")
+    out += [f"t={a} {b}\r\n" for a, b in sd.timing]
+    out += [_enc_attr(a) for a in sd.attributes]
+    for m in sd.media:
+        if not m.formats:
+            raise LocalProtocolError("SDP: media needs at least one format")
+        out.append(f"m={m.media} {m.port} {m.proto} {' '.join(m.formats)}\r\n")
+        if m.connection is not None:
+            out.append(_enc_conn(m.connection))
+        out += [_enc_attr(a) for a in m.attributes]
+    text = "".join(out)
+    decode_sdp(text)  # whatever we emit must parse back (catches bad tokens in any field)
+    return text
+
+
+# --- key transport attributes ---------------------------------------------------------------
+
+KEY_MGMT = "key-mgmt"
+
+
+def key_mgmt_attribute(mikey: bytes) -> Attribute:
+    """RFC 4567 ``a=key-mgmt:mikey <base64 of the MIKEY message>``."""
+    return Attribute(KEY_MGMT, "mikey " + base64.b64encode(mikey).decode("ascii"))
+
+
+def mikey_from_sdp(sd: SessionDescription, media_index: int | None = None) -> bytes | None:
+    """The MIKEY message from ``a=key-mgmt:mikey`` (media level first), or None if absent."""
+    value = sd.attribute(KEY_MGMT, media_index)
+    if value is None:
+        return None
+    prtcl, _, data = value.partition(" ")
+    if prtcl != "mikey" or not data:
+        raise DecodeError(f"SDP: key-mgmt protocol {prtcl!r} is not mikey")
+    try:
+        return base64.b64decode(data, validate=True)
+    except binascii.Error:
+        raise DecodeError("SDP: key-mgmt data is not base64") from None
+
+
+@dataclass(frozen=True)
+class RtpMap:
+    payload_type: int
+    encoding: str
+    clock_rate: int
+    channels: int | None = None
+
+
+_RTPMAP = re.compile(r"([0-9]{1,3}) ([A-Za-z0-9\-_.]+)/([0-9]{1,9})(?:/([0-9]{1,2}))?")
+
+
+def parse_rtpmap(value: str) -> RtpMap:
+    """``a=rtpmap:<pt> <encoding>/<clock>[/<channels>]`` (RFC 4566 section 6)."""
+    m = _RTPMAP.fullmatch(value)
+    if m is None or int(m.group(1)) > 127:
+        raise DecodeError(f"SDP: malformed rtpmap {value!r}")
+    ch = m.group(4)
+    return RtpMap(int(m.group(1)), m.group(2), int(m.group(3)), int(ch) if ch else None)
