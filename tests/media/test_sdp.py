@@ -157,7 +157,7 @@ def test_paper_bare_key_with_ecies() -> None:
 
 token = st.text(alphabet="abcXYZ019-+._~", min_size=1, max_size=8)
 text = st.text(
-    alphabet=st.characters(blacklist_characters="\r\n\x00", blacklist_categories=("Cs",)),
+    alphabet=st.characters(exclude_characters="\r\n\x00", exclude_categories=["Cs"]),
     min_size=1,
     max_size=12,
 )
