@@ -1,26 +1,24 @@
 """The honest run of a protocol variant, as the rows of its message sequence chart.
 
-A variant describes each role on its own; which send feeds which receive is not written
-down.  To draw the chart we execute one run of every role with honest agents and no
-intruder: sends put ground messages on the wire, a receive takes the earliest message from
-another role that matches its pattern (with :func:`ethvoip.spec.terms.match`, so the chart
-pairs steps exactly as the spec's own matching does), a look-up binds ``pk(name)``.  Roles run
-greedily in order until they block, then the next role that can move takes over.
+The run itself is the spec's own executability check, :func:`ethvoip.spec.semantics.honest_run`
+(one run per role between honest agents, every message delivered unchanged).  This module
+only turns its events into chart rows: which send fed which receive (the first earlier,
+undelivered send of the same message by another run, as the spec delivers it), the terms
+in the roles' own notation, and an order in which every role's steps appear as it runs them.
 
-If the honest run cannot finish (a receive that nothing matches), the chart still shows every
-step, with the stuck ones as boxes, and :attr:`Flow.complete` is false: a protocol whose honest
-participants cannot talk to each other is a bug in its spec, and the docs build says so.  A
-message that no role receives (a last call to the chain, say) is drawn to a ``(network)``
-lifeline and is not a problem.
+If the honest run cannot finish, the chart shows every step as a box and
+:attr:`Flow.problems` says why: a protocol whose honest participants cannot talk to each other
+is a bug in its spec, and the docs build says so.  A message that no role receives (a last call
+to the chain, say) is drawn to a ``(network)`` lifeline and is not a problem.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
 
-from ethvoip.spec.protocol import Lookup, Recv, Role, Send, Variant
-from ethvoip.spec.terms import Atom, Pk, Sort, Term, Var, match, substitute
+from ethvoip.spec.errors import MalformedProtocol
+from ethvoip.spec.protocol import Lookup, Recv, Role, Send, Step, Variant
+from ethvoip.spec.semantics import HonestEvent, honest_run
 from ethvoip_notation import notation
 from msc import Event
 
@@ -34,7 +32,7 @@ class Row:
     program order.
     """
 
-    kind: str  # "message" | "lookup" | "unreceived" | "stuck" | "not reached"
+    kind: str  # "message" | "lookup" | "unreceived" | "not run"
     src_role: str
     label: str
     text: str
@@ -63,75 +61,56 @@ def lane(role: Role) -> str:
     return role.name if str(role.agent) == role.name else f"{role.agent} ({role.name})"
 
 
-@dataclass
-class _Run:
-    role: Role
-    env: dict[Var, Term]
-    fresh: dict[Any, Term]  # Fresh -> Atom (Mapping keys are invariant, see substitute)
-    pc: int = 0
-
-    def ground(self, t: Term) -> Term:
-        return substitute(substitute(t, self.fresh), self.env)
-
-    @property
-    def done(self) -> bool:
-        return self.pc >= len(self.role.steps)
+def step_text(step: Step) -> str:
+    """What a chart shows for a step: the term as the role writes it."""
+    match step:
+        case Send(_, term):
+            return notation(term)
+        case Recv(_, pattern):
+            return notation(pattern)
+        case Lookup(_, name, key):
+            return f"{notation(key)} := look-up({notation(name)})"
 
 
-@dataclass
-class _Wire:
-    sender: str
-    term: Term
-    row: Row
-    taken: bool = False
-
-
-def honest_run(v: Variant) -> Flow:
-    """Execute one honest run of every role of ``v`` and return the chart rows."""
-    agents: dict[Var, Term] = {}
-    for r in v.roles:
-        for x in (r.agent, *r.params):
-            if x.sort is Sort.AGENT and x not in agents:
-                agents[x] = Atom(x.name.lower(), Sort.AGENT)
-    runs = [
-        _Run(r, dict(agents), {f: Atom(f"{r.name}.{f.name}", f.sort) for f in r.fresh})
-        for r in v.roles
-    ]
-    flow = Flow()
-    wire: list[_Wire] = []
-
-    def ready(run: _Run) -> bool:
-        if run.done:
-            return False
-        step = run.role.steps[run.pc]
-        return not isinstance(step, Recv) or _find(run, step, wire) is not None
-
-    current = 0
-    while True:
-        run = runs[current]
-        while ready(run):
-            _advance(run, wire, flow)
-        waiting = [i for i in range(len(runs)) if ready(runs[i])]
-        if not waiting:
-            break
-        # the next role after the current one, cyclically, that can move
-        current = min(waiting, key=lambda i: (i - current) % len(runs))
-
-    for w in wire:
-        if not w.taken:
-            w.row.kind = "unreceived"
-    for run in runs:
-        for k, step in enumerate(run.role.steps[run.pc :], start=run.pc):
-            kind = "stuck" if k == run.pc else "not reached"
-            text = notation(step.pattern) if isinstance(step, Recv) else ""
-            row = Row(
-                kind, run.role.name, step.label, f"{kind}: {text}".strip(), [(run.role.name, k)]
+def honest_flow(v: Variant) -> Flow:
+    """The chart rows of ``v``'s honest run."""
+    try:
+        events = honest_run(v)
+    except MalformedProtocol as exc:
+        out = Flow(problems=[str(exc)])
+        for role in v.roles:
+            for k, step in enumerate(role.steps):
+                text = f"not run: {step_text(step)}"
+                out.rows.append(Row("not run", role.name, step.label, text, [(role.name, k)]))
+        return out
+    rows: list[Row] = []
+    pending: list[tuple[HonestEvent, Row]] = []
+    for ev in events:
+        role = v.role(ev.role)
+        k = role.labels.index(ev.label)
+        step = role.steps[k]
+        if ev.action == "recv":
+            # the spec delivers the first undelivered send of this message by another run
+            i = next(
+                i for i, (s, _) in enumerate(pending) if s.term == ev.term and s.run_id != ev.run_id
             )
-            flow.rows.append(row)
-            if kind == "stuck":
-                flow.problems.append(f"{step.label}: no message matches {text}")
-    flow.rows = _program_order(flow.rows)
-    return flow
+            _, row = pending.pop(i)
+            row.dst_role, row.dst_label = role.name, ev.label
+            row.covers.append((role.name, k))
+            continue
+        row = Row(
+            ev.action if ev.action == "lookup" else "message",
+            role.name,
+            ev.label,
+            step_text(step),
+            [(role.name, k)],
+        )
+        rows.append(row)
+        if ev.action == "send":
+            pending.append((ev, row))
+    for _, row in pending:
+        row.kind = "unreceived"
+    return Flow(rows=_program_order(rows))
 
 
 def _program_order(rows: list[Row]) -> list[Row]:
@@ -154,40 +133,6 @@ def _program_order(rows: list[Row]) -> list[Row]:
         for role, i in pick.covers:
             done[role] = max(done.get(role, 0), i + 1)
     return out
-
-
-def _find(run: _Run, step: Recv, wire: list[_Wire]) -> tuple[_Wire, dict[Var, Term]] | None:
-    pattern = substitute(step.pattern, run.fresh)
-    for w in wire:
-        if w.taken or w.sender == run.role.name:
-            continue
-        env = match(pattern, w.term, run.env)
-        if env is not None:
-            return w, env
-    return None
-
-
-def _advance(run: _Run, wire: list[_Wire], flow: Flow) -> None:
-    step = run.role.steps[run.pc]
-    where = (run.role.name, run.pc)
-    run.pc += 1
-    match step:
-        case Lookup(label, name, key):
-            run.env[key] = Pk(run.ground(name))
-            text = f"{notation(key)} := look-up({notation(name)})"
-            flow.rows.append(Row("lookup", run.role.name, label, text, [where]))
-        case Send(label, term):
-            row = Row("message", run.role.name, label, notation(term), [where])
-            flow.rows.append(row)
-            wire.append(_Wire(run.role.name, run.ground(term), row))
-        case Recv():
-            found = _find(run, step, wire)
-            assert found is not None  # ready() checked it
-            w, env = found
-            w.taken = True
-            w.row.dst_role, w.row.dst_label = run.role.name, step.label
-            w.row.covers.append(where)
-            run.env = env
 
 
 def chart_events(v: Variant, flow: Flow) -> tuple[list[str], list[Event]]:

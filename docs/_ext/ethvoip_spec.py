@@ -40,7 +40,7 @@ from ethvoip.spec.protocol import (
     Verdict,
 )
 from ethvoip.spec.terms import Term
-from ethvoip_flow import Flow, chart_events, honest_run
+from ethvoip_flow import Flow, chart_events, honest_flow
 from ethvoip_notation import LEGEND, notation
 from msc import ChartError, Event, render_msc
 from sphinx.application import Sphinx
@@ -255,9 +255,9 @@ def _claims(variants: Sequence[Variant]) -> list[nodes.Node]:
 
 def variant_chart(v: Variant) -> tuple[Flow, str]:
     """The honest run of ``v`` and its chart as SVG."""
-    flow = honest_run(v)
-    lanes, events = chart_events(v, flow)
-    return flow, render_msc(lanes, events, title=f"{v.name}: honest run")
+    rows = honest_flow(v)
+    lanes, events = chart_events(v, rows)
+    return rows, render_msc(lanes, events, title=f"{v.name}: honest run")
 
 
 def protocol_nodes(p: Protocol, parse_rst: ParseRst) -> tuple[list[nodes.Node], list[str]]:
@@ -299,12 +299,12 @@ def protocol_nodes(p: Protocol, parse_rst: ParseRst) -> tuple[list[nodes.Node], 
 
     charts: list[nodes.Node] = []
     for v in variants:
-        flow, svg = variant_chart(v)
+        rows, svg = variant_chart(v)
         body: list[nodes.Node] = [_para(f"Honest run of the {v.name} variant: {v.summary}.")]
-        if not flow.complete:
-            problems += [f"{p.name}/{v.name}: {x}" for x in flow.problems]
+        if not rows.complete:
+            problems += [f"{p.name}/{v.name}: {x}" for x in rows.problems]
             warn = nodes.warning()
-            warn += _para("The honest run cannot finish: " + "; ".join(flow.problems))
+            warn += _para("The honest run cannot finish: " + "; ".join(rows.problems))
             body.append(warn)
         body.append(_svg(svg))
         charts.append(_section(f"{ident}-chart-{v.name}", f"{v.name}", body))
