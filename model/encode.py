@@ -1,0 +1,337 @@
+"""One bounded world as a z3 problem: a fixed list of role runs, their events and the intruder.
+
+A :class:`World` is built for one *role assignment* (which role each run plays; the actors
+and intended peers are left to z3).  It holds:
+
+* per run and step an execution flag and an integer time: runs execute as prefixes, steps
+  of a run in order;
+* per receive: the pattern, instantiated with the run's bindings (new variables become
+  typed leaves), must be derivable by the intruder from what was sent strictly before;
+* per look-up: the key registered under the name (an honest agent's own key; for ``e``
+  whatever he registered: his own key, or with ``pop_required`` off any public key);
+* replay caches (``once``): one agent's two runs of a role never accept the same values.
+
+Claims are added on top (:mod:`ethvoip.model.claims`), so one world serves every claim of
+the role whose run 0 claims.
+"""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+import z3
+from ethvoip.model.intruder import END, Intruder, Moment, Position, positions
+from ethvoip.model.symbolic import (
+    HONEST,
+    INTRUDER,
+    INTRUDER_FRESH,
+    Builder,
+    Cond,
+    Env,
+    Leaf,
+    SPk,
+    STerm,
+    Universe,
+    as_z3,
+    conj,
+    disj,
+    eq,
+    implies,
+    instantiate,
+    leaf_eq,
+    leaf_is,
+    neg,
+    skey,
+)
+from ethvoip.spec import terms as T
+from ethvoip.spec.errors import UnsupportedProtocol
+from ethvoip.spec.protocol import Lookup, Recv, Role, Send, Variant
+from ethvoip.spec.terms import Sort
+
+
+@dataclass(eq=False)
+class Event:
+    run: int
+    index: int
+    label: str
+    kind: str  # "send" | "recv" | "lookup"
+    moment: Moment
+    term: STerm | None = None  # sent term or received message; the key for a look-up
+    name: STerm | None = None  # the looked-up name
+
+
+@dataclass(eq=False)
+class Run:
+    rid: int
+    role: Role
+    env: Env
+    actor: Leaf
+    events: list[Event] = field(default_factory=list)
+    bound_at: dict[T.Var | T.Fresh, int] = field(default_factory=dict)
+
+    @property
+    def last(self) -> Event:
+        return self.events[-1]
+
+    def value(self, name: str, upto: int | None = None) -> STerm | None:
+        """The run's value for a role variable or fresh name, if bound by step ``upto``."""
+        for k, v in self.env.values.items():
+            if k.name == name and (upto is None or self.bound_at[k] <= upto):
+                return v
+        return None
+
+
+def _atoms_in(t: T.Term) -> list[T.Atom]:
+    return [s for s in T.subterms(t) if isinstance(s, T.Atom)]
+
+
+def _role_terms(r: Role) -> list[T.Term]:
+    out: list[T.Term] = [*r.knows]
+    for s in r.steps:
+        match s:
+            case Send(_, term):
+                out.append(term)
+            case Recv(_, pattern, once):
+                out += [pattern, *once]
+            case Lookup(_, name, key):
+                out += [name, key]
+    if r.session_key is not None:
+        out.append(r.session_key)
+    return out
+
+
+def check_supported(v: Variant) -> None:
+    """Raise :class:`UnsupportedProtocol` for constructs outside the typed encoding."""
+    for r in v.roles:
+        if r.agent not in r.params:
+            raise UnsupportedProtocol(f"role {r.name}: its agent {r.agent} is not a parameter")
+        for t in _role_terms(r):
+            for s in T.subterms(t):
+                if isinstance(s, T.Var | T.Atom | T.Fresh) and s.sort is Sort.MSG:
+                    raise UnsupportedProtocol(
+                        f"role {r.name}: {s} has sort msg; the typed encoding needs a shape"
+                    )
+                if isinstance(s, T.Atom) and s.sort in (Sort.PUBKEY, Sort.GROUP):
+                    raise UnsupportedProtocol(f"role {r.name}: bare {s.sort} atom {s}")
+
+
+class World:
+    """The z3 encoding of ``roles[i]`` played by run ``i``, for ``variant``."""
+
+    def __init__(
+        self,
+        variant: Variant,
+        roles: Sequence[Role],
+        *,
+        passive: bool = False,
+        honest: Sequence[str] = HONEST,
+    ) -> None:
+        check_supported(variant)
+        self.variant = variant
+        self.u = Universe()
+        self.b = Builder(self.u)
+        self.constraints: list[z3.BoolRef] = []
+        self.passive = passive
+        b = self.b
+        self.honest = tuple(honest)
+        self.agent = {n: b.const(n, Sort.AGENT) for n in (*self.honest, INTRUDER)}
+        self.e = self.agent[INTRUDER]
+        for r in variant.roles:
+            for t in _role_terms(r):
+                for a in _atoms_in(t):
+                    b.const(a.name, a.sort)
+        intruder_fresh = {
+            s: [b.const(f"{s.value}{i}#e", s) for i in range(1, INTRUDER_FRESH + 1)]
+            for s in (Sort.NONCE, Sort.KEY, Sort.EXP)
+        }
+        # the directory entry of e: his own key, or (no proof of possession) any known one
+        self.reg_e = b.var("registered_e", Sort.AGENT)
+        if variant.pop_required:
+            self.constraints.append(as_z3(leaf_eq(self.reg_e, self.e)))
+
+        initial: list[Position] = []
+        for r in variant.roles:
+            if r.honest_only:
+                continue
+            for kt in self._intruder_knows(r):
+                initial += positions(kt, None)
+
+        self.runs: list[Run] = []
+        for rid, role in enumerate(roles):
+            self.runs.append(self._make_run(rid, role))
+
+        sent: list[Position] = []
+        for run in self.runs:
+            for ev in run.events:
+                if ev.kind == "send" and ev.term is not None:
+                    sent += positions(ev.term, ev.moment)
+
+        known: dict[Sort, list[int]] = {
+            Sort.AGENT: [x.const for x in self.agent.values() if x.const is not None],
+            Sort.CONST: list(self.u.by_sort[Sort.CONST]),
+        }
+        for s, leaves_ in intruder_fresh.items():
+            known[s] = [x.const for x in leaves_ if x.const is not None]
+        self.intruder = Intruder(known, initial + sent)
+        self.sent = sent
+
+        for run in self.runs:
+            self._constrain_run(run)
+        self._constrain_once()
+        self.constraints += b.domain_constraints()
+
+    # ----------------------------------------------------------------------------------
+
+    def _intruder_knows(self, r: Role) -> list[STerm]:
+        """The initial knowledge of role ``r`` played by ``e``, for every choice of peers."""
+        others = [p for p in r.params if p != r.agent]
+        out: list[STerm] = []
+        for choice in itertools.product(list(self.agent), repeat=len(others)):
+            env = Env()
+            env[r.agent] = self.e
+            for p, a in zip(others, choice, strict=True):
+                env[p] = self.agent[a]
+            for f in r.fresh:
+                env[f] = self.b.const(f"{f.name}#e", f.sort)
+            for t in r.knows:
+                out.append(instantiate(t, env, self.b, f"{r.name}.knows"))
+        unique = {skey(t): t for t in out}
+        return list(unique.values())
+
+    def _make_run(self, rid: int, role: Role) -> Run:
+        b = self.b
+        env = Env()
+        tag = f"r{rid + 1}"
+        actor = b.var(f"{tag}.{role.agent.name}", Sort.AGENT)
+        env[role.agent] = actor
+        run = Run(rid, role, env, actor)
+        run.bound_at[role.agent] = -1
+        trusted = {r.agent for r in self.variant.roles if r.honest_only}
+        for p in role.params:
+            if p == role.agent:
+                continue
+            if p.sort is not Sort.AGENT:
+                raise UnsupportedProtocol(f"role {role.name}: parameter {p} is not an agent")
+            env[p] = b.var(f"{tag}.{p.name}", Sort.AGENT)
+            run.bound_at[p] = -1
+            if p in trusted:
+                # the player of an honest-only role (the chain, the operator) is never e,
+                # so nobody starts a session believing e plays it
+                self.constraints.append(as_z3(neg(leaf_eq(env.leaf(p), self.e))))
+        for f in role.fresh:
+            env[f] = b.const(f"{f.name}#{rid + 1}", f.sort)
+            run.bound_at[f] = -1
+        self.constraints.append(as_z3(disj(leaf_eq(actor, self.agent[h]) for h in self.honest)))
+        for k, step in enumerate(role.steps):
+            m = Moment(rid, k, z3.Int(f"t.{tag}.{step.label}"), z3.Bool(f"do.{tag}.{step.label}"))
+            label = f"{tag}.{step.label}"
+            before = set(env.values)
+            match step:
+                case Send(_, term):
+                    ev = Event(rid, k, step.label, "send", m, instantiate(term, env, b, label))
+                case Recv(_, pattern):
+                    msg = instantiate(pattern, env, b, label, bind=True, run=tag)
+                    ev = Event(rid, k, step.label, "recv", m, msg)
+                case Lookup(_, name, key):
+                    who = instantiate(name, env, b, label)
+                    if not isinstance(who, Leaf) or who.sort is not Sort.AGENT:
+                        raise UnsupportedProtocol(f"{label}: look-up of a non-agent {name}")
+                    if key in env:
+                        val = env[key]
+                    else:
+                        val = b.fresh_value(key, f"{tag}.{key.name}")
+                        env[key] = val
+                    if not isinstance(val, SPk):
+                        raise UnsupportedProtocol(f"{label}: look-up into {key} (not a pubkey)")
+                    is_e = leaf_eq(who, self.e)
+                    self.constraints.append(
+                        as_z3(
+                            conj(
+                                [
+                                    implies(is_e, leaf_eq(val.owner, self.reg_e)),
+                                    implies(neg(is_e), leaf_eq(val.owner, who)),
+                                ]
+                            )
+                        )
+                    )
+                    ev = Event(rid, k, step.label, "lookup", m, val, who)
+            for v in set(env.values) - before:
+                run.bound_at[v] = k
+            run.events.append(ev)
+        if role.session_key is not None:
+            # instantiated lazily by claims; check now that it is bound by the end
+            instantiate(role.session_key, env, b, f"{tag}.session_key")
+        return run
+
+    def _constrain_run(self, run: Run) -> None:
+        prev: Event | None = None
+        for ev in run.events:
+            m = ev.moment
+            assert m.done is not None and m.time is not None
+            if prev is not None:
+                assert prev.moment.done is not None and prev.moment.time is not None
+                self.constraints.append(z3.Implies(m.done, prev.moment.done))
+                self.constraints.append(prev.moment.time < m.time)
+            if ev.kind == "recv" and ev.term is not None:
+                self.constraints.append(z3.Implies(m.done, as_z3(self._receivable(ev))))
+            prev = ev
+
+    def _receivable(self, ev: Event) -> Cond:
+        assert ev.term is not None
+        if not self.passive:
+            return self.intruder.derive(ev.term, ev.moment)
+        # an honest run: the network delivers a message another run sent, unchanged
+        out: list[Cond] = []
+        for run in self.runs:
+            for s in run.events:
+                if s.kind != "send" or s.term is None or run.rid == ev.run:
+                    continue
+                assert s.moment.done is not None and s.moment.time is not None
+                assert ev.moment.time is not None
+                out.append(
+                    conj([s.moment.done, s.moment.time < ev.moment.time, eq(ev.term, s.term)])
+                )
+        return disj(out)
+
+    def _constrain_once(self) -> None:
+        for i, r1 in enumerate(self.runs):
+            for r2 in self.runs[i + 1 :]:
+                if r1.role.name != r2.role.name:
+                    continue
+                for k, step in enumerate(r1.role.steps):
+                    if not isinstance(step, Recv) or not step.once:
+                        continue
+                    d1, d2 = r1.events[k].moment.done, r2.events[k].moment.done
+                    assert d1 is not None and d2 is not None
+                    same = conj(
+                        [leaf_eq(r1.actor, r2.actor)]
+                        + [
+                            eq(
+                                instantiate(t, r1.env, self.b, "once"),
+                                instantiate(t, r2.env, self.b, "once"),
+                            )
+                            for t in step.once
+                        ]
+                    )
+                    self.constraints.append(z3.Implies(z3.And(d1, d2), as_z3(neg(same))))
+
+    # ----------------------------------------------------------------------------------
+
+    def value(self, run: Run, t: T.Term, upto: int | None = None) -> STerm | None:
+        """``t`` in ``run``'s terms, matching role names by name; ``None`` if not bound."""
+        env = Env()
+        for v in T.subterms(t):
+            if isinstance(v, T.Var | T.Fresh):
+                val = run.value(v.name, upto)
+                if val is None:
+                    return None
+                env[v] = val
+        return instantiate(t, env, self.b, f"r{run.rid + 1}.value")
+
+    def is_e(self, x: Leaf) -> Cond:
+        return leaf_is(x, self.e.const) if self.e.const is not None else False
+
+    def derive_at_end(self, t: STerm) -> Cond:
+        return self.intruder.derive(t, END)

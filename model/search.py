@@ -1,0 +1,162 @@
+"""Bounded search: iterative deepening over the number of runs, one z3 check per assignment.
+
+For ``n`` runs, run 0 plays the claiming role and the other ``n - 1`` runs any multiset of
+roles (runs are interchangeable, so multisets suffice); z3 chooses actors, intended peers,
+what the intruder sends and when.  The first ``n`` with a satisfying assignment gives an
+attack with the fewest runs; if every assignment up to the bound is unsatisfiable the claim
+holds *within that bound*; a z3 ``unknown`` (timeout) makes the verdict unknown, never
+"no attack".  One world is built per assignment and shared by all claims of its role
+(push/pop), which is where most of the time would otherwise go.
+"""
+
+from __future__ import annotations
+
+import itertools
+import time
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass
+
+import z3
+from ethvoip.model.claims import violation
+from ethvoip.model.encode import World
+from ethvoip.model.symbolic import Leaf, as_z3
+from ethvoip.spec.errors import ModelError
+from ethvoip.spec.protocol import Claim, Role, Variant, Verdict
+
+#: z3 is deterministic for a fixed seed; pin it so verdicts and traces repeat exactly.
+SEED = 0
+DEFAULT_MAX_RUNS = 4
+DEFAULT_TIMEOUT_MS = 60_000
+
+
+def _solver(timeout_ms: int) -> z3.Solver:
+    z3.set_param("smt.random_seed", SEED)
+    z3.set_param("sat.random_seed", SEED)
+    s = z3.Solver()
+    s.set("random_seed", SEED)
+    s.set("timeout", timeout_ms)
+    return s
+
+
+@dataclass(frozen=True)
+class ClaimResult:
+    """The verdict on one claim, with the world and model of the attack if there is one."""
+
+    claim: Claim
+    verdict: Verdict
+    runs: int | None  # attack: its run count; otherwise the bound that was searched
+    seconds: float
+    reason: str = ""
+    world: World | None = None
+    model: z3.ModelRef | None = None
+
+
+def assignments(variant: Variant, claim_role: str, n: int) -> Iterator[tuple[Role, ...]]:
+    """Role per run: run 0 the claiming role, the others a multiset of roles."""
+    first = variant.role(claim_role)
+    for rest in itertools.combinations_with_replacement(variant.roles, n - 1):
+        yield (first, *rest)
+
+
+def check_variant(
+    variant: Variant,
+    claims: Sequence[Claim] | None = None,
+    *,
+    max_runs: int = DEFAULT_MAX_RUNS,
+    timeout_ms: int = DEFAULT_TIMEOUT_MS,
+    progress: Callable[[str], None] | None = None,
+) -> list[ClaimResult]:
+    """Decide every claim (default: all of ``variant``) up to ``max_runs`` role runs."""
+    if max_runs < 1:
+        raise ModelError("the bound must be at least one run")
+    todo = list(variant.claims if claims is None else claims)
+    results: dict[str, ClaimResult] = {}
+    started = {c.name: 0.0 for c in todo}
+    unknown: dict[str, str] = {}
+    by_role: dict[str, list[Claim]] = {}
+    for c in todo:
+        by_role.setdefault(c.role, []).append(c)
+    for n in range(1, max_runs + 1):
+        for role, cs in by_role.items():
+            open_ = [c for c in cs if c.name not in results]
+            if not open_:
+                continue
+            for roles in assignments(variant, role, n):
+                open_ = [c for c in cs if c.name not in results]
+                if not open_:
+                    break
+                t0 = time.perf_counter()
+                world = World(variant, roles)
+                solver = _solver(timeout_ms)
+                solver.add(*world.constraints)
+                build = time.perf_counter() - t0
+                share = build / len(open_)
+                for c in open_:
+                    t1 = time.perf_counter()
+                    solver.push()
+                    f = violation(world, c)
+                    solver.add(as_z3(f))
+                    status = z3.unsat if f is False else solver.check()
+                    started[c.name] += share + time.perf_counter() - t1
+                    if status == z3.sat:
+                        results[c.name] = ClaimResult(
+                            c, Verdict.ATTACK, n, started[c.name], "", world, solver.model()
+                        )
+                    elif status == z3.unknown:
+                        unknown.setdefault(c.name, f"z3: {solver.reason_unknown()} at {n} runs")
+                    solver.pop()
+                    if progress is not None:
+                        progress(
+                            f"{variant.name} {c.name} n={n} {[r.name for r in roles]}: {status}"
+                        )
+    out: list[ClaimResult] = []
+    for c in todo:
+        if c.name in results:
+            out.append(results[c.name])
+        elif c.name in unknown:
+            out.append(ClaimResult(c, Verdict.UNKNOWN, max_runs, started[c.name], unknown[c.name]))
+        else:
+            out.append(
+                ClaimResult(
+                    c, Verdict.NO_ATTACK, max_runs, started[c.name], f"bound: {max_runs} runs"
+                )
+            )
+    return out
+
+
+@dataclass(frozen=True)
+class HonestRun:
+    world: World
+    model: z3.ModelRef
+    seconds: float
+
+
+def honest_run(variant: Variant, *, timeout_ms: int = DEFAULT_TIMEOUT_MS) -> HonestRun:
+    """One run per role, honest agents who agree on who plays what, a passive network: every
+    run must be able to finish.  Raises :class:`ModelError` if it cannot (a model in which
+    honest agents cannot finish proves nothing)."""
+    t0 = time.perf_counter()
+    # as many honest agents as roles, so that each role has its own player
+    names = tuple("abcdfghijk"[: max(2, len(variant.roles))])
+    world = World(variant, variant.roles, passive=True, honest=names)
+    solver = _solver(timeout_ms)
+    solver.add(*world.constraints)
+    actors: dict[str, Leaf] = {}
+    for run in world.runs:
+        d = run.last.moment.done
+        assert d is not None
+        solver.add(d)
+        actors[run.role.agent.name] = run.actor
+    players = list(actors)
+    for i, a in enumerate(players):
+        for b in players[i + 1 :]:
+            solver.add(actors[a].expr != actors[b].expr)
+    for run in world.runs:
+        for name, actor in actors.items():
+            val = run.value(name)
+            if isinstance(val, Leaf):
+                solver.add(val.expr == actor.expr)
+    status = solver.check()
+    if status != z3.sat:
+        raise ModelError(f"variant {variant.name}: honest agents cannot finish ({status})")
+    return HonestRun(world, solver.model(), time.perf_counter() - t0)
