@@ -446,10 +446,16 @@ def from_json(obj: object) -> Term:
     try:
         for leaf, cls in (("atom", Atom), ("var", Var), ("fresh", Fresh)):
             if leaf in obj:
-                if set(obj) != {leaf, "sort"} or not isinstance(obj[leaf], str):
+                if (
+                    set(obj) != {leaf, "sort"}
+                    or not isinstance(obj[leaf], str)
+                    or not isinstance(obj["sort"], str)
+                ):
                     raise TermError(f"bad {leaf}: {obj!r}")
                 return cls(obj[leaf], Sort(obj["sort"]))
         op = obj.get("op")
+        if not isinstance(op, str):
+            raise TermError(f"unknown term form: {obj!r}")
         if op == "exp":
             if set(obj) != {"op", "base", "exps"} or not isinstance(obj["exps"], list):
                 raise TermError(f"bad exp: {obj!r}")
@@ -460,9 +466,13 @@ def from_json(obj: object) -> Term:
                 out = exp(out, from_json(e))
             return out
         if op == "hash":
-            if set(obj) != {"op", "fn", "args"} or not isinstance(obj["args"], list):
+            if (
+                set(obj) != {"op", "fn", "args"}
+                or not isinstance(obj["args"], list)
+                or not isinstance(obj["fn"], str)
+            ):
                 raise TermError(f"bad hash: {obj!r}")
-            return h(str(obj["fn"]), *(from_json(a) for a in obj["args"]))
+            return h(obj["fn"], *(from_json(a) for a in obj["args"]))
         if op in _CLASS_BY_OP:
             if set(obj) != {"op", "args"} or not isinstance(obj["args"], list):
                 raise TermError(f"bad {op}: {obj!r}")
@@ -471,7 +481,7 @@ def from_json(obj: object) -> Term:
                 raise TermError("a tuple needs at least two items")
             if op in _ARITY and len(args) != _ARITY[op]:
                 raise TermError(f"{op} takes {_ARITY[op]} arguments")
-            return _CLASS_BY_OP[str(op)](*args)
+            return _CLASS_BY_OP[op](*args)
     except ValueError as exc:  # unknown Sort value
         if isinstance(exc, TermError):
             raise

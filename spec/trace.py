@@ -41,7 +41,7 @@ from pathlib import Path
 from typing import Any
 
 from ethvoip.spec.deduction import Derivation
-from ethvoip.spec.errors import StaleTrace, TraceError
+from ethvoip.spec.errors import StaleTrace, TermError, TraceError
 from ethvoip.spec.protocol import Protocol
 from ethvoip.spec.terms import Term, from_json, to_json
 
@@ -199,6 +199,13 @@ def _req(obj: Mapping[str, Any], key: str, typ: type | tuple[type, ...]) -> Any:
 
 def from_dict(obj: object) -> Trace:
     """Parse and validate a trace; any defect raises :class:`TraceError`."""
+    try:
+        return _from_dict(obj)
+    except TermError as exc:
+        raise TraceError(f"bad term in trace: {exc}") from exc
+
+
+def _from_dict(obj: object) -> Trace:
     if not isinstance(obj, dict):
         raise TraceError("a trace is a JSON object")
     if obj.get("format") != FORMAT:
