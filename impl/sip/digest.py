@@ -223,7 +223,9 @@ class DigestVerifier:
     store: CredentialStore
     secret: bytes
     nonce_lifetime: float = 300.0
-    _seen_nc: dict[str, int] = field(default_factory=dict)
+    # Our nonces are shared by every client challenged in the same second, so the nonce
+    # count is tracked per (nonce, username, cnonce).
+    _seen_nc: dict[tuple[str, str, str], int] = field(default_factory=dict)
 
     def _nonce(self, issued: int) -> str:
         mac = hmac.new(self.secret, f"{issued}:{self.realm}".encode(), hashlib.sha256)
@@ -277,9 +279,10 @@ class DigestVerifier:
             if len(nc_text) != 8 or any(c not in "0123456789abcdefABCDEF" for c in nc_text):
                 raise DecodeError("bad nonce count")
             nc = int(nc_text, 16)
-            if nc <= self._seen_nc.get(nonce, 0):
+            seen_key = (nonce, p["username"], p["cnonce"])
+            if nc <= self._seen_nc.get(seen_key, 0):
                 raise ReplayError("nonce count reused")
-            self._seen_nc[nonce] = nc
+            self._seen_nc[seen_key] = nc
         self._forget_before(now - self.nonce_lifetime)
         return p["username"]
 
@@ -295,5 +298,5 @@ class DigestVerifier:
             raise ReplayError("stale nonce")
 
     def _forget_before(self, cutoff: float) -> None:
-        for nonce in [n for n in self._seen_nc if int(n[:-32], 16) < cutoff]:
-            del self._seen_nc[nonce]
+        for key in [k for k in self._seen_nc if int(k[0][:-32], 16) < cutoff]:
+            del self._seen_nc[key]

@@ -7,6 +7,7 @@ code under test.
 from __future__ import annotations
 
 import pytest
+
 from ethvoip.impl.sip.codec import StreamDecoder, decode_datagram, encode
 from ethvoip.impl.sip.fields import NameAddr, SipUri, Via, parse_cseq
 from ethvoip.impl.sip.message import Request, Response

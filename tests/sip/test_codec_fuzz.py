@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
 from ethvoip.impl.sip.codec import (
     MAX_HEADER_BYTES,
     StreamDecoder,
@@ -9,8 +12,6 @@ from ethvoip.impl.sip.codec import (
     encode,
 )
 from ethvoip.spec.errors import DecodeError
-from hypothesis import given, settings
-from hypothesis import strategies as st
 
 from .vectors import RFC4475_WELL_FORMED, rfc4475
 

@@ -5,6 +5,9 @@ from __future__ import annotations
 import hashlib
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
 from ethvoip.impl.sip.digest import (
     Challenge,
     DigestVerifier,
@@ -15,8 +18,6 @@ from ethvoip.impl.sip.digest import (
     parse_auth_params,
 )
 from ethvoip.spec.errors import CryptoError, DecodeError, ReplayError
-from hypothesis import given, settings
-from hypothesis import strategies as st
 
 # RFC 2617 section 3.5 (values as printed in the RFC).
 RFC2617_CHALLENGE = (
@@ -62,7 +63,10 @@ def test_sha256_algorithm_rfc8760() -> None:
         ch, username="u", password="p", method="REGISTER", uri="sip:r", cnonce="c"
     )
     _, params = parse_auth_params(value)
-    sha = lambda s: hashlib.sha256(s.encode()).hexdigest()  # noqa: E731
+
+    def sha(s: str) -> str:
+        return hashlib.sha256(s.encode()).hexdigest()
+
     assert params["response"] == sha(f"{sha('u:r:p')}:n:{sha('REGISTER:sip:r')}")
 
 

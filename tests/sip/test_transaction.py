@@ -9,6 +9,7 @@ T1 = 0.5 s, T2 = 4 s, T4 = 5 s: timer A doubles from T1 (sends at 0, .5, 1.5, 3.
 from __future__ import annotations
 
 import pytest
+
 from ethvoip.impl.sip.builders import make_response
 from ethvoip.impl.sip.codec import decode_datagram
 from ethvoip.impl.sip.message import Request
