@@ -6,10 +6,11 @@ from __future__ import annotations
 import contextlib
 
 import pytest
-from ethvoip.impl.media import mikey as m
-from ethvoip.spec.errors import DecodeError, LocalProtocolError
 from hypothesis import given
 from hypothesis import strategies as st
+
+from ethvoip.impl.media import mikey as m
+from ethvoip.spec.errors import DecodeError, LocalProtocolError
 
 # Assembled by hand from the RFC 3830 section 6 field diagrams (not from our encoder).
 HAND = bytes.fromhex(

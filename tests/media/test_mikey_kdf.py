@@ -14,10 +14,11 @@ import hashlib
 from decimal import Decimal, getcontext
 
 import pytest
-from ethvoip.impl.media import mikey_kdf as kdf
-from ethvoip.spec.errors import CryptoError
 from hypothesis import given
 from hypothesis import strategies as st
+
+from ethvoip.impl.media import mikey_kdf as kdf
+from ethvoip.spec.errors import CryptoError
 
 
 def hmac_sha1_by_hand(key: bytes, msg: bytes) -> bytes:

@@ -8,6 +8,9 @@ from __future__ import annotations
 import dataclasses
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
 from ethvoip.impl.crypto import IdentityKey, IdentityPublicKey, seeded_rng
 from ethvoip.impl.media import mikey as m
 from ethvoip.impl.media.mikey_identity import (
@@ -27,8 +30,6 @@ from ethvoip.spec.errors import (
     RemoteProtocolError,
     ReplayError,
 )
-from hypothesis import given, settings
-from hypothesis import strategies as st
 
 NOW = 1_800_000_000.0
 ALICE = IdentityKey.generate(seeded_rng(b"alice"))

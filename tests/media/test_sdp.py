@@ -6,12 +6,13 @@ import base64
 import contextlib
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
 from ethvoip.impl.crypto import IdentityKey, decrypt_with, encrypt_to, seeded_rng
 from ethvoip.impl.media import sdp
 from ethvoip.impl.media.bare_key import decode_bare_key, encode_bare_key
 from ethvoip.spec.errors import CryptoError, DecodeError, LocalProtocolError
-from hypothesis import given
-from hypothesis import strategies as st
 
 # The SDP of the paper's Fig. 8 (the capture shows the parsed fields; the o= line's session
 # id and version are not shown there and are filled in, and a=k is truncated in the figure).

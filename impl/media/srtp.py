@@ -1,0 +1,190 @@
+"""SRTP/SRTCP (RFC 3711) AES_CM_128_HMAC_SHA1_80 through libsrtp (``pylibsrtp``), with a
+re-keying hook and typed, counted failures.
+
+One :class:`SrtpSender` or :class:`SrtpReceiver` handles one SSRC in one direction.  Each
+holds libsrtp sessions keyed by master key; :meth:`rekey` schedules a new master key from a
+given packet index (``ROC * 2**16 + SEQ``, RFC 3711 section 3.3.1) on, like MIKEY's key
+validity interval.  The packet index is tracked here, with the RFC 3711 Appendix A estimate
+on the receiving side, so a packet is sent to the session whose key covers it.  A fresh
+libsrtp stream starts at ROC 0; when a key takes over at a later ROC, the stream's ROC is set
+through libsrtp's ``srtp_set_stream_roc`` (exported by the bundled library but not wrapped by
+pylibsrtp, so it is called through ctypes).
+
+Failures never escape as library exceptions: a packet that fails authentication raises
+:class:`CryptoError`, a replayed or too old one :class:`ReplayError`, a malformed one
+:class:`DecodeError`; each is counted in :attr:`SrtpReceiver.dropped`.  ``receive`` is the
+drop-and-count form for a media loop.
+"""
+
+from __future__ import annotations
+
+import ctypes
+from collections import Counter
+from dataclasses import dataclass
+
+import pylibsrtp
+from pylibsrtp import _binding
+
+from ethvoip.spec.errors import (
+    CryptoError,
+    DecodeError,
+    EthVoipError,
+    LocalProtocolError,
+    ReplayError,
+)
+
+from .rtp import peek_header
+
+MASTER_LEN = 30  # 16-byte key || 14-byte salt
+_lib = ctypes.CDLL(_binding.__file__)
+_lib.srtp_set_stream_roc.argtypes = [ctypes.c_void_p, ctypes.c_uint32, ctypes.c_uint32]
+_lib.srtp_set_stream_roc.restype = ctypes.c_int
+
+
+def _new_session(master: bytes, ssrc: int, roc: int, inbound: bool) -> pylibsrtp.Session:
+    if len(master) != MASTER_LEN:
+        raise LocalProtocolError("SRTP master key || salt must be 30 bytes")
+    policy = pylibsrtp.Policy(
+        key=master,
+        ssrc_type=pylibsrtp.Policy.SSRC_SPECIFIC,
+        ssrc_value=ssrc,
+        srtp_profile=pylibsrtp.Policy.SRTP_PROFILE_AES128_CM_SHA1_80,
+    )
+    policy.window_size = 128
+    session = pylibsrtp.Session(policy)
+    if roc:
+        handle = int(_binding.ffi.cast("uintptr_t", session._srtp[0]))
+        if _lib.srtp_set_stream_roc(handle, ssrc, roc) != 0:
+            raise LocalProtocolError("libsrtp refused to set the stream's ROC")
+    return session
+
+
+def _classify(exc: pylibsrtp.Error) -> EthVoipError:
+    msg = str(exc)
+    if "replay" in msg or "index" in msg:
+        return ReplayError(f"SRTP: {msg}")
+    if "authentication" in msg:
+        return CryptoError(f"SRTP: {msg}")
+    return DecodeError(f"SRTP: {msg}")
+
+
+@dataclass
+class _Epoch:
+    """One master key and the packet index from which it applies."""
+
+    start: int
+    master: bytes
+    session: pylibsrtp.Session | None = None
+
+
+class _Stream:
+    def __init__(self, master: bytes, ssrc: int, inbound: bool) -> None:
+        if not 0 <= ssrc < 1 << 32:
+            raise LocalProtocolError("SSRC is 32 bits")
+        self.ssrc = ssrc
+        self.inbound = inbound
+        self.epochs = [_Epoch(0, master, _new_session(master, ssrc, 0, inbound))]
+
+    def rekey(self, master: bytes, at_index: int) -> None:
+        """Use ``master`` for packets whose index is ``at_index`` or later."""
+        if at_index <= self.epochs[-1].start:
+            raise LocalProtocolError("a re-key must start after the current key's start")
+        _new_session(master, self.ssrc, 0, self.inbound)  # validate now, build when used
+        self.epochs.append(_Epoch(at_index, master))
+        # Keep at most the current key and one before it (late packets of the old key).
+        self.epochs = self.epochs[-3:]
+
+    def session_for(self, index: int) -> pylibsrtp.Session:
+        epoch = next((e for e in reversed(self.epochs) if e.start <= index), None)
+        if epoch is None:
+            raise ReplayError("SRTP: packet older than every key still held")
+        if epoch.session is None:
+            epoch.session = _new_session(epoch.master, self.ssrc, epoch.start >> 16, self.inbound)
+        return epoch.session
+
+
+class SrtpSender(_Stream):
+    """Protects RTP and RTCP of one outgoing SSRC."""
+
+    def __init__(self, master: bytes, ssrc: int) -> None:
+        super().__init__(master, ssrc, inbound=False)
+        self._roc = 0
+        self._last_seq: int | None = None
+
+    def protect(self, rtp: bytes) -> bytes:
+        _, seq, ssrc = peek_header(rtp)
+        if ssrc != self.ssrc:
+            raise LocalProtocolError(f"SRTP: packet SSRC {ssrc:#x} is not this stream's")
+        roc = self._roc + (1 if self._last_seq is not None and seq < self._last_seq else 0)
+        try:
+            out = self.session_for((roc << 16) | seq).protect(rtp)
+        except pylibsrtp.Error as exc:
+            raise _classify(exc) from exc
+        self._roc, self._last_seq = roc, seq
+        return bytes(out)
+
+    def protect_rtcp(self, rtcp: bytes) -> bytes:
+        # SRTCP keys follow the newest key in force for RTP (one key per crypto session).
+        index = (self._roc << 16) | (self._last_seq or 0)
+        try:
+            return bytes(self.session_for(index).protect_rtcp(rtcp))
+        except pylibsrtp.Error as exc:
+            raise _classify(exc) from exc
+
+
+class SrtpReceiver(_Stream):
+    """Verifies and decrypts SRTP and SRTCP of one incoming SSRC; failures are counted."""
+
+    def __init__(self, master: bytes, ssrc: int) -> None:
+        super().__init__(master, ssrc, inbound=True)
+        self._roc = 0
+        self._s_l: int | None = None  # highest sequence number authenticated so far
+        self.dropped: Counter[str] = Counter()
+
+    def _estimate(self, seq: int) -> int:
+        """RFC 3711 Appendix A: the ROC a received SEQ most probably belongs to."""
+        s_l, roc = self._s_l, self._roc
+        if s_l is None:
+            return roc
+        if s_l < 1 << 15:
+            return roc - 1 if seq - s_l > 1 << 15 and roc > 0 else roc
+        return roc + 1 if s_l - (1 << 15) > seq else roc
+
+    def _fail(self, err: EthVoipError) -> EthVoipError:
+        kind = {ReplayError: "replay", CryptoError: "auth"}.get(type(err), "malformed")
+        self.dropped[kind] += 1
+        return err
+
+    def unprotect(self, srtp: bytes) -> bytes:
+        try:
+            _, seq, ssrc = peek_header(srtp)
+        except DecodeError as err:
+            raise self._fail(err) from None
+        if ssrc != self.ssrc:
+            raise self._fail(DecodeError(f"SRTP: SSRC {ssrc:#x} is not this stream's"))
+        roc = self._estimate(seq)
+        try:
+            out = bytes(self.session_for((roc << 16) | seq).unprotect(srtp))
+        except ReplayError as err:
+            raise self._fail(err) from None
+        except pylibsrtp.Error as exc:
+            raise self._fail(_classify(exc)) from exc
+        if self._s_l is None or (roc, seq) > (self._roc, self._s_l):
+            self._roc, self._s_l = roc, seq
+        return out
+
+    def unprotect_rtcp(self, srtcp: bytes) -> bytes:
+        index = (self._roc << 16) | (self._s_l or 0)
+        try:
+            return bytes(self.session_for(index).unprotect_rtcp(srtcp))
+        except ReplayError as err:
+            raise self._fail(err) from None
+        except pylibsrtp.Error as exc:
+            raise self._fail(_classify(exc)) from exc
+
+    def receive(self, srtp: bytes) -> bytes | None:
+        """Drop-and-count form of :meth:`unprotect` for a media loop."""
+        try:
+            return self.unprotect(srtp)
+        except (DecodeError, CryptoError, ReplayError):
+            return None
