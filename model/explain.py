@@ -63,11 +63,11 @@ class Explainer:
 
     def build(self, t: Term) -> Derivation | None:
         """A derivation of ``t`` from the current knowledge, or ``None``."""
+        if isinstance(t, Atom) and t.sort in _PUBLIC:
+            return Derivation("public", t)  # names and constants: the shortest explanation
         if t in self.how:
             return self.how[t]
         match t:
-            case Atom(_, sort) if sort in _PUBLIC:
-                return Derivation("public", t)
             case Pk(o):
                 return self._cons("pk", t, (o,))
             case Tup(items):

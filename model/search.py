@@ -99,8 +99,9 @@ def check_variant(
                     status = z3.unsat if f is False else solver.check()
                     started[c.name] += share + time.perf_counter() - t1
                     if status == z3.sat:
+                        model = _readable(solver, world)
                         results[c.name] = ClaimResult(
-                            c, Verdict.ATTACK, n, started[c.name], "", world, solver.model()
+                            c, Verdict.ATTACK, n, started[c.name], "", world, model
                         )
                     elif status == z3.unknown:
                         unknown.setdefault(c.name, f"z3: {solver.reason_unknown()} at {n} runs")
@@ -122,6 +123,26 @@ def check_variant(
                 )
             )
     return out
+
+
+def _readable(solver: z3.Solver, world: World) -> z3.ModelRef:
+    """The attack with distinct agents in the claiming run's view, when one exists.
+
+    Any attack proves the verdict; this only picks the textbook one (``a`` talks to ``e``,
+    ``e`` impersonates ``a`` to ``b``) over a self-session where the solver finds both.
+    """
+    model = solver.model()
+    r = world.runs[0]
+    names = [r.value(v.name) for v in world.variant.agent_vars]
+    leaves_ = [x for x in names if isinstance(x, Leaf)]
+    if len(leaves_) < 2:
+        return model
+    solver.push()
+    solver.add(z3.Distinct(*(x.expr for x in leaves_)))
+    if solver.check() == z3.sat:
+        model = solver.model()
+    solver.pop()
+    return model
 
 
 @dataclass(frozen=True)
