@@ -22,6 +22,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 import z3
+
 from ethvoip.model.intruder import END, Intruder, Moment, Position, positions
 from ethvoip.model.symbolic import (
     HONEST,

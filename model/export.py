@@ -10,6 +10,7 @@ carries the derivation of the secret from everything sent.
 from __future__ import annotations
 
 import z3
+
 from ethvoip.model.encode import Run, World
 from ethvoip.model.explain import Explainer
 from ethvoip.model.symbolic import SPk, concrete

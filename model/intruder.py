@@ -19,6 +19,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 import z3
+
 from ethvoip.model.symbolic import (
     Cond,
     Leaf,

@@ -17,6 +17,7 @@ from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 
 import z3
+
 from ethvoip.model.claims import violation
 from ethvoip.model.encode import World
 from ethvoip.model.symbolic import Leaf, as_z3

@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from typing import TypeAlias
 
 import z3
+
 from ethvoip.spec import terms as T
 from ethvoip.spec.errors import UnsupportedProtocol
 from ethvoip.spec.terms import Sort
