@@ -16,11 +16,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from ethvoip_notation import notation
+from msc import Event
+
 from ethvoip.spec.errors import MalformedProtocol
 from ethvoip.spec.protocol import Lookup, Recv, Role, Send, Step, Variant
 from ethvoip.spec.semantics import HonestEvent, honest_run
-from ethvoip_notation import notation
-from msc import Event
 
 
 @dataclass

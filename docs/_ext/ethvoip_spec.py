@@ -7,6 +7,11 @@
     :mod:`msc` from the honest run of :mod:`ethvoip_flow`), the claims with the verdict expected
     per variant, and the notation.
 
+``.. ethvoip-trace:: path/to/trace.json``
+    A model trace (format ``ethvoip-trace/1``) drawn as a chart by :mod:`ethvoip_trace`, with
+    its caption and the command that regenerates it.  A trace made from an older spec fails
+    the build, saying that command.  The path is relative to the page (``/`` = ``docs/``).
+
 ``.. ethvoip-msc:: title``
     A chart written by hand, one event per line: ``A -> B : label : text`` for a message,
     ``A : label : text`` for a box on lifeline ``A``.  Option ``:lifelines: A, B, C`` fixes
@@ -21,10 +26,20 @@ from __future__ import annotations
 import dataclasses
 import inspect
 from collections.abc import Callable, Iterable, Sequence
+from pathlib import Path
 from typing import Any, ClassVar
 
 from docutils import nodes
 from docutils.parsers.rst import directives
+from ethvoip_flow import Flow, chart_events, honest_flow
+from ethvoip_notation import LEGEND, notation
+from ethvoip_trace import caption, trace_chart
+from msc import ChartError, Event, render_msc
+from sphinx.application import Sphinx
+from sphinx.environment import BuildEnvironment
+from sphinx.util import logging
+from sphinx.util.docutils import SphinxDirective
+
 from ethvoip.spec.catalogue import CATALOGUE, get
 from ethvoip.spec.errors import EthVoipError
 from ethvoip.spec.protocol import (
@@ -40,13 +55,7 @@ from ethvoip.spec.protocol import (
     Verdict,
 )
 from ethvoip.spec.terms import Term
-from ethvoip_flow import Flow, chart_events, honest_flow
-from ethvoip_notation import LEGEND, notation
-from msc import ChartError, Event, render_msc
-from sphinx.application import Sphinx
-from sphinx.environment import BuildEnvironment
-from sphinx.util import logging
-from sphinx.util.docutils import SphinxDirective
+from ethvoip.spec.trace import load
 
 logger = logging.getLogger(__name__)
 
@@ -412,6 +421,29 @@ class ChartDirective(SphinxDirective):
         return out
 
 
+class TraceDirective(SphinxDirective):
+    """``.. ethvoip-trace:: path``: a model trace as a message sequence chart."""
+
+    required_arguments = 1
+    has_content = False
+
+    def run(self) -> list[nodes.Node]:
+        rel, path = self.env.relfn2path(self.arguments[0], self.env.docname)
+        self.env.note_dependency(rel)
+        try:
+            trace = load(Path(path))
+            trace.check_fresh(get(trace.protocol))
+            lanes, events = trace_chart(trace)
+            svg = render_msc(lanes, events, title=caption(trace))
+        except (OSError, EthVoipError) as exc:
+            raise self.error(f"ethvoip-trace {self.arguments[0]}: {exc}") from None
+        return [
+            _svg(svg),
+            _para(nodes.emphasis("", caption(trace)), classes=["ethvoip-msc-caption"]),
+            _para("Regenerate with ", _code(trace.generated_by), "."),
+        ]
+
+
 # --------------------------------------------------------------------------------------
 # Consistency: every catalogue protocol has a page
 # --------------------------------------------------------------------------------------
@@ -443,6 +475,7 @@ def _check(app: Sphinx, env: BuildEnvironment) -> None:
 def setup(app: Sphinx) -> dict[str, Any]:
     app.add_directive("ethvoip-protocol", ProtocolDirective)
     app.add_directive("ethvoip-msc", ChartDirective)
+    app.add_directive("ethvoip-trace", TraceDirective)
     app.connect("env-purge-doc", _purge)
     app.connect("env-merge-info", _merge)
     app.connect("env-check-consistency", _check)

@@ -5,10 +5,11 @@ from __future__ import annotations
 import xml.etree.ElementTree as ET
 
 import pytest
-from ethvoip.spec.errors import EthVoipError
 from hypothesis import given
 from hypothesis import strategies as st
 from msc import ChartError, Event, render_msc, text_width, wrap
+
+from ethvoip.spec.errors import EthVoipError
 
 NS = {"s": "http://www.w3.org/2000/svg"}
 

@@ -7,6 +7,11 @@ import xml.etree.ElementTree as ET
 import pytest
 from docutils import nodes
 from docutils.core import publish_doctree
+from ethvoip_flow import honest_flow
+from ethvoip_notation import notation
+from ethvoip_spec import parse_chart, protocol_nodes, variant_chart
+from msc import ChartError
+
 from ethvoip.spec.catalogue import CATALOGUE
 from ethvoip.spec.protocol import (
     Claim,
@@ -23,10 +28,6 @@ from ethvoip.spec.protocol import (
     var,
 )
 from ethvoip.spec.terms import Sort, Term, aenc, const, exp, h, inv, pk, senc, sign, sk, tup
-from ethvoip_flow import honest_flow
-from ethvoip_notation import notation
-from ethvoip_spec import parse_chart, protocol_nodes, variant_chart
-from msc import ChartError
 
 CASES = [(p, v) for p in CATALOGUE.values() for v in p.variants.values()]
 IDS = [f"{p.name}-{v.name}" for p, v in CASES]

@@ -1,0 +1,56 @@
+"""Model traces (format ``ethvoip-trace/1``) as message sequence charts.
+
+In a Dolev-Yao trace every message goes through the network, which the intruder owns: a run
+sends to the network, and receives from it either what an honest run sent (forwarded) or what
+the intruder built (the event carries a derivation).  So the chart has one lifeline per run
+(``a: I#1``) and, in the middle, one for the network and intruder ``e``.  Labels are the spec's
+step labels, so the chart reads side by side with the protocol page and the attack narration.
+
+Used by the ``ethvoip-trace`` directive of :mod:`ethvoip_spec`; :func:`trace_chart` is plain
+data in, plain data out, for anyone else who wants to draw a trace with :mod:`msc`.
+"""
+
+from __future__ import annotations
+
+from ethvoip_notation import notation
+from msc import Event
+
+from ethvoip.spec.semantics import INTRUDER
+from ethvoip.spec.trace import Trace
+
+#: The lifeline of the network, which the intruder controls.
+NETWORK = f"network / intruder {INTRUDER}"
+
+
+def run_lane(trace: Trace, run_id: int) -> str:
+    r = trace.run(run_id)
+    return f"{r.agent}: {r.role}#{r.id}"
+
+
+def trace_chart(trace: Trace) -> tuple[list[str], list[Event]]:
+    """Lifelines and events of ``trace`` for :func:`msc.render_msc`."""
+    lanes = [run_lane(trace, r.id) for r in trace.runs]
+    middle = (len(lanes) + 1) // 2
+    lanes.insert(middle, NETWORK)
+    events: list[Event] = []
+    for ev in trace.events:
+        mine = run_lane(trace, ev.run)
+        text = notation(ev.term)
+        if ev.action == "send":
+            events.append(Event(mine, NETWORK, ev.label, text))
+        elif ev.action == "recv":
+            how = "built by the intruder" if ev.derivation is not None else "forwarded"
+            events.append(Event(NETWORK, mine, f"{ev.label} ({how})", text))
+        else:
+            events.append(Event(mine, mine, ev.label, f"look-up: {text}"))
+    if trace.violation is not None:
+        v = trace.violation
+        mine = run_lane(trace, v.run)
+        claim = trace.claim or "claim"
+        events.append(Event(mine, mine, f"{claim} violated", v.explanation))
+    return lanes, events
+
+
+def caption(trace: Trace) -> str:
+    what = f"attack on {trace.claim}" if trace.kind == "attack" else "honest run"
+    return f"{trace.protocol} ({trace.variant}): {what}, {len(trace.runs)} runs"
