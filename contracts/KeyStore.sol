@@ -35,6 +35,7 @@ contract KeyStore {
     struct Recovery {
         bytes32 keyHash;
         uint64 executableAt;
+        uint64 serial; // names this announcement in the veto signature (never reused)
     }
 
     // Domain tags: a signature for one purpose never verifies for another.
@@ -55,13 +56,16 @@ contract KeyStore {
     mapping(bytes32 => Record) public records;
     mapping(bytes32 => uint256) public commitments;
     mapping(bytes32 => Recovery) public recoveries;
+    uint64 public recoveryCount;
 
     event Committed(bytes32 indexed commitment);
     event Registered(bytes32 indexed identifier, uint64 version, bytes publicKey, address indexed registrant);
     event Approved(bytes32 indexed identifier, uint64 version, bytes32 keyHash);
     event Rotated(bytes32 indexed identifier, uint64 version, bytes publicKey);
     event Revoked(bytes32 indexed identifier, uint64 version, bool byOperator);
-    event RecoveryAnnounced(bytes32 indexed identifier, uint64 version, bytes publicKey, uint64 executableAt);
+    event RecoveryAnnounced(
+        bytes32 indexed identifier, uint64 version, bytes publicKey, uint64 executableAt, uint64 serial
+    );
     event RecoveryCancelled(bytes32 indexed identifier, uint64 version);
     event RecoveryExecuted(bytes32 indexed identifier, uint64 version, bytes publicKey);
 
@@ -199,19 +203,20 @@ contract KeyStore {
         _splitKey(newPublicKey);
         _checkSigner(_possessionDigest(identifier, msg.sender), signature, newPublicKey);
         uint64 executableAt = uint64(block.timestamp + recoveryDelay);
-        recoveries[identifier] = Recovery(keccak256(newPublicKey), executableAt);
-        emit RecoveryAnnounced(identifier, r.version, newPublicKey, executableAt);
+        uint64 serial = ++recoveryCount;
+        recoveries[identifier] = Recovery(keccak256(newPublicKey), executableAt, serial);
+        emit RecoveryAnnounced(identifier, r.version, newPublicKey, executableAt, serial);
     }
 
     /// The current key vetoes a pending recovery.  The signature names that announcement
-    /// (key hash and deadline), so it cannot be replayed against a later one.
+    /// (key hash and serial), so it cannot be replayed against a later one.
     function cancelRecovery(bytes32 identifier, bytes calldata signature) external {
         Recovery storage rec = recoveries[identifier];
         if (rec.executableAt == 0) revert NoRecoveryPending(identifier);
         Record storage r = records[identifier];
         bytes32 digest = keccak256(
             abi.encode(
-                CANCEL_RECOVERY_TAG, block.chainid, address(this), identifier, rec.keyHash, rec.executableAt
+                CANCEL_RECOVERY_TAG, block.chainid, address(this), identifier, rec.keyHash, rec.serial
             )
         );
         _checkSigner(digest, signature, abi.encodePacked(r.x, r.y));

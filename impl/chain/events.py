@@ -57,6 +57,7 @@ class RecoveryAnnounced:
     version: int
     public_key: bytes
     executable_at: int
+    serial: int
 
 
 @dataclass(frozen=True)

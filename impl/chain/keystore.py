@@ -121,10 +121,10 @@ class KeyStoreClient(ContractClient):
         return current.sign_digest_recoverable(digest)
 
     def cancel_signature(
-        self, ident: bytes, current: IdentityKey, key_hash: bytes, executable_at: int
+        self, ident: bytes, current: IdentityKey, key_hash: bytes, serial: int
     ) -> bytes:
         digest = messages.cancel_recovery_digest(
-            self.chain_id, self.address, ident, key_hash, executable_at
+            self.chain_id, self.address, ident, key_hash, serial
         )
         return current.sign_digest_recoverable(digest)
 
@@ -184,10 +184,10 @@ class KeyStoreClient(ContractClient):
         """When ``commitment`` was made (block timestamp), 0 if never or consumed."""
         return int(self._call("commitments", commitment))
 
-    def recovery(self, ident: bytes) -> tuple[bytes, int]:
-        """(key hash, executableAt) of the pending recovery; executableAt 0 when none."""
-        key_hash, executable_at = self._call("recoveries", ident)
-        return bytes(key_hash), int(executable_at)
+    def recovery(self, ident: bytes) -> tuple[bytes, int, int]:
+        """(key hash, executableAt, serial) of the pending recovery; all zero when none."""
+        key_hash, executable_at, serial = self._call("recoveries", ident)
+        return bytes(key_hash), int(executable_at), int(serial)
 
     @property
     def operator(self) -> str:

@@ -120,9 +120,9 @@ def revoke_digest(chain_id: int, contract: bytes, ident: bytes, version: int) ->
 
 
 def cancel_recovery_digest(
-    chain_id: int, contract: bytes, ident: bytes, recovery_key_hash: bytes, executable_at: int
+    chain_id: int, contract: bytes, ident: bytes, recovery_key_hash: bytes, serial: int
 ) -> bytes:
-    """What the current key signs to veto the announced recovery (named by key and deadline)."""
+    """What the current key signs to veto the announced recovery (named by key and serial)."""
     return keccak(
         encode(
             ["bytes32", "uint256", "address", "bytes32", "bytes32", "uint64"],
@@ -132,7 +132,7 @@ def cancel_recovery_digest(
                 _address(contract),
                 _bytes32("identifier", ident),
                 _bytes32("key hash", recovery_key_hash),
-                executable_at,
+                serial,
             ],
         )
     )
