@@ -51,6 +51,7 @@ from cryptography.hazmat.primitives.asymmetric.utils import (
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 from eth_hash.auto import keccak
+
 from ethvoip.spec.errors import CryptoError, DecodeError
 
 Rng: TypeAlias = Callable[[int], bytes]

@@ -13,6 +13,9 @@ from pathlib import Path
 import pytest
 from eth_account import Account
 from eth_keys.datatypes import PrivateKey as EthPrivateKey
+from hypothesis import given
+from hypothesis import strategies as st
+
 from ethvoip.impl import crypto
 from ethvoip.impl.crypto import (
     DhKey,
@@ -28,8 +31,6 @@ from ethvoip.impl.crypto import (
     seeded_rng,
 )
 from ethvoip.spec.errors import CryptoError, DecodeError, EthVoipError
-from hypothesis import given
-from hypothesis import strategies as st
 
 VECTORS = json.loads((Path(__file__).parent / "vectors" / "crypto_vectors.json").read_text())
 N = 0xFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFEBAAEDCE6AF48A03BBFD25E8CD0364141  # SEC 2, secp256k1 order

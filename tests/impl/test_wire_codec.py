@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
 from ethvoip.impl import wire
 from ethvoip.impl.wire import SCHEMAS, Record, Tag, decode, encode
 from ethvoip.spec.errors import DecodeError, LocalProtocolError
-from hypothesis import given
-from hypothesis import strategies as st
 
 
 def _value(f: wire.Field) -> st.SearchStrategy[bytes]:

@@ -1,0 +1,1 @@
+"""Tests of the impl layer: crypto, wire codec, handshake role machines."""

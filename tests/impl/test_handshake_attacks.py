@@ -1,0 +1,227 @@
+"""The paper's flaws reproduced concretely by a network intruder, and stopped by hardening.
+
+Each test plays the attack of the spec module's narration with real cryptography: the
+intruder Eve is a registered subscriber and holds only her own private key.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from ethvoip.impl import wire
+from ethvoip.impl.crypto import IdentityKey, seeded_rng
+from ethvoip.impl.handshake import Completed, RoleMachine, State
+from ethvoip.impl.handshake import mikey as mikey_impl
+from ethvoip.impl.handshake.adversary import Intruder
+from ethvoip.impl.wire import Tag
+from ethvoip.spec.errors import CryptoError, RemoteProtocolError, ReplayError
+from tests.impl.handshake_helpers import ALICE, BOB, EVE, World, sent
+
+
+def _intruder(w: World) -> Intruder:
+    return Intruder({EVE: w.keys[EVE]}, rng=seeded_rng(b"eve"))
+
+
+# --- psk_handshake: Lowe's man-in-the-middle, extended to Ks ------------------------------
+
+
+def _lowe(variant: str) -> tuple[World, Intruder, RoleMachine, RoleMachine]:
+    """Alice calls Eve; Eve replays Alice's messages to Bob as if she were Alice."""
+    w = World()
+    eve = _intruder(w)
+    pk_b = w.keys[BOB].public_key
+    alice = w.machine("psk_handshake", variant, "I", ALICE, B=EVE)
+    bob = w.machine("psk_handshake", variant, "R", BOB)
+    [m1] = sent(alice.start())  # {N1, A}pk(E)
+    [m2] = sent(bob.receive(eve.reseal(m1, Tag.PSK_1, Tag.PSK_1_BODY, as_=EVE, to=pk_b)))
+    m3, m4 = sent(alice.receive(m2))  # Alice takes Bob's {N1, N2}pk(A) for Eve's answer
+    assert sent(bob.receive(eve.reseal(m3, Tag.PSK_3, Tag.PSK_3_BODY, as_=EVE, to=pk_b))) == []
+    bob.receive(eve.reseal(m4, Tag.PSK_4, Tag.PSK_4_BODY, as_=EVE, to=pk_b))
+    return w, eve, alice, bob
+
+
+def test_lowe_attack_on_paper_psk_handshake() -> None:
+    _, eve, _, bob = _lowe("paper")
+    done = bob.transcript[-1]
+    assert isinstance(done, Completed)
+    assert done.peer == ALICE  # Bob believes he shares Ks with Alice ...
+    assert done.session_key in eve.learned  # ... and Eve knows Ks
+
+
+def test_lowe_attack_stopped_by_hardened_i3() -> None:
+    w = World()
+    eve = _intruder(w)
+    alice = w.machine("psk_handshake", "hardened", "I", ALICE, B=EVE)
+    bob = w.machine("psk_handshake", "hardened", "R", BOB)
+    [m1] = sent(alice.start())
+    fwd = eve.reseal(m1, Tag.PSK_1, Tag.PSK_1_BODY, as_=EVE, to=w.keys[BOB].public_key)
+    [m2] = sent(bob.receive(fwd))
+    # Lowe's fix: message 4 names Bob, Alice is talking to Eve
+    with pytest.raises(RemoteProtocolError, match="names"):
+        alice.receive(m2)
+    assert alice.state is State.FAILED
+    assert bob.state is State.WAITING  # Bob never gets N2 back
+    assert bob.bindings["N2"] not in eve.learned  # and Eve never learns it
+
+
+@pytest.mark.parametrize("variant", ["paper", "hardened"])
+def test_cross_session_splice(variant: str) -> None:
+    """Alice's signed Ks from her session with Eve, spliced into Bob's session as Alice.
+
+    The intruder is granted Bob's N2 (what Lowe's oracle gives her in the paper variant) so
+    that only the signature check is tested: the paper signs Ks alone and accepts, the
+    hardened signature names B, N1 and N2 and fails in R_5.
+    """
+    w = World()
+    eve = _intruder(w)
+    pk_b = w.keys[BOB].public_key
+    # Session 1, honest: Alice <-> Eve (Eve plays an honest responder with her own key)
+    alice = w.machine("psk_handshake", variant, "I", ALICE, B=EVE)
+    eve_r = w.machine("psk_handshake", variant, "R", EVE)
+    [m1] = sent(alice.start())
+    [m2] = sent(eve_r.receive(m1))
+    _, m4 = sent(alice.receive(m2))
+    signed = eve.open(m4, Tag.PSK_4, Tag.PSK_4_BODY, as_=EVE)
+    # Session 2: Eve as "Alice" to Bob with her own N1
+    bob = w.machine("psk_handshake", variant, "R", BOB)
+    n1 = seeded_rng(b"n1")(32)
+    bob.receive(eve.seal(Tag.PSK_1, wire.encode(Tag.PSK_1_BODY, n1, ALICE), pk_b))
+    n2 = bob.bindings["N2"]
+    assert isinstance(n2, bytes)
+    bob.receive(eve.seal(Tag.PSK_3, wire.encode(Tag.PSK_3_BODY, n2), pk_b))
+    splice = wire.encode(Tag.PSK_4_BODY, signed["Ks"], signed["sig"], n2)
+    if variant == "paper":
+        bob.receive(eve.seal(Tag.PSK_4, splice, pk_b))
+        done = bob.transcript[-1]
+        assert isinstance(done, Completed) and done.peer == ALICE
+        assert done.session_key == signed["Ks"]  # known to Eve
+    else:
+        with pytest.raises(CryptoError):
+            bob.receive(eve.seal(Tag.PSK_4, splice, pk_b))
+        assert bob.state is State.FAILED
+
+
+def test_intruder_cannot_open_or_sign_without_the_key() -> None:
+    w = World()
+    eve = _intruder(w)
+    alice = w.machine("psk_handshake", "paper", "I", ALICE, B=BOB)
+    [m1] = sent(alice.start())
+    assert eve.try_open(m1, Tag.PSK_1, Tag.PSK_1_BODY) is None
+    with pytest.raises(CryptoError):
+        eve.open(m1, Tag.PSK_1, Tag.PSK_1_BODY, as_=EVE)
+    with pytest.raises(Exception, match="no private key"):
+        eve.sign(ALICE, b"t", b"m")
+
+
+# --- mikey_key_transport: key substitution -----------------------------------------------
+
+
+def test_key_substitution_on_paper_mikey() -> None:
+    w = World()
+    eve = _intruder(w)
+    bob = w.machine("mikey_key_transport", "paper", "R", BOB)
+    bob.start()
+    k_eve = seeded_rng(b"eve's key")(32)
+    bob.receive(wire.encode(Tag.MIKEY_INVITE, ALICE, BOB))
+    bob.receive(eve.seal(Tag.MIKEY_K, wire.encode(Tag.MIKEY_K_BODY, k_eve), w.keys[BOB].public_key))
+    done = bob.transcript[-1]
+    assert isinstance(done, Completed)
+    assert (done.peer, done.session_key) == (ALICE, k_eve)
+
+
+def _hardened_invite(w: World) -> tuple[bytes, bytes]:
+    alice = w.machine("mikey_key_transport", "hardened", "I", ALICE, B=BOB)
+    invite, i_message = sent(alice.start())
+    return invite, i_message
+
+
+def test_key_substitution_stopped_by_signi() -> None:
+    w = World()
+    bob = w.machine("mikey_key_transport", "hardened", "R", BOB)
+    bob.start()
+    bob.receive(wire.encode(Tag.MIKEY_INVITE, ALICE, BOB))
+    # Eve builds a well-formed I_MESSAGE for her key, signing with the only key she holds
+    _, honest = _hardened_invite(World(seed=b"other"))
+    rec = wire.decode(honest)
+    forged_sig = w.keys[EVE].sign(
+        mikey_impl.SIG_TAG, wire.encode(Tag.MIKEY_SIGNED, *rec.values[:6])
+    )
+    forged = wire.encode(Tag.MIKEY_I_MESSAGE, *rec.values[:6], forged_sig)
+    with pytest.raises(CryptoError):
+        bob.receive(forged)
+    assert bob.state is State.FAILED
+
+
+def test_hardened_mikey_rejects_replay_and_stale_messages() -> None:
+    w = World()
+    invite, msg = _hardened_invite(w)
+
+    def fresh_bob() -> RoleMachine:
+        bob = w.machine("mikey_key_transport", "hardened", "R", BOB)
+        bob.start()
+        bob.receive(invite)
+        return bob
+
+    first = fresh_bob()
+    first.receive(msg)
+    assert first.state is State.DONE
+    again = fresh_bob()
+    with pytest.raises(ReplayError, match="replay"):
+        again.receive(msg)
+    w.caches[BOB] = type(w.caches[BOB])()  # even with the cache lost ...
+    w.clock.now += mikey_impl.FRESHNESS_WINDOW + 1  # ... a stale T is refused
+    late = fresh_bob()
+    with pytest.raises(ReplayError, match="timestamp"):
+        late.receive(msg)
+
+
+def test_hardened_mikey_rejects_a_message_for_another_invite() -> None:
+    w = World()
+    _, msg = _hardened_invite(w)
+    bob = w.machine("mikey_key_transport", "hardened", "R", BOB)
+    bob.start()
+    bob.receive(wire.encode(Tag.MIKEY_INVITE, EVE, BOB))  # the INVITE says Eve
+    with pytest.raises(RemoteProtocolError, match="names"):
+        bob.receive(msg)
+
+
+# --- sts: Blake-Wilson-Menezes unknown key-share -----------------------------------------
+
+
+def _bwm(variant: str) -> tuple[RoleMachine, RoleMachine]:
+    """Eve registers Bob's public key as hers; Alice calls Eve; Eve relays to Bob as Alice."""
+    w = World()
+    w.directory.register(EVE, w.keys[BOB].public_key)  # no proof of possession
+    alice = w.machine("sts", variant, "I", ALICE, B=EVE)
+    bob = w.machine("sts", variant, "R", BOB)
+    [m1] = sent(alice.start())
+    rec = wire.decode(m1, Tag.STS_1)
+    [m2] = sent(bob.receive(wire.encode(Tag.STS_1, ALICE, BOB, rec["GX"])))
+    [m3] = sent(alice.receive(m2))
+    bob.receive(m3)
+    return alice, bob
+
+
+def test_unknown_key_share_on_paper_sts() -> None:
+    alice, bob = _bwm("paper")
+    done_a, done_b = alice.transcript[-1], bob.transcript[-1]
+    assert isinstance(done_a, Completed) and isinstance(done_b, Completed)
+    assert done_a.session_key == done_b.session_key  # one key ...
+    assert (done_a.peer, done_b.peer) == (EVE, ALICE)  # ... two different beliefs
+
+
+def test_unknown_key_share_stopped_by_hardened_i3() -> None:
+    with pytest.raises(RemoteProtocolError, match="names itself"):
+        _bwm("hardened")
+
+
+def test_hardened_sts_rejects_a_signature_from_another_key() -> None:
+    w = World()
+    w.directory.register(BOB, IdentityKey.generate(seeded_rng(b"mallory")).public_key)
+    alice = w.machine("sts", "hardened", "I", ALICE, B=BOB)
+    bob = w.machine("sts", "hardened", "R", BOB)
+    [m1] = sent(alice.start())
+    w.directory.register(BOB, w.keys[BOB].public_key)
+    [m2] = sent(bob.receive(m1))
+    with pytest.raises(CryptoError):
+        alice.receive(m2)
