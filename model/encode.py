@@ -132,7 +132,9 @@ class World:
         check_supported(variant)
         self.variant = variant
         self.u = Universe()
-        self.b = Builder(self.u)
+        # a context of its own: z3's choices then depend only on this world (determinism)
+        self.ctx = z3.Context()
+        self.b = Builder(self.u, self.ctx)
         self.constraints: list[z3.BoolRef] = []
         self.passive = passive
         b = self.b
@@ -150,7 +152,7 @@ class World:
         # the directory entry of e: his own key, or (no proof of possession) any known one
         self.reg_e = b.var("registered_e", Sort.AGENT)
         if variant.pop_required:
-            self.constraints.append(as_z3(leaf_eq(self.reg_e, self.e)))
+            self.constraints.append(as_z3(leaf_eq(self.reg_e, self.e), self.ctx))
 
         initial: list[Position] = []
         for r in variant.roles:
@@ -220,13 +222,20 @@ class World:
             if p in trusted:
                 # the player of an honest-only role (the chain, the operator) is never e,
                 # so nobody starts a session believing e plays it
-                self.constraints.append(as_z3(neg(leaf_eq(env.leaf(p), self.e))))
+                self.constraints.append(as_z3(neg(leaf_eq(env.leaf(p), self.e)), self.ctx))
         for f in role.fresh:
             env[f] = b.const(f"{f.name}#{rid + 1}", f.sort)
             run.bound_at[f] = -1
-        self.constraints.append(as_z3(disj(leaf_eq(actor, self.agent[h]) for h in self.honest)))
+        self.constraints.append(
+            as_z3(disj(leaf_eq(actor, self.agent[h]) for h in self.honest), self.ctx)
+        )
         for k, step in enumerate(role.steps):
-            m = Moment(rid, k, z3.Int(f"t.{tag}.{step.label}"), z3.Bool(f"do.{tag}.{step.label}"))
+            m = Moment(
+                rid,
+                k,
+                z3.Int(f"t.{tag}.{step.label}", self.ctx),
+                z3.Bool(f"do.{tag}.{step.label}", self.ctx),
+            )
             label = f"{tag}.{step.label}"
             before = set(env.values)
             match step:
@@ -254,7 +263,8 @@ class World:
                                     implies(is_e, leaf_eq(val.owner, self.reg_e)),
                                     implies(neg(is_e), leaf_eq(val.owner, who)),
                                 ]
-                            )
+                            ),
+                            self.ctx,
                         )
                     )
                     ev = Event(rid, k, step.label, "lookup", m, val, who)
@@ -276,7 +286,7 @@ class World:
                 self.constraints.append(z3.Implies(m.done, prev.moment.done))
                 self.constraints.append(prev.moment.time < m.time)
             if ev.kind == "recv" and ev.term is not None:
-                self.constraints.append(z3.Implies(m.done, as_z3(self._receivable(ev))))
+                self.constraints.append(z3.Implies(m.done, as_z3(self._receivable(ev), self.ctx)))
             prev = ev
 
     def _receivable(self, ev: Event) -> Cond:
@@ -316,7 +326,7 @@ class World:
                             for t in step.once
                         ]
                     )
-                    self.constraints.append(z3.Implies(z3.And(d1, d2), as_z3(neg(same))))
+                    self.constraints.append(z3.Implies(z3.And(d1, d2), as_z3(neg(same), self.ctx)))
 
     # ----------------------------------------------------------------------------------
 
@@ -330,6 +340,9 @@ class World:
                     return None
                 env[v] = val
         return instantiate(t, env, self.b, f"r{run.rid + 1}.value")
+
+    def z3(self, c: Cond) -> z3.BoolRef:
+        return as_z3(c, self.ctx)
 
     def is_e(self, x: Leaf) -> Cond:
         return leaf_is(x, self.e.const) if self.e.const is not None else False

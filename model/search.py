@@ -20,7 +20,7 @@ import z3
 
 from ethvoip.model.claims import violation
 from ethvoip.model.encode import World
-from ethvoip.model.symbolic import Leaf, as_z3
+from ethvoip.model.symbolic import Leaf
 from ethvoip.spec.errors import ModelError
 from ethvoip.spec.protocol import Claim, Role, Variant, Verdict
 
@@ -30,10 +30,10 @@ DEFAULT_MAX_RUNS = 4
 DEFAULT_TIMEOUT_MS = 60_000
 
 
-def _solver(timeout_ms: int) -> z3.Solver:
+def _solver(timeout_ms: int, ctx: z3.Context) -> z3.Solver:
     z3.set_param("smt.random_seed", SEED)
     z3.set_param("sat.random_seed", SEED)
-    s = z3.Solver()
+    s = z3.Solver(ctx=ctx)
     s.set("random_seed", SEED)
     s.set("timeout", timeout_ms)
     return s
@@ -88,7 +88,7 @@ def check_variant(
                     break
                 t0 = time.perf_counter()
                 world = World(variant, roles)
-                solver = _solver(timeout_ms)
+                solver = _solver(timeout_ms, world.ctx)
                 solver.add(*world.constraints)
                 build = time.perf_counter() - t0
                 share = build / len(open_)
@@ -96,7 +96,7 @@ def check_variant(
                     t1 = time.perf_counter()
                     solver.push()
                     f = violation(world, c)
-                    solver.add(as_z3(f))
+                    solver.add(world.z3(f))
                     status = z3.unsat if f is False else solver.check()
                     started[c.name] += share + time.perf_counter() - t1
                     if status == z3.sat:
@@ -161,7 +161,7 @@ def honest_run(variant: Variant, *, timeout_ms: int = DEFAULT_TIMEOUT_MS) -> Hon
     # as many honest agents as roles, so that each role has its own player
     names = tuple("abcdfghijk"[: max(2, len(variant.roles))])
     world = World(variant, variant.roles, passive=True, honest=names)
-    solver = _solver(timeout_ms)
+    solver = _solver(timeout_ms, world.ctx)
     solver.add(*world.constraints)
     actors: dict[str, Leaf] = {}
     for run in world.runs:

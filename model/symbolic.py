@@ -180,8 +180,8 @@ def implies(a: Cond, b: Cond) -> Cond:
     return disj([neg(a), b])
 
 
-def as_z3(c: Cond) -> z3.BoolRef:
-    return z3.BoolVal(c) if isinstance(c, bool) else c
+def as_z3(c: Cond, ctx: z3.Context) -> z3.BoolRef:
+    return z3.BoolVal(c, ctx) if isinstance(c, bool) else c
 
 
 def leaf_eq(x: Leaf, y: Leaf) -> Cond:
@@ -278,20 +278,21 @@ class Env:
 class Builder:
     """Creates constant and variable leaves over one :class:`Universe`."""
 
-    def __init__(self, universe: Universe) -> None:
+    def __init__(self, universe: Universe, ctx: z3.Context) -> None:
         self.u = universe
+        self.ctx = ctx
         self._n = 0
         self._pending: list[Leaf] = []
 
     def const(self, name: str, sort: Sort) -> Leaf:
         code = self.u.add(name, sort)
-        return Leaf(sort, z3.IntVal(code), code)
+        return Leaf(sort, z3.IntVal(code, self.ctx), code)
 
     def var(self, label: str, sort: Sort) -> Leaf:
         if sort not in ATOM_SORTS:
             raise UnsupportedProtocol(f"variable {label} of sort {sort} is not an atom sort")
         self._n += 1
-        v = z3.Int(f"{label}!{self._n}")
+        v = z3.Int(f"{label}!{self._n}", self.ctx)
         leaf = Leaf(sort, v)
         # the domain is fixed later, once the universe is complete
         self._pending.append(leaf)
@@ -304,7 +305,7 @@ class Builder:
             codes = self.u.by_sort[leaf.sort]
             if not codes:
                 raise UnsupportedProtocol(f"no atom of sort {leaf.sort} exists in the world")
-            out.append(as_z3(disj(leaf.expr == c for c in codes)))
+            out.append(as_z3(disj(leaf.expr == c for c in codes), self.ctx))
         return out
 
     def fresh_value(self, var: T.Var, label: str) -> STerm:
