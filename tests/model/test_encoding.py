@@ -20,14 +20,16 @@ from ethvoip.spec.protocol import (
     holds,
     var,
 )
-from ethvoip.spec.terms import G, Fresh, Sort, Term, aenc, exp, h, pk, senc, sign, sk, tup
+from ethvoip.spec.terms import Fresh, G, Sort, Term, aenc, exp, h, pk, senc, sign, sk, tup
 
 A, B = agent("A"), agent("B")
 K, K2, N = fresh("K", Sort.KEY), fresh("K2", Sort.KEY), fresh("N", Sort.NONCE)
 vN = var("N", Sort.NONCE)
 
 
-def one_role(*steps: Step, fresh_: tuple[Fresh, ...] = (K,), term: Term = K, pop: bool = True) -> Variant:
+def one_role(
+    *steps: Step, fresh_: tuple[Fresh, ...] = (K,), term: Term = K, pop: bool = True
+) -> Variant:
     """A sender A whose claim is the secrecy of ``term``.
 
     B plays a second, idle role so that it is one of the agents the claim requires honest
