@@ -1,0 +1,168 @@
+"""Light-client look-ups (paper III.B): EIP-1186 proofs checked against a trusted block hash,
+on both chains (anvil answers eth_getProof itself; the embedded chain's proofs are built
+from py-evm's state trie).  Every way of lying is rejected with ProofError."""
+
+from __future__ import annotations
+
+import dataclasses
+
+import pytest
+import rlp
+from eth_hash.auto import keccak
+
+from ethvoip.impl.chain import Chain, KeyStoreClient, Status, identifier
+from ethvoip.impl.chain.proofs import (
+    EMPTY_TRIE_ROOT,
+    LookupProof,
+    RecordLayout,
+    StorageProof,
+    verify_header,
+    verify_lookup,
+)
+from ethvoip.spec.errors import ProofError
+
+from .conftest import ALICE_ID, ALICE_KEY, BOB_KEY, SALT, Actors
+from .helpers import register
+
+
+@pytest.fixture
+def approved(ks: KeyStoreClient, chain: Chain, actors: Actors) -> bytes:
+    """Alice registered and approved; returns the hash of the block to trust."""
+    register(ks, chain, ALICE_ID, ALICE_KEY, actors.alice, approve_by=actors.operator)
+    return bytes(chain.latest_block()["hash"])
+
+
+def test_layout_follows_storage_layout(ks: KeyStoreClient, chain: Chain) -> None:
+    layout = ks.layout
+    base = int.from_bytes(keccak(ALICE_ID + layout.mapping_slot.to_bytes(32, "big")), "big")
+    assert layout.slots(ALICE_ID) == [(base + i).to_bytes(32, "big") for i in range(3)]
+    # Cross-check the slot arithmetic against the node's own storage read.
+    word = chain.w3.eth.get_storage_at(ks.contract.address, base + layout.fields["version"].slot)
+    assert int.from_bytes(bytes(word), "big") == 0
+
+
+def test_verified_lookup_of_an_approved_key(
+    ks: KeyStoreClient, chain: Chain, approved: bytes
+) -> None:
+    record = ks.verified_lookup(ALICE_ID, approved)
+    assert record.status == Status.APPROVED
+    assert record.version == 1
+    assert record.public_key == ALICE_KEY.public_key.to_bytes() == ks.lookup(ALICE_ID)[0]
+    assert record.block_number == chain.latest_block()["number"]
+
+
+def test_absence_is_proven(ks: KeyStoreClient, approved: bytes) -> None:
+    nobody = identifier("+4930123456", SALT)
+    record = ks.verified_lookup(nobody, approved)
+    assert (record.status, record.version, record.public_key) == (0, 0, None)
+
+
+def test_pending_key_is_not_served(ks: KeyStoreClient, chain: Chain, actors: Actors) -> None:
+    register(ks, chain, ALICE_ID, BOB_KEY, actors.alice)
+    record = ks.verified_lookup(ALICE_ID, bytes(chain.latest_block()["hash"]))
+    assert (record.status, record.public_key) == (Status.PENDING, None)
+
+
+def _proof(ks: KeyStoreClient, trusted: bytes) -> LookupProof:
+    return ks.lookup_proof(ALICE_ID, trusted)
+
+
+def _verify(
+    ks: KeyStoreClient, trusted: bytes, proof: LookupProof, ident: bytes = ALICE_ID
+) -> object:
+    return verify_lookup(trusted, ks.address, ident, ks.layout, proof)
+
+
+def test_tampered_value_rejected(ks: KeyStoreClient, approved: bytes) -> None:
+    proof = _proof(ks, approved)
+    forged = dataclasses.replace(proof.account.storage[0], value=proof.account.storage[0].value ^ 1)
+    account = dataclasses.replace(proof.account, storage=(forged, *proof.account.storage[1:]))
+    with pytest.raises(ProofError, match="claimed storage value"):
+        _verify(ks, approved, LookupProof(proof.header_rlp, account))
+
+
+def test_tampered_node_rejected(ks: KeyStoreClient, approved: bytes) -> None:
+    proof = _proof(ks, approved)
+    sp = proof.account.storage[0]
+    last = bytearray(sp.nodes[-1])
+    last[-1] ^= 1  # the leaf holding the key's x coordinate
+    forged = dataclasses.replace(sp, nodes=(*sp.nodes[:-1], bytes(last)))
+    account = dataclasses.replace(proof.account, storage=(forged, *proof.account.storage[1:]))
+    with pytest.raises(ProofError):
+        _verify(ks, approved, LookupProof(proof.header_rlp, account))
+
+
+def test_header_must_hash_to_checkpoint(ks: KeyStoreClient, chain: Chain, approved: bytes) -> None:
+    proof = _proof(ks, approved)
+    with pytest.raises(ProofError, match="trusted block hash"):
+        _verify(ks, keccak(b"another checkpoint"), proof)
+    # A header with another state root (a node lying about the state) does not hash right.
+    fields = rlp.decode(proof.header_rlp)
+    fields[3] = keccak(b"forged state")
+    with pytest.raises(ProofError, match="trusted block hash"):
+        _verify(ks, approved, LookupProof(rlp.encode(fields), proof.account))
+
+
+def test_wrong_state_root_rejected(ks: KeyStoreClient, chain: Chain, approved: bytes) -> None:
+    """Proofs from a later block do not verify under an earlier trusted header."""
+    chain.increase_time(1)
+    register(ks, chain, identifier("+4930123456", SALT), BOB_KEY, chain.accounts[2])
+    later = _proof(ks, bytes(chain.latest_block()["hash"]))
+    earlier = _proof(ks, approved)
+    with pytest.raises(ProofError):
+        _verify(ks, approved, LookupProof(earlier.header_rlp, later.account))
+
+
+def test_proof_for_another_account_rejected(
+    ks: KeyStoreClient, chain: Chain, approved: bytes
+) -> None:
+    other = chain.get_proof(
+        bytes.fromhex(chain.accounts[1][2:]), ks.layout.slots(ALICE_ID), approved
+    )
+    with pytest.raises(ProofError, match="another address"):
+        _verify(ks, approved, LookupProof(_proof(ks, approved).header_rlp, other))
+    # Relabelled as the contract's, its branch proves nothing about the contract.
+    relabelled = dataclasses.replace(other, address=ks.address)
+    with pytest.raises(ProofError):
+        _verify(ks, approved, LookupProof(_proof(ks, approved).header_rlp, relabelled))
+
+
+def test_proof_for_another_slot_rejected(ks: KeyStoreClient, chain: Chain, approved: bytes) -> None:
+    nobody = identifier("+4930123456", SALT)
+    proof = ks.lookup_proof(nobody, approved)  # proves Nobody's (empty) slots
+    with pytest.raises(ProofError, match="another slot"):
+        _verify(ks, approved, proof)
+    # Relabelled as Alice's slots: the branches are for other keys and do not verify (or
+    # prove something else than claimed).
+    relabelled = tuple(
+        StorageProof(slot, sp.value, sp.nodes)
+        for slot, sp in zip(ks.layout.slots(ALICE_ID), proof.account.storage, strict=True)
+    )
+    with pytest.raises(ProofError):
+        _verify(
+            ks,
+            approved,
+            LookupProof(proof.header_rlp, dataclasses.replace(proof.account, storage=relabelled)),
+        )
+
+
+def test_no_contract_at_address(ks: KeyStoreClient, chain: Chain, approved: bytes) -> None:
+    stranger = keccak(b"no contract here")[:20]
+    proof = LookupProof(
+        chain.header_rlp(approved), chain.get_proof(stranger, ks.layout.slots(ALICE_ID), approved)
+    )
+    assert proof.account.storage_hash == EMPTY_TRIE_ROOT
+    with pytest.raises(ProofError, match="no contract"):
+        verify_lookup(approved, stranger, ALICE_ID, ks.layout, proof)
+
+
+def test_header_rehashes(chain: Chain) -> None:
+    block = chain.latest_block()
+    header = verify_header(bytes(block["hash"]), chain.header_rlp(bytes(block["hash"])))
+    assert header.state_root == bytes(block["stateRoot"])
+    assert header.number == block["number"]
+
+
+def test_layout_rejects_unknown_mapping(ks: KeyStoreClient) -> None:
+    with pytest.raises(ProofError):
+        RecordLayout.from_storage_layout(ks.artifact.storage_layout, mapping="nope")
