@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+from pathlib import Path
 
 import pytest
 
@@ -34,9 +35,7 @@ def test_settings_are_pinned() -> None:
     assert raw["settings"]["optimizer"] == {"enabled": True, "runs": 200}
 
 
-def test_stale_artifact_is_detected(
-    tmp_path: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch
-) -> None:
+def test_stale_artifact_is_detected(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     import shutil
 
     from ethvoip.impl.chain import artifacts
