@@ -1,0 +1,74 @@
+"""Our UA, registrar and proxy over real loopback sockets: UDP and TCP."""
+
+from __future__ import annotations
+
+import asyncio
+import socket
+
+from ethvoip.impl.sip.transport import SipEndpoint, StreamTransport, udp_endpoint
+from ethvoip.impl.sip.ua import (
+    CallAnswered,
+    CallConfirmed,
+    CallEnded,
+    IncomingCall,
+    Registered,
+)
+
+from .live import LOOPBACK, free_port, make_registrar, make_ua
+
+SDP = b"v=0\r\no=- 1 1 IN IP4 127.0.0.1\r\ns=-\r\nc=IN IP4 127.0.0.1\r\nt=0 0\r\n"
+
+
+async def _call_flow(alice: SipEndpoint, bob: SipEndpoint) -> None:
+    a, b = alice.core, bob.core
+    alice.do(a.register)  # type: ignore[attr-defined]
+    bob.do(b.register)  # type: ignore[attr-defined]
+    await alice.next_event(Registered)
+    await bob.next_event(Registered)
+    call_id = alice.do(lambda now: a.invite("sip:bob@example.com", SDP, now))  # type: ignore[attr-defined]
+    incoming = await bob.next_event(IncomingCall)
+    assert incoming.call_id == call_id and incoming.sdp == SDP
+    bob.do(lambda now: b.answer(call_id, SDP, now))  # type: ignore[attr-defined]
+    answered = await alice.next_event(CallAnswered)
+    assert answered.sdp == SDP
+    await bob.next_event(CallConfirmed)
+    bob.do(lambda now: b.bye(call_id, now))  # type: ignore[attr-defined]
+    ended = await alice.next_event(CallEnded)
+    assert ended.by_peer
+
+
+def test_call_over_udp_loopback() -> None:
+    async def main() -> None:
+        pport, aport, bport = free_port(), free_port(), free_port()
+        proxy, _ = await udp_endpoint(make_registrar(pport), LOOPBACK, pport)
+        alice, _ = await udp_endpoint(make_ua("alice", aport, pport), LOOPBACK, aport)
+        bob, _ = await udp_endpoint(make_ua("bob", bport, pport), LOOPBACK, bport)
+        try:
+            await _call_flow(alice, bob)
+        finally:
+            for ep in (alice, bob, proxy):
+                await ep.close()
+
+    asyncio.run(main())
+
+
+def test_call_over_tcp_loopback() -> None:
+    async def main() -> None:
+        pport = free_port(socket.SOCK_STREAM)
+        proxy = SipEndpoint(make_registrar(pport, transport="TCP"))
+        proxy.start(await StreamTransport.listen(LOOPBACK, pport, proxy.on_message))
+        endpoints = [proxy]
+        try:
+            for user in ("alice", "bob"):
+                ep = SipEndpoint(make_ua(user, 0, pport, transport="TCP"))
+                transport = await StreamTransport.connect(LOOPBACK, pport, ep.on_message)
+                # The UA's Contact names the connection's own address (RFC 5626-style flow).
+                ep.core.config.local_port = transport.local_address[1]  # type: ignore[attr-defined]
+                ep.start(transport)
+                endpoints.append(ep)
+            await _call_flow(endpoints[1], endpoints[2])
+        finally:
+            for ep in endpoints:
+                await ep.close()
+
+    asyncio.run(main())
