@@ -151,7 +151,12 @@ class World:
         }
         # the directory entry of e: his own key, or (no proof of possession) any known one
         self.reg_e = b.var("registered_e", Sort.AGENT)
-        if variant.pop_required:
+        # restricted to the world's agents (a, b, e), as the evaluator's directory check is;
+        # a protocol constant agent such as the app store is not among them
+        self.constraints.append(
+            as_z3(disj(leaf_eq(self.reg_e, x) for x in self.agent.values()), self.ctx)
+        )
+        if variant.pop_required or passive:  # the honest run: nobody registers others' keys
             self.constraints.append(as_z3(leaf_eq(self.reg_e, self.e), self.ctx))
 
         initial: list[Position] = []

@@ -15,7 +15,7 @@ from __future__ import annotations
 import itertools
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
-from typing import TypeAlias
+from typing import Any, TypeAlias
 
 import z3
 
@@ -155,7 +155,7 @@ def conj(items: Iterable[Cond]) -> Cond:
             out.append(c)
     if not out:
         return True
-    return out[0] if len(out) == 1 else z3.And(*out)
+    return out[0] if len(out) == 1 else _nary(z3.Z3_mk_and, out)
 
 
 def disj(items: Iterable[Cond]) -> Cond:
@@ -167,7 +167,19 @@ def disj(items: Iterable[Cond]) -> Cond:
             out.append(c)
     if not out:
         return False
-    return out[0] if len(out) == 1 else z3.Or(*out)
+    return out[0] if len(out) == 1 else _nary(z3.Z3_mk_or, out)
+
+
+def _nary(mk: Any, args: list[z3.BoolRef]) -> z3.BoolRef:
+    # the low-level call: z3.And/Or re-check and coerce every argument, which dominated the
+    # time to build a world; here every argument is already a Boolean of the same context
+    ctx = args[0].ctx
+    arr = (z3.Ast * len(args))(*(a.as_ast() for a in args))
+    return z3.BoolRef(mk(ctx.ref(), len(args), arr), ctx)
+
+
+def _eq(a: z3.ExprRef, b: z3.ExprRef) -> z3.BoolRef:
+    return z3.BoolRef(z3.Z3_mk_eq(a.ctx.ref(), a.as_ast(), b.as_ast()), a.ctx)
 
 
 def neg(c: Cond) -> Cond:
@@ -191,7 +203,7 @@ def leaf_eq(x: Leaf, y: Leaf) -> Cond:
         return x.const == y.const
     if x.key == y.key:
         return True
-    return x.expr == y.expr
+    return _eq(x.expr, y.expr)
 
 
 def leaf_is(x: Leaf, code: int) -> Cond:

@@ -160,3 +160,21 @@ def test_diffie_hellman_commutes() -> None:
 def test_honest_run_exists_for_toy() -> None:
     h_ = honest_run(echo())
     assert h_.seconds >= 0
+
+
+def test_bounded_worlds_are_not_vacuous() -> None:
+    """In a 3-run world of every catalogue variant with each role played, all runs can
+    finish together: a world in which honest runs cannot finish would clear every claim."""
+    from ethvoip.model.encode import World
+    from ethvoip.model.search import _solver
+    from ethvoip.spec.catalogue import CATALOGUE
+
+    for p in CATALOGUE.values():
+        for v in p.variants.values():
+            roles = (*v.roles, v.roles[0])[:3] if len(v.roles) < 3 else v.roles
+            w = World(v, roles)
+            s = _solver(60_000, w.ctx)
+            s.add(*w.constraints)
+            for r in w.runs:
+                s.add(r.last.moment.done)
+            assert str(s.check()) == "sat", (p.name, v.name)
