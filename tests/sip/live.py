@@ -10,6 +10,10 @@ from ethvoip.impl.sip.ua import UaConfig, UserAgent
 
 LOOPBACK = "127.0.0.1"
 DOMAIN = "example.com"
+SDP = (
+    b"v=0\r\no=- 1 1 IN IP4 127.0.0.1\r\ns=-\r\nc=IN IP4 127.0.0.1\r\nt=0 0\r\n"
+    b"m=audio 6000 RTP/AVP 0\r\n"
+)
 
 
 def free_port(kind: int = socket.SOCK_DGRAM) -> int:
