@@ -1,0 +1,99 @@
+"""Interface 7 of the paper's Fig. 1: SIP credentials written into the SIP server's database.
+
+The database is Kamailio's own: an SQLite file with the ``version`` and ``subscriber`` tables
+exactly as Kamailio 5.6's ``db_sqlite`` scripts create them (``standard-create.sql`` and
+``auth_db-create.sql`` in /usr/share/kamailio/db_sqlite/; tests/service compares this schema
+with the Debian package's files).  A Kamailio with ``auth_db`` pointed at the file then
+authenticates REGISTER with the credentials provisioned here.
+
+Only the digest hashes are stored: ``ha1 = MD5(username:realm:password)`` and
+``ha1b = MD5(username@domain:realm:password)`` (RFC 2617 section 3.2.2.2, Kamailio's ha1b
+variant); the ``password`` column stays empty, and Kamailio runs with ``calculate_ha1 = 0``
+and ``password_column = "ha1"``.  Someone who reads this database learns no password.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import sqlite3
+from pathlib import Path
+
+from ethvoip.impl.service.db import open_connection
+
+#: Kamailio 5.6 db_sqlite, standard-create.sql and auth_db-create.sql (same columns, types,
+#: defaults, constraints and version rows).
+KAMAILIO_SCHEMA = """
+CREATE TABLE version (
+    id INTEGER PRIMARY KEY NOT NULL,
+    table_name VARCHAR(32) NOT NULL,
+    table_version INTEGER DEFAULT 0 NOT NULL,
+    CONSTRAINT version_table_name_idx UNIQUE (table_name)
+);
+INSERT INTO version (table_name, table_version) values ('version','1');
+CREATE TABLE subscriber (
+    id INTEGER PRIMARY KEY NOT NULL,
+    username VARCHAR(64) DEFAULT '' NOT NULL,
+    domain VARCHAR(64) DEFAULT '' NOT NULL,
+    password VARCHAR(64) DEFAULT '' NOT NULL,
+    ha1 VARCHAR(128) DEFAULT '' NOT NULL,
+    ha1b VARCHAR(128) DEFAULT '' NOT NULL,
+    CONSTRAINT subscriber_account_idx UNIQUE (username, domain)
+);
+CREATE INDEX subscriber_username_idx ON subscriber (username);
+INSERT INTO version (table_name, table_version) values ('subscriber','7');
+"""
+
+
+def digest_ha1(username: str, realm: str, password: str) -> str:
+    """RFC 2617 H(A1) for MD5: hex MD5 of ``username:realm:password``."""
+    return hashlib.md5(f"{username}:{realm}:{password}".encode()).hexdigest()
+
+
+class SipDatabase:
+    """The subscriber table of a Kamailio SQLite database (created if absent)."""
+
+    def __init__(self, path: str | Path, *, realm: str) -> None:
+        self.path = str(path)
+        self.realm = realm
+        self.conn: sqlite3.Connection = open_connection(path)
+        exists = self.conn.execute(
+            "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'subscriber'"
+        ).fetchone()
+        if exists is None:
+            self.conn.execute("BEGIN IMMEDIATE")
+            for statement in KAMAILIO_SCHEMA.split(";"):
+                if statement.strip():
+                    self.conn.execute(statement)
+            self.conn.execute("COMMIT")
+
+    def close(self) -> None:
+        self.conn.close()
+
+    def provision(self, username: str, password: str) -> None:
+        """Create or re-key ``username@realm`` (one transaction: old or new, never half)."""
+        ha1 = digest_ha1(username, self.realm, password)
+        ha1b = digest_ha1(f"{username}@{self.realm}", self.realm, password)
+        self.conn.execute("BEGIN IMMEDIATE")
+        try:
+            self.conn.execute(
+                "INSERT INTO subscriber (username, domain, password, ha1, ha1b) "
+                "VALUES (?, ?, '', ?, ?) ON CONFLICT(username, domain) "
+                "DO UPDATE SET ha1 = excluded.ha1, ha1b = excluded.ha1b",
+                (username, self.realm, ha1, ha1b),
+            )
+        except BaseException:
+            self.conn.execute("ROLLBACK")
+            raise
+        self.conn.execute("COMMIT")
+
+    def ha1(self, username: str) -> str | None:
+        row = self.conn.execute(
+            "SELECT ha1 FROM subscriber WHERE username = ? AND domain = ?", (username, self.realm)
+        ).fetchone()
+        return None if row is None else str(row[0])
+
+    def usernames(self) -> list[str]:
+        rows = self.conn.execute(
+            "SELECT username FROM subscriber WHERE domain = ? ORDER BY username", (self.realm,)
+        ).fetchall()
+        return [str(r[0]) for r in rows]

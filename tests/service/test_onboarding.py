@@ -1,0 +1,73 @@
+"""The whole onboarding through the library, hardened and paper, on the embedded chain."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from pathlib import Path
+
+from ethvoip.impl.chain import EmbeddedChain, KeyStoreClient, PaperKeyStoreClient, Status
+from ethvoip.impl.chain import events as ev
+from ethvoip.impl.service.client import OnboardingClient
+from ethvoip.impl.service.keyfile import load_keystore
+from ethvoip.impl.service.store import TestStore
+
+from .conftest import Running
+
+ALICE = "+33612345678"
+
+
+def md5_ha1(user: str, realm: str, password: str) -> str:
+    # RFC 2617 3.2.2.2: H(A1) = MD5(username ":" realm ":" password), computed here directly.
+    return hashlib.md5(f"{user}:{realm}:{password}".encode()).hexdigest()
+
+
+def test_hardened_onboarding(
+    running: Running, chain: EmbeddedChain, store: TestStore, tmp_path: Path
+) -> None:
+    steps: list[str] = []
+    client = OnboardingClient(running.url, chain, store, progress=lambda s, d: steps.append(s))
+    done = client.onboard(ALICE, tmp_path / "alice", "pass", scrypt_n=2**4)
+    assert steps == [
+        "service",
+        "keys",
+        "purchase",
+        "funding",
+        "commit",
+        "register",
+        "approval",
+        "sip",
+    ]
+    ks = KeyStoreClient(chain, client.info["keystore"])
+    assert done.identifier is not None
+    assert ks.record(done.identifier).status is Status.APPROVED
+    assert ks.lookup(done.identifier)[0] == done.public_key
+    # The keystore opens with the passphrase and holds the registered key.
+    secrets = load_keystore(tmp_path / "alice", "pass")
+    assert secrets.identity.public_key.to_bytes() == done.public_key
+    sip = json.loads((tmp_path / "alice" / "sip.json").read_text())
+    assert sip == {**done.sip, "username": ALICE, "domain": "ethvoip.test"}
+    assert running.built.sip.ha1(ALICE) == md5_ha1(ALICE, "ethvoip.test", sip["password"])
+    # The hardened contract's events carry the identifier, key, registrant and key hash:
+    # no receipt, nothing a password could be derived from.
+    kinds = {type(e) for e in ks.events()}
+    assert kinds == {ev.Committed, ev.Registered, ev.Approved}
+    # The funding transfer paid the configured amount to the new wallet, from the treasury.
+    tx = chain.w3.eth.get_transaction(done.funding_tx)
+    assert (tx["to"], tx["value"]) == (done.wallet, running.config.funding_wei)
+    assert tx["from"] == running.built.treasury.address
+
+
+def test_paper_onboarding_leaks_the_password(
+    paper_running: Running, chain: EmbeddedChain, store: TestStore, tmp_path: Path
+) -> None:
+    client = OnboardingClient(paper_running.url, chain, store)
+    done = client.onboard(ALICE, tmp_path / "alice", "pass", scrypt_n=2**4)
+    paper = PaperKeyStoreClient(chain, client.info["paper_keystore"])
+    assert paper.get_client(ALICE) == done.public_key
+    # Anyone can read the receipt token from the chain (approvedList, receiptOf) and derive
+    # the SIP password as the paper does: password = hash(receipt).
+    token = paper.receipt_of(ALICE)
+    derived = hashlib.sha256(token.encode()).hexdigest()
+    assert done.sip["password"] == derived
+    assert paper_running.built.sip.ha1(ALICE) == md5_ha1(ALICE, "ethvoip.test", derived)
