@@ -104,6 +104,10 @@ class ReplayError(RemoteProtocolError):
     """A message that was already accepted once, or whose freshness window has passed."""
 
 
+class ConformanceError(EthVoipError):
+    """The concrete code did not do what a model trace says it does (a replay mismatch)."""
+
+
 class ChainError(EthVoipError):
     """The chain, or a contract on it, refused or failed an operation."""
 
