@@ -166,6 +166,10 @@ class World:
             for kt in self._intruder_knows(r):
                 initial += positions(kt, None)
 
+        # one player world-wide for each unique role (the operator, the contract)
+        self.player = {
+            r.agent: b.var(f"player.{r.agent.name}", Sort.AGENT) for r in variant.roles if r.unique
+        }
         self.runs: list[Run] = []
         for rid, role in enumerate(roles):
             self.runs.append(self._make_run(rid, role))
@@ -228,6 +232,10 @@ class World:
                 # the player of an honest-only role (the chain, the operator) is never e,
                 # so nobody starts a session believing e plays it
                 self.constraints.append(as_z3(neg(leaf_eq(env.leaf(p), self.e)), self.ctx))
+            if p in self.player:
+                self.constraints.append(as_z3(leaf_eq(env.leaf(p), self.player[p]), self.ctx))
+        if role.agent in self.player:
+            self.constraints.append(as_z3(leaf_eq(actor, self.player[role.agent]), self.ctx))
         for f in role.fresh:
             env[f] = b.const(f"{f.name}#{rid + 1}", f.sort)
             run.bound_at[f] = -1

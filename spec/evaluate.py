@@ -171,12 +171,20 @@ def _start_runs(variant: Variant, trace: Trace) -> dict[int, Run]:
             if not isinstance(value, Atom) or value.sort is not Sort.AGENT:
                 raise TraceError(f"run {tr.id}: parameter {name} must be an agent")
             params[by_name[name]] = value
+        for other in variant.roles:
+            if other.honest_only and params.get(other.agent) == INTRUDER:
+                raise TraceError(f"run {tr.id} believes the intruder plays {other.name}")
         run = start_run(role, tr.id, params)
         if run.actor.name != tr.agent:
             raise TraceError(f"run {tr.id}: agent {tr.agent} is not its actor {run.actor}")
         if run.actor == INTRUDER:
             raise TraceError(f"run {tr.id}: the intruder's own actions are not runs")
         runs[tr.id] = run
+    for role in variant.roles:
+        if role.unique:
+            players = {r.value(role.agent) for r in runs.values() if role.agent in r.bindings}
+            if len(players) > 1:
+                raise TraceError(f"role {role.name} has one player, the trace names {players}")
     return runs
 
 

@@ -87,8 +87,11 @@ class Role:
     bound when a run starts (the actor and the peers it intends to talk to); ``knows`` are
     further terms it holds at the start (its private key, a receipt bought beforehand ...),
     built from ``params`` and ``fresh``.  ``honest_only`` roles are never played by the
-    intruder (the chain's consensus, for instance).  ``session_key`` is the key a finished
-    run holds, in the role's own terms (what ``KEY_AGREEMENT`` compares across runs).
+    intruder (the chain's consensus, for instance), and no honest agent believes the intruder
+    plays one: a parameter naming its player is never the intruder.  A ``unique`` role has a
+    single player in the whole system (there is one operator and one key-store contract):
+    every run that names its player names the same agent.  ``session_key`` is the key a
+    finished run holds, in the role's own terms (what ``KEY_AGREEMENT`` compares across runs).
     """
 
     name: str
@@ -100,6 +103,7 @@ class Role:
     steps: tuple[Step, ...]
     honest_only: bool = False
     session_key: Term | None = None
+    unique: bool = False
 
     @property
     def labels(self) -> tuple[str, ...]:
@@ -281,6 +285,7 @@ def describe(p: Protocol) -> dict[str, Any]:
                         "knows": [to_json(x) for x in r.knows],
                         "fresh": [to_json(x) for x in r.fresh],
                         "honest_only": r.honest_only,
+                        "unique": r.unique,
                         "session_key": to_json(r.session_key) if r.session_key else None,
                         "steps": [_step_json(s) for s in r.steps],
                     }

@@ -7,7 +7,8 @@ Status: paper variant broken (front-running gets the intruder's key approved for
 number; the SIP password is readable from the chain); hardened variant: no attack within
 the default bound.
 
-The chain is an honest role ``C`` whose state reads are signed with ``sk(C)``: that stands
+There is one operator and one key-store contract (``unique`` roles).  The chain is an
+honest role ``C`` whose state reads are signed with ``sk(C)``: that stands
 for consensus plus a verified light-client proof (nobody can forge the chain's state), while
 everything sent *to* the chain is public (the mempool).  The app store is the fixed honest
 agent ``store``; a receipt ``sign(<S, NP>, sk(store))`` is bought by the holder of phone
@@ -96,6 +97,7 @@ def _paper_roles() -> tuple[Role, ...]:
             Send("C_2", sign(tup(PENDING, S, K, vrc), sk(C)), note="pendingList[Rc], public"),
         ),
         honest_only=True,
+        unique=True,
     )
     operator = Role(
         name="O",
@@ -111,6 +113,7 @@ def _paper_roles() -> tuple[Role, ...]:
             Send("O_4", tup(const("approveClient"), S, vrc), note="interface 6"),
         ),
         honest_only=True,
+        unique=True,
     )
     return subscriber, chain, operator
 
@@ -146,6 +149,7 @@ def _hardened_roles() -> tuple[Role, ...]:
             Send("C_2", sign(tup(PENDING, S, K), sk(C)), note="pending entry, public"),
         ),
         honest_only=True,
+        unique=True,
     )
     operator = Role(
         name="O",
@@ -161,6 +165,7 @@ def _hardened_roles() -> tuple[Role, ...]:
             Send("O_4", aenc(tup(CRED, Pw), K), note="SIP password to the approved key"),
         ),
         honest_only=True,
+        unique=True,
     )
     return subscriber, chain, operator
 
