@@ -1,41 +1,61 @@
 """mikey_key_transport (paper III.D.2) as handler tables for the role machine.
 
 Spec: :mod:`ethvoip.spec.protocols.mikey_key_transport`.  The INVITE header and the SDP
-key attribute are two messages (``I_2``, ``I_3``).  This is the symbolic protocol in this
-project's record encoding; the RFC 3830 byte layout for SDP ``a=key-mgmt`` is the media
-layer's MIKEY codec.
+key attribute are two messages (``I_2``, ``I_3``).  ``I_2`` is this project's record naming
+caller and callee (the call layer builds it from the SIP INVITE's From and To); ``I_3`` is the
+exact value that goes into the SDP, produced and opened by the media layer's codecs, so there
+is one MIKEY implementation (:mod:`ethvoip.impl.media.mikey_pk`) and one ``a=k:`` codec
+(:mod:`ethvoip.impl.media.bare_key`).
 
-Paper variant, as published: ``a=k:`` carries ``{K}pk(B)`` and nothing else, so anyone who can
-look up B's key can make B accept a master key of their choosing "from A".
+Paper variant, as published (Fig. 8): ``I_3`` is the ASCII of the ``a=k:`` value, the upper-case
+hex of ``{K}pk(B)`` where K is the 30-byte SRTP master key || salt and nothing else; anyone who
+can look up B's key can make B accept a master key of their choosing "from A".
 
-Hardened variant (RFC 3830 public-key mode), the checks in R_3, in order: the names IDi and
-IDr are those of the INVITE; SIGNi verifies with A's key over ``<T, RAND, IDi, IDr, PKE,
-KEMAC>``; T lies within :data:`FRESHNESS_WINDOW` of the injected clock; PKE opens with B's key
-and KEMAC with ``kdf(Kenv, RAND)``; finally the machine's replay cache refuses a ``(T, RAND)``
-pair seen before (the spec's ``once``).
+Hardened variant: ``I_3`` is an RFC 3830 public-key-mode I_MESSAGE (HDR, T, RAND, IDi, IDr,
+SP, KEMAC, PKE, SIGNi) carrying the TGK ``K``; ``Kenv`` is the envelope key in PKE, T the
+NTP-UTC timestamp, RAND 16 bytes.  One crypto session: SRTP for the caller's SSRC, so the
+signature also binds the stream.  The checks in R_3, in the media codec's order: strict
+decode and canonical re-encoding; IDi is the INVITE's caller (checked before the signature);
+SIGNi verifies with A's key from the key store; T within :data:`FRESHNESS_WINDOW` of the
+injected clock (:class:`~ethvoip.impl.media.mikey_replay.ReplayGuard`); PKE opens with B's
+key; the KEMAC MAC (RFC 3830 PRF keys) verifies; IDr is this agent.  The replay cache is the
+agent's :class:`~ethvoip.impl.handshake.machine.ReplayCache`, keyed by the spec's ``once``
+on ``(T, RAND)`` and shared by all its runs, so a replay is refused even by a new run.
+
+Values bound besides the spec's variables: ``CSB`` (4-byte CSB ID) and ``SSRC`` (4 bytes),
+both read back by :func:`srtp_master` and the call layer.
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 from ethvoip.impl import wire
-from ethvoip.impl.crypto import aead_decrypt, aead_encrypt, decrypt_with, encrypt_to, hkdf_sha256
+from ethvoip.impl.crypto import decrypt_with, encrypt_to
 from ethvoip.impl.handshake.machine import RoleSpec, Run, Value
+from ethvoip.impl.media import bare_key, mikey_pk
+from ethvoip.impl.media.mikey import CryptoSession, srtp_policy_aes_cm_128_hmac_sha1_80
+from ethvoip.impl.media.mikey_identity import (
+    SIG_LEN,
+    SIGN_TAG,
+    ecdsa_signer,
+    ecies_envelope,
+    ecies_open,
+)
+from ethvoip.impl.media.mikey_kdf import derive_srtp_master
+from ethvoip.impl.media.mikey_replay import ReplayGuard, unix_to_ntp
 from ethvoip.impl.wire import Tag
-from ethvoip.spec.errors import RemoteProtocolError, ReplayError
+from ethvoip.spec.errors import DecodeError, LocalProtocolError, RemoteProtocolError
 
-SIG_TAG = b"mikey/hardened/SIGNi"
+SIG_TAG = SIGN_TAG  # the domain tag SIGNi is made under (media layer's identity adapter)
 FRESHNESS_WINDOW = 120.0  # seconds either side of the receiver's clock (RFC 3830 section 5.4)
-_KEMAC_INFO = b"ethvoip/mikey/v1/kemac"
+RAND_LEN = 16
+CS_ID = 1  # the one crypto session of the CSB (RFC 3830 numbers them from 1)
 
 
-def kemac_key(kenv: bytes, rand: bytes) -> bytes:
-    """``kdf(Kenv, RAND)`` of the spec: the key that wraps K in KEMAC."""
-    return hkdf_sha256(kenv, salt=rand, info=_KEMAC_INFO)
-
-
-def timestamp(now: float) -> bytes:
-    """T: milliseconds on the shared clock, 8 bytes big-endian."""
-    return max(0, int(now * 1000)).to_bytes(8, "big")
+def mikey_id(name: str) -> bytes:
+    """The IDi / IDr payload value (ID type URI) for an agent name."""
+    return f"sip:{name}".encode()
 
 
 def _invite(run: Run, data: bytes) -> dict[str, Value]:
@@ -53,54 +73,101 @@ def i_2(run: Run) -> tuple[bytes, dict[str, Value]]:
 
 
 def paper_i_3(run: Run) -> tuple[bytes, dict[str, Value]]:
-    k = run.fresh()
-    body = wire.encode(Tag.MIKEY_K_BODY, k)
-    ct = encrypt_to(run.pub("KB"), body, aad=wire.aad(Tag.MIKEY_K), rng=run.env.rng)
-    return wire.encode(Tag.MIKEY_K, ct), {"K": k}
+    k = run.fresh(bare_key.MASTER_LEN)
+    value = bare_key.encode_bare_key(k, lambda m: encrypt_to(run.pub("KB"), m, rng=run.env.rng))
+    return value.encode("ascii"), {"K": k}
 
 
 def paper_r_2(run: Run, data: bytes) -> dict[str, Value]:
-    ct = wire.decode(data, Tag.MIKEY_K)["ct"]
-    body = decrypt_with(run.env.key, ct, aad=wire.aad(Tag.MIKEY_K))
-    return {"K": wire.decode(body, Tag.MIKEY_K_BODY)["K"]}
+    try:
+        value = data.decode("ascii")
+    except UnicodeDecodeError:
+        raise DecodeError("a=k: value is not ASCII") from None
+    if value != value.upper():
+        # one encoding per key: the paper's capture is upper-case hex
+        raise DecodeError("a=k: value is not upper-case hex")
+    return {"K": bare_key.decode_bare_key(value, lambda c: decrypt_with(run.env.key, c))}
 
 
 # --- hardened -----------------------------------------------------------------------------
 
 
 def hardened_i_3(run: Run) -> tuple[bytes, dict[str, Value]]:
-    t, rand, kenv, k = timestamp(run.env.now()), run.fresh(16), run.fresh(), run.fresh()
-    a, b, rng = run.name("A"), run.name("B"), run.env.rng
-    aad = wire.aad(Tag.MIKEY_I_MESSAGE)
-    pke = encrypt_to(run.pub("KB"), wire.encode(Tag.MIKEY_ENV_BODY, kenv), aad=aad, rng=rng)
-    kemac = aead_encrypt(kemac_key(kenv, rand), wire.encode(Tag.MIKEY_KEMAC_BODY, k), aad, rng)
-    signed = wire.encode(Tag.MIKEY_SIGNED, t, rand, a, b, pke, kemac)
-    sig = run.env.key.sign(SIG_TAG, signed)
-    msg = wire.encode(Tag.MIKEY_I_MESSAGE, t, rand, a, b, pke, kemac, sig)
-    return msg, {"T": t, "RAND": rand, "Kenv": kenv, "K": k}
+    now = run.env.now()
+    rand, kenv, k = run.fresh(RAND_LEN), run.fresh(), run.fresh()
+    csb, ssrc = run.fresh(4), run.fresh(4)
+    msg = mikey_pk.build_i_message(
+        tgk=k,
+        env_key=kenv,
+        rand=rand,
+        now=now,
+        csb_id=int.from_bytes(csb, "big"),
+        crypto_sessions=(CryptoSession(0, int.from_bytes(ssrc, "big"), 0),),
+        encrypt_envelope=ecies_envelope(run.pub("KB"), run.env.rng),
+        sign=ecdsa_signer(run.env.key),
+        sig_len=SIG_LEN,
+        id_i=mikey_id(run.name("A")),
+        id_r=mikey_id(run.name("B")),
+        policies=(srtp_policy_aes_cm_128_hmac_sha1_80(),),
+    )
+    t = unix_to_ntp(now).to_bytes(8, "big")  # exactly the T payload build_i_message wrote
+    return msg, {"T": t, "RAND": rand, "Kenv": kenv, "K": k, "CSB": csb, "SSRC": ssrc}
 
 
 def hardened_r_3(run: Run, data: bytes) -> dict[str, Value]:
-    rec = wire.decode(data, Tag.MIKEY_I_MESSAGE)
     a, b = run.name("A"), run.name("B")
-    if rec.text("IDi") != a or rec.text("IDr") != b:
-        raise RemoteProtocolError(
-            f"MIKEY names {rec.text('IDi')!r} -> {rec.text('IDr')!r}, the INVITE {a!r} -> {b!r}"
-        )
-    t, rand, pke, kemac = rec["T"], rec["RAND"], rec["PKE"], rec["KEMAC"]
-    signed = wire.encode(Tag.MIKEY_SIGNED, t, rand, a, b, pke, kemac)
-    run.pub("KA").verify(SIG_TAG, signed, rec["sig"])
-    skew = abs(int.from_bytes(t, "big") / 1000 - run.env.now())
-    if skew > FRESHNESS_WINDOW:
-        raise ReplayError(f"MIKEY timestamp {skew:.0f} s away from now (window {FRESHNESS_WINDOW})")
-    aad = wire.aad(Tag.MIKEY_I_MESSAGE)
-    kenv = wire.decode(decrypt_with(run.env.key, pke, aad=aad), Tag.MIKEY_ENV_BODY)["Kenv"]
-    k = wire.decode(aead_decrypt(kemac_key(kenv, rand), kemac, aad), Tag.MIKEY_KEMAC_BODY)["K"]
-    return {"T": t, "RAND": rand, "Kenv": kenv, "K": k}
+    opened: list[bytes] = []
+
+    def verify(id_i: bytes | None, signed: bytes, signature: bytes) -> bool:
+        if id_i != mikey_id(a):
+            raise RemoteProtocolError(f"MIKEY names {id_i!r} as caller, the INVITE {a!r}")
+        run.pub("KA").verify(SIG_TAG, signed, signature)  # CryptoError when bad
+        return True
+
+    def decrypt(pke: bytes) -> bytes:
+        opened.append(ecies_open(run.env.key)(pke))
+        return opened[-1]
+
+    kt = mikey_pk.open_i_message(
+        data,
+        now=run.env.now(),
+        # The window half of RFC 3830's replay protection; the cache half is the agent's
+        # ReplayCache on (T, RAND) (the spec's ``once``), which outlives this run.
+        replay=ReplayGuard(window=FRESHNESS_WINDOW),
+        decrypt_envelope=decrypt,
+        verify=verify,
+        expected_id_r=mikey_id(b),
+    )
+    if len(kt.crypto_sessions) != 1:
+        raise DecodeError("MIKEY: want exactly one crypto session (the caller's SRTP stream)")
+    return {
+        "T": kt.ntp_time.to_bytes(8, "big"),
+        "RAND": kt.rand,
+        "Kenv": opened[-1],
+        "K": kt.tgk,
+        "CSB": kt.csb_id.to_bytes(4, "big"),
+        "SSRC": kt.crypto_sessions[0].ssrc.to_bytes(4, "big"),
+    }
 
 
 def _k(run: Run) -> bytes:
     return run.bytes_("K")
+
+
+def srtp_master(variant: str, bindings: Mapping[str, Value]) -> bytes:
+    """The 30-byte SRTP master key || salt a finished run of either role holds.
+
+    Paper: K itself.  Hardened: RFC 3830 section 4.1.3 from the TGK, the CSB ID and RAND.
+    """
+    k = bindings.get("K")
+    if not isinstance(k, bytes):
+        raise LocalProtocolError("the MIKEY run holds no key yet")
+    if variant == "paper":
+        return k
+    csb, rand = bindings["CSB"], bindings["RAND"]
+    assert isinstance(csb, bytes) and isinstance(rand, bytes)
+    key, salt = derive_srtp_master(k, CS_ID, int.from_bytes(csb, "big"), rand)
+    return key + salt
 
 
 ROLES = {

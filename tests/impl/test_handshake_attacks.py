@@ -9,10 +9,14 @@ from __future__ import annotations
 import pytest
 
 from ethvoip.impl import wire
-from ethvoip.impl.crypto import IdentityKey, seeded_rng
+from ethvoip.impl.crypto import IdentityKey, encrypt_to, seeded_rng
 from ethvoip.impl.handshake import Completed, RoleMachine, State
 from ethvoip.impl.handshake import mikey as mikey_impl
 from ethvoip.impl.handshake.adversary import Intruder
+from ethvoip.impl.media.bare_key import encode_bare_key
+from ethvoip.impl.media.mikey import CryptoSession
+from ethvoip.impl.media.mikey_identity import SIG_LEN, ecdsa_signer, ecies_envelope
+from ethvoip.impl.media.mikey_pk import build_i_message
 from ethvoip.impl.wire import Tag
 from ethvoip.spec.errors import CryptoError, RemoteProtocolError, ReplayError
 from tests.impl.handshake_helpers import ALICE, BOB, EVE, World, sent
@@ -118,12 +122,13 @@ def test_intruder_cannot_open_or_sign_without_the_key() -> None:
 
 def test_key_substitution_on_paper_mikey() -> None:
     w = World()
-    eve = _intruder(w)
     bob = w.machine("mikey_key_transport", "paper", "R", BOB)
     bob.start()
-    k_eve = seeded_rng(b"eve's key")(32)
+    k_eve = seeded_rng(b"eve's key")(30)
     bob.receive(wire.encode(Tag.MIKEY_INVITE, ALICE, BOB))
-    bob.receive(eve.seal(Tag.MIKEY_K, wire.encode(Tag.MIKEY_K_BODY, k_eve), w.keys[BOB].public_key))
+    # a=k: needs only Bob's public key, which anyone can look up
+    seal = lambda m: encrypt_to(w.keys[BOB].public_key, m, rng=seeded_rng(b"eve"))  # noqa: E731
+    bob.receive(encode_bare_key(k_eve, seal).encode())
     done = bob.transcript[-1]
     assert isinstance(done, Completed)
     assert (done.peer, done.session_key) == (ALICE, k_eve)
@@ -140,13 +145,21 @@ def test_key_substitution_stopped_by_signi() -> None:
     bob = w.machine("mikey_key_transport", "hardened", "R", BOB)
     bob.start()
     bob.receive(wire.encode(Tag.MIKEY_INVITE, ALICE, BOB))
-    # Eve builds a well-formed I_MESSAGE for her key, signing with the only key she holds
-    _, honest = _hardened_invite(World(seed=b"other"))
-    rec = wire.decode(honest)
-    forged_sig = w.keys[EVE].sign(
-        mikey_impl.SIG_TAG, wire.encode(Tag.MIKEY_SIGNED, *rec.values[:6])
+    # Eve builds a well-formed RFC 3830 I_MESSAGE for her key, naming Alice as IDi and
+    # signing with the only key she holds
+    forged = build_i_message(
+        tgk=seeded_rng(b"eve's tgk")(32),
+        env_key=seeded_rng(b"eve's env")(32),
+        rand=seeded_rng(b"eve's rand")(16),
+        now=w.clock.now,
+        csb_id=7,
+        crypto_sessions=(CryptoSession(0, 0x1234, 0),),
+        encrypt_envelope=ecies_envelope(w.keys[BOB].public_key, seeded_rng(b"eve")),
+        sign=ecdsa_signer(w.keys[EVE]),
+        sig_len=SIG_LEN,
+        id_i=mikey_impl.mikey_id(ALICE),
+        id_r=mikey_impl.mikey_id(BOB),
     )
-    forged = wire.encode(Tag.MIKEY_I_MESSAGE, *rec.values[:6], forged_sig)
     with pytest.raises(CryptoError):
         bob.receive(forged)
     assert bob.state is State.FAILED
