@@ -50,19 +50,7 @@ def test_every_expected_attack_and_honest_run_has_a_trace() -> None:
     assert {p.stem for p in ALL} == want
 
 
-#: Known model defect (reported to the model's owner): in the honest run the model leaves the
-#: intruder's registration unconstrained and, in a full ``ethvoip prove``, picks pk(store),
-#: a key the intruder does not know; the evaluator rightly refuses that directory.
-_KNOWN_BAD = {"keystore_registration.paper.honest"}
-
-
-def _evaluable(p: Path) -> object:
-    if p.stem in _KNOWN_BAD:
-        return pytest.param(p, marks=pytest.mark.xfail(strict=True, reason="model bug"))
-    return p
-
-
-@pytest.mark.parametrize("path", [_evaluable(p) for p in ALL], ids=lambda p: p.stem)
+@pytest.mark.parametrize("path", ALL, ids=lambda p: p.stem)
 def test_trace_passes_the_independent_evaluator(path: Path) -> None:
     t = tracefmt.load(path)
     result = evaluate(get(t.protocol), t)
