@@ -72,9 +72,22 @@ def sign_transfer(
     return SignedTransfer(nonce, bytes(signed.hash), bytes(signed.raw_transaction))
 
 
+_SIGNERS = "ethvoip_local_signers"
+
+
 def install_signers(chain: Chain, *accounts: LocalAccount) -> None:
-    """Let ``transact({"from": account})`` sign locally for these accounts (web3 middleware)."""
-    chain.w3.middleware_onion.inject(SignAndSendRawMiddlewareBuilder.build(list(accounts)), layer=0)
+    """Let ``transact({"from": account})`` sign locally for these accounts (web3 middleware).
+
+    One middleware per chain holds every account installed so far: a middleware per call
+    would stack up and slow each request down.
+    """
+    onion: Any = chain.w3.middleware_onion
+    known: dict[str, LocalAccount] = getattr(chain, "_ethvoip_signers", {})
+    known.update({a.address: a for a in accounts})
+    chain._ethvoip_signers = known  # type: ignore[attr-defined]
+    if any(name == _SIGNERS for _, name in onion.middleware):
+        onion.remove(_SIGNERS)
+    onion.inject(SignAndSendRawMiddlewareBuilder.build(list(known.values())), _SIGNERS, layer=0)
 
 
 class Ledger:

@@ -28,7 +28,7 @@ def store_key() -> rsa.RSAPrivateKey:
     return rsa.generate_private_key(public_exponent=65537, key_size=2048)
 
 
-@pytest.fixture
+@pytest.fixture(scope="session")
 def store(store_key: rsa.RSAPrivateKey) -> TestStore:
     return TestStore(store_key)
 
@@ -56,17 +56,24 @@ def start(chain: EmbeddedChain, config: ServiceConfig, tmp: Path, name: str = "s
     return Running(built, server, url, config, db_path, sip_path)
 
 
-@pytest.fixture
-def running(chain: EmbeddedChain, store: TestStore, tmp_path: Path) -> Iterator[Running]:
-    r = start(chain, ServiceConfig(store.public_key_pem), tmp_path)
+# One service per test module (building one deploys two contracts): tests use their own
+# numbers and receipts, and compare state before and after rather than absolute counts.
+@pytest.fixture(scope="module")
+def running(
+    chain: EmbeddedChain, store: TestStore, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[Running]:
+    r = start(chain, ServiceConfig(store.public_key_pem), tmp_path_factory.mktemp("svc"))
     yield r
     r.server.stop()
     r.built.close()
 
 
-@pytest.fixture
-def paper_running(chain: EmbeddedChain, store: TestStore, tmp_path: Path) -> Iterator[Running]:
-    r = start(chain, ServiceConfig(store.public_key_pem, variant="paper"), tmp_path, "paper")
+@pytest.fixture(scope="module")
+def paper_running(
+    chain: EmbeddedChain, store: TestStore, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[Running]:
+    config = ServiceConfig(store.public_key_pem, variant="paper")
+    r = start(chain, config, tmp_path_factory.mktemp("paper"), "paper")
     yield r
     r.server.stop()
     r.built.close()

@@ -13,8 +13,7 @@ from ethvoip.impl.service.keyfile import load_keystore
 from ethvoip.impl.service.store import TestStore
 
 from .conftest import Running
-
-ALICE = "+33612345678"
+from .helpers import fresh_number
 
 
 def md5_ha1(user: str, realm: str, password: str) -> str:
@@ -25,9 +24,10 @@ def md5_ha1(user: str, realm: str, password: str) -> str:
 def test_hardened_onboarding(
     running: Running, chain: EmbeddedChain, store: TestStore, tmp_path: Path
 ) -> None:
+    alice = fresh_number()
     steps: list[str] = []
     client = OnboardingClient(running.url, chain, store, progress=lambda s, d: steps.append(s))
-    done = client.onboard(ALICE, tmp_path / "alice", "pass", scrypt_n=2**4)
+    done = client.onboard(alice, tmp_path / "alice", "pass", scrypt_n=2**4)
     assert steps == [
         "service",
         "keys",
@@ -46,8 +46,8 @@ def test_hardened_onboarding(
     secrets = load_keystore(tmp_path / "alice", "pass")
     assert secrets.identity.public_key.to_bytes() == done.public_key
     sip = json.loads((tmp_path / "alice" / "sip.json").read_text())
-    assert sip == {**done.sip, "username": ALICE, "domain": "ethvoip.test"}
-    assert running.built.sip.ha1(ALICE) == md5_ha1(ALICE, "ethvoip.test", sip["password"])
+    assert sip == {**done.sip, "username": alice, "domain": "ethvoip.test"}
+    assert running.built.sip.ha1(alice) == md5_ha1(alice, "ethvoip.test", sip["password"])
     # The hardened contract's events carry the identifier, key, registrant and key hash:
     # no receipt, nothing a password could be derived from.
     kinds = {type(e) for e in ks.events()}
@@ -61,13 +61,14 @@ def test_hardened_onboarding(
 def test_paper_onboarding_leaks_the_password(
     paper_running: Running, chain: EmbeddedChain, store: TestStore, tmp_path: Path
 ) -> None:
+    alice = fresh_number()
     client = OnboardingClient(paper_running.url, chain, store)
-    done = client.onboard(ALICE, tmp_path / "alice", "pass", scrypt_n=2**4)
+    done = client.onboard(alice, tmp_path / "alice", "pass", scrypt_n=2**4)
     paper = PaperKeyStoreClient(chain, client.info["paper_keystore"])
-    assert paper.get_client(ALICE) == done.public_key
+    assert paper.get_client(alice) == done.public_key
     # Anyone can read the receipt token from the chain (approvedList, receiptOf) and derive
     # the SIP password as the paper does: password = hash(receipt).
-    token = paper.receipt_of(ALICE)
+    token = paper.receipt_of(alice)
     derived = hashlib.sha256(token.encode()).hexdigest()
     assert done.sip["password"] == derived
-    assert paper_running.built.sip.ha1(ALICE) == md5_ha1(ALICE, "ethvoip.test", derived)
+    assert paper_running.built.sip.ha1(alice) == md5_ha1(alice, "ethvoip.test", derived)
