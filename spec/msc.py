@@ -8,10 +8,11 @@ agent or service) and the events in order, and it returns an ``<svg>`` document:
 * an event whose source equals its destination is a box on that lifeline (a directory look-up,
   a local check, a step that never ran).
 
-The protocol pages (``ethvoip_spec``), the ``ethvoip-msc`` directive and anyone drawing a model
-trace call :func:`render_msc`.  The output is well-formed XML (it is built with
-:mod:`xml.etree.ElementTree`, which escapes text; characters XML 1.0 forbids are replaced) and
-uses no ids, so several charts can be inlined in one HTML page.
+The docs' protocol pages and ``ethvoip-msc`` directive and the model's trace charts
+(:mod:`ethvoip.model.svg`) all call :func:`render_msc`: one chart writer for the project.
+The output is well-formed XML (built with :mod:`xml.etree.ElementTree`, which escapes text;
+characters XML 1.0 forbids are replaced) and uses no ids, so several charts can be inlined
+in one HTML page.
 """
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""Terms of ``ethvoip.spec.terms`` in the notation of protocol papers, for the docs.
+"""Terms of ``ethvoip.spec.terms`` in the notation of protocol papers (docs, charts).
 
 ``aenc(<N1, A>, pk(B))`` reads ``{N1, A}pk(B)``; the legend below is printed on every protocol
 page so that the notation is never guessed.  Pure function of the term: the same term always

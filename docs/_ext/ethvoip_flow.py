@@ -16,10 +16,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from ethvoip_notation import notation
-from msc import Event
-
 from ethvoip.spec.errors import MalformedProtocol
+from ethvoip.spec.msc import Event
+from ethvoip.spec.notation import notation
 from ethvoip.spec.protocol import Lookup, Recv, Role, Send, Step, Variant
 from ethvoip.spec.semantics import HonestEvent, honest_run
 
@@ -137,7 +136,7 @@ def _program_order(rows: list[Row]) -> list[Row]:
 
 
 def chart_events(v: Variant, flow: Flow) -> tuple[list[str], list[Event]]:
-    """The lifelines and events of :func:`msc.render_msc` for ``flow``."""
+    """The lifelines and events of :func:`ethvoip.spec.msc.render_msc` for ``flow``."""
     lanes = {r.name: lane(r) for r in v.roles}
     events = []
     for row in flow.rows:

@@ -8,7 +8,7 @@
     per variant, and the notation.
 
 ``.. ethvoip-trace:: path/to/trace.json``
-    A model trace (format ``ethvoip-trace/1``) drawn as a chart by :mod:`ethvoip_trace`, with
+    A model trace (format ``ethvoip-trace/1``) drawn as a chart by :mod:`ethvoip.model.svg`, with
     its caption and the command that regenerates it.  A trace made from an older spec fails
     the build, saying that command.  The path is relative to the page (``/`` = ``docs/``).
 
@@ -32,16 +32,16 @@ from typing import Any, ClassVar
 from docutils import nodes
 from docutils.parsers.rst import directives
 from ethvoip_flow import Flow, chart_events, honest_flow
-from ethvoip_notation import LEGEND, notation
-from ethvoip_trace import caption, trace_chart
-from msc import ChartError, Event, render_msc
 from sphinx.application import Sphinx
 from sphinx.environment import BuildEnvironment
 from sphinx.util import logging
 from sphinx.util.docutils import SphinxDirective
 
+from ethvoip.model.svg import caption, trace_chart
 from ethvoip.spec.catalogue import CATALOGUE, get
 from ethvoip.spec.errors import EthVoipError
+from ethvoip.spec.msc import ChartError, Event, render_msc
+from ethvoip.spec.notation import LEGEND, notation
 from ethvoip.spec.protocol import (
     Claim,
     Expect,

@@ -7,9 +7,9 @@ import xml.etree.ElementTree as ET
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
-from msc import ChartError, Event, render_msc, text_width, wrap
 
 from ethvoip.spec.errors import EthVoipError
+from ethvoip.spec.msc import ChartError, Event, render_msc, text_width, wrap
 
 NS = {"s": "http://www.w3.org/2000/svg"}
 

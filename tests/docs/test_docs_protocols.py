@@ -8,11 +8,11 @@ import pytest
 from docutils import nodes
 from docutils.core import publish_doctree
 from ethvoip_flow import honest_flow
-from ethvoip_notation import notation
 from ethvoip_spec import parse_chart, protocol_nodes, variant_chart
-from msc import ChartError
 
 from ethvoip.spec.catalogue import CATALOGUE
+from ethvoip.spec.msc import ChartError
+from ethvoip.spec.notation import notation
 from ethvoip.spec.protocol import (
     Claim,
     ClaimKind,

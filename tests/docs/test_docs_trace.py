@@ -9,11 +9,10 @@ import xml.etree.ElementTree as ET
 from dataclasses import replace
 from pathlib import Path
 
-from ethvoip_trace import NETWORK, trace_chart
-from msc import render_msc
-
+from ethvoip.model.svg import NETWORK, trace_chart
 from ethvoip.spec.catalogue import CATALOGUE
 from ethvoip.spec.deduction import Derivation
+from ethvoip.spec.msc import render_msc
 from ethvoip.spec.terms import Atom, Sort, aenc, pk, tup
 from ethvoip.spec.trace import Trace, TraceEvent, TraceRun, Violation, dumps
 
