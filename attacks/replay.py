@@ -295,13 +295,14 @@ def outcome(r: Replay) -> Outcome:
     if victim is None:
         return Outcome(False, f"the victim run {victim_id} did not finish")
     me = r.machines[victim_id].env.name
+    who = r.world.agent_of
     if t.violation.secret is not None and t.violation.derivation is not None:
         got = r.intruder.derive(t.violation.derivation)
         ok = isinstance(got, bytes) and got == victim.session_key
         return Outcome(
             ok,
-            f"{me} finished believing in {victim.peer}; the intruder computes its session "
-            f"key {t.violation.secret}" + ("" if ok else " WRONGLY"),
+            f"{who(me)} finished believing in {who(victim.peer)}; the intruder computes "
+            f"its session key {t.violation.secret}" + ("" if ok else " WRONGLY"),
             got if isinstance(got, bytes) else None,
         )
     partners = [
@@ -311,12 +312,12 @@ def outcome(r: Replay) -> Outcome:
     ]
     matching = [rid for rid, c in partners if c.peer == me and c.session_key == victim.session_key]
     beliefs = ", ".join(
-        f"run {rid} believes in {c.peer}"
+        f"run {rid} believes in {who(c.peer)}"
         + (" with the same key" if c.session_key == victim.session_key else "")
         for rid, c in partners
     )
     return Outcome(
         not matching,
-        f"{me} finished believing in {victim.peer}; that agent's finished runs: "
+        f"{who(me)} finished believing in {who(victim.peer)}; that agent's finished runs: "
         + (beliefs or "none"),
     )

@@ -39,7 +39,7 @@ from ethvoip.spec.deduction import Derivation
 from ethvoip.spec.errors import ConformanceError
 from ethvoip.spec.evaluate import INTRUDER_SUFFIX
 from ethvoip.spec.semantics import INTRUDER
-from ethvoip.spec.terms import Atom, Sk, Sort, Term
+from ethvoip.spec.terms import Atom, Pk, Sk, Sort, Term
 
 
 @dataclass(frozen=True)
@@ -243,6 +243,8 @@ class NetworkIntruder:
             return self.world.phone(t.name)
         if isinstance(t, Atom) and t.sort is Sort.CONST:
             return ConstV(t.name)
+        if isinstance(t, Pk) and isinstance(t.owner, Atom) and t.owner.name in self.world.keys:
+            return self.world.public_key(t.owner.name)
         raise ConformanceError(f"{t} is not public")
 
     # -- crypto, through the Dolev-Yao Intruder ------------------------------------------
@@ -255,10 +257,13 @@ class NetworkIntruder:
             # self.crypto.keys is the intruder's keyring: only keys he holds
             opened = decrypt_with(self.crypto.keys[k.owner], bytes.fromhex(c.data.decode()))
             self.crypto.learned.add(opened)
-            self.log.append(f"e opens the a=k: value with the key of {k.owner}")
+            self.log.append(
+                f"e opens the a=k: value with the key of {self.world.agent_of(k.owner)}"
+            )
             return opened
         body = self.crypto.open(c.data, c.layout.outer, c.layout.inner.tag, as_=k.owner)
-        self.log.append(f"e opens the {c.layout.outer.name} record with the key of {k.owner}")
+        who = self.world.agent_of(k.owner)
+        self.log.append(f"e opens the {c.layout.outer.name} record with the key of {who}")
         return decode(c.layout.inner, body.encode())
 
     def _seal(self, body: Derivation, key: Derivation, target: Layout | Part | None) -> CVal:

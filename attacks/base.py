@@ -1,0 +1,139 @@
+"""What an attack reproduction is and what it reports.
+
+An :class:`Attack` runs the attack on the paper variant of the concrete code, then the same
+adversary against the hardened variant, and returns an :class:`AttackResult`: the narrated
+steps, what the intruder ends with, and which check of the hardened variant rejected it.
+:func:`trace_attack` builds the handshake attacks from a model trace (replayed by
+:mod:`ethvoip.attacks.replay`); the contract attacks build their results themselves.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from ethvoip.attacks.predict import predict_rejection
+from ethvoip.attacks.replay import Replay, outcome, replay
+from ethvoip.spec import trace as tracefmt
+from ethvoip.spec.errors import ConformanceError
+from ethvoip.spec.trace import Trace
+
+#: Where the committed model traces live (a source checkout; see docs/attacks).
+TRACES = Path(__file__).resolve().parents[1] / "tests" / "traces"
+
+
+@dataclass(frozen=True)
+class Line:
+    """One narrated step: the step label, who acts, and what happens."""
+
+    label: str
+    actor: str
+    text: str
+
+    def as_json(self) -> dict[str, str]:
+        return {"label": self.label, "actor": self.actor, "text": self.text}
+
+
+@dataclass
+class AttackResult:
+    name: str
+    protocol: str
+    paper_reproduced: bool
+    hardened_blocked: bool
+    blocked_by: str
+    steps: list[Line] = field(default_factory=list)
+    hardened_steps: list[Line] = field(default_factory=list)
+    intruder_ends_with: str = ""
+
+    @property
+    def ok(self) -> bool:
+        return self.paper_reproduced and self.hardened_blocked
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "name": self.name,
+            "protocol": self.protocol,
+            "paper_reproduced": self.paper_reproduced,
+            "hardened_blocked": self.hardened_blocked,
+            "blocked_by": self.blocked_by,
+            "intruder_ends_with": self.intruder_ends_with,
+            "steps": [s.as_json() for s in self.steps],
+            "hardened_steps": [s.as_json() for s in self.hardened_steps],
+        }
+
+
+@dataclass(frozen=True)
+class Attack:
+    name: str
+    protocol: str
+    title: str
+    run: Callable[[], AttackResult]
+
+
+def load_trace(stem: str) -> Trace:
+    path = TRACES / f"{stem}.json"
+    if not path.exists():
+        raise ConformanceError(
+            f"model trace {path} is missing: run `ethvoip prove --traces-dir tests/traces` "
+            "in a source checkout"
+        )
+    return tracefmt.load(path)
+
+
+def narrate(r: Replay) -> list[Line]:
+    """The replayed steps in words, with the symbolic term and the intruder's actions."""
+    out: list[Line] = []
+    for s in r.steps:
+        size = f" ({len(s.data)} bytes)" if s.data is not None else ""
+        term = str(s.term) if s.term is not None else "(rejected)"
+        match s.action:
+            case "send":
+                text = f"sends {term}{size}"
+            case "lookup":
+                text = f"looks up the key store: {term}"
+            case _:
+                how = "forwarded as is"
+                if s.derivation is not None:
+                    how = "; ".join(s.intruder) or "e builds it from public parts and what he saw"
+                text = f"receives {term}{size} [{how}]"
+        out.append(Line(s.label, s.actor, text))
+    if r.rejection is not None:
+        rej = r.rejection
+        out.append(Line(rej.label, r.actor(rej.run), f"REJECTS: {rej.describe()}"))
+    return out
+
+
+def trace_attack(
+    name: str,
+    trace: Trace,
+    check: tuple[type[Exception], str],
+) -> AttackResult:
+    """Replay ``trace`` on paper, then its strategy on hardened; ``check`` is the expected
+    rejection (error type and message fragment) at the step the spec's semantics predicts."""
+    paper = replay(trace)
+    got = outcome(paper)
+    hard = replay(trace, variant="hardened")
+    predicted = predict_rejection(trace, "hardened")
+    rej = hard.rejection
+    blocked = (
+        rej is not None
+        and predicted is not None
+        and (rej.run, rej.label) == (predicted.run, predicted.label)
+        and type(rej.error) is check[0]
+        and check[1] in str(rej.error)
+    )
+    ends = got.summary
+    if got.intruder_holds is not None:
+        ends += f" = {got.intruder_holds.hex()}"
+    return AttackResult(
+        name=name,
+        protocol=f"{trace.protocol} (model trace {trace.protocol}.{trace.variant}.{trace.claim})",
+        paper_reproduced=got.reproduced,
+        hardened_blocked=blocked,
+        blocked_by=rej.describe() if rej is not None else "nothing: the strategy went through",
+        steps=narrate(paper),
+        hardened_steps=narrate(hard),
+        intruder_ends_with=ends,
+    )

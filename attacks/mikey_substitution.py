@@ -1,0 +1,81 @@
+"""Key substitution on the paper's SRTP master-key transport (``a=k:``, Fig. 6 and 8).
+
+Model trace ``mikey_key_transport.paper.R_secret_K``: e sends B an INVITE "from A" whose SDP
+carries ``a=k:{K'}pk(B)`` for a master key K' of his own choosing.  Nothing in ``a=k:`` says
+who made it, so B accepts K' as A's key: e can decrypt (and inject) the whole call.
+
+Hardened (RFC 3830 public-key mode): the same strategy sends a bare ``a=k:`` value where an
+I_MESSAGE is required and fails to decode; the natural adaptation, which is what this module
+runs against hardened, is e running the honest initiator's code under A's name with his own
+key: a well-formed I_MESSAGE for K', signed by e.  B checks SIGNi with A's key from the key
+store at ``R_3`` and refuses it.
+"""
+
+from __future__ import annotations
+
+from ethvoip.attacks.base import Attack, AttackResult, Line, load_trace, trace_attack
+from ethvoip.attacks.world import World
+from ethvoip.impl import wire
+from ethvoip.impl.handshake import Value, create
+from ethvoip.impl.handshake import mikey as mikey_impl
+from ethvoip.impl.handshake.machine import Run
+from ethvoip.impl.wire import Tag
+from ethvoip.spec.errors import CryptoError, EthVoipError
+
+TRACE = "mikey_key_transport.paper.R_secret_K"
+CHECK = (CryptoError, "signature")
+
+
+def forged_i_message(world: World) -> tuple[bytes, bytes]:
+    """e's best I_MESSAGE "from a" to b: his own key K' and his own signature."""
+    a, b = world.phone("a"), world.phone("b")
+    env = world.env("e", 99)
+    env.name = a  # the IDi e claims; the signing key stays his own
+    bindings: dict[str, Value] = {"A": a, "B": b, "KB": world.public_key("b")}
+    msg, bound = mikey_impl.hardened_i_3(Run(env, "hardened", bindings))
+    k = bound["K"]
+    assert isinstance(k, bytes)
+    return msg, k
+
+
+def hardened_attempt() -> tuple[bool, str, list[Line]]:
+    """Run the adapted adversary against a hardened callee; (blocked, by what, narration)."""
+    world = World(b"ethvoip/mikey_substitution")
+    for x in "abe":
+        world.directory.register(world.phone(x), world.public_key(x))
+    bob = create("mikey_key_transport", "hardened", "R", world.env("b", 1))
+    lines = [Line("R_1", "b: R#1", "receives INVITE From: a To: b, sent by e")]
+    bob.receive(wire.encode(Tag.MIKEY_INVITE, world.phone("a"), world.phone("b")))
+    msg, k = forged_i_message(world)
+    lines.append(
+        Line("R_3", "b: R#1", f"receives e's I_MESSAGE for K' = {k.hex()[:16]}..., signed by e")
+    )
+    try:
+        bob.receive(msg)
+    except EthVoipError as exc:
+        why = f"R_3: {type(exc).__name__}: {exc}"
+        lines.append(Line("R_3", "b: R#1", f"REJECTS: {why}"))
+        return type(exc) is CHECK[0] and CHECK[1] in str(exc), why, lines
+    return False, "nothing: b accepted e's key", lines
+
+
+def run() -> AttackResult:
+    result = trace_attack("mikey_substitution", load_trace(TRACE), (EthVoipError, ""))
+    strategy_rejection = result.blocked_by
+    blocked, why, lines = hardened_attempt()
+    result.hardened_blocked = blocked
+    result.blocked_by = why
+    result.hardened_steps = [
+        *result.hardened_steps,
+        Line("R_3", "b: R#1", f"(the trace's strategy as is was refused: {strategy_rejection})"),
+        *lines,
+    ]
+    return result
+
+
+ATTACK = Attack("mikey_substitution", "mikey_key_transport", "a=k: key substitution", run)
+
+if __name__ == "__main__":
+    from ethvoip.attacks.runner import main
+
+    raise SystemExit(main(["mikey_substitution"]))
