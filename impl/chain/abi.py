@@ -13,6 +13,7 @@ from typing import Any
 from eth_abi.abi import decode
 from eth_abi.exceptions import DecodingError
 from eth_hash.auto import keccak
+
 from ethvoip.spec.errors import ContractRevert, DecodeError
 
 _ERROR_STRING = keccak(b"Error(string)")[:4]

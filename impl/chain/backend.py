@@ -18,11 +18,12 @@ from typing import Any
 
 import rlp
 from eth_hash.auto import keccak
+from web3 import Web3
+from web3.exceptions import ContractLogicError, Web3RPCError
+
 from ethvoip.impl.chain.abi import ErrorCodec
 from ethvoip.impl.chain.proofs import AccountProof, parse_eip1186
 from ethvoip.spec.errors import ChainError, ContractRevert
-from web3 import Web3
-from web3.exceptions import ContractLogicError, Web3RPCError
 
 _REVERTED = "execution reverted: "
 
@@ -83,10 +84,20 @@ class Chain(ABC):
     def chain_id(self) -> int:
         return int(self.w3.eth.chain_id)
 
-    def transact(self, fn: Any, sender: str, errors: ErrorCodec) -> dict[str, Any]:
-        """Send contract call ``fn`` from ``sender``; the receipt, or :class:`ContractRevert`."""
+    def transact(
+        self, fn: Any, sender: str, errors: ErrorCodec, gas: int | None = None
+    ) -> dict[str, Any]:
+        """Send contract call ``fn`` from ``sender``; the receipt, or :class:`ContractRevert`.
+
+        With ``gas`` None the node estimates it first, which also surfaces a revert with its
+        reason before anything is mined; with an explicit limit a revert is only seen as a
+        failed receipt (``ContractRevert("reverted in block (status 0)")``).
+        """
+        tx: dict[str, Any] = {"from": sender}
+        if gas is not None:
+            tx["gas"] = gas
         try:
-            tx_hash = fn.transact({"from": sender})
+            tx_hash = fn.transact(tx)
             receipt = dict(self.w3.eth.wait_for_transaction_receipt(tx_hash, timeout=30))
         except Exception as exc:  # the backends disagree on the type: normalise below
             revert = normalise_revert(exc, errors)

@@ -5,12 +5,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from web3 import Web3
+
 from ethvoip.impl.chain.abi import ErrorCodec
 from ethvoip.impl.chain.artifacts import Artifact, load_artifact
 from ethvoip.impl.chain.backend import Chain
 from ethvoip.impl.chain.events import Event, decode_event
 from ethvoip.spec.errors import ChainError
-from web3 import Web3
 
 
 @dataclass(frozen=True)
@@ -56,9 +57,10 @@ class ContractClient:
             raise ChainError("deployment receipt has no contract address")
         return str(address)
 
-    def _send(self, function: str, sender: str, *args: Any) -> TxResult:
+    def send(self, function: str, sender: str, *args: Any, gas: int | None = None) -> TxResult:
+        """Call contract function ``function`` (Solidity name) in a transaction from ``sender``."""
         fn = getattr(self.contract.functions, function)(*args)
-        receipt = self.chain.transact(fn, sender, self.errors)
+        receipt = self.chain.transact(fn, sender, self.errors, gas)
         block = self.chain.w3.eth.get_block(receipt["blockHash"])
         events = tuple(
             decode_event(self.ARTIFACT, [bytes(t) for t in log["topics"]], bytes(log["data"]))
@@ -73,7 +75,8 @@ class ContractClient:
             events,
         )
 
-    def _call(self, function: str, *args: Any, block: int | str = "latest") -> Any:
+    def call(self, function: str, *args: Any, block: int | str = "latest") -> Any:
+        """Evaluate view function ``function`` (Solidity name) at ``block``."""
         return self.chain.call(
             getattr(self.contract.functions, function)(*args), self.errors, block
         )

@@ -131,15 +131,15 @@ class KeyStoreClient(ContractClient):
     # ------------------------------------------------------------ transactions
 
     def commit(self, commitment: bytes, sender: str) -> TxResult:
-        return self._send("commit", sender, commitment)
+        return self.send("commit", sender, commitment)
 
     def register(self, reg: Registration, sender: str) -> TxResult:
-        return self._send(
+        return self.send(
             "register", sender, reg.identifier, reg.public_key, reg.secret, reg.signature
         )
 
     def approve(self, ident: bytes, key_hash: bytes, version: int, sender: str) -> TxResult:
-        return self._send("approve", sender, ident, key_hash, version)
+        return self.send("approve", sender, ident, key_hash, version)
 
     def rotate(
         self,
@@ -149,49 +149,49 @@ class KeyStoreClient(ContractClient):
         new_signature: bytes,
         sender: str,
     ) -> TxResult:
-        return self._send("rotate", sender, ident, new_public_key, current_signature, new_signature)
+        return self.send("rotate", sender, ident, new_public_key, current_signature, new_signature)
 
     def revoke(self, ident: bytes, signature: bytes, sender: str) -> TxResult:
-        return self._send("revoke", sender, ident, signature)
+        return self.send("revoke", sender, ident, signature)
 
     def operator_revoke(self, ident: bytes, sender: str) -> TxResult:
-        return self._send("operatorRevoke", sender, ident)
+        return self.send("operatorRevoke", sender, ident)
 
     def announce_recovery(
         self, ident: bytes, new_public_key: bytes, signature: bytes, sender: str
     ) -> TxResult:
-        return self._send("announceRecovery", sender, ident, new_public_key, signature)
+        return self.send("announceRecovery", sender, ident, new_public_key, signature)
 
     def cancel_recovery(self, ident: bytes, signature: bytes, sender: str) -> TxResult:
-        return self._send("cancelRecovery", sender, ident, signature)
+        return self.send("cancelRecovery", sender, ident, signature)
 
     def execute_recovery(self, ident: bytes, new_public_key: bytes, sender: str) -> TxResult:
-        return self._send("executeRecovery", sender, ident, new_public_key)
+        return self.send("executeRecovery", sender, ident, new_public_key)
 
     # ------------------------------------------------------------ reads
 
     def lookup(self, ident: bytes) -> tuple[bytes, int]:
         """The approved key (64 bytes) and its version; ``ContractRevert("NotApproved")`` else."""
-        key, version = self._call("lookup", ident)
+        key, version = self.call("lookup", ident)
         return bytes(key), int(version)
 
     def record(self, ident: bytes, block: int | str = "latest") -> Record:
-        x, y, version, status = self._call("records", ident, block=block)
+        x, y, version, status = self.call("records", ident, block=block)
         key = bytes(x) + bytes(y)
         return Record(Status(status), int(version), None if key == bytes(64) else key)
 
     def commitment_time(self, commitment: bytes) -> int:
         """When ``commitment`` was made (block timestamp), 0 if never or consumed."""
-        return int(self._call("commitments", commitment))
+        return int(self.call("commitments", commitment))
 
     def recovery(self, ident: bytes) -> tuple[bytes, int, int]:
         """(key hash, executableAt, serial) of the pending recovery; all zero when none."""
-        key_hash, executable_at, serial = self._call("recoveries", ident)
+        key_hash, executable_at, serial = self.call("recoveries", ident)
         return bytes(key_hash), int(executable_at), int(serial)
 
     @property
     def operator(self) -> str:
-        return str(self._call("operator"))
+        return str(self.call("operator"))
 
     # ------------------------------------------------------------ light client
 

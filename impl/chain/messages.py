@@ -12,6 +12,7 @@ import re
 
 from eth_abi.abi import encode
 from eth_hash.auto import keccak
+
 from ethvoip.spec.errors import DecodeError
 
 # E.164: '+', a country code that does not start with 0, at most 15 digits in all.

@@ -17,28 +17,28 @@ class PaperKeyStoreClient(ContractClient):
     def add_client(
         self, phone_number: str, public_key: bytes, receipt: str, sender: str
     ) -> TxResult:
-        return self._send("addClient", sender, phone_number, public_key, receipt)
+        return self.send("addClient", sender, phone_number, public_key, receipt)
 
     def approve_client(self, phone_number: str, receipt: str, sender: str) -> TxResult:
-        return self._send("approveClient", sender, phone_number, receipt)
+        return self.send("approveClient", sender, phone_number, receipt)
 
     def get_client(self, phone_number: str) -> bytes:
         """The approved key of a number; ``ContractRevert("UnknownClient")`` when none."""
-        return bytes(self._call("getClient", phone_number))
+        return bytes(self.call("getClient", phone_number))
 
     def pending(self, receipt: str) -> tuple[str, bytes, str, bool]:
         """pendingList[receipt] as (phoneNumber, publicKey, receipt, exists)."""
-        phone, key, rec, exists = self._call("pendingList", receipt)
+        phone, key, rec, exists = self.call("pendingList", receipt)
         return str(phone), bytes(key), str(rec), bool(exists)
 
     def approved(self, receipt: str) -> tuple[str, bytes, str, bool]:
         """approvedList[receipt] as (phoneNumber, publicKey, receipt, exists)."""
-        phone, key, rec, exists = self._call("approvedList", receipt)
+        phone, key, rec, exists = self.call("approvedList", receipt)
         return str(phone), bytes(key), str(rec), bool(exists)
 
     def receipt_of(self, phone_number: str) -> str:
-        return str(self._call("receiptOf", phone_number))
+        return str(self.call("receiptOf", phone_number))
 
     @property
     def creator(self) -> str:
-        return str(self._call("creator"))
+        return str(self.call("creator"))

@@ -21,6 +21,7 @@ from typing import Any
 
 import rlp
 from eth_hash.auto import keccak
+
 from ethvoip.spec.errors import DecodeError, ProofError
 
 EMPTY_TRIE_ROOT = keccak(rlp.encode(b""))

@@ -97,7 +97,7 @@ def test_possession_digest_matches_solidity(
     ks: KeyStoreClient, chain: Chain, actors: Actors
 ) -> None:
     # The contract's own view function is an independent implementation of the digest.
-    on_chain = ks._call("possessionDigest", ALICE_ID, actors.mallory)
+    on_chain = ks.call("possessionDigest", ALICE_ID, actors.mallory)
     assert bytes(on_chain) == possession_digest(
         chain.chain_id, ks.address, ALICE_ID, address_bytes(actors.mallory)
     )
