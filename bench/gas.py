@@ -1,0 +1,93 @@
+"""Gas of every key-store contract function on the embedded chain (eth-tester, py-evm Prague).
+
+Deterministic (fixed keys, secrets and accounts): prints one table, the commit + register +
+approve total against the 200k target, and the paper contract's addClient + approveClient.
+Run: ``.venv/bin/python bench/gas.py``.
+"""
+
+from __future__ import annotations
+
+import platform
+
+from ethvoip.impl.chain import (
+    EmbeddedChain,
+    KeyStoreClient,
+    PaperKeyStoreClient,
+    identifier,
+    key_hash,
+)
+from ethvoip.impl.crypto import IdentityKey
+
+TARGET = 200_000
+SALT = bytes(32)
+
+
+def main() -> None:
+    chain = EmbeddedChain()
+    op, alice = chain.accounts[0], chain.accounts[1]
+    alice_key, new_key, spare_key = (
+        IdentityKey.from_private_bytes(bytes([n]) * 32) for n in (1, 2, 3)
+    )
+    ident = identifier("+33612345678", SALT)
+    rows: list[tuple[str, int]] = []
+
+    ks = KeyStoreClient.deploy(chain, op)
+    reg = ks.registration(ident, alice_key, alice, secret=b"\x07" * 32)
+    rows.append(("KeyStore.commit", ks.commit(reg.commitment, alice).gas_used))
+    chain.increase_time(ks.call("minCommitmentAge"))
+    rows.append(("KeyStore.register (proof of possession)", ks.register(reg, alice).gas_used))
+    rows.append(("KeyStore.approve", ks.approve(ident, key_hash(reg.public_key), 1, op).gas_used))
+    new = new_key.public_key.to_bytes()
+    rotated = ks.rotate(
+        ident,
+        new,
+        ks.rotation_signature(ident, alice_key, new, 2),
+        ks.possession_signature(ident, new_key, alice),
+        alice,
+    )
+    rows.append(("KeyStore.rotate", rotated.gas_used))
+    spare = spare_key.public_key.to_bytes()
+    pop = ks.possession_signature(ident, spare_key, op)
+    announced = ks.announce_recovery(ident, spare, pop, op)
+    rows.append(("KeyStore.announceRecovery", announced.gas_used))
+    _, _, serial = ks.recovery(ident)
+    veto = ks.cancel_signature(ident, new_key, key_hash(spare), serial)
+    rows.append(("KeyStore.cancelRecovery", ks.cancel_recovery(ident, veto, alice).gas_used))
+    ks.announce_recovery(ident, spare, pop, op)
+    chain.increase_time(ks.call("recoveryDelay"))
+    rows.append(("KeyStore.executeRecovery", ks.execute_recovery(ident, spare, op).gas_used))
+    sig = ks.revocation_signature(ident, spare_key, 3)
+    rows.append(("KeyStore.revoke (by key)", ks.revoke(ident, sig, alice).gas_used))
+    reg2 = ks.registration(ident, alice_key, alice, secret=b"\x08" * 32)
+    ks.commit(reg2.commitment, alice)
+    chain.increase_time(ks.call("minCommitmentAge"))
+    ks.register(reg2, alice)
+    rows.append(("KeyStore.operatorRevoke", ks.operator_revoke(ident, op).gas_used))
+
+    paper = PaperKeyStoreClient.deploy(chain, op)
+    receipt = "GPA.3345-1234-5678-90123"
+    added = paper.add_client("+33612345678", alice_key.public_key.to_bytes(), receipt, alice)
+    rows.append(("KeyStorePaper.addClient", added.gas_used))
+    rows.append(
+        ("KeyStorePaper.approveClient", paper.approve_client("+33612345678", receipt, op).gas_used)
+    )
+
+    gas = dict(rows)
+    ours = (
+        gas["KeyStore.commit"]
+        + gas["KeyStore.register (proof of possession)"]
+        + gas["KeyStore.approve"]
+    )
+    theirs = gas["KeyStorePaper.addClient"] + gas["KeyStorePaper.approveClient"]
+    width = max(len(name) for name, _ in rows)
+    print(f"gas on eth-tester (py-evm Prague), Python {platform.python_version()}")
+    for name, used in rows:
+        print(f"{name:<{width}}  {used:>8,}")
+    verdict = "met" if ours <= TARGET else "MISSED"
+    label = "hardened: commit + register + approve"
+    print(f"{label:<{width}}  {ours:>8,}  (target {TARGET:,}: {verdict})")
+    print(f"{'paper: addClient + approveClient':<{width}}  {theirs:>8,}")
+
+
+if __name__ == "__main__":
+    main()
