@@ -1,0 +1,55 @@
+"""Secure calls end to end (paper III.D): TLS-PSK signalling, the media key in the INVITE,
+SRTP media, Station-to-Station over RTCP, and the key store on chain as the directory.
+
+Start here (see docs/calls.rst)::
+
+    directory = ChainDirectory(keystore, salt)              # light-client verified look-ups
+    server = SecureSipServer(registrar, Env(number, key, directory))
+    await server.start("127.0.0.1")
+    alice = SecurePhone(Subscriber(number, key, password), directory, domain, server_number)
+    await alice.connect(server.address); await alice.register()
+    out = await alice.call(bob_number)                      # MIKEY in the SDP, SRTP after
+    session = await bob.answer()                            # on the callee's phone
+"""
+
+from ethvoip.impl.call.directory import ChainDirectory
+from ethvoip.impl.call.keying import build_sdp, invite_record, read_sdp
+from ethvoip.impl.call.media import MediaReceiver, MediaSender, RtcpChannel
+from ethvoip.impl.call.phone import (
+    CalleeTimes,
+    CallerTimes,
+    IncomingSession,
+    OutgoingCall,
+    RefusedCall,
+    SecurePhone,
+    Subscriber,
+)
+from ethvoip.impl.call.signaling import IdentityGate, SecureLink, SecureSipServer, secure_connect
+from ethvoip.impl.call.sts_rtcp import srtp_master_from_sts, sts_initiator, sts_responder
+from ethvoip.impl.call.tlspsk import open_tls_psk, psk_settings
+
+__all__ = [
+    "CalleeTimes",
+    "CallerTimes",
+    "ChainDirectory",
+    "IdentityGate",
+    "IncomingSession",
+    "MediaReceiver",
+    "MediaSender",
+    "OutgoingCall",
+    "RefusedCall",
+    "RtcpChannel",
+    "SecureLink",
+    "SecurePhone",
+    "SecureSipServer",
+    "Subscriber",
+    "build_sdp",
+    "invite_record",
+    "open_tls_psk",
+    "psk_settings",
+    "read_sdp",
+    "secure_connect",
+    "srtp_master_from_sts",
+    "sts_initiator",
+    "sts_responder",
+]

@@ -1,0 +1,95 @@
+"""The media key in the INVITE's SDP (paper III.D.2, Fig. 6 and 8), both variants.
+
+The mikey_key_transport role machines produce and check the key attribute's value
+(:mod:`ethvoip.impl.handshake.mikey`); this module puts it into an SDP offer and takes it out
+again, and builds the INVITE-header record (``I_2``/``R_1``) from the SIP From and To, so
+that the names the MIKEY machine checks are those of the SIP request that carried it.
+
+* ``hardened``: ``a=key-mgmt:mikey <base64 I_MESSAGE>`` (RFC 4567) on the audio media,
+  profile ``RTP/SAVP`` (RFC 3711);
+* ``paper`` (only when asked for): ``a=k:<HEX>`` at session level with ``RTP/AVP``, as the
+  capture of Fig. 8 shows.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from ethvoip.impl import wire
+from ethvoip.impl.media import sdp
+from ethvoip.impl.media.bare_key import ATTRIBUTE as BARE_ATTRIBUTE
+from ethvoip.impl.media.packetize import PT_PCMA, RATE
+from ethvoip.impl.sip.fields import SipUri
+from ethvoip.impl.wire import Tag
+from ethvoip.spec.errors import DecodeError, LocalProtocolError
+
+VARIANTS = ("paper", "hardened")
+PROFILE = {"paper": "RTP/AVP", "hardened": "RTP/SAVP"}
+
+
+@dataclass(frozen=True)
+class MediaOffer:
+    """What one side's SDP says about its audio stream and key."""
+
+    host: str
+    port: int
+    key: bytes | None  # the key attribute's value as the MIKEY machine reads it
+
+
+def _check(variant: str) -> None:
+    if variant not in VARIANTS:
+        raise LocalProtocolError(f"unknown key transport variant {variant!r}")
+
+
+def build_sdp(
+    *, user: str, host: str, rtp_port: int, variant: str, key: bytes | None, sess_id: int
+) -> bytes:
+    """An offer (with ``key``, the machine's ``I_3``) or an answer (``key=None``)."""
+    _check(variant)
+    session_attrs: tuple[sdp.Attribute, ...] = ()
+    media_attrs = [sdp.Attribute("rtpmap", f"{PT_PCMA} PCMA/{RATE}"), sdp.Attribute("ptime", "20")]
+    if key is not None and variant == "hardened":
+        media_attrs.insert(0, sdp.key_mgmt_attribute(key))
+    elif key is not None:
+        session_attrs = (sdp.Attribute(BARE_ATTRIBUTE, key.decode("ascii")),)
+    desc = sdp.SessionDescription(
+        origin=sdp.Origin(user, sess_id, 1, host),
+        session_name="ethvoip",
+        connection=sdp.Connection(host),
+        attributes=session_attrs,
+        media=(
+            sdp.Media(
+                "audio", rtp_port, PROFILE[variant], (str(PT_PCMA),), attributes=tuple(media_attrs)
+            ),
+        ),
+    )
+    return sdp.encode_sdp(desc).encode()
+
+
+def read_sdp(body: bytes, variant: str) -> MediaOffer:
+    """The audio stream and key attribute of an SDP body (DecodeError if unusable)."""
+    _check(variant)
+    desc = sdp.decode_sdp(body)
+    audio = [i for i, m in enumerate(desc.media) if m.media == "audio"]
+    if len(audio) != 1:
+        raise DecodeError("SDP: want exactly one audio stream")
+    media = desc.media[audio[0]]
+    if media.proto != PROFILE[variant] or str(PT_PCMA) not in media.formats:
+        raise DecodeError(f"SDP: want {PROFILE[variant]} with PCMA, got {media.proto}")
+    conn = media.connection or desc.connection
+    if conn is None:
+        raise DecodeError("SDP: no connection address")
+    if variant == "hardened":
+        key = sdp.mikey_from_sdp(desc, audio[0])
+    else:
+        value = desc.attribute(BARE_ATTRIBUTE, audio[0])
+        key = value.encode("ascii") if value is not None else None
+    return MediaOffer(conn.address, media.port, key)
+
+
+def invite_record(from_uri: str, to_uri: str) -> bytes:
+    """The ``I_2`` / ``R_1`` record: the users of the INVITE's From and To URIs."""
+    caller, callee = SipUri.parse(from_uri).user, SipUri.parse(to_uri).user
+    if not caller or not callee:
+        raise DecodeError("INVITE From/To without a user part")
+    return wire.encode(Tag.MIKEY_INVITE, caller, callee)

@@ -1,0 +1,321 @@
+"""A secure phone: TLS-PSK signalling, media key by MIKEY in the INVITE, SRTP media, and the
+call-setup breakdown of the paper's Table I.
+
+:class:`SecurePhone` is one subscriber's UA.  :meth:`~SecurePhone.connect` runs the
+psk_handshake with the SIP server and opens SIP over TLS-PSK (:mod:`.signaling`);
+:meth:`~SecurePhone.register` sends REGISTER with the SIP credentials inside it.
+:meth:`~SecurePhone.call` runs the caller's mikey_key_transport machine (look-up of the
+callee's key in the key store, fresh keys, the MIKEY message), puts its ``I_3`` into the
+INVITE's SDP (:mod:`.keying`) and, once answered, derives the SRTP master key and opens the
+media stream.  :meth:`~SecurePhone.answer` is the callee's side: it feeds the INVITE's From/To
+and key attribute to its machine, refuses the call (488) when the machine rejects it, and
+otherwise answers with its RTP address and listens for SRTP (:mod:`.media`).
+
+Timing: wall-clock phases are measured with an injected ``perf`` clock (time.perf_counter by
+default) around each step; nothing here asserts on them (see bench/call_setup.py).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any, TypeVar
+
+from ethvoip.impl.crypto import DEFAULT_RNG, IdentityKey, Rng
+from ethvoip.impl.handshake import Env, ReplayCache, RoleMachine, Sent, create
+from ethvoip.impl.handshake import mikey as mikey_impl
+from ethvoip.impl.handshake.machine import Directory
+from ethvoip.impl.sip.transport import SipEndpoint, StreamTransport
+from ethvoip.impl.sip.ua import (
+    Address,
+    CallAnswered,
+    CallFailed,
+    IncomingCall,
+    Registered,
+    RegistrationFailed,
+    UaConfig,
+    UserAgent,
+)
+from ethvoip.spec.errors import EthVoipError, RemoteProtocolError, SipError
+
+from .keying import build_sdp, invite_record, read_sdp
+from .media import MediaReceiver, MediaSender, RtcpChannel, _Datagrams, bind_udp
+from .signaling import SecureLink, secure_connect
+
+T = TypeVar("T")
+PROTOCOL = "mikey_key_transport"
+
+
+@dataclass(frozen=True)
+class Subscriber:
+    """What one subscriber's phone holds: number, identity key, SIP password."""
+
+    number: str
+    key: IdentityKey
+    password: str
+
+
+class _TimedDirectory:
+    """A Directory that adds the time of each look-up to ``spent``."""
+
+    def __init__(self, inner: Directory, perf: Callable[[], float]) -> None:
+        self.inner, self.perf, self.spent = inner, perf, 0.0
+
+    def lookup(self, name: str) -> Any:
+        t = self.perf()
+        try:
+            return self.inner.lookup(name)
+        finally:
+            self.spent += self.perf() - t
+
+
+class _TimedRng:
+    """An Rng that adds the time spent drawing key material to ``spent``."""
+
+    def __init__(self, inner: Rng, perf: Callable[[], float]) -> None:
+        self.inner, self.perf, self.spent = inner, perf, 0.0
+
+    def __call__(self, n: int) -> bytes:
+        t = self.perf()
+        try:
+            return self.inner(n)
+        finally:
+            self.spent += self.perf() - t
+
+
+@dataclass
+class CallerTimes:
+    key_retrieval: float = 0.0  # look-up of the callee's key, light-client proof included
+    key_generation: float = 0.0  # fresh TGK, envelope key, RAND (or the bare master key)
+    pk_encryption: float = 0.0  # MIKEY message: ECIES of the envelope key, KEMAC, SIGNi
+    invite_to_answer: float = 0.0  # INVITE sent .. 200 OK received (includes the callee)
+    srtp_derivation: float = 0.0  # SRTP master from the TGK, libsrtp session
+    total: float = 0.0
+
+
+@dataclass
+class CalleeTimes:
+    key_retrieval: float = 0.0  # look-up of the caller's key (hardened only)
+    decryption: float = 0.0  # MIKEY open: SIGNi, ECIES, KEMAC (or a=k: decryption)
+    srtp_derivation: float = 0.0
+
+
+@dataclass
+class OutgoingCall:
+    call_id: str
+    machine: RoleMachine
+    media: MediaSender
+    rtcp: RtcpChannel
+    peer_rtcp: Address
+    times: CallerTimes
+
+
+@dataclass
+class IncomingSession:
+    call_id: str
+    caller: str
+    machine: RoleMachine
+    media: MediaReceiver
+    rtcp: RtcpChannel
+    stream_ssrc: int | None
+    times: CalleeTimes
+
+
+@dataclass
+class RefusedCall:
+    call_id: str
+    caller: str
+    error: EthVoipError
+
+
+async def _bind_rtp_pair(host: str, first: _Datagrams) -> RtcpChannel:
+    """Bind ``first`` to an even port whose successor is free for RTCP (RFC 3550 11)."""
+    for _ in range(50):
+        await bind_udp(first, host, 0)
+        rtcp = RtcpChannel()
+        if first.port % 2 == 0:
+            try:
+                await bind_udp(rtcp, host, first.port + 1)
+                return rtcp
+            except OSError:
+                pass
+        first.close()
+    raise SipError("no free RTP/RTCP port pair")
+
+
+@dataclass
+class SecurePhone:
+    """One subscriber's UA (see the module docstring)."""
+
+    sub: Subscriber
+    directory: Directory
+    domain: str
+    server_name: str  # the SIP server's number in the key store
+    host: str = "127.0.0.1"
+    rng: Rng = DEFAULT_RNG
+    clock: Callable[[], float] = time.time  # MIKEY timestamps
+    perf: Callable[[], float] = time.perf_counter
+    replay_cache: ReplayCache = field(default_factory=ReplayCache)
+    endpoint: SipEndpoint | None = None
+    link: SecureLink | None = None
+    sockets: list[_Datagrams] = field(default_factory=list)
+
+    @property
+    def aor(self) -> str:
+        return f"sip:{self.sub.number}@{self.domain}"
+
+    def env(self, directory: Directory | None = None, rng: Rng | None = None) -> Env:
+        return Env(
+            self.sub.number,
+            self.sub.key,
+            directory or self.directory,
+            rng=rng or self.rng,
+            clock=self.clock,
+            replay_cache=self.replay_cache,
+        )
+
+    # --- signalling ------------------------------------------------------------------
+
+    async def connect(self, server: Address, *, variant: str = "hardened") -> SecureLink:
+        """psk_handshake with the SIP server, then SIP over TLS-PSK on the same connection."""
+        link = await secure_connect(
+            server[0], server[1], self.env(), self.server_name, variant=variant
+        )
+        ua = UserAgent(
+            UaConfig(
+                aor=self.aor,
+                local_host=link.local[0],
+                local_port=link.local[1],
+                username=self.sub.number,
+                password=self.sub.password,
+                registrar=f"sip:{self.domain}",
+                outbound_proxy=server,
+                transport="TLS",
+            ),
+            random_bytes=self.rng,
+        )
+        self.endpoint = SipEndpoint(ua)
+        transport = StreamTransport(self.endpoint.on_message, name="TLS")
+        transport.attach(link.reader, link.writer, peer=server)
+        transport.default_peer = server
+        self.endpoint.start(transport)
+        self.link = link
+        return link
+
+    @property
+    def ua(self) -> UserAgent:
+        assert self.endpoint is not None, "connect() first"
+        ua = self.endpoint.core
+        assert isinstance(ua, UserAgent)
+        return ua
+
+    async def _next(self, *kinds: type[Any], timeout: float = 10.0) -> Any:
+        assert self.endpoint is not None
+        async with asyncio.timeout(timeout):
+            while True:
+                event = await self.endpoint.events.get()
+                if isinstance(event, kinds):
+                    return event
+
+    async def register(self) -> bool:
+        """REGISTER inside the TLS session; True when the registrar accepted it."""
+        assert self.endpoint is not None
+        self.endpoint.do(self.ua.register)
+        event = await self._next(Registered, RegistrationFailed)
+        return isinstance(event, Registered)
+
+    # --- calls -----------------------------------------------------------------------
+
+    async def call(self, number: str, *, variant: str = "hardened") -> OutgoingCall:
+        """Call ``number`` with the media key in the INVITE; raises SipError if refused."""
+        assert self.endpoint is not None
+        times = CallerTimes()
+        start = self.perf()
+        directory, rng = _TimedDirectory(self.directory, self.perf), _TimedRng(self.rng, self.perf)
+        machine = create(PROTOCOL, variant, "I", self.env(directory, rng), B=number)
+        events = machine.start()
+        times.key_retrieval, times.key_generation = directory.spent, rng.spent
+        times.pk_encryption = self.perf() - start - directory.spent - rng.spent
+        i3 = next(e.data for e in events if isinstance(e, Sent) and e.label == "I_3")
+        udp = _Datagrams()
+        rtcp = await _bind_rtp_pair(self.host, udp)
+        self.sockets += [udp, rtcp]
+        offer = build_sdp(
+            user=self.sub.number,
+            host=self.host,
+            rtp_port=udp.port,
+            variant=variant,
+            key=i3,
+            sess_id=int.from_bytes(self.rng(4), "big"),
+        )
+        sent = self.perf()
+        call_id = self.endpoint.do(
+            lambda now: self.ua.invite(f"sip:{number}@{self.domain}", offer, now)
+        )
+        outcome = await self._next(CallAnswered, CallFailed)
+        times.invite_to_answer = self.perf() - sent
+        if isinstance(outcome, CallFailed):
+            raise SipError(f"call to {number} refused with {outcome.status}")
+        answer = read_sdp(outcome.sdp, variant)
+        t = self.perf()
+        master = mikey_impl.srtp_master(variant, machine.bindings)
+        ssrc_bytes = machine.bindings.get("SSRC")
+        ssrc = int.from_bytes(ssrc_bytes if isinstance(ssrc_bytes, bytes) else self.rng(4), "big")
+        media = MediaSender(udp, (answer.host, answer.port), master, ssrc)
+        times.srtp_derivation = self.perf() - t
+        times.total = self.perf() - start
+        return OutgoingCall(call_id, machine, media, rtcp, (answer.host, answer.port + 1), times)
+
+    async def answer(
+        self, *, variant: str = "hardened", timeout: float = 10.0
+    ) -> IncomingSession | RefusedCall:
+        """Take the next INVITE: open its key, answer and listen, or refuse it with 488."""
+        assert self.endpoint is not None
+        inc: IncomingCall = await self._next(IncomingCall, timeout=timeout)
+        times = CalleeTimes()
+        directory = _TimedDirectory(self.directory, self.perf)
+        machine = create(PROTOCOL, variant, "R", self.env(directory))
+        start = self.perf()
+        try:
+            offer = read_sdp(inc.sdp, variant)
+            if offer.key is None:
+                raise RemoteProtocolError("INVITE without a key attribute")
+            machine.receive(invite_record(inc.caller, self.aor))
+            machine.receive(offer.key)
+        except EthVoipError as exc:
+            self.endpoint.do(lambda now: self.ua.reject(inc.call_id, 488, now))
+            return RefusedCall(inc.call_id, inc.caller, exc)
+        times.key_retrieval = directory.spent
+        times.decryption = self.perf() - start - directory.spent
+        t = self.perf()
+        master = mikey_impl.srtp_master(variant, machine.bindings)
+        ssrc_bytes = machine.bindings.get("SSRC")
+        ssrc = int.from_bytes(ssrc_bytes, "big") if isinstance(ssrc_bytes, bytes) else None
+        media = MediaReceiver(master, ssrc)
+        times.srtp_derivation = self.perf() - t
+        rtcp = await _bind_rtp_pair(self.host, media)
+        self.sockets += [media, rtcp]
+        body = build_sdp(
+            user=self.sub.number,
+            host=self.host,
+            rtp_port=media.port,
+            variant=variant,
+            key=None,
+            sess_id=int.from_bytes(self.rng(4), "big"),
+        )
+        self.endpoint.do(lambda now: self.ua.answer(inc.call_id, body, now))
+        return IncomingSession(inc.call_id, inc.caller, machine, media, rtcp, ssrc, times)
+
+    async def hang_up(self, call_id: str) -> None:
+        assert self.endpoint is not None
+        with contextlib.suppress(EthVoipError):
+            self.endpoint.do(lambda now: self.ua.bye(call_id, now))
+
+    async def close(self) -> None:
+        for s in self.sockets:
+            s.close()
+        if self.endpoint is not None:
+            await self.endpoint.close()

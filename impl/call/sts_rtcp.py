@@ -1,0 +1,149 @@
+"""Station-to-Station over RTCP APP packets (paper Fig. 7), and the SRTP re-key it enables.
+
+After the call is up, caller (``I``) and callee (``R``) run the sts machine
+(:mod:`ethvoip.impl.handshake.sts`) with each message in an RTCP APP packet (RFC 3550
+section 6.7) named ``STS1``, subtype = message number; the APP data is ``length (2 bytes) |
+message | zero padding`` to a whole number of 32-bit words.  The messages protect themselves
+(signatures, encryption under the DH key), so the RTCP is sent in clear.
+
+Re-keying: both ends derive the new SRTP master key || salt from the STS session key,
+``HKDF-SHA256(Ks, info="ethvoip/sts/srtp-master/v1", 30 bytes)``; the old master key plays
+no part, so a later compromise of either identity key or of the MIKEY key leaves this media
+secret (forward secrecy from the X25519 exchange).  The media sender picks the packet index
+from which the new key applies (a little ahead of its stream, :data:`SWITCH_MARGIN`) and
+sends it in an APP packet ``STSK`` in the same compound packet as its last STS message,
+authenticated with ``HMAC-SHA256(HKDF(Ks, "ethvoip/sts/switch/v1"), SSRC || index)``; the
+receiver re-keys its SRTP stream from exactly that index, so no packet is lost to the switch.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+from collections.abc import Callable
+
+from ethvoip.impl.crypto import hkdf_sha256
+from ethvoip.impl.handshake import Completed, Env, RoleMachine, Sent, State, create
+from ethvoip.impl.media.rtcp import RtcpApp, RtcpPacket
+from ethvoip.impl.sip.ua import Address
+from ethvoip.spec.errors import CryptoError, DecodeError, RemoteProtocolError
+
+from .media import RtcpChannel
+
+STS_NAME = b"STS1"
+SWITCH_NAME = b"STSK"
+MASTER_INFO = b"ethvoip/sts/srtp-master/v1"
+SWITCH_INFO = b"ethvoip/sts/switch/v1"
+SWITCH_MARGIN = 10  # packets (200 ms) between announcing the new key and using it
+MAC_LEN = 16
+
+
+def srtp_master_from_sts(session_key: bytes) -> bytes:
+    """The 30-byte SRTP master key || salt from the STS session key."""
+    return hkdf_sha256(session_key, info=MASTER_INFO, length=30)
+
+
+def wrap(message: bytes, step: int, ssrc: int) -> RtcpApp:
+    data = len(message).to_bytes(2, "big") + message
+    return RtcpApp(step, ssrc, STS_NAME, data + bytes(-len(data) % 4))
+
+
+def unwrap(app: RtcpApp) -> bytes:
+    if app.name != STS_NAME or len(app.data) < 2:
+        raise DecodeError("RTCP APP: not an STS message")
+    n = int.from_bytes(app.data[:2], "big")
+    body, pad = app.data[2 : 2 + n], app.data[2 + n :]
+    if len(body) != n or len(pad) > 3 or any(pad):
+        raise DecodeError("RTCP APP: STS length and padding disagree")
+    return body
+
+
+def _switch_mac(session_key: bytes, ssrc: int, index: int) -> bytes:
+    key = hkdf_sha256(session_key, info=SWITCH_INFO)
+    msg = ssrc.to_bytes(4, "big") + index.to_bytes(8, "big")
+    return hmac.new(key, msg, hashlib.sha256).digest()[:MAC_LEN]
+
+
+def key_switch(session_key: bytes, ssrc: int, index: int) -> RtcpApp:
+    """The authenticated "new key from packet ``index`` on" announcement."""
+    data = index.to_bytes(8, "big") + _switch_mac(session_key, ssrc, index)
+    return RtcpApp(0, ssrc, SWITCH_NAME, data)
+
+
+def read_key_switch(app: RtcpApp, session_key: bytes, ssrc: int) -> int:
+    if app.name != SWITCH_NAME or len(app.data) != 8 + MAC_LEN:
+        raise DecodeError("RTCP APP: not a key switch")
+    if app.ssrc != ssrc:
+        raise RemoteProtocolError("key switch for another SSRC")
+    index = int.from_bytes(app.data[:8], "big")
+    if not hmac.compare_digest(app.data[8:], _switch_mac(session_key, ssrc, index)):
+        raise CryptoError("key switch MAC does not verify")
+    return index
+
+
+def _sent(events: list[object]) -> list[bytes]:
+    return [e.data for e in events if isinstance(e, Sent)]
+
+
+def _done(machine: RoleMachine) -> Completed:
+    ev = machine.transcript[-1]
+    assert isinstance(ev, Completed)
+    return ev
+
+
+async def sts_initiator(
+    env: Env,
+    peer: str,
+    rtcp: RtcpChannel,
+    dest: Address,
+    ssrc: int,
+    next_index: Callable[[], int],
+    *,
+    variant: str = "hardened",
+) -> tuple[Completed, bytes, int]:
+    """Run STS as the caller (the media sender); returns (outcome, new master, switch index).
+
+    The caller re-keys its own SRTP sender from the returned index on.
+    """
+    machine = create("sts", variant, "I", env, B=peer)
+    step = 1
+    out = _sent(list(machine.start()))
+    while machine.state is not State.DONE:
+        rtcp.send([wrap(m, step, ssrc) for m in out], dest)
+        step += len(out)
+        packets, _ = await rtcp.receive()
+        apps = [p for p in packets if isinstance(p, RtcpApp) and p.name == STS_NAME]
+        if len(apps) != 1:
+            raise DecodeError("want one STS message per RTCP packet")
+        step = apps[0].subtype + 1
+        out = _sent(list(machine.receive(unwrap(apps[0]))))
+    done = _done(machine)
+    at = next_index() + SWITCH_MARGIN
+    final: list[RtcpPacket] = [wrap(m, step, ssrc) for m in out]
+    rtcp.send([*final, key_switch(done.session_key, ssrc, at)], dest)
+    return done, srtp_master_from_sts(done.session_key), at
+
+
+async def sts_responder(
+    env: Env, rtcp: RtcpChannel, stream_ssrc: int, own_ssrc: int, *, variant: str = "hardened"
+) -> tuple[Completed, bytes, int]:
+    """Run STS as the callee of the stream ``stream_ssrc``; returns (outcome, new master, index
+    from which it applies to that stream)."""
+    machine = create("sts", variant, "R", env)
+    machine.start()
+    while True:
+        packets, source = await rtcp.receive()
+        apps = [p for p in packets if isinstance(p, RtcpApp)]
+        sts = [p for p in apps if p.name == STS_NAME]
+        if len(sts) != 1:
+            raise DecodeError("want one STS message per RTCP packet")
+        out = _sent(list(machine.receive(unwrap(sts[0]))))
+        if machine.state is State.DONE:
+            break
+        rtcp.send([wrap(m, sts[0].subtype + 1 + i, own_ssrc) for i, m in enumerate(out)], source)
+    done = _done(machine)
+    switches = [p for p in apps if p.name == SWITCH_NAME]
+    if len(switches) != 1:
+        raise DecodeError("the last STS message came without its key switch")
+    at = read_key_switch(switches[0], done.session_key, stream_ssrc)
+    return done, srtp_master_from_sts(done.session_key), at
