@@ -53,7 +53,7 @@ def test_hardened_onboarding(
     kinds = {type(e) for e in ks.events()}
     assert kinds == {ev.Committed, ev.Registered, ev.Approved}
     # The funding transfer paid the configured amount to the new wallet, from the treasury.
-    tx = chain.w3.eth.get_transaction(done.funding_tx)
+    tx = chain.w3.eth.get_transaction(bytes.fromhex(done.funding_tx[2:]))  # type: ignore[arg-type]
     assert (tx["to"], tx["value"]) == (done.wallet, running.config.funding_wei)
     assert tx["from"] == running.built.treasury.address
 
