@@ -269,6 +269,23 @@ class SecurePhone:
         times.total = self.perf() - start
         return OutgoingCall(call_id, machine, media, rtcp, (answer.host, answer.port + 1), times)
 
+    def open_offer(
+        self, caller_uri: str, body: bytes, *, variant: str, times: CalleeTimes | None = None
+    ) -> RoleMachine:
+        """Run the callee's MIKEY machine on an INVITE's From and SDP; raise if it refuses."""
+        times = times or CalleeTimes()
+        directory = _TimedDirectory(self.directory, self.perf)
+        machine = create(PROTOCOL, variant, "R", self.env(directory))
+        start = self.perf()
+        offer = read_sdp(body, variant)
+        if offer.key is None:
+            raise RemoteProtocolError("INVITE without a key attribute")
+        machine.receive(invite_record(caller_uri, self.aor))
+        machine.receive(offer.key)
+        times.key_retrieval = directory.spent
+        times.decryption = self.perf() - start - directory.spent
+        return machine
+
     async def answer(
         self, *, variant: str = "hardened", timeout: float = 10.0
     ) -> IncomingSession | RefusedCall:
@@ -276,20 +293,11 @@ class SecurePhone:
         assert self.endpoint is not None
         inc: IncomingCall = await self._next(IncomingCall, timeout=timeout)
         times = CalleeTimes()
-        directory = _TimedDirectory(self.directory, self.perf)
-        machine = create(PROTOCOL, variant, "R", self.env(directory))
-        start = self.perf()
         try:
-            offer = read_sdp(inc.sdp, variant)
-            if offer.key is None:
-                raise RemoteProtocolError("INVITE without a key attribute")
-            machine.receive(invite_record(inc.caller, self.aor))
-            machine.receive(offer.key)
+            machine = self.open_offer(inc.caller, inc.sdp, variant=variant, times=times)
         except EthVoipError as exc:
             self.endpoint.do(lambda now: self.ua.reject(inc.call_id, 488, now))
             return RefusedCall(inc.call_id, inc.caller, exc)
-        times.key_retrieval = directory.spent
-        times.decryption = self.perf() - start - directory.spent
         t = self.perf()
         master = mikey_impl.srtp_master(variant, machine.bindings)
         ssrc_bytes = machine.bindings.get("SSRC")
