@@ -1,0 +1,76 @@
+"""Fuzzing the call layer's decoders: frame headers, STS-in-RTCP-APP, the key switch, SDP
+offers.  Anything but a well-formed input raises a typed EthVoipError."""
+
+from __future__ import annotations
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from ethvoip.impl.call.framing import MAX_FRAME, encode_frame, frame_length
+from ethvoip.impl.call.keying import build_sdp, read_sdp
+from ethvoip.impl.call.sts_rtcp import key_switch, read_key_switch, unwrap, wrap
+from ethvoip.impl.media.rtcp import RtcpApp
+from ethvoip.spec.errors import CryptoError, DecodeError, EthVoipError
+
+KS = bytes(range(32))
+
+
+def test_frame_round_trip_and_limits() -> None:
+    assert frame_length(encode_frame(b"x" * 300)[:2]) == 300
+    for bad in (b"\x00\x00", (MAX_FRAME + 1).to_bytes(2, "big"), b"\x01"):
+        with pytest.raises(DecodeError):
+            frame_length(bad)
+
+
+@given(st.binary(max_size=3))
+def test_frame_header_fuzz(data: bytes) -> None:
+    try:
+        n = frame_length(data)
+    except DecodeError:
+        return
+    assert len(data) == 2 and 0 < n <= MAX_FRAME
+
+
+@given(st.binary(min_size=1, max_size=200))
+def test_sts_app_round_trip(msg: bytes) -> None:
+    app = wrap(msg, 2, 7)
+    assert len(app.data) % 4 == 0 and unwrap(app) == msg
+
+
+@settings(max_examples=100)
+@given(st.binary(max_size=64), st.binary(min_size=4, max_size=4))
+def test_sts_app_fuzz(data: bytes, name: bytes) -> None:
+    try:
+        unwrap(RtcpApp(1, 7, name, data))
+    except DecodeError:
+        return
+    assert name == b"STS1"
+
+
+def test_key_switch_is_authenticated() -> None:
+    app = key_switch(KS, 0x1234, 77)
+    assert read_key_switch(app, KS, 0x1234) == 77
+    moved = RtcpApp(0, 0x1234, b"STSK", (78).to_bytes(8, "big") + app.data[8:])
+    with pytest.raises(CryptoError):
+        read_key_switch(moved, KS, 0x1234)  # an attacker cannot move the switch point
+    with pytest.raises(CryptoError):
+        read_key_switch(app, bytes(32), 0x1234)  # nor make one without the STS key
+    with pytest.raises(EthVoipError):
+        read_key_switch(app, KS, 0x9999)
+
+
+@settings(max_examples=100)
+@given(st.data())
+def test_sdp_offer_fuzz(data: st.DataObject) -> None:
+    variant = data.draw(st.sampled_from(["paper", "hardened"]))
+    key = b"ABCD" if variant == "paper" else b"\x01\x02\x03"
+    good = build_sdp(user="u", host="127.0.0.1", rtp_port=4000, variant=variant, key=key, sess_id=1)
+    assert read_sdp(good, variant).key == key
+    i = data.draw(st.integers(0, len(good) - 1))
+    bad = good[:i] + bytes([good[i] ^ data.draw(st.integers(1, 255))]) + good[i + 1 :]
+    try:
+        offer = read_sdp(bad, variant)
+    except EthVoipError:
+        return  # the only way to refuse
+    assert 0 <= offer.port < 1 << 16
