@@ -1,0 +1,142 @@
+"""``ethvoip serve``: run the wallet-management service.
+
+Against the embedded chain by default (eth-tester in process: state lives as long as the
+process, so the database goes to a fresh temporary directory unless ``--db`` is given), or
+any JSON-RPC node with ``--rpc URL`` (``--anvil`` starts a local anvil).  The app store's key
+is read from ``--store-key`` (a PEM file: the test store's private key, or just its public
+key); a missing file is created with a new test-store key, which ``ethvoip register`` then
+uses to buy receipts.
+
+Prints one JSON line when ready (``url``, ``rpc``, ``db``, ``sip_db``, ``store_key``,
+``service_key``, ``reconciled``) and serves until SIGINT/SIGTERM.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import signal
+import sys
+import tempfile
+from pathlib import Path
+
+from aiohttp import web
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import rsa
+
+from ethvoip.impl.chain import MIN_COMMITMENT_AGE, Chain, EmbeddedChain, RpcChain, start_anvil
+from ethvoip.impl.service.app import make_app
+from ethvoip.impl.service.config import ServiceConfig
+from ethvoip.impl.service.runtime import build_service
+from ethvoip.impl.service.store import DEFAULT_PRODUCT, TestStore
+from ethvoip.spec.errors import EthVoipError
+
+
+def store_public_pem(path: Path) -> bytes:
+    """The store's public key from ``path`` (created with a new test-store key if absent)."""
+    if not path.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(TestStore().private_key_pem())
+        path.chmod(0o600)
+    data = path.read_bytes()
+    if b"PRIVATE KEY" in data:
+        key = serialization.load_pem_private_key(data, password=None)
+        if not isinstance(key, rsa.RSAPrivateKey):
+            raise EthVoipError(f"{path}: not an RSA key")
+        return key.public_key().public_bytes(
+            serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
+        )
+    return data
+
+
+def parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="ethvoip serve", description=__doc__.split("\n\n")[0])
+    chain = p.add_mutually_exclusive_group()
+    chain.add_argument("--rpc", metavar="URL", help="JSON-RPC node (default: embedded chain)")
+    chain.add_argument("--anvil", action="store_true", help="start a local anvil and use it")
+    p.add_argument("--db", type=Path, help="service database (SQLite)")
+    p.add_argument(
+        "--sip-db", type=Path, help="Kamailio subscriber database (default: beside --db)"
+    )
+    p.add_argument("--store-key", type=Path, help="app store key PEM (default: beside --db)")
+    p.add_argument("--host", default="127.0.0.1")
+    p.add_argument("--port", type=int, default=8080, help="0 picks a free port")
+    p.add_argument("--product", default=DEFAULT_PRODUCT)
+    p.add_argument("--funding-wei", type=int, default=10**17)
+    p.add_argument("--realm", default="ethvoip.test", help="SIP domain and digest realm")
+    p.add_argument("--min-commitment-age", type=int, default=MIN_COMMITMENT_AGE)
+    p.add_argument(
+        "--paper",
+        action="store_true",
+        help="the paper's flow (SIP password = hash(receipt)): for the attack demo only",
+    )
+    p.add_argument("--crash-after-intents", type=int, help=argparse.SUPPRESS)
+    return p
+
+
+async def _serve(app: web.Application, host: str, port: int, ready: dict[str, object]) -> None:
+    runner = web.AppRunner(app, access_log=None)
+    await runner.setup()
+    site = web.TCPSite(runner, host, port)
+    await site.start()
+    server = site._server
+    assert server is not None
+    bound = server.sockets[0].getsockname()[1]  # type: ignore[attr-defined]
+    print(json.dumps({**ready, "url": f"http://{host}:{bound}"}), flush=True)
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stop.set)
+    await stop.wait()
+    await runner.cleanup()
+
+
+def main(argv: list[str]) -> int:
+    args = parser().parse_args(argv)
+    anvil = None
+    chain: Chain
+    try:
+        if args.anvil:
+            anvil = start_anvil()
+            chain, rpc = RpcChain(anvil.url), anvil.url
+        elif args.rpc:
+            chain, rpc = RpcChain(args.rpc), args.rpc
+        else:
+            chain, rpc = EmbeddedChain(), "embedded"
+        if args.db is None:
+            base = Path(tempfile.mkdtemp(prefix="ethvoip-serve-")) if rpc == "embedded" else Path()
+            args.db = base / "service.sqlite"
+        sip_db = args.sip_db or args.db.with_name(args.db.stem + "-sip.sqlite")
+        store_key = args.store_key or args.db.with_name("store-key.pem")
+        config = ServiceConfig(
+            store_public_pem(store_key),
+            product_id=args.product,
+            funding_wei=args.funding_wei,
+            sip_realm=args.realm,
+            variant="paper" if args.paper else "hardened",
+            crash_after_intents=args.crash_after_intents,
+        )
+        built = build_service(
+            config, chain, args.db, sip_db, min_commitment_age=args.min_commitment_age
+        )
+        ready = {
+            "rpc": rpc,
+            "db": str(args.db),
+            "sip_db": str(sip_db),
+            "store_key": str(store_key),
+            "service_key": built.service.identity.public_key.to_bytes().hex(),
+            "variant": config.variant,
+            "reconciled": built.reconciled,
+        }
+        try:
+            asyncio.run(_serve(make_app(built.service), args.host, args.port, ready))
+        finally:
+            built.close()
+    except EthVoipError as exc:
+        print(f"ethvoip serve: {exc}", file=sys.stderr)
+        return 1
+    finally:
+        if anvil is not None:
+            anvil.close()
+    return 0
