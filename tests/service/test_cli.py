@@ -1,0 +1,85 @@
+"""``ethvoip register --embedded`` and ``ethvoip serve`` through the front door."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from ethvoip.attacks.cli import main as ethvoip
+from ethvoip.impl.service.cli import store_public_pem
+from ethvoip.impl.service.keyfile import load_keystore
+
+
+def test_register_embedded(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("ETHVOIP_PASSPHRASE", "correct horse")
+    status = ethvoip(
+        ["register", "--embedded", "--phone", "+33699999999", "--dir", str(tmp_path / "me"),
+         "--scrypt-n", "16"]
+    )  # fmt: skip
+    out = capsys.readouterr().out
+    assert status == 0, out
+    for n, step in enumerate(["service", "keys", "purchase", "funding", "commit", "register",
+                              "approval", "sip"], start=1):  # fmt: skip
+        assert f"[{n}/8] {step}" in out
+    sip = json.loads((tmp_path / "me" / "sip.json").read_text())
+    assert sip["username"] == "+33699999999"
+    assert (tmp_path / "me" / "sip.json").stat().st_mode & 0o777 == 0o600
+    assert load_keystore(tmp_path / "me", "correct horse").identity is not None
+
+
+def test_register_refuses_bad_number(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("ETHVOIP_PASSPHRASE", "x")
+    status = ethvoip(
+        [
+            "register",
+            "--embedded",
+            "--phone",
+            "0612345678",
+            "--dir",
+            str(tmp_path),
+            "--scrypt-n",
+            "16",
+        ]
+    )
+    assert status == 1
+    assert "bad_field" in capsys.readouterr().err
+
+
+def test_register_needs_chain_and_store_with_service(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("ETHVOIP_PASSPHRASE", "x")
+    args = ["register", "--service", "http://127.0.0.1:9", "--phone", "+33612345678"]
+    assert ethvoip([*args, "--dir", str(tmp_path)]) == 2
+
+
+def test_store_key_file_is_created_once(tmp_path: Path) -> None:
+    path = tmp_path / "store.pem"
+    first = store_public_pem(path)
+    assert b"PUBLIC KEY" in first and path.stat().st_mode & 0o777 == 0o600
+    assert store_public_pem(path) == first
+    public_only = tmp_path / "pub.pem"
+    public_only.write_bytes(first)
+    assert store_public_pem(public_only) == first
+
+
+def test_serve_refuses_a_database_of_a_lost_chain(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from ethvoip.impl.chain import EmbeddedChain
+    from ethvoip.impl.service.config import ServiceConfig
+    from ethvoip.impl.service.runtime import build_service
+
+    db = tmp_path / "svc.sqlite"
+    config = ServiceConfig(store_public_pem(tmp_path / "store.pem"))
+    build_service(config, EmbeddedChain(), db, tmp_path / "sip.sqlite").close()
+    # `ethvoip serve --db` starts a fresh embedded chain (same genesis: eth-tester's is fixed)
+    # on which the database's contracts do not exist.
+    assert ethvoip(["serve", "--db", str(db), "--port", "0"]) == 1
+    assert "was the chain reset?" in capsys.readouterr().err
