@@ -3,13 +3,18 @@
 Exit status 0 only when every verdict matches the expectation pinned in the spec
 (``Variant.expected``), including the smallest run count of each attack; 1 otherwise; 2 for
 bad arguments.  ``--traces-dir`` writes every attack and honest trace as JSON, Alice-Bob
-text and SVG (this is how ``tests/traces/`` is refreshed).
+text and SVG (this is how ``tests/traces/`` is refreshed).  ``--record FILE`` writes the
+matrix without traces, stamped with the date, the machine and the spec digests it was made
+from (this is how ``docs/model/verdicts.json``, which the docs render, is refreshed).
 """
 
 from __future__ import annotations
 
 import argparse
+import datetime
 import json
+import os
+import platform
 import sys
 import time
 from collections.abc import Sequence
@@ -162,6 +167,27 @@ def _targets(names: Sequence[str]) -> list[tuple[Protocol, str]]:
     return out
 
 
+def record(rows: Sequence[Row], generated_by: str, max_runs: int) -> dict[str, Any]:
+    """The matrix as a dated record: what the docs show, and when and where it was made."""
+    results = []
+    for r in rows:
+        row = r.as_json()
+        del row["trace"]
+        results.append(row)
+    return {
+        "made": datetime.datetime.now(datetime.UTC).strftime("%Y-%m-%d %H:%M UTC"),
+        "machine": (
+            f"{platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}"
+        ),
+        "generated_by": generated_by,
+        "max_runs": max_runs,
+        "spec_digests": {
+            name: get(name).digest() for name in dict.fromkeys(r.protocol for r in rows)
+        },
+        "results": results,
+    }
+
+
 def main(argv: list[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     ap = argparse.ArgumentParser(prog="ethvoip prove", description=__doc__)
@@ -170,6 +196,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--max-runs", type=int, default=DEFAULT_MAX_RUNS, metavar="K")
     ap.add_argument("--traces-dir", type=Path, metavar="DIR", help="write every trace here")
     ap.add_argument("--quiet", action="store_true", help="no progress on stderr")
+    ap.add_argument("--record", type=Path, metavar="FILE", help="write the dated matrix here")
     args = ap.parse_args(argv)
     if args.max_runs < 1:
         print("ethvoip prove: --max-runs must be at least 1", file=sys.stderr)
@@ -206,6 +233,10 @@ def main(argv: list[str] | None = None) -> int:
         print(f"ethvoip prove: {type(exc).__name__}: {exc}", file=sys.stderr)
         return 1
     ok = all(r.ok for r in rows)
+    if args.record is not None:
+        args.record.write_text(
+            json.dumps(record(rows, generated_by, args.max_runs), indent=1) + "\n", encoding="utf-8"
+        )
     if args.json:
         print(json.dumps({"results": [r.as_json() for r in rows]}, indent=1))
     else:
