@@ -11,7 +11,7 @@ PKGS   := ethvoip.spec ethvoip.model ethvoip.impl ethvoip.attacks
 
 APT_PKGS := $(shell sed -e 's/#.*//' apt.txt)
 
-.PHONY: install system node contracts run test lint typecheck pytest docs wheel-check clean
+.PHONY: install system node contracts traces run test lint typecheck pytest docs wheel-check clean
 
 install: $(STAMP)
 
@@ -48,6 +48,11 @@ run: install system node
 	$(BIN)/ethvoip prove
 	$(BIN)/ethvoip attack all
 	$(BIN)/ethvoip demo
+
+# Regenerate what the model produces and others read: the traces the conformance replay runs
+# (tests/traces/) and the dated verdict record the docs render.  Needed after a spec change.
+traces: install
+	$(BIN)/ethvoip prove --quiet --traces-dir tests/traces --record docs/model/verdicts.json
 
 # mypy cannot see through setuptools' editable finder, so it reads the packages through a
 # link farm that mirrors the installed layout (ethvoip/<layer> -> <layer>/).
