@@ -125,3 +125,18 @@ def test_fresh_names_helper_is_unaffected() -> None:
     before = [fresh_names(s.term) for s in v.roles[0].steps if isinstance(s, Send)]
     check_variant(v, max_runs=1)
     assert before == [fresh_names(s.term) for s in v.roles[0].steps if isinstance(s, Send)]
+
+
+def test_timeout_is_unknown_never_no_attack() -> None:
+    # A 1 ms budget cannot settle a 3-run STS world: the answer must be "unknown", with a
+    # reason, and it must not count as the expected "no attack".
+    from ethvoip.model.cli import matches
+    from ethvoip.model.search import check_variant
+    from ethvoip.spec.catalogue import variant
+    from ethvoip.spec.protocol import Verdict
+
+    v = variant("sts", "hardened")
+    (result,) = check_variant(v, claims=[v.claim("R_secret_K")], max_runs=3, timeout_ms=1)
+    assert result.verdict is Verdict.UNKNOWN
+    assert "canceled" in result.reason or "timeout" in result.reason
+    assert not matches(v.expected["R_secret_K"], result)
