@@ -33,10 +33,13 @@ from ethvoip.impl.chain import (
     key_hash,
 )
 from ethvoip.impl.chain import events as ev
+from ethvoip.impl.chain.events import decode_event
+from ethvoip.impl.crypto import keccak256 as keccak
 from ethvoip.impl.service.codes import Code, refuse
 from ethvoip.spec.errors import ChainError
 
 TRANSFER_GAS = 21_000
+_REGISTERED_TOPIC = keccak(b"Registered(bytes32,uint64,bytes,address)")
 
 
 @dataclass(frozen=True)
@@ -171,14 +174,21 @@ class Ledger:
         return self.keystore.record(ident)
 
     def registrant(self, ident: bytes, version: int, from_block: int) -> bytes | None:
-        """Who sent the ``register`` that made ``version`` of ``ident`` (from the event log)."""
+        """Who sent the ``register`` that made ``version`` of ``ident`` (from the event log).
+
+        The node filters on the indexed identifier, so this reads one subscriber's events
+        rather than every registration since ``from_block``.
+        """
+        query: Any = {
+            "address": Web3.to_checksum_address(self.keystore.address),
+            "fromBlock": from_block,
+            "toBlock": "latest",
+            "topics": ["0x" + _REGISTERED_TOPIC.hex(), "0x" + ident.hex()],
+        }
         who = None
-        for event in self.keystore.events(from_block):
-            if (
-                isinstance(event, ev.Registered)
-                and event.identifier == ident
-                and event.version == version
-            ):
+        for log in self.w3.eth.get_logs(query):
+            event = decode_event("KeyStore", [bytes(t) for t in log["topics"]], bytes(log["data"]))
+            if isinstance(event, ev.Registered) and event.version == version:
                 who = event.registrant
         return who
 
