@@ -6,11 +6,15 @@ import hashlib
 import json
 from pathlib import Path
 
+import pytest
+from eth_typing import Wei
+
 from ethvoip.impl.chain import EmbeddedChain, KeyStoreClient, PaperKeyStoreClient, Status
 from ethvoip.impl.chain import events as ev
 from ethvoip.impl.service.client import OnboardingClient
 from ethvoip.impl.service.keyfile import load_keystore
 from ethvoip.impl.service.store import TestStore
+from ethvoip.spec.errors import ContractRevert
 
 from .conftest import Running
 from .helpers import fresh_number
@@ -72,3 +76,37 @@ def test_paper_onboarding_leaks_the_password(
     derived = hashlib.sha256(token.encode()).hexdigest()
     assert done.sip["password"] == derived
     assert paper_running.built.sip.ha1(alice) == md5_ha1(alice, "ethvoip.test", derived)
+
+
+def test_paper_service_approves_a_front_runners_key(
+    paper_running: Running, chain: EmbeddedChain, store: TestStore
+) -> None:
+    """Paper flaw (III.A.3 b): approval moves whatever is pending under the receipt.  Mallory
+    copies Alice's addClient from the mempool with her own key and gets in first; Alice's own
+    call then reverts, and the service approves Mallory's key for Alice's number."""
+    from ethvoip.impl.service.ledger import install_signers
+
+    from .helpers import opened, post, seal, subscriber
+
+    svc = paper_running.built.service
+    alice, mallory = subscriber(store.purchase()), subscriber(store.purchase())
+    key = svc.identity.public_key
+    assert (
+        post(paper_running.url, "/v1/fund", seal(key, alice.key, "fund", alice.fund_body())[0])[0]
+        == 200
+    )
+    chain.w3.eth.send_transaction(
+        {"from": chain.accounts[0], "to": mallory.wallet.address, "value": Wei(10**17)}
+    )
+    install_signers(chain, alice.wallet, mallory.wallet)
+    paper = svc.ledger.paper_client()
+    token = json.loads(alice.receipt.purchase_data)["purchaseToken"]
+    mallory_pk = mallory.key.public_key.to_bytes()
+    paper.add_client(alice.phone, mallory_pk, token, mallory.wallet.address)
+    with pytest.raises(ContractRevert, match="ReceiptAlreadyUsed"):
+        paper.add_client(alice.phone, alice.key.public_key.to_bytes(), token, alice.wallet.address)
+    body, nonce = seal(key, alice.key, "approve", {"order_id": alice.order_id})
+    status, reply = post(paper_running.url, "/v1/approve", body)
+    assert status == 200, reply
+    assert opened(alice.key, key, nonce, reply)["sip"]["username"] == alice.phone
+    assert paper.get_client(alice.phone) == mallory_pk
