@@ -7,7 +7,7 @@ import json
 from pathlib import Path
 
 import pytest
-from eth_typing import Wei
+from web3.types import Wei
 
 from ethvoip.impl.chain import EmbeddedChain, KeyStoreClient, PaperKeyStoreClient, Status
 from ethvoip.impl.chain import events as ev
