@@ -200,6 +200,10 @@ class OnboardingClient:
         step("purchase", f"receipt for order {order_id}")
         wallet_bytes = bytes.fromhex(wallet.address[2:])
         funded = self.fund(identity, receipt, wallet_bytes, phone)
+        if funded["wallet"] != wallet.address.lower() or funded["order_id"] != order_id:
+            raise ServiceError(
+                "bad_reply", f"funding reply for another request: {funded}", status=0
+            )
         balance = int(self.chain.w3.eth.get_balance(wallet.address))
         step("funding", f"{funded['amount_wei']} wei in tx {funded['tx_hash']} (balance {balance})")
         install_signers(self.chain, wallet)

@@ -26,7 +26,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from ethvoip.impl.chain import Status, identifier
-from ethvoip.impl.crypto import IdentityKey, IdentityPublicKey, Rng
+from ethvoip.impl.crypto import IdentityKey, Rng
 from ethvoip.impl.service.codes import Code, refuse
 from ethvoip.impl.service.config import ServiceConfig
 from ethvoip.impl.service.db import ApprovalRow, FundingRow, ReceiptRow, ServiceDB
@@ -315,7 +315,3 @@ class WalletService:
                 },
             },
         )
-
-    def client_key_of(self, order_id: str) -> IdentityPublicKey | None:
-        row = self.db.receipt(order_id)
-        return None if row is None else IdentityPublicKey.from_bytes(row.client_key)
