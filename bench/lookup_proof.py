@@ -3,7 +3,9 @@
 Both answer "what key is registered for this identifier": the plain call trusts the node;
 the verified look-up fetches the header and an EIP-1186 proof (eth_getBlockByHash +
 eth_getProof) and checks them against a trusted block hash.  Median of N runs each (N >= 50);
-target: verified <= 1.5x plain.  Run: ``.venv/bin/python bench/lookup_proof.py [N]``.
+target: verified <= 1.5x plain.  The verified path speaks raw JSON-RPC, so the fair baseline
+is a raw ``eth_call`` too (decoding its 96-byte answer by hand); the call through web3's
+contract layer is shown as well, since that is what ``KeyStoreClient.lookup`` costs.  Run: ``.venv/bin/python bench/lookup_proof.py [N]``.
 """
 
 from __future__ import annotations
@@ -49,7 +51,16 @@ def main() -> None:
         trusted = bytes(chain.latest_block()["hash"])
 
         assert ks.verified_lookup(ident, trusted).public_key == ks.lookup(ident)[0]
-        plain = median_ms(lambda: ks.lookup(ident), n)
+        data = ks.contract.encode_abi("lookup", args=[ident])
+        call = [{"to": ks.address, "data": data}, "latest"]
+
+        def raw_lookup() -> bytes:
+            out = bytes.fromhex(chain._rpc("eth_call", call)[2:])
+            return out[96:160]  # ABI words: offset, version, length, then the 64 key bytes
+
+        assert raw_lookup() == ks.lookup(ident)[0]
+        plain_web3 = median_ms(lambda: ks.lookup(ident), n)
+        plain = median_ms(raw_lookup, n)
         verified = median_ms(lambda: ks.verified_lookup(ident, trusted), n)
         # Where the verified look-up's time goes: fetching vs checking.
         proof = ks.lookup_proof(ident, trusted)
@@ -58,10 +69,12 @@ def main() -> None:
     ratio = verified / plain
     machine = f"{platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}"
     print(f"anvil look-up, median of {n}; {machine}")
-    print(f"plain eth_call lookup()               {plain:8.3f} ms")
+    print(f"plain eth_call lookup(), raw JSON-RPC {plain:8.3f} ms")
+    print(f"plain eth_call lookup(), via web3     {plain_web3:8.3f} ms")
     print(f"verified (fetch header+proof, check)  {verified:8.3f} ms")
     print(f"  of which verification alone        {check:8.3f} ms")
-    print(f"ratio {ratio:.2f}x (target <= {TARGET}x: {'met' if ratio <= TARGET else 'MISSED'})")
+    print(f"ratio to raw eth_call {ratio:.2f}x (target <= {TARGET}x: ", end="")
+    print("met)" if ratio <= TARGET else "MISSED)")
 
 
 if __name__ == "__main__":
