@@ -5,7 +5,8 @@ the verified look-up fetches the header and an EIP-1186 proof (eth_getBlockByHas
 eth_getProof) and checks them against a trusted block hash.  Median of N runs each (N >= 50);
 target: verified <= 1.5x plain.  The verified path speaks raw JSON-RPC, so the fair baseline
 is a raw ``eth_call`` too (decoding its 96-byte answer by hand); the call through web3's
-contract layer is shown as well, since that is what ``KeyStoreClient.lookup`` costs.  Run: ``.venv/bin/python bench/lookup_proof.py [N]``.
+contract layer is shown as well, since that is what ``KeyStoreClient.lookup`` costs.
+Run: ``.venv/bin/python bench/lookup_proof.py [N]``.
 """
 
 from __future__ import annotations
