@@ -20,6 +20,7 @@ confirmed by a second, simpler reading of the same semantics.
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
@@ -70,19 +71,20 @@ def intruder_initial(variant: Variant, agents: Iterable[Atom], own: Iterable[Ato
     Every agent's name and public key, his own private key, every fresh value of his own
     (``own``), and what each role he may play knows at its start when he is its actor.
     """
+    agents = list(agents)
     out: list[Term] = [INTRUDER, Sk(INTRUDER), G, *own]
     for a in agents:
         out.extend((a, Pk(a)))
     for role in variant.roles:
         if role.honest_only:
             continue
-        env: dict[Term, Term] = {role.agent: INTRUDER}
-        env.update({f: intruder_atom(f.name, f.sort) for f in role.fresh})
-        for t in role.knows:
-            inst = substitute(t, env)
-            if not any(isinstance(s, Var) for s in subterms(inst)):
-                out.append(inst)
-    return out
+        others = [p for p in role.params if p != role.agent]
+        # as the role's actor he may name any agents as its peers: every choice counts
+        for choice in itertools.product([*agents, INTRUDER], repeat=len(others)):
+            env: dict[Term, Term] = {role.agent: INTRUDER, **dict(zip(others, choice, strict=True))}
+            env.update({f: intruder_atom(f.name, f.sort) for f in role.fresh})
+            out.extend(substitute(t, env) for t in role.knows)
+    return list(dict.fromkeys(out))
 
 
 def evaluate(protocol: Protocol, trace: Trace, *, check_digest: bool = True) -> Evaluation:
@@ -256,6 +258,8 @@ def _violated(
                 continue
             if s.value(s.role.session_key) == key:
                 for v in variant.agent_vars:
+                    if v not in s.bindings or v not in r.bindings:
+                        continue  # a run that never learnt this name holds no belief on it
                     if s.value(v) != r.value(v):
                         return True, f"run {s.run_id} holds the same key with {v} = {s.value(v)}"
         return False, "every holder of the key agrees on the peers"
