@@ -18,6 +18,9 @@ What is here and why:
 * **ECIES** (:func:`encrypt_to`, :func:`decrypt_with`): the "encrypt with B's public key" of the
   paper, made concrete: ephemeral secp256k1 ECDH, HKDF-SHA256 bound to both public keys,
   AES-256-GCM.
+* **App-store receipt signatures** (:func:`rsa_receipt_sign`, :func:`rsa_receipt_verify`,
+  :func:`load_rsa_public_key`): RSA PKCS#1 v1.5 with SHA-256, what Google Play signs in-app
+  purchase data with; the operator service checks them, the test store makes them.
 * **Symmetric helpers**: AES-256-GCM (:func:`aead_encrypt`), HKDF-SHA256 (:func:`hkdf_sha256`),
   HMAC-SHA256, constant-time comparison (:func:`ct_equal`), and X25519 ephemeral
   Diffie-Hellman for Station-to-Station (:class:`DhKey`).
@@ -41,8 +44,8 @@ from collections.abc import Callable
 from typing import TypeAlias
 
 from cryptography.exceptions import InvalidSignature, InvalidTag
-from cryptography.hazmat.primitives import hashes
-from cryptography.hazmat.primitives.asymmetric import ec, x25519
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec, padding, rsa, x25519
 from cryptography.hazmat.primitives.asymmetric.utils import (
     Prehashed,
     decode_dss_signature,
@@ -514,3 +517,32 @@ class DhKey:
 
     def __repr__(self) -> str:
         return f"DhKey(public={self.public_bytes.hex()})"
+
+
+# --------------------------------------------------------------------------------------
+# RSA PKCS#1 v1.5 / SHA-256: app-store purchase receipts
+# --------------------------------------------------------------------------------------
+
+
+def load_rsa_public_key(pem: bytes) -> rsa.RSAPublicKey:
+    """An RSA public key from PEM (SubjectPublicKeyInfo); anything else raises CryptoError."""
+    try:
+        key = serialization.load_pem_public_key(pem)
+    except (ValueError, TypeError) as exc:
+        raise CryptoError(f"not a PEM public key: {exc}") from exc
+    if not isinstance(key, rsa.RSAPublicKey):
+        raise CryptoError("the key is not an RSA key")
+    return key
+
+
+def rsa_receipt_sign(key: rsa.RSAPrivateKey, data: bytes) -> bytes:
+    """RSA PKCS#1 v1.5 signature with SHA-256 over ``data`` (RFC 8017 section 8.2)."""
+    return key.sign(data, padding.PKCS1v15(), hashes.SHA256())
+
+
+def rsa_receipt_verify(key: rsa.RSAPublicKey, data: bytes, signature: bytes) -> None:
+    """Check a :func:`rsa_receipt_sign` signature; a bad one raises :class:`CryptoError`."""
+    try:
+        key.verify(signature, data, padding.PKCS1v15(), hashes.SHA256())
+    except InvalidSignature as exc:
+        raise CryptoError("RSA signature does not verify under this key") from exc

@@ -20,13 +20,12 @@ from dataclasses import dataclass
 from enum import IntEnum
 from typing import Any
 
-from cryptography.exceptions import InvalidSignature
-from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import padding, rsa
+from cryptography.hazmat.primitives.asymmetric import rsa
 
+from ethvoip.impl.crypto import load_rsa_public_key, rsa_receipt_verify
 from ethvoip.impl.service.codes import Code, refuse
 from ethvoip.impl.service.strictjson import Fields, b64, canonical, parse_object
-from ethvoip.spec.errors import ServiceError
+from ethvoip.spec.errors import CryptoError, ServiceError
 
 MAX_PURCHASE_DATA = 2048
 MAX_SIGNATURE = 1024  # RSA-8192 at most
@@ -103,10 +102,10 @@ def _parse_record(data: bytes) -> PurchaseRecord:
 
 def load_public_key(pem: bytes) -> rsa.RSAPublicKey:
     """The store's RSA public key from PEM (SubjectPublicKeyInfo)."""
-    key = serialization.load_pem_public_key(pem)
-    if not isinstance(key, rsa.RSAPublicKey):
-        raise refuse(Code.MALFORMED_RECEIPT, "the store key is not an RSA key")
-    return key
+    try:
+        return load_rsa_public_key(pem)
+    except CryptoError as exc:
+        raise refuse(Code.MALFORMED_RECEIPT, f"the store key: {exc}") from exc
 
 
 def verify_receipt(
@@ -114,10 +113,8 @@ def verify_receipt(
 ) -> PurchaseRecord:
     """Check the store's signature, the record's shape, the product and the purchase state."""
     try:
-        store_key.verify(
-            receipt.signature, receipt.purchase_data, padding.PKCS1v15(), hashes.SHA256()
-        )
-    except InvalidSignature as exc:
+        rsa_receipt_verify(store_key, receipt.purchase_data, receipt.signature)
+    except CryptoError as exc:
         raise refuse(Code.BAD_RECEIPT_SIGNATURE, "the store did not sign this receipt") from exc
     record = _parse_record(receipt.purchase_data)
     if record.product_id != product_id:

@@ -12,10 +12,10 @@ import os
 import time
 from collections.abc import Callable
 
-from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import padding, rsa
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import rsa
 
-from ethvoip.impl.crypto import Rng
+from ethvoip.impl.crypto import Rng, rsa_receipt_sign
 from ethvoip.impl.service.receipts import PurchaseRecord, PurchaseState, SignedReceipt
 
 DEFAULT_PRODUCT = "org.ethvoip.registration.ether"
@@ -63,7 +63,7 @@ class TestStore:
         return cls(key, **kwargs)  # type: ignore[arg-type]
 
     def sign(self, data: bytes) -> bytes:
-        return self.key.sign(data, padding.PKCS1v15(), hashes.SHA256())
+        return rsa_receipt_sign(self.key, data)
 
     def purchase(
         self,
