@@ -10,6 +10,11 @@ Only the digest hashes are stored: ``ha1 = MD5(username:realm:password)`` and
 ``ha1b = MD5(username@domain:realm:password)`` (RFC 2617 section 3.2.2.2, Kamailio's ha1b
 variant); the ``password`` column stays empty, and Kamailio runs with ``calculate_ha1 = 0``
 and ``password_column = "ha1"``.  Someone who reads this database learns no password.
+
+:class:`SubscriberCredentials` is the other end: what our own SIP registrar reads, the way
+Kamailio's ``auth_db`` does, through a separate read-only connection to the same file.  It is
+a :class:`ethvoip.impl.sip.digest.CredentialStore`, so ``ethvoip demo`` authenticates REGISTER
+against exactly the rows the service provisioned.
 """
 
 from __future__ import annotations
@@ -97,3 +102,27 @@ class SipDatabase:
             "SELECT username FROM subscriber WHERE domain = ? ORDER BY username", (self.realm,)
         ).fetchall()
         return [str(r[0]) for r in rows]
+
+
+class SubscriberCredentials:
+    """A read-only :class:`~ethvoip.impl.sip.digest.CredentialStore` over a subscriber table.
+
+    Its own connection, with ``query_only`` on: like Kamailio, a reader beside the service's
+    writer (WAL mode lets it read while the service provisions), never a writer.
+    """
+
+    def __init__(self, path: str | Path) -> None:
+        self.path = str(path)
+        # check_same_thread off: a SIP server may look users up from its event-loop thread.
+        self.conn = sqlite3.connect(self.path, timeout=30, check_same_thread=False)
+        self.conn.execute("PRAGMA query_only = ON")
+
+    def close(self) -> None:
+        self.conn.close()
+
+    def ha1(self, username: str, realm: str) -> str | None:
+        """``subscriber.ha1`` of ``username`` in domain ``realm`` (None: no such account)."""
+        row = self.conn.execute(
+            "SELECT ha1 FROM subscriber WHERE username = ? AND domain = ?", (username, realm)
+        ).fetchone()
+        return None if row is None or not row[0] else str(row[0])
