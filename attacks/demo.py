@@ -60,7 +60,7 @@ from ethvoip.impl.service.keyfile import load_keystore
 from ethvoip.impl.service.runtime import build_service
 from ethvoip.impl.service.server import BackgroundServer
 from ethvoip.impl.service.sipdb import SubscriberCredentials
-from ethvoip.impl.sip.digest import CredentialStore, DigestVerifier
+from ethvoip.impl.sip.digest import CredentialStore, DigestVerifier, InMemoryCredentialStore
 from ethvoip.impl.sip.registrar import RegistrarProxy
 from ethvoip.spec.errors import EthVoipError
 
@@ -103,8 +103,15 @@ def table_one(rows: list[tuple[str, float]], total: float) -> str:
 
 
 async def _server(
-    chain_dir: ChainDirectory, key: IdentityKey, store: CredentialStore
+    chain_dir: ChainDirectory, key: IdentityKey, store: CredentialStore | None = None
 ) -> SecureSipServer:
+    """The SIP server; without a ``store``, Alice, Bob and Eve with password ``pw-<number>``
+    (what bench/call_setup.py uses: it provisions through the chain client, not the service)."""
+    if store is None:
+        fixed = InMemoryCredentialStore()
+        for n in (ALICE, BOB, EVE):
+            fixed.add(n, DOMAIN, f"pw-{n}")
+        store = fixed
     verifier = DigestVerifier(realm=DOMAIN, store=store, secret=b"demo-digest-secret-000000")
     registrar = RegistrarProxy(domain=DOMAIN, host=HOST, port=0, verifier=verifier, transport="TLS")
     server = SecureSipServer(registrar, Env(SERVER, key, chain_dir))
