@@ -3,8 +3,11 @@ streams.
 
 Python 3.11's ``ssl`` has no PSK callbacks; tlslite-ng 0.8.2 does TLS 1.3 external PSK
 (``HandshakeSettings.pskConfigs``) and interoperates with ``openssl s_client -psk``.  Its
-connections are blocking, so each TLS session runs on a worker thread and is bridged to the
-event loop through a local socket pair: the application gets an ordinary
+handshake is blocking, so it runs on a worker thread (once per connection, at registration).
+After it, the application traffic secrets go to our own record layer
+(:mod:`.tls13_record`: pyca AEADs, sans-IO) running as an asyncio protocol on the same TCP
+socket: no thread and no extra socket per message, and records cost microseconds instead of
+tlslite's pure-Python AES-GCM.  The application gets an ordinary
 ``(StreamReader, StreamWriter)`` pair that :meth:`StreamTransport.attach
 <ethvoip.impl.sip.transport.StreamTransport.attach>` serves like any TCP connection.
 
@@ -19,12 +22,14 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import socket
-import threading
+from typing import Any, cast
 
 from tlslite import HandshakeSettings, TLSConnection
 from tlslite.errors import BaseTLSException
 
-from ethvoip.spec.errors import CryptoError
+from ethvoip.spec.errors import CryptoError, EthVoipError, LocalProtocolError
+
+from .tls13_record import RecordLayer
 
 PSK_HASH = "sha256"
 
@@ -56,33 +61,104 @@ def _handshake(sock: socket.socket, server: bool, identity: bytes, psk: bytes) -
     return tls
 
 
-def _pump_out(tls: TLSConnection, local: socket.socket) -> None:
-    """TLS -> application: decrypted records into the socket pair."""
-    try:
-        while True:
-            data = tls.read(max=65536)
-            if not data:
-                break
-            local.sendall(bytes(data))
-    except (BaseTLSException, OSError):
-        pass
-    finally:
-        with contextlib.suppress(OSError):
-            local.shutdown(socket.SHUT_WR)
+class _TlsProtocol(asyncio.StreamReaderProtocol):
+    """The TCP connection after the handshake: records in, plaintext into the StreamReader."""
+
+    def __init__(self, reader: asyncio.StreamReader, layer: RecordLayer, early: bytes) -> None:
+        super().__init__(reader)
+        self.reader, self.layer, self.early = reader, layer, early
+        self.tcp: asyncio.Transport | None = None
+
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        self.tcp = cast(asyncio.Transport, transport)
+        super().connection_made(transport)
+        if self.early:  # before the socket's own bytes, which come after these
+            early, self.early = self.early, b""
+            self.data_received(early)
+
+    def data_received(self, data: bytes) -> None:
+        assert self.tcp is not None
+        try:
+            plain = self.layer.receive(data)
+        except EthVoipError:
+            # A record that does not open ends the connection: nothing after it is trusted.
+            self.reader.feed_eof()
+            self.tcp.abort()
+            return
+        if owed := self.layer.take_outgoing():
+            self.tcp.write(owed)
+        if plain:
+            self.reader.feed_data(plain)
+        elif plain == b"":  # close_notify
+            self.reader.feed_eof()
 
 
-def _pump_in(tls: TLSConnection, local: socket.socket) -> None:
-    """Application -> TLS: what the application wrote, as TLS records."""
-    try:
-        while data := local.recv(65536):
-            tls.write(data)
-    except (BaseTLSException, OSError):
-        pass
-    finally:
-        with contextlib.suppress(BaseTLSException, OSError):
-            tls.close()
-        with contextlib.suppress(OSError):
-            local.close()
+class _TlsTransport(asyncio.Transport):
+    """What the StreamWriter writes to: plaintext in, records onto the TCP transport."""
+
+    def __init__(self, proto: _TlsProtocol) -> None:
+        super().__init__()
+        self.proto = proto
+
+    @property
+    def _tcp(self) -> asyncio.Transport:
+        assert self.proto.tcp is not None
+        return self.proto.tcp
+
+    def write(self, data: bytes | bytearray | memoryview) -> None:
+        if self._tcp.is_closing() or self.proto.layer.failed is not None:
+            return  # like a closed TCP transport: the stream reader reports the end
+        self._tcp.write(self.proto.layer.protect(bytes(data)))
+
+    def is_closing(self) -> bool:
+        return self._tcp.is_closing()
+
+    def close(self) -> None:
+        if not self._tcp.is_closing():
+            with contextlib.suppress(EthVoipError):
+                self._tcp.write(self.proto.layer.close_notify())
+        self._tcp.close()
+
+    def abort(self) -> None:
+        self._tcp.abort()
+
+    def get_extra_info(self, name: str, default: Any = None) -> Any:
+        if name == "cipher":
+            return self.proto.layer.suite.code
+        return self._tcp.get_extra_info(name, default)
+
+    def can_write_eof(self) -> bool:
+        return False
+
+    def get_write_buffer_size(self) -> int:
+        return self._tcp.get_write_buffer_size()
+
+    def pause_reading(self) -> None:
+        self._tcp.pause_reading()
+
+    def resume_reading(self) -> None:
+        self._tcp.resume_reading()
+
+    def is_reading(self) -> bool:
+        return self._tcp.is_reading()
+
+
+def record_layer(tls: TLSConnection, *, server: bool) -> tuple[RecordLayer, bytes]:
+    """The application-data record layer for a connection whose handshake tlslite finished,
+    and the bytes tlslite already read past the handshake (they belong to the layer)."""
+    session = tls.session
+    client, srv = bytes(session.cl_app_secret), bytes(session.sr_app_secret)
+    layer = RecordLayer(
+        int(session.cipherSuite),
+        read_secret=client if server else srv,
+        write_secret=srv if server else client,
+    )
+    # tlslite reads the socket through a BufferedSocket that reads ahead (4096 bytes): a
+    # record the peer sent right behind its Finished may already sit in that buffer.
+    buffered = getattr(tls.sock, "_read_buffer", None)
+    if not isinstance(buffered, bytearray):
+        raise LocalProtocolError("tlslite-ng's socket buffer is not where it was (version?)")
+    return layer, bytes(buffered)
 
 
 async def open_tls_psk(
@@ -94,8 +170,10 @@ async def open_tls_psk(
     """
     loop = asyncio.get_running_loop()
     tls = await loop.run_in_executor(None, _handshake, sock, server, identity, psk)
-    app_side, tls_side = socket.socketpair()
-    for target in (_pump_out, _pump_in):
-        threading.Thread(target=target, args=(tls, tls_side), daemon=True).start()
-    reader, writer = await asyncio.open_connection(sock=app_side)
+    sock.setblocking(False)
+    reader = asyncio.StreamReader()
+    layer, early = record_layer(tls, server=server)
+    proto = _TlsProtocol(reader, layer, early)
+    await loop.connect_accepted_socket(lambda: proto, sock)
+    writer = asyncio.StreamWriter(_TlsTransport(proto), proto, reader, loop)
     return reader, writer, str(tls.getCipherName())
