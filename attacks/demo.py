@@ -27,6 +27,7 @@ import argparse
 import asyncio
 import contextlib
 import math
+import secrets
 import sys
 import tempfile
 import time
@@ -68,8 +69,8 @@ ALICE, BOB, EVE, SERVER = "+96176661367", "+96170412611", "+96100000666", "+9610
 DOMAIN, HOST = "ethvoip.demo", "127.0.0.1"
 TONE_SECONDS = 1.0
 PASSPHRASE = "demo passphrase"
-#: scrypt cost of the demo's keystore files: 2^14 keeps the demo fast; ``ethvoip register``
-#: uses eth-account's 2^18.
+#: scrypt cost of the demo's key files (subscribers' and service's): 2^14 keeps the demo
+#: fast; ``ethvoip register`` and ``ethvoip serve`` use eth-account's 2^18.
 DEMO_SCRYPT_N = 2**14
 
 
@@ -161,13 +162,22 @@ def operator_service(chain: Chain, workdir: Path, report: Report) -> Iterator[Wo
     store = TestStore()
     config = ServiceConfig(store.public_key_pem, sip_realm=DOMAIN)
     sip_db = workdir / "kamailio-subscriber.sqlite"
-    built = build_service(config, chain, workdir / "service.sqlite", sip_db)
+    # The service's keys go to an encrypted key file; this run's state is thrown away at
+    # the end, so its passphrase is a random one nobody needs to know.
+    built = build_service(
+        config,
+        chain,
+        workdir / "service.sqlite",
+        sip_db,
+        passphrase=secrets.token_urlsafe(24),
+        key_scrypt_n=DEMO_SCRYPT_N,
+    )
     server = BackgroundServer(make_app(built.service))
     credentials = SubscriberCredentials(sip_db)
     try:
         url = server.start()
         ledger = built.service.ledger
-        print(f"  service at {url} (SQLite in {workdir})")
+        print(f"  service at {url} (SQLite in {workdir}, keys in an scrypt key file)")
         print(f"  KeyStore (hardened) at 0x{ledger.keystore.address.hex()}")
         if ledger.paper is not None:
             print(f"  paper contract      at 0x{ledger.paper.address.hex()}")

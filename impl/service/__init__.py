@@ -3,7 +3,8 @@
 Public API (see docs/service.rst)::
 
     store = TestStore()                                   # the app store's signing authority
-    built = build_service(ServiceConfig(store.public_key_pem), chain, "svc.sqlite", "sip.sqlite")
+    built = build_service(ServiceConfig(store.public_key_pem), chain, "svc.sqlite", "sip.sqlite",
+                          passphrase=passphrase)  # opens svc-keys.json, the encrypted keys
     app = make_app(built.service)                         # aiohttp.web application
     client = OnboardingClient(service_url, chain, store)  # the subscriber's side
     result = client.onboard("+33612345678", keystore_dir, passphrase)

@@ -7,8 +7,14 @@ is read from ``--store-key`` (a PEM file: the test store's private key, or just 
 key); a missing file is created with a new test-store key, which ``ethvoip register`` then
 uses to buy receipts.
 
-Prints one JSON line when ready (``url``, ``rpc``, ``db``, ``sip_db``, ``store_key``,
-``service_key``, ``reconciled``) and serves until SIGINT/SIGTERM.
+The service's private keys are in an encrypted key file (``--keys``, default beside the
+database: ``<db>-keys.json``) whose passphrase is read from ``--key-passphrase-file`` or the
+``ETHVOIP_SERVICE_PASSPHRASE`` environment variable, never from the database.  Only a
+throwaway service (embedded chain, no ``--db``) may run without one: it gets a random
+passphrase.
+
+Prints one JSON line when ready (``url``, ``rpc``, ``db``, ``sip_db``, ``keys``,
+``store_key``, ``service_key``, ``reconciled``) and serves until SIGINT/SIGTERM.
 """
 
 from __future__ import annotations
@@ -16,6 +22,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import secrets
 import signal
 import sys
 import tempfile
@@ -28,9 +35,11 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 from ethvoip.impl.chain import MIN_COMMITMENT_AGE, Chain, EmbeddedChain, RpcChain, start_anvil
 from ethvoip.impl.service.app import make_app
 from ethvoip.impl.service.config import ServiceConfig
-from ethvoip.impl.service.runtime import build_service
+from ethvoip.impl.service.keyfile import DEFAULT_SCRYPT_N
+from ethvoip.impl.service.keyvault import PASSPHRASE_ENV, read_passphrase
+from ethvoip.impl.service.runtime import build_service, default_keys_path
 from ethvoip.impl.service.store import DEFAULT_PRODUCT, TestStore
-from ethvoip.spec.errors import EthVoipError
+from ethvoip.spec.errors import ConfigError, EthVoipError
 
 
 def store_public_pem(path: Path) -> bytes:
@@ -60,6 +69,18 @@ def parser() -> argparse.ArgumentParser:
         "--sip-db", type=Path, help="Kamailio subscriber database (default: beside --db)"
     )
     p.add_argument("--store-key", type=Path, help="app store key PEM (default: beside --db)")
+    p.add_argument("--keys", type=Path, help="encrypted service key file (default: <db>-keys.json)")
+    p.add_argument(
+        "--key-passphrase-file",
+        type=Path,
+        help=f"file whose first line is the key file's passphrase (else ${PASSPHRASE_ENV})",
+    )
+    p.add_argument(
+        "--key-scrypt-n",
+        type=int,
+        default=DEFAULT_SCRYPT_N,
+        help="scrypt cost N of a key file made now (default 2^18)",
+    )
     p.add_argument("--host", default="127.0.0.1")
     p.add_argument("--port", type=int, default=8080, help="0 picks a free port")
     p.add_argument("--product", default=DEFAULT_PRODUCT)
@@ -104,9 +125,19 @@ def main(argv: list[str]) -> int:
             chain, rpc = RpcChain(args.rpc), args.rpc
         else:
             chain, rpc = EmbeddedChain(), "embedded"
+        passphrase = read_passphrase(args.key_passphrase_file)
+        throwaway = args.db is None and rpc == "embedded"
+        if passphrase is None:
+            if not throwaway:
+                raise ConfigError(
+                    "the service key file needs a passphrase: --key-passphrase-file or "
+                    f"${PASSPHRASE_ENV}"
+                )
+            passphrase = secrets.token_urlsafe(24)  # state dies with the process anyway
         if args.db is None:
-            base = Path(tempfile.mkdtemp(prefix="ethvoip-serve-")) if rpc == "embedded" else Path()
+            base = Path(tempfile.mkdtemp(prefix="ethvoip-serve-")) if throwaway else Path()
             args.db = base / "service.sqlite"
+        keys = args.keys or default_keys_path(args.db)
         sip_db = args.sip_db or args.db.with_name(args.db.stem + "-sip.sqlite")
         store_key = args.store_key or args.db.with_name("store-key.pem")
         config = ServiceConfig(
@@ -118,12 +149,20 @@ def main(argv: list[str]) -> int:
             crash_after_intents=args.crash_after_intents,
         )
         built = build_service(
-            config, chain, args.db, sip_db, min_commitment_age=args.min_commitment_age
+            config,
+            chain,
+            args.db,
+            sip_db,
+            passphrase=passphrase,
+            keys_path=keys,
+            key_scrypt_n=args.key_scrypt_n,
+            min_commitment_age=args.min_commitment_age,
         )
         ready = {
             "rpc": rpc,
             "db": str(args.db),
             "sip_db": str(sip_db),
+            "keys": str(keys),
             "store_key": str(store_key),
             "service_key": built.service.identity.public_key.to_bytes().hex(),
             "variant": config.variant,

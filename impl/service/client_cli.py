@@ -11,6 +11,7 @@ from __future__ import annotations
 import argparse
 import getpass
 import os
+import secrets
 import sys
 import tempfile
 from pathlib import Path
@@ -83,7 +84,15 @@ def _embedded(args: argparse.Namespace, passphrase: str) -> int:
     store = TestStore()
     state = Path(tempfile.mkdtemp(prefix="ethvoip-register-"))
     config = ServiceConfig(store.public_key_pem, variant="paper" if args.paper else "hardened")
-    built = build_service(config, chain, state / "service.sqlite", state / "sip.sqlite")
+    # Throwaway state: the in-process service's key file gets a random passphrase.
+    built = build_service(
+        config,
+        chain,
+        state / "service.sqlite",
+        state / "sip.sqlite",
+        passphrase=secrets.token_urlsafe(24),
+        key_scrypt_n=args.scrypt_n,
+    )
     try:
         with BackgroundServer(make_app(built.service)) as server:
             print(f"embedded service at {server.url} (state in {state})", flush=True)

@@ -14,12 +14,19 @@ Why SQLite's guarantees are the exactly-once design (docs/service.rst, "Exactly 
 WAL mode (readers do not block the writer, a crash loses no committed transaction),
 ``synchronous=FULL`` (a commit is on disk before the chain hears of it), and a schema version
 in ``PRAGMA user_version`` that refuses a database newer than this code.
+
+Schema 2 holds no private key.  Schema 1 kept the service's identity, treasury and operator
+keys in clear in ``meta``; the migration to 2 hands them to an exporter (which writes the
+encrypted key file, :mod:`.keyvault`), replaces them with their public facts, and deletes
+them with ``secure_delete`` on, then truncates the WAL, all in the migration's transaction:
+either the database is still schema 1 with its keys, or it is schema 2 and the key file
+holds them.  Without an exporter (no passphrase) a schema-1 database with keys is refused.
 """
 
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -27,7 +34,7 @@ from pathlib import Path
 from ethvoip.impl.service.codes import Code, refuse
 from ethvoip.spec.errors import ConfigError
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 
 _SCHEMA_V1 = """
 CREATE TABLE meta (
@@ -68,6 +75,13 @@ CREATE TABLE request_nonces (
 );
 CREATE INDEX request_nonces_expiry ON request_nonces (expires_at);
 """
+
+#: The ``meta`` rows in which schema 1 kept private keys in clear.
+PLAINTEXT_KEY_ROWS = ("identity_key", "treasury_key", "operator_key")
+
+KeyExporter = Callable[[dict[str, str]], dict[str, str]]
+"""Takes schema 1's plaintext key rows, stores them elsewhere (encrypted, durably), and
+returns the public facts to keep in ``meta`` instead."""
 
 _MIGRATIONS = {1: _SCHEMA_V1}
 
@@ -110,34 +124,67 @@ def open_connection(path: str | Path) -> sqlite3.Connection:
     conn.execute("PRAGMA journal_mode=WAL")
     conn.execute("PRAGMA synchronous=FULL")
     conn.execute("PRAGMA foreign_keys=ON")
+    # Deleted rows are overwritten with zeros, not left in free pages (schema 1's keys).
+    conn.execute("PRAGMA secure_delete=ON")
     return conn
 
 
 class ServiceDB:
     """All reads and writes of the service's database (one connection, one thread)."""
 
-    def __init__(self, path: str | Path) -> None:
+    def __init__(self, path: str | Path, *, export_keys: KeyExporter | None = None) -> None:
         self.path = str(path)
         self.conn = open_connection(path)
-        self._migrate()
+        try:
+            self._migrate(export_keys)
+        except BaseException:
+            self.conn.close()
+            raise
 
     def close(self) -> None:
         self.conn.close()
 
     # ------------------------------------------------------------ schema
 
-    def _migrate(self) -> None:
+    def _migrate(self, export_keys: KeyExporter | None) -> None:
         (version,) = self.conn.execute("PRAGMA user_version").fetchone()
         if version > SCHEMA_VERSION:
             raise ConfigError(
                 f"{self.path}: schema version {version} is newer than this code ({SCHEMA_VERSION})"
             )
+        moved = False
         for target in range(version + 1, SCHEMA_VERSION + 1):
             with self.transaction():
-                for statement in _MIGRATIONS[target].split(";"):
-                    if statement.strip():
-                        self.conn.execute(statement)
+                if target == 2:
+                    moved = self._move_keys_out(export_keys)
+                else:
+                    for statement in _MIGRATIONS[target].split(";"):
+                        if statement.strip():
+                            self.conn.execute(statement)
                 self.conn.execute(f"PRAGMA user_version = {target}")
+        if moved:
+            # The WAL still holds pages written before the delete: fold it into the (now
+            # zeroed) main file and cut it to nothing.
+            self.conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+
+    def _move_keys_out(self, export_keys: KeyExporter | None) -> bool:
+        """Migration 1 -> 2 (inside its transaction): private keys out of ``meta``."""
+        marks = ",".join("?" * len(PLAINTEXT_KEY_ROWS))
+        rows = self.conn.execute(
+            f"SELECT key, value FROM meta WHERE key IN ({marks})", PLAINTEXT_KEY_ROWS
+        ).fetchall()
+        if not rows:
+            return False
+        if export_keys is None:
+            raise ConfigError(
+                f"{self.path} (schema 1) keeps private keys in clear: start the service with "
+                "a key passphrase once to move them into an encrypted key file"
+            )
+        facts = export_keys({str(k): str(v) for k, v in rows})
+        self.conn.execute(f"DELETE FROM meta WHERE key IN ({marks})", PLAINTEXT_KEY_ROWS)
+        for key, value in facts.items():
+            self.set_meta(key, value)
+        return True
 
     @property
     def schema_version(self) -> int:

@@ -32,7 +32,8 @@ class Secrets:
     identity: IdentityKey
 
 
-def _write_private(path: Path, data: dict[str, Any]) -> None:
+def write_private(path: Path, data: dict[str, Any]) -> None:
+    """Write JSON readable by the owner only, atomically, on disk when this returns."""
     # Created 0600 from the start (no window in which another user could open it).
     tmp = path.with_suffix(path.suffix + ".tmp")
     fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
@@ -41,6 +42,12 @@ def _write_private(path: Path, data: dict[str, Any]) -> None:
         out.flush()
         os.fsync(out.fileno())
     os.replace(tmp, path)
+    # The rename itself must be durable too: fsync the directory entry.
+    dir_fd = os.open(path.parent, os.O_RDONLY)
+    try:
+        os.fsync(dir_fd)
+    finally:
+        os.close(dir_fd)
 
 
 def save_keystore(
@@ -48,7 +55,7 @@ def save_keystore(
 ) -> Path:
     directory.mkdir(parents=True, exist_ok=True)
     path = directory / KEYSTORE_NAME
-    _write_private(
+    write_private(
         path,
         {
             "wallet": Account.encrypt(secrets.wallet_key, passphrase, iterations=scrypt_n),
@@ -72,5 +79,5 @@ def load_keystore(directory: Path, passphrase: str) -> Secrets:
 
 def save_sip(directory: Path, credentials: dict[str, str]) -> Path:
     path = directory / SIP_NAME
-    _write_private(path, credentials)
+    write_private(path, credentials)
     return path

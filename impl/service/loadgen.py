@@ -34,10 +34,12 @@ from typing import Any
 import aiohttp
 from eth_account import Account
 from eth_typing import ChecksumAddress
+from web3 import Web3
 
 from ethvoip.impl.chain import RpcChain, Status, identifier, start_anvil
 from ethvoip.impl.crypto import IdentityKey, IdentityPublicKey
 from ethvoip.impl.service.envelope import NONCE_SIZE, open_reply, seal_request
+from ethvoip.impl.service.keyvault import PASSPHRASE_ENV
 from ethvoip.impl.service.ledger import install_signers
 from ethvoip.impl.service.messages import ApproveRequest, FundRequest
 from ethvoip.impl.service.receipts import SignedReceipt
@@ -92,12 +94,14 @@ class ServiceProcess:
             sys.executable, "-m", "ethvoip.attacks.cli", "serve",
             "--rpc", self.rpc, "--db", str(self.state / "service.sqlite"),
             "--store-key", str(self.state / "store-key.pem"),
-            "--port", str(self.port), *self.extra,
+            "--port", str(self.port), "--key-scrypt-n", str(2**14), *self.extra,
         ]  # fmt: skip
         if crash_after is not None:
             cmd += ["--crash-after-intents", str(crash_after)]
         log = (self.state / f"serve-{self.starts}.log").open("wb")
-        self.proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=log)
+        # The key file's passphrase through the environment, as an operator would pass it.
+        env = {**os.environ, PASSPHRASE_ENV: "load-test passphrase"}
+        self.proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=log, env=env)
         self.starts += 1
         assert self.proc.stdout is not None
         line = self.proc.stdout.readline()
@@ -306,7 +310,8 @@ def _meta(state: Path, key: str) -> str:
 
 
 def _treasury_address(state: Path) -> ChecksumAddress:
-    return ChecksumAddress(Account.from_key(_meta(state, "treasury_key")).address)
+    # A public fact of the database (the key itself is only in the encrypted key file).
+    return Web3.to_checksum_address(_meta(state, "treasury_address"))
 
 
 def _check_final(

@@ -21,6 +21,21 @@ from ethvoip.impl.service.server import BackgroundServer
 from ethvoip.impl.service.store import TestStore
 
 MIN_AGE = 60
+PASSPHRASE = "service test passphrase"
+KEY_SCRYPT_N = 2**10  # the key file's scrypt cost: tiny, so that a service starts fast
+
+
+def build(config: ServiceConfig, chain: EmbeddedChain, db: Path, sip: Path) -> Built:
+    """``build_service`` as every test runs it (test passphrase, cheap scrypt, short age)."""
+    return build_service(
+        config,
+        chain,
+        db,
+        sip,
+        passphrase=PASSPHRASE,
+        key_scrypt_n=KEY_SCRYPT_N,
+        min_commitment_age=MIN_AGE,
+    )
 
 
 @pytest.fixture(scope="session")
@@ -50,7 +65,7 @@ class Running:
 
 def start(chain: EmbeddedChain, config: ServiceConfig, tmp: Path, name: str = "svc") -> Running:
     db_path, sip_path = tmp / f"{name}.sqlite", tmp / f"{name}-sip.sqlite"
-    built = build_service(config, chain, db_path, sip_path, min_commitment_age=MIN_AGE)
+    built = build(config, chain, db_path, sip_path)
     server = BackgroundServer(make_app(built.service))
     url = server.start()
     return Running(built, server, url, config, db_path, sip_path)

@@ -70,15 +70,17 @@ def test_store_key_file_is_created_once(tmp_path: Path) -> None:
 
 
 def test_serve_refuses_a_database_of_a_lost_chain(
-    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     from ethvoip.impl.chain import EmbeddedChain
     from ethvoip.impl.service.config import ServiceConfig
-    from ethvoip.impl.service.runtime import build_service
 
+    from .conftest import PASSPHRASE, build
+
+    monkeypatch.setenv("ETHVOIP_SERVICE_PASSPHRASE", PASSPHRASE)
     db = tmp_path / "svc.sqlite"
     config = ServiceConfig(store_public_pem(tmp_path / "store.pem"))
-    build_service(config, EmbeddedChain(), db, tmp_path / "sip.sqlite").close()
+    build(config, EmbeddedChain(), db, tmp_path / "sip.sqlite").close()
     # `ethvoip serve --db` starts a fresh embedded chain: its genesis differs when it was made
     # in another second (eth-tester stamps it), else the database's contracts are missing.
     assert ethvoip(["serve", "--db", str(db), "--port", "0"]) == 1

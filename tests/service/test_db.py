@@ -16,10 +16,10 @@ RECEIPT = ReceiptRow("GPA.1", "tok", "prod", b"\x01" * 20, b"\x02" * 64, "+33612
 
 def test_fresh_database_is_versioned_and_in_wal(tmp_path: Path) -> None:
     db = ServiceDB(tmp_path / "s.sqlite")
-    assert db.schema_version == SCHEMA_VERSION == 1
+    assert db.schema_version == SCHEMA_VERSION == 2
     assert db.conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
     db.close()
-    assert ServiceDB(tmp_path / "s.sqlite").schema_version == 1  # reopening migrates nothing
+    assert ServiceDB(tmp_path / "s.sqlite").schema_version == 2  # reopening migrates nothing
 
 
 def test_newer_schema_is_refused(tmp_path: Path) -> None:

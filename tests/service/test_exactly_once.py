@@ -15,10 +15,9 @@ import aiohttp
 from ethvoip.impl.chain import EmbeddedChain, Status, identifier
 from ethvoip.impl.service.config import ServiceConfig
 from ethvoip.impl.service.ledger import install_signers
-from ethvoip.impl.service.runtime import build_service
 from ethvoip.impl.service.store import TestStore
 
-from .conftest import MIN_AGE, Running
+from .conftest import MIN_AGE, Running, build
 from .helpers import opened, seal, subscriber
 
 
@@ -128,19 +127,19 @@ def test_restart_after_intent_pays_once(
     """Die after committing the intent, before sending: the restart sends it, once."""
     config = ServiceConfig(store.public_key_pem)
     db, sip = tmp_path / "svc.sqlite", tmp_path / "sip.sqlite"
-    first = build_service(config, chain, db, sip, min_commitment_age=MIN_AGE)
+    first = build(config, chain, db, sip)
     sub = subscriber(store.purchase())
     key = first.service.identity.public_key
     plan = first.service.accept_fund(seal(key, sub.key, "fund", sub.fund_body())[0])
     assert first.service.ledger.mined_block(plan.funding.tx_hash) is None  # never sent
     first.close()  # the crash: nothing after the commit ran
     assert first.service.ledger.balance(sub.wallet_bytes) == 0
-    second = build_service(config, chain, db, sip, min_commitment_age=MIN_AGE)
+    second = build(config, chain, db, sip)
     assert second.reconciled == 1
     assert second.service.ledger.balance(sub.wallet_bytes) == config.funding_wei
     assert second.db.funding(sub.order_id).state == "confirmed"  # type: ignore[union-attr]
     second.close()
-    third = build_service(config, chain, db, sip, min_commitment_age=MIN_AGE)
+    third = build(config, chain, db, sip)
     assert third.reconciled == 0
     assert third.service.ledger.balance(sub.wallet_bytes) == config.funding_wei
     # The client's retry after the restart gets the same transfer, no second one.
@@ -159,7 +158,7 @@ def test_restart_after_send_before_record_pays_once(
     """Die after the node accepted the transfer, before it was recorded as mined."""
     config = ServiceConfig(store.public_key_pem)
     db, sip = tmp_path / "svc.sqlite", tmp_path / "sip.sqlite"
-    first = build_service(config, chain, db, sip, min_commitment_age=MIN_AGE)
+    first = build(config, chain, db, sip)
     sub = subscriber(store.purchase())
     plan = first.service.accept_fund(
         seal(first.service.identity.public_key, sub.key, "fund", sub.fund_body())[0]
@@ -168,7 +167,7 @@ def test_restart_after_send_before_record_pays_once(
     first.service.ledger.broadcast(f.raw_tx, f.tx_hash, f.nonce)
     first.close()
     nonce_after_send = first.service.ledger.treasury_nonce()
-    second = build_service(config, chain, db, sip, min_commitment_age=MIN_AGE)
+    second = build(config, chain, db, sip)
     assert second.reconciled == 1  # found mined, recorded; not sent again
     assert second.service.ledger.treasury_nonce() == nonce_after_send
     assert second.service.ledger.balance(sub.wallet_bytes) == config.funding_wei
