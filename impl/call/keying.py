@@ -8,23 +8,39 @@ that the names the MIKEY machine checks are those of the SIP request that carrie
 * ``hardened``: ``a=key-mgmt:mikey <base64 I_MESSAGE>`` (RFC 4567) on the audio media,
   profile ``RTP/SAVP`` (RFC 3711);
 * ``paper`` (only when asked for): ``a=k:<HEX>`` at session level with ``RTP/AVP``, as the
-  capture of Fig. 8 shows.
+  capture of Fig. 8 shows;
+* ``sdes`` (the benchmark's baseline, not the paper's): ``a=crypto:`` (RFC 4568,
+  :mod:`.sdes`) on the audio media with ``RTP/SAVP``; each side's attribute is the key it
+  sends with.
+
+Both directions carry media, each with its own SSRC and key.  The answer names the callee's
+SSRC with ``a=ssrc:<n> cname:<user>`` (RFC 5576).  The callee's stream key: hardened, crypto
+session 2 of the same MIKEY CSB (RFC 3830 section 4.1.3 derives a separate TEK per CS ID
+from the TGK, so the two directions never share a key); paper, the one ``a=k:`` key K (the
+paper sends one key; the two streams differ only by SSRC); sdes, the answer's own key.
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 from ethvoip.impl import wire
+from ethvoip.impl.handshake.machine import Value
+from ethvoip.impl.handshake.mikey import srtp_master
 from ethvoip.impl.media import sdp
 from ethvoip.impl.media.bare_key import ATTRIBUTE as BARE_ATTRIBUTE
+from ethvoip.impl.media.mikey_kdf import derive_srtp_master
 from ethvoip.impl.media.packetize import PT_PCMA, RATE
 from ethvoip.impl.sip.fields import SipUri
 from ethvoip.impl.wire import Tag
 from ethvoip.spec.errors import DecodeError, LocalProtocolError
 
-VARIANTS = ("paper", "hardened")
-PROFILE = {"paper": "RTP/AVP", "hardened": "RTP/SAVP"}
+from . import sdes
+
+VARIANTS = ("paper", "hardened", "sdes")
+PROFILE = {"paper": "RTP/AVP", "hardened": "RTP/SAVP", "sdes": "RTP/SAVP"}
+CALLEE_CS_ID = 2  # the callee's stream in the MIKEY CSB (the caller's is CS 1)
 
 
 @dataclass(frozen=True)
@@ -34,6 +50,7 @@ class MediaOffer:
     host: str
     port: int
     key: bytes | None  # the key attribute's value as the MIKEY machine reads it
+    ssrc: int | None = None  # a=ssrc (RFC 5576), the SSRC its sender will use
 
 
 def _check(variant: str) -> None:
@@ -42,14 +59,26 @@ def _check(variant: str) -> None:
 
 
 def build_sdp(
-    *, user: str, host: str, rtp_port: int, variant: str, key: bytes | None, sess_id: int
+    *,
+    user: str,
+    host: str,
+    rtp_port: int,
+    variant: str,
+    key: bytes | None,
+    sess_id: int,
+    ssrc: int | None = None,
 ) -> bytes:
-    """An offer (with ``key``, the machine's ``I_3``) or an answer (``key=None``)."""
+    """An offer (with ``key``, the machine's ``I_3``) or an answer (``key=None``; for sdes the
+    answer's own ``a=crypto`` value); ``ssrc`` adds ``a=ssrc:<ssrc> cname:<user>``."""
     _check(variant)
     session_attrs: tuple[sdp.Attribute, ...] = ()
     media_attrs = [sdp.Attribute("rtpmap", f"{PT_PCMA} PCMA/{RATE}"), sdp.Attribute("ptime", "20")]
+    if ssrc is not None:
+        media_attrs.append(sdp.Attribute("ssrc", f"{ssrc} cname:{user}"))
     if key is not None and variant == "hardened":
         media_attrs.insert(0, sdp.key_mgmt_attribute(key))
+    elif key is not None and variant == "sdes":
+        media_attrs.insert(0, sdp.Attribute(sdes.ATTRIBUTE, key.decode("ascii")))
     elif key is not None:
         session_attrs = (sdp.Attribute(BARE_ATTRIBUTE, key.decode("ascii")),)
     desc = sdp.SessionDescription(
@@ -82,9 +111,30 @@ def read_sdp(body: bytes, variant: str) -> MediaOffer:
     if variant == "hardened":
         key = sdp.mikey_from_sdp(desc, audio[0])
     else:
-        value = desc.attribute(BARE_ATTRIBUTE, audio[0])
+        attr = sdes.ATTRIBUTE if variant == "sdes" else BARE_ATTRIBUTE
+        value = desc.attribute(attr, audio[0])
         key = value.encode("ascii") if value is not None else None
-    return MediaOffer(conn.address, media.port, key)
+    return MediaOffer(conn.address, media.port, key, _ssrc(desc.attribute("ssrc", audio[0])))
+
+
+def _ssrc(value: str | None) -> int | None:
+    if value is None:
+        return None
+    head = value.split(" ", 1)[0]
+    if not head.isdigit() or len(head) > 10 or int(head) >= 1 << 32:
+        raise DecodeError(f"SDP: a=ssrc {value!r} does not start with a 32-bit SSRC")
+    return int(head)
+
+
+def stream_masters(variant: str, bindings: Mapping[str, Value]) -> tuple[bytes, bytes]:
+    """(caller's stream master, callee's stream master) of a finished MIKEY run, either role."""
+    caller = srtp_master(variant, bindings)
+    if variant == "paper":
+        return caller, caller
+    k, csb, rand = bindings["K"], bindings["CSB"], bindings["RAND"]
+    assert isinstance(k, bytes) and isinstance(csb, bytes) and isinstance(rand, bytes)
+    key, salt = derive_srtp_master(k, CALLEE_CS_ID, int.from_bytes(csb, "big"), rand)
+    return caller, key + salt
 
 
 def invite_record(from_uri: str, to_uri: str) -> bytes:

@@ -5,8 +5,10 @@ peer's RTP address, keeping the packet index (``ROC * 2**16 + SEQ``) so a re-key
 scheduled "from index i on".  :class:`MediaReceiver` is the datagram protocol of the RTP port:
 it verifies and decrypts with :class:`SrtpReceiver`, keeps what passed, and counts what did
 not (``dropped``: ``auth`` for a tampered packet, ``replay`` for a replayed one, ``malformed``)
-- nothing that fails a check reaches the application.  For the paper variant, whose ``a=k:``
-names no SSRC, the receiver takes the SSRC of the first packet that authenticates.
+- nothing that fails a check reaches the application.  When the SSRC is not known in advance
+(the paper's ``a=k:`` names none, an answer may omit ``a=ssrc``), the receiver takes the SSRC
+of the first packet that authenticates.  Each end of a call has one RTP port: its
+:class:`MediaReceiver` is also the socket its :class:`MediaSender` sends from (symmetric RTP).
 
 :class:`RtcpChannel` is the RTCP port (RTP port + 1, RFC 3550 section 11): plain RTCP
 compound packets, decoded, for the Station-to-Station exchange of :mod:`.sts_rtcp`.
@@ -27,7 +29,13 @@ from ethvoip.impl.media.rtcp import RtcpPacket, decode_rtcp, encode_rtcp
 from ethvoip.impl.media.rtp import RtpPacket, decode_rtp, encode_rtp, peek_header
 from ethvoip.impl.media.srtp import SrtpReceiver, SrtpSender
 from ethvoip.impl.sip.ua import Address
-from ethvoip.spec.errors import CryptoError, DecodeError, EthVoipError, ReplayError
+from ethvoip.spec.errors import (
+    CryptoError,
+    DecodeError,
+    EthVoipError,
+    RemoteProtocolError,
+    ReplayError,
+)
 
 PACKET_TIME = 0.020  # 20 ms of PCMA per packet
 
@@ -76,6 +84,13 @@ class MediaReceiver(_Datagrams):
         self.srtp = srtp  # latched only on a packet that authenticated
         self.packets.append(rtp)
         self.arrived.set()
+
+    def expect(self, ssrc: int) -> None:
+        """The peer announced its SSRC (SDP ``a=ssrc``): accept only that stream from now on."""
+        if self.srtp is None:
+            self.srtp = SrtpReceiver(self.master, ssrc)
+        elif self.srtp.ssrc != ssrc:
+            raise RemoteProtocolError(f"stream {self.srtp.ssrc:#x} already latched, not {ssrc:#x}")
 
     def rekey(self, master: bytes, at_index: int) -> None:
         if self.srtp is None:

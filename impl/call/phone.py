@@ -22,11 +22,10 @@ import contextlib
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, TypeVar
+from typing import Any, TypeVar, cast
 
 from ethvoip.impl.crypto import DEFAULT_RNG, IdentityKey, Rng
 from ethvoip.impl.handshake import Env, ReplayCache, RoleMachine, Sent, create
-from ethvoip.impl.handshake import mikey as mikey_impl
 from ethvoip.impl.handshake.machine import Directory
 from ethvoip.impl.sip.transport import SipEndpoint, StreamTransport
 from ethvoip.impl.sip.ua import (
@@ -41,9 +40,10 @@ from ethvoip.impl.sip.ua import (
 )
 from ethvoip.spec.errors import EthVoipError, RemoteProtocolError, SipError
 
-from .keying import build_sdp, invite_record, read_sdp
+from .keying import build_sdp, invite_record, read_sdp, stream_masters
 from .media import MediaReceiver, MediaSender, RtcpChannel, _Datagrams, bind_udp
 from .signaling import SecureLink, secure_connect
+from .sts_rtcp import Rekey, sts_rekey_initiator, sts_rekey_responder
 
 T = TypeVar("T")
 PROTOCOL = "mikey_key_transport"
@@ -107,10 +107,11 @@ class CalleeTimes:
 class OutgoingCall:
     call_id: str
     machine: RoleMachine
-    media: MediaSender
+    media: MediaSender  # the caller's stream, to the callee
     rtcp: RtcpChannel
     peer_rtcp: Address
     times: CallerTimes
+    incoming: MediaReceiver  # the callee's stream, on the same RTP port
 
 
 @dataclass
@@ -118,10 +119,12 @@ class IncomingSession:
     call_id: str
     caller: str
     machine: RoleMachine
-    media: MediaReceiver
+    media: MediaReceiver  # the caller's stream
     rtcp: RtcpChannel
     stream_ssrc: int | None
     times: CalleeTimes
+    outgoing: MediaSender  # the callee's own stream back to the caller
+    peer_rtcp: Address
 
 
 @dataclass
@@ -129,6 +132,13 @@ class RefusedCall:
     call_id: str
     caller: str
     error: EthVoipError
+
+
+def _other_ssrc(rng: Rng, taken: int | None) -> int:
+    """A random SSRC for our own stream, never the peer's (RFC 3550 8.1)."""
+    while (ssrc := int.from_bytes(rng(4), "big")) == taken:
+        pass
+    return ssrc
 
 
 async def _bind_rtp_pair(host: str, first: _Datagrams) -> RtcpChannel:
@@ -229,8 +239,32 @@ class SecurePhone:
 
     # --- calls -----------------------------------------------------------------------
 
+    async def _outcome(self, call_id: str) -> CallAnswered | CallFailed:
+        """The INVITE's final answer, or a SipError when the server connection drops first."""
+        assert self.link is not None
+        answer = asyncio.ensure_future(self._next(CallAnswered, CallFailed))
+        lost = asyncio.ensure_future(self.link.writer.wait_closed())
+        try:
+            done, _ = await asyncio.wait({answer, lost}, return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            for f in (answer, lost):
+                f.cancel()
+        if answer in done:
+            return cast(CallAnswered | CallFailed, answer.result())
+        self.ua.abandon(call_id)
+        raise SipError("the connection to the SIP server was lost during call setup")
+
+    def _release(self, *channels: _Datagrams) -> None:
+        for ch in channels:
+            ch.close()
+            with contextlib.suppress(ValueError):
+                self.sockets.remove(ch)
+
     async def call(self, number: str, *, variant: str = "hardened") -> OutgoingCall:
-        """Call ``number`` with the media key in the INVITE; raises SipError if refused."""
+        """Call ``number`` with the media key in the INVITE; raises SipError if refused.
+
+        On any failure the call's RTP/RTCP sockets are closed and the UA forgets the call.
+        """
         assert self.endpoint is not None
         times = CallerTimes()
         start = self.perf()
@@ -240,13 +274,18 @@ class SecurePhone:
         times.key_retrieval, times.key_generation = directory.spent, rng.spent
         times.pk_encryption = self.perf() - start - directory.spent - rng.spent
         i3 = next(e.data for e in events if isinstance(e, Sent) and e.label == "I_3")
-        udp = _Datagrams()
-        rtcp = await _bind_rtp_pair(self.host, udp)
-        self.sockets += [udp, rtcp]
+        t = self.perf()
+        to_callee, to_caller = stream_masters(variant, machine.bindings)
+        ssrc_bytes = machine.bindings.get("SSRC")
+        ssrc = int.from_bytes(ssrc_bytes if isinstance(ssrc_bytes, bytes) else self.rng(4), "big")
+        receiver = MediaReceiver(to_caller, None)  # the callee's stream, SSRC from the answer
+        times.srtp_derivation = self.perf() - t
+        rtcp = await _bind_rtp_pair(self.host, receiver)
+        self.sockets += [receiver, rtcp]
         offer = build_sdp(
             user=self.sub.number,
             host=self.host,
-            rtp_port=udp.port,
+            rtp_port=receiver.port,
             variant=variant,
             key=i3,
             sess_id=int.from_bytes(self.rng(4), "big"),
@@ -255,19 +294,25 @@ class SecurePhone:
         call_id = self.endpoint.do(
             lambda now: self.ua.invite(f"sip:{number}@{self.domain}", offer, now)
         )
-        outcome = await self._next(CallAnswered, CallFailed)
-        times.invite_to_answer = self.perf() - sent
-        if isinstance(outcome, CallFailed):
-            raise SipError(f"call to {number} refused with {outcome.status}")
-        answer = read_sdp(outcome.sdp, variant)
-        t = self.perf()
-        master = mikey_impl.srtp_master(variant, machine.bindings)
-        ssrc_bytes = machine.bindings.get("SSRC")
-        ssrc = int.from_bytes(ssrc_bytes if isinstance(ssrc_bytes, bytes) else self.rng(4), "big")
-        media = MediaSender(udp, (answer.host, answer.port), master, ssrc)
-        times.srtp_derivation = self.perf() - t
+        try:
+            outcome = await self._outcome(call_id)
+            times.invite_to_answer = self.perf() - sent
+            if isinstance(outcome, CallFailed):
+                self.ua.forget(call_id)
+                raise SipError(f"call to {number} refused with {outcome.status}")
+            answer = read_sdp(outcome.sdp, variant)
+            t = self.perf()
+            if answer.ssrc is not None:
+                receiver.expect(answer.ssrc)
+            media = MediaSender(receiver, (answer.host, answer.port), to_callee, ssrc)
+            times.srtp_derivation += self.perf() - t
+        except BaseException:
+            self._release(receiver, rtcp)
+            raise
         times.total = self.perf() - start
-        return OutgoingCall(call_id, machine, media, rtcp, (answer.host, answer.port + 1), times)
+        return OutgoingCall(
+            call_id, machine, media, rtcp, (answer.host, answer.port + 1), times, receiver
+        )
 
     def open_offer(
         self, caller_uri: str, body: bytes, *, variant: str, times: CalleeTimes | None = None
@@ -297,15 +342,19 @@ class SecurePhone:
             machine = self.open_offer(inc.caller, inc.sdp, variant=variant, times=times)
         except EthVoipError as exc:
             self.endpoint.do(lambda now: self.ua.reject(inc.call_id, 488, now))
+            self.ua.forget(inc.call_id)
             return RefusedCall(inc.call_id, inc.caller, exc)
+        offer = read_sdp(inc.sdp, variant)
         t = self.perf()
-        master = mikey_impl.srtp_master(variant, machine.bindings)
+        to_callee, to_caller = stream_masters(variant, machine.bindings)
         ssrc_bytes = machine.bindings.get("SSRC")
         ssrc = int.from_bytes(ssrc_bytes, "big") if isinstance(ssrc_bytes, bytes) else None
-        media = MediaReceiver(master, ssrc)
+        media = MediaReceiver(to_callee, ssrc)
+        own_ssrc = _other_ssrc(self.rng, ssrc)
         times.srtp_derivation = self.perf() - t
         rtcp = await _bind_rtp_pair(self.host, media)
         self.sockets += [media, rtcp]
+        sender = MediaSender(media, (offer.host, offer.port), to_caller, own_ssrc)
         body = build_sdp(
             user=self.sub.number,
             host=self.host,
@@ -313,14 +362,64 @@ class SecurePhone:
             variant=variant,
             key=None,
             sess_id=int.from_bytes(self.rng(4), "big"),
+            ssrc=own_ssrc,
         )
         self.endpoint.do(lambda now: self.ua.answer(inc.call_id, body, now))
-        return IncomingSession(inc.call_id, inc.caller, machine, media, rtcp, ssrc, times)
+        return IncomingSession(
+            inc.call_id,
+            inc.caller,
+            machine,
+            media,
+            rtcp,
+            ssrc,
+            times,
+            sender,
+            (offer.host, offer.port + 1),
+        )
+
+    async def rekey(
+        self, call: OutgoingCall | IncomingSession, *, variant: str = "hardened"
+    ) -> Rekey:
+        """Station-to-Station over RTCP with the other end of ``call`` (both ends call this),
+        then switch both directions to the new keys from the announced indices."""
+        if isinstance(call, OutgoingCall):
+            if call.incoming.srtp is None:
+                raise SipError("the callee's stream is not known yet (no a=ssrc, no packet)")
+            r = await sts_rekey_initiator(
+                self.env(),
+                str(call.machine.bindings["B"]),
+                call.rtcp,
+                call.peer_rtcp,
+                call.media.ssrc,
+                lambda: call.media.next_index,
+                call.incoming.srtp.ssrc,
+                variant=variant,
+            )
+            call.media.srtp.rekey(r.send_master, r.send_at)
+            call.incoming.rekey(r.recv_master, r.recv_at)
+            return r
+        if call.media.srtp is None:
+            raise SipError("the caller's stream is not known yet")
+        out = call.outgoing
+        r = await sts_rekey_responder(
+            self.env(),
+            call.rtcp,
+            call.media.srtp.ssrc,
+            out.ssrc,
+            lambda: out.next_index,
+            variant=variant,
+        )
+        out.srtp.rekey(r.send_master, r.send_at)
+        call.media.rekey(r.recv_master, r.recv_at)
+        return r
 
     async def hang_up(self, call_id: str) -> None:
+        """BYE (if the call is up), then forget the call."""
         assert self.endpoint is not None
         with contextlib.suppress(EthVoipError):
             self.endpoint.do(lambda now: self.ua.bye(call_id, now))
+        with contextlib.suppress(EthVoipError):
+            self.ua.forget(call_id)
 
     async def close(self) -> None:
         for s in self.sockets:

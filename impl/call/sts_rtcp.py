@@ -14,6 +14,11 @@ from which the new key applies (a little ahead of its stream, :data:`SWITCH_MARG
 sends it in an APP packet ``STSK`` in the same compound packet as its last STS message,
 authenticated with ``HMAC-SHA256(HKDF(Ks, "ethvoip/sts/switch/v1"), SSRC || index)``; the
 receiver re-keys its SRTP stream from exactly that index, so no packet is lost to the switch.
+
+Both directions (:func:`sts_rekey_initiator`, :func:`sts_rekey_responder`): the callee's
+stream gets its own master, ``HKDF-SHA256(Ks, "ethvoip/sts/srtp-master/back/v1")``, and the
+callee announces its own switch index in an ``STSK`` for its SSRC right after the last STS
+message arrived (the MAC covers the SSRC, so one direction's switch cannot pass for the other).
 """
 
 from __future__ import annotations
@@ -21,6 +26,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 from collections.abc import Callable
+from dataclasses import dataclass
 
 from ethvoip.impl.crypto import hkdf_sha256
 from ethvoip.impl.handshake import Completed, Env, RoleMachine, Sent, State, create
@@ -33,6 +39,7 @@ from .media import RtcpChannel
 STS_NAME = b"STS1"
 SWITCH_NAME = b"STSK"
 MASTER_INFO = b"ethvoip/sts/srtp-master/v1"
+MASTER_BACK_INFO = b"ethvoip/sts/srtp-master/back/v1"
 SWITCH_INFO = b"ethvoip/sts/switch/v1"
 SWITCH_MARGIN = 10  # packets (200 ms) between announcing the new key and using it
 MAC_LEN = 16
@@ -41,6 +48,22 @@ MAC_LEN = 16
 def srtp_master_from_sts(session_key: bytes) -> bytes:
     """The 30-byte SRTP master key || salt from the STS session key."""
     return hkdf_sha256(session_key, info=MASTER_INFO, length=30)
+
+
+def srtp_back_master_from_sts(session_key: bytes) -> bytes:
+    """The 30-byte SRTP master of the responder's (callee's) own stream."""
+    return hkdf_sha256(session_key, info=MASTER_BACK_INFO, length=30)
+
+
+@dataclass(frozen=True)
+class Rekey:
+    """What one end installs after STS: its sending key and the peer's, each from an index."""
+
+    outcome: Completed
+    send_master: bytes
+    send_at: int
+    recv_master: bytes
+    recv_at: int
 
 
 def wrap(message: bytes, step: int, ssrc: int) -> RtcpApp:
@@ -129,6 +152,13 @@ async def sts_responder(
 ) -> tuple[Completed, bytes, int]:
     """Run STS as the callee of the stream ``stream_ssrc``; returns (outcome, new master, index
     from which it applies to that stream)."""
+    done, master, at, _ = await _respond(env, rtcp, stream_ssrc, own_ssrc, variant)
+    return done, master, at
+
+
+async def _respond(
+    env: Env, rtcp: RtcpChannel, stream_ssrc: int, own_ssrc: int, variant: str
+) -> tuple[Completed, bytes, int, Address]:
     machine = create("sts", variant, "R", env)
     machine.start()
     while True:
@@ -146,4 +176,44 @@ async def sts_responder(
     if len(switches) != 1:
         raise DecodeError("the last STS message came without its key switch")
     at = read_key_switch(switches[0], done.session_key, stream_ssrc)
-    return done, srtp_master_from_sts(done.session_key), at
+    return done, srtp_master_from_sts(done.session_key), at, source
+
+
+async def sts_rekey_initiator(
+    env: Env,
+    peer: str,
+    rtcp: RtcpChannel,
+    dest: Address,
+    own_ssrc: int,
+    next_index: Callable[[], int],
+    peer_ssrc: int,
+    *,
+    variant: str = "hardened",
+) -> Rekey:
+    """STS as the caller, then the callee's switch for its stream ``peer_ssrc``: both ways."""
+    done, master, at = await sts_initiator(
+        env, peer, rtcp, dest, own_ssrc, next_index, variant=variant
+    )
+    while True:
+        packets, _ = await rtcp.receive()
+        switches = [p for p in packets if isinstance(p, RtcpApp) and p.name == SWITCH_NAME]
+        if len(switches) == 1:
+            back_at = read_key_switch(switches[0], done.session_key, peer_ssrc)
+            back = srtp_back_master_from_sts(done.session_key)
+            return Rekey(done, master, at, back, back_at)
+
+
+async def sts_rekey_responder(
+    env: Env,
+    rtcp: RtcpChannel,
+    peer_ssrc: int,
+    own_ssrc: int,
+    next_index: Callable[[], int],
+    *,
+    variant: str = "hardened",
+) -> Rekey:
+    """STS as the callee of stream ``peer_ssrc``, then announce our own stream's switch."""
+    done, master, at, source = await _respond(env, rtcp, peer_ssrc, own_ssrc, variant)
+    back_at = next_index() + SWITCH_MARGIN
+    rtcp.send([key_switch(done.session_key, own_ssrc, back_at)], source)
+    return Rekey(done, srtp_back_master_from_sts(done.session_key), back_at, master, at)

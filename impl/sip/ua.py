@@ -349,6 +349,28 @@ class UserAgent:
         call.state = CallState.CANCELLING
         self._start_client(make_cancel(call.invite), _Pending("cancel", call_id), now)
 
+    def transactions(self, call_id: str | None = None) -> int:
+        """How many client and server transactions are alive (for ``call_id`` only if given)."""
+        keys = [p.call_id for _, p, _ in self._clients.values()]
+        keys += [tx.request.call_id for tx, _ in self._servers.values()]
+        return sum(1 for k in keys if call_id is None or k == call_id)
+
+    def forget(self, call_id: str) -> None:
+        """Drop an ended call from :attr:`calls` (its transactions finish on their timers)."""
+        call = self.calls.get(call_id)
+        if call is not None and call.state is not CallState.ENDED:
+            raise LocalProtocolError(f"call {call_id!r} has not ended")
+        self.calls.pop(call_id, None)
+
+    def abandon(self, call_id: str) -> None:
+        """The transport to the peer is gone: drop the call and its transactions, send nothing
+        (RFC 3261 8.1.3.1 treats a transport failure like a 503 from the next hop)."""
+        self.calls.pop(call_id, None)
+        for key in [k for k, (_, p, _) in self._clients.items() if p.call_id == call_id]:
+            del self._clients[key]
+        for skey in [k for k, (tx, _) in self._servers.items() if tx.request.call_id == call_id]:
+            del self._servers[skey]
+
     def _respond(self, call: Call, response: Response, now: float) -> None:
         tx = call.server_tx
         if tx is None or tx.terminated:
