@@ -22,6 +22,7 @@ from web3 import Web3
 from web3.exceptions import ContractLogicError, Web3RPCError
 
 from ethvoip.impl.chain.abi import ErrorCodec
+from ethvoip.impl.chain.jsonrpc import JsonRpcClient
 from ethvoip.impl.chain.proofs import AccountProof, parse_eip1186
 from ethvoip.spec.errors import ChainError, ContractRevert
 
@@ -138,6 +139,12 @@ class Chain(ABC):
     def get_proof(self, address: bytes, slots: Sequence[bytes], block_hash: bytes) -> AccountProof:
         """An EIP-1186 account proof with storage proofs for ``slots`` at a block."""
 
+    def header_and_proof(
+        self, address: bytes, slots: Sequence[bytes], block_hash: bytes
+    ) -> tuple[bytes, AccountProof]:
+        """:meth:`header_rlp` and :meth:`get_proof` together (one round trip where possible)."""
+        return self.header_rlp(block_hash), self.get_proof(address, slots, block_hash)
+
     def close(self) -> None:
         """Release the backend (nothing for the embedded chain)."""
         return None
@@ -211,74 +218,115 @@ class EmbeddedChain(Chain):
 
 
 class RpcChain(Chain):
-    """A JSON-RPC node (anvil): time via evm_increaseTime/evm_mine, proofs via eth_getProof."""
+    """A JSON-RPC node (anvil): time via evm_increaseTime/evm_mine, proofs via eth_getProof.
+
+    web3 (``self.w3``) sends transactions and contract calls; the raw reads of the light
+    client (headers, proofs) and ``_rpc`` go through a lean keep-alive :class:`JsonRpcClient`.
+    """
 
     def __init__(self, url: str) -> None:
         from web3 import HTTPProvider
 
         self.w3 = Web3(HTTPProvider(url, request_kwargs={"timeout": 30}))
+        self.rpc = JsonRpcClient(url)
 
     def _rpc(self, method: str, params: list[Any]) -> Any:
-        response = self.w3.provider.make_request(method, params)  # type: ignore[arg-type]
-        if "error" in response:
-            raise ChainError(f"{method}: {response['error']}")
-        return response["result"]
+        return self.rpc.call(method, params)
 
     def increase_time(self, seconds: int) -> None:
         self._rpc("evm_increaseTime", [seconds])
         self._rpc("evm_mine", [])
 
-    def header_rlp(self, block_hash: bytes) -> bytes:
-        block = self._rpc("eth_getBlockByHash", ["0x" + block_hash.hex(), False])
+    @staticmethod
+    def _block_request(block_hash: bytes) -> tuple[str, list[Any]]:
+        return "eth_getBlockByHash", ["0x" + block_hash.hex(), False]
+
+    @staticmethod
+    def _proof_request(
+        address: bytes, slots: Sequence[bytes], block_hash: bytes
+    ) -> tuple[str, list[Any]]:
+        # Storage keys as 32-byte hex (anvil rejects short quantities); block by EIP-1898 hash.
+        return "eth_getProof", [
+            "0x" + address.hex(),
+            ["0x" + s.hex() for s in slots],
+            {"blockHash": "0x" + block_hash.hex()},
+        ]
+
+    @staticmethod
+    def _header_of(block: Any, block_hash: bytes) -> bytes:
         if block is None:
             raise ChainError(f"no block 0x{block_hash.hex()}")
+        if not isinstance(block, dict):
+            raise ChainError("eth_getBlockByHash answer is not an object")
         return header_rlp_from_json(block)
 
+    def header_rlp(self, block_hash: bytes) -> bytes:
+        return self._header_of(self.rpc.call(*self._block_request(block_hash)), block_hash)
+
     def get_proof(self, address: bytes, slots: Sequence[bytes], block_hash: bytes) -> AccountProof:
-        # Storage keys as 32-byte hex (anvil rejects short quantities); block by EIP-1898 hash.
-        result = self._rpc(
-            "eth_getProof",
-            [
-                "0x" + address.hex(),
-                ["0x" + s.hex() for s in slots],
-                {"blockHash": "0x" + block_hash.hex()},
-            ],
+        return parse_eip1186(self.rpc.call(*self._proof_request(address, slots, block_hash)))
+
+    def header_and_proof(
+        self, address: bytes, slots: Sequence[bytes], block_hash: bytes
+    ) -> tuple[bytes, AccountProof]:
+        block, proof = self.rpc.batch(
+            [self._block_request(block_hash), self._proof_request(address, slots, block_hash)]
         )
-        return parse_eip1186(result)
+        return self._header_of(block, block_hash), parse_eip1186(proof)
+
+    def close(self) -> None:
+        self.rpc.close()
+
+
+# A header's RLP fields in order, with their JSON-RPC names (Yellow Paper 4.3).  The forks
+# since London each appended fields; a header carries them from its fork on, so the encoder
+# takes the optional tail up to the first absent one (and refuses a gap).
+_HEADER_FIELDS: tuple[tuple[str, bool], ...] = (  # (JSON name, is an integer)
+    ("parentHash", False),
+    ("sha3Uncles", False),
+    ("miner", False),
+    ("stateRoot", False),
+    ("transactionsRoot", False),
+    ("receiptsRoot", False),
+    ("logsBloom", False),
+    ("difficulty", True),
+    ("number", True),
+    ("gasLimit", True),
+    ("gasUsed", True),
+    ("timestamp", True),
+    ("extraData", False),
+    ("mixHash", False),
+    ("nonce", False),
+)
+_HEADER_TAIL: tuple[tuple[str, bool], ...] = (
+    ("baseFeePerGas", True),  # London (EIP-1559)
+    ("withdrawalsRoot", False),  # Shanghai (EIP-4895)
+    ("blobGasUsed", True),  # Cancun (EIP-4844)
+    ("excessBlobGas", True),
+    ("parentBeaconBlockRoot", False),  # Cancun (EIP-4788)
+    ("requestsHash", False),  # Prague (EIP-7685)
+)
 
 
 def header_rlp_from_json(block: dict[str, Any]) -> bytes:
-    """RLP of a Prague header given as JSON-RPC block fields (py-evm's header class)."""
-    from eth.vm.forks.prague.blocks import PragueBlockHeader
+    """RLP of a block header given as JSON-RPC block fields (hex strings).
 
-    def b(name: str) -> bytes:
-        return bytes.fromhex(str(block[name]).removeprefix("0x"))
-
-    def i(name: str) -> int:
-        return int(str(block[name]), 16)
-
-    fields: dict[str, Any] = dict(
-        parent_hash=b("parentHash"),
-        uncles_hash=b("sha3Uncles"),
-        coinbase=b("miner"),
-        state_root=b("stateRoot"),
-        transaction_root=b("transactionsRoot"),
-        receipt_root=b("receiptsRoot"),
-        bloom=int.from_bytes(b("logsBloom"), "big"),
-        difficulty=i("difficulty"),
-        block_number=i("number"),
-        gas_limit=i("gasLimit"),
-        gas_used=i("gasUsed"),
-        timestamp=i("timestamp"),
-        extra_data=b("extraData"),
-        mix_hash=b("mixHash"),
-        nonce=b("nonce"),
-        base_fee_per_gas=i("baseFeePerGas"),
-        withdrawals_root=b("withdrawalsRoot"),
-        blob_gas_used=i("blobGasUsed"),
-        excess_blob_gas=i("excessBlobGas"),
-        parent_beacon_block_root=b("parentBeaconBlockRoot"),
-        requests_hash=b("requestsHash"),
-    )
-    header = PragueBlockHeader(**fields)
-    return bytes(rlp.encode(header))
+    Integers are RLP-encoded minimally (zero is the empty string), byte fields as they are.
+    ``tests/chain/test_proofs.py`` checks the result hashes to the node's block hash and
+    equals py-evm's ``PragueBlockHeader`` encoding.
+    """
+    tail = [name for name, _ in _HEADER_TAIL if name in block]
+    if tail != [name for name, _ in _HEADER_TAIL[: len(tail)]]:
+        raise ChainError("block header JSON has a gap in its fork fields")
+    fields: list[Any] = []
+    try:
+        for name, is_int in (*_HEADER_FIELDS, *_HEADER_TAIL[: len(tail)]):
+            text = block[name]
+            if not isinstance(text, str) or not text.startswith("0x"):
+                raise ChainError(f"block header field {name} is not 0x-hex")
+            fields.append(int(text, 16) if is_int else bytes.fromhex(text[2:]))
+    except KeyError as exc:
+        raise ChainError(f"block header JSON lacks {exc}") from exc
+    except ValueError as exc:
+        raise ChainError(f"block header JSON has a field that is not hex: {exc}") from exc
+    return bytes(rlp.encode(fields))

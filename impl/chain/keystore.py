@@ -11,13 +11,14 @@ contract's custom error name (``"CommitmentTooNew"``, ``"WrongSigner"``, ...).
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 from enum import IntEnum
 
 from ethvoip.impl.chain import messages
 from ethvoip.impl.chain.backend import Chain
 from ethvoip.impl.chain.contract import ContractClient, TxResult, address_bytes
-from ethvoip.impl.chain.proofs import LookupProof, RecordLayout, VerifiedRecord, verify_lookup
+from ethvoip.impl.chain.proofs import LookupProof, RecordLayout, VerifiedCache, VerifiedRecord
 from ethvoip.impl.crypto import IdentityKey, Rng
 
 #: Defaults: ENS's one minute minimum commitment age, one day maximum, two days of recovery delay.
@@ -195,18 +196,33 @@ class KeyStoreClient(ContractClient):
 
     # ------------------------------------------------------------ light client
 
-    @property
+    @functools.cached_property
     def layout(self) -> RecordLayout:
         return RecordLayout.from_storage_layout(self.artifact.storage_layout)
 
+    @functools.cached_property
+    def proven(self) -> VerifiedCache:
+        """Headers and account states this client has verified (see :class:`VerifiedCache`)."""
+        return VerifiedCache()
+
     def lookup_proof(self, ident: bytes, block_hash: bytes) -> LookupProof:
         """Ask the node for what a light client needs to verify ``ident`` at ``block_hash``."""
-        return LookupProof(
-            self.chain.header_rlp(block_hash),
-            self.chain.get_proof(self.address, self.layout.slots(ident), block_hash),
+        header_rlp, account = self.chain.header_and_proof(
+            self.address, self.layout.slots(ident), block_hash
         )
+        return LookupProof(header_rlp, account)
 
     def verified_lookup(self, ident: bytes, trusted_hash: bytes) -> VerifiedRecord:
-        """``records[ident]`` at the trusted block, proven (raises ``ProofError`` otherwise)."""
-        proof = self.lookup_proof(ident, trusted_hash)
-        return verify_lookup(trusted_hash, self.address, ident, self.layout, proof)
+        """``records[ident]`` at the trusted block, proven (raises ``ProofError`` otherwise).
+
+        The first look-up at a checkpoint fetches its header with the proof (one round trip)
+        and remembers the verified header; later ones fetch only the ``eth_getProof``.
+        """
+        slots = self.layout.slots(ident)
+        header = self.proven.header(trusted_hash)
+        if header is None:
+            header_rlp, account = self.chain.header_and_proof(self.address, slots, trusted_hash)
+            header = self.proven.verify_header(trusted_hash, header_rlp)
+        else:
+            account = self.chain.get_proof(self.address, slots, trusted_hash)
+        return self.proven.verify_lookup(header, self.address, ident, self.layout, account)

@@ -15,16 +15,17 @@ Every step rejects with :class:`~ethvoip.spec.errors.ProofError`; absent entries
 
 from __future__ import annotations
 
+import threading
+from collections import OrderedDict
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 import rlp
-from eth_hash.auto import keccak
 
+from ethvoip.impl.chain.mpt import EMPTY_TRIE_ROOT, decode_uint, keccak, walk_proof
 from ethvoip.spec.errors import DecodeError, ProofError
 
-EMPTY_TRIE_ROOT = keccak(rlp.encode(b""))
 EMPTY_CODE_HASH = keccak(b"")
 
 # Header fields (Yellow Paper order, unchanged since Frontier for these two).
@@ -122,20 +123,8 @@ def parse_eip1186(result: Any) -> AccountProof:
 
 
 def _trie_get(root: bytes, key: bytes, nodes: Sequence[bytes], what: str) -> bytes:
-    """The value under ``keccak(key)`` in the trie of ``root``, proven by ``nodes``.
-
-    ``b""`` means the proof shows the key absent.
-    """
-    from trie.hexary import HexaryTrie
-
-    try:
-        decoded = [rlp.decode(n) for n in nodes]
-        value = HexaryTrie.get_from_proof(root, keccak(key), decoded)  # type: ignore[no-untyped-call]
-    # trie raises a zoo of internal exceptions (BadTrieProof, ValidationError, InvalidNode,
-    # IndexError ...) on hostile nodes; to the caller they all mean one thing.
-    except Exception as exc:
-        raise ProofError(f"{what}: Merkle proof does not verify: {exc}") from exc
-    return bytes(value)
+    """The value under ``keccak(key)`` in the (secure) trie of ``root``, proven by ``nodes``."""
+    return walk_proof(root, keccak(key).hex(), nodes, what)
 
 
 @dataclass(frozen=True)
@@ -181,20 +170,24 @@ def verify_account(state_root: bytes, address: bytes, proof: AccountProof) -> Ac
     else:
         try:
             nonce, balance, storage_root, code_hash = rlp.decode(raw)
+            state = AccountState(
+                int.from_bytes(nonce, "big"),
+                int.from_bytes(balance, "big"),
+                bytes(storage_root),
+                bytes(code_hash),
+            )
         except (rlp.DecodingError, ValueError, TypeError) as exc:
             raise ProofError(
                 "proven account is not [nonce, balance, storageRoot, codeHash]"
             ) from exc
-        state = AccountState(
-            int.from_bytes(nonce, "big"),
-            int.from_bytes(balance, "big"),
-            bytes(storage_root),
-            bytes(code_hash),
-        )
+    _check_claims(proof, state)
+    return state
+
+
+def _check_claims(proof: AccountProof, state: AccountState) -> None:
     claimed = (proof.nonce, proof.balance, proof.storage_hash, proof.code_hash)
     if claimed != (state.nonce, state.balance, state.storage_root, state.code_hash):
         raise ProofError("claimed account fields differ from the proven ones")
-    return state
 
 
 def verify_storage(storage_root: bytes, proof: StorageProof, slot: bytes) -> int:
@@ -202,10 +195,7 @@ def verify_storage(storage_root: bytes, proof: StorageProof, slot: bytes) -> int
     if proof.slot != slot:
         raise ProofError("storage proof is for another slot")
     raw = _trie_get(storage_root, slot, proof.nodes, "storage")
-    try:
-        value = rlp.decode(raw, sedes=rlp.sedes.big_endian_int) if raw else 0
-    except (rlp.DecodingError, rlp.DeserializationError) as exc:
-        raise ProofError("proven storage value is not an RLP integer") from exc
+    value = decode_uint(raw, "storage") if raw else 0
     if value != proof.value:
         raise ProofError("claimed storage value differs from the proven one")
     return int(value)
@@ -294,14 +284,25 @@ def verify_lookup(
     """Verify a look-up end to end; an absent identifier verifies with status 0."""
     header = verify_header(trusted_hash, proof.header_rlp)
     account = verify_account(header.state_root, contract, proof.account)
+    return read_record(header, account, ident, layout, proof.account.storage)
+
+
+def read_record(
+    header: TrustedHeader,
+    account: AccountState,
+    ident: bytes,
+    layout: RecordLayout,
+    storage: Sequence[StorageProof],
+) -> VerifiedRecord:
+    """``records[ident]`` from storage proofs under a proven contract account."""
     if account.code_hash == EMPTY_CODE_HASH:
         raise ProofError("no contract at that address in the trusted state")
     slots = layout.slots(ident)
-    if len(proof.account.storage) != len(slots):
-        raise ProofError(f"{len(proof.account.storage)} storage proofs, expected {len(slots)}")
+    if len(storage) != len(slots):
+        raise ProofError(f"{len(storage)} storage proofs, expected {len(slots)}")
     words = {
         int.from_bytes(slot, "big"): verify_storage(account.storage_root, sp, slot)
-        for slot, sp in zip(slots, proof.account.storage, strict=True)
+        for slot, sp in zip(slots, storage, strict=True)
     }
     base = layout.base(ident)
 
@@ -314,3 +315,80 @@ def verify_lookup(
     if status == APPROVED:
         key = read("x").to_bytes(32, "big") + read("y").to_bytes(32, "big")
     return VerifiedRecord(header.number, status, version, key)
+
+
+class VerifiedCache:
+    """Facts a light client has already proven, reused across look-ups.
+
+    Each entry is keyed by exactly what authenticates it, so reusing it is sound:
+
+    * a **header** under its block hash: ``keccak256(header) == hash`` was checked, and a
+      hash has one preimage, so the next look-up at that checkpoint needs no header at all;
+    * a contract's **account state** under (state root, address, the proof's nodes): it is
+      the output of :func:`verify_account` on that very input, so an identical proof is not
+      walked again.  A proof with other nodes is walked in full; the claimed fields are
+      compared on every use, so a cached entry accepts exactly what verification would.
+
+    Storage proofs are checked on every look-up (they are what changes between look-ups).
+    Bounded (least recently used out); safe to share between threads.
+    """
+
+    def __init__(self, capacity: int = 64) -> None:
+        self.capacity = capacity
+        self._headers: OrderedDict[bytes, TrustedHeader] = OrderedDict()
+        self._accounts: OrderedDict[tuple[bytes, bytes, tuple[bytes, ...]], AccountState] = (
+            OrderedDict()
+        )
+        self._lock = threading.Lock()
+
+    def _remember(self, table: OrderedDict[Any, Any], key: Any, value: Any) -> None:
+        with self._lock:
+            table[key] = value
+            table.move_to_end(key)
+            while len(table) > self.capacity:
+                table.popitem(last=False)
+
+    def _recall(self, table: OrderedDict[Any, Any], key: Any) -> Any:
+        with self._lock:
+            value = table.get(key)
+            if value is not None:
+                table.move_to_end(key)
+            return value
+
+    def header(self, trusted_hash: bytes) -> TrustedHeader | None:
+        """The verified header of ``trusted_hash``, if one was verified before."""
+        header: TrustedHeader | None = self._recall(self._headers, trusted_hash)
+        return header
+
+    def verify_header(self, trusted_hash: bytes, header_rlp: bytes) -> TrustedHeader:
+        """:func:`verify_header`, remembering the result under ``trusted_hash``."""
+        header = verify_header(trusted_hash, header_rlp)
+        self._remember(self._headers, trusted_hash, header)
+        return header
+
+    def verify_account(
+        self, state_root: bytes, address: bytes, proof: AccountProof
+    ) -> AccountState:
+        """:func:`verify_account`, not walking again a proof already verified."""
+        if proof.address != address:
+            raise ProofError("account proof is for another address")
+        key = (state_root, address, proof.nodes)
+        state: AccountState | None = self._recall(self._accounts, key)
+        if state is None:
+            state = verify_account(state_root, address, proof)
+            self._remember(self._accounts, key, state)
+        else:
+            _check_claims(proof, state)
+        return state
+
+    def verify_lookup(
+        self,
+        header: TrustedHeader,
+        contract: bytes,
+        ident: bytes,
+        layout: RecordLayout,
+        account: AccountProof,
+    ) -> VerifiedRecord:
+        """:func:`verify_lookup` at an already verified header (see :meth:`verify_header`)."""
+        state = self.verify_account(header.state_root, contract, account)
+        return read_record(header, state, ident, layout, account.storage)

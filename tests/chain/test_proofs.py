@@ -5,21 +5,23 @@ from py-evm's state trie).  Every way of lying is rejected with ProofError."""
 from __future__ import annotations
 
 import dataclasses
+from typing import Any
 
 import pytest
 import rlp
 from eth_hash.auto import keccak
 
-from ethvoip.impl.chain import Chain, KeyStoreClient, Status, identifier
+from ethvoip.impl.chain import Chain, KeyStoreClient, RpcChain, Status, identifier
+from ethvoip.impl.chain.backend import header_rlp_from_json
+from ethvoip.impl.chain.mpt import EMPTY_TRIE_ROOT
 from ethvoip.impl.chain.proofs import (
-    EMPTY_TRIE_ROOT,
     LookupProof,
     RecordLayout,
     StorageProof,
     verify_header,
     verify_lookup,
 )
-from ethvoip.spec.errors import ProofError
+from ethvoip.spec.errors import ChainError, ProofError
 
 from .conftest import ALICE_ID, ALICE_KEY, BOB_KEY, SALT, Actors
 from .helpers import register
@@ -166,3 +168,83 @@ def test_header_rehashes(chain: Chain) -> None:
 def test_layout_rejects_unknown_mapping(ks: KeyStoreClient) -> None:
     with pytest.raises(ProofError):
         RecordLayout.from_storage_layout(ks.artifact.storage_layout, mapping="nope")
+
+
+def _py_evm_header_rlp(block: dict[str, Any]) -> bytes:
+    """The same header through py-evm's own Prague header class (an independent encoder)."""
+    from eth.vm.forks.prague.blocks import PragueBlockHeader
+
+    def b(name: str) -> bytes:
+        return bytes.fromhex(block[name][2:])
+
+    def i(name: str) -> int:
+        return int(block[name], 16)
+
+    fields: dict[str, Any] = dict(
+        parent_hash=b("parentHash"),
+        uncles_hash=b("sha3Uncles"),
+        coinbase=b("miner"),
+        state_root=b("stateRoot"),
+        transaction_root=b("transactionsRoot"),
+        receipt_root=b("receiptsRoot"),
+        bloom=int.from_bytes(b("logsBloom"), "big"),
+        difficulty=i("difficulty"),
+        block_number=i("number"),
+        gas_limit=i("gasLimit"),
+        gas_used=i("gasUsed"),
+        timestamp=i("timestamp"),
+        extra_data=b("extraData"),
+        mix_hash=b("mixHash"),
+        nonce=b("nonce"),
+        base_fee_per_gas=i("baseFeePerGas"),
+        withdrawals_root=b("withdrawalsRoot"),
+        blob_gas_used=i("blobGasUsed"),
+        excess_blob_gas=i("excessBlobGas"),
+        parent_beacon_block_root=b("parentBeaconBlockRoot"),
+        requests_hash=b("requestsHash"),
+    )
+    return bytes(rlp.encode(PragueBlockHeader(**fields)))
+
+
+@pytest.mark.integration
+def test_json_header_encoding(anvil_chain: RpcChain) -> None:
+    """anvil's JSON header, RLP-encoded field by field, hashes to anvil's block hash and
+    equals py-evm's encoding (checked on the genesis block and on one with transactions)."""
+    for number in ("0x0", "latest"):
+        block = anvil_chain.rpc.call("eth_getBlockByNumber", [number, False])
+        ours = header_rlp_from_json(block)
+        assert "0x" + keccak(ours).hex() == block["hash"]
+        assert ours == _py_evm_header_rlp(block)
+
+
+def test_json_header_encoding_refuses_bad_fields() -> None:
+    block = {name: "0x00" for name in ("parentHash", "sha3Uncles", "miner", "stateRoot")}
+    with pytest.raises(ChainError, match="lacks"):
+        header_rlp_from_json(block)
+    full = {
+        name: "0x01"
+        for name in [
+            "parentHash",
+            "sha3Uncles",
+            "miner",
+            "stateRoot",
+            "transactionsRoot",
+            "receiptsRoot",
+            "logsBloom",
+            "difficulty",
+            "number",
+            "gasLimit",
+            "gasUsed",
+            "timestamp",
+            "extraData",
+            "mixHash",
+            "nonce",
+        ]
+    }
+    assert rlp.decode(header_rlp_from_json(full)) == [b"\x01"] * 15  # a pre-London header
+    with pytest.raises(ChainError, match="gap"):
+        header_rlp_from_json({**full, "withdrawalsRoot": "0x00"})  # Shanghai without London
+    with pytest.raises(ChainError, match="not 0x-hex"):
+        header_rlp_from_json({**full, "number": 5})
+    with pytest.raises(ChainError, match="not hex"):
+        header_rlp_from_json({**full, "stateRoot": "0xzz"})
