@@ -159,6 +159,8 @@ def _progress(number: str) -> Callable[[str, str], None]:
 def operator_service(chain: Chain, workdir: Path, report: Report) -> Iterator[World]:
     """Start the operator service, register the SIP server, onboard Alice and Bob through it."""
     print("== 1. operator service and contracts")
+    kind = "embedded eth-tester" if isinstance(chain, EmbeddedChain) else "JSON-RPC node"
+    print(f"  chain: {kind}, chain id {chain.chain_id}")
     store = TestStore()
     config = ServiceConfig(store.public_key_pem, sip_realm=DOMAIN)
     sip_db = workdir / "kamailio-subscriber.sqlite"
