@@ -33,6 +33,7 @@ from ethvoip.spec.errors import (
     CryptoError,
     DecodeError,
     EthVoipError,
+    LocalProtocolError,
     RemoteProtocolError,
     ReplayError,
 )
@@ -84,6 +85,14 @@ class MediaReceiver(_Datagrams):
         self.srtp = srtp  # latched only on a packet that authenticated
         self.packets.append(rtp)
         self.arrived.set()
+
+    def install(self, master: bytes, ssrc: int | None) -> None:
+        """Key a receiver bound before its key was known (SDES: the key is in the answer)."""
+        if self.packets or self.dropped:
+            raise LocalProtocolError("the receiver has already seen packets")
+        self.master, self.srtp = master, None
+        if ssrc is not None:
+            self.expect(ssrc)
 
     def expect(self, ssrc: int) -> None:
         """The peer announced its SSRC (SDP ``a=ssrc``): accept only that stream from now on."""

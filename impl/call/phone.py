@@ -156,49 +156,29 @@ async def _bind_rtp_pair(host: str, first: _Datagrams) -> RtcpChannel:
     raise SipError("no free RTP/RTCP port pair")
 
 
-@dataclass
-class SecurePhone:
-    """One subscriber's UA (see the module docstring)."""
+class SipPhoneBase:
+    """What every phone here does with SIP: one TLS connection to the server, REGISTER,
+    waiting for UA events, hanging up, and closing its sockets (no fields: the phones are
+    dataclasses that hold ``sub``, ``domain``, ``rng``, ``endpoint`` and ``sockets``)."""
 
     sub: Subscriber
-    directory: Directory
     domain: str
-    server_name: str  # the SIP server's number in the key store
-    host: str = "127.0.0.1"
-    rng: Rng = DEFAULT_RNG
-    clock: Callable[[], float] = time.time  # MIKEY timestamps
-    perf: Callable[[], float] = time.perf_counter
-    replay_cache: ReplayCache = field(default_factory=ReplayCache)
-    endpoint: SipEndpoint | None = None
-    link: SecureLink | None = None
-    sockets: list[_Datagrams] = field(default_factory=list)
+    rng: Rng
+    endpoint: SipEndpoint | None
+    sockets: list[_Datagrams]
 
-    @property
-    def aor(self) -> str:
-        return f"sip:{self.sub.number}@{self.domain}"
-
-    def env(self, directory: Directory | None = None, rng: Rng | None = None) -> Env:
-        return Env(
-            self.sub.number,
-            self.sub.key,
-            directory or self.directory,
-            rng=rng or self.rng,
-            clock=self.clock,
-            replay_cache=self.replay_cache,
-        )
-
-    # --- signalling ------------------------------------------------------------------
-
-    async def connect(self, server: Address, *, variant: str = "hardened") -> SecureLink:
-        """psk_handshake with the SIP server, then SIP over TLS-PSK on the same connection."""
-        link = await secure_connect(
-            server[0], server[1], self.env(), self.server_name, variant=variant
-        )
+    def _attach(
+        self,
+        reader: asyncio.StreamReader,
+        writer: asyncio.StreamWriter,
+        local: Address,
+        server: Address,
+    ) -> None:
         ua = UserAgent(
             UaConfig(
                 aor=self.aor,
-                local_host=link.local[0],
-                local_port=link.local[1],
+                local_host=local[0],
+                local_port=local[1],
                 username=self.sub.number,
                 password=self.sub.password,
                 registrar=f"sip:{self.domain}",
@@ -209,11 +189,13 @@ class SecurePhone:
         )
         self.endpoint = SipEndpoint(ua)
         transport = StreamTransport(self.endpoint.on_message, name="TLS")
-        transport.attach(link.reader, link.writer, peer=server)
+        transport.attach(reader, writer, peer=server)
         transport.default_peer = server
         self.endpoint.start(transport)
-        self.link = link
-        return link
+
+    @property
+    def aor(self) -> str:
+        return f"sip:{self.sub.number}@{self.domain}"
 
     @property
     def ua(self) -> UserAgent:
@@ -237,28 +219,86 @@ class SecurePhone:
         event = await self._next(Registered, RegistrationFailed)
         return isinstance(event, Registered)
 
-    # --- calls -----------------------------------------------------------------------
-
-    async def _outcome(self, call_id: str) -> CallAnswered | CallFailed:
-        """The INVITE's final answer, or a SipError when the server connection drops first."""
-        assert self.link is not None
-        answer = asyncio.ensure_future(self._next(CallAnswered, CallFailed))
-        lost = asyncio.ensure_future(self.link.writer.wait_closed())
-        try:
-            done, _ = await asyncio.wait({answer, lost}, return_when=asyncio.FIRST_COMPLETED)
-        finally:
-            for f in (answer, lost):
-                f.cancel()
-        if answer in done:
-            return cast(CallAnswered | CallFailed, answer.result())
-        self.ua.abandon(call_id)
-        raise SipError("the connection to the SIP server was lost during call setup")
-
     def _release(self, *channels: _Datagrams) -> None:
         for ch in channels:
             ch.close()
             with contextlib.suppress(ValueError):
                 self.sockets.remove(ch)
+
+    async def hang_up(self, call_id: str) -> None:
+        """BYE (if the call is up), then forget the call."""
+        assert self.endpoint is not None
+        with contextlib.suppress(EthVoipError):
+            self.endpoint.do(lambda now: self.ua.bye(call_id, now))
+        with contextlib.suppress(EthVoipError):
+            self.ua.forget(call_id)
+
+    async def close(self) -> None:
+        for s in self.sockets:
+            s.close()
+        if self.endpoint is not None:
+            await self.endpoint.close()
+
+
+@dataclass
+class SecurePhone(SipPhoneBase):
+    """One subscriber's UA (see the module docstring)."""
+
+    sub: Subscriber
+    directory: Directory
+    domain: str
+    server_name: str  # the SIP server's number in the key store
+    host: str = "127.0.0.1"
+    rng: Rng = DEFAULT_RNG
+    clock: Callable[[], float] = time.time  # MIKEY timestamps
+    perf: Callable[[], float] = time.perf_counter
+    replay_cache: ReplayCache = field(default_factory=ReplayCache)
+    endpoint: SipEndpoint | None = None
+    link: SecureLink | None = None
+    _lost: asyncio.Future[None] | None = field(default=None, repr=False)
+    sockets: list[_Datagrams] = field(default_factory=list)
+
+    def env(self, directory: Directory | None = None, rng: Rng | None = None) -> Env:
+        return Env(
+            self.sub.number,
+            self.sub.key,
+            directory or self.directory,
+            rng=rng or self.rng,
+            clock=self.clock,
+            replay_cache=self.replay_cache,
+        )
+
+    # --- signalling ------------------------------------------------------------------
+
+    async def connect(self, server: Address, *, variant: str = "hardened") -> SecureLink:
+        """psk_handshake with the SIP server, then SIP over TLS-PSK on the same connection."""
+        link = await secure_connect(
+            server[0], server[1], self.env(), self.server_name, variant=variant
+        )
+        self._attach(link.reader, link.writer, link.local, server)
+        self.link = link
+        return link
+
+    # --- calls -----------------------------------------------------------------------
+
+    async def _outcome(self, call_id: str) -> CallAnswered | CallFailed:
+        """The INVITE's final answer, or a SipError when the server connection drops first."""
+        assert self.link is not None
+        if self._lost is None:
+            # one watcher per link: cancelling a wait_closed() would cancel the protocol's
+            # own close future, so it is never cancelled per call
+            self._lost = asyncio.ensure_future(self.link.writer.wait_closed())
+        answer = asyncio.ensure_future(self._next(CallAnswered, CallFailed))
+        try:
+            done, _ = await asyncio.wait({answer, self._lost}, return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            answer.cancel()
+        if answer in done:
+            return cast(CallAnswered | CallFailed, answer.result())
+        with contextlib.suppress(BaseException):
+            self._lost.exception()  # how it closed does not matter, only that it did
+        self.ua.abandon(call_id)
+        raise SipError("the connection to the SIP server was lost during call setup")
 
     async def call(self, number: str, *, variant: str = "hardened") -> OutgoingCall:
         """Call ``number`` with the media key in the INVITE; raises SipError if refused.
@@ -377,6 +417,15 @@ class SecurePhone:
             (offer.host, offer.port + 1),
         )
 
+    async def close(self) -> None:
+        await super().close()
+        if self._lost is not None:
+            if self._lost.done():
+                with contextlib.suppress(BaseException):
+                    self._lost.exception()
+            else:
+                self._lost.cancel()
+
     async def rekey(
         self, call: OutgoingCall | IncomingSession, *, variant: str = "hardened"
     ) -> Rekey:
@@ -412,17 +461,3 @@ class SecurePhone:
         out.srtp.rekey(r.send_master, r.send_at)
         call.media.rekey(r.recv_master, r.recv_at)
         return r
-
-    async def hang_up(self, call_id: str) -> None:
-        """BYE (if the call is up), then forget the call."""
-        assert self.endpoint is not None
-        with contextlib.suppress(EthVoipError):
-            self.endpoint.do(lambda now: self.ua.bye(call_id, now))
-        with contextlib.suppress(EthVoipError):
-            self.ua.forget(call_id)
-
-    async def close(self) -> None:
-        for s in self.sockets:
-            s.close()
-        if self.endpoint is not None:
-            await self.endpoint.close()
