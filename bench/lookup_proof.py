@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import os
 import platform
+import random
 import statistics
 import sys
 import time
@@ -35,16 +36,20 @@ TARGET = 1.5
 
 
 def medians_ms(fns: dict[str, Callable[[], object]], n: int) -> dict[str, float]:
-    """Median time of each function, the functions taking turns so that a burst of load on
-    the shared machine hits them all alike rather than whichever ran at the time."""
+    """Median time of each function.  They take turns, so that a burst of load on the shared
+    machine hits them all alike, in an order shuffled every round (seeded), since whichever
+    runs right after the heavy web3 call finds the CPU caches cold."""
     for fn in fns.values():
         for _ in range(5):  # warm-up (connections, caches)
             fn()
     samples: dict[str, list[float]] = {name: [] for name in fns}
+    order = list(fns)
+    rng = random.Random(1)
     for _ in range(n):
-        for name, fn in fns.items():
+        rng.shuffle(order)
+        for name in order:
             start = time.perf_counter()
-            fn()
+            fns[name]()
             samples[name].append(time.perf_counter() - start)
     return {name: statistics.median(s) * 1e3 for name, s in samples.items()}
 
