@@ -19,6 +19,7 @@ drop-and-count form for a media loop.
 from __future__ import annotations
 
 import ctypes
+import struct
 from collections import Counter
 from dataclasses import dataclass
 
@@ -36,6 +37,8 @@ from ethvoip.spec.errors import (
 from .rtp import peek_header
 
 MASTER_LEN = 30  # 16-byte key || 14-byte salt
+_SEQ_SSRC = struct.Struct(">2xH4xI")  # sequence number and SSRC of a 12-byte RTP header
+_MAX_PACKET = 1500 - pylibsrtp.SRTP_MAX_TRAILER_LEN  # pylibsrtp's buffer less the trailer
 _lib = ctypes.CDLL(_binding.__file__)
 _lib.srtp_set_stream_roc.argtypes = [ctypes.c_void_p, ctypes.c_uint32, ctypes.c_uint32]
 _lib.srtp_set_stream_roc.restype = ctypes.c_int
@@ -57,6 +60,14 @@ def _new_session(master: bytes, ssrc: int, roc: int, inbound: bool) -> pylibsrtp
         if _lib.srtp_set_stream_roc(handle, ssrc, roc) != 0:
             raise LocalProtocolError("libsrtp refused to set the stream's ROC")
     return session
+
+
+def _library_error(rc: int) -> pylibsrtp.Error:
+    try:
+        pylibsrtp._srtp_assert(rc)  # type: ignore[no-untyped-call]
+    except pylibsrtp.Error as exc:
+        return exc
+    return pylibsrtp.Error(f"libsrtp status {rc}")
 
 
 def _classify(exc: pylibsrtp.Error) -> EthVoipError:
@@ -83,7 +94,11 @@ class _Stream:
             raise LocalProtocolError("SSRC is 32 bits")
         self.ssrc = ssrc
         self.inbound = inbound
-        self.epochs = [_Epoch(0, master, _new_session(master, ssrc, 0, inbound))]
+        first = _new_session(master, ssrc, 0, inbound)
+        self.epochs = [_Epoch(0, master, first)]
+        # (first index, first index of the next key, session) of the key used last
+        self._fast: tuple[int, float, pylibsrtp.Session] = (0, 0, first)
+        self._len = _binding.ffi.new("int *")
 
     def rekey(self, master: bytes, at_index: int) -> None:
         """Use ``master`` for packets whose index is ``at_index`` or later."""
@@ -93,6 +108,7 @@ class _Stream:
         self.epochs.append(_Epoch(at_index, master))
         # Keep at most the current key and one before it (late packets of the old key).
         self.epochs = self.epochs[-3:]
+        self._fast = (0, 0, self._fast[2])  # empty range: the next packet looks its key up
 
     def session_for(self, index: int) -> pylibsrtp.Session:
         epoch = next((e for e in reversed(self.epochs) if e.start <= index), None)
@@ -100,6 +116,8 @@ class _Stream:
             raise ReplayError("SRTP: packet older than every key still held")
         if epoch.session is None:
             epoch.session = _new_session(epoch.master, self.ssrc, epoch.start >> 16, self.inbound)
+        later = [e.start for e in self.epochs if e.start > epoch.start]
+        self._fast = (epoch.start, min(later, default=float("inf")), epoch.session)
         return epoch.session
 
 
@@ -112,16 +130,32 @@ class SrtpSender(_Stream):
         self._last_seq: int | None = None
 
     def protect(self, rtp: bytes) -> bytes:
-        _, seq, ssrc = peek_header(rtp)
+        # The per-packet path (50 packets/s per call, >100k/s in bench/srtp.py): one struct
+        # unpack for the header, the session of the current key cached, and libsrtp called
+        # on pylibsrtp's own buffer without its per-call allocations.
+        if len(rtp) < 12 or rtp[0] >> 6 != 2:
+            raise DecodeError("RTP: shorter than a header or version is not 2")
+        if len(rtp) > _MAX_PACKET:
+            raise LocalProtocolError(f"SRTP: packet longer than {_MAX_PACKET} bytes")
+        seq, ssrc = _SEQ_SSRC.unpack_from(rtp)
         if ssrc != self.ssrc:
             raise LocalProtocolError(f"SRTP: packet SSRC {ssrc:#x} is not this stream's")
-        roc = self._roc + (1 if self._last_seq is not None and seq < self._last_seq else 0)
-        try:
-            out = self.session_for((roc << 16) | seq).protect(rtp)
-        except pylibsrtp.Error as exc:
-            raise _classify(exc) from exc
+        last = self._last_seq
+        roc = self._roc + 1 if last is not None and seq < last else self._roc
+        index = (roc << 16) | seq
+        lo, hi, session = self._fast
+        if not lo <= index < hi:
+            session = self.session_for(index)
+        cdata, length = session._cdata, self._len
+        n = len(rtp)
+        session._buffer[0:n] = rtp
+        length[0] = n
+        rc = _binding.lib.srtp_protect(session._srtp[0], cdata, length)
+        if rc:
+            raise _classify(_library_error(rc))
         self._roc, self._last_seq = roc, seq
-        return bytes(out)
+        out: bytes = session._buffer[0 : length[0]]
+        return out
 
     def protect_rtcp(self, rtcp: bytes) -> bytes:
         # SRTCP keys follow the newest key in force for RTP (one key per crypto session).
