@@ -15,6 +15,7 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
+from ethvoip.impl import processes
 from ethvoip.spec.errors import ChainError, ConfigError
 
 _REPO = Path(__file__).resolve().parents[2]
@@ -42,13 +43,7 @@ class AnvilProcess:
 
     def close(self) -> None:
         """Stop this anvil (by its own PID) and delete its log."""
-        if self.process.poll() is None:
-            self.process.terminate()
-            try:
-                self.process.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait()
+        processes.stop(self.process)
         self.log.unlink(missing_ok=True)
 
     def __enter__(self) -> AnvilProcess:

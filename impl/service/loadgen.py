@@ -36,6 +36,7 @@ from eth_account import Account
 from eth_typing import ChecksumAddress
 from web3 import Web3
 
+from ethvoip.impl import processes
 from ethvoip.impl.chain import RpcChain, Status, identifier, start_anvil
 from ethvoip.impl.crypto import IdentityKey, IdentityPublicKey
 from ethvoip.impl.service.envelope import NONCE_SIZE, open_reply, seal_request
@@ -121,9 +122,8 @@ class ServiceProcess:
             self.proc.wait()
 
     def stop(self) -> None:
-        if self.proc is not None and self.proc.poll() is None:
-            self.proc.terminate()
-            self.proc.wait(timeout=30)
+        if self.proc is not None:
+            processes.stop(self.proc, timeout=30)
 
 
 class Driver:

@@ -10,6 +10,8 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
+from ethvoip.impl import processes
+
 HERE = Path(__file__).resolve().parent
 CONFIG = HERE / "kamailio" / "kamailio.cfg.in"
 SCENARIOS = HERE / "sipp"
@@ -47,13 +49,7 @@ class Kamailio:
     log: Path
 
     def stop(self) -> None:
-        if self.process.poll() is None:
-            self.process.terminate()
-            try:
-                self.process.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait()
+        processes.stop(self.process)
 
 
 def start_kamailio(db: Path, realm: str, workdir: Path) -> Kamailio:
