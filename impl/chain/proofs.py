@@ -19,11 +19,9 @@ import threading
 from collections import OrderedDict
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 
-import rlp
-
-from ethvoip.impl.chain.mpt import EMPTY_TRIE_ROOT, decode_uint, keccak, walk_proof
+from ethvoip.impl.chain.mpt import EMPTY_TRIE_ROOT, decode_rlp, decode_uint, keccak, walk_proof
 from ethvoip.spec.errors import DecodeError, ProofError
 
 EMPTY_CODE_HASH = keccak(b"")
@@ -147,8 +145,8 @@ def verify_header(trusted_hash: bytes, header_rlp: bytes) -> TrustedHeader:
     if keccak(header_rlp) != trusted_hash:
         raise ProofError("header does not hash to the trusted block hash")
     try:
-        fields = rlp.decode(header_rlp)
-    except rlp.DecodingError as exc:
+        fields = decode_rlp(header_rlp)
+    except DecodeError as exc:
         raise ProofError("trusted header is not RLP") from exc
     if not isinstance(fields, list) or len(fields) < 15:
         raise ProofError("trusted header has too few fields")
@@ -175,17 +173,20 @@ def verify_account(state_root: bytes, address: bytes, proof: AccountProof) -> Ac
         state = AccountState(0, 0, EMPTY_TRIE_ROOT, EMPTY_CODE_HASH)
     else:
         try:
-            nonce, balance, storage_root, code_hash = rlp.decode(raw)
-            state = AccountState(
-                int.from_bytes(nonce, "big"),
-                int.from_bytes(balance, "big"),
-                bytes(storage_root),
-                bytes(code_hash),
-            )
-        except (rlp.DecodingError, ValueError, TypeError) as exc:
-            raise ProofError(
-                "proven account is not [nonce, balance, storageRoot, codeHash]"
-            ) from exc
+            fields = decode_rlp(raw)
+        except DecodeError as exc:
+            raise ProofError("proven account is not RLP") from exc
+        if not (
+            isinstance(fields, list)
+            and len(fields) == 4
+            and all(isinstance(f, bytes) for f in fields)
+            and len(fields[2]) == len(fields[3]) == 32
+        ):
+            raise ProofError("proven account is not [nonce, balance, storageRoot, codeHash]")
+        nonce, balance, storage_root, code_hash = cast(list[bytes], fields)  # checked above
+        state = AccountState(
+            int.from_bytes(nonce, "big"), int.from_bytes(balance, "big"), storage_root, code_hash
+        )
     _check_claims(proof, state)
     return state
 
