@@ -10,6 +10,7 @@ Start here (see docs/calls.rst)::
     await alice.connect(server.address); await alice.register()
     out = await alice.call(bob_number)                      # MIKEY in the SDP, SRTP after
     session = await bob.answer()                            # on the callee's phone
+    await alice.rekey(out); await bob.rekey(session)        # STS over RTCP, both directions
 """
 
 from ethvoip.impl.call.directory import ChainDirectory
@@ -25,7 +26,14 @@ from ethvoip.impl.call.phone import (
     Subscriber,
 )
 from ethvoip.impl.call.signaling import IdentityGate, SecureLink, SecureSipServer, secure_connect
-from ethvoip.impl.call.sts_rtcp import srtp_master_from_sts, sts_initiator, sts_responder
+from ethvoip.impl.call.sts_rtcp import (
+    Rekey,
+    srtp_master_from_sts,
+    sts_initiator,
+    sts_rekey_initiator,
+    sts_rekey_responder,
+    sts_responder,
+)
 from ethvoip.impl.call.tlspsk import open_tls_psk, psk_settings
 
 __all__ = [
@@ -38,6 +46,7 @@ __all__ = [
     "MediaSender",
     "OutgoingCall",
     "RefusedCall",
+    "Rekey",
     "RtcpChannel",
     "SecureLink",
     "SecurePhone",
@@ -51,5 +60,7 @@ __all__ = [
     "secure_connect",
     "srtp_master_from_sts",
     "sts_initiator",
+    "sts_rekey_initiator",
+    "sts_rekey_responder",
     "sts_responder",
 ]
