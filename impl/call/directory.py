@@ -10,14 +10,23 @@ other status is a :class:`ChainError`, so a subscriber the operator has not appr
 revoked) cannot take part in a handshake.
 
 Which block hash is trusted is injected (``trusted_hash``); by default it is the node's
-latest block, i.e. the light client trusts the head it synced.
+latest block, i.e. the light client trusts the head it synced, read afresh on every look-up
+(:mod:`.head`: one small JSON-RPC request, the header included, so a new head needs no
+second request for it).
 
 Cache: a key proven against block hash ``h`` is remembered for ``h`` (``cache=True``, the
 default).  That is sound because the proof's answer is a function of the state root that
 ``h`` commits to: asking again at the same ``h`` can only give the same record.  So a second
-look-up in the same block costs one round trip (the trusted hash) instead of a proof
-transfer and a Merkle-Patricia check; when the trusted hash moves, the cache is emptied and
-the next look-up is proven afresh (a revocation is seen from the block that contains it).
+look-up in the same block costs one round trip (the head) instead of a proof transfer and a
+Merkle-Patricia check; when the head moves, the cache is emptied and the next look-up is
+proven afresh.  A key is therefore never served from a block older than the head the node
+reported during that very look-up: a revocation is seen from the block that contains it,
+exactly as without the cache.
+
+Round trips on a JSON-RPC node with the default trust: a key not cached asks for the head and
+the proof at ``latest`` in one batch (verified against that head's header; if a block came in
+between the two answers, the proof does not verify and is asked again by hash); a cached key
+asks for the head only, and if the head moved, for the proof at the new head by hash.
 
 Every look-up is timed (:attr:`ChainDirectory.timings`, seconds) for the call-setup
 breakdown; the clock is injected.
@@ -30,9 +39,11 @@ import time
 from collections.abc import Callable
 
 from ethvoip.impl.chain import KeyStoreClient, identifier
-from ethvoip.impl.chain.proofs import APPROVED
+from ethvoip.impl.chain.proofs import APPROVED, VerifiedRecord
 from ethvoip.impl.crypto import IdentityPublicKey
-from ethvoip.spec.errors import ChainError
+from ethvoip.spec.errors import ChainError, ProofError
+
+from .head import read_head
 
 
 class ChainDirectory:
@@ -51,7 +62,7 @@ class ChainDirectory:
         self.keystore = keystore
         self.salt = salt
         self.verify = verify
-        self._trusted = trusted_hash or self._latest_hash
+        self._trusted = trusted_hash  # None: the node's head (see the module docstring)
         self._clock = clock
         self._lock = threading.Lock()  # one chain client may be shared with worker threads
         self.timings: list[tuple[str, float]] = []
@@ -60,9 +71,6 @@ class ChainDirectory:
         self._cached: dict[str, IdentityPublicKey] = {}
         self.proofs_checked = 0
 
-    def _latest_hash(self) -> bytes:
-        return bytes(self.keystore.chain.latest_block()["hash"])
-
     def lookup(self, name: str) -> IdentityPublicKey:
         start = self._clock()
         try:
@@ -70,21 +78,52 @@ class ChainDirectory:
                 if not self.verify:
                     raw = self.keystore.lookup(identifier(name, self.salt))[0]
                     return IdentityPublicKey.from_bytes(raw)
+                if self._trusted is None:
+                    return self._at_head(name)
                 trusted = self._trusted()
-                if trusted != self._cached_at:
-                    self._cached_at, self._cached = trusted, {}
-                key = self._cached.get(name) if self.cache else None
+                key = self._recall(trusted, name)
                 if key is None:
-                    key = self._proven(name, trusted)
-                    if self.cache:
-                        self._cached[name] = key
+                    ident = identifier(name, self.salt)
+                    key = self._keep(trusted, name, self.keystore.verified_lookup(ident, trusted))
                 return key
         finally:
             self.timings.append((name, self._clock() - start))
 
-    def _proven(self, name: str, trusted: bytes) -> IdentityPublicKey:
-        rec = self.keystore.verified_lookup(identifier(name, self.salt), trusted)
+    def _recall(self, block_hash: bytes, name: str) -> IdentityPublicKey | None:
+        """The key proven for ``name`` at ``block_hash``; a new block empties the cache."""
+        if block_hash != self._cached_at:
+            self._cached_at, self._cached = block_hash, {}
+        return self._cached.get(name) if self.cache else None
+
+    def _at_head(self, name: str) -> IdentityPublicKey:
+        ks = self.keystore
+        ident = identifier(name, self.salt)
+        known = self.cache and self._cached_at is not None and name in self._cached
+        # A key not cached needs a proof whatever the head: ask for both in one round trip.
+        head = read_head(ks.chain, ks.address, None if known else ks.layout.slots(ident))
+        key = self._recall(head.block_hash, name)
+        if key is not None:
+            return key
+        header = ks.proven.header(head.block_hash) or ks.proven.verify_header(
+            head.block_hash, head.header_rlp()
+        )
+        rec = None
+        if head.proof is not None:
+            try:
+                rec = ks.proven.verify_lookup(header, ks.address, ident, ks.layout, head.proof)
+            except ProofError:
+                rec = None  # e.g. a block came in between the batch's two answers
+        if rec is None:  # the proof at exactly this head, by hash (verified just the same)
+            rec = ks.verified_lookup(ident, head.block_hash)
+        return self._keep(head.block_hash, name, rec)
+
+    def _keep(self, block_hash: bytes, name: str, rec: VerifiedRecord) -> IdentityPublicKey:
+        """The approved key of a verified record (cached for ``block_hash``), or ChainError."""
         self.proofs_checked += 1
         if rec.status != APPROVED or rec.public_key is None:
             raise ChainError(f"no approved key for {name} (status {rec.status})")
-        return IdentityPublicKey.from_bytes(rec.public_key)
+        key = IdentityPublicKey.from_bytes(rec.public_key)
+        if self.cache:
+            self._recall(block_hash, name)  # (re)keys the cache to this block
+            self._cached[name] = key
+        return key

@@ -1,0 +1,75 @@
+"""The node's latest block as a light-client checkpoint, read in one round trip.
+
+:class:`~ethvoip.impl.call.directory.ChainDirectory` trusts the head its node reports (see
+docs/lightclient.rst, "What the client trusts") and needs it on every look-up, since a key is
+served only as proven at the current head.  This module reads it as cheaply as each backend
+allows:
+
+* :class:`~ethvoip.impl.chain.RpcChain`: ``eth_getBlockByNumber("latest", false)`` on the
+  lean JSON-RPC client (about 0.2 ms on loopback, against 1.3 ms through web3's formatters),
+  optionally in one batch with ``eth_getProof`` at ``"latest"`` for a look-up that will need
+  a proof anyway.  The answer carries the whole header, so a new checkpoint needs no second
+  request for it: the header is re-encoded and checked against the hash by the light client.
+* :class:`~ethvoip.impl.chain.EmbeddedChain`: py-evm's canonical head, in process.
+* any other :class:`~ethvoip.impl.chain.Chain`: web3's ``latest`` block.
+
+Nothing here is trusted beyond the head's hash: the header must hash to it
+(:meth:`VerifiedCache.verify_header <ethvoip.impl.chain.proofs.VerifiedCache.verify_header>`)
+and a proof fetched with it must verify against that header's state root.  A proof asked for
+at ``"latest"`` may come from a block mined between the two answers of the batch; it then
+fails to verify and the caller asks again by hash.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from ethvoip.impl.chain import Chain, EmbeddedChain, RpcChain
+from ethvoip.impl.chain.backend import header_rlp_from_json
+from ethvoip.impl.chain.proofs import AccountProof, parse_eip1186
+from ethvoip.spec.errors import ChainError
+
+
+@dataclass(frozen=True)
+class Head:
+    """The node's latest block hash, its header's RLP on demand, and a proof if one was asked."""
+
+    block_hash: bytes
+    header_rlp: Callable[[], bytes]
+    proof: AccountProof | None
+
+
+def read_head(chain: Chain, address: bytes, slots: Sequence[bytes] | None) -> Head:
+    """The head of ``chain``; with ``slots``, also an EIP-1186 proof of them at that head."""
+    if isinstance(chain, RpcChain):
+        return _rpc_head(chain, address, slots)
+    if isinstance(chain, EmbeddedChain):
+        header = chain.tester.backend.chain.get_canonical_head()
+        block_hash = bytes(header.hash)
+    else:
+        block_hash = bytes(chain.latest_block()["hash"])
+    proof = chain.get_proof(address, slots, block_hash) if slots else None
+    return Head(block_hash, lambda: chain.header_rlp(block_hash), proof)
+
+
+def _rpc_head(chain: RpcChain, address: bytes, slots: Sequence[bytes] | None) -> Head:
+    calls: list[tuple[str, Sequence[Any]]] = [("eth_getBlockByNumber", ["latest", False])]
+    if slots:
+        # storage keys as 32-byte hex (anvil refuses short quantities)
+        keys = ["0x" + s.hex() for s in slots]
+        calls.append(("eth_getProof", ["0x" + address.hex(), keys, "latest"]))
+    answers = chain.rpc.batch(calls)
+    block = answers[0]
+    if not isinstance(block, dict):
+        raise ChainError("eth_getBlockByNumber(latest): answer is not a block")
+    claimed = block.get("hash")
+    if not isinstance(claimed, str) or not claimed.startswith("0x") or len(claimed) != 66:
+        raise ChainError("eth_getBlockByNumber(latest): no 32-byte block hash")
+    try:
+        block_hash = bytes.fromhex(claimed[2:])
+    except ValueError as exc:
+        raise ChainError("eth_getBlockByNumber(latest): block hash is not hex") from exc
+    proof = parse_eip1186(answers[1]) if slots else None  # DecodeError on a bad shape
+    return Head(block_hash, lambda: header_rlp_from_json(block), proof)
