@@ -1,4 +1,5 @@
-"""All of ethvoip's cryptography, in one module, on pyca/cryptography.
+"""All of ethvoip's cryptography, in one module: secp256k1 on libsecp256k1 (coincurve),
+everything else on pyca/cryptography.
 
 What is here and why:
 
@@ -30,9 +31,18 @@ Randomness is injected everywhere as an :data:`Rng` (``n -> n random bytes``, de
 deterministic (RFC 6979) so they need none.  Every failure is a :class:`CryptoError` (or a
 :class:`DecodeError` for bytes of the wrong shape), never a library exception.
 
-Secret-key operations run inside OpenSSL.  The only arithmetic done here in Python is public
-key recovery from a signature (which pyca does not offer); it handles public data only, so
-Python's variable-time integers leak nothing secret.
+Secret-key operations run inside C libraries: secp256k1 ones (key generation, ECDSA signing,
+ECDH) in libsecp256k1, Bitcoin Core's constant-time library for exactly this curve, through
+coincurve; the rest in OpenSSL through pyca.  libsecp256k1 replaced OpenSSL for secp256k1
+because OpenSSL runs this curve on its generic, unoptimised code: 0.34-0.7 ms per scalar
+multiplication against 0.05-0.09 ms, which was most of a call's MIKEY cost (docs/calls.rst).
+Signatures are unchanged byte for byte (both libraries sign with RFC 6979 nonces; we
+normalise to low ``s``, libsecp256k1 does so itself); ``tests/call/test_crypto_openssl.py``
+checks this and ECDH against OpenSSL.  ECDH keeps its output, the x coordinate of the shared
+point, through libsecp256k1's constant-time ``secp256k1_ecdh`` with a hash function that
+copies x (its default would hash the point).  The only arithmetic done here in Python is
+public key recovery from a signature; it handles public data only, so Python's variable-time
+integers leak nothing secret.
 """
 
 from __future__ import annotations
@@ -43,14 +53,15 @@ import os
 from collections.abc import Callable
 from typing import TypeAlias
 
+from coincurve import PrivateKey as _SecpPrivateKey
+from coincurve import PublicKey as _SecpPublicKey
+from coincurve._libsecp256k1 import ffi as _ffi  # type: ignore[import-not-found]
+from coincurve._libsecp256k1 import lib as _lib
+from coincurve.context import GLOBAL_CONTEXT as _SECP
 from cryptography.exceptions import InvalidSignature, InvalidTag
 from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import ec, padding, rsa, x25519
-from cryptography.hazmat.primitives.asymmetric.utils import (
-    Prehashed,
-    decode_dss_signature,
-    encode_dss_signature,
-)
+from cryptography.hazmat.primitives.asymmetric import padding, rsa, x25519
+from cryptography.hazmat.primitives.asymmetric.utils import encode_dss_signature
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 from eth_hash.auto import keccak
@@ -68,7 +79,6 @@ _N = 0xFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFEBAAEDCE6AF48A03BBFD25E8CD0364141
 _GX = 0x79BE667EF9DCBBAC55A06295CE870B07029BFCDB2DCE28D959F2815B16F81798
 _GY = 0x483ADA7726A3C4655DA4FBFC0E1108A8FD17B448A68554199C47D08FFB10D4B8
 _HALF_N = _N // 2
-_CURVE = ec.SECP256K1()
 
 PUBLIC_KEY_SIZE = 64
 PRIVATE_KEY_SIZE = 32
@@ -267,8 +277,19 @@ def _tagged(tag: bytes, message: bytes) -> bytes:
     return _SIG_DOMAIN + bytes([len(tag)]) + tag + message
 
 
-_ECDSA_SHA256 = ec.ECDSA(hashes.SHA256(), deterministic_signing=True)
-_ECDSA_PREHASHED = ec.ECDSA(Prehashed(hashes.SHA256()), deterministic_signing=True)
+def _copy_x(out: object, x32: object, y32: object, data: object) -> int:
+    # secp256k1_ecdh's hash function, called with the shared point: keep x as it is
+    _ffi.memmove(out, x32, 32)
+    return 1
+
+
+_ECDH_X_ONLY = _ffi.callback(
+    "int(unsigned char *, const unsigned char *, const unsigned char *, void *)", _copy_x
+)
+
+
+def _uncompressed(key: _SecpPublicKey) -> bytes:
+    return key.format(compressed=False)[1:]  # drop the 0x04 prefix
 
 
 class IdentityPublicKey:
@@ -276,20 +297,19 @@ class IdentityPublicKey:
 
     __slots__ = ("_key", "_raw")
 
-    def __init__(self, key: ec.EllipticCurvePublicKey) -> None:
+    def __init__(self, key: _SecpPublicKey, raw: bytes | None = None) -> None:
         self._key = key
-        nums = key.public_numbers()
-        self._raw = nums.x.to_bytes(32, "big") + nums.y.to_bytes(32, "big")
+        self._raw = raw if raw is not None else _uncompressed(key)
 
     @classmethod
     def from_bytes(cls, data: bytes) -> IdentityPublicKey:
         """Parse 64 bytes ``x || y``; a point not on secp256k1 raises :class:`CryptoError`."""
         _check_len("public key", data, PUBLIC_KEY_SIZE)
         try:
-            key = ec.EllipticCurvePublicKey.from_encoded_point(_CURVE, b"\x04" + bytes(data))
+            key = _SecpPublicKey(b"\x04" + bytes(data))  # libsecp256k1 checks the curve equation
         except ValueError as exc:
             raise CryptoError("public key is not a point on secp256k1") from exc
-        return cls(key)
+        return cls(key, bytes(data))
 
     def to_bytes(self) -> bytes:
         return self._raw
@@ -299,14 +319,19 @@ class IdentityPublicKey:
         """The 20-byte Ethereum address: the last 20 bytes of keccak256(x || y)."""
         return keccak256(self._raw)[-ADDRESS_SIZE:]
 
+    def _verify_prehashed(self, digest: bytes, signature: bytes) -> None:
+        r, s = _split_rs(signature)  # high s refused here (libsecp256k1 would refuse it too)
+        try:
+            ok = self._key.verify(encode_dss_signature(r, s), digest, hasher=None)
+        except ValueError:
+            ok = False
+        if not ok:
+            raise CryptoError("signature does not verify under this public key")
+
     def verify(self, tag: bytes, message: bytes, signature: bytes) -> None:
         """Check a handshake signature made by :meth:`IdentityKey.sign`; raise if it is bad."""
         _check_len("signature", signature, SIGNATURE_SIZE)
-        r, s = _split_rs(signature)
-        try:
-            self._key.verify(encode_dss_signature(r, s), _tagged(tag, message), _ECDSA_SHA256)
-        except InvalidSignature as exc:
-            raise CryptoError("signature does not verify under this public key") from exc
+        self._verify_prehashed(sha256(_tagged(tag, message)), signature)
 
     def verify_digest(self, digest: bytes, signature: bytes) -> None:
         """Check an Ethereum signature (65 bytes r||s||v, or 64 bytes r||s) on ``digest``."""
@@ -316,11 +341,7 @@ class IdentityPublicKey:
                 raise CryptoError("signature was made by another key")
             return
         _check_len("signature", signature, SIGNATURE_SIZE)
-        r, s = _split_rs(signature)
-        try:
-            self._key.verify(encode_dss_signature(r, s), digest, _ECDSA_PREHASHED)
-        except InvalidSignature as exc:
-            raise CryptoError("signature does not verify under this public key") from exc
+        self._verify_prehashed(bytes(digest), signature)
 
     def __eq__(self, other: object) -> bool:
         return isinstance(other, IdentityPublicKey) and self._raw == other._raw
@@ -337,15 +358,13 @@ class IdentityKey:
 
     __slots__ = ("_key", "_public")
 
-    def __init__(self, key: ec.EllipticCurvePrivateKey) -> None:
-        if not isinstance(key.curve, ec.SECP256K1):
-            raise CryptoError("identity keys are on secp256k1")
+    def __init__(self, key: _SecpPrivateKey) -> None:
         self._key = key
-        self._public = IdentityPublicKey(key.public_key())
+        self._public = IdentityPublicKey(key.public_key)
 
     @classmethod
     def generate(cls, rng: Rng | None = None) -> IdentityKey:
-        return cls(ec.derive_private_key(_random_scalar(rng or DEFAULT_RNG), _CURVE))
+        return cls(_SecpPrivateKey(_random_scalar(rng or DEFAULT_RNG).to_bytes(32, "big")))
 
     @classmethod
     def from_private_bytes(cls, data: bytes) -> IdentityKey:
@@ -354,40 +373,41 @@ class IdentityKey:
         d = int.from_bytes(data, "big")
         if not 0 < d < _N:
             raise CryptoError("private key scalar out of range [1, n-1]")
-        return cls(ec.derive_private_key(d, _CURVE))
+        return cls(_SecpPrivateKey(bytes(data)))
 
     def private_bytes(self) -> bytes:
-        return self._key.private_numbers().private_value.to_bytes(32, "big")
+        return bytes(self._key.secret)
 
     @property
     def public_key(self) -> IdentityPublicKey:
         return self._public
 
+    def _sign_prehashed(self, digest: bytes) -> bytes:
+        """65 bytes r || s || recovery id; RFC 6979 nonce, low s (libsecp256k1 normalises)."""
+        return bytes(self._key.sign_recoverable(digest, hasher=None))
+
     def sign(self, tag: bytes, message: bytes) -> bytes:
         """Handshake signature: 64 bytes r||s over ``tag`` and ``message`` (low s, RFC 6979)."""
-        return self._low_s(self._key.sign(_tagged(tag, message), _ECDSA_SHA256))
+        return self._sign_prehashed(sha256(_tagged(tag, message)))[:SIGNATURE_SIZE]
 
     def sign_digest_recoverable(self, digest: bytes) -> bytes:
         """Ethereum signature on a 32-byte digest: 65 bytes r||s||v, v in {27, 28}, low s."""
         _check_len("digest", digest, DIGEST_SIZE)
-        rs = self._low_s(self._key.sign(digest, _ECDSA_PREHASHED))
-        r, s = _split_rs(rs)
-        # v names the parity of R.y; find it by recovering both candidates.
-        for parity in (0, 1):
-            if _recover_point(digest, r, s, parity) == self._public.to_bytes():
-                return rs + bytes([27 + parity])
-        raise CryptoError("no recovery id reproduces the signing key")  # pragma: no cover
+        sig = self._sign_prehashed(bytes(digest))
+        _split_rs(sig)  # r, s in range and s low, as Ethereum requires
+        if sig[64] > 1:  # R.x >= n: probability ~2^-128, and v cannot express it
+            raise CryptoError("recovery id not expressible as v")  # pragma: no cover
+        return sig[:64] + bytes([27 + sig[64]])
 
     def exchange(self, peer: IdentityPublicKey) -> bytes:
-        """Static-ephemeral ECDH: the x coordinate of ``d * peer`` (32 bytes)."""
-        return self._key.exchange(ec.ECDH(), peer._key)
-
-    @staticmethod
-    def _low_s(der: bytes) -> bytes:
-        r, s = decode_dss_signature(der)
-        if s > _HALF_N:
-            s = _N - s  # (r, n-s) is the same signature; Ethereum accepts only the low one
-        return r.to_bytes(32, "big") + s.to_bytes(32, "big")
+        """Static-ephemeral ECDH: the x coordinate of ``d * peer`` (32 bytes), constant time."""
+        out = _ffi.new("unsigned char[32]")
+        ok = _lib.secp256k1_ecdh(
+            _SECP.ctx, out, peer._key.public_key, self._key.secret, _ECDH_X_ONLY, _ffi.NULL
+        )
+        if not ok:  # pragma: no cover - a valid key and point always give a point
+            raise CryptoError("ECDH failed")
+        return bytes(_ffi.buffer(out, 32))
 
     def __repr__(self) -> str:  # never print the secret
         return f"IdentityKey(0x{self._public.eth_address.hex()})"
