@@ -4,7 +4,12 @@ directory, replay caches, honest-only players), so a broken rule fails a named t
 
 from __future__ import annotations
 
+import dataclasses
+
+import pytest
+
 from ethvoip.model.search import check_variant, honest_run
+from ethvoip.spec.errors import ModelError
 from ethvoip.spec.protocol import (
     Claim,
     ClaimKind,
@@ -157,9 +162,14 @@ def test_diffie_hellman_commutes() -> None:
     assert verdict(v) == (Verdict.ATTACK, 1)
 
 
-def test_honest_run_exists_for_toy() -> None:
-    h_ = honest_run(echo())
-    assert h_.seconds >= 0
+def test_honest_run_exists_for_toy_and_is_refused_when_impossible() -> None:
+    honest_run(echo())  # raises ModelError when honest agents cannot finish
+    v = echo()
+    i = v.role("I")
+    # I now waits for its nonce under B's key, which nobody ever sends: no honest run
+    stuck = dataclasses.replace(i, steps=(i.steps[0], Recv("I_2", aenc(N, pk(B)))))
+    with pytest.raises(ModelError, match="cannot finish"):
+        honest_run(dataclasses.replace(v, roles=(stuck, v.role("R"))))
 
 
 def test_bounded_worlds_are_not_vacuous() -> None:
