@@ -11,7 +11,7 @@ PKGS   := ethvoip.spec ethvoip.model ethvoip.impl ethvoip.attacks
 
 APT_PKGS := $(shell sed -e 's/#.*//' apt.txt)
 
-.PHONY: install system node contracts traces run test lint typecheck pytest docs wheel-check clean
+.PHONY: install system node contracts traces run test lint typecheck pytest docs clean
 
 install: $(STAMP)
 
