@@ -9,12 +9,18 @@ baseline secure call; medians of N calls.
 * **baseline** - the same SIP stack over certificate TLS (stdlib ``ssl``, a throwaway P-256 CA
   made here with pyca/cryptography), SRTP keys as RFC 4568 ``a=crypto`` lines in the SDP.
 
+Each party (caller, callee, SIP server) has its own :class:`ChainDirectory`, as separate
+devices would: nothing one proves is reused by another.  By default the chain does not move
+between calls, so after the first call each look-up finds the peer's key proven at the
+current head (one round trip for the head); ``--new-block`` mines a block before every call,
+so every look-up proves afresh (what a phone on a public chain sees, with a block every 12 s).
+
 Call setup is timed from the caller's decision to INVITE (before the key look-up) until the
 caller has installed its SRTP keys, which is after the callee installed its own (the callee
 keys its streams before it answers).  Registration (TCP connect, psk_handshake, TLS-PSK
 handshake, REGISTER with digest) is measured separately.
 
-    .venv/bin/python bench/call_setup.py --calls 30 --anvil [--no-cache]
+    .venv/bin/python bench/call_setup.py --calls 30 --anvil [--new-block] [--no-cache]
 """
 
 from __future__ import annotations
@@ -22,6 +28,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import platform
+import random
 import statistics
 import time
 from collections.abc import Callable, Coroutine
@@ -54,106 +61,145 @@ async def _median_of(n: int, once: Callable[[], Coroutine[Any, Any, float]]) -> 
     return statistics.median([await once() for _ in range(n)])
 
 
-async def measure(chain: Chain, calls: int, cache: bool) -> dict[str, float]:
-    world = deploy(chain, salt=b"\x05" * 32)
-    keys = {n: IdentityKey.generate() for n in (ALICE, BOB, EVE, SERVER)}
-    register_numbers(world, keys)
-    directory = ChainDirectory(world.keystore, world.salt, cache=cache)
-    server = await _server(directory, keys[SERVER])
+class Ours:
+    """The hardened system on ``chain``: server, Alice and Bob registered, one call at a time."""
 
-    def phone(n: str) -> SecurePhone:
-        return SecurePhone(Subscriber(n, keys[n], f"pw-{n}"), directory, DOMAIN, SERVER)
+    def __init__(self, chain: Chain, cache: bool, new_block: bool) -> None:
+        self.chain, self.cache, self.new_block = chain, cache, new_block
+        world = deploy(chain, salt=b"\x05" * 32)
+        self.keys = {n: IdentityKey.generate() for n in (ALICE, BOB, EVE, SERVER)}
+        register_numbers(world, self.keys)
+        self.world = world
 
-    async def registration() -> float:
-        p = phone(EVE)
-        t = time.perf_counter()
-        await p.connect(server.address)
-        assert await p.register()
-        spent = time.perf_counter() - t
-        await p.close()
-        return spent
+    def directory(self) -> ChainDirectory:  # one per party: no device reuses another's proofs
+        return ChainDirectory(self.world.keystore, self.world.salt, cache=self.cache)
 
+    def phone(self, n: str) -> SecurePhone:
+        sub = Subscriber(n, self.keys[n], f"pw-{n}")
+        return SecurePhone(sub, self.directory(), DOMAIN, SERVER)
+
+    async def start(self) -> float:
+        """Start the server, time registrations, register Alice and Bob; the median time."""
+        self.server = await _server(self.directory(), self.keys[SERVER])
+
+        async def registration() -> float:
+            p = self.phone(EVE)
+            t = time.perf_counter()
+            await p.connect(self.server.address)
+            assert await p.register()
+            spent = time.perf_counter() - t
+            await p.close()
+            return spent
+
+        reg = await _median_of(REGISTRATIONS, registration)
+        self.phones = [self.phone(ALICE), self.phone(BOB)]
+        for p in self.phones:
+            await p.connect(self.server.address)
+            assert await p.register()
+        return reg
+
+    async def call(self) -> tuple[float, ...]:
+        """One call, hung up after; the value of each of :data:`PHASES`."""
+        if self.new_block:
+            self.chain.increase_time(1)  # mines a block: both look-ups prove at a new head
+        alice, bob = self.phones
+        answering = asyncio.create_task(bob.answer())
+        call = await alice.call(BOB)
+        session = await answering
+        assert isinstance(session, IncomingSession)
+        ct, ce = call.times, session.times
+        await alice.hang_up(call.call_id)
+        await bob.hang_up(session.call_id)
+        return (
+            ct.key_retrieval,
+            ce.key_retrieval,
+            ct.key_generation,
+            ct.pk_encryption,
+            ct.invite_to_answer - ce.key_retrieval - ce.decryption - ce.srtp_derivation,
+            ce.decryption,
+            ct.srtp_derivation + ce.srtp_derivation,
+            ct.total,
+        )
+
+    async def close(self) -> None:
+        for p in self.phones:
+            await p.close()
+        await self.server.close()
+
+
+class Baseline:
+    """The same SIP stack on certificate TLS with SDES keys."""
+
+    async def start(self) -> float:
+        server_ctx, self.client_ctx = throwaway_pki(DOMAIN)
+        store = InMemoryCredentialStore()
+        for n in (ALICE, BOB, EVE):
+            store.add(n, DOMAIN, f"pw-{n}")
+        verifier = DigestVerifier(realm=DOMAIN, store=store, secret=b"bench-digest-secret-000000")
+        core = RegistrarProxy(domain=DOMAIN, host=HOST, port=0, verifier=verifier, transport="TLS")
+        self.server = TlsSipServer(core, server_ctx)
+        _, core.port = await self.server.start(HOST)
+
+        async def registration() -> float:
+            p = self.phone(EVE)
+            t = time.perf_counter()
+            await p.connect(self.server.address, DOMAIN)
+            assert await p.register()
+            spent = time.perf_counter() - t
+            await p.close()
+            return spent
+
+        reg = await _median_of(REGISTRATIONS, registration)
+        self.phones = [self.phone(ALICE), self.phone(BOB)]
+        for p in self.phones:
+            await p.connect(self.server.address, DOMAIN)
+            assert await p.register()
+        return reg
+
+    def phone(self, n: str) -> SdesPhone:
+        return SdesPhone(Subscriber(n, None, f"pw-{n}"), DOMAIN, self.client_ctx)  # type: ignore[arg-type]
+
+    async def call(self) -> float:
+        alice, bob = self.phones
+        answering = asyncio.create_task(bob.answer())
+        call = await alice.call(BOB)
+        inc = await answering
+        await alice.hang_up(call.call_id)
+        await bob.hang_up(inc.call_id)
+        return call.setup
+
+    async def close(self) -> None:
+        for p in self.phones:
+            await p.close()
+        await self.server.close()
+
+
+async def measure(
+    chain: Chain, calls: int, cache: bool, new_block: bool
+) -> tuple[dict[str, float], dict[str, float]]:
+    """Medians of ours on ``chain`` and of the baseline, their calls interleaved in an order
+    shuffled every round, so that load bursts on the shared machine fall on both alike."""
+    ours, base = Ours(chain, cache, new_block), Baseline()
+    ours_reg, base_reg = await ours.start(), await base.start()
     out: dict[str, list[float]] = {p: [] for p in PHASES}
-    phones = [phone(ALICE), phone(BOB)]
+    setups: list[float] = []
+    turns = [True, False]
     try:
-        reg = await _median_of(REGISTRATIONS, registration)
-        for p in phones:
-            await p.connect(server.address)
-            assert await p.register()
-        alice, bob = phones
         for _ in range(calls):
-            answering = asyncio.create_task(bob.answer())
-            call = await alice.call(BOB)
-            session = await answering
-            assert isinstance(session, IncomingSession)
-            ct, ce = call.times, session.times
-            values = (
-                ct.key_retrieval,
-                ce.key_retrieval,
-                ct.key_generation,
-                ct.pk_encryption,
-                ct.invite_to_answer - ce.key_retrieval - ce.decryption - ce.srtp_derivation,
-                ce.decryption,
-                ct.srtp_derivation + ce.srtp_derivation,
-                ct.total,
-            )
-            for name, v in zip(PHASES, values, strict=True):
-                out[name].append(v)
-            await alice.hang_up(call.call_id)
-            await bob.hang_up(session.call_id)
-            await asyncio.sleep(0.02)
+            random.shuffle(turns)
+            for mine in turns:
+                if mine:
+                    for name, v in zip(PHASES, await ours.call(), strict=True):
+                        out[name].append(v)
+                else:
+                    setups.append(await base.call())
+                await asyncio.sleep(0.02)
     finally:
-        for p in phones:
-            await p.close()
-        await server.close()
+        await ours.close()
+        await base.close()
     medians = {name: statistics.median(v) for name, v in out.items()}
-    medians[REGISTRATION] = reg
-    return medians
-
-
-async def measure_baseline(calls: int) -> dict[str, float]:
-    server_ctx, client_ctx = throwaway_pki(DOMAIN)
-    store = InMemoryCredentialStore()
-    for n in (ALICE, BOB, EVE):
-        store.add(n, DOMAIN, f"pw-{n}")
-    verifier = DigestVerifier(realm=DOMAIN, store=store, secret=b"bench-digest-secret-000000")
-    core = RegistrarProxy(domain=DOMAIN, host=HOST, port=0, verifier=verifier, transport="TLS")
-    server = TlsSipServer(core, server_ctx)
-    _, core.port = await server.start(HOST)
-
-    def phone(n: str) -> SdesPhone:
-        return SdesPhone(Subscriber(n, None, f"pw-{n}"), DOMAIN, client_ctx)  # type: ignore[arg-type]
-
-    async def registration() -> float:
-        p = phone(EVE)
-        t = time.perf_counter()
-        await p.connect(server.address, DOMAIN)
-        assert await p.register()
-        spent = time.perf_counter() - t
-        await p.close()
-        return spent
-
-    phones = [phone(ALICE), phone(BOB)]
-    setups = []
-    try:
-        reg = await _median_of(REGISTRATIONS, registration)
-        for p in phones:
-            await p.connect(server.address, DOMAIN)
-            assert await p.register()
-        alice, bob = phones
-        for _ in range(calls):
-            answering = asyncio.create_task(bob.answer())
-            call = await alice.call(BOB)
-            inc = await answering
-            setups.append(call.setup)
-            await alice.hang_up(call.call_id)
-            await bob.hang_up(inc.call_id)
-            await asyncio.sleep(0.02)
-    finally:
-        for p in phones:
-            await p.close()
-        await server.close()
-    return {PHASES[-1]: statistics.median(setups), REGISTRATION: reg}
+    medians[REGISTRATION] = ours_reg
+    return medians, {PHASES[-1]: statistics.median(setups), REGISTRATION: base_reg}
 
 
 def machine() -> str:
@@ -176,12 +222,15 @@ def main() -> None:
     ap.add_argument("--anvil", action="store_true", help="also run on a fresh local anvil")
     ap.add_argument("--rpc", help="also run on this node's JSON-RPC URL")
     ap.add_argument("--no-cache", action="store_true", help="prove every look-up afresh")
+    ap.add_argument("--new-block", action="store_true", help="mine a block before each call")
     args = ap.parse_args()
     cache = not args.no_cache
     columns: dict[str, dict[str, float]] = {}
     embedded = EmbeddedChain()
     try:
-        columns["ours, eth-tester"] = asyncio.run(measure(embedded, args.calls, cache))
+        columns["ours, eth-tester"], columns["baseline (with eth-tester)"] = asyncio.run(
+            measure(embedded, args.calls, cache, args.new_block)
+        )
     finally:
         embedded.close()
     node = start_anvil() if args.anvil else None
@@ -189,26 +238,29 @@ def main() -> None:
     if url:
         rpc = RpcChain(url)
         try:
-            columns["ours, anvil"] = asyncio.run(measure(rpc, args.calls, cache))
+            columns["ours, anvil"], columns["baseline (with anvil)"] = asyncio.run(
+                measure(rpc, args.calls, cache, args.new_block)
+            )
         finally:
             rpc.close()
             if node is not None:
                 node.close()
-    columns["baseline TLS+SDES"] = asyncio.run(measure_baseline(args.calls))
 
     print(f"{machine()}; median of {args.calls} calls, {REGISTRATIONS} registrations")
     print(f"per-block key cache: {'on' if cache else 'off (every look-up proven)'}")
+    print(f"chain between calls: {'a new block before each' if args.new_block else 'still'}")
+    print("each 'ours' column ran interleaved with the baseline column after it")
     names = list(columns)
-    print(f"  {'phase':<50}" + "".join(f"{n:>20}" for n in names))
+    print(f"  {'phase':<50}" + "".join(f"{n:>28}" for n in names))
     for row in (*PHASES, REGISTRATION):
         cells = [columns[n].get(row) for n in names]
         print(
             f"  {row:<50}"
-            + "".join("{:>20}".format("-" if c is None else f"{c * 1e3:.2f} ms") for c in cells)
+            + "".join("{:>28}".format("-" if c is None else f"{c * 1e3:.2f} ms") for c in cells)
         )
-    base = columns["baseline TLS+SDES"][PHASES[-1]]
-    for n in names[:-1]:
-        print(f"  {n} call setup / baseline: {columns[n][PHASES[-1]] / base:.2f}x")
+    for ours, base in zip(names[::2], names[1::2], strict=True):
+        ratio = columns[ours][PHASES[-1]] / columns[base][PHASES[-1]]
+        print(f"  {ours} call setup / {base}: {ratio:.2f}x")
     print("  paper, Table I (testnet, Android): key retrieval 507 ms, call setup 1218 ms")
 
 
