@@ -23,10 +23,11 @@ proven afresh.  A key is therefore never served from a block older than the head
 reported during that very look-up: a revocation is seen from the block that contains it,
 exactly as without the cache.
 
-Round trips on a JSON-RPC node with the default trust: a key not cached asks for the head and
-the proof at ``latest`` in one batch (verified against that head's header; if a block came in
-between the two answers, the proof does not verify and is asked again by hash); a cached key
-asks for the head only, and if the head moved, for the proof at the new head by hash.
+Round trips on a JSON-RPC node with the default trust: one per look-up, a batch of the head
+and the proof at ``latest``.  At a head already proven the proof is not used; at a new head
+it is verified against that head's header (re-encoded from the same answer, so no request for
+the header); if a block came in between the two answers, the proof does not verify and is
+asked again by hash.
 
 Every look-up is timed (:attr:`ChainDirectory.timings`, seconds) for the call-setup
 breakdown; the clock is injected.
@@ -98,21 +99,18 @@ class ChainDirectory:
     def _at_head(self, name: str) -> IdentityPublicKey:
         ks = self.keystore
         ident = identifier(name, self.salt)
-        known = self.cache and self._cached_at is not None and name in self._cached
-        # A key not cached needs a proof whatever the head: ask for both in one round trip.
-        head = read_head(ks.chain, ks.address, None if known else ks.layout.slots(ident))
+        head = read_head(ks.chain, ks.address, ks.layout.slots(ident))
         key = self._recall(head.block_hash, name)
         if key is not None:
             return key
         header = ks.proven.header(head.block_hash) or ks.proven.verify_header(
             head.block_hash, head.header_rlp()
         )
-        rec = None
-        if head.proof is not None:
-            try:
-                rec = ks.proven.verify_lookup(header, ks.address, ident, ks.layout, head.proof)
-            except ProofError:
-                rec = None  # e.g. a block came in between the batch's two answers
+        rec: VerifiedRecord | None
+        try:
+            rec = ks.proven.verify_lookup(header, ks.address, ident, ks.layout, head.proof())
+        except ProofError:
+            rec = None  # e.g. a block came in between the batch's two answers
         if rec is None:  # the proof at exactly this head, by hash (verified just the same)
             rec = ks.verified_lookup(ident, head.block_hash)
         return self._keep(head.block_hash, name, rec)

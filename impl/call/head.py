@@ -7,11 +7,14 @@ allows:
 
 * :class:`~ethvoip.impl.chain.RpcChain`: ``eth_getBlockByNumber("latest", false)`` on the
   lean JSON-RPC client (about 0.2 ms on loopback, against 1.3 ms through web3's formatters),
-  optionally in one batch with ``eth_getProof`` at ``"latest"`` for a look-up that will need
-  a proof anyway.  The answer carries the whole header, so a new checkpoint needs no second
-  request for it: the header is re-encoded and checked against the hash by the light client.
-* :class:`~ethvoip.impl.chain.EmbeddedChain`: py-evm's canonical head, in process.
-* any other :class:`~ethvoip.impl.chain.Chain`: web3's ``latest`` block.
+  in one batch with ``eth_getProof`` at ``"latest"``: on a chain that moves (a block every
+  12 s on a public one) nearly every look-up is at a new head and needs the proof, which then
+  costs no second round trip; at a head already proven the proof is simply not used.  The
+  answer carries the whole header, so a new checkpoint needs no request for it either: the
+  header is re-encoded and checked against the hash by the light client.
+* :class:`~ethvoip.impl.chain.EmbeddedChain`: py-evm's canonical head, in process; the proof
+  is made only when asked for (walking py-evm's trie costs more than the look-up it saves).
+* any other :class:`~ethvoip.impl.chain.Chain`: web3's ``latest`` block, the proof on demand.
 
 Nothing here is trusted beyond the head's hash: the header must hash to it
 (:meth:`VerifiedCache.verify_header <ethvoip.impl.chain.proofs.VerifiedCache.verify_header>`)
@@ -24,7 +27,6 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Any
 
 from ethvoip.impl.chain import Chain, EmbeddedChain, RpcChain
 from ethvoip.impl.chain.backend import header_rlp_from_json
@@ -34,33 +36,37 @@ from ethvoip.spec.errors import ChainError
 
 @dataclass(frozen=True)
 class Head:
-    """The node's latest block hash, its header's RLP on demand, and a proof if one was asked."""
+    """The node's latest block hash, and on demand its header's RLP and the proof of ``slots``
+    (for a JSON-RPC node: at ``latest`` when the head was read, possibly a block later)."""
 
     block_hash: bytes
     header_rlp: Callable[[], bytes]
-    proof: AccountProof | None
+    proof: Callable[[], AccountProof]
 
 
-def read_head(chain: Chain, address: bytes, slots: Sequence[bytes] | None) -> Head:
-    """The head of ``chain``; with ``slots``, also an EIP-1186 proof of them at that head."""
+def read_head(chain: Chain, address: bytes, slots: Sequence[bytes]) -> Head:
+    """The head of ``chain`` and (see :class:`Head`) an EIP-1186 proof of ``slots`` at it."""
     if isinstance(chain, RpcChain):
         return _rpc_head(chain, address, slots)
     if isinstance(chain, EmbeddedChain):
-        header = chain.tester.backend.chain.get_canonical_head()
-        block_hash = bytes(header.hash)
+        block_hash = bytes(chain.tester.backend.chain.get_canonical_head().hash)
     else:
         block_hash = bytes(chain.latest_block()["hash"])
-    proof = chain.get_proof(address, slots, block_hash) if slots else None
-    return Head(block_hash, lambda: chain.header_rlp(block_hash), proof)
+    return Head(
+        block_hash,
+        lambda: chain.header_rlp(block_hash),
+        lambda: chain.get_proof(address, slots, block_hash),
+    )
 
 
-def _rpc_head(chain: RpcChain, address: bytes, slots: Sequence[bytes] | None) -> Head:
-    calls: list[tuple[str, Sequence[Any]]] = [("eth_getBlockByNumber", ["latest", False])]
-    if slots:
-        # storage keys as 32-byte hex (anvil refuses short quantities)
-        keys = ["0x" + s.hex() for s in slots]
-        calls.append(("eth_getProof", ["0x" + address.hex(), keys, "latest"]))
-    answers = chain.rpc.batch(calls)
+def _rpc_head(chain: RpcChain, address: bytes, slots: Sequence[bytes]) -> Head:
+    keys = ["0x" + s.hex() for s in slots]  # 32-byte hex: anvil refuses short quantities
+    answers = chain.rpc.batch(
+        [
+            ("eth_getBlockByNumber", ["latest", False]),
+            ("eth_getProof", ["0x" + address.hex(), keys, "latest"]),
+        ]
+    )
     block = answers[0]
     if not isinstance(block, dict):
         raise ChainError("eth_getBlockByNumber(latest): answer is not a block")
@@ -71,5 +77,8 @@ def _rpc_head(chain: RpcChain, address: bytes, slots: Sequence[bytes] | None) ->
         block_hash = bytes.fromhex(claimed[2:])
     except ValueError as exc:
         raise ChainError("eth_getBlockByNumber(latest): block hash is not hex") from exc
-    proof = parse_eip1186(answers[1]) if slots else None  # DecodeError on a bad shape
-    return Head(block_hash, lambda: header_rlp_from_json(block), proof)
+    return Head(
+        block_hash,
+        lambda: header_rlp_from_json(block),
+        lambda: parse_eip1186(answers[1]),  # DecodeError on a bad shape
+    )
