@@ -20,6 +20,9 @@ extensions: list[str] = ["ethvoip_spec", "ethvoip_verdicts"]
 exclude_patterns = ["_build"]
 nitpicky = True  # a reference to something that does not exist is a warning, hence an error
 language = "en"
+# Plain ``::`` blocks are protocol narrations, commands and program output, not Python:
+# highlighting them as Python colours apostrophes as strings.  Code says its language.
+highlight_language = "none"
 
 html_theme = "alabaster"
 html_theme_options = {
