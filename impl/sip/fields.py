@@ -50,7 +50,7 @@ def split_outside_quotes(text: str, sep: str) -> list[str]:
         elif ch == "<":
             angle += 1
         elif ch == ">":
-            angle -= 1
+            angle = max(0, angle - 1)  # a stray '>' must not stop all later splits
         elif ch == sep and angle == 0:
             parts.append(text[start:i])
             start = i + 1

@@ -12,6 +12,8 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 
+from ethvoip.impl.sip.fields import split_outside_quotes
+
 # RFC 3261 section 7.3.3 compact forms (plus the RFC 3515/3903-era ones Kamailio emits).
 COMPACT_FORMS: dict[str, str] = {
     "i": "Call-ID",
@@ -94,30 +96,7 @@ def canonical_name(name: str) -> str:
 
 def split_comma_list(value: str) -> list[str]:
     """Split a header value at commas that are outside quotes and angle brackets."""
-    parts: list[str] = []
-    depth_angle = 0
-    in_quote = False
-    escaped = False
-    start = 0
-    for i, ch in enumerate(value):
-        if in_quote:
-            if escaped:
-                escaped = False
-            elif ch == "\\":
-                escaped = True
-            elif ch == '"':
-                in_quote = False
-        elif ch == '"':
-            in_quote = True
-        elif ch == "<":
-            depth_angle += 1
-        elif ch == ">":
-            depth_angle = max(0, depth_angle - 1)
-        elif ch == "," and depth_angle == 0:
-            parts.append(value[start:i].strip())
-            start = i + 1
-    parts.append(value[start:].strip())
-    return [p for p in parts if p]
+    return [p.strip() for p in split_outside_quotes(value, ",") if p.strip()]
 
 
 @dataclass
