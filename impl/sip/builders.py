@@ -63,34 +63,30 @@ def make_response(
     return Response(status, reason or REASONS.get(status, "Unknown"), h, body)
 
 
-def make_non2xx_ack(invite: Request, response: Response) -> Request:
-    """The ACK the INVITE client transaction sends for a 3xx-6xx (17.1.1.3)."""
+def _same_transaction(invite: Request, method: str, to: str) -> Request:
+    """A request that shares the INVITE's branch, route, Call-ID and CSeq number."""
     h = Headers()
     h.add("Via", invite.headers.values("Via")[0])
     for route in invite.headers.values("Route"):
         h.add("Route", route)
     h.add("Max-Forwards", "70")
     h.add("From", invite.headers.get("From") or "")
-    h.add("To", response.headers.get("To") or "")
+    h.add("To", to)
     h.add("Call-ID", invite.call_id)
     number, _ = parse_cseq(invite.headers.get("CSeq") or "")
-    h.add("CSeq", f"{number} ACK")
-    return Request("ACK", invite.uri, h)
+    h.add("CSeq", f"{number} {method}")
+    return Request(method, invite.uri, h)
+
+
+def make_non2xx_ack(invite: Request, response: Response) -> Request:
+    """The ACK the INVITE client transaction sends for a 3xx-6xx (17.1.1.3): the response's
+    To (with the tag the UAS added)."""
+    return _same_transaction(invite, "ACK", response.headers.get("To") or "")
 
 
 def make_cancel(invite: Request) -> Request:
     """CANCEL for a pending INVITE: same branch, so it matches the INVITE's server side (9.1)."""
-    h = Headers()
-    h.add("Via", invite.headers.values("Via")[0])
-    for route in invite.headers.values("Route"):
-        h.add("Route", route)
-    h.add("Max-Forwards", "70")
-    h.add("From", invite.headers.get("From") or "")
-    h.add("To", invite.headers.get("To") or "")
-    h.add("Call-ID", invite.call_id)
-    number, _ = parse_cseq(invite.headers.get("CSeq") or "")
-    h.add("CSeq", f"{number} CANCEL")
-    return Request("CANCEL", invite.uri, h)
+    return _same_transaction(invite, "CANCEL", invite.headers.get("To") or "")
 
 
 def top_via(msg: Request | Response) -> Via:

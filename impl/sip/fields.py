@@ -11,6 +11,7 @@ comparison rules are the caller's business, and keeping them makes printing loss
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 
 from ethvoip.spec.errors import DecodeError
@@ -31,12 +32,13 @@ def _strip_ws(text: str) -> str:
     return text.strip(_WS + "\r\n")
 
 
-def split_outside_quotes(text: str, sep: str) -> list[str]:
-    """Split at ``sep`` characters outside double-quoted strings and angle brackets."""
-    parts: list[str] = []
+def unquoted(text: str, *, error: str = "unterminated quoted string") -> Iterator[tuple[int, str]]:
+    """The characters of ``text`` outside double-quoted strings, with their indices.
+
+    Quotes themselves and backslash escapes inside quotes are skipped; an unterminated
+    quote raises :class:`DecodeError` (saying ``error``) when the scan reaches the end.
+    """
     in_quote = escaped = False
-    angle = 0
-    start = 0
     for i, ch in enumerate(text):
         if in_quote:
             if escaped:
@@ -47,15 +49,25 @@ def split_outside_quotes(text: str, sep: str) -> list[str]:
                 in_quote = False
         elif ch == '"':
             in_quote = True
-        elif ch == "<":
+        else:
+            yield i, ch
+    if in_quote:
+        raise DecodeError(error)
+
+
+def split_outside_quotes(text: str, sep: str) -> list[str]:
+    """Split at ``sep`` characters outside double-quoted strings and angle brackets."""
+    parts: list[str] = []
+    angle = 0
+    start = 0
+    for i, ch in unquoted(text):
+        if ch == "<":
             angle += 1
         elif ch == ">":
             angle = max(0, angle - 1)  # a stray '>' must not stop all later splits
         elif ch == sep and angle == 0:
             parts.append(text[start:i])
             start = i + 1
-    if in_quote:
-        raise DecodeError("unterminated quoted string")
     parts.append(text[start:])
     return parts
 
@@ -295,21 +307,9 @@ class NameAddr:
 
 def _find_uri_start(text: str) -> int:
     """Index of the '<' that opens the URI, skipping a quoted display name."""
-    in_quote = escaped = False
-    for i, ch in enumerate(text):
-        if in_quote:
-            if escaped:
-                escaped = False
-            elif ch == "\\":
-                escaped = True
-            elif ch == '"':
-                in_quote = False
-        elif ch == '"':
-            in_quote = True
-        elif ch == "<":
+    for i, ch in unquoted(text, error="name-addr: unterminated quoted display name"):
+        if ch == "<":
             return i
-    if in_quote:
-        raise DecodeError("name-addr: unterminated quoted display name")
     return -1
 
 
