@@ -20,6 +20,7 @@ transaction before inclusion and pays a higher tip.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from functools import cache
 from typing import Any
@@ -29,6 +30,7 @@ from eth_account.signers.local import LocalAccount
 from hexbytes import HexBytes
 from web3 import Web3
 
+from ethvoip.attacks.base import AttackResult, Line
 from ethvoip.attacks.world import PHONES
 from ethvoip.impl.chain import EmbeddedChain
 from ethvoip.impl.chain.backend import normalise_revert
@@ -278,3 +280,26 @@ def raw_logs(chain: EmbeddedChain, address: bytes, from_block: int) -> list[byte
         {"address": Web3.to_checksum_address(address), "fromBlock": from_block}
     )
     return [b"".join(bytes(t) for t in log["topics"]) + bytes(log["data"]) for log in logs]
+
+
+Half = Callable[["ChainWorld"], tuple[bool, list[Line], str]]
+
+
+def run_contract_attack(
+    name: str, protocol: str, paper_half: Half, hardened_half: Half
+) -> AttackResult:
+    """One contract attack: the paper half on KeyStorePaper, then the same adversary against
+    KeyStore, on one embedded chain seeded by the attack's name (so runs repeat exactly)."""
+    w = ChainWorld(f"ethvoip/{name}".encode(), ("o", "a", "e"))
+    reproduced, steps, ends = paper_half(w)
+    blocked, hardened_steps, why = hardened_half(w)
+    return AttackResult(
+        name=name,
+        protocol=protocol,
+        paper_reproduced=reproduced,
+        hardened_blocked=blocked,
+        blocked_by=why if blocked else "nothing: " + why,
+        steps=steps,
+        hardened_steps=hardened_steps,
+        intruder_ends_with=ends,
+    )

@@ -23,7 +23,13 @@ from __future__ import annotations
 import hashlib
 
 from ethvoip.attacks.base import Attack, AttackResult, Line
-from ethvoip.attacks.chain_world import ChainWorld, calldata_of, raw_logs, storage_values
+from ethvoip.attacks.chain_world import (
+    ChainWorld,
+    calldata_of,
+    raw_logs,
+    run_contract_attack,
+    storage_values,
+)
 from ethvoip.impl.chain import (
     MIN_COMMITMENT_AGE,
     KeyStoreClient,
@@ -116,19 +122,12 @@ def hardened_half(w: ChainWorld) -> tuple[bool, list[Line], str]:
 
 
 def run() -> AttackResult:
-    w = ChainWorld(b"ethvoip/credential_leak", ("o", "a", "e"))
-    reproduced, steps, ends = paper_half(w)
-    blocked, hardened_steps, why = hardened_half(w)
-    return AttackResult(
-        name="credential_leak",
-        protocol="keystore_registration (KeyStorePaper vs KeyStore on the embedded chain; "
+    return run_contract_attack(
+        "credential_leak",
+        "keystore_registration (KeyStorePaper vs KeyStore on the embedded chain; "
         "model trace keystore_registration.paper.O_secret_password)",
-        paper_reproduced=reproduced,
-        hardened_blocked=blocked,
-        blocked_by=why if blocked else "nothing: something receipt-like is on chain",
-        steps=steps,
-        hardened_steps=hardened_steps,
-        intruder_ends_with=ends,
+        paper_half,
+        hardened_half,
     )
 
 

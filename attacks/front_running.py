@@ -24,7 +24,13 @@ Run: ``python -m ethvoip.attacks.front_running`` or ``ethvoip attack front_runni
 from __future__ import annotations
 
 from ethvoip.attacks.base import Attack, AttackResult, Line
-from ethvoip.attacks.chain_world import HONEST_TIP, ChainWorld, Included, Mempool
+from ethvoip.attacks.chain_world import (
+    HONEST_TIP,
+    ChainWorld,
+    Included,
+    Mempool,
+    run_contract_attack,
+)
 from ethvoip.impl.chain import (
     MIN_COMMITMENT_AGE,
     KeyStoreClient,
@@ -190,19 +196,12 @@ def hardened_half(w: ChainWorld) -> tuple[bool, list[Line], str]:
 
 
 def run() -> AttackResult:
-    w = ChainWorld(b"ethvoip/front_running", ("o", "a", "e"))
-    reproduced, steps, ends = paper_half(w)
-    blocked, hardened_steps, why = hardened_half(w)
-    return AttackResult(
-        name="front_running",
-        protocol="keystore_registration (KeyStorePaper vs KeyStore on the embedded chain; "
+    return run_contract_attack(
+        "front_running",
+        "keystore_registration (KeyStorePaper vs KeyStore on the embedded chain; "
         "model trace keystore_registration.paper.O_agree_key)",
-        paper_reproduced=reproduced,
-        hardened_blocked=blocked,
-        blocked_by=why if blocked else "nothing: " + why,
-        steps=steps,
-        hardened_steps=hardened_steps,
-        intruder_ends_with=ends,
+        paper_half,
+        hardened_half,
     )
 
 

@@ -16,7 +16,7 @@ Run: ``python -m ethvoip.attacks.victim_key`` or ``ethvoip attack victim_key``.
 from __future__ import annotations
 
 from ethvoip.attacks.base import Attack, AttackResult, Line
-from ethvoip.attacks.chain_world import Actor, ChainWorld, calldata_of
+from ethvoip.attacks.chain_world import Actor, ChainWorld, calldata_of, run_contract_attack
 from ethvoip.impl.chain import (
     MIN_COMMITMENT_AGE,
     KeyStoreClient,
@@ -107,19 +107,12 @@ def _register_input(w: ChainWorld, ks: KeyStoreClient, start: int) -> bytes:
 
 
 def run() -> AttackResult:
-    w = ChainWorld(b"ethvoip/victim_key", ("o", "a", "e"))
-    reproduced, steps, ends = paper_half(w)
-    blocked, hardened_steps, why = hardened_half(w)
-    return AttackResult(
-        name="victim_key",
-        protocol="keystore_registration (KeyStorePaper vs KeyStore on the embedded chain; "
+    return run_contract_attack(
+        "victim_key",
+        "keystore_registration (KeyStorePaper vs KeyStore on the embedded chain; "
         "the directory of model trace sts.paper.R_key_share)",
-        paper_reproduced=reproduced,
-        hardened_blocked=blocked,
-        blocked_by=why if blocked else "nothing: the key went in",
-        steps=steps,
-        hardened_steps=hardened_steps,
-        intruder_ends_with=ends,
+        paper_half,
+        hardened_half,
     )
 
 
