@@ -80,7 +80,12 @@ async def _ready(sock: socket.socket, *, writable: bool) -> None:
     add, remove = (
         (loop.add_writer, loop.remove_writer) if writable else (loop.add_reader, loop.remove_reader)
     )
-    add(fd, lambda: done.done() or done.set_result(None))
+
+    def wake() -> None:
+        if not done.done():
+            done.set_result(None)
+
+    add(fd, wake)
     try:
         await done
     finally:
