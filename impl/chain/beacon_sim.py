@@ -105,7 +105,7 @@ class SimulatedBeacon:
         self._updates: dict[int, bytes] = {}  # period -> its newest update
         self._latest = b""
         self._head = b""
-        payload = self._payload()
+        payload = self._payload(self.chain.latest_block())
         state, block = self._block(self.slot, payload, spec.SyncAggregate())
         self._bootstrap = encode(spec.create_light_client_bootstrap(state, block), self._digest())
         self.checkpoint_root = bytes(spec.hash_tree_root(block.message))
@@ -137,9 +137,9 @@ class SimulatedBeacon:
 
     def follow_head(self) -> None:
         """Sign the execution chain's head if it is new (a real node does this every slot)."""
-        payload = self._payload()
-        if bytes(payload.block_hash) != self._head:
-            self._produce(payload)
+        head = self.chain.latest_block()
+        if bytes(head["hash"]) != self._head:
+            self._produce(self._payload(head))
 
     def skip_period(self) -> None:
         """Jump to the first slot of the next sync-committee period (the next committee)."""
@@ -151,8 +151,7 @@ class SimulatedBeacon:
         )
         return bytes(root)[:4]
 
-    def _payload(self) -> Any:
-        head = self.chain.latest_block()
+    def _payload(self, head: dict[str, Any]) -> Any:
         self_hash = bytes(head["hash"])
         return spec.ExecutionPayload(
             parent_hash=bytes(head["parentHash"]),

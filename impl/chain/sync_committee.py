@@ -198,6 +198,7 @@ class LightClient:
     ) -> None:
         self.genesis_validators_root = genesis_validators_root
         self.slot_clock = slot_clock
+        self._applied = b""  # the last update applied
         digest, boot = _decode(bootstrap, spec.LightClientBootstrap, "bootstrap")
         self._check_digest(digest, int(boot.header.beacon.slot), "bootstrap")
         if bytes(spec.hash_tree_root(boot.header.beacon)) != trusted_root:
@@ -340,6 +341,8 @@ class LightClient:
 
     def process(self, raw: bytes) -> None:
         """Verify one served update and advance the store, or raise and change nothing."""
+        if raw == self._applied:  # served again: decoding alone costs more than the rest
+            raise OldUpdate("update already applied")
         digest, update = _decode(raw, spec.LightClientUpdate, "update")
         self._check_digest(digest, int(update.attested_header.beacon.slot), "update")
         for check in self.CHECKS:
@@ -370,6 +373,7 @@ class LightClient:
             # nothing newer is trusted.  Not reached with >= 2/3 and a newer finalized header.
             self.store = before
             raise InvalidUpdate("update was valid but did not advance the finalized header")
+        self._applied = raw
 
     def trusted(self) -> TrustedBlock:
         """The execution block of the newest finalized header (or the checkpoint's)."""
@@ -440,6 +444,7 @@ class SyncCommitteePolicy:
         self.source = source
         self.freshness = freshness
         self.header_rlp = header_rlp
+        self._header_checked = b""  # the vouched block whose node header was last checked
 
     def sync(self) -> None:
         """Catch up: one update per period for the hand-overs, then the newest one.
@@ -459,12 +464,13 @@ class SyncCommitteePolicy:
     def trusted_block(self) -> TrustedBlock:
         self.sync()
         block = self.client.trusted()
-        if self.header_rlp is not None:
+        if self.header_rlp is not None and block.block_hash != self._header_checked:
             try:
                 header = self.header_rlp(block.block_hash)
             except ChainError as exc:
                 raise HeaderMismatch(f"node has no header for the vouched block: {exc}") from exc
             check_header(block, header)
+            self._header_checked = block.block_hash
         return self.freshness.check(block)
 
     @classmethod
