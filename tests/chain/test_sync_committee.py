@@ -17,7 +17,7 @@ from eth_consensus_specs.utils import bls
 from hypothesis import given
 from hypothesis import strategies as st
 
-from ethvoip.impl.chain import EmbeddedChain
+from ethvoip.impl.chain import Chain
 from ethvoip.impl.chain.beacon_sim import SimulatedBeacon, aggregate_signature, committee_keys
 from ethvoip.impl.chain.mpt import keccak
 from ethvoip.impl.chain.sync_committee import (
@@ -528,14 +528,16 @@ def test_garbage_is_a_typed_refusal(fuzz_client: LightClient, data: bytes) -> No
     assert seen(fuzz_client) == before
 
 
-def test_for_chain_on_the_embedded_chain(embedded_chain: EmbeddedChain) -> None:
-    policy = SyncCommitteePolicy.for_chain(embedded_chain, clock=lambda: 0.0)
-    embedded_chain.increase_time(5)
-    block = policy.trusted_block()
-    head = embedded_chain.latest_block()
-    assert (block.number, block.block_hash, block.state_root, block.timestamp) == (
-        head["number"],
-        bytes(head["hash"]),
-        bytes(head["stateRoot"]),
-        head["timestamp"],
-    )
+def test_for_chain_vouches_for_the_node_head(chain: Chain) -> None:
+    """eth-tester, and anvil (integration): the simulated beacon signs the real chain's head."""
+    policy = SyncCommitteePolicy.for_chain(chain, clock=lambda: 0.0)
+    for _ in range(2):
+        chain.increase_time(5)
+        block = policy.trusted_block()  # also checks the node's header hashes to the payload's
+        head = chain.latest_block()
+        assert (block.number, block.block_hash, block.state_root, block.timestamp) == (
+            head["number"],
+            bytes(head["hash"]),
+            bytes(head["stateRoot"]),
+            head["timestamp"],
+        )
