@@ -30,6 +30,7 @@ Wire format (sans IO): each bootstrap or update is its 4-byte fork digest (the p
 
 from __future__ import annotations
 
+import threading
 import time
 from collections.abc import Callable, Sequence
 from typing import Any, Protocol
@@ -445,6 +446,7 @@ class SyncCommitteePolicy:
         self.freshness = freshness
         self.header_rlp = header_rlp
         self._header_checked = b""  # the vouched block whose node header was last checked
+        self._lock = threading.Lock()
 
     def sync(self) -> None:
         """Catch up: one update per period for the hand-overs, then the newest one.
@@ -462,28 +464,38 @@ class SyncCommitteePolicy:
                 continue
 
     def trusted_block(self) -> TrustedBlock:
-        self.sync()
-        block = self.client.trusted()
-        if self.header_rlp is not None and block.block_hash != self._header_checked:
-            try:
-                header = self.header_rlp(block.block_hash)
-            except ChainError as exc:
-                raise HeaderMismatch(f"node has no header for the vouched block: {exc}") from exc
-            check_header(block, header)
-            self._header_checked = block.block_hash
-        return self.freshness.check(block)
+        with self._lock:  # look-ups may run in threads; the store advances one update at a time
+            self.sync()
+            block = self.client.trusted()
+            if self.header_rlp is not None and block.block_hash != self._header_checked:
+                try:
+                    header = self.header_rlp(block.block_hash)
+                except ChainError as exc:
+                    raise HeaderMismatch(
+                        f"node has no header for the vouched block: {exc}"
+                    ) from exc
+                check_header(block, header)
+                self._header_checked = block.block_hash
+            return self.freshness.check(block)
 
     @classmethod
     def for_chain(
         cls,
         chain: Any,
         *,
+        consensus_chain: Any = None,
         max_age: float = 3600.0,
         clock: Callable[[], float] = time.time,
         seed: bytes = b"ethvoip-devnet",
     ) -> SyncCommitteePolicy:
-        """A simulated beacon chain over ``chain`` (:class:`~.backend.Chain`) and a client
-        bootstrapped from its checkpoint.
+        """A simulated beacon chain and a client bootstrapped from its checkpoint.
+
+        ``chain`` (:class:`~.backend.Chain`) is the node the look-ups ask: the policy checks
+        its execution headers against the vouched block.  ``consensus_chain`` (default
+        ``chain``) is the execution chain the simulated committee follows and signs, the one
+        a real beacon node's own execution client would run: to test a lying node, put the
+        lying proxy in ``chain`` and the honest node in ``consensus_chain``.  The checkpoint
+        root is taken from the simulation here; a real deployment pins it at provisioning.
 
         A simulation: the "consensus" is whoever holds the keys generated from ``seed``.
         It runs the light-client code of a real network, but shows nothing about the honesty
@@ -491,7 +503,7 @@ class SyncCommitteePolicy:
         """
         from ethvoip.impl.chain.beacon_sim import SimulatedBeacon
 
-        beacon = SimulatedBeacon(chain, seed=seed)
+        beacon = SimulatedBeacon(consensus_chain or chain, seed=seed)
         client = LightClient(
             beacon.checkpoint_root,
             beacon.bootstrap(),

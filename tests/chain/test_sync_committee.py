@@ -40,6 +40,7 @@ from ethvoip.impl.chain.sync_committee import (
     WrongFork,
     check_header,
     encode,
+    wall_clock_slot,
 )
 from ethvoip.impl.chain.trust import Freshness, StaleHead, TrustedBlock
 from ethvoip.spec.errors import ChainError
@@ -198,6 +199,16 @@ FORGERIES: list[tuple[str, Callable[[Any], None], type[SyncCommitteeError]]] = [
     (
         "forged finalized block number",
         lambda u: setattr(u.finalized_header.execution, "block_number", 10**6),
+        BadExecutionBranch,
+    ),
+    (
+        "forged finalized block hash",
+        lambda u: setattr(u.finalized_header.execution, "block_hash", b"\x66" * 32),
+        BadExecutionBranch,
+    ),
+    (
+        "forged finalized timestamp",
+        lambda u: setattr(u.finalized_header.execution, "timestamp", T0 + 10**6),
         BadExecutionBranch,
     ),
     (
@@ -476,11 +487,12 @@ def test_bootstrap_of_another_network(execution: FakeExecution, beacon: Simulate
 
 
 # A named check switched off, a forgery it catches: the spec's own assert must still refuse.
+FORGERY = {description: change for description, change, _ in FORGERIES}
 DEFENCE = {
-    "_check_execution": FORGERIES[0][1],
-    "_check_finality": FORGERIES[6][1],
-    "_check_next_committee": FORGERIES[7][1],
-    "_check_slots": FORGERIES[8][1],
+    "_check_execution": FORGERY["forged finalized state root"],
+    "_check_finality": FORGERY["finalized header not the attested state's"],
+    "_check_next_committee": FORGERY["forged next sync committee"],
+    "_check_slots": FORGERY["signature slot not after the attested slot"],
 }
 
 
@@ -515,6 +527,29 @@ def test_a_replay_past_the_newer_check_is_not_applied(
         client.process(replay)
 
 
+def test_lying_node_cannot_move_the_vouched_block(execution: FakeExecution) -> None:
+    """The committee follows the honest chain; the node the look-ups ask forges its head."""
+    liar = FakeExecution()
+    for _ in range(3):
+        liar.mine(seconds=13)  # another chain: other hashes and state roots
+    honest = execution.mine()
+    policy = SyncCommitteePolicy.for_chain(
+        liar, consensus_chain=execution, clock=lambda: float(T0), seed=SEED
+    )
+    with pytest.raises(HeaderMismatch):  # the liar has no header for the vouched block
+        policy.trusted_block()
+    liar.headers[honest["hash"]] = liar.headers[liar.latest_block()["hash"]]
+    with pytest.raises(HeaderMismatch):  # nor can it pass its own header off as that block
+        policy.trusted_block()
+    assert policy.client.trusted().state_root == honest["stateRoot"]
+
+
+def test_wall_clock_slot() -> None:
+    assert wall_clock_slot(1000, lambda: 1000 + 6 * 5 + 5.9)() == 5
+    assert wall_clock_slot(1000, lambda: 1000 + 12 * 7, seconds_per_slot=12)() == 7
+    assert wall_clock_slot(1000, lambda: 900.0)() == 0  # before genesis
+
+
 @pytest.fixture(scope="module")
 def fuzz_client() -> LightClient:
     return client_of(SimulatedBeacon(FakeExecution(), SEED))
@@ -526,6 +561,12 @@ def test_garbage_is_a_typed_refusal(fuzz_client: LightClient, data: bytes) -> No
     with pytest.raises(SyncCommitteeError):
         fuzz_client.process(data)
     assert seen(fuzz_client) == before
+
+
+@given(data=st.binary(max_size=300))
+def test_garbage_bootstrap_is_a_typed_refusal(data: bytes) -> None:
+    with pytest.raises(SyncCommitteeError):
+        LightClient(b"\x01" * 32, data, b"\x02" * 32, lambda: 0)
 
 
 def test_for_chain_vouches_for_the_node_head(chain: Chain) -> None:
