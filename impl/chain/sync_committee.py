@@ -235,9 +235,12 @@ class LightClient:
             raise TooFewParticipants(f"{signed} of {COMMITTEE_SIZE} signed, under 2/3")
 
     def _check_execution(self, update: Any) -> None:
-        for which in ("attested_header", "finalized_header"):
-            header = getattr(update, which)
-            if header != spec.LightClientHeader() and not spec.is_valid_light_client_header(header):
+        # An empty finalized header stands for "no finality" in the spec: nothing to check.
+        headers = [("attested_header", update.attested_header)]
+        if update.finalized_header != spec.LightClientHeader():
+            headers.append(("finalized_header", update.finalized_header))
+        for which, header in headers:
+            if not spec.is_valid_light_client_header(header):
                 raise BadExecutionBranch(
                     f"{which}'s execution payload header is not in its beacon block body"
                 )

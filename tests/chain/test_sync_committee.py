@@ -321,6 +321,23 @@ def test_old_update_is_refused(execution: FakeExecution, beacon: SimulatedBeacon
     assert seen(client) == expected(newest)
 
 
+def test_update_without_finality_vouches_for_nothing(
+    execution: FakeExecution, beacon: SimulatedBeacon
+) -> None:
+    """An optimistic update (signed, but finalizing nothing) never moves the vouched block."""
+    client = synced(beacon)
+    before = seen(client)
+    execution.mine()
+
+    def optimistic(u: Any) -> None:
+        u.finalized_header = spec.LightClientHeader()
+        u.finality_branch = spec.FinalityBranch()
+
+    with pytest.raises(OldUpdate):
+        client.process(mutate(beacon.latest_update(), optimistic))
+    assert seen(client) == before
+
+
 def test_committee_hand_over_across_periods(
     execution: FakeExecution, beacon: SimulatedBeacon
 ) -> None:
