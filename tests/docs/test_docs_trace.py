@@ -9,7 +9,7 @@ import xml.etree.ElementTree as ET
 from dataclasses import replace
 from pathlib import Path
 
-from ethvoip.model.svg import NETWORK, trace_chart
+from ethvoip.model.svg import NETWORK, cast, trace_chart
 from ethvoip.spec.catalogue import CATALOGUE
 from ethvoip.spec.deduction import Derivation
 from ethvoip.spec.msc import render_msc
@@ -60,7 +60,19 @@ def test_trace_chart_puts_the_intruder_between_the_runs() -> None:
         ("b: R#2", "b: R#2", "R_secret_Ks violated"),
     ]
     assert events[1].text == "{N1#1, a}pk(e)" and events[2].text == "{N1#1, a}pk(b)"
+    assert [ev.style for ev in events] == ["", "", "forged", "", "", ""]
     ET.fromstring(render_msc(lanes, events))
+
+
+def test_cast_names_each_role_and_says_when_one_agent_plays_two() -> None:
+    trace = lowe_prefix()
+    assert cast(trace) == (
+        "Runs: I#1 (initiator A (the SIP client)) by a; "
+        "R#2 (responder B (the SIP server or the callee)) by b."
+    )
+    both = replace(trace, runs=(trace.runs[0], replace(trace.runs[1], agent="a")))
+    assert "The same honest agent a plays I and R" in cast(both)
+    assert "plays" not in cast(trace)
 
 
 def _build(tmp: Path, trace: Trace) -> subprocess.CompletedProcess[str]:
