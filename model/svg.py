@@ -76,7 +76,7 @@ def cast(trace: Trace) -> str:
     parts = []
     for r in trace.runs:
         title = _role_title(trace, r.role)
-        parts.append(f"{r.role}#{r.id}" + (f" ({title})" if title else "") + f" by {r.agent}")
+        parts.append(f"{r.agent} plays {r.role}#{r.id}" + (f", {title}" if title else ""))
     text = "Runs: " + "; ".join(parts) + "."
     roles: dict[str, list[str]] = {}
     for r in trace.runs:

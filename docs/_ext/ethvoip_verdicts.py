@@ -95,10 +95,11 @@ VERDICT_CLASS = {"attack": "ethvoip-attack", "no attack within bound": "ethvoip-
 
 def verdict_text(r: dict[str, Any]) -> str:
     """A result as a reader says it: ``attack with 2 runs``, ``no attack within 4 runs``."""
+    runs = f"{r['runs']} run" + ("" if r["runs"] == 1 else "s")
     if r["verdict"] == "attack":
-        return f"attack with {r['runs']} runs"
+        return f"attack with {runs}"
     if r["verdict"] == "no attack within bound":
-        return f"no attack within {r['runs']} runs"
+        return f"no attack within {runs}"
     return str(r["verdict"]) + (f" ({r['reason']})" if r.get("reason") else "")
 
 
@@ -137,7 +138,10 @@ class VerdictsDirective(SphinxDirective):
             rec = load_record(path)
         except VerdictRecordError as exc:
             raise self.error(str(exc)) from exc
-        out: list[nodes.Node] = [para(provenance(rec))]
+        # the command as a literal: as plain text, "--quiet" would be typeset "–quiet"
+        command = str(rec["generated_by"])
+        before, _, after = provenance(rec).partition(command)
+        out: list[nodes.Node] = [para(before, nodes.literal(command, command), after)]
         for m in matrices(rec):
             out += matrix_nodes(m)
         return out

@@ -8,8 +8,6 @@ import sys
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
-import pytest
-
 from ethvoip.spec.catalogue import CATALOGUE
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -36,14 +34,6 @@ def sphinx(src: Path, out: Path) -> subprocess.CompletedProcess[str]:
         timeout=120,
         check=False,
     )
-
-
-@pytest.fixture(scope="module")
-def site(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    out = tmp_path_factory.mktemp("html")
-    done = sphinx(DOCS, out)
-    assert done.returncode == 0, done.stderr
-    return out
 
 
 def test_every_catalogue_protocol_has_a_page_with_one_chart_per_variant(site: Path) -> None:

@@ -67,12 +67,12 @@ def test_trace_chart_puts_the_intruder_between_the_runs() -> None:
 def test_cast_names_each_role_and_says_when_one_agent_plays_two() -> None:
     trace = lowe_prefix()
     assert cast(trace) == (
-        "Runs: I#1 (initiator A (the SIP client)) by a; "
-        "R#2 (responder B (the SIP server or the callee)) by b."
+        "Runs: a plays I#1, initiator A (the SIP client); "
+        "b plays R#2, responder B (the SIP server or the callee)."
     )
     both = replace(trace, runs=(trace.runs[0], replace(trace.runs[1], agent="a")))
     assert "The same honest agent a plays I and R" in cast(both)
-    assert "plays" not in cast(trace)
+    assert "The same honest agent" not in cast(trace)
 
 
 def _build(tmp: Path, trace: Trace) -> subprocess.CompletedProcess[str]:

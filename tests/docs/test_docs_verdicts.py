@@ -74,6 +74,7 @@ def test_a_cell_says_the_verdict_and_its_bound() -> None:
     holds = {"verdict": "no attack within bound", "runs": 4, "reason": "bound: 4 runs"}
     unknown = {"verdict": "unknown", "runs": 4, "reason": "z3 gave up"}
     assert verdict_text(attack) == "attack with 2 runs"
+    assert verdict_text(dict(attack, runs=1)) == "attack with 1 run"
     assert verdict_text(holds) == "no attack within 4 runs"
     assert verdict_text(unknown) == "unknown (z3 gave up)"
 
