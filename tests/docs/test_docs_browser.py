@@ -6,6 +6,7 @@ listed here), served by a local HTTP server on a free port:
 * the page does not scroll sideways (``scrollWidth <= clientWidth`` of the document);
 * no picture (``img``, ``svg``, ``object``, ``embed``) reaches past the window or is cut off
   by a scrolling or clipping box around it, so a wide chart cannot hide behind a scrollbar;
+* no table sticks out of the column it stands in (over the margin or the sidebar);
 * every ``img`` has loaded (``complete`` and a ``naturalWidth``), every ``object``/``embed``
   holds a document, of the SVG kind when it names an ``.svg``;
 * every link to a file of the site names a file that exists (the charts' full-size files);
@@ -89,6 +90,16 @@ for (const e of pictures) {
                `${Math.round(box.width)} px wide (overflow-x: ${ox})`);
     }
     break;
+  }
+}
+for (const t of document.querySelectorAll('table')) {
+  const room = t.parentElement.getBoundingClientRect();
+  const r = t.getBoundingClientRect();
+  if (r.right > room.right + 1) {
+    const head = t.querySelector('th, td');
+    out.push(`a table (${head ? head.textContent.trim().slice(0, 30) : ''}...) is ` +
+             `${Math.round(r.width)} px wide and sticks out of its ` +
+             `${Math.round(room.width)} px column`);
   }
 }
 for (const img of document.images) {
@@ -221,6 +232,8 @@ BROKEN_PAGE = """<!DOCTYPE html>
 </div>
 <img src="missing.png" alt="gone">
 <a href="nowhere.html">gone</a>
+<div style="width: 300px"><table><tr><td>wide</td><td style="white-space: nowrap">
+xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx</td></tr></table></div>
 </body></html>
 """
 
@@ -254,6 +267,7 @@ def test_the_checks_catch_a_cut_off_chart_a_wide_image_and_a_broken_reference(
     assert "<img> http://127.0.0.1:" in text and "missing.png did not load" in text
     assert "link to /nowhere.html names no file of the site" in text
     assert "console error:" in text and "404" in text
+    assert "a table (wide...) is" in text and "sticks out of its 300 px column" in text
     assert any("the page scrolls sideways" in p for p in wide)
     assert any("2000 px wide and reaches past the window" in p for p in wide)
     assert fine == []
