@@ -84,3 +84,10 @@ def test_a_catalogue_protocol_without_a_page_fails_the_build(tmp_path: Path) -> 
     assert done.returncode != 0
     for name in CATALOGUE:
         assert f"catalogue protocol {name!r} has no page" in done.stderr
+
+
+def test_no_table_cell_is_an_empty_bullet(site: Path) -> None:
+    # a lone "-" in an rst table cell is a bullet list with an empty item: a reader sees "•"
+    for page in site.rglob("*.html"):
+        html = page.read_text(encoding="utf-8")
+        assert not re.search(r"<td>\s*<ul[^>]*>\s*<li>\s*</li>\s*</ul>\s*</td>", html), page
