@@ -73,6 +73,9 @@ def cast(trace: Trace) -> str:
     letting ``a`` run the operator *and* the subscriber.  The chart is truthful about it, and
     this line makes it explicit rather than leaving the reader to think it a drawing error.
     """
+    # here, not at the top: symbolic loads z3, which a chart alone does not need
+    from ethvoip.model.symbolic import HONEST
+
     parts = []
     for r in trace.runs:
         title = _role_title(trace, r.role)
@@ -84,10 +87,11 @@ def cast(trace: Trace) -> str:
             roles[r.agent].append(r.role)
     for agent, played in roles.items():
         if len(played) > 1:
+            both = ", ".join(played[:-1]) + " and " + played[-1]
             text += (
-                f" The same honest agent {agent} plays {' and '.join(played)}: the model's"
-                " honest agents are interchangeable names, and it may give one agent several"
-                " roles."
+                f" The same honest agent {agent} plays {both}: the model's world has"
+                f" {len(HONEST)} honest agents ({', '.join(HONEST)}), interchangeable names,"
+                " and lets one agent play several roles."
             )
     return text
 
