@@ -71,9 +71,8 @@ def test_cast_names_each_role_and_says_when_one_agent_plays_two() -> None:
         "b plays R#2, responder B (the SIP server or the callee)."
     )
     both = replace(trace, runs=(trace.runs[0], replace(trace.runs[1], agent="a")))
-    assert "The same honest agent a plays I and R: the model's world has 2 honest agents" in cast(
-        both
-    )
+    said = cast(both)
+    assert "The same honest agent a plays I and R: the model's world has 2 honest agents" in said
     assert "The same honest agent" not in cast(trace)
 
 
