@@ -103,8 +103,8 @@ def verdict_text(r: dict[str, Any]) -> str:
     return str(r["verdict"]) + (f" ({r['reason']})" if r.get("reason") else "")
 
 
-def matrix_nodes(m: ProtocolMatrix) -> list[nodes.Node]:
-    """A rubric naming the protocol and its table: claim, then one column per variant."""
+def matrix_table(m: ProtocolMatrix) -> nodes.table:
+    """One protocol's table: the claim, then one column per variant."""
     rows: list[list[list[nodes.Node]]] = []
     classes: list[list[list[str]]] = []
     for claim, cells in zip(m.claims, m.cells, strict=True):
@@ -124,7 +124,7 @@ def matrix_nodes(m: ProtocolMatrix) -> list[nodes.Node]:
             css.append([VERDICT_CLASS.get(r["verdict"], "ethvoip-unknown")])
         rows.append(row)
         classes.append(css)
-    return [nodes.rubric("", m.protocol), table(["claim", *m.variants], rows, classes)]
+    return table(["claim", *m.variants], rows, classes)
 
 
 class VerdictsDirective(SphinxDirective):
@@ -143,7 +143,16 @@ class VerdictsDirective(SphinxDirective):
         before, _, after = provenance(rec).partition(command)
         out: list[nodes.Node] = [para(before, nodes.literal(command, command), after)]
         for m in matrices(rec):
-            out += matrix_nodes(m)
+            # the protocol's name links to its page (claims explained, charts); every catalogue
+            # protocol has one, or ethvoip_spec fails the build
+            heading = self.parse_text_to_nodes(
+                f":doc:`{m.protocol} </protocols/{m.protocol}>`", offset=self.content_offset
+            )
+            for node in heading:
+                if isinstance(node, nodes.Element):
+                    node["classes"].append("ethvoip-matrix-title")
+            out += heading
+            out.append(matrix_table(m))
         return out
 
 
