@@ -6,6 +6,7 @@ listed here), served by a local HTTP server on a free port:
 * the page does not scroll sideways (``scrollWidth <= clientWidth`` of the document);
 * no picture (``img``, ``svg``, ``object``, ``embed``) reaches past the window or is cut off
   by a scrolling or clipping box around it, so a wide chart cannot hide behind a scrollbar;
+* a chart scaled down to fit shows its smallest text at 9 px or more;
 * no table sticks out of the column it stands in (over the margin or the sidebar);
 * every ``img`` has loaded (``complete`` and a ``naturalWidth``), every ``object``/``embed``
   holds a document, of the SVG kind when it names an ``.svg``;
@@ -42,6 +43,8 @@ ROOT = Path(__file__).resolve().parents[2]
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMEDRIVER = Path("/usr/bin/chromedriver")
 WIDTH, HEIGHT = 1280, 900
+#: Below this rendered size, text in a scaled-down chart is too small to read.
+MIN_TEXT_PX = 9
 #: Chromium draws at most this many pixels in one screenshot; a longer page is cut there.
 MAX_SHOT_H = 16000
 FLAGS = (
@@ -66,6 +69,7 @@ if (doc.scrollWidth > doc.clientWidth) {
   out.push(`the page scrolls sideways: ${doc.scrollWidth} px of content in ${doc.clientWidth}`);
 }
 const view = doc.clientWidth;
+const MIN_TEXT_PX = %(min_text_px)s;
 const name = (e) => {
   const src = e.currentSrc || e.getAttribute('src') || e.getAttribute('data') || '';
   const title = e.querySelector && e.querySelector(':scope > title');
@@ -89,6 +93,19 @@ for (const e of pictures) {
                `${Math.round(box.width)} px wide (overflow-x: ${ox})`);
     }
     break;
+  }
+}
+for (const svg of pictures.filter((e) => e.tagName.toLowerCase() === 'svg')) {
+  // a chart scaled down to fit: its smallest text as the reader sees it
+  const box = svg.viewBox && svg.viewBox.baseVal;
+  const w = svg.getBoundingClientRect().width;
+  if (!box || !box.width || !w) continue;
+  const sizes = [...svg.querySelectorAll('text')]
+    .map((t) => parseFloat(getComputedStyle(t).fontSize));
+  const px = Math.min(...sizes) * w / box.width;
+  if (sizes.length && px < MIN_TEXT_PX) {
+    out.push(`${name(svg)} is scaled to ${Math.round(100 * w / box.width)} %: ` +
+             `its text is ${px.toFixed(1)} px, too small to read (lay it out narrower)`);
   }
 }
 for (const t of document.querySelectorAll('table')) {
@@ -116,6 +133,8 @@ for (const e of document.querySelectorAll('object, embed')) {
 }
 return out;
 """
+
+CHECK_JS = CHECK_JS.replace("%(min_text_px)s", str(MIN_TEXT_PX))
 
 LINKS_JS = "return [...document.querySelectorAll('a[href]')].map((a) => a.href);"
 
@@ -230,6 +249,11 @@ BROKEN_PAGE = """<!DOCTYPE html>
 <svg xmlns="http://www.w3.org/2000/svg" width="900" height="50" viewBox="0 0 900 50">
 <title>too wide for its box</title><rect width="900" height="50" fill="grey"/></svg>
 </div>
+<div style="width: 400px">
+<svg xmlns="http://www.w3.org/2000/svg" width="2000" height="50" viewBox="0 0 2000 50"
+ style="max-width: 100%; height: auto" font-size="12"><title>tiny text</title>
+<text x="10" y="30">unreadable</text></svg>
+</div>
 <img src="missing.png" alt="gone">
 <a href="nowhere.html">gone</a>
 <div style="width: 300px"><table><tr><td>wide</td><td style="white-space: nowrap">
@@ -267,6 +291,7 @@ def test_the_checks_catch_a_cut_off_chart_a_wide_image_and_a_broken_reference(
     assert "<img> http://127.0.0.1:" in text and "missing.png did not load" in text
     assert "link to /nowhere.html names no file of the site" in text
     assert "console error:" in text and "404" in text
+    assert "tiny text is scaled to 20 %: its text is 2.4 px, too small to read" in text
     assert "a table (wide...) is" in text and "sticks out of its 300 px column" in text
     assert any("the page scrolls sideways" in p for p in wide)
     assert any("2000 px wide and reaches past the window" in p for p in wide)
