@@ -69,7 +69,7 @@ if (doc.scrollWidth > doc.clientWidth) {
   out.push(`the page scrolls sideways: ${doc.scrollWidth} px of content in ${doc.clientWidth}`);
 }
 const view = doc.clientWidth;
-const MIN_TEXT_PX = %(min_text_px)s;
+const MIN_TEXT_PX = arguments[0];
 const name = (e) => {
   const src = e.currentSrc || e.getAttribute('src') || e.getAttribute('data') || '';
   const title = e.querySelector && e.querySelector(':scope > title');
@@ -134,8 +134,6 @@ for (const e of document.querySelectorAll('object, embed')) {
 return out;
 """
 
-CHECK_JS = CHECK_JS.replace("%(min_text_px)s", str(MIN_TEXT_PX))
-
 LINKS_JS = "return [...document.querySelectorAll('a[href]')].map((a) => a.href);"
 
 
@@ -185,7 +183,7 @@ def page_problems(driver: webdriver.Chrome, base: str, folder: Path, page: str) 
     """Everything a reader would trip over on ``page`` (a path relative to ``folder``)."""
     driver.get_log("browser")  # drop what earlier pages logged
     driver.get(base + page)
-    problems: list[str] = list(driver.execute_script(CHECK_JS))
+    problems: list[str] = list(driver.execute_script(CHECK_JS, MIN_TEXT_PX))
     for href in driver.execute_script(LINKS_JS):
         url = urlsplit(href)
         if href.startswith(base) and url.path.rstrip("/"):
