@@ -7,6 +7,7 @@ listed here), served by a local HTTP server on a free port:
 * no picture (``img``, ``svg``, ``object``, ``embed``) reaches past the window or is cut off
   by a scrolling or clipping box around it, so a wide chart cannot hide behind a scrollbar;
 * a chart scaled down to fit shows its smallest text at 9 px or more;
+* no inline literal runs past the edge of its paragraph, list item or cell;
 * no table sticks out of the column it stands in (over the margin or the sidebar);
 * every ``img`` has loaded (``complete`` and a ``naturalWidth``), every ``object``/``embed``
   holds a document, of the SVG kind when it names an ``.svg``;
@@ -106,6 +107,21 @@ for (const svg of pictures.filter((e) => e.tagName.toLowerCase() === 'svg')) {
   if (sizes.length && px < MIN_TEXT_PX) {
     out.push(`${name(svg)} is scaled to ${Math.round(100 * w / box.width)} %: ` +
              `its text is ${px.toFixed(1)} px, too small to read (lay it out narrower)`);
+  }
+}
+for (const c of document.querySelectorAll('code')) {
+  // an inline literal too long for the line runs over the margin (or under the sidebar)
+  const block = c.closest('p, li, td, th, dd, dt');
+  if (!block || c.closest('pre')) continue;
+  const room = block.getBoundingClientRect();
+  for (const part of c.getClientRects()) {
+    // a literal's padding, or the space that hangs at a wrapped pre-wrap line's end, may stick
+    // out by a few pixels (invisible): a character of code is about 8 px
+    if (part.right > room.right + 8) {
+      out.push(`the literal "${c.textContent.slice(0, 40)}" runs ` +
+               `${Math.round(part.right - room.right)} px past the edge of its text`);
+      break;
+    }
   }
 }
 for (const t of document.querySelectorAll('table')) {
@@ -252,6 +268,7 @@ BROKEN_PAGE = """<!DOCTYPE html>
  style="max-width: 100%; height: auto" font-size="12"><title>tiny text</title>
 <text x="10" y="30">unreadable</text></svg>
 </div>
+<p style="width: 200px">see <code>a_very_long_identifier_that_cannot_break_at_all</code></p>
 <img src="missing.png" alt="gone">
 <a href="nowhere.html">gone</a>
 <div style="width: 300px"><table><tr><td>wide</td><td style="white-space: nowrap">
@@ -290,6 +307,7 @@ def test_the_checks_catch_a_cut_off_chart_a_wide_image_and_a_broken_reference(
     assert "link to /nowhere.html names no file of the site" in text
     assert any("console error:" in p and "missing.png" in p and "404" in p for p in broken)
     assert "tiny text is scaled to 20 %: its text is 2.4 px, too small to read" in text
+    assert 'the literal "a_very_long_identifier_that_cannot_break" runs' in text
     assert "a table (wide...) is" in text and "sticks out of its 300 px column" in text
     assert any("the page scrolls sideways" in p for p in wide)
     assert any("2000 px wide and reaches past the window" in p for p in wide)
