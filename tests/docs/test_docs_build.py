@@ -91,3 +91,22 @@ def test_no_table_cell_is_an_empty_bullet(site: Path) -> None:
     for page in site.rglob("*.html"):
         html = page.read_text(encoding="utf-8")
         assert not re.search(r"<td>\s*<ul[^>]*>\s*<li>\s*</li>\s*</ul>\s*</td>", html), page
+
+
+def test_every_chart_links_to_the_same_drawing_at_full_size(site: Path) -> None:
+    linked = 0
+    for page in site.rglob("*.html"):
+        html = page.read_text(encoding="utf-8")
+        for href, svg in re.findall(
+            r'<div class="ethvoip-msc"><a href="([^"]+)"[^>]*>(<svg .*?</svg>)</a></div>',
+            html,
+            flags=re.S,
+        ):
+            full = (page.parent / href).resolve()
+            assert full.read_text(encoding="utf-8") == svg, (page, href)
+            linked += 1
+        # no chart without its link
+        assert html.count('<div class="ethvoip-msc">') == html.count(
+            '<div class="ethvoip-msc"><a href='
+        ), page
+    assert linked >= 20
