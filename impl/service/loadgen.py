@@ -46,6 +46,7 @@ from ethvoip.impl.service.messages import ApproveRequest, FundRequest
 from ethvoip.impl.service.receipts import SignedReceipt
 from ethvoip.impl.service.sipdb import digest_ha1
 from ethvoip.impl.service.store import TestStore
+from ethvoip.spec.files import PRIVATE, atomic_write
 
 
 @dataclass
@@ -220,7 +221,7 @@ def run_load(
     problems: list[str] = []
     state.mkdir(parents=True, exist_ok=True)
     store = TestStore()
-    (state / "store-key.pem").write_bytes(store.private_key_pem())
+    atomic_write(state / "store-key.pem", store.private_key_pem(), mode=PRIVATE)
     service = ServiceProcess(rpc_url, state, _free_tcp_port(), [])
     chain = RpcChain(rpc_url)
     try:
