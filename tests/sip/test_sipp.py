@@ -13,10 +13,9 @@ import shutil
 
 import pytest
 
-from ethvoip.impl.sip.transport import udp_endpoint
-from ethvoip.impl.sip.ua import CallAnswered, CallConfirmed, CallEnded, IncomingCall, UserAgent
+from ethvoip.impl.sip.ua import CallAnswered, CallConfirmed, CallEnded, IncomingCall
 
-from .live import LOOPBACK, SDP, free_port, make_ua
+from .live import LOOPBACK, SDP, free_port, ua_on_udp, until_udp_port_bound
 
 pytestmark = pytest.mark.integration
 
@@ -55,9 +54,9 @@ async def _finish(proc: asyncio.subprocess.Process) -> tuple[int, str]:
 
 def test_sipp_calls_our_ua() -> None:
     async def main() -> None:
-        ua_port, sipp_port = free_port(), free_port()
-        ua: UserAgent = make_ua("bob", ua_port, None)
-        endpoint, _ = await udp_endpoint(ua, LOOPBACK, ua_port)
+        sipp_port = free_port()  # SIPp binds it itself (see free_port)
+        endpoint, ua = await ua_on_udp("bob", None)
+        ua_port = ua.config.local_port
         try:
             proc = await _sipp(
                 "-sn",
@@ -87,12 +86,11 @@ def test_sipp_calls_our_ua() -> None:
 
 def test_our_ua_calls_sipp() -> None:
     async def main() -> None:
-        ua_port, sipp_port = free_port(), free_port()
-        ua = make_ua("alice", ua_port, None)
-        endpoint, _ = await udp_endpoint(ua, LOOPBACK, ua_port)
+        sipp_port = free_port()  # SIPp binds it itself (see free_port)
+        endpoint, ua = await ua_on_udp("alice", None)
         proc = await _sipp("-sn", "uas", "-i", LOOPBACK, "-p", str(sipp_port))
         try:
-            await asyncio.sleep(0.5)  # let SIPp bind its port
+            await until_udp_port_bound(sipp_port)  # SIPp is listening (not a fixed pause)
             call_id = endpoint.do(
                 lambda now: ua.invite(f"sip:service@{LOOPBACK}:{sipp_port}", SDP, now)
             )

@@ -3,9 +3,8 @@
 from __future__ import annotations
 
 import asyncio
-import socket
 
-from ethvoip.impl.sip.transport import SipEndpoint, StreamTransport, udp_endpoint
+from ethvoip.impl.sip.transport import SipEndpoint, StreamTransport
 from ethvoip.impl.sip.ua import (
     CallAnswered,
     CallConfirmed,
@@ -14,7 +13,7 @@ from ethvoip.impl.sip.ua import (
     Registered,
 )
 
-from .live import LOOPBACK, free_port, make_registrar, make_ua
+from .live import LOOPBACK, make_registrar, make_ua, registrar_on_udp, ua_on_udp
 
 SDP = b"v=0\r\no=- 1 1 IN IP4 127.0.0.1\r\ns=-\r\nc=IN IP4 127.0.0.1\r\nt=0 0\r\n"
 
@@ -39,10 +38,9 @@ async def _call_flow(alice: SipEndpoint, bob: SipEndpoint) -> None:
 
 def test_call_over_udp_loopback() -> None:
     async def main() -> None:
-        pport, aport, bport = free_port(), free_port(), free_port()
-        proxy, _ = await udp_endpoint(make_registrar(pport), LOOPBACK, pport)
-        alice, _ = await udp_endpoint(make_ua("alice", aport, pport), LOOPBACK, aport)
-        bob, _ = await udp_endpoint(make_ua("bob", bport, pport), LOOPBACK, bport)
+        proxy, pport = await registrar_on_udp()
+        alice, _ = await ua_on_udp("alice", pport)
+        bob, _ = await ua_on_udp("bob", pport)
         try:
             await _call_flow(alice, bob)
         finally:
@@ -54,9 +52,11 @@ def test_call_over_udp_loopback() -> None:
 
 def test_call_over_tcp_loopback() -> None:
     async def main() -> None:
-        pport = free_port(socket.SOCK_STREAM)
-        proxy = SipEndpoint(make_registrar(pport, transport="TCP"))
-        proxy.start(await StreamTransport.listen(LOOPBACK, pport, proxy.on_message))
+        registrar = make_registrar(0, transport="TCP")
+        proxy = SipEndpoint(registrar)
+        listening = await StreamTransport.listen(LOOPBACK, 0, proxy.on_message)
+        pport = registrar.port = listening.local_address[1]  # held from the start: no race
+        proxy.start(listening)
         endpoints = [proxy]
         try:
             for user in ("alice", "bob"):
