@@ -28,6 +28,7 @@ import contextlib
 import json
 import secrets
 import signal
+import socket
 import sys
 import tempfile
 from pathlib import Path
@@ -99,13 +100,27 @@ def parser() -> argparse.ArgumentParser:
         help="the paper's flow (SIP password = hash(receipt)): for the attack demo only",
     )
     p.add_argument("--crash-after-intents", type=int, help=argparse.SUPPRESS)
+    # A listening socket inherited from the parent (the load test restarts the service on
+    # a port it holds all along, instead of a free port that another process could take).
+    p.add_argument("--listen-fd", type=int, help=argparse.SUPPRESS)
     return p
 
 
-async def _serve(app: web.Application, host: str, port: int, ready: dict[str, object]) -> None:
+async def _serve(
+    app: web.Application,
+    host: str,
+    port: int,
+    ready: dict[str, object],
+    sock: socket.socket | None = None,
+) -> None:
     runner = web.AppRunner(app, access_log=None)
     await runner.setup()
-    site = web.TCPSite(runner, host, port)
+    site: web.BaseSite
+    if sock is not None:
+        site = web.SockSite(runner, sock)
+        host = sock.getsockname()[0]
+    else:
+        site = web.TCPSite(runner, host, port)
     await site.start()
     server = site._server
     assert server is not None
@@ -198,7 +213,8 @@ def main(argv: list[str]) -> int:
             "reconciled": built.reconciled,
         }
         try:
-            asyncio.run(_serve(make_app(built.service), args.host, args.port, ready))
+            sock = None if args.listen_fd is None else socket.socket(fileno=args.listen_fd)
+            asyncio.run(_serve(make_app(built.service), args.host, args.port, ready, sock))
         finally:
             built.close()
     except EthVoipError as exc:
