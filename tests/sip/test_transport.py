@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import asyncio
 
+import pytest
+
 from ethvoip.impl.sip.transport import SipEndpoint, StreamTransport
 from ethvoip.impl.sip.ua import (
     CallAnswered,
@@ -70,5 +72,24 @@ def test_call_over_tcp_loopback() -> None:
         finally:
             for ep in endpoints:
                 await ep.close()
+
+    asyncio.run(main())
+
+
+def test_the_default_wait_is_read_when_waiting(monkeypatch: pytest.MonkeyPatch) -> None:
+    # The suite raises EVENT_WAIT (tests/conftest.py); the waits must read it at call time,
+    # or the raise does nothing.  No event ever comes here: the wait ends by its bound.
+    from ethvoip.impl.sip import transport
+
+    monkeypatch.setattr(transport, "EVENT_WAIT", 0.01)
+    assert transport.wait_bound(None) == 0.01 and transport.wait_bound(5) == 5
+
+    async def main() -> None:
+        endpoint, _ = await ua_on_udp("alice", None)
+        try:
+            with pytest.raises(TimeoutError):
+                await endpoint.next_event(Registered)
+        finally:
+            await endpoint.close()
 
     asyncio.run(main())
