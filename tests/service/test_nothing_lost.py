@@ -206,3 +206,25 @@ def test_serve_refuses_its_own_db_on_a_new_embedded_chain(
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and "embedded chain" in err and "--rpc" in err, err
     assert snapshot(tmp_path) == before  # refused before anything was opened
+
+
+@pytest.mark.parametrize("way_out", [KeyboardInterrupt, SystemExit])
+def test_serve_throwaway_state_is_removed_on_every_way_out(
+    way_out: type[BaseException], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from ethvoip.impl.service import cli as serve_cli
+
+    seen: dict[str, object] = {}
+
+    async def stopped(
+        app: object, host: str, port: int, ready: dict[str, object], *a: object
+    ) -> None:
+        seen.update(ready)
+        assert Path(str(ready["db"])).exists()  # the state is there while serving
+        raise way_out()
+
+    monkeypatch.setattr(serve_cli, "_serve", stopped)
+    with pytest.raises(way_out):
+        ethvoip(["serve", "--port", "0", "--key-scrypt-n", "1024"])
+    state = Path(str(seen["db"])).parent
+    assert state.name.startswith("ethvoip-serve-") and not state.exists()
