@@ -228,3 +228,27 @@ def test_serve_throwaway_state_is_removed_on_every_way_out(
         ethvoip(["serve", "--port", "0", "--key-scrypt-n", "1024"])
     state = Path(str(seen["db"])).parent
     assert state.name.startswith("ethvoip-serve-") and not state.exists()
+
+
+def test_a_crash_while_replacing_a_keystore_leaves_it_whole(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from ethvoip.impl.crypto import IdentityKey
+    from ethvoip.impl.service.keyfile import Secrets, save_keystore
+
+    (tmp_path / KEYSTORE_NAME).write_bytes(OLD_KEYSTORE)
+
+    def crash(src: object, dst: object) -> None:
+        raise OSError("power cut")
+
+    monkeypatch.setattr(os, "replace", crash)
+    secrets = Secrets(b"\x01" * 32, IdentityKey.generate())
+    with pytest.raises(OSError, match="power cut"):
+        save_keystore(tmp_path, secrets, "pw", scrypt_n=16, force=True, clock=lambda: 0.0)
+    monkeypatch.undo()
+    assert (tmp_path / KEYSTORE_NAME).read_bytes() == OLD_KEYSTORE
+    # The backup taken before the attempt is the only other file: no temporary is left.
+    assert sorted(p.name for p in tmp_path.iterdir()) == [
+        KEYSTORE_NAME,
+        "keystore.json.19700101T000000Z.bak",
+    ]
