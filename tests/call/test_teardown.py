@@ -60,6 +60,7 @@ def test_a_refused_offer_closes_the_callers_media_sockets_and_empties_the_tables
             assert isinstance(refused, RefusedCall) and isinstance(refused.error, ReplayError)
             await _drained(alice, bob)
             assert alice.sockets == [] and bob.sockets == []
+            await _fds_back_to(before)
             assert open_fds() == before
         finally:
             await alice.close()
