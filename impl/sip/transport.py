@@ -29,10 +29,11 @@ from .message import Message
 from .ua import Address, Send
 
 #: How long (seconds) a wait for something a peer must send (a reply, a call, media) lasts
-#: unless the caller says.  It only decides how soon a lost peer is reported, never what a
-#: working one may do; the test suite raises it (tests/conftest.py) so that a loaded machine
-#: cannot fail a test that would pass on an idle one.
-EVENT_WAIT = 10.0
+#: unless the caller says: RFC 3261's Timer B (64 * T1 = 32 s), after which a SIP client
+#: gives up on an INVITE anyway.  It only decides how soon a lost peer is reported, never
+#: what a working one may do; the test suite raises it further (tests/conftest.py) so that
+#: a loaded machine cannot fail a test that would pass on an idle one.
+EVENT_WAIT = 32.0
 
 
 def wait_bound(timeout: float | None) -> float:
