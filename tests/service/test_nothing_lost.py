@@ -252,3 +252,16 @@ def test_a_crash_while_replacing_a_keystore_leaves_it_whole(
         KEYSTORE_NAME,
         "keystore.json.19700101T000000Z.bak",
     ]
+
+
+def test_a_service_key_file_is_never_replaced(tmp_path: Path) -> None:
+    from ethvoip.impl.service.keyvault import ServiceKeys, load_service_keys, save_service_keys
+
+    path = tmp_path / "svc-keys.json"
+    first = ServiceKeys.generate(os.urandom)
+    save_service_keys(path, first, "pw", scrypt_n=16)
+    assert mode(path) == 0o600
+    with pytest.raises(WouldOverwrite):
+        save_service_keys(path, ServiceKeys.generate(os.urandom), "pw", scrypt_n=16)
+    assert load_service_keys(path, "pw") == first
+    assert [p.name for p in tmp_path.iterdir()] == ["svc-keys.json"]
