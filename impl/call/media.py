@@ -28,6 +28,7 @@ from ethvoip.impl.media.packetize import RATE
 from ethvoip.impl.media.rtcp import RtcpPacket, decode_rtcp, encode_rtcp
 from ethvoip.impl.media.rtp import RtpPacket, decode_rtp, encode_rtp, peek_header
 from ethvoip.impl.media.srtp import SrtpReceiver, SrtpSender
+from ethvoip.impl.sip.transport import wait_bound
 from ethvoip.impl.sip.ua import Address
 from ethvoip.spec.errors import (
     CryptoError,
@@ -106,8 +107,8 @@ class MediaReceiver(_Datagrams):
             raise DecodeError("no SRTP stream yet to re-key")
         self.srtp.rekey(master, at_index)
 
-    async def wait_for(self, count: int, timeout: float = 10.0) -> None:
-        async with asyncio.timeout(timeout):
+    async def wait_for(self, count: int, timeout: float | None = None) -> None:
+        async with asyncio.timeout(wait_bound(timeout)):
             while len(self.packets) < count:
                 self.arrived.clear()
                 await self.arrived.wait()
@@ -193,6 +194,6 @@ class RtcpChannel(_Datagrams):
         assert self.transport is not None
         self.transport.sendto(encode_rtcp(packets), dest)
 
-    async def receive(self, timeout: float = 10.0) -> tuple[list[RtcpPacket], Address]:
-        async with asyncio.timeout(timeout):
+    async def receive(self, timeout: float | None = None) -> tuple[list[RtcpPacket], Address]:
+        async with asyncio.timeout(wait_bound(timeout)):
             return await self.inbox.get()

@@ -27,7 +27,7 @@ from typing import Any, TypeVar, cast
 from ethvoip.impl.crypto import DEFAULT_RNG, IdentityKey, Rng
 from ethvoip.impl.handshake import Env, ReplayCache, RoleMachine, Sent, create
 from ethvoip.impl.handshake.machine import Directory
-from ethvoip.impl.sip.transport import SipEndpoint, StreamTransport
+from ethvoip.impl.sip.transport import SipEndpoint, StreamTransport, wait_bound
 from ethvoip.impl.sip.ua import (
     Address,
     CallAnswered,
@@ -204,9 +204,9 @@ class SipPhoneBase:
         assert isinstance(ua, UserAgent)
         return ua
 
-    async def _next(self, *kinds: type[Any], timeout: float = 10.0) -> Any:
+    async def _next(self, *kinds: type[Any], timeout: float | None = None) -> Any:
         assert self.endpoint is not None
-        async with asyncio.timeout(timeout):
+        async with asyncio.timeout(wait_bound(timeout)):
             while True:
                 event = await self.endpoint.events.get()
                 if isinstance(event, kinds):
@@ -372,7 +372,7 @@ class SecurePhone(SipPhoneBase):
         return machine
 
     async def answer(
-        self, *, variant: str = "hardened", timeout: float = 10.0
+        self, *, variant: str = "hardened", timeout: float | None = None
     ) -> IncomingSession | RefusedCall:
         """Take the next INVITE: open its key, answer and listen, or refuse it with 488."""
         assert self.endpoint is not None

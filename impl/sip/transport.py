@@ -31,6 +31,19 @@ from .codec import StreamDecoder, decode_datagram
 from .message import Message
 from .ua import Address, Send
 
+#: How long (seconds) a wait for something a peer must send (a reply, a call, media) lasts
+#: unless the caller says: RFC 3261's Timer B (64 * T1 = 32 s), after which a SIP client
+#: gives up on an INVITE anyway.  It only decides how soon a lost peer is reported, never
+#: what a working one may do; the test suite raises it further (tests/conftest.py) so that
+#: a loaded machine cannot fail a test that would pass on an idle one.
+EVENT_WAIT = 32.0
+
+
+def wait_bound(timeout: float | None) -> float:
+    """``timeout``, or :data:`EVENT_WAIT` read now (not when the caller was defined)."""
+    return EVENT_WAIT if timeout is None else timeout
+
+
 OnMessage = Callable[[Message, Address], None]
 T = TypeVar("T")
 
@@ -254,9 +267,9 @@ class SipEndpoint:
                 self.events.put_nowait(out)
         self._wake.set()
 
-    async def next_event(self, kind: type[T], timeout: float = 10.0) -> T:
+    async def next_event(self, kind: type[T], timeout: float | None = None) -> T:
         """Wait for the next application output of ``kind``, skipping others."""
-        async with asyncio.timeout(timeout):
+        async with asyncio.timeout(wait_bound(timeout)):
             while True:
                 event = await self.events.get()
                 if isinstance(event, kind):

@@ -44,7 +44,7 @@ def _run_cli(*args: str) -> subprocess.CompletedProcess[str]:
         [str(ethvoip), "demo", *args],
         capture_output=True,
         text=True,
-        timeout=300,
+        timeout=900,  # a bound for a hung demo only (it takes ~30 s on a loaded machine)
         check=False,
         env={**os.environ, "PYTHONUNBUFFERED": "1"},
     )

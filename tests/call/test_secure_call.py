@@ -53,7 +53,10 @@ def test_secure_call_with_mikey_srtp_and_sts_rekey(world: World, tmp_path: Path)
             out.media.raw(genuine)
             out.media.raw(out.media.sent[4])
             await session.media.wait_for(16)
-            await asyncio.sleep(0.05)
+            # The replay was sent last: wait for its drop (bounded), not a fixed pause.
+            async with asyncio.timeout(60):
+                while sum(session.media.dropped.values()) < 2:
+                    await asyncio.sleep(0.01)
             assert session.media.dropped == {"auth": 1, "replay": 1}
             assert len(session.media.packets) == 16
 
