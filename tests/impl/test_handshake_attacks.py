@@ -188,7 +188,7 @@ def _bwm(variant: str) -> tuple[RoleMachine, RoleMachine]:
     w = World()
     w.directory.register(EVE, w.keys[BOB].public_key)  # no proof of possession
     alice = w.machine("sts", variant, "I", ALICE, B=EVE)
-    bob = w.machine("sts", variant, "R", BOB)
+    bob = w.machine("sts", variant, "R", BOB, A=ALICE)  # B believes the call is from A
     [m1] = sent(alice.start())
     rec = wire.decode(m1, Tag.STS_1)
     [m2] = sent(bob.receive(wire.encode(Tag.STS_1, ALICE, BOB, rec["GX"])))
@@ -214,7 +214,7 @@ def test_hardened_sts_rejects_a_signature_from_another_key() -> None:
     w = World()
     w.directory.register(BOB, IdentityKey.generate(seeded_rng(b"mallory")).public_key)
     alice = w.machine("sts", "hardened", "I", ALICE, B=BOB)
-    bob = w.machine("sts", "hardened", "R", BOB)
+    bob = w.machine("sts", "hardened", "R", BOB, A=ALICE)
     [m1] = sent(alice.start())
     w.directory.register(BOB, w.keys[BOB].public_key)
     [m2] = sent(bob.receive(m1))
