@@ -270,7 +270,11 @@ async def run_demo(world: World, report: Report) -> tuple[list[tuple[str, float]
         )
 
         print("== 5. Station-to-Station over RTCP, SRTP re-keyed, media continues")
-        resp = asyncio.create_task(sts_responder(bob.env(), session.rtcp, out.media.ssrc, 0xB0B))
+        resp = asyncio.create_task(
+            sts_responder(
+                bob.env(), session.peer, session.rtcp, out.media.ssrc, session.outgoing.ssrc
+            )
+        )
         t = time.perf_counter()
         _, master, at = await sts_initiator(
             alice.env(),

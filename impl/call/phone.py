@@ -126,6 +126,12 @@ class IncomingSession:
     outgoing: MediaSender  # the callee's own stream back to the caller
     peer_rtcp: Address
 
+    @property
+    def peer(self) -> str:
+        """The caller as this call authenticated it (MIKEY's initiator identity): the only
+        agent a re-key of this call is accepted from."""
+        return str(self.machine.bindings["A"])
+
 
 @dataclass
 class RefusedCall:
@@ -253,6 +259,9 @@ class SecurePhone(SipPhoneBase):
     clock: Callable[[], float] = time.time  # MIKEY timestamps
     perf: Callable[[], float] = time.perf_counter
     replay_cache: ReplayCache = field(default_factory=ReplayCache)
+    #: RTCP only from the call's peer, only as SRTCP (False: the old, unbound path, kept for
+    #: the sts_rekey_hijack attack's demonstration)
+    bind_rtcp: bool = True
     endpoint: SipEndpoint | None = None
     link: SecureLink | None = None
     _lost: asyncio.Future[None] | None = field(default=None, repr=False)
@@ -345,6 +354,8 @@ class SecurePhone(SipPhoneBase):
             if answer.ssrc is not None:
                 receiver.expect(answer.ssrc)
             media = MediaSender(receiver, (answer.host, answer.port), to_callee, ssrc)
+            if self.bind_rtcp:
+                rtcp.bind_call((answer.host, answer.port + 1), media.srtp, lambda: receiver.srtp)
             times.srtp_derivation += self.perf() - t
         except BaseException:
             self._release(receiver, rtcp)
@@ -395,6 +406,8 @@ class SecurePhone(SipPhoneBase):
         rtcp = await _bind_rtp_pair(self.host, media)
         self.sockets += [media, rtcp]
         sender = MediaSender(media, (offer.host, offer.port), to_caller, own_ssrc)
+        if self.bind_rtcp:
+            rtcp.bind_call((offer.host, offer.port + 1), sender.srtp, lambda: media.srtp)
         body = build_sdp(
             user=self.sub.number,
             host=self.host,
@@ -452,6 +465,7 @@ class SecurePhone(SipPhoneBase):
         out = call.outgoing
         r = await sts_rekey_responder(
             self.env(),
+            call.peer,
             call.rtcp,
             call.media.srtp.ssrc,
             out.ssrc,

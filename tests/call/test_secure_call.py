@@ -59,7 +59,9 @@ def test_secure_call_with_mikey_srtp_and_sts_rekey(world: World, tmp_path: Path)
 
             # Station-to-Station over RTCP APP, then the stream switches to the new key
             responder = asyncio.create_task(
-                sts_responder(bob.env(), session.rtcp, out.media.ssrc, 0xB0B)
+                sts_responder(
+                    bob.env(), session.peer, session.rtcp, out.media.ssrc, session.outgoing.ssrc
+                )
             )
             done_i, master_i, at_i = await sts_initiator(
                 alice.env(),
