@@ -234,7 +234,8 @@ def open_i_message(
     # signature over the same bytes must still hit the cache.
     digest = hashlib.sha256(signed).digest()
     msg_time = ntp_to_unix(t.value)
-    replay.check(msg_time, digest, now)
+    sender = id_i or b""  # per sender identity: one sender cannot fill another's share
+    replay.check(msg_time, digest, now, sender)
 
     env_key = _guarded("envelope decryption", lambda: decrypt_envelope(pke.data))
     keys = derive_envelope_keys(env_key, msg.header.csb_id, rand.value)
@@ -254,7 +255,7 @@ def open_i_message(
     if expected_id_r is not None and id_r != expected_id_r:
         raise RemoteProtocolError("MIKEY: I_MESSAGE is addressed to another responder")
 
-    replay.commit(msg_time, digest, now)
+    replay.commit(msg_time, digest, now, sender)
     return KeyTransport(
         csb_id=msg.header.csb_id,
         crypto_sessions=msg.header.crypto_sessions,

@@ -12,7 +12,7 @@ from ethvoip.attacks import splice
 from ethvoip.attacks.replay import outcome, replay
 from ethvoip.impl import wire
 from ethvoip.impl.crypto import IdentityKey, encrypt_to, seeded_rng
-from ethvoip.impl.handshake import Completed, RoleMachine, State
+from ethvoip.impl.handshake import Completed, ReplayCache, RoleMachine, State
 from ethvoip.impl.handshake import mikey as mikey_impl
 from ethvoip.impl.handshake.adversary import Intruder
 from ethvoip.impl.media.bare_key import encode_bare_key
@@ -168,6 +168,35 @@ def test_hardened_mikey_rejects_replay_and_stale_messages() -> None:
     late = fresh_bob()
     with pytest.raises(ReplayError, match="timestamp"):
         late.receive(msg)
+
+
+def test_replay_cache_is_per_sender_and_bounded() -> None:
+    """One sender's share full refuses only that sender; (T, RAND) values are the sender's
+    own; a new sender beyond ``max_senders`` is refused, never an entry forgotten early."""
+    cache = ReplayCache(horizon=100, per_sender=2, max_senders=2)
+    cache.add((b"carol", b"t", b"r1"), 0)
+    cache.add((b"carol", b"t", b"r2"), 0)
+    with pytest.raises(ReplayError, match="share is full"):
+        cache.make_room((b"carol", b"t", b"r3"), 1)
+    assert (b"alice", b"t", b"r1") not in cache  # Carol's values say nothing about Alice
+    cache.add((b"alice", b"t", b"r1"), 1)
+    assert (b"alice", b"t", b"r1") in cache
+    with pytest.raises(ReplayError, match="too many senders"):
+        cache.make_room((b"mallory", b"t", b"r"), 2)
+    cache.add((b"mallory", b"t", b"r"), 101)  # Carol's entries left the horizon
+    assert len(cache) == 2
+
+
+def test_hardened_mikey_run_refused_when_the_senders_share_is_full() -> None:
+    w = World()
+    invite, msg = _hardened_invite(w)
+    w.caches[BOB] = ReplayCache(per_sender=0)  # Alice's share holds nothing
+    bob = w.machine("mikey_key_transport", "hardened", "R", BOB)
+    bob.start()
+    bob.receive(invite)
+    with pytest.raises(ReplayError, match="share is full"):
+        bob.receive(msg)
+    assert len(w.caches[BOB]) == 0
 
 
 def test_hardened_mikey_rejects_a_message_for_another_invite() -> None:
