@@ -113,6 +113,8 @@ def read_sdp(body: bytes, variant: str) -> MediaOffer:
     else:
         attr = sdes.ATTRIBUTE if variant == "sdes" else BARE_ATTRIBUTE
         value = desc.attribute(attr, audio[0])
+        if value is not None and not value.isascii():
+            raise DecodeError(f"SDP: a={attr} value is not ASCII")
         key = value.encode("ascii") if value is not None else None
     return MediaOffer(conn.address, media.port, key, _ssrc(desc.attribute("ssrc", audio[0])))
 

@@ -348,7 +348,8 @@ class SecurePhone(SipPhoneBase):
             times.invite_to_answer = self.perf() - sent
             if isinstance(outcome, CallFailed):
                 self.ua.forget(call_id)
-                raise SipError(f"call to {number} refused with {outcome.status}")
+                why = f" ({outcome.warning})" if outcome.warning else ""
+                raise SipError(f"call to {number} refused with {outcome.status}{why}")
             answer = read_sdp(outcome.sdp, variant)
             t = self.perf()
             if answer.ssrc is not None:
@@ -392,7 +393,8 @@ class SecurePhone(SipPhoneBase):
         try:
             machine = self.open_offer(inc.caller, inc.sdp, variant=variant, times=times)
         except EthVoipError as exc:
-            self.endpoint.do(lambda now: self.ua.reject(inc.call_id, 488, now))
+            why = f"{type(exc).__name__}: {exc}"
+            self.endpoint.do(lambda now: self.ua.reject(inc.call_id, 488, now, why=why))
             self.ua.forget(inc.call_id)
             return RefusedCall(inc.call_id, inc.caller, exc)
         offer = read_sdp(inc.sdp, variant)
