@@ -252,6 +252,9 @@ async def run_demo(world: World, report: Report) -> tuple[list[tuple[str, float]
         if not report.check(isinstance(session, IncomingSession), "Bob accepted the MIKEY offer"):
             return rows, 0.0
         assert isinstance(session, IncomingSession)
+        sas_a, sas_b = alice.sas(out), bob.sas(session)
+        print(f"  SAS on Alice's phone: {sas_a}    SAS on Bob's phone: {sas_b}")
+        report.check(sas_a == sas_b, "both ends show the same short authentication string")
         packets = list(packetize(tone(TONE_SECONDS), ssrc=out.media.ssrc, seq=4242))
         half = len(packets) // 2
         await out.media.play(packets[:half], pace=0.005)
@@ -345,7 +348,7 @@ def run_attacks(report: Report) -> None:
     except ImportError:
         print("  (ethvoip.attacks.runner not available)")
         return
-    for name in ("lowe", "splice", "mikey_substitution", "sts_uks"):
+    for name in ("lowe", "splice", "mikey_substitution", "sts_uks", "sts_rekey_hijack"):
         if name not in runner.available():
             continue
         try:

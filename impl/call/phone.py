@@ -42,6 +42,7 @@ from ethvoip.spec.errors import EthVoipError, RemoteProtocolError, SipError
 
 from .keying import build_sdp, invite_record, read_sdp, stream_masters
 from .media import MediaReceiver, MediaSender, RtcpChannel, _Datagrams, bind_udp
+from .sas import machine_sas
 from .signaling import SecureLink, secure_connect
 from .sts_rtcp import Rekey, sts_rekey_initiator, sts_rekey_responder
 
@@ -440,6 +441,12 @@ class SecurePhone(SipPhoneBase):
                     self._lost.exception()
             else:
                 self._lost.cancel()
+
+    def sas(self, call: OutgoingCall | IncomingSession) -> str:
+        """The call's short authentication string (RFC 6189 B32 rendering, :mod:`.sas`) from
+        its MIKEY exchange as this phone saw it: read it aloud, the other end shows the same
+        four characters unless someone sat in the middle with substituted keys."""
+        return machine_sas(call.machine, self.sub.key)
 
     async def rekey(
         self, call: OutgoingCall | IncomingSession, *, variant: str = "hardened"

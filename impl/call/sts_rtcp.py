@@ -43,6 +43,7 @@ from ethvoip.impl.sip.ua import Address
 from ethvoip.spec.errors import CryptoError, DecodeError, EthVoipError, RemoteProtocolError
 
 from .media import RtcpChannel
+from .sas import machine_sas
 
 STS_NAME = b"STS1"
 SWITCH_NAME = b"STSK"
@@ -72,6 +73,7 @@ class Rekey:
     send_at: int
     recv_master: bytes
     recv_at: int
+    sas: str  # the short authentication string of this STS run (:mod:`.sas`)
 
 
 def wrap(message: bytes, step: int, ssrc: int) -> RtcpApp:
@@ -136,6 +138,19 @@ async def sts_initiator(
 
     The caller re-keys its own SRTP sender from the returned index on.
     """
+    _, done, master, at = await _initiate(env, peer, rtcp, dest, ssrc, next_index, variant)
+    return done, master, at
+
+
+async def _initiate(
+    env: Env,
+    peer: str,
+    rtcp: RtcpChannel,
+    dest: Address,
+    ssrc: int,
+    next_index: Callable[[], int],
+    variant: str,
+) -> tuple[RoleMachine, Completed, bytes, int]:
     machine = create("sts", variant, "I", env, B=peer)
     step = 1
     out = _sent(list(machine.start()))
@@ -154,7 +169,7 @@ async def sts_initiator(
     at = next_index() + SWITCH_MARGIN
     final: list[RtcpPacket] = [wrap(m, step, ssrc) for m in out]
     rtcp.send([*final, key_switch(done.session_key, ssrc, at)], dest)
-    return done, srtp_master_from_sts(done.session_key), at
+    return machine, done, srtp_master_from_sts(done.session_key), at
 
 
 async def sts_responder(
@@ -168,7 +183,7 @@ async def sts_responder(
 ) -> tuple[Completed, bytes, int]:
     """Run STS as the callee of the stream ``stream_ssrc`` in a call with ``peer``; returns
     (outcome, new master, index from which it applies to that stream)."""
-    done, master, at, _ = await _respond(env, peer, rtcp, stream_ssrc, own_ssrc, variant)
+    _, done, master, at, _ = await _respond(env, peer, rtcp, stream_ssrc, own_ssrc, variant)
     return done, master, at
 
 
@@ -181,7 +196,7 @@ def _responder_machine(env: Env, peer: str, variant: str) -> RoleMachine:
 
 async def _respond(
     env: Env, peer: str, rtcp: RtcpChannel, stream_ssrc: int, own_ssrc: int, variant: str
-) -> tuple[Completed, bytes, int, Address]:
+) -> tuple[RoleMachine, Completed, bytes, int, Address]:
     machine = _responder_machine(env, peer, variant)
     while True:
         packets, source = await rtcp.receive()
@@ -209,7 +224,7 @@ async def _respond(
     if len(switches) != 1:
         raise DecodeError("the last STS message came without its key switch")
     at = read_key_switch(switches[0], done.session_key, stream_ssrc)
-    return done, srtp_master_from_sts(done.session_key), at, source
+    return machine, done, srtp_master_from_sts(done.session_key), at, source
 
 
 async def sts_rekey_initiator(
@@ -224,8 +239,8 @@ async def sts_rekey_initiator(
     variant: str = "hardened",
 ) -> Rekey:
     """STS as the caller, then the callee's switch for its stream ``peer_ssrc``: both ways."""
-    done, master, at = await sts_initiator(
-        env, peer, rtcp, dest, own_ssrc, next_index, variant=variant
+    machine, done, master, at = await _initiate(
+        env, peer, rtcp, dest, own_ssrc, next_index, variant
     )
     while True:
         packets, _ = await rtcp.receive()
@@ -233,7 +248,7 @@ async def sts_rekey_initiator(
         if len(switches) == 1:
             back_at = read_key_switch(switches[0], done.session_key, peer_ssrc)
             back = srtp_back_master_from_sts(done.session_key)
-            return Rekey(done, master, at, back, back_at)
+            return Rekey(done, master, at, back, back_at, machine_sas(machine, env.key))
 
 
 async def sts_rekey_responder(
@@ -248,7 +263,10 @@ async def sts_rekey_responder(
 ) -> Rekey:
     """STS as the callee of stream ``peer_ssrc`` in a call with ``peer``, then announce our own
     stream's switch."""
-    done, master, at, source = await _respond(env, peer, rtcp, peer_ssrc, own_ssrc, variant)
+    machine, done, master, at, source = await _respond(
+        env, peer, rtcp, peer_ssrc, own_ssrc, variant
+    )
     back_at = next_index() + SWITCH_MARGIN
     rtcp.send([key_switch(done.session_key, own_ssrc, back_at)], source)
-    return Rekey(done, srtp_back_master_from_sts(done.session_key), back_at, master, at)
+    back = srtp_back_master_from_sts(done.session_key)
+    return Rekey(done, back, back_at, master, at, machine_sas(machine, env.key))
