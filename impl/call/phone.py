@@ -40,7 +40,14 @@ from ethvoip.impl.sip.ua import (
 )
 from ethvoip.spec.errors import EthVoipError, RemoteProtocolError, SipError
 
-from .keying import build_sdp, invite_record, read_sdp, stream_masters
+from .keying import (
+    build_sdp,
+    check_r_message,
+    invite_record,
+    r_message,
+    read_sdp,
+    stream_masters,
+)
 from .media import MediaReceiver, MediaSender, RtcpChannel, _Datagrams, bind_udp
 from .sas import machine_sas
 from .signaling import SecureLink, secure_connect
@@ -352,6 +359,13 @@ class SecurePhone(SipPhoneBase):
                 why = f" ({outcome.warning})" if outcome.warning else ""
                 raise SipError(f"call to {number} refused with {outcome.status}{why}")
             answer = read_sdp(outcome.sdp, variant)
+            if variant == "hardened":  # RFC 3830 mutual authentication: the R_MESSAGE
+                try:
+                    check_r_message(machine.bindings, answer.key, self.clock())
+                except EthVoipError:
+                    with contextlib.suppress(EthVoipError):
+                        self.endpoint.do(lambda now: self.ua.bye(call_id, now))
+                    raise
             t = self.perf()
             if answer.ssrc is not None:
                 receiver.expect(answer.ssrc)
@@ -411,12 +425,15 @@ class SecurePhone(SipPhoneBase):
         sender = MediaSender(media, (offer.host, offer.port), to_caller, own_ssrc)
         if self.bind_rtcp:
             rtcp.bind_call((offer.host, offer.port + 1), sender.srtp, lambda: media.srtp)
+        verification = None
+        if variant == "hardened" and offer.key is not None:
+            verification = r_message(machine.bindings, offer.key, self.clock())
         body = build_sdp(
             user=self.sub.number,
             host=self.host,
             rtp_port=media.port,
             variant=variant,
-            key=None,
+            key=verification,
             sess_id=int.from_bytes(self.rng(4), "big"),
             ssrc=own_ssrc,
         )

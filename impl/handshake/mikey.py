@@ -110,6 +110,7 @@ def hardened_i_3(run: Run) -> tuple[bytes, dict[str, Value]]:
         id_i=mikey_id(run.name("A")),
         id_r=mikey_id(run.name("B")),
         policies=(srtp_policy_aes_cm_128_hmac_sha1_80(),),
+        v_flag=True,  # mutual authentication: the callee answers with an R_MESSAGE
     )
     t = unix_to_ntp(now).to_bytes(8, "big")  # exactly the T payload build_i_message wrote
     return msg, {"T": t, "RAND": rand, "Kenv": kenv, "K": k, "CSB": csb, "SSRC": ssrc}
