@@ -122,7 +122,7 @@ def test_the_possession_check_accepts_a_genuine_proof() -> None:
     assert ks.lookup(ident) == (eve.public_key, 1)
 
 
-def test_attack_all_lists_seven_attacks_all_reproduced_and_blocked(
+def test_attack_all_lists_every_attack_all_reproduced_and_blocked(
     capsys: pytest.CaptureFixture[str],
 ) -> None:
     assert runner.main(["all", "--json"]) == 0
@@ -133,6 +133,7 @@ def test_attack_all_lists_seven_attacks_all_reproduced_and_blocked(
         "splice",
         "mikey_substitution",
         "sts_uks",
+        "sts_rekey_hijack",
         "front_running",
         "credential_leak",
         "victim_key",

@@ -30,6 +30,7 @@ EXPECTED = [
     "digest checked against the service's subscriber table",
     "[ok] REGISTER with a wrong SIP password refused",
     "[ok] Bob accepted the MIKEY offer",
+    "[ok] both ends show the same short authentication string",
     "[ok] tampered and replayed SRTP dropped: {'auth': 1, 'replay': 1}",
     "paper    ACCEPTED Eve's key",
     "hardened refused",
