@@ -6,6 +6,10 @@ bad arguments.  ``--traces-dir`` writes every attack and honest trace as JSON, A
 text and SVG (this is how ``tests/traces/`` is refreshed).  ``--record FILE`` writes the
 matrix without traces, stamped with the date, the machine and the spec digests it was made
 from (this is how ``docs/model/verdicts.json``, which the docs render, is refreshed).
+
+On a terminal, a live line per protocol variant shows the time spent, the run count being
+explored and the check z3 is working on; piped, stderr stays quiet.  z3 and the trace
+renderers are imported only when a proof runs, so ``ethvoip prove --help`` is instant.
 """
 
 from __future__ import annotations
@@ -15,21 +19,26 @@ import datetime
 import json
 import os
 import platform
+import shutil
 import sys
+import threading
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from types import TracebackType
+from typing import TYPE_CHECKING, Any, TextIO
 
-from ethvoip.model.export import alice_bob, build_trace
-from ethvoip.model.search import DEFAULT_MAX_RUNS, ClaimResult, check_variant, honest_run
-from ethvoip.model.svg import render
+from ethvoip.model.bounds import DEFAULT_MAX_RUNS, MAX_RUNS_LIMIT
+from ethvoip.spec import cliargs
 from ethvoip.spec import trace as tracefmt
 from ethvoip.spec.catalogue import CATALOGUE, get
 from ethvoip.spec.errors import EthVoipError
 from ethvoip.spec.protocol import Expect, Protocol, Verdict
 from ethvoip.spec.trace import Trace
+
+if TYPE_CHECKING:  # z3 behind these: imported where a proof runs
+    from ethvoip.model.search import ClaimResult
 
 
 @dataclass(frozen=True)
@@ -86,6 +95,9 @@ def prove(
     progress: Any = None,
 ) -> list[Row]:
     """Every claim of one variant, with attack traces built from the models."""
+    from ethvoip.model.export import build_trace
+    from ethvoip.model.search import check_variant
+
     v = protocol.variant(variant_name)
     rows = []
     for r in check_variant(v, max_runs=max_runs, progress=progress):
@@ -107,6 +119,9 @@ def prove(
 
 
 def honest_trace(protocol: Protocol, variant_name: str, generated_by: str) -> Trace:
+    from ethvoip.model.export import build_trace
+    from ethvoip.model.search import honest_run
+
     v = protocol.variant(variant_name)
     h = honest_run(v)
     return build_trace(
@@ -122,6 +137,9 @@ def honest_trace(protocol: Protocol, variant_name: str, generated_by: str) -> Tr
 
 def write_trace(folder: Path, t: Trace) -> None:
     """``<protocol>.<variant>.<claim|honest>.{json,txt,svg}`` in ``folder``."""
+    from ethvoip.model.export import alice_bob
+    from ethvoip.model.svg import render
+
     folder.mkdir(parents=True, exist_ok=True)
     stem = f"{t.protocol}.{t.variant}.{t.claim or 'honest'}"
     (folder / f"{stem}.json").write_text(tracefmt.dumps(t), encoding="utf-8")
@@ -188,50 +206,127 @@ def record(rows: Sequence[Row], generated_by: str, max_runs: int) -> dict[str, A
     }
 
 
-def main(argv: list[str] | None = None) -> int:
-    argv = list(sys.argv[1:] if argv is None else argv)
-    ap = argparse.ArgumentParser(prog="ethvoip prove", description=__doc__)
-    ap.add_argument("protocols", nargs="*", metavar="PROTOCOL", help="name or name/variant")
-    ap.add_argument("--json", action="store_true", help="print the results as JSON")
-    ap.add_argument("--max-runs", type=int, default=DEFAULT_MAX_RUNS, metavar="K")
-    ap.add_argument("--traces-dir", type=Path, metavar="DIR", help="write every trace here")
-    ap.add_argument("--quiet", action="store_true", help="no progress on stderr")
-    ap.add_argument("--record", type=Path, metavar="FILE", help="write the dated matrix here")
-    args = ap.parse_args(argv)
-    if args.max_runs < 1:
-        print("ethvoip prove: --max-runs must be at least 1", file=sys.stderr)
-        return 2
+def _target(text: str) -> str:
+    """A ``PROTOCOL`` or ``PROTOCOL/VARIANT`` argument that the catalogue holds."""
     try:
-        targets = _targets(args.protocols)
+        _targets([text])
     except EthVoipError as exc:
-        print(f"ethvoip prove: {exc}", file=sys.stderr)
-        return 2
+        raise argparse.ArgumentTypeError(str(exc)) from None
+    return text
+
+
+def parser() -> argparse.ArgumentParser:
+    ap = cliargs.Parser(
+        prog="ethvoip prove",
+        description=__doc__.split("\n\n")[0],
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    ap.add_argument(
+        "protocols", nargs="*", type=_target, metavar="PROTOCOL", help="name or name/variant"
+    )
+    ap.add_argument("--json", action="store_true", help="print the results as JSON")
+    ap.add_argument(
+        "--max-runs",
+        type=cliargs.int_range(1, MAX_RUNS_LIMIT),
+        default=DEFAULT_MAX_RUNS,
+        metavar="K",
+        help=f"search attacks of up to K role runs, 1..{MAX_RUNS_LIMIT} (default "
+        f"{DEFAULT_MAX_RUNS}; the cost doubles with every run)",
+    )
+    ap.add_argument(
+        "--traces-dir", type=cliargs.folder, metavar="DIR", help="write every trace here"
+    )
+    ap.add_argument("--quiet", action="store_true", help="no progress line on a terminal")
+    ap.add_argument(
+        "--record", type=cliargs.output_file, metavar="FILE", help="write the dated matrix here"
+    )
+    return ap
+
+
+class LiveLine:
+    """One status line on a terminal, rewritten in place while a variant is proved.
+
+    A ticker thread redraws it twice a second so the elapsed time moves while z3 works (z3
+    releases the GIL inside a check); :meth:`update` only records the latest message.
+    """
+
+    def __init__(self, stream: TextIO, label: str) -> None:
+        self.stream = stream
+        self.label = label
+        self.last = "building the honest run"
+        self.checks = 0
+        self.t0 = time.monotonic()
+        self._stop = threading.Event()
+        self._ticker = threading.Thread(target=self._tick, daemon=True)
+
+    def __enter__(self) -> LiveLine:
+        self._ticker.start()
+        return self
+
+    def __exit__(
+        self, kind: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        self._stop.set()
+        self._ticker.join()
+        self.stream.write("\r\x1b[K")  # leave the line clean for what follows
+        self.stream.flush()
+
+    def update(self, message: str) -> None:
+        if not message.endswith(": solving"):
+            self.checks += 1
+        self.last = message
+
+    def text(self) -> str:
+        elapsed = time.monotonic() - self.t0
+        return f"{self.label} {elapsed:6.1f} s, {self.checks} checks, z3: {self.last}"
+
+    def _tick(self) -> None:
+        while True:
+            width = shutil.get_terminal_size().columns
+            self.stream.write("\r" + self.text()[: max(width - 1, 20)] + "\x1b[K")
+            self.stream.flush()
+            if self._stop.wait(0.5):
+                return
+
+
+@cliargs.guard("ethvoip prove")
+def main(argv: list[str]) -> int:
+    args = parser().parse_args(argv)
+    targets = _targets(args.protocols)
     generated_by = command_line(argv)
+    live = not args.quiet and sys.stderr.isatty()
     rows: list[Row] = []
     t0 = time.perf_counter()
-    try:
-        for i, (p, vname) in enumerate(targets, start=1):
-            if not args.quiet:
-                print(f"[{i}/{len(targets)}] {p.name}/{vname} ...", file=sys.stderr, flush=True)
+    for i, (p, vname) in enumerate(targets, start=1):
+        label = f"[{i}/{len(targets)}] {p.name}/{vname}"
+        started = time.perf_counter()
+        if live:
+            with LiveLine(sys.stderr, label) as line:
+                honest = honest_trace(p, vname, generated_by)
+                got = prove(
+                    p,
+                    vname,
+                    max_runs=args.max_runs,
+                    generated_by=generated_by,
+                    progress=line.update,
+                )
+            bad = sum(not r.ok for r in got)
+            print(
+                f"{label}: {len(got)} claims, "
+                f"{'all as expected' if not bad else f'{bad} MISMATCH'}, "
+                f"{time.perf_counter() - started:.1f} s",
+                file=sys.stderr,
+                flush=True,
+            )
+        else:
             honest = honest_trace(p, vname, generated_by)
             got = prove(p, vname, max_runs=args.max_runs, generated_by=generated_by)
-            rows += got
-            if not args.quiet:
-                bad = sum(not r.ok for r in got)
-                print(
-                    f"[{i}/{len(targets)}] {p.name}/{vname}: {len(got)} claims, "
-                    f"{'all as expected' if not bad else f'{bad} MISMATCH'}",
-                    file=sys.stderr,
-                    flush=True,
-                )
-            if args.traces_dir is not None:
-                write_trace(args.traces_dir, honest)
-                for r in got:
-                    if r.trace is not None:
-                        write_trace(args.traces_dir, r.trace)
-    except EthVoipError as exc:
-        print(f"ethvoip prove: {type(exc).__name__}: {exc}", file=sys.stderr)
-        return 1
+        rows += got
+        if args.traces_dir is not None:
+            write_trace(args.traces_dir, honest)
+            for r in got:
+                if r.trace is not None:
+                    write_trace(args.traces_dir, r.trace)
     ok = all(r.ok for r in rows)
     if args.record is not None:
         args.record.write_text(

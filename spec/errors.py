@@ -140,3 +140,7 @@ class SipError(EthVoipError):
 
 class ConfigError(EthVoipError, ValueError):
     """A configuration value is missing or out of range."""
+
+
+class UsageError(EthVoipError, ValueError):
+    """A command line that cannot be run as typed: a bad option value, a missing argument."""
