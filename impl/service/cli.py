@@ -182,6 +182,7 @@ def main(argv: list[str]) -> int:
             chain, rpc = RpcChain(args.rpc), args.rpc
         else:
             chain, rpc = EmbeddedChain(), "embedded"
+        chain.chain_id  # noqa: B018 -- a node that does not answer: said before any file is made
         if args.db is None:
             base = Path(tempfile.mkdtemp(prefix="ethvoip-serve-")) if throwaway else Path()
             args.db = base / "service.sqlite"

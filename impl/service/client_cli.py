@@ -107,14 +107,15 @@ def main(argv: list[str]) -> int:
     from ethvoip.impl.service.store import TestStore
 
     args.scrypt_n = args.scrypt_n or DEFAULT_SCRYPT_N
-    passphrase = _passphrase(args)
     if args.embedded:
-        return _embedded(args, passphrase)
-    chain: Chain = RpcChain(args.rpc)
+        return _embedded(args, _passphrase(args))
     try:
         store = TestStore.from_private_pem(args.store_key.read_bytes())
     except (ValueError, TypeError) as exc:  # not PEM, or not RSA
         raise UsageError(f"--store-key {args.store_key}: not a PEM private key ({exc})") from None
+    chain: Chain = RpcChain(args.rpc)
+    chain.chain_id  # noqa: B018 -- a node that does not answer: said before any key is made
+    passphrase = _passphrase(args)  # asked once everything else is known to be usable
     client = OnboardingClient(
         args.service, chain, store, service_key=args.service_key, progress=_show
     )
