@@ -104,10 +104,18 @@ def parser() -> argparse.ArgumentParser:
         help="scrypt cost N of a key file made now: a power of two up to 2^20 "
         "(default 2^18, eth-account's)",
     )
-    p.add_argument("--host", type=cliargs.host, default="127.0.0.1")
+    p.add_argument(
+        "--host", type=cliargs.host, default="127.0.0.1", help="address to listen on (127.0.0.1)"
+    )
     p.add_argument("--port", type=cliargs.port, default=8080, help="0 picks a free port")
     p.add_argument("--product", help="app store product id (default: the test store's)")
-    p.add_argument("--funding-wei", type=cliargs.int_range(0, 2**256 - 1), default=10**17)
+    p.add_argument(
+        "--funding-wei",
+        type=cliargs.int_range(0, 2**256 - 1),
+        default=10**17,
+        metavar="WEI",
+        help="Ether sent to each new subscriber's wallet, in wei (default 10^17)",
+    )
     p.add_argument(
         "--realm", type=cliargs.host, default="ethvoip.test", help="SIP domain and digest realm"
     )

@@ -60,7 +60,12 @@ def parser() -> argparse.ArgumentParser:
     )
     p.add_argument("--service-key", type=_hex_key, help="pin the service's identity key (hex)")
     p.add_argument("--paper", action="store_true", help="paper flow (with --embedded)")
-    p.add_argument("--passphrase-file", type=cliargs.existing_file)
+    p.add_argument(
+        "--passphrase-file",
+        type=cliargs.existing_file,
+        help="file holding the keystore passphrase (else $ETHVOIP_PASSPHRASE, else one line "
+        "on standard input or the prompt)",
+    )
     p.add_argument(
         "--scrypt-n",
         type=cliargs.power_of_two(2, MAX_SCRYPT_N),
