@@ -232,6 +232,10 @@ def explain(exc: BaseException) -> tuple[str, int]:
         return _one_line(str(exc)), USAGE
     if isinstance(exc, EOFError):
         return "standard input ended while a value was being read", USAGE
+    if isinstance(exc, UnicodeDecodeError):  # a file given as text is not
+        return _one_line(f"a file that should be text is not UTF-8 ({exc})"), USAGE
+    if type(exc).__module__ == "sqlite3":  # a --db that is no database, or a locked one
+        return _one_line(f"SQLite: {exc} (check --db and --sip-db)"), ENVIRONMENT
     story = _environment(exc)
     if story is not None:
         return _one_line(story), ENVIRONMENT

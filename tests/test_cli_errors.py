@@ -436,3 +436,22 @@ def test_explain_maps_each_kind_once() -> None:
         assert got == status, (exc, message)
         assert "\n" not in message and message
     assert cliargs.explain(FileNotFoundError(2, "No such file", "/x"))[0] == "/x: No such file"
+
+
+def test_serve_with_unusable_files(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("ETHVOIP_SERVICE_PASSPHRASE", "a long enough passphrase")
+    junk = tmp_path / "junk.pem"
+    junk.write_text("not a key")
+    status, err = run(["serve", "--store-key", str(junk), "--port", "0"], capsys)
+    assert status == USAGE and "not a usable key" in one_line(err, "serve")
+    not_db = tmp_path / "svc.sqlite"
+    not_db.write_text("not a database, but long enough to be read as a header " * 4)
+    args = ["serve", "--db", str(not_db), "--port", "0", "--key-scrypt-n", "16"]
+    status, err = run(args, capsys)
+    assert status == ENVIRONMENT and "SQLite" in one_line(err, "serve")
+    binary = tmp_path / "pass"
+    binary.write_bytes(b"\xff\xfe\x00")
+    status, err = run(["serve", "--key-passphrase-file", str(binary), "--port", "0"], capsys)
+    assert status == USAGE and "not UTF-8" in one_line(err, "serve")

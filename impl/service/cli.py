@@ -28,7 +28,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from ethvoip.spec import cliargs
-from ethvoip.spec.errors import ConfigError, EthVoipError
+from ethvoip.spec.errors import ConfigError, EthVoipError, ServiceError
 
 if TYPE_CHECKING:  # the stack is imported when the service starts, not for --help
     from aiohttp import web
@@ -167,6 +167,7 @@ def main(argv: list[str]) -> int:
     from ethvoip.impl.service.config import ServiceConfig
     from ethvoip.impl.service.keyfile import DEFAULT_SCRYPT_N
     from ethvoip.impl.service.keyvault import read_passphrase
+    from ethvoip.impl.service.receipts import load_public_key
     from ethvoip.impl.service.runtime import build_service, default_keys_path
     from ethvoip.impl.service.store import DEFAULT_PRODUCT
 
@@ -199,8 +200,9 @@ def main(argv: list[str]) -> int:
         store_key = args.store_key or args.db.with_name("store-key.pem")
         try:
             store_pem = store_public_pem(store_key)
-        except ValueError as exc:  # cryptography's "could not deserialize"
-            raise ConfigError(f"--store-key {store_key}: not a PEM key ({exc})") from None
+            load_public_key(store_pem)
+        except (ValueError, ServiceError) as exc:  # not PEM, not RSA
+            raise ConfigError(f"--store-key {store_key}: not a usable key ({exc})") from None
         config = ServiceConfig(
             store_pem,
             product_id=args.product or DEFAULT_PRODUCT,
