@@ -85,7 +85,8 @@ def _usage() -> str:
         "  --version  print the version and exit",
         "",
         "exit status: 0 as expected, 1 a verdict or outcome other than expected, 2 usage,",
-        "3 environment (node unreachable, port in use, file system), 130 interrupted.",
+        "3 environment (node unreachable, port in use, file system), 130 interrupted,",
+        "141 standard output closed by its reader.",
     ]
     return "\n".join(lines)
 

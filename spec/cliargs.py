@@ -10,7 +10,7 @@
   :func:`guard` applies it around a subcommand.  Exit statuses (documented in docs/cli.rst):
   0 as expected, 1 a verdict or outcome other than expected, 2 usage, 3 environment (a node
   or service unreachable, a port in use, a file system refusal, a missing tool), 130
-  interrupted.
+  interrupted, 141 standard output closed by its reader (``| head``).
 
 It lives in the bottom layer because every layer has a subcommand (``check`` in spec,
 ``prove`` in model, ``serve``/``register`` in impl) and imports only go downward.  It
@@ -20,8 +20,10 @@ imports nothing heavy: ``ethvoip --help`` must not load z3 or web3.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import errno
 import ipaddress
+import os
 import re
 import sys
 import traceback
@@ -38,6 +40,7 @@ FAILED = 1  # the command ran; a verdict, attack or step is not what was expecte
 USAGE = 2
 ENVIRONMENT = 3
 INTERRUPTED = 130  # 128 + SIGINT, what shells report for a command stopped by Ctrl-C
+STDOUT_CLOSED = 141  # 128 + SIGPIPE: the reader of our output left (``| head``); no message
 
 #: Set by ``ethvoip --debug``: :func:`guard` then prints the traceback before the line.
 debug = False
@@ -228,6 +231,8 @@ def explain(exc: BaseException) -> tuple[str, int]:
     """The one-line message and the exit status for ``exc`` (see the module docstring)."""
     if isinstance(exc, KeyboardInterrupt):
         return "interrupted", INTERRUPTED
+    if isinstance(exc, BrokenPipeError):  # at the top: our stdout; a socket's comes wrapped
+        return "standard output was closed before the end", STDOUT_CLOSED
     if isinstance(exc, (UsageError, UnknownProtocol, ConfigError)):
         return _one_line(str(exc)), USAGE
     if isinstance(exc, EOFError):
@@ -274,5 +279,13 @@ def report(prog: str, exc: BaseException) -> int:
     message, status = explain(exc)
     if debug:
         traceback.print_exception(exc)
+    if status == STDOUT_CLOSED:
+        # Whoever read our output chose to stop: no message.  Point stdout at /dev/null so
+        # the interpreter's final flush does not fail again.
+        with contextlib.suppress(OSError, ValueError):  # stdout may be no real file
+            devnull = os.open(os.devnull, os.O_WRONLY)
+            os.dup2(devnull, sys.stdout.fileno())
+            os.close(devnull)
+        return status
     print(f"{prog}: {message}", file=sys.stderr, flush=True)
     return status

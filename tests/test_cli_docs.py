@@ -47,7 +47,7 @@ def test_every_exit_status_is_in_the_table() -> None:
         table.append(line)
     listed = [int(n) for n in re.findall(r"^   \* - (\d+)$", "\n".join(table), re.M)]
     statuses = [cliargs.OK, cliargs.FAILED, cliargs.USAGE, cliargs.ENVIRONMENT]
-    assert listed == [*statuses, cliargs.INTERRUPTED]
+    assert listed == [*statuses, cliargs.INTERRUPTED, cliargs.STDOUT_CLOSED]
 
 
 def test_max_runs_limit_is_the_documented_one() -> None:

@@ -455,3 +455,18 @@ def test_serve_with_unusable_files(
     binary.write_bytes(b"\xff\xfe\x00")
     status, err = run(["serve", "--key-passphrase-file", str(binary), "--port", "0"], capsys)
     assert status == USAGE and "not UTF-8" in one_line(err, "serve")
+
+
+def test_reader_leaving_early_is_quiet() -> None:
+    """``ethvoip check | head -0``: no traceback, no message, status 141 (128 + SIGPIPE)."""
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "ethvoip.attacks.cli", "check"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
+    assert proc.stdout is not None and proc.stderr is not None
+    proc.stdout.close()  # before the child writes anything
+    err = proc.stderr.read()
+    proc.stderr.close()
+    assert proc.wait(timeout=120) == 141
+    assert err == b""
