@@ -470,3 +470,18 @@ def test_reader_leaving_early_is_quiet() -> None:
     proc.stderr.close()
     assert proc.wait(timeout=120) == 141
     assert err == b""
+
+
+def test_missing_anvil_is_an_environment_error(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from ethvoip.impl.chain import anvil
+
+    monkeypatch.delenv("ANVIL", raising=False)
+    monkeypatch.setattr(anvil, "_REPO", tmp_path)  # no node_modules here
+    status, err = run(["demo", "--anvil"], capsys)
+    assert status == ENVIRONMENT and "make node" in one_line(err, "demo")
+    monkeypatch.setenv("ANVIL", str(tmp_path / "no-anvil"))
+    monkeypatch.setenv("ETHVOIP_SERVICE_PASSPHRASE", "a long enough passphrase")
+    status, err = run(["serve", "--anvil", "--port", "0"], capsys)
+    assert status == ENVIRONMENT and "no-anvil" in one_line(err, "serve")
