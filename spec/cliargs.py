@@ -165,12 +165,14 @@ def output_file(text: str) -> Path:
 
 
 def _chain(exc: BaseException) -> list[BaseException]:
-    """``exc`` and what caused it, outermost first (``raise ... from``, implicit context)."""
+    """``exc`` and what caused it, outermost first (``raise ... from``, implicit context, and
+    urllib's ``URLError.reason``, which holds the socket error without chaining it)."""
     seen: list[BaseException] = []
     cur: BaseException | None = exc
     while cur is not None and cur not in seen:
         seen.append(cur)
-        cur = cur.__cause__ or cur.__context__
+        reason = getattr(cur, "reason", None)
+        cur = cur.__cause__ or (reason if isinstance(reason, BaseException) else cur.__context__)
     return seen
 
 
@@ -206,6 +208,9 @@ def _environment(exc: BaseException) -> str | None:
         errno.ECONNREFUSED in codes
     )
     target = _target(exc)
+    if target is None:  # our own error says where (``ServiceError("unreachable", url...)``)
+        url = re.search(r"\bhttps?://[^\s:/]+(?::\d+)?", str(exc))
+        target = url.group(0) if url else None
     where = f"{target}: " if target else ""
     if refused or "Connection refused" in str(exc):
         return f"{where}connection refused: is the node or service running at that address?"

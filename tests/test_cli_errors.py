@@ -227,6 +227,11 @@ def test_register_with_nothing_listening(
         status, err = run(["register", *args, "--phone", "+33612345678", "--dir", str(me)], capsys)
     assert status == ENVIRONMENT and "connection refused" in one_line(err, "register")
     assert not me.exists()
+    with hanging_up_server() as url:
+        args = ["--service", url, "--rpc", url, "--store-key", str(key)]
+        status, err = run(["register", *args, "--phone", "+33612345678", "--dir", str(me)], capsys)
+    assert status == ENVIRONMENT and "connection lost" in one_line(err, "register")
+    assert not me.exists()
 
 
 def test_register_refuses_a_store_key_that_is_not_pem(
@@ -436,6 +441,15 @@ def test_explain_maps_each_kind_once() -> None:
         assert got == status, (exc, message)
         assert "\n" not in message and message
     assert cliargs.explain(FileNotFoundError(2, "No such file", "/x"))[0] == "/x: No such file"
+    # the operator service unreachable: the client's ServiceError, caused by urllib's error
+    import urllib.error
+
+    unreachable = ServiceError("unreachable", "http://127.0.0.1:1: refused", status=0)
+    unreachable.__cause__ = urllib.error.URLError(ConnectionRefusedError(111, "refused"))
+    assert cliargs.explain(unreachable) == (
+        "http://127.0.0.1:1: connection refused: is the node or service running at that address?",
+        ENVIRONMENT,
+    )
 
 
 def test_serve_with_unusable_files(
