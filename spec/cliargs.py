@@ -74,7 +74,8 @@ def int_range(low: int, high: int) -> Callable[[str], int]:
         except ValueError:
             raise argparse.ArgumentTypeError(f"{text!r} is not an integer") from None
         if not low <= value <= high:
-            raise argparse.ArgumentTypeError(f"{value} is out of range {low}..{high}")
+            shown = f"2^{high.bit_length()}-1" if high > 2**32 and not high & (high + 1) else high
+            raise argparse.ArgumentTypeError(f"{value} is out of range {low}..{shown}")
         return value
 
     return parse
@@ -127,9 +128,16 @@ def http_url(text: str) -> str:
     return text
 
 
+def _path(text: str) -> Path:
+    # Path("") is ".": an empty argument (an unset shell variable) would mean "here"
+    if not text.strip():
+        raise argparse.ArgumentTypeError("an empty path")
+    return Path(text)
+
+
 def existing_file(text: str) -> Path:
     """A file that exists and is not a folder."""
-    path = Path(text)
+    path = _path(text)
     if not path.is_file():
         what = "a folder" if path.is_dir() else "missing"
         raise argparse.ArgumentTypeError(f"{text}: {what}, expected an existing file")
@@ -138,7 +146,7 @@ def existing_file(text: str) -> Path:
 
 def folder(text: str) -> Path:
     """A folder to write into: it may be missing (it is then made), but may not be a file."""
-    path = Path(text)
+    path = _path(text)
     for p in (path, *path.parents):
         if p.exists():
             if not p.is_dir():
@@ -150,7 +158,7 @@ def folder(text: str) -> Path:
 
 def output_file(text: str) -> Path:
     """A file to write: its folder must exist, and it may not be a folder itself."""
-    path = Path(text)
+    path = _path(text)
     if path.is_dir():
         raise argparse.ArgumentTypeError(f"{text}: is a folder, expected a file name")
     parent = path.parent

@@ -93,6 +93,10 @@ def run(args: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int, str]:
         (["prove", "--max-runs", "10000000000000000000000", "sts"], "out of range"),
         (["prove", "--max-runs", "two", "sts"], "not an integer"),
         (["prove", "--frobnicate"], "unrecognized arguments"),
+        (["prove", "--traces-dir", "", "sts"], "an empty path"),  # would be "."
+        (["prove", "--record", " ", "sts"], "an empty path"),
+        (["serve", "--funding-wei", "-1"], "out of range 0..2^256-1"),
+        (["register", "--embedded", "--phone", "+33612345678", "--dir", ""], "an empty path"),
         (["check", "nosuch"], "no protocol 'nosuch'"),
         (["check", "--frobnicate"], "unrecognized arguments"),
         (["attack", "nosuch"], "unknown attack 'nosuch'"),
