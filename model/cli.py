@@ -15,18 +15,21 @@ renderers are imported only when a proof runs, so ``ethvoip prove --help`` is in
 from __future__ import annotations
 
 import argparse
+import contextlib
 import datetime
 import json
 import os
 import platform
+import re
 import shutil
+import signal
 import sys
 import threading
 import time
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from types import TracebackType
+from types import FrameType, TracebackType
 from typing import TYPE_CHECKING, Any, TextIO
 
 from ethvoip.model.bounds import DEFAULT_MAX_RUNS, MAX_RUNS_LIMIT
@@ -243,6 +246,11 @@ def parser() -> argparse.ArgumentParser:
     return ap
 
 
+#: What :func:`ethvoip.model.search.check_variant` reports: variant, claim, run count, the
+#: roles of the runs, then "solving" or z3's answer.
+_PROGRESS = re.compile(r"\S+ (?P<claim>\S+) n=(?P<n>\d+) (?P<roles>\[.*\]): (?P<status>\w+)")
+
+
 class LiveLine:
     """One status line on a terminal, rewritten in place while a variant is proved.
 
@@ -253,7 +261,7 @@ class LiveLine:
     def __init__(self, stream: TextIO, label: str) -> None:
         self.stream = stream
         self.label = label
-        self.last = "building the honest run"
+        self.last = "z3 building the honest run"
         self.checks = 0
         self.t0 = time.monotonic()
         self._stop = threading.Event()
@@ -277,8 +285,15 @@ class LiveLine:
         self.last = message
 
     def text(self) -> str:
-        elapsed = time.monotonic() - self.t0
-        return f"{self.label} {elapsed:6.1f} s, {self.checks} checks, z3: {self.last}"
+        elapsed = f"{time.monotonic() - self.t0:6.1f} s"
+        m = _PROGRESS.fullmatch(self.last)
+        if m is None:  # before the first check, or a message of another form
+            return f"{self.label} {elapsed}, {self.checks} checks, {self.last}"
+        doing = "z3 solving" if m["status"] == "solving" else f"last z3 answer {m['status']}"
+        return (
+            f"{self.label} {elapsed}, {m['n']} runs, {self.checks} checks, "
+            f"{doing}: {m['claim']} {m['roles']}"
+        )
 
     def _tick(self) -> None:
         while True:
@@ -289,9 +304,77 @@ class LiveLine:
                 return
 
 
+class CtrlC:
+    """Ctrl-C during a proof: stop z3 at once, and never let the interrupt get lost.
+
+    Two ways it could get lost or late.  Python raises KeyboardInterrupt only between
+    bytecodes, so it would wait for a running z3 check to end (up to its timeout): the
+    interpreter also writes each signal to a wakeup fd at once, and a watcher thread reading
+    it interrupts z3.  And z3 objects free themselves in ``__del__``, where a
+    KeyboardInterrupt is swallowed (printed as "Exception ignored"): the handler therefore
+    only notes an interrupt that lands in a destructor (or in what one calls), and the next
+    :meth:`checkpoint` (after every z3 check, through the progress callback) raises it.
+    """
+
+    def __init__(self) -> None:
+        self.seen = threading.Event()
+
+    def checkpoint(self) -> None:
+        if self.seen.is_set():
+            raise KeyboardInterrupt
+
+    def _handler(self, signum: int, frame: FrameType | None) -> None:
+        self.seen.set()
+        while frame is not None:
+            if frame.f_code.co_name == "__del__":
+                return  # raised in a destructor it would be swallowed: the next checkpoint
+            frame = frame.f_back
+        raise KeyboardInterrupt
+
+    def _watch(self, r: int) -> None:
+        from ethvoip.model.search import interrupt
+
+        while data := os.read(r, 64):  # b"" once the write end is closed
+            if signal.SIGINT in data:
+                self.seen.set()
+                interrupt()
+
+    @contextlib.contextmanager
+    def installed(self) -> Iterator[CtrlC]:
+        """Handler and watcher in place (main thread only; elsewhere: checkpoints only)."""
+        if threading.current_thread() is not threading.main_thread():
+            yield self
+            return
+        r, w = os.pipe()
+        os.set_blocking(w, False)
+        old_fd = signal.set_wakeup_fd(w)
+        old_handler = signal.signal(signal.SIGINT, self._handler)
+        watcher = threading.Thread(target=self._watch, args=(r,), daemon=True)
+        watcher.start()
+        try:
+            yield self
+        except Exception:
+            # z3 refuses any further work in a context it was interrupted in ("canceled"):
+            # after a Ctrl-C, whatever fails next is the interrupt.
+            if self.seen.is_set():
+                raise KeyboardInterrupt from None
+            raise
+        finally:
+            signal.signal(signal.SIGINT, old_handler)
+            signal.set_wakeup_fd(old_fd)
+            os.close(w)
+            watcher.join()
+            os.close(r)
+
+
 @cliargs.guard("ethvoip prove")
 def main(argv: list[str]) -> int:
     args = parser().parse_args(argv)
+    with CtrlC().installed() as ctrl_c:
+        return _prove_all(args, argv, ctrl_c)
+
+
+def _prove_all(args: argparse.Namespace, argv: list[str], ctrl_c: CtrlC) -> int:
     targets = _targets(args.protocols)
     generated_by = command_line(argv)
     live = not args.quiet and sys.stderr.isatty()
@@ -300,16 +383,21 @@ def main(argv: list[str]) -> int:
     for i, (p, vname) in enumerate(targets, start=1):
         label = f"[{i}/{len(targets)}] {p.name}/{vname}"
         started = time.perf_counter()
+        with contextlib.ExitStack() as stack:
+            line = stack.enter_context(LiveLine(sys.stderr, label)) if live else None
+
+            def progress(message: str, line: LiveLine | None = line) -> None:
+                ctrl_c.checkpoint()
+                if line is not None:
+                    line.update(message)
+
+            honest = honest_trace(p, vname, generated_by)
+            ctrl_c.checkpoint()
+            got = prove(
+                p, vname, max_runs=args.max_runs, generated_by=generated_by, progress=progress
+            )
+            ctrl_c.checkpoint()
         if live:
-            with LiveLine(sys.stderr, label) as line:
-                honest = honest_trace(p, vname, generated_by)
-                got = prove(
-                    p,
-                    vname,
-                    max_runs=args.max_runs,
-                    generated_by=generated_by,
-                    progress=line.update,
-                )
             bad = sum(not r.ok for r in got)
             print(
                 f"{label}: {len(got)} claims, "
@@ -318,9 +406,6 @@ def main(argv: list[str]) -> int:
                 file=sys.stderr,
                 flush=True,
             )
-        else:
-            honest = honest_trace(p, vname, generated_by)
-            got = prove(p, vname, max_runs=args.max_runs, generated_by=generated_by)
         rows += got
         if args.traces_dir is not None:
             write_trace(args.traces_dir, honest)

@@ -36,16 +36,41 @@ def _solver(timeout_ms: int, ctx: z3.Context) -> z3.Solver:
     s = z3.Solver(ctx=ctx)
     s.set("random_seed", SEED)
     s.set("timeout", timeout_ms)
+    # z3's own SIGINT trap would swallow a Ctrl-C that lands in a check that then finishes
+    # (the search goes on as if nothing happened); with it off, Python's handler keeps the
+    # signal and raises KeyboardInterrupt when the check returns (see :func:`interrupt`).
+    s.set("ctrl_c", False)
     return s
 
 
-def _check(solver: z3.Solver) -> z3.CheckSatResult:
-    """``solver.check()``, except that Ctrl-C stays Ctrl-C.
+#: The solver inside :func:`_check` now, for :func:`interrupt` (one search per process).
+_running: z3.Solver | None = None
 
-    z3 traps SIGINT during a check and answers ``unknown`` ("interrupted from keyboard"):
-    that is the user stopping the search, not a verdict to record before going on.
+
+def interrupt() -> None:
+    """Stop the z3 check running now; safe from another thread (``Z3_interrupt``).
+
+    ``ethvoip prove`` calls it when Ctrl-C arrives, so that a long check does not delay the
+    KeyboardInterrupt until it ends.
     """
-    status = solver.check()
+    solver = _running
+    if solver is not None:
+        solver.ctx.interrupt()
+
+
+def _check(solver: z3.Solver) -> z3.CheckSatResult:
+    """``solver.check()``, except that an interrupted check is Ctrl-C, never a verdict.
+
+    A check stopped by :func:`interrupt` (or by z3's own SIGINT trap, if a solver has it on)
+    answers ``unknown`` ("interrupted..."): that is the user stopping the search, not a
+    verdict to record before going on.
+    """
+    global _running
+    _running = solver
+    try:
+        status = solver.check()
+    finally:
+        _running = None
     if status == z3.unknown and "interrupted" in solver.reason_unknown():
         raise KeyboardInterrupt
     return status

@@ -287,11 +287,30 @@ def guard(prog: str) -> Callable[[Callable[[list[str]], int]], Callable[..., int
     return wrap
 
 
+def _quiet_destructors(
+    previous: Callable[[sys.UnraisableHookArgs], object],
+) -> Callable[[sys.UnraisableHookArgs], object]:
+    """An unraisable-exception hook that drops errors of ``__del__`` methods.
+
+    Ctrl-C can land inside a constructor (z3's ``Context.__init__``); when the interrupted
+    frames are freed, the half-built object's ``__del__`` fails and Python would print that
+    traceback as "Exception ignored in ...".  After an interrupt it is noise.
+    """
+
+    def hook(unraisable: sys.UnraisableHookArgs) -> None:
+        if getattr(unraisable.object, "__name__", "") != "__del__":
+            previous(unraisable)
+
+    return hook
+
+
 def report(prog: str, exc: BaseException) -> int:
     """Print ``exc`` as ``prog: message`` (traceback first under :data:`debug`); its status."""
     message, status = explain(exc)
     if debug:
         traceback.print_exception(exc)
+    if status == INTERRUPTED and not debug:
+        sys.unraisablehook = _quiet_destructors(sys.unraisablehook)
     if status == STDOUT_CLOSED:
         # Whoever read our output chose to stop: no message.  Point stdout at /dev/null so
         # the interpreter's final flush does not fail again.
