@@ -141,13 +141,13 @@ async def _serve(app: web.Application, host: str, port: int, ready: dict[str, ob
 
     from aiohttp import web
 
+    from ethvoip.impl.service.gate import GatedSite
+
     runner = web.AppRunner(app, access_log=None)
     await runner.setup()
-    site = web.TCPSite(runner, host, port)
+    site = GatedSite(runner, host, port)
     await site.start()
-    server = site._server
-    assert server is not None
-    bound = server.sockets[0].getsockname()[1]  # type: ignore[attr-defined]
+    bound = site.port
     print(json.dumps({**ready, "url": f"http://{host}:{bound}"}), flush=True)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
