@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 import sys
 
+from ethvoip.spec import cliargs
 from ethvoip.spec.catalogue import CATALOGUE, get
 from ethvoip.spec.checks import CheckResult, check_protocol
 from ethvoip.spec.errors import SpecError
@@ -36,18 +37,18 @@ def _table(rows: list[CheckResult]) -> str:
     return "\n".join(lines)
 
 
-def main(argv: list[str] | None = None) -> int:
-    ap = argparse.ArgumentParser(prog="ethvoip check", description=__doc__)
+def parser() -> argparse.ArgumentParser:
+    ap = cliargs.Parser(prog="ethvoip check", description=__doc__)
     ap.add_argument("protocols", nargs="*", metavar="PROTOCOL", help="default: all")
-    args = ap.parse_args(argv)
+    return ap
+
+
+@cliargs.guard("ethvoip check")
+def main(argv: list[str]) -> int:
+    args = parser().parse_args(argv)
     rows: list[CheckResult] = []
     failed = False
-    try:
-        names = args.protocols or list(CATALOGUE)
-        protocols = [get(n) for n in names]
-    except SpecError as exc:
-        print(f"ethvoip check: {exc}", file=sys.stderr)
-        return 2
+    protocols = [get(n) for n in args.protocols or list(CATALOGUE)]  # unknown: usage error
     for p in protocols:
         try:
             rows.extend(check_protocol(p))

@@ -185,6 +185,6 @@ def test_serve_with_a_database_needs_a_passphrase(
     tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.delenv(PASSPHRASE_ENV, raising=False)
-    assert ethvoip(["serve", "--db", str(tmp_path / "svc.sqlite"), "--port", "0"]) == 1
+    assert ethvoip(["serve", "--db", str(tmp_path / "svc.sqlite"), "--port", "0"]) == 2  # usage
     assert PASSPHRASE_ENV in capsys.readouterr().err
     assert not (tmp_path / "svc.sqlite").exists()
