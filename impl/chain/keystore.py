@@ -3,7 +3,8 @@
 One method per contract function, plus the off-chain halves a subscriber needs: building a
 registration (commitment, EIP-712 ``Register`` signature) and signing the rotation,
 revocation, recovery-consent and veto typed data with its
-:class:`~ethvoip.impl.crypto.IdentityKey`, and a light-client look-up verified against a trusted block hash (:mod:`.proofs`).
+:class:`~ethvoip.impl.crypto.IdentityKey`, and a light-client look-up verified against a
+trusted block hash (:mod:`.proofs`).
 
 Reverts arrive as :class:`~ethvoip.spec.errors.ContractRevert` whose ``reason`` is the
 contract's custom error name (``"CommitmentTooNew"``, ``"WrongSigner"``, ...).
