@@ -76,9 +76,10 @@ def register(
 
 
 def approve(ks: KeyStoreClient, ident: bytes, key: IdentityKey, op: Actor) -> None:
-    """The operator approves the registration of ``key`` pending for ``ident``."""
+    """The operator approves the registration of ``key`` pending for ``ident`` (by whoever
+    registered it: the operator's service has checked that wallet against the receipt)."""
     version = ks.record(ident).version
-    ks.approve(ident, key_hash(key.public_key.to_bytes()), version, op.address)
+    ks.approve(ident, key.public_key.to_bytes(), version, op.address)
 
 
 def onboard(
@@ -118,7 +119,7 @@ def stolen_paper(w: ChainWorld) -> Outcome:
     paper.approve_client(a.phone, token, op.address)
     lines = [Line("S_2", "a", f"addClient({a.phone}, pk(a), receipt); approved")]
     lines.append(Line("steal", "e", "copies a's phone storage: keystore (sk(a)), sip.json"))
-    names = [f["name"] for f in paper.contract.abi if f.get("type") == "function"]
+    names = [str(f.get("name")) for f in paper.artifact.abi if f.get("type") == "function"]
     no_revoke = not any("revoke" in str(n).lower() for n in names)
     lines.append(
         Line("-", "a", f"wants to revoke pk(a): KeyStorePaper has no such function: {no_revoke}")
@@ -230,12 +231,37 @@ def cross_hardened(w: ChainWorld) -> Outcome:
     lines.append(
         Line("rec", "o", f"announceRecovery(ident, pk(r), the SAME consent): {verdict(err1)}")
     )
-    # 2. a revoked key's registration calldata, sent again (needs no private key)
-    err2 = replay_registration(ks, w, lines)
-    errors = [e for e in (err1, err2) if e is not None]
-    if len(errors) < 2:
+    # 2. a consent for one announcement, vetoed, sent again for a second one
+    fresh = fresh_key(w, "a/fresh")
+    consent = recovery_consent(ks, ident, fresh, op)
+    ks.announce_recovery(ident, fresh.public_key.to_bytes(), consent, op.address)
+    serial = ks.recovery(ident)[2]
+    veto = ks.cancel_signature(ident, later, key_hash(fresh.public_key.to_bytes()), serial)
+    ks.cancel_recovery(ident, veto, a.address)
+    lines.append(Line("veto", "a", f"vetoes recovery #{serial} to pk(f) (consent by sk(f))"))
+    err2 = attempt(
+        lambda: ks.announce_recovery(ident, fresh.public_key.to_bytes(), consent, op.address)
+    )
+    lines.append(
+        Line("rec", "o", f"announceRecovery(ident, pk(f), #{serial}'s consent): {verdict(err2)}")
+    )
+    # 3. the same rotation consent used as the new key's RotateTo consent
+    other = fresh_key(w, "a/other")
+    version = ks.record(ident).version
+    cur = ks.rotation_signature(ident, later, other.public_key.to_bytes(), version)
+    err3 = attempt(lambda: ks.rotate(ident, other.public_key.to_bytes(), cur, cur, a.address))
+    lines.append(Line("rot", "e", f"rotate with the Rotate consent as RotateTo: {verdict(err3)}"))
+    # 4. a revoked key's registration calldata, sent again (needs no private key)
+    err4 = replay_registration(ks, w, lines)
+    errors = [e for e in (err1, err2, err3, err4) if e is not None]
+    if len(errors) < 4:
         return False, lines, "an old signature was accepted for a new change of key"
-    return True, lines, " and ".join(errors) + ": every signature names its function and version"
+    why = (
+        f"{err1} (a key rotated out never returns), {err2} (the Recovery consent names its "
+        f"serial), {err3} (Rotate and RotateTo are distinct EIP-712 types), {err4} (a revoked "
+        "key's registration is refused before its signature is read)"
+    )
+    return True, lines, why
 
 
 def ks_delay(ks: KeyStoreClient) -> int:
@@ -243,7 +269,9 @@ def ks_delay(ks: KeyStoreClient) -> int:
 
 
 def recovery_consent(ks: KeyStoreClient, ident: bytes, new: IdentityKey, op: Actor) -> bytes:
-    return ks.possession_signature(ident, new, op.address)
+    """``new``'s consent to the next recovery announcement (serial = count + 1)."""
+    serial = int(ks.call("recoveryCount")) + 1
+    return ks.recovery_signature(ident, new, serial)
 
 
 def rotate(
@@ -251,9 +279,9 @@ def rotate(
 ) -> None:
     new_pub = new.public_key.to_bytes()
     version = ks.record(ident).version
-    consent = ks.rotation_signature(ident, current, new_pub, version + 1)
-    pop = ks.possession_signature(ident, new, sender.address)
-    ks.rotate(ident, new_pub, consent, pop, sender.address)
+    consent = ks.rotation_signature(ident, current, new_pub, version)
+    to = ks.rotate_to_signature(ident, new, version)
+    ks.rotate(ident, new_pub, consent, to, sender.address)
 
 
 def replay_registration(ks: KeyStoreClient, w: ChainWorld, lines: list[Line]) -> str | None:

@@ -73,6 +73,11 @@ class PendingKey:
     registered_at: int
     binding: int  # messages.pending_binding(identifier, recordVersion, registrant)
 
+    @property
+    def word(self) -> int:
+        """The storage word ``keys[keyHash]`` this was read from."""
+        return (self.registered_at << messages.BINDING_BITS) | self.binding
+
     def is_for(self, ident: bytes, record_version: int, registrant: bytes) -> bool:
         return self.binding == messages.pending_binding(ident, record_version, registrant)
 

@@ -25,12 +25,13 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from ethvoip.impl.chain import Status, identifier
+from ethvoip.impl.chain import Status, identifier, key_hash
 from ethvoip.impl.crypto import IdentityKey, Rng
 from ethvoip.impl.service.codes import Code, refuse
 from ethvoip.impl.service.config import ServiceConfig
 from ethvoip.impl.service.db import ApprovalRow, FundingRow, ReceiptRow, ServiceDB
 from ethvoip.impl.service.envelope import OpenedRequest, open_request, seal_reply
+from ethvoip.impl.service.follower import ChainFollower, PollResult
 from ethvoip.impl.service.ledger import Ledger, sign_transfer
 from ethvoip.impl.service.messages import ApproveRequest, FundRequest
 from ethvoip.impl.service.receipts import load_public_key, verify_receipt
@@ -96,6 +97,9 @@ class WalletService:
         self.rng = rng
         self.chain_id = ledger.chain.chain_id
         self._intents_this_run = 0
+        self.follower = ChainFollower(
+            db, sip, ledger.keystore, clock=clock, confirmations=config.follow_confirmations
+        )
 
     def now(self) -> int:
         return int(self.clock())
@@ -240,6 +244,11 @@ class WalletService:
         receipt = self.db.receipt(approve.order_id)
         if receipt is None:
             raise refuse(Code.UNKNOWN_RECEIPT, "no funding was made for this order")
+        if self.db.burned(approve.order_id):
+            raise refuse(
+                Code.RECEIPT_BURNED,
+                "this number's key was revoked: onboarding again takes a new receipt",
+            )
         if receipt.client_key != request.client_key.to_bytes():
             raise refuse(Code.WRONG_CLIENT, "this receipt was bought for another identity key")
         funding = self.db.funding(approve.order_id)
@@ -258,22 +267,32 @@ class WalletService:
             return Approved(1, block)
         record = self.ledger.record(plan.identifier)
         key = plan.receipt.client_key
-        if record.status not in (Status.PENDING, Status.APPROVED):
-            raise refuse(Code.NOT_PENDING, "no registration is pending for this number")
-        if record.public_key != key:
+        if record.status is Status.APPROVED and record.public_key == key:
+            return Approved(record.version, None)  # approved already: idempotent
+        if record.status not in (Status.NONE, Status.REVOKED):
             raise refuse(
-                Code.REGISTRATION_MISMATCH, "the key pending on chain is not the one that paid"
+                Code.NUMBER_IN_USE,
+                f"the number's key is {record.status.name.lower()}: only its holder's "
+                "revocation or a recovery replaces it",
             )
-        registrant = self.ledger.registrant(plan.identifier, record.version, plan.from_block)
-        if registrant != plan.receipt.wallet:
+        pending = self.ledger.keystore.pending_key(key_hash(key))
+        if pending is None:
+            raise refuse(Code.NOT_PENDING, "no registration of this key is pending")
+        if not pending.is_for(plan.identifier, record.version, plan.receipt.wallet):
             raise refuse(
-                Code.REGISTRATION_MISMATCH, "the pending key was registered by another wallet"
+                Code.REGISTRATION_MISMATCH,
+                "the pending key was registered for another number, version or wallet",
             )
         try:
-            block = self.ledger.approve(plan.identifier, key, record.version)
-        except ContractRevert as exc:  # replaced between our read and our approval
+            block = self.ledger.approve(plan.identifier, key, record.version, plan.receipt.wallet)
+        except ContractRevert as exc:  # expired, or the record moved between read and approval
             raise refuse(Code.REGISTRATION_MISMATCH, f"contract refused: {exc}") from exc
-        return Approved(record.version, block)
+        return Approved(record.version + 1, block)
+
+    def follow(self) -> PollResult:
+        """One poll of the chain follower (worker thread): SIP rows and receipts follow the
+        key life cycle on chain (:mod:`.follower`)."""
+        return self.follower.poll()
 
     def new_password(self, receipt: ReceiptRow) -> str:
         if self.config.variant == "paper":

@@ -146,7 +146,7 @@ def test_schema_one_is_migrated_into_the_key_file(
 
     built = build(config, chain, db, sip)
     try:
-        assert built.db.schema_version == 2
+        assert built.db.schema_version == 3
         # Same identity, same wallets as before the migration.
         expected = IdentityKey.from_private_bytes(keys.identity).public_key
         assert built.service.identity.public_key == expected
