@@ -72,6 +72,21 @@ def test_revocation_removes_the_row_burns_the_receipt_and_frees_the_number(
     assert service.follow().removed == ()  # the new row is bound to the new version
 
 
+def test_approve_is_single_use_and_idempotent(
+    svc: Running, chain: EmbeddedChain, store: TestStore, tmp_path: Path
+) -> None:
+    phone = fresh_number()
+    done, key, ks = onboard(svc, chain, store, tmp_path / "a", phone)
+    assert done.identifier is not None
+    service = svc.built.service
+    body, _ = seal(service.identity.public_key, key, "approve", {"order_id": done.order_id})
+    assert post(svc.url, "/v1/approve", body)[0] == 200  # a retry: approved already, no tx
+    assert ks.lookup(done.identifier) == (key.public_key.to_bytes(), 1)
+    status, reply = post(svc.url, "/v1/approve", body)  # the same bytes again
+    assert (status, error_code(reply)) == (409, "replayed_request")
+    assert svc.built.db.count("approvals") >= 1 and svc.built.db.approval(done.order_id)
+
+
 def test_suspension_and_rotation_remove_the_row_but_burn_nothing(
     svc: Running, chain: EmbeddedChain, store: TestStore, tmp_path: Path
 ) -> None:
@@ -89,6 +104,10 @@ def test_suspension_and_rotation_remove_the_row_but_burn_nothing(
         ks.rotate_to_signature(done_a.identifier, new, 1),
         chain.accounts[5],
     )
+    # The old key's approval request is no longer answered: another key is approved now.
+    body, _ = seal(service.identity.public_key, key_a, "approve", {"order_id": done_a.order_id})
+    status, reply = post(svc.url, "/v1/approve", body)
+    assert (status, error_code(reply)) == (409, "number_in_use")
     ks.operator_revoke(done_b.identifier, svc.built.operator.address)
     assert ks.record(done_b.identifier).status is Status.SUSPENDED
     result = service.follow()
