@@ -55,6 +55,9 @@ class ApprovePlan:
     receipt: ReceiptRow
     identifier: bytes
     from_block: int
+    # The request is signed by another key than the one that paid: allowed only to fetch a
+    # credential for the number's current key after a rotation or recovery (checked on chain).
+    rotated: bool = False
 
 
 @dataclass(frozen=True)
@@ -250,12 +253,18 @@ class WalletService:
                 "this number's key was revoked: onboarding again takes a new receipt",
             )
         if receipt.client_key != request.client_key.to_bytes():
-            raise refuse(Code.WRONG_CLIENT, "this receipt was bought for another identity key")
+            # After a rotation or a recovery the number's current key asks for its own
+            # credential (bound to the new version); approve_on_chain checks the chain.
+            if self.config.variant == "paper" or self.db.approval(approve.order_id) is None:
+                raise refuse(Code.WRONG_CLIENT, "this receipt was bought for another identity key")
+            rotated = True
+        else:
+            rotated = False
         funding = self.db.funding(approve.order_id)
         if funding is None or funding.state != "confirmed" or funding.block_number is None:
             raise refuse(Code.NOT_FUNDED, "the funding transfer is not mined yet")
         ident = identifier(receipt.phone, self.salt)
-        return ApprovePlan(request, receipt, ident, funding.block_number)
+        return ApprovePlan(request, receipt, ident, funding.block_number, rotated)
 
     def approve_on_chain(self, plan: ApprovePlan) -> Approved:
         """Phase 2 (worker thread): check the pending registration, approve it."""
@@ -266,6 +275,11 @@ class WalletService:
                 raise refuse(Code.REGISTRATION_MISMATCH, f"contract refused: {exc}") from exc
             return Approved(1, block)
         record = self.ledger.record(plan.identifier)
+        if plan.rotated:
+            current = plan.request.client_key.to_bytes()
+            if record.status is Status.APPROVED and record.public_key == current:
+                return Approved(record.version, None)
+            raise refuse(Code.WRONG_CLIENT, "this key is not the number's current key on chain")
         key = plan.receipt.client_key
         if record.status is Status.APPROVED and record.public_key == key:
             return Approved(record.version, None)  # approved already: idempotent

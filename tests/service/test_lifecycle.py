@@ -20,7 +20,7 @@ from ethvoip.impl.service.keyfile import load_keystore
 from ethvoip.impl.service.store import TestStore
 
 from .conftest import Running, start
-from .helpers import error_code, fresh_number, post, seal
+from .helpers import error_code, fresh_number, opened, post, seal
 
 NEVER = 10.0**6  # follow_interval of the services whose follower the tests drive by hand
 
@@ -115,6 +115,19 @@ def test_suspension_and_rotation_remove_the_row_but_burn_nothing(
     assert svc.built.sip.ha1(a) is None and svc.built.sip.ha1(b) is None
     assert not svc.built.db.burned(done_a.order_id)
     assert not svc.built.db.burned(done_b.order_id)
+    # The rotated-to key fetches a credential of its own (bound to version 2) with a's
+    # receipt; the suspended number's key gets nothing.
+    body, nonce = seal(service.identity.public_key, new, "approve", {"order_id": done_a.order_id})
+    status, reply = post(svc.url, "/v1/approve", body)
+    assert status == 200, reply
+    result = opened(new, service.identity.public_key, nonce, reply)
+    assert result["version"] == 2 and svc.built.sip.ha1(a) is not None
+    assert service.follow().removed == ()  # bound to the current version: kept
+    key_b = load_keystore(tmp_path / "b", "pass").identity
+    body, _ = seal(service.identity.public_key, key_b, "approve", {"order_id": done_b.order_id})
+    status, reply = post(svc.url, "/v1/approve", body)
+    assert (status, error_code(reply)) == (409, "number_in_use")
+    assert svc.built.sip.ha1(b) is None
 
 
 def test_cursor_survives_a_restart_and_a_reorg_is_rescanned(
