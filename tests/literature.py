@@ -7,7 +7,10 @@ registered without proof of possession suffers an unknown key-share with two run
 g^(xy) stays secret.  The paper's Fig. 8 ``a=k:`` carries an unsigned encrypted key: the callee
 gets no origin authentication at all, one run suffices (RFC 3830 section 3.3 signs for this
 reason).  The paper's III.A: addClient is public and the password is the hash of the receipt,
-which is on chain (3 runs: subscriber, chain, operator).  Every hardened variant: no attack.
+which is on chain (3 runs: subscriber, chain, operator).  The paper's III.B look-up believes
+the RPC node's getClient answer: a lying node substitutes the key with one run of the caller
+(issue 12; the light-client literature's reason for verifying state against consensus).
+Every hardened variant: no attack.
 
 A change to an expectation in spec/ must be argued here too.
 """
@@ -41,6 +44,7 @@ PAPER: dict[tuple[str, str], tuple[Verdict, int | None]] = {
     ("sts", "R_key_share"): (A, 2),
     ("keystore_registration", "O_agree_key"): (A, 3),
     ("keystore_registration", "O_secret_password"): (A, 3),
+    ("key_lookup", "I_secret_K"): (A, 1),
 }
 
 
