@@ -130,6 +130,7 @@ class Unrolling:
         *,
         operator_honest: bool,
         inductive: bool = False,
+        lemmas: bool = True,
     ) -> None:
         """``inductive``: one step from an arbitrary state at an arbitrary step index (the
         caller constrains it by an invariant), signatures replayed from an arbitrary set of
@@ -138,6 +139,7 @@ class Unrolling:
         self.n_steps = steps
         self.honest_op = operator_honest
         self.inductive = inductive
+        self.with_lemmas = lemmas
         self.use_bv = BV and not inductive
         self.ctx = z3.Context()
         self.L = Z3Logic(self.ctx, self.use_bv)
@@ -313,7 +315,8 @@ class Unrolling:
                 )
             )
         self._ghost_step(i, pre, post, g0, g1, a)
-        self.cons += self.lemmas(pre, post)
+        if self.with_lemmas:
+            self.cons += self.lemmas(pre, post)
 
     @staticmethod
     def lemmas(pre: State[Any], post: State[Any]) -> list[Any]:

@@ -338,6 +338,7 @@ class Expect:
     verdict: Expected
     steps: int | None = None  # attacks: the length of the shortest one
     why: str = ""
+    proved: bool = False  # no attack: expected to be proved by the inductive invariant too
 
 
 @dataclass(frozen=True)
@@ -974,7 +975,10 @@ def _hardened() -> LifecycleVariant:
         digests,
         burns_receipts=True,
         receipt_binds_key=True,
-        expected={c.id.value: Expect(Expected.NO_ATTACK) for c in CLAIMS},
+        expected={
+            c.id.value: Expect(Expected.NO_ATTACK, None, "inductive invariant", proved=True)
+            for c in CLAIMS
+        },
     )
 
 
@@ -1059,7 +1063,7 @@ def describe(v: LifecycleVariant) -> dict[str, Any]:
             }
             for f in v.functions
         ],
-        "expected": {k: [e.verdict.value, e.steps] for k, e in v.expected.items()},
+        "expected": {k: [e.verdict.value, e.steps, e.proved] for k, e in v.expected.items()},
         "questions": [(q.name, q.claim.value, q.condition) for q in v.questions],
         "world": {
             "actors": ACTORS,

@@ -24,7 +24,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ethvoip.spec import lifecycle as LC
-from ethvoip.spec.errors import StaleTrace, TraceError, UnknownProtocol
+from ethvoip.spec.errors import MalformedProtocol, StaleTrace, TraceError, UnknownProtocol
 from ethvoip.spec.lifecycle import PY, Call, ClaimId, SigValue, State, Status
 from ethvoip.spec.lifecycle_trace import LifecycleTrace
 
@@ -359,3 +359,46 @@ def build_honest(variant_name: str, name: str, generated_by: str) -> LifecycleTr
         generated_by=generated_by,
         steps=tuple(steps),
     )
+
+
+@dataclass(frozen=True)
+class TableCheck:
+    """One line of ``ethvoip check``'s life-cycle table."""
+
+    variant: str
+    functions: int
+    digests: int
+    questions: int
+    honest_calls: int
+
+
+def check_table(variant_name: str) -> TableCheck:
+    """Well-formedness of one variant's table, and its honest scenarios replayed.
+
+    Raises :class:`MalformedProtocol` for a signature rule naming no digest, a question
+    without an expected verdict (or the reverse), or an honest scenario the table refuses.
+    """
+    v = LC.variant(variant_name)
+    names = {d.name for d in v.digests}
+    if len(names) != len(v.digests):
+        raise MalformedProtocol(f"key_lifecycle/{v.name}: two digests share a name")
+    for f in v.functions:
+        for rule in f.sigs:
+            if rule.digest not in names or rule.signer not in ("current", "new"):
+                raise MalformedProtocol(f"key_lifecycle/{v.name}: {f.name} signs {rule}")
+    for d in v.digests:
+        if len(d.shape) > 4:
+            raise MalformedProtocol(f"key_lifecycle/{v.name}: digest {d.name} has > 4 fields")
+    asked = [q.name for q in v.all_questions]
+    if len(set(asked)) != len(asked) or set(asked) != set(v.expected):
+        raise MalformedProtocol(
+            f"key_lifecycle/{v.name}: questions {sorted(asked)} and expectations "
+            f"{sorted(v.expected)} differ"
+        )
+    calls = 0
+    for name in HONEST[v.name]:
+        try:
+            calls += evaluate(build_honest(v.name, name, "ethvoip check")).calls
+        except TraceError as exc:
+            raise MalformedProtocol(f"key_lifecycle/{v.name}: {name}: {exc}") from exc
+    return TableCheck(v.name, len(v.functions), len(v.digests), len(asked), calls)
