@@ -298,12 +298,14 @@ class Unrolling:
             kinds.append((self.fn_kind(f), *self._call(f, i, pre, call)))
         for k, enabled, _ in kinds:
             self.cons.append(z3.Implies(a.kind == k, enabled))
-        # after any call the clock may advance by one tick (nothing writes "now" otherwise)
-        tick = self._bool(f"tick@{i}")
+        # after any call the clock may advance by any number of ticks up to its bound
+        # (nothing writes "now" otherwise)
+        tick = self._int(f"ticks@{i}")
         self.ticks.append(tick)
         now = pre.scalars["now"]
-        kinds = [(k, e, [*w, ("now", (), z3.If(tick, now + 1, now))]) for k, e, w in kinds]
-        self.cons.append(z3.Implies(tick, z3.And(now < LC.MAX_TIME, a.kind != IDLE)))
+        kinds = [(k, e, [*w, ("now", (), now + tick)]) for k, e, w in kinds]
+        self.cons += [tick >= 0, now + tick <= LC.MAX_TIME]
+        self.cons.append(z3.Implies(tick > 0, a.kind != IDLE))
         self._frame(pre, post, a.kind, [(k, w) for k, _, w in kinds if w])
         # unused signature slots are blank (so traces show none)
         for slot in range(SLOTS):
@@ -610,8 +612,11 @@ class Unrolling:
                     now,
                 )
             )
-            if z3.is_true(m.eval(self.ticks[i], model_completion=True)) and i + 1 < upto:
-                out.append(Step("tick", None, None, None, None, (), now))
+            if i + 1 < upto:
+                out += [
+                    Step("tick", None, None, None, None, (), now + k)
+                    for k in range(ev(self.ticks[i]))
+                ]
         return out
 
 
@@ -730,8 +735,24 @@ def _shortest(
         prefs = (
             z3.And(u.theft == -1, *(a.actor != LC.THIEF for a in done)),  # no thief
             z3.And(*(a.actor != LC.OTHER for a in done)),  # no other subscriber
+            # the operator alone: the owner's one registration, nothing more
+            z3.Sum(*(z3.If(a.actor == LC.OWNER, u.bv(1), u.bv(0)) for a in done)) <= 1
+            if c.id is ClaimId.OPERATOR_TIMELOCK
+            else z3.BoolVal(True, u.ctx),
+            # the thief steals from a subscriber who is already on board
+            z3.Or(u.theft == -1, u.theft > 1),
+            # every party names keys it holds (the paper checks no possession at all)
+            z3.And(
+                *(
+                    z3.Implies(
+                        z3.Or(*(u.is_call(j, f) for f in sorted(LC.NEW_KEY_FUNCTIONS))),
+                        u.holds(a.actor, a.key, u.ghosts[j].theft_at),
+                    )
+                    for j, a in enumerate(done)
+                )
+            ),
             z3.And(*(a.number == 0 for a in done)),  # the owner's number
-            z3.And(*(z3.Not(t) for t in u.ticks[: i + 1])),  # no clock ticks
+            z3.And(*(t == 0 for t in u.ticks[: i + 1])),  # no clock ticks
         )
         pushed = 0
         for pref in prefs:  # greedily: keep each preference that still admits the attack
