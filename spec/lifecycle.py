@@ -948,7 +948,7 @@ def _hardened() -> LifecycleVariant:
         Function(
             "executeRecovery",
             OPERATOR_ONLY,
-            None,
+            live,  # implied by "a recovery is pending"; stated for the state diagram
             Status.APPROVED,
             NO_SIG,
             guards=(
@@ -1032,14 +1032,28 @@ def service_ok(
     return receipt_ok(L, v, st, reg, c.number, c.key, theft_at)
 
 
-def transitions(v: LifecycleVariant) -> list[tuple[str, str, str, str]]:
-    """(from status, to status, function, caller) for the state diagram."""
+def statuses(v: LifecycleVariant) -> list[Status]:
+    """The record statuses the variant's table names (None always: where a number starts)."""
+    named = {Status.NONE}
+    for f in v.functions:
+        named |= set(f.status_from or ())
+        if f.status_to is not None:
+            named.add(f.status_to)
+    return sorted(named)
+
+
+def transitions(v: LifecycleVariant) -> list[tuple[Status, Status, Function]]:
+    """(from, to, function) for every status a function may be called in, for the diagram.
+
+    A function callable in any status that keeps it is left out (the diagram lists those
+    apart); one callable in any status that sets one goes from every status the table names.
+    """
     out = []
     for f in v.functions:
-        srcs = sorted(f.status_from) if f.status_from is not None else list(Status)
-        for s in srcs:
-            t = f.status_to if f.status_to is not None else s
-            out.append((s.name.title(), t.name.title(), f.name, f.caller))
+        if f.status_from is None and f.status_to is None:
+            continue
+        for s in sorted(f.status_from) if f.status_from is not None else statuses(v):
+            out.append((s, f.status_to if f.status_to is not None else s, f))
     return out
 
 

@@ -134,8 +134,17 @@ def _violations(
     return out
 
 
-def evaluate(trace: LifecycleTrace, *, check_digest: bool = True) -> LifecycleEvaluation:
-    """Replay ``trace``; raise :class:`TraceError` at the first step that is not legal."""
+def evaluate(
+    trace: LifecycleTrace,
+    *,
+    check_digest: bool = True,
+    states: list[State[Any]] | None = None,
+) -> LifecycleEvaluation:
+    """Replay ``trace``; raise :class:`TraceError` at the first step that is not legal.
+
+    ``states``, when given, receives a copy of the contract's state after each call (what a
+    replay on the real contract compares its storage with).
+    """
     v = LC.variant(trace.variant)
     if check_digest and LC.digest(v) != trace.spec_digest:
         raise StaleTrace(
@@ -236,6 +245,8 @@ def evaluate(trace: LifecycleTrace, *, check_digest: bool = True) -> LifecycleEv
         if fn.status_to is not None:
             writes.append(("status", (number,), int(fn.status_to)))
         _apply(st, writes)
+        if states is not None:
+            states.append(copy.deepcopy(st))
         cross = [False]
         for claim, why in _violations(v, fn, c, pre, st, h, sig_keys, cross).items():
             found.setdefault(claim, f"call {i}: {why}")

@@ -53,3 +53,25 @@ def expected(protocol: str, variant: str, claim: str) -> tuple[Verdict, int | No
     if variant == "paper":
         return PAPER[(protocol, claim)]
     return (H, None)
+
+
+#: The key life cycle (issue 13), restated from the issue's list of holes: on today's contract
+#: (v1) each hole is an attack of the stated length in calls (register/approve = 2 calls before
+#: anything can go wrong); the paper has no revocation and no signatures (claims 1, 2, 4 do not
+#: apply) but its operator overwrites an approved key at once; the fixed design has none.
+_NA = "not applicable"
+LIFECYCLE: dict[tuple[str, str], tuple[str, int | None]] = {
+    ("paper", "1_revoked_key_stays_dead"): (_NA, None),
+    ("paper", "2_thief_gets_nothing"): (_NA, None),
+    ("paper", "3_operator_bound_by_timelock"): (A.value, 4),  # add, approve, add, approve
+    ("paper", "4_signature_used_once"): (_NA, None),
+    ("v1", "1_revoked_key_stays_dead"): (A.value, 4),  # register, approve, rotate out, rotate back
+    ("v1", "2_thief_gets_nothing"): (A.value, 5),  # ..., revoke, thief registers, approve
+    ("v1", "3_operator_bound_by_timelock"): (A.value, 5),  # ..., operatorRevoke, register, approve
+    ("v1", "4_signature_used_once"): (A.value, 2),  # the same registration twice
+    ("v1", "signature_cross_use"): (A.value, 3),  # register, approve, rotate with the same proof
+    ("hardened", "1_revoked_key_stays_dead"): (H.value, None),
+    ("hardened", "2_thief_gets_nothing"): (H.value, None),
+    ("hardened", "3_operator_bound_by_timelock"): (H.value, None),
+    ("hardened", "4_signature_used_once"): (H.value, None),
+}

@@ -30,11 +30,11 @@ Hardened (ours)::
     2. node -> A : sign(<state, B, KB>, sk(C))          storage proof under a vouched-for root
     3. A -> B    : {K}KB
 
-Freshness (a revoked key is not accepted once the revocation is final) is not expressible
+Freshness (a revoked key is not accepted once the revocation is final) is *unsupported*
 here: terms carry no time, and a signed state is valid forever in the Dolev-Yao algebra, so a
-replayed pre-revocation proof is indistinguishable from a current one.  It is argued in the
-docs (docs/model.rst, "key look-up") and checked, with a bounded clock, by the life-cycle
-model (``ethvoip prove key_lifecycle``).
+replayed pre-revocation proof is indistinguishable from a current one; no verdict on it is
+claimed.  The argument for the hardened look-up is written in docs/model.rst ("Freshness of a
+look-up"); the trust policies' freshness checks are tested on the code.
 """
 
 from __future__ import annotations
