@@ -22,6 +22,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from ethvoip.model import lifecycle_cli
 from ethvoip.model.export import alice_bob, build_trace
 from ethvoip.model.search import DEFAULT_MAX_RUNS, ClaimResult, check_variant, honest_run
 from ethvoip.model.svg import render
@@ -202,12 +203,16 @@ def main(argv: list[str] | None = None) -> int:
         print("ethvoip prove: --max-runs must be at least 1", file=sys.stderr)
         return 2
     try:
-        targets = _targets(args.protocols)
+        # the key life cycle is not a catalogue protocol: its own checker, same matrix
+        catalogue_names = [n for n in args.protocols if not lifecycle_cli.is_lifecycle(n)]
+        targets = _targets(catalogue_names) if catalogue_names or not args.protocols else []
+        lifecycle_variants = lifecycle_cli.targets(args.protocols)
     except EthVoipError as exc:
         print(f"ethvoip prove: {exc}", file=sys.stderr)
         return 2
     generated_by = command_line(argv)
     rows: list[Row] = []
+    lc_rows: list[lifecycle_cli.LifecycleRow] = []
     t0 = time.perf_counter()
     try:
         for i, (p, vname) in enumerate(targets, start=1):
@@ -229,21 +234,43 @@ def main(argv: list[str] | None = None) -> int:
                 for r in got:
                     if r.trace is not None:
                         write_trace(args.traces_dir, r.trace)
+        lc_rows = lifecycle_cli.prove(
+            lifecycle_variants,
+            generated_by,
+            None if args.quiet else lambda m: print(m, file=sys.stderr, flush=True),
+        )
+        if args.traces_dir is not None and lc_rows:
+            lifecycle_cli.write_traces(args.traces_dir, lc_rows, generated_by)
     except EthVoipError as exc:
         print(f"ethvoip prove: {type(exc).__name__}: {exc}", file=sys.stderr)
         return 1
-    ok = all(r.ok for r in rows)
+    ok = all(r.ok for r in rows) and all(r.ok for r in lc_rows)
     if args.record is not None:
-        args.record.write_text(
-            json.dumps(record(rows, generated_by, args.max_runs), indent=1) + "\n", encoding="utf-8"
-        )
+        rec = record(rows, generated_by, args.max_runs)
+        if lc_rows:
+            rec["results"] += [r.as_json() for r in lc_rows]
+            rec["lifecycle_digests"] = lifecycle_cli.digests()
+        args.record.write_text(json.dumps(rec, indent=1) + "\n", encoding="utf-8")
     if args.json:
-        print(json.dumps({"results": [r.as_json() for r in rows]}, indent=1))
-    else:
-        print(table(rows))
         print(
-            f"\n{len(rows)} claims, {sum(not r.ok for r in rows)} mismatches, "
-            f"bound {args.max_runs} runs, {time.perf_counter() - t0:.1f} s"
+            json.dumps(
+                {
+                    "results": [r.as_json() for r in rows],
+                    "lifecycle": [r.as_json() for r in lc_rows],
+                },
+                indent=1,
+            )
+        )
+    else:
+        if rows:
+            print(table(rows))
+        if lc_rows:
+            print(("\n" if rows else "") + lifecycle_cli.table(lc_rows))
+        print(
+            f"\n{len(rows) + len(lc_rows)} claims, "
+            f"{sum(not r.ok for r in rows) + sum(not r.ok for r in lc_rows)} mismatches, "
+            f"bound {args.max_runs} runs (life cycle: inductive, search "
+            f"{lifecycle_cli.SEARCH_STEPS} calls), {time.perf_counter() - t0:.1f} s"
         )
     return 0 if ok else 1
 
