@@ -32,6 +32,10 @@ MODULES: dict[str, str] = {
     "front_running": "ethvoip.attacks.front_running",
     "credential_leak": "ethvoip.attacks.credential_leak",
     "victim_key": "ethvoip.attacks.victim_key",
+    "stolen_key_reuse": "ethvoip.attacks.stolen_key_reuse",
+    "operator_bypass": "ethvoip.attacks.operator_bypass",
+    "signature_cross_use": "ethvoip.attacks.signature_cross_use",
+    "approve_replay": "ethvoip.attacks.approve_replay",
 }
 
 

@@ -158,9 +158,10 @@ def trace_files(t: Trace) -> dict[str, str]:
 
 
 def write_files(folder: Path, files: dict[str, str]) -> None:
-    """Each file replaced atomically (a reader sees the old one or the new one, whole)."""
-    folder.mkdir(parents=True, exist_ok=True)
+    """Each file (a name relative to ``folder``) replaced atomically: a reader sees the old
+    one or the new one, whole."""
     for name, text in files.items():
+        (folder / name).parent.mkdir(parents=True, exist_ok=True)
         atomic_write(folder / name, text, mode=PUBLIC)
 
 
@@ -223,10 +224,27 @@ def record(rows: Sequence[Row], generated_by: str, max_runs: int) -> dict[str, A
     }
 
 
+#: The key life cycle (model/lifecycle.py) is not a catalogue protocol: its own checker,
+#: the same matrix, record and traces folder.
+LIFECYCLE = "key_lifecycle"
+
+
+def _is_lifecycle(name: str) -> bool:
+    return name.partition("/")[0] == LIFECYCLE
+
+
 def _target(text: str) -> str:
-    """A ``PROTOCOL`` or ``PROTOCOL/VARIANT`` argument that the catalogue holds."""
+    """A ``PROTOCOL`` or ``PROTOCOL/VARIANT`` argument that the catalogue (or the key life
+    cycle's table) holds."""
     try:
-        _targets([text])
+        if _is_lifecycle(text):
+            from ethvoip.spec import lifecycle
+
+            vname = text.partition("/")[2]
+            if vname:
+                lifecycle.variant(vname)  # raises UnknownProtocol with the list
+        else:
+            _targets([text])
     except EthVoipError as exc:
         raise argparse.ArgumentTypeError(str(exc)) from None
     return text
@@ -389,7 +407,11 @@ def main(argv: list[str]) -> int:
 
 
 def _prove_all(args: argparse.Namespace, argv: list[str], ctrl_c: CtrlC) -> int:
-    targets = _targets(args.protocols)
+    from ethvoip.model import lifecycle_cli
+
+    catalogue_names = [n for n in args.protocols if not _is_lifecycle(n)]
+    targets = _targets(catalogue_names) if catalogue_names or not args.protocols else []
+    lifecycle_variants = lifecycle_cli.targets(args.protocols)
     # Before minutes of proving, not after: a path that cannot be written is refused.
     if args.traces_dir is not None:
         check_dir_writable(args.traces_dir, "--traces-dir")
@@ -432,19 +454,43 @@ def _prove_all(args: argparse.Namespace, argv: list[str], ctrl_c: CtrlC) -> int:
             for r in got:
                 if r.trace is not None:
                     traces.update(trace_files(r.trace))
-    ok = all(r.ok for r in rows)
+    lc_rows = lifecycle_cli.prove(
+        lifecycle_variants,
+        generated_by,
+        (lambda m: print(m, file=sys.stderr, flush=True)) if live else None,
+    )
+    ctrl_c.checkpoint()
+    if args.traces_dir is not None and lc_rows:
+        traces.update(lifecycle_cli.trace_files(lc_rows, generated_by))
+    ok = all(r.ok for r in rows) and all(r.ok for r in lc_rows)
     if args.traces_dir is not None:
         write_files(args.traces_dir, traces)
     if args.record is not None:
-        text = json.dumps(record(rows, generated_by, args.max_runs), indent=1) + "\n"
-        atomic_write(args.record, text, mode=PUBLIC)
+        rec = record(rows, generated_by, args.max_runs)
+        if lc_rows:
+            rec["results"] += [r.as_json() for r in lc_rows]
+            rec["lifecycle_digests"] = lifecycle_cli.digests()
+        atomic_write(args.record, json.dumps(rec, indent=1) + "\n", mode=PUBLIC)
     if args.json:
-        print(json.dumps({"results": [r.as_json() for r in rows]}, indent=1))
-    else:
-        print(table(rows))
         print(
-            f"\n{len(rows)} claims, {sum(not r.ok for r in rows)} mismatches, "
-            f"bound {args.max_runs} runs, {time.perf_counter() - t0:.1f} s"
+            json.dumps(
+                {
+                    "results": [r.as_json() for r in rows],
+                    "lifecycle": [r.as_json() for r in lc_rows],
+                },
+                indent=1,
+            )
+        )
+    else:
+        if rows:
+            print(table(rows))
+        if lc_rows:
+            print(("\n" if rows else "") + lifecycle_cli.table(lc_rows))
+        print(
+            f"\n{len(rows) + len(lc_rows)} claims, "
+            f"{sum(not r.ok for r in rows) + sum(not r.ok for r in lc_rows)} mismatches, "
+            f"bound {args.max_runs} runs (life cycle: inductive, search "
+            f"{lifecycle_cli.SEARCH_STEPS} calls), {time.perf_counter() - t0:.1f} s"
         )
     return 0 if ok else 1
 
