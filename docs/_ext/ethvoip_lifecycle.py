@@ -13,6 +13,7 @@ from typing import Any
 
 from docutils import nodes
 from docutils.statemachine import StringList
+from ethvoip_spec import chart
 from sphinx.util.docutils import SphinxDirective
 
 from ethvoip.spec.errors import UnknownProtocol
@@ -51,7 +52,9 @@ def table_rst(v: LifecycleVariant) -> list[str]:
                 "; ".join(t for t, _ in f.effects if t),
             )
         )
-    out = [".. list-table::", "   :header-rows: 1", ""]
+    # ethvoip-table: the six columns share the text column and long names wrap (the site's
+    # stylesheet), else the table runs past the page (the browser test checks it)
+    out = [".. list-table::", "   :header-rows: 1", "   :class: ethvoip-table", ""]
     for row in rows:
         out.append(f"   * - {_cell(row[0])}")
         out += [f"     - {_cell(c)}" for c in row[1:]]
@@ -60,6 +63,7 @@ def table_rst(v: LifecycleVariant) -> list[str]:
             "",
             ".. list-table::",
             "   :header-rows: 1",
+            "   :class: ethvoip-table",
             "",
             "   * - signed type",
             "     - fields",
@@ -77,7 +81,7 @@ class LifecycleDirective(SphinxDirective):
             v = variant(self.arguments[0])
         except UnknownProtocol as exc:
             raise self.error(str(exc)) from exc
-        raw = nodes.raw("", f'<div class="ethvoip-msc">{render(v)}</div>', format="html")
+        raw = chart(self, render(v))  # scaled to the column, a click opens it at full size
         container = nodes.container()
         self.state.nested_parse(StringList(table_rst(v), source="ethvoip-lifecycle"), 0, container)
         return [raw, *container.children]

@@ -152,10 +152,14 @@ class VerdictsDirective(SphinxDirective):
         out: list[nodes.Node] = [para(before, nodes.literal(command, command), after)]
         for m in matrices(rec):
             # the protocol's name links to its page (claims explained, charts); every catalogue
-            # protocol has one, or ethvoip_spec fails the build
-            heading = self.parse_text_to_nodes(
-                f":doc:`{m.protocol} </protocols/{m.protocol}>`", offset=self.content_offset
+            # protocol has one, or ethvoip_spec fails the build.  The key life cycle is no
+            # catalogue protocol: its section of the model page explains it.
+            link = (
+                f":ref:`{m.protocol} <key-lifecycle-model>`"
+                if m.protocol == "key_lifecycle"
+                else f":doc:`{m.protocol} </protocols/{m.protocol}>`"
             )
+            heading = self.parse_text_to_nodes(link, offset=self.content_offset)
             for node in heading:
                 if isinstance(node, nodes.Element):
                     node["classes"].append("ethvoip-matrix-title")
