@@ -88,8 +88,21 @@ def parser() -> argparse.ArgumentParser:
 
 
 def _passphrase(args: argparse.Namespace) -> str:
+    """The keystore passphrase: never empty (an empty one would leave the phone's keys open to
+    whoever copies its files)."""
+    passphrase = _typed_passphrase(args)
+    if not passphrase:
+        raise UsageError(
+            "the keystore passphrase is empty: it would leave the keys open to anyone who"
+            " copies the phone's files"
+        )
+    return passphrase
+
+
+def _typed_passphrase(args: argparse.Namespace) -> str:
     if args.passphrase_file is not None:
-        return str(args.passphrase_file.read_text().rstrip("\n"))
+        text = args.passphrase_file.read_text()
+        return text.splitlines()[0] if text else ""  # the first line, without \r or \n
     env = os.environ.get("ETHVOIP_PASSPHRASE")
     if env is not None:
         return env

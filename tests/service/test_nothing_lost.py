@@ -270,3 +270,33 @@ def test_a_service_key_file_is_never_replaced(tmp_path: Path) -> None:
         save_service_keys(path, ServiceKeys.generate(os.urandom), "pw", scrypt_n=16)
     assert load_service_keys(path, "pw") == first
     assert [p.name for p in tmp_path.iterdir()] == ["svc-keys.json"]
+
+
+@pytest.mark.parametrize("source", ["file", "env", "crlf"])
+@pytest.mark.usefixtures("nothing_may_happen")
+def test_an_empty_keystore_passphrase_is_refused_before_any_key(
+    source: str, tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # an empty passphrase would leave the wallet and identity keys open to whoever copies
+    # keystore.json (the thief of the threat model)
+    args = ["register", "--embedded", "--phone", "+33612345678", "--dir", str(tmp_path / "me")]
+    if source == "env":
+        monkeypatch.setenv("ETHVOIP_PASSPHRASE", "")
+    else:
+        pw = tmp_path / "pw"
+        pw.write_bytes(b"" if source == "file" else b"\r\nsecond line\r\n")
+        args += ["--passphrase-file", str(pw)]
+    assert ethvoip(args) == 2
+    assert "passphrase is empty" in capsys.readouterr().err
+    assert not (tmp_path / "me").exists()
+
+
+def test_a_passphrase_file_gives_its_first_line_without_line_ends(tmp_path: Path) -> None:
+    import argparse
+
+    from ethvoip.impl.service import client_cli
+
+    pw = tmp_path / "pw"
+    pw.write_bytes(b"correct horse\r\nignored\r\n")
+    args = argparse.Namespace(passphrase_file=pw)
+    assert client_cli._passphrase(args) == "correct horse"
