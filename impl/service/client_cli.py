@@ -26,7 +26,7 @@ from ethvoip.impl.service.server import BackgroundServer
 from ethvoip.impl.service.store import TestStore
 from ethvoip.spec.errors import EthVoipError
 
-STEPS = ["service", "keys", "purchase", "funding", "commit", "register", "approval", "sip"]
+STEPS = ["service", "keys", "purchase", "funding", "commit", "register", "approval", "sip", "trust"]
 
 
 def parser() -> argparse.ArgumentParser:

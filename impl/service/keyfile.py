@@ -4,7 +4,10 @@
 Storage format (scrypt + AES-128-CTR + keccak MAC, via eth-account's ``Account.encrypt``)
 under the subscriber's passphrase.  ``sip.json`` beside it holds the SIP username, domain and
 password, readable by the owner only (mode 0600): a SIP client needs the password in clear
-at every REGISTER.
+at every REGISTER.  ``trust.json`` holds the phone's trust settings for key look-ups (the
+checkpoint the operator pinned at approval, the policy, its depth and freshness bound: see
+:mod:`ethvoip.impl.chain.policies`); it is not secret, but a phone must not let anyone else
+rewrite it, so it is written the same way.
 """
 
 from __future__ import annotations
@@ -17,11 +20,13 @@ from typing import Any
 
 from eth_account import Account
 
+from ethvoip.impl.chain.policies import TrustSettings
 from ethvoip.impl.crypto import IdentityKey
-from ethvoip.spec.errors import CryptoError
+from ethvoip.spec.errors import ConfigError, CryptoError
 
 KEYSTORE_NAME = "keystore.json"
 SIP_NAME = "sip.json"
+TRUST_NAME = "trust.json"
 #: scrypt N of eth-account's default (2^18); tests pass a small one to stay fast.
 DEFAULT_SCRYPT_N = 2**18
 
@@ -81,3 +86,18 @@ def save_sip(directory: Path, credentials: dict[str, str]) -> Path:
     path = directory / SIP_NAME
     write_private(path, credentials)
     return path
+
+
+def save_trust(directory: Path, settings: TrustSettings) -> Path:
+    path = directory / TRUST_NAME
+    write_private(path, settings.to_json())
+    return path
+
+
+def load_trust(directory: Path) -> TrustSettings:
+    """The phone's trust settings; :class:`~ethvoip.spec.errors.ConfigError` if malformed."""
+    try:
+        data = json.loads((directory / TRUST_NAME).read_text())
+    except ValueError as exc:
+        raise ConfigError(f"{directory / TRUST_NAME} is not JSON") from exc
+    return TrustSettings.from_json(data)

@@ -1,0 +1,94 @@
+"""The quorum policy: ``k`` of ``n`` independent JSON-RPC endpoints must agree on a block.
+
+:class:`QuorumPolicy` asks every endpoint for its head, picks the highest height that at
+least ``k`` of them have reached, steps ``depth`` blocks below it (the confirmation depth),
+and asks each endpoint that reached it for its header there.  Each header is re-hashed here
+(:mod:`.headers`), so the vote is on what the bytes are, not on what a node says they are.
+
+* Every endpoint that answers must report the same block: two different hashes are a
+  :class:`~ethvoip.impl.chain.trust.QuorumDisagreement` naming which endpoints said which,
+  never a silent pick (one lying endpoint can therefore stop look-ups, but not forge one).
+* An endpoint that fails to answer, or has not reached the height, does not vote; fewer than
+  ``k`` votes is :class:`~ethvoip.impl.chain.trust.QuorumUnavailable`.
+* The agreed block passes :class:`~ethvoip.impl.chain.trust.Freshness` (a quorum of nodes
+  that all lag is still refused).
+
+What it trusts: that fewer than ``k`` endpoints collude or share one compromised upstream.
+Separate operators and providers matter more than the count; ``n`` endpoints in front of one
+node are one vote in disguise.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+from ethvoip.impl.chain.backend import Chain
+from ethvoip.impl.chain.headers import ChainHeader, headers_by_number, latest_header
+from ethvoip.impl.chain.trust import (
+    Freshness,
+    QuorumDisagreement,
+    QuorumUnavailable,
+    TrustedBlock,
+)
+from ethvoip.spec.errors import ChainError, ConfigError
+
+
+class QuorumPolicy:
+    """Vouches for the block ``k`` of the ``endpoints`` agree on, ``depth`` below the head."""
+
+    name = "quorum"
+
+    def __init__(
+        self,
+        endpoints: Mapping[str, Chain],
+        k: int,
+        *,
+        depth: int,
+        freshness: Freshness,
+    ) -> None:
+        if not 1 <= k <= len(endpoints) or depth < 0:
+            raise ConfigError(
+                f"quorum needs 1 <= k <= n and depth >= 0 (k={k}, n={len(endpoints)})"
+            )
+        self.endpoints = dict(endpoints)
+        self.k = k
+        self.depth = depth
+        self.freshness = freshness
+
+    def trusted_block(self) -> TrustedBlock:
+        missing: dict[str, str] = {}
+        heads: dict[str, int] = {}
+        for name, chain in self.endpoints.items():
+            try:
+                heads[name] = latest_header(chain).number
+            except ChainError as exc:  # ProofError too: a head that is not a header
+                missing[name] = f"no head: {exc}"
+        if len(heads) < self.k:
+            raise QuorumUnavailable(f"{len(heads)} of {self.k} endpoints answered", missing)
+        reached = sorted(heads.values(), reverse=True)[self.k - 1]
+        height = max(0, reached - self.depth)
+        votes: dict[bytes, list[str]] = {}
+        agreed: dict[bytes, ChainHeader] = {}
+        for name, number in heads.items():
+            if number < height:
+                missing[name] = f"head {number} below block {height}"
+                continue
+            try:
+                [header] = headers_by_number(self.endpoints[name], [height])
+            except ChainError as exc:
+                missing[name] = f"no block {height}: {exc}"
+                continue
+            votes.setdefault(header.block_hash, []).append(name)
+            agreed[header.block_hash] = header
+        if len(votes) > 1:
+            raise QuorumDisagreement(height, votes)
+        if not votes or len(next(iter(votes.values()))) < self.k:
+            got = len(next(iter(votes.values()))) if votes else 0
+            raise QuorumUnavailable(
+                f"{got} of {self.k} endpoints vouch for block {height}", missing
+            )
+        [header] = agreed.values()
+        block = TrustedBlock(
+            header.number, header.block_hash, header.state_root, header.timestamp, self.name
+        )
+        return self.freshness.check(block)
