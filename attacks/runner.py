@@ -28,6 +28,8 @@ MODULES: dict[str, str] = {
     "front_running": "ethvoip.attacks.front_running",
     "credential_leak": "ethvoip.attacks.credential_leak",
     "victim_key": "ethvoip.attacks.victim_key",
+    "forged_head": "ethvoip.attacks.forged_head",
+    "stale_head": "ethvoip.attacks.stale_head",
 }
 
 

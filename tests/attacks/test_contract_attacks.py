@@ -1,6 +1,6 @@
 """The contract attacks: each reproduces on KeyStorePaper and is stopped on KeyStore by the
 named check; the mempool's ordering, the chain scan and the proof-of-possession check can
-each give the other answer; ``ethvoip attack all --json`` lists all seven attacks."""
+each give the other answer; ``ethvoip attack all --json`` lists all nine attacks."""
 
 from __future__ import annotations
 
@@ -122,7 +122,8 @@ def test_the_possession_check_accepts_a_genuine_proof() -> None:
     assert ks.lookup(ident) == (eve.public_key, 1)
 
 
-def test_attack_all_lists_seven_attacks_all_reproduced_and_blocked(
+@pytest.mark.integration  # forged_head and stale_head run on anvil
+def test_attack_all_lists_nine_attacks_all_reproduced_and_blocked(
     capsys: pytest.CaptureFixture[str],
 ) -> None:
     assert runner.main(["all", "--json"]) == 0
@@ -136,5 +137,7 @@ def test_attack_all_lists_seven_attacks_all_reproduced_and_blocked(
         "front_running",
         "credential_leak",
         "victim_key",
+        "forged_head",
+        "stale_head",
     ]
     assert all(a["paper_reproduced"] and a["hardened_blocked"] for a in doc["attacks"])
