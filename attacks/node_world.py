@@ -76,17 +76,23 @@ class NodeWorld:
         return LyingRpc(self.url, lie, name)
 
 
+def provision(url: str, seed: bytes) -> NodeWorld:
+    """On the node at ``url``: a KeyStore, a and b approved, the operator's checkpoint."""
+    chain = RpcChain(url)
+    rng = seeded_rng(seed)
+    world = deploy(chain, rng(32))
+    keys = {n: IdentityKey.generate(rng) for n in ("a", "b", "e")}
+    register_numbers(world, {PHONES[n]: keys[n] for n in ("a", "b")})
+    checkpoint = checkpoint_at(chain, latest_header(chain).block_hash)
+    return NodeWorld(url, chain, world, keys, checkpoint)
+
+
 @contextmanager
 def node_world(seed: bytes) -> Iterator[NodeWorld]:
-    """anvil with a KeyStore, a and b approved, the operator's checkpoint; stopped after."""
+    """:func:`provision` on an anvil started here and stopped after."""
     with start_anvil() as anvil:
-        chain = RpcChain(anvil.url)
+        w = provision(anvil.url, seed)
         try:
-            rng = seeded_rng(seed)
-            world = deploy(chain, rng(32))
-            keys = {n: IdentityKey.generate(rng) for n in ("a", "b", "e")}
-            register_numbers(world, {PHONES[n]: keys[n] for n in ("a", "b")})
-            checkpoint = checkpoint_at(chain, latest_header(chain).block_hash)
-            yield NodeWorld(anvil.url, chain, world, keys, checkpoint)
+            yield w
         finally:
-            chain.close()
+            w.chain.close()

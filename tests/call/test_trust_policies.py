@@ -8,15 +8,15 @@ proxy that tells the truth) gets the other answer, so each test fails without it
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
 
 import pytest
 
-from ethvoip.attacks.lying_rpc import ForgeBlock, Lag, LyingRpc, substituted_record
+from ethvoip.attacks.lying_rpc import Lag, LyingRpc
+from ethvoip.attacks.node_world import NodeWorld, provision
+from ethvoip.attacks.world import PHONES
 from ethvoip.impl.call import ChainDirectory
-from ethvoip.impl.call.provision import Provisioned, deploy, register_numbers
-from ethvoip.impl.chain import AnvilProcess, KeyStoreClient, RpcChain, identifier, start_anvil
-from ethvoip.impl.chain.checkpoint import CheckpointPolicy, checkpoint_at
+from ethvoip.impl.chain import AnvilProcess, RpcChain, identifier, start_anvil
+from ethvoip.impl.chain.checkpoint import CheckpointPolicy
 from ethvoip.impl.chain.headers import latest_header
 from ethvoip.impl.chain.quorum import QuorumPolicy
 from ethvoip.impl.chain.trust import (
@@ -27,14 +27,12 @@ from ethvoip.impl.chain.trust import (
     QuorumDisagreement,
     QuorumUnavailable,
     StaleHead,
-    TrustPolicy,
 )
-from ethvoip.impl.crypto import IdentityKey, seeded_rng
 from ethvoip.spec.errors import ChainError
 
 pytestmark = pytest.mark.integration
 
-ALICE, BOB = "+96100000301", "+96100000302"
+ALICE, BOB = PHONES["a"], PHONES["b"]
 DAY = 86400.0
 
 
@@ -44,110 +42,70 @@ def node() -> Iterator[AnvilProcess]:
         yield anvil
 
 
-@dataclass
-class Net:
-    node: AnvilProcess
-    chain: RpcChain  # honest, straight to anvil
-    world: Provisioned
-    keys: dict[str, IdentityKey]
-    mallory: IdentityKey
-    checkpoint: Checkpoint
-
-    def mine(self, blocks: int) -> None:
-        for _ in range(blocks):
-            self.chain.rpc.call("evm_mine", [])
-
-    def directory(
-        self, url: str, policy: Callable[[RpcChain], TrustPolicy | None]
-    ) -> ChainDirectory:
-        """A phone's directory reading only through ``url`` (a proxy, honest or not)."""
-        chain = RpcChain(url)
-        ks = KeyStoreClient(chain, "0x" + self.world.keystore.address.hex())
-        return ChainDirectory(ks, self.world.salt, policy(chain))
-
-    def checkpoint_policy(self, depth: int, clock: Callable[[], float] | None = None):  # type: ignore[no-untyped-def]
-        def make(chain: RpcChain) -> CheckpointPolicy:
-            fresh = Freshness(DAY, clock or self.chain_time)
-            return CheckpointPolicy(chain, self.checkpoint, depth=depth, freshness=fresh)
-
-        return make
-
-    def chain_time(self) -> float:
-        """The phone's clock: the honest chain's time (anvil's clock moves with evm_mine)."""
-        return float(latest_header(self.chain).timestamp)
-
-    def forge(self, **kw: object) -> ForgeBlock:
-        """The lie that puts Mallory's key in Bob's record."""
-        words = substituted_record(
-            self.world.keystore,
-            identifier(BOB, self.world.salt),
-            self.mallory.public_key.to_bytes(),
-        )
-        return ForgeBlock(self.chain.rpc, self.world.keystore.address, words, **kw)  # type: ignore[arg-type]
-
-
 @pytest.fixture
-def net(node: AnvilProcess) -> Iterator[Net]:
-    chain = RpcChain(node.url)
-    world = deploy(chain, seeded_rng(b"trust salt")(32))
-    rng = seeded_rng(b"trust policies")
-    keys = {n: IdentityKey.generate(rng) for n in (ALICE, BOB)}
-    register_numbers(world, keys)
-    checkpoint = checkpoint_at(chain, latest_header(chain).block_hash)
-    n = Net(node, chain, world, keys, IdentityKey.generate(rng), checkpoint)
-    n.mine(3)  # time passes: blocks above the checkpoint
-    yield n
-    chain.close()
+def net(node: AnvilProcess, request: pytest.FixtureRequest) -> Iterator[NodeWorld]:
+    w = provision(node.url, request.node.name.encode())  # a KeyStore of its own per test
+    w.mine(3)  # time passes: blocks above the checkpoint
+    yield w
+    w.chain.close()
+
+
+def checkpoint_policy(w: NodeWorld, depth: int) -> Callable[[RpcChain], CheckpointPolicy]:
+    def make(chain: RpcChain) -> CheckpointPolicy:
+        fresh = Freshness(DAY, w.chain_time)
+        return CheckpointPolicy(chain, w.checkpoint, depth=depth, freshness=fresh)
+
+    return make
 
 
 # ----------------------------------------------------------------- forged head
 
 
-def test_forged_head_fools_the_unverified_lookup(net: Net) -> None:
-    with LyingRpc(net.node.url, net.forge(below_head=0)) as liar:
+def test_forged_head_fools_the_unverified_lookup(net: NodeWorld) -> None:
+    with LyingRpc(net.url, net.forge_b(below_head=0)) as liar:
         got = net.directory(liar.url, lambda _: None).resolve(BOB)
     assert liar.lied > 0
-    assert got.key == net.mallory.public_key  # the proof checked, against the node's forgery
+    assert got.key == net.keys["e"].public_key  # the proof checked, against the node's forgery
     assert not got.verified and got.label.startswith("unverified")
 
 
-def test_forged_block_breaks_the_link_under_checkpoint(net: Net) -> None:
+def test_forged_block_breaks_the_link_under_checkpoint(net: NodeWorld) -> None:
     with (
-        LyingRpc(net.node.url, net.forge(below_head=1)) as liar,
+        LyingRpc(net.url, net.forge_b(below_head=1)) as liar,
         pytest.raises(BrokenLink) as refused,
     ):
-        net.directory(liar.url, net.checkpoint_policy(depth=1)).lookup(BOB)
+        net.directory(liar.url, checkpoint_policy(net, depth=1)).lookup(BOB)
     head = latest_header(net.chain).number
     assert refused.value.number == head  # the real child no longer names the forged parent
-    with LyingRpc(net.node.url) as honest:  # the same policy through a truthful node
-        got = net.directory(honest.url, net.checkpoint_policy(depth=1)).resolve(BOB)
-    assert got.key == net.keys[BOB].public_key
+    with LyingRpc(net.url) as honest:  # the same policy through a truthful node
+        got = net.directory(honest.url, checkpoint_policy(net, depth=1)).resolve(BOB)
+    assert got.key == net.keys["b"].public_key
     assert got.block is not None and got.block.number == head - 1
     assert got.label.startswith(f"verified by checkpoint at block {head - 1}")
 
 
-def test_a_forged_head_is_not_proven_against_under_depth(net: Net) -> None:
-    with LyingRpc(net.node.url, net.forge(below_head=0)) as liar:
-        got = net.directory(liar.url, net.checkpoint_policy(depth=1)).resolve(BOB)
-    assert liar.lied > 0 and got.key == net.keys[BOB].public_key
+def test_a_forged_head_is_not_proven_against_under_depth(net: NodeWorld) -> None:
+    with LyingRpc(net.url, net.forge_b(below_head=0)) as liar:
+        got = net.directory(liar.url, checkpoint_policy(net, depth=1)).resolve(BOB)
+    assert liar.lied > 0 and got.key == net.keys["b"].public_key
 
 
-def test_another_block_at_an_accepted_height_is_refused(net: Net) -> None:
-    with LyingRpc(net.node.url) as proxy:
-        directory = net.directory(proxy.url, net.checkpoint_policy(depth=0))
-        assert directory.lookup(BOB) == net.keys[BOB].public_key  # accepts the real head
-        proxy.lie = net.forge(below_head=0)  # then rewrites that very block
+def test_another_block_at_an_accepted_height_is_refused(net: NodeWorld) -> None:
+    with LyingRpc(net.url) as proxy:
+        directory = net.directory(proxy.url, checkpoint_policy(net, depth=0))
+        assert directory.lookup(BOB) == net.keys["b"].public_key  # accepts the real head
+        proxy.lie = net.forge_b(below_head=0)  # then rewrites that very block
         with pytest.raises(BrokenLink, match="not the one already accepted"):
             directory.lookup(BOB)
 
 
-def test_invented_descendants_pass_the_checkpoint_but_not_a_quorum(net: Net) -> None:
+def test_invented_descendants_pass_the_checkpoint_but_not_a_quorum(net: NodeWorld) -> None:
     """The documented limit: one node can invent a chain on top of the last accepted block."""
-    lie = net.forge(below_head=1, descendants=True)
-    with LyingRpc(net.node.url, lie, "liar") as liar:
-        got = net.directory(liar.url, net.checkpoint_policy(depth=1)).resolve(BOB)
-        assert got.key == net.mallory.public_key  # what docs/lightclient.rst says plainly
-        with LyingRpc(net.node.url, None, "a") as a, LyingRpc(net.node.url, None, "b") as b:
+    lie = net.forge_b(below_head=1, descendants=True)
+    with LyingRpc(net.url, lie, "liar") as liar:
+        got = net.directory(liar.url, checkpoint_policy(net, depth=1)).resolve(BOB)
+        assert got.key == net.keys["e"].public_key  # what docs/lightclient.rst says plainly
+        with LyingRpc(net.url, None, "a") as a, LyingRpc(net.url, None, "b") as b:
             endpoints = {p.name: RpcChain(p.url) for p in (liar, a, b)}
 
             def quorum(_: RpcChain) -> QuorumPolicy:
@@ -161,18 +119,18 @@ def test_invented_descendants_pass_the_checkpoint_but_not_a_quorum(net: Net) -> 
     assert refused.value.height == latest_header(net.chain).number - 1
 
 
-def test_quorum_of_honest_endpoints_vouches(net: Net) -> None:
-    with LyingRpc(net.node.url, None, "a") as a, LyingRpc(net.node.url, None, "b") as b:
+def test_quorum_of_honest_endpoints_vouches(net: NodeWorld) -> None:
+    with LyingRpc(net.url, None, "a") as a, LyingRpc(net.url, None, "b") as b:
         endpoints = {p.name: RpcChain(p.url) for p in (a, b)}
         policy = QuorumPolicy(endpoints, 2, depth=1, freshness=Freshness(DAY, net.chain_time))
         got = net.directory(a.url, lambda _: policy).resolve(BOB)
-    assert got.key == net.keys[BOB].public_key
+    assert got.key == net.keys["b"].public_key
     assert got.label.startswith("verified by quorum at block")
 
 
-def test_quorum_refuses_a_forged_block_from_a_lying_endpoint(net: Net) -> None:
-    lie = net.forge(below_head=1)
-    with LyingRpc(net.node.url, lie, "liar") as liar, LyingRpc(net.node.url, None, "a") as a:
+def test_quorum_refuses_a_forged_block_from_a_lying_endpoint(net: NodeWorld) -> None:
+    lie = net.forge_b(below_head=1)
+    with LyingRpc(net.url, lie, "liar") as liar, LyingRpc(net.url, None, "a") as a:
         endpoints = {"liar": RpcChain(liar.url), "a": RpcChain(a.url)}
         policy = QuorumPolicy(endpoints, 1, depth=1, freshness=Freshness(DAY, net.chain_time))
         with pytest.raises(QuorumDisagreement) as refused:
@@ -180,11 +138,11 @@ def test_quorum_refuses_a_forged_block_from_a_lying_endpoint(net: Net) -> None:
     assert set(refused.value.endpoints) == {"liar", "a"}  # even k=1 never picks silently
 
 
-def test_quorum_without_enough_answers_names_the_missing(net: Net) -> None:
-    down = LyingRpc(net.node.url, None, "down")
+def test_quorum_without_enough_answers_names_the_missing(net: NodeWorld) -> None:
+    down = LyingRpc(net.url, None, "down")
     down_url = down.url
     down.close()  # nothing listens there any more
-    with LyingRpc(net.node.url, None, "a") as a:
+    with LyingRpc(net.url, None, "a") as a:
         endpoints = {"a": RpcChain(a.url), "down": RpcChain(down_url)}
         policy = QuorumPolicy(endpoints, 2, depth=0, freshness=Freshness(DAY, net.chain_time))
         with pytest.raises(QuorumUnavailable) as refused:
@@ -198,7 +156,7 @@ def test_quorum_without_enough_answers_names_the_missing(net: Net) -> None:
         )
 
 
-def test_checkpoint_of_another_chain_or_block_is_refused(net: Net) -> None:
+def test_checkpoint_of_another_chain_or_block_is_refused(net: NodeWorld) -> None:
     cp = net.checkpoint
     for wrong in (
         Checkpoint(cp.chain_id + 1, cp.number, cp.block_hash),
@@ -217,7 +175,7 @@ def test_checkpoint_of_another_chain_or_block_is_refused(net: Net) -> None:
 # ----------------------------------------------------------------- stale head
 
 
-def _revoke_bob(net: Net) -> int:
+def _revoke_bob(net: NodeWorld) -> int:
     """Revoke Bob's key; the number of the last block before the revocation."""
     before = latest_header(net.chain).number
     net.world.keystore.operator_revoke(identifier(BOB, net.world.salt), net.world.operator)
@@ -225,28 +183,28 @@ def _revoke_bob(net: Net) -> int:
     return before
 
 
-def test_lagging_node_serves_a_revoked_key_to_the_unverified_lookup(net: Net) -> None:
+def test_lagging_node_serves_a_revoked_key_to_the_unverified_lookup(net: NodeWorld) -> None:
     old = _revoke_bob(net)
-    with LyingRpc(net.node.url, Lag(old)) as lagging:
+    with LyingRpc(net.url, Lag(old)) as lagging:
         got = net.directory(lagging.url, lambda _: None).resolve(BOB)
-    assert got.key == net.keys[BOB].public_key and got.number == old  # revoked since
+    assert got.key == net.keys["b"].public_key and got.number == old  # revoked since
     with pytest.raises(ChainError, match="no approved key"):  # the honest node's answer
-        net.directory(net.node.url, lambda _: None).lookup(BOB)
+        net.directory(net.url, lambda _: None).lookup(BOB)
 
 
-def test_head_below_an_accepted_block_is_refused(net: Net) -> None:
+def test_head_below_an_accepted_block_is_refused(net: NodeWorld) -> None:
     old = _revoke_bob(net)
-    with LyingRpc(net.node.url) as proxy:
-        directory = net.directory(proxy.url, net.checkpoint_policy(depth=1))
-        assert directory.lookup(ALICE) == net.keys[ALICE].public_key  # after the revocation
+    with LyingRpc(net.url) as proxy:
+        directory = net.directory(proxy.url, checkpoint_policy(net, depth=1))
+        assert directory.lookup(ALICE) == net.keys["a"].public_key  # after the revocation
         proxy.lie = Lag(old)  # the node stops syncing and rewinds
         with pytest.raises(StaleHead, match="below block"):
             directory.lookup(BOB)
 
 
-def test_head_older_than_the_freshness_bound_is_refused(net: Net) -> None:
+def test_head_older_than_the_freshness_bound_is_refused(net: NodeWorld) -> None:
     old = _revoke_bob(net)
-    with LyingRpc(net.node.url, Lag(old)) as lagging:
+    with LyingRpc(net.url, Lag(old)) as lagging:
         stamp = latest_header(RpcChain(lagging.url)).timestamp
 
         def at(clock: float) -> ChainDirectory:
@@ -259,16 +217,16 @@ def test_head_older_than_the_freshness_bound_is_refused(net: Net) -> None:
         with pytest.raises(StaleHead, match="over the freshness bound"):
             at(stamp + 601).lookup(BOB)
         # within the bound the lagging node's answer is still taken: the bound is the promise
-        assert at(stamp + 599).lookup(BOB) == net.keys[BOB].public_key
+        assert at(stamp + 599).lookup(BOB) == net.keys["b"].public_key
 
 
-def test_a_quorum_that_all_lags_is_refused_and_one_laggard_is_outvoted(net: Net) -> None:
+def test_a_quorum_that_all_lags_is_refused_and_one_laggard_is_outvoted(net: NodeWorld) -> None:
     old = _revoke_bob(net)
     with (
-        LyingRpc(net.node.url, Lag(old), "slow1") as s1,
-        LyingRpc(net.node.url, Lag(old), "slow2") as s2,
-        LyingRpc(net.node.url, None, "a") as a,
-        LyingRpc(net.node.url, None, "b") as b,
+        LyingRpc(net.url, Lag(old), "slow1") as s1,
+        LyingRpc(net.url, Lag(old), "slow2") as s2,
+        LyingRpc(net.url, None, "a") as a,
+        LyingRpc(net.url, None, "b") as b,
     ):
         stamp = latest_header(RpcChain(s1.url)).timestamp
         late = Freshness(600.0, lambda: stamp + 601)
