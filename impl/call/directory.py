@@ -39,7 +39,14 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from ethvoip.impl.chain import KeyStoreClient, identifier
-from ethvoip.impl.chain.proofs import APPROVED, TrustedHeader, VerifiedRecord, read_record
+from ethvoip.impl.chain.checkpoint import CheckpointPolicy
+from ethvoip.impl.chain.proofs import (
+    APPROVED,
+    AccountProof,
+    TrustedHeader,
+    VerifiedRecord,
+    read_record,
+)
 from ethvoip.impl.chain.trust import UNVERIFIED, TrustedBlock, TrustPolicy
 from ethvoip.impl.crypto import IdentityPublicKey
 from ethvoip.spec.errors import ChainError, ProofError
@@ -114,7 +121,7 @@ class ChainDirectory:
                     got = self._at_node_head(name)
                     log.warning("look-up of %s: %s", name, got.label)
                 else:
-                    got = self._at_trusted(name, self.policy.trusted_block())
+                    got = self._at_trusted(name, self.policy)
                     log.info("look-up of %s: %s", name, got.label)
                 self.last = got
                 return got
@@ -127,16 +134,30 @@ class ChainDirectory:
             self._cached_at, self._cached = block_hash, {}
         return self._cached.get(name) if self.cache else None
 
-    def _at_trusted(self, name: str, block: TrustedBlock) -> Lookup:
+    def _at_trusted(self, name: str, policy: TrustPolicy) -> Lookup:
+        ks = self.keystore
+        ident = identifier(name, self.salt)
+        slots = ks.layout.slots(ident)
+        early: AccountProof | None = None
+        if isinstance(policy, CheckpointPolicy):  # the proof in the same batch as the head
+            block, early = policy.trusted_block_with_proof(ks.address, slots)
+        else:
+            block = policy.trusted_block()
         got = self._recall(block.block_hash, name)
         if got is not None:
             return got
-        ks = self.keystore
-        ident = identifier(name, self.salt)
-        account = ks.chain.get_proof(ks.address, ks.layout.slots(ident), block.block_hash)
         header = TrustedHeader(block.block_hash, block.number, block.state_root)
-        state = ks.proven.verify_account(block.state_root, ks.address, account)
-        rec = read_record(header, state, ident, ks.layout, account.storage)
+        rec: VerifiedRecord | None = None
+        if early is not None:
+            try:
+                state = ks.proven.verify_account(block.state_root, ks.address, early)
+                rec = read_record(header, state, ident, ks.layout, early.storage)
+            except ProofError:
+                rec = None  # e.g. a block came in between the batch's two answers
+        if rec is None:  # the proof at exactly this block, by hash (checked just the same)
+            account = ks.chain.get_proof(ks.address, slots, block.block_hash)
+            state = ks.proven.verify_account(block.state_root, ks.address, account)
+            rec = read_record(header, state, ident, ks.layout, account.storage)
         return self._keep(block.block_hash, name, rec, block)
 
     def _at_node_head(self, name: str) -> Lookup:

@@ -32,8 +32,14 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from ethvoip.impl.chain.backend import Chain
-from ethvoip.impl.chain.headers import ChainHeader, headers_by_number, latest_header
+from ethvoip.impl.chain.backend import Chain, RpcChain, header_rlp_from_json
+from ethvoip.impl.chain.headers import (
+    ChainHeader,
+    headers_by_number,
+    latest_header,
+    parse_header,
+)
+from ethvoip.impl.chain.proofs import AccountProof, parse_eip1186
 from ethvoip.impl.chain.trust import (
     BrokenLink,
     Checkpoint,
@@ -42,7 +48,7 @@ from ethvoip.impl.chain.trust import (
     StaleHead,
     TrustedBlock,
 )
-from ethvoip.spec.errors import ConfigError, ProofError
+from ethvoip.spec.errors import ChainError, ConfigError, ProofError
 
 #: Headers asked for in one JSON-RPC batch when linking a head that is far ahead.
 MAX_BATCH = 256
@@ -50,8 +56,6 @@ MAX_BATCH = 256
 
 def checkpoint_at(chain: Chain, block_hash: bytes) -> Checkpoint:
     """The checkpoint an operator hands out for ``block_hash`` on its own node."""
-    from ethvoip.impl.chain.headers import parse_header
-
     header = parse_header(chain.header_rlp(block_hash))
     if header.block_hash != block_hash:
         raise ProofError("the node's header does not hash to the checkpoint block")
@@ -123,8 +127,36 @@ class CheckpointPolicy:
     def trusted_block(self) -> TrustedBlock:
         if self._anchor is None:
             self._anchor = self._pin()
+        return self._vouch(latest_header(self.chain))
+
+    def trusted_block_with_proof(
+        self, address: bytes, slots: Sequence[bytes]
+    ) -> tuple[TrustedBlock, AccountProof | None]:
+        """:meth:`trusted_block`, and on a JSON-RPC node at depth 0 the EIP-1186 proof of
+        ``slots`` at ``latest``, asked in the same batch as the head (one round trip for a
+        look-up at a new head).  The proof is unchecked: the caller verifies it against the
+        returned block's state root (it may come from a block mined between the answers)."""
+        if self.depth != 0 or not isinstance(self.chain, RpcChain):
+            return self.trusted_block(), None
+        if self._anchor is None:
+            self._anchor = self._pin()
+        keys = ["0x" + s.hex() for s in slots]
+        block_json, proof = self.chain.rpc.batch(
+            [
+                ("eth_getBlockByNumber", ["latest", False]),
+                ("eth_getProof", ["0x" + address.hex(), keys, "latest"]),
+            ]
+        )
+        if not isinstance(block_json, dict):
+            raise ChainError("latest: no block in the answer")
+        head = parse_header(header_rlp_from_json(block_json))
+        block = self._vouch(head)
+        return block, parse_eip1186(proof) if block.block_hash == head.block_hash else None
+
+    def _vouch(self, head: ChainHeader) -> TrustedBlock:
+        """The block to prove at under ``head`` (the node's head), after every check."""
+        assert self._anchor is not None  # pinned by the callers
         anchor = self._anchor
-        head = latest_header(self.chain)
         if self._trusted is not None and head.block_hash == self._head:
             return self.freshness.check(self._trusted)  # same head: only time has passed
         if head.number < anchor.number:

@@ -8,6 +8,7 @@ proxy that tells the truth) gets the other answer, so each test fails without it
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
+from typing import Any
 
 import pytest
 
@@ -29,6 +30,8 @@ from ethvoip.impl.chain.trust import (
     StaleHead,
 )
 from ethvoip.spec.errors import ChainError
+
+from .test_directory_head import Recorder
 
 pytestmark = pytest.mark.integration
 
@@ -237,3 +240,34 @@ def test_a_quorum_that_all_lags_is_refused_and_one_laggard_is_outvoted(net: Node
         policy = QuorumPolicy(mixed, 2, depth=0, freshness=Freshness(DAY, net.chain_time))
         with pytest.raises(ChainError, match="no approved key"):  # the revocation is seen
             net.directory(s1.url, lambda _: policy).lookup(BOB)
+
+
+# ----------------------------------------------------------------- round trips
+
+
+def test_checkpoint_at_depth_0_costs_one_round_trip_at_a_new_head(
+    net: NodeWorld, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    directory = net.directory(net.url, checkpoint_policy(net, depth=0))
+    chain = directory.keystore.chain
+    assert isinstance(chain, RpcChain)
+    assert directory.lookup(BOB) == net.keys["b"].public_key  # pins the checkpoint first
+    rec = Recorder(chain.rpc)
+    monkeypatch.setattr(chain, "rpc", rec)
+    net.mine(1)
+    assert directory.lookup(BOB) == net.keys["b"].public_key
+    assert rec.requests == [["eth_getBlockByNumber", "eth_getProof"]]  # head, link, proof
+    older = net.chain.rpc.call("eth_getBlockByNumber", ["latest", False])["hash"]
+    net.mine(1)
+
+    def stale_proof(calls: Any, answers: list[Any]) -> list[Any]:
+        # the proof at "latest" answered as of an older block (the head moved mid-batch)
+        for i, (method, params) in enumerate(calls):
+            if method == "eth_getProof" and params[2] == "latest":
+                answers[i] = rec.inner.call("eth_getProof", [*params[:2], {"blockHash": older}])
+        return answers
+
+    rec.rewrite, rec.requests = stale_proof, []
+    got = directory.resolve(BOB)
+    assert got.key == net.keys["b"].public_key  # checked against the vouched block, re-asked
+    assert rec.requests == [["eth_getBlockByNumber", "eth_getProof"], ["eth_getProof"]]
