@@ -8,10 +8,12 @@ proxy that tells the truth) gets the other answer, so each test fails without it
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
 
+from ethvoip.attacks.cli import main as ethvoip
 from ethvoip.attacks.lying_rpc import Lag, LyingRpc
 from ethvoip.attacks.node_world import NodeWorld, provision
 from ethvoip.attacks.world import PHONES
@@ -19,6 +21,7 @@ from ethvoip.impl.call import ChainDirectory
 from ethvoip.impl.chain import AnvilProcess, RpcChain, identifier, start_anvil
 from ethvoip.impl.chain.checkpoint import CheckpointPolicy
 from ethvoip.impl.chain.headers import latest_header
+from ethvoip.impl.chain.policies import TrustSettings
 from ethvoip.impl.chain.quorum import QuorumPolicy
 from ethvoip.impl.chain.trust import (
     BrokenLink,
@@ -29,6 +32,7 @@ from ethvoip.impl.chain.trust import (
     QuorumUnavailable,
     StaleHead,
 )
+from ethvoip.impl.service.keyfile import save_trust
 from ethvoip.spec.errors import ChainError
 
 from .test_directory_head import Recorder
@@ -271,3 +275,34 @@ def test_checkpoint_at_depth_0_costs_one_round_trip_at_a_new_head(
     got = directory.resolve(BOB)
     assert got.key == net.keys["b"].public_key  # checked against the vouched block, re-asked
     assert rec.requests == [["eth_getBlockByNumber", "eth_getProof"], ["eth_getProof"]]
+
+
+# ----------------------------------------------------------------- the command line
+
+
+def test_lookup_cli_says_verified_by_whom_or_unverified(
+    net: NodeWorld, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    base = [
+        "lookup",
+        BOB,
+        "--rpc",
+        net.url,
+        "--keystore",
+        "0x" + net.world.keystore.address.hex(),
+        "--salt",
+        net.world.salt.hex(),
+    ]
+    save_trust(tmp_path, TrustSettings(net.checkpoint, depth=1))
+    assert ethvoip([*base, "--dir", str(tmp_path)]) == 0
+    out = capsys.readouterr().out
+    head = latest_header(net.chain).number
+    assert net.keys["b"].public_key.to_bytes().hex() in out
+    assert f"verified by checkpoint at block {head - 1}" in out
+    assert ethvoip([*base, "--unverified"]) == 3
+    out = capsys.readouterr().out
+    assert "UNVERIFIED" in out and "verified by" not in out
+    wrong = Checkpoint(net.checkpoint.chain_id, net.checkpoint.number, bytes(32))
+    save_trust(tmp_path, TrustSettings(wrong))
+    assert ethvoip([*base, "--dir", str(tmp_path)]) == 1
+    assert "CheckpointMismatch" in capsys.readouterr().err
