@@ -7,7 +7,10 @@
    KeyStore); the operator registers its SIP server's key; then Alice and Bob onboard through
    the service's HTTP API with :class:`~ethvoip.impl.service.client.OnboardingClient`
    (receipt from the test app store, funding, commit-reveal registration with proof of
-   possession, approval, SIP credentials), each step printed;
+   possession, approval, SIP credentials, the checkpoint pinned in ``trust.json``), each step
+   printed; every party's key look-ups are proven under the default trust policy
+   (:data:`~ethvoip.impl.chain.policies.DEFAULT_POLICY`), never the unverified one, and the
+   call prints which policy vouched for each key at which block;
 3. the SIP server authenticates REGISTER against the service's Kamailio-schema subscriber
    database; both phones run the psk_handshake with the SIP server and REGISTER over TLS 1.3
    with the PSK, using the keys from their keystore files and the SIP passwords the service
