@@ -104,6 +104,8 @@ def test_another_block_at_an_accepted_height_is_refused(net: NodeWorld) -> None:
         proxy.lie = net.forge_b(below_head=0)  # then rewrites that very block
         with pytest.raises(BrokenLink, match="not the one already accepted"):
             directory.lookup(BOB)
+        proxy.lie = None  # the refusal changed nothing: the real block is still accepted
+        assert directory.lookup(BOB) == net.keys["b"].public_key
 
 
 def test_invented_descendants_pass_the_checkpoint_but_not_a_quorum(net: NodeWorld) -> None:

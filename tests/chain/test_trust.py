@@ -9,6 +9,7 @@ import logging
 from typing import Any
 
 import pytest
+import rlp
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -92,6 +93,24 @@ def test_each_link_check_refuses(broken: Any) -> None:
     with pytest.raises(BrokenLink) as refused:
         check_links(hs[0], hs[1:])
     assert refused.value.number in (3, 4)
+
+
+# Random bytes, and RLP lists of random fields shaped roughly like a header (so that the
+# field checks, not only the RLP decoder, see random input).
+_header_like = st.lists(
+    st.one_of(st.binary(min_size=32, max_size=32), st.binary(max_size=9), st.lists(st.binary())),
+    min_size=13,
+    max_size=20,
+).map(lambda fields: bytes(rlp.encode(fields)))
+
+
+@given(st.one_of(st.binary(max_size=700), _header_like))
+def test_parse_header_decodes_or_raises_proof_error(data: bytes) -> None:
+    try:
+        h = parse_header(data)
+    except ProofError:
+        return
+    assert len(h.block_hash) == len(h.parent_hash) == len(h.state_root) == 32
 
 
 def test_parse_header_refuses_what_is_not_a_header() -> None:
