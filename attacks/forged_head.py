@@ -86,6 +86,8 @@ def _quorum(w: NodeWorld) -> tuple[TrustError | None, Line]:
                 f" refuses: {type(exc).__name__}: {exc}"
             )
             return exc, Line("lookup", "a", text)
+        finally:
+            policy.close()
 
 
 def hardened_half(w: NodeWorld) -> tuple[bool, list[Line], str]:

@@ -5,9 +5,9 @@ Variants (each its own :class:`~ethvoip.impl.call.directory.ChainDirectory`, def
 * ``eth_call``: raw JSON-RPC ``lookup(id)`` on a kept-alive connection (the node's word);
 * ``unverified``: proof against the node's own head (one batch: head + proof at latest);
 * ``checkpoint d=0`` / ``checkpoint d=1``: :class:`CheckpointPolicy`, confirmation depth 0/1;
-* ``quorum 2/3``: :class:`QuorumPolicy`, 2 of 3 endpoints, depth 1.  The three endpoints are
-  three connections to the same anvil: the cost of asking three nodes on loopback, not the
-  independence (a quorum for real needs three operators).
+* ``quorum 2/3``: :class:`QuorumPolicy`, 2 of 3 endpoints (asked in parallel), depth 1.
+  The three endpoints are three connections to the same anvil: the cost of asking three
+  nodes on loopback, not the independence (a quorum for real needs three operators).
 
 **warm**: the head has not moved since the last look-up (the policy reads the head, finds it
 already linked; the key is cached for that block).  **cold**: one block was mined before
@@ -102,6 +102,7 @@ def main() -> None:
         warm = rounds(fns, n, lambda: None)
         cold = rounds(fns, n, mine)
         assert all(d.lookup(NUMBER) == want for d in dirs.values())
+        policies["quorum 2/3"].close()  # type: ignore[union-attr]
         for c in (chain, *quorum.values()):
             c.close()
     machine = f"{platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}"
