@@ -14,6 +14,11 @@ drops every request whose From user is not the number the connection's handshake
 authenticated.  With that binding a stolen SIP password is useless without the subscriber's
 identity key: the paper's claim that TLS-PSK "ensures authentication of the end client even
 if the SIP credentials are compromised".
+
+The server holds under stalled and slow peers (:class:`ServerLimits`): the handshakes run as
+coroutines on the event loop (no worker thread a silent peer could hold), each connection has
+a deadline to finish both handshakes and an idle timeout after them, and one source address
+may hold only so many connections at once.  A stalled peer costs a socket, nothing more.
 """
 
 from __future__ import annotations
@@ -38,6 +43,14 @@ from .framing import read_frame, write_frame
 from .tlspsk import open_tls_psk
 
 PROTOCOL = "psk_handshake"
+
+
+class HandshakeTimeout(SipError, TimeoutError):
+    """A peer did not finish the psk_handshake and TLS-PSK within the server's deadline."""
+
+
+class ConnectionRefused(SipError):
+    """A connection over the server's per-source or total limit, closed at once."""
 
 
 @dataclass(frozen=True)
@@ -94,6 +107,17 @@ def _from_user(msg: Request) -> str | None:
         return None
 
 
+@dataclass(frozen=True)
+class ServerLimits:
+    """What one peer may cost the SIP server (seconds, connections)."""
+
+    handshake_timeout: float = 10.0  # accept -> psk_handshake and TLS-PSK both done
+    idle_timeout: float | None = 900.0  # no byte on an established connection (RFC 5626
+    # keep-alives come every 95-120 s, so a live UA is never cut)
+    per_source: int = 32  # connections open at once from one IP address
+    max_connections: int = 16_384  # in all (a file descriptor each)
+
+
 @dataclass
 class IdentityGate:
     """A SIP core in front of another: requests must come from their handshake identity.
@@ -116,6 +140,10 @@ class IdentityGate:
             return
         self.core.receive_message(msg, source, now)
 
+    def flow_closed(self, source: Address) -> None:
+        self.identities.pop(source, None)
+        self.core.flow_closed(source)
+
     def tick(self, now: float) -> None:
         self.core.tick(now)
 
@@ -130,14 +158,25 @@ class IdentityGate:
 class SecureSipServer:
     """The SIP registrar/proxy reachable only through psk_handshake + TLS-PSK."""
 
-    def __init__(self, core: RegistrarProxy, env: Env, *, variant: str = "hardened") -> None:
+    def __init__(
+        self,
+        core: RegistrarProxy,
+        env: Env,
+        *,
+        variant: str = "hardened",
+        limits: ServerLimits = ServerLimits(),  # frozen: one default shared safely
+    ) -> None:
         if core.transport != "TLS":
             raise LocalProtocolError("the registrar must be configured with transport='TLS'")
         self.env = env
         self.variant = variant
+        self.limits = limits
         self.gate = IdentityGate(core)
         self.endpoint = SipEndpoint(self.gate)
-        self.transport = StreamTransport(self.endpoint.on_message, name="TLS")
+        self.transport = StreamTransport(
+            self.endpoint.on_message, name="TLS", idle_timeout=limits.idle_timeout
+        )
+        self._open: dict[str, int] = {}  # source IP -> connections open now
         self.refusals: list[EthVoipError] = []  # handshakes or TLS sessions that failed
         self.sessions: list[tuple[str, str]] = []  # (subscriber, cipher) per TLS session
         self._listener: socket.socket | None = None
@@ -170,26 +209,81 @@ class SecureSipServer:
         while True:
             sock, addr = await loop.sock_accept(lsock)
             sock.setblocking(False)
-            self._spawn(self._serve(sock, (addr[0], addr[1])))
+            peer = (addr[0], addr[1])
+            refusal = self._admit(peer)
+            if refusal is not None:
+                self.refusals.append(refusal)
+                sock.close()
+                continue
+            self._spawn(self._serve(sock, peer))
+
+    def _admit(self, peer: Address) -> ConnectionRefused | None:
+        """Count a new connection from ``peer``, or say why it is refused."""
+        if sum(self._open.values()) >= self.limits.max_connections:
+            return ConnectionRefused(f"{peer[0]}: {self.limits.max_connections} connections open")
+        if self._open.get(peer[0], 0) >= self.limits.per_source:
+            return ConnectionRefused(
+                f"{peer[0]}: {self.limits.per_source} connections open from this address"
+            )
+        self._open[peer[0]] = self._open.get(peer[0], 0) + 1
+        return None
+
+    def _release(self, peer: Address) -> None:
+        left = self._open.get(peer[0], 0) - 1
+        if left > 0:
+            self._open[peer[0]] = left
+        else:
+            self._open.pop(peer[0], None)
 
     async def _serve(self, sock: socket.socket, peer: Address) -> None:
+        try:
+            link = await self._handshakes(sock, peer)
+        except BaseException:
+            self._release(peer)
+            raise
+        if link is None:
+            self._release(peer)
+            return
+        name, reader, writer, cipher = link
+        self.gate.identities[peer] = name
+        self.sessions.append((name, cipher))
+        self.transport.attach(reader, writer, peer=peer)
+        self._spawn(self._released_when_closed(writer, peer))
+
+    async def _released_when_closed(self, writer: asyncio.StreamWriter, peer: Address) -> None:
+        try:
+            await writer.wait_closed()
+        except (OSError, EthVoipError):
+            pass
+        finally:
+            self._release(peer)
+
+    async def _handshakes(
+        self, sock: socket.socket, peer: Address
+    ) -> tuple[str, asyncio.StreamReader, asyncio.StreamWriter, str] | None:
+        """psk_handshake then TLS-PSK within the deadline; None (and a refusal) on failure."""
         machine = create(PROTOCOL, self.variant, "R", self.env)
         try:
-            done = await _drive(machine, sock)
-            reader, writer, cipher = await open_tls_psk(
-                sock, server=True, identity=done.peer.encode(), psk=done.session_key
-            )
+            async with asyncio.timeout(self.limits.handshake_timeout):
+                done = await _drive(machine, sock)
+                reader, writer, cipher = await open_tls_psk(
+                    sock, server=True, identity=done.peer.encode(), psk=done.session_key
+                )
         except EthVoipError as exc:
             self.refusals.append(exc)
-            sock.close()
-            return
+        except TimeoutError:
+            self.refusals.append(
+                HandshakeTimeout(
+                    f"{peer[0]}:{peer[1]}: handshakes not done within"
+                    f" {self.limits.handshake_timeout:g} s"
+                )
+            )
         except OSError as exc:
             self.refusals.append(SipError(f"connection from {peer[0]}:{peer[1]} failed: {exc}"))
-            sock.close()
-            return
-        self.gate.identities[peer] = done.peer
-        self.sessions.append((done.peer, cipher))
-        self.transport.attach(reader, writer, peer=peer)
+        else:
+            return done.peer, reader, writer, cipher
+        sock.close()
+        return None
 
     async def close(self) -> None:
         for task in list(self._tasks):

@@ -3,8 +3,12 @@ streams.
 
 Python 3.11's ``ssl`` has no PSK callbacks; tlslite-ng 0.8.2 does TLS 1.3 external PSK
 (``HandshakeSettings.pskConfigs``) and interoperates with ``openssl s_client -psk``.  Its
-handshake is blocking, so it runs on a worker thread (once per connection, at registration).
-After it, the application traffic secrets go to our own record layer
+handshake runs in tlslite's non-blocking mode (a generator that says whether it waits to read
+or to write) driven by the event loop's readiness callbacks: a peer that stalls mid-handshake
+costs a socket and a suspended coroutine, never a worker thread, so no number of stalled
+peers can starve the others (a thread pool of six did: six silent peers stopped every
+registration).  Callers bound the whole handshake with a timeout.  After it, the application
+traffic secrets go to our own record layer
 (:mod:`.tls13_record`: pyca AEADs, sans-IO) running as an asyncio protocol on the same TCP
 socket: no thread and no extra socket per message, and records cost microseconds instead of
 tlslite's pure-Python AES-GCM.  The application gets an ordinary
@@ -43,15 +47,22 @@ def psk_settings(identity: bytes, psk: bytes) -> HandshakeSettings:
     return s
 
 
-def _handshake(sock: socket.socket, server: bool, identity: bytes, psk: bytes) -> TLSConnection:
-    sock.setblocking(True)
+async def _handshake(
+    sock: socket.socket, server: bool, identity: bytes, psk: bytes
+) -> TLSConnection:
+    """tlslite's handshake on non-blocking ``sock``, suspended while the socket is not ready."""
+    sock.setblocking(False)
     sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
     tls = TLSConnection(sock)
+    settings = psk_settings(identity, psk)
+    steps = (
+        tls.handshakeServerAsync(settings=settings)
+        if server
+        else tls.handshakeClientCert(settings=settings, async_=True)
+    )
     try:
-        if server:
-            tls.handshakeServer(settings=psk_settings(identity, psk))
-        else:
-            tls.handshakeClientCert(settings=psk_settings(identity, psk))
+        for wants in steps:
+            await _ready(sock, writable=wants == 1)
     except (BaseTLSException, OSError) as exc:
         with contextlib.suppress(OSError):
             sock.close()
@@ -59,6 +70,26 @@ def _handshake(sock: socket.socket, server: bool, identity: bytes, psk: bytes) -
     if tls.session is None or not tls.session.cipherSuite:
         raise CryptoError("TLS-PSK handshake ended without a session")
     return tls
+
+
+async def _ready(sock: socket.socket, *, writable: bool) -> None:
+    """Wait until ``sock`` can be read (or written) without blocking."""
+    loop = asyncio.get_running_loop()
+    done: asyncio.Future[None] = loop.create_future()
+    fd = sock.fileno()
+    add, remove = (
+        (loop.add_writer, loop.remove_writer) if writable else (loop.add_reader, loop.remove_reader)
+    )
+
+    def wake() -> None:
+        if not done.done():
+            done.set_result(None)
+
+    add(fd, wake)
+    try:
+        await done
+    finally:
+        remove(fd)
 
 
 class _TlsProtocol(asyncio.StreamReaderProtocol):
@@ -169,8 +200,7 @@ async def open_tls_psk(
     Raises :class:`CryptoError` when the peer does not hold the same (identity, PSK).
     """
     loop = asyncio.get_running_loop()
-    tls = await loop.run_in_executor(None, _handshake, sock, server, identity, psk)
-    sock.setblocking(False)
+    tls = await _handshake(sock, server, identity, psk)
     reader = asyncio.StreamReader()
     layer, early = record_layer(tls, server=server)
     proto = _TlsProtocol(reader, layer, early)

@@ -27,6 +27,7 @@ from aiohttp import web
 
 from ethvoip.impl.service.codes import Code, refuse
 from ethvoip.impl.service.envelope import MAX_BODY
+from ethvoip.impl.service.gate import GATE, ConnectionGate, HttpLimits, gate_middleware, read_body
 from ethvoip.impl.service.openapi import openapi_document
 from ethvoip.impl.service.service import WalletService
 from ethvoip.spec.errors import ChainError, ServiceError
@@ -90,7 +91,7 @@ async def _on_chain(request: web.Request, fn: Callable[..., T], *args: Any) -> T
 async def _body(request: web.Request) -> bytes:
     if request.content_length is not None and request.content_length > MAX_BODY:
         raise refuse(Code.BODY_TOO_LARGE, f"bodies are limited to {MAX_BODY} bytes")
-    return await request.read()
+    return await read_body(request)
 
 
 async def info(request: web.Request) -> web.Response:
@@ -141,9 +142,19 @@ ROUTES: list[tuple[str, str, Callable[[web.Request], Awaitable[web.Response]]]] 
 ]
 
 
-def make_app(service: WalletService, executor: ThreadPoolExecutor | None = None) -> web.Application:
-    """The aiohttp application serving ``service`` (the caller reconciles before serving)."""
-    app = web.Application(middlewares=[errors_middleware], client_max_size=MAX_BODY)
+def make_app(
+    service: WalletService,
+    executor: ThreadPoolExecutor | None = None,
+    limits: HttpLimits | None = None,
+) -> web.Application:
+    """The aiohttp application serving ``service`` (the caller reconciles before serving).
+
+    Served through :class:`~ethvoip.impl.service.gate.GatedSite`, its connections get the
+    deadlines and limits of ``limits``."""
+    app = web.Application(
+        middlewares=[gate_middleware, errors_middleware], client_max_size=MAX_BODY
+    )
+    app[GATE] = ConnectionGate(limits or HttpLimits())
     app[SERVICE] = service
     app[EXECUTOR] = executor or ThreadPoolExecutor(max_workers=1, thread_name_prefix="chain")
     app[LOCKS] = {}

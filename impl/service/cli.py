@@ -35,6 +35,7 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 from ethvoip.impl.chain import MIN_COMMITMENT_AGE, Chain, EmbeddedChain, RpcChain, start_anvil
 from ethvoip.impl.service.app import make_app
 from ethvoip.impl.service.config import ServiceConfig
+from ethvoip.impl.service.gate import GatedSite
 from ethvoip.impl.service.keyfile import DEFAULT_SCRYPT_N
 from ethvoip.impl.service.keyvault import PASSPHRASE_ENV, read_passphrase
 from ethvoip.impl.service.runtime import build_service, default_keys_path
@@ -99,11 +100,9 @@ def parser() -> argparse.ArgumentParser:
 async def _serve(app: web.Application, host: str, port: int, ready: dict[str, object]) -> None:
     runner = web.AppRunner(app, access_log=None)
     await runner.setup()
-    site = web.TCPSite(runner, host, port)
+    site = GatedSite(runner, host, port)
     await site.start()
-    server = site._server
-    assert server is not None
-    bound = server.sockets[0].getsockname()[1]  # type: ignore[attr-defined]
+    bound = site.port
     print(json.dumps({**ready, "url": f"http://{host}:{bound}"}), flush=True)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()

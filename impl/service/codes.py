@@ -21,6 +21,7 @@ class Code(Enum):
     MISSING_FIELD = ("missing_field", 400)
     UNKNOWN_FIELD = ("unknown_field", 400)
     BODY_TOO_LARGE = ("body_too_large", 413)
+    BODY_TIMEOUT = ("body_timeout", 408)
     BAD_ENVELOPE = ("bad_envelope", 400)
     BAD_SIGNATURE = ("bad_signature", 401)
     WRONG_KIND = ("wrong_kind", 400)

@@ -9,9 +9,10 @@ from __future__ import annotations
 
 import asyncio
 import threading
-from typing import Any
 
 from aiohttp import web
+
+from ethvoip.impl.service.gate import GatedSite
 
 
 class BackgroundServer:
@@ -29,11 +30,9 @@ class BackgroundServer:
     async def _start(self) -> str:
         self._runner = web.AppRunner(self.app, access_log=None)
         await self._runner.setup()
-        site = web.TCPSite(self._runner, self.host, self.port)
+        site = GatedSite(self._runner, self.host, self.port)
         await site.start()
-        server: Any = site._server
-        port = server.sockets[0].getsockname()[1]
-        return f"http://{self.host}:{port}"
+        return f"http://{self.host}:{site.port}"
 
     def start(self) -> str:
         self._thread.start()

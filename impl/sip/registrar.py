@@ -62,6 +62,16 @@ class LocationService:
     def clear(self, aor: str) -> None:
         self.bindings.pop(aor, None)
 
+    def drop_flow(self, source: Address) -> None:
+        """Forget the bindings registered over connection ``source`` (it closed: RFC 5626's
+        flow failure).  The AOR stays known, so a request for it is answered 480, not 404."""
+        for per_aor in self.bindings.values():
+            for contact in [c for c, b in per_aor.items() if b.source == source]:
+                del per_aor[contact]
+
+    def known(self, aor: str) -> bool:
+        return aor in self.bindings
+
     def lookup(self, aor: str, now: float) -> list[Binding]:
         per_aor = self.bindings.get(aor, {})
         for contact in [c for c, b in per_aor.items() if b.expires_at <= now]:
@@ -118,6 +128,12 @@ class RegistrarProxy:
             self.dropped += 1
             return
         self.receive_message(msg, source, now)
+
+    def flow_closed(self, source: Address) -> None:
+        """The connection ``source`` closed: its bindings go (stream transports only; over
+        UDP the source is an address, not a flow)."""
+        if self.reliable:
+            self.location.drop_flow(source)
 
     def receive_message(self, msg: Message, source: Address, now: float) -> None:
         try:
@@ -263,7 +279,10 @@ class RegistrarProxy:
         elif uri.host.lower() == self.domain and uri.user is not None:
             bindings = self.location.lookup(uri.aor, now)
             if not bindings:
-                self._stateless_reply(req, 404 if req.method != "CANCEL" else 481, source)
+                # registered once but no live binding (expired, or its connection closed):
+                # 480 Temporarily Unavailable tells the caller at once, never silence
+                status = 480 if self.location.known(uri.aor) else 404
+                self._stateless_reply(req, status if req.method != "CANCEL" else 481, source)
                 return
             binding = max(bindings, key=lambda b: b.expires_at)
             req.uri = binding.contact

@@ -11,7 +11,10 @@
   output for the application on :attr:`SipEndpoint.events`.
 
 The transports make no protocol decisions: bytes that do not decode are counted and dropped
-(UDP) or end the connection (stream, which cannot resynchronise).
+(UDP) or end the connection (stream, which cannot resynchronise).  A stream connection that
+stays silent for ``idle_timeout`` seconds is closed (a stalled peer must not hold a socket
+forever), and the core is told when a connection ends (``flow_closed``), so a proxy never
+routes to a flow that is gone.
 """
 
 from __future__ import annotations
@@ -102,9 +105,18 @@ class UdpTransport(asyncio.DatagramProtocol):
 class StreamTransport:
     """Connections over reliable byte streams, keyed by peer address."""
 
-    def __init__(self, on_message: OnMessage, name: str = "TCP") -> None:
+    def __init__(
+        self,
+        on_message: OnMessage,
+        name: str = "TCP",
+        *,
+        idle_timeout: float | None = None,
+        on_closed: Callable[[Address], None] | None = None,
+    ) -> None:
         self.name = name
         self.on_message = on_message
+        self.idle_timeout = idle_timeout
+        self.on_closed = on_closed
         self._writers: dict[Address, asyncio.StreamWriter] = {}
         self._tasks: set[asyncio.Task[None]] = set()
         self._server: asyncio.Server | None = None
@@ -157,14 +169,20 @@ class StreamTransport:
     ) -> None:
         decoder = StreamDecoder()
         try:
-            while data := await reader.read(65536):
+            while True:
+                async with asyncio.timeout(self.idle_timeout):
+                    data = await reader.read(65536)
+                if not data:
+                    break
                 for msg in decoder.feed(data):
                     self.on_message(msg, peer)
-        except (DecodeError, ConnectionError):
-            pass  # a stream that does not frame cannot be trusted any further
+        except (DecodeError, ConnectionError, TimeoutError):
+            pass  # a stream that does not frame (or stalls) cannot be trusted any further
         finally:
             if self._writers.get(peer) is writer:
                 del self._writers[peer]
+                if self.on_closed is not None:
+                    self.on_closed(peer)
             writer.close()
 
     def send(self, data: bytes, dest: Address) -> None:
@@ -202,12 +220,21 @@ class SipEndpoint:
 
     def start(self, transport: Transport) -> None:
         self.transport = transport
+        if isinstance(transport, StreamTransport) and transport.on_closed is None:
+            transport.on_closed = self.on_closed
         self._timer_task = asyncio.get_running_loop().create_task(self._timers())
 
     def on_message(self, msg: Message, source: Address) -> None:
         """Transport callback."""
         self.core.receive_message(msg, source, self.now())
         self.flush()
+
+    def on_closed(self, source: Address) -> None:
+        """Transport callback: the connection ``source`` is gone (cores that route care)."""
+        closed = getattr(self.core, "flow_closed", None)
+        if closed is not None:
+            closed(source)
+            self.flush()
 
     def do(self, action: Callable[[float], T]) -> T:
         """Call ``action(now)`` on the core (e.g. ``lambda now: ua.invite(...)``), then flush."""

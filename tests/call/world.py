@@ -11,6 +11,7 @@ from pathlib import Path
 
 from ethvoip.impl.call import ChainDirectory, SecurePhone, SecureSipServer, Subscriber
 from ethvoip.impl.call.provision import Provisioned, deploy, register_numbers
+from ethvoip.impl.call.signaling import ServerLimits
 from ethvoip.impl.chain import EmbeddedChain
 from ethvoip.impl.chain.checkpoint import checkpoint_at
 from ethvoip.impl.chain.policies import TrustSettings, build_policy
@@ -50,7 +51,7 @@ class World:
     def phone(self, number: str, key: IdentityKey | None = None) -> SecurePhone:
         return SecurePhone(self.subscriber(number, key), self.directory, DOMAIN, SERVER)
 
-    async def server(self) -> SecureSipServer:
+    async def server(self, limits: ServerLimits | None = None) -> SecureSipServer:
         store = InMemoryCredentialStore()
         for n in (ALICE, BOB, EVE, PENDING):
             store.add(n, DOMAIN, f"pw-{n}")
@@ -58,7 +59,8 @@ class World:
         registrar = RegistrarProxy(
             domain=DOMAIN, host=HOST, port=0, verifier=verifier, transport="TLS"
         )
-        server = SecureSipServer(registrar, Env(SERVER, self.keys[SERVER], self.directory))
+        env = Env(SERVER, self.keys[SERVER], self.directory)
+        server = SecureSipServer(registrar, env, limits=limits or ServerLimits())
         _, port = await server.start(HOST)
         registrar.port = port  # Via and Record-Route name the real listening port
         return server

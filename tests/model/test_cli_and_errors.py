@@ -159,4 +159,3 @@ def test_timeout_is_unknown_never_no_attack(monkeypatch: pytest.MonkeyPatch) -> 
     assert result.verdict is Verdict.UNKNOWN
     assert "timeout" in result.reason
     assert not matches(v.expected["R_secret_K"], result)
-

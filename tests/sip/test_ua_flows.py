@@ -225,3 +225,51 @@ def test_unsupported_method_gets_501(method: str) -> None:
     resp = decode_datagram(out.data)  # type: ignore[union-attr]
     assert getattr(resp, "status", None) == 501
     assert out.dest == ("10.0.0.7", 5099)  # type: ignore[union-attr]
+
+
+def _stream_world() -> tuple[Network, UserAgent, UserAgent, RegistrarProxy]:
+    # the same world as a proxy over a stream transport: each source address is a connection
+    net, alice, bob, udp = _world()
+    proxy = RegistrarProxy(
+        domain="example.com", host=PROXY[0], port=PROXY[1], verifier=udp.verifier, transport="TCP"
+    )
+    net.add(PROXY, proxy)
+    return net, alice, bob, proxy
+
+
+def test_a_callee_whose_connection_closed_gets_480_not_silence() -> None:
+    net, alice, bob, proxy = _stream_world()
+    _register_both(net, alice, bob)
+    proxy.flow_closed(BOB)  # Bob's only connection is gone: the INVITE has nowhere to go
+    call_id = alice.invite("sip:bob@example.com", SDP_A, net.now)
+    net.pump()
+    assert CallFailed(call_id, 480) in net.events[ALICE]
+    assert not any(isinstance(e, IncomingCall) for e in net.events[BOB])
+
+
+def test_a_closed_connection_drops_only_its_own_bindings() -> None:
+    net, alice, bob, proxy = _stream_world()
+    _register_both(net, alice, bob)
+    proxy.flow_closed(ALICE)  # another flow closing leaves Bob reachable
+    call_id = alice.invite("sip:bob@example.com", SDP_A, net.now)
+    net.pump()
+    assert any(isinstance(e, IncomingCall) for e in net.events[BOB])
+    assert CallFailed(call_id, 480) not in net.events[ALICE]
+
+
+def test_over_udp_a_source_is_no_flow_and_nothing_is_dropped() -> None:
+    net, alice, bob, proxy = _world()
+    _register_both(net, alice, bob)
+    proxy.flow_closed(BOB)
+    alice.invite("sip:bob@example.com", SDP_A, net.now)
+    net.pump()
+    assert any(isinstance(e, IncomingCall) for e in net.events[BOB])
+
+
+def test_an_expired_registration_gets_480() -> None:
+    net, alice, bob, _ = _world()
+    _register_both(net, alice, bob)
+    net.now += 3601  # Bob's binding expired (he is known, but unreachable)
+    call_id = alice.invite("sip:bob@example.com", SDP_A, net.now)
+    net.pump()
+    assert CallFailed(call_id, 480) in net.events[ALICE]
