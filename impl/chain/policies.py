@@ -22,8 +22,8 @@ from ethvoip.impl.chain.quorum import QuorumPolicy
 from ethvoip.impl.chain.trust import Checkpoint, Freshness, TrustPolicy
 from ethvoip.spec.errors import ConfigError
 
-#: The policy of every default.  "checkpoint" until the sync-committee policy (a simulated
-#: beacon chain over the development chain) is merged; then "sync-committee".
+#: The policy of every default.  "sync-committee" runs a simulated beacon chain over the
+#: development chain (:mod:`.sync_committee`); switching the defaults to it is this line.
 DEFAULT_POLICY = "checkpoint"
 #: Freshness bound (seconds): a block older than this by the phone's clock is refused, so a
 #: revocation reaches every caller within it.  Ten minutes is fifty 12-second slots.
@@ -33,7 +33,7 @@ DEFAULT_DEPTH = 1
 #: Quorum: how many endpoints must agree (of those listed).
 DEFAULT_QUORUM = 2
 
-POLICIES = ("checkpoint", "quorum")
+POLICIES = ("checkpoint", "quorum", "sync-committee")
 
 
 @dataclass(frozen=True)
@@ -102,6 +102,15 @@ def build_policy(
 ) -> TrustPolicy:
     """The policy ``settings`` name, reading ``chain`` (and, for a quorum, ``endpoints``, by
     default one :class:`RpcChain` per URL of ``settings.endpoints``)."""
+    if settings.policy == "sync-committee":
+        # Imported here: the consensus-specs package and its BLS backend take a while to
+        # load, and a phone on another policy never needs them.
+        from ethvoip.impl.chain.sync_committee import SyncCommitteePolicy
+
+        # A simulated beacon chain over ``chain`` (its checkpoint root comes from the
+        # simulation; a real network's would be pinned at provisioning, see
+        # docs/lightclient_sync_committee.rst).
+        return SyncCommitteePolicy.for_chain(chain, max_age=settings.max_age, clock=clock)
     freshness = Freshness(settings.max_age, clock)
     if settings.policy == "checkpoint":
         return CheckpointPolicy(
