@@ -222,3 +222,13 @@ def test_labels_say_who_vouched_and_unverified_says_so(
     [warning] = [r for r in caplog.records if r.levelno == logging.WARNING]
     assert "unverified" in warning.getMessage() and CAROL in warning.getMessage()
     assert unverified.last == bare and verified.last == good
+
+
+def test_sync_committee_is_one_setting_away(embedded: Any) -> None:
+    """build_policy knows the sync-committee policy: the switch of the defaults is a name."""
+    chain, world, keys = embedded
+    cp = checkpoint_at(chain, latest_header(chain).block_hash)
+    policy = build_policy(TrustSettings(cp, policy="sync-committee", max_age=86400.0), chain)
+    got = ChainDirectory(world.keystore, world.salt, policy).resolve(CAROL)
+    assert got.key == keys[CAROL].public_key
+    assert got.label.startswith("verified by sync-committee at block")
