@@ -224,8 +224,8 @@ def operator_service(chain: Chain, workdir: Path, report: Report) -> Iterator[Wo
         }
         first = trust[SERVER]
         print(
-            f"  look-ups: trust policy {first.policy!r} (ethvoip.impl.chain.policies), "
-            f"confirmation depth {first.depth}, freshness bound {first.max_age:.0f} s"
+            f"  look-ups: trust policy {first.policy!r} (DEFAULT_POLICY in "
+            f"ethvoip.impl.chain.policies), freshness bound {first.max_age:.0f} s"
         )
         yield World(directories, credentials, keys, passwords)
     finally:

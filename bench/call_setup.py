@@ -10,9 +10,9 @@ baseline secure call; medians of N calls.
   made here with pyca/cryptography), SRTP keys as RFC 4568 ``a=crypto`` lines in the SDP.
 
 Each party (caller, callee, SIP server) has its own :class:`ChainDirectory`, as separate
-devices would: nothing one proves is reused by another.  Each is built from the default trust
-settings (:mod:`ethvoip.impl.chain.policies`: the checkpoint policy) with a checkpoint pinned
-after provisioning and confirmation depth 0 (the bench's chain moves only when it mines).
+devices would: nothing one proves is reused by another.  Each runs the checkpoint trust
+policy (:mod:`ethvoip.impl.chain.checkpoint`) with a checkpoint pinned after provisioning
+and confirmation depth 0 (the bench's chain moves only when it mines).
 By default the chain does not move between calls, so after the first call each look-up
 finds the peer's key proven at the current head (one round trip for the head);
 ``--new-block`` mines a block before every call, so every look-up proves afresh (what a
@@ -76,7 +76,7 @@ class Ours:
         register_numbers(world, self.keys)
         self.world = world
         checkpoint = checkpoint_at(chain, bytes(chain.latest_block()["hash"]))
-        self.trust = TrustSettings(checkpoint, depth=0, max_age=86400.0)
+        self.trust = TrustSettings(checkpoint, "checkpoint", depth=0, max_age=86400.0)
 
     def directory(self) -> ChainDirectory:  # one per party: no device reuses another's proofs
         policy = build_policy(self.trust, self.chain)

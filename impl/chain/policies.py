@@ -24,7 +24,7 @@ from ethvoip.spec.errors import ConfigError
 
 #: The policy of every default.  "sync-committee" runs a simulated beacon chain over the
 #: development chain (:mod:`.sync_committee`); switching the defaults to it is this line.
-DEFAULT_POLICY = "checkpoint"
+DEFAULT_POLICY = "sync-committee"
 #: Freshness bound (seconds): a block older than this by the phone's clock is refused, so a
 #: revocation reaches every caller within it.  Ten minutes is fifty 12-second slots.
 DEFAULT_MAX_AGE = 600.0

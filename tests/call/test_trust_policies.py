@@ -295,7 +295,7 @@ def test_lookup_cli_says_verified_by_whom_or_unverified(
         "--salt",
         net.world.salt.hex(),
     ]
-    save_trust(tmp_path, TrustSettings(net.checkpoint, depth=1))
+    save_trust(tmp_path, TrustSettings(net.checkpoint, "checkpoint", depth=1))
     assert ethvoip([*base, "--dir", str(tmp_path)]) == 0
     out = capsys.readouterr().out
     head = latest_header(net.chain).number
@@ -305,6 +305,6 @@ def test_lookup_cli_says_verified_by_whom_or_unverified(
     out = capsys.readouterr().out
     assert "UNVERIFIED" in out and "verified by" not in out
     wrong = Checkpoint(net.checkpoint.chain_id, net.checkpoint.number, bytes(32))
-    save_trust(tmp_path, TrustSettings(wrong))
+    save_trust(tmp_path, TrustSettings(wrong, "checkpoint"))
     assert ethvoip([*base, "--dir", str(tmp_path)]) == 1
     assert "CheckpointMismatch" in capsys.readouterr().err

@@ -192,7 +192,7 @@ def embedded() -> tuple[EmbeddedChain, Any, dict[str, IdentityKey]]:
 def test_checkpoint_policy_proves_below_the_head_by_the_depth(embedded: Any) -> None:
     chain, world, keys = embedded
     cp = checkpoint_at(chain, latest_header(chain).block_hash)
-    policy = build_policy(TrustSettings(cp, depth=2, max_age=86400.0), chain)
+    policy = build_policy(TrustSettings(cp, "checkpoint", depth=2, max_age=86400.0), chain)
     assert policy.trusted_block().number == cp.number  # nothing above yet: the checkpoint
     for _ in range(3):
         chain.increase_time(1)
@@ -209,7 +209,7 @@ def test_labels_say_who_vouched_and_unverified_says_so(
     chain, world, _ = embedded
     cp = checkpoint_at(chain, latest_header(chain).block_hash)
     verified = ChainDirectory(
-        world.keystore, world.salt, build_policy(TrustSettings(cp, depth=0), chain)
+        world.keystore, world.salt, build_policy(TrustSettings(cp, "checkpoint", depth=0), chain)
     )
     unverified = ChainDirectory(world.keystore, world.salt, None)
     with caplog.at_level(logging.INFO, logger="ethvoip.directory"):
