@@ -111,6 +111,8 @@ class Checkpoint:
             block_hash = bytes.fromhex(text[2:])
         except ValueError as exc:
             raise ConfigError("checkpoint: hash is not hex") from exc
+        if len(block_hash) != 32:  # fromhex skips spaces: "0x" + 64 characters is not enough
+            raise ConfigError("checkpoint: hash must be 32 bytes of 0x-hex")
         return cls(chain_id, number, block_hash)
 
 

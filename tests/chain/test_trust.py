@@ -137,6 +137,7 @@ def test_settings_round_trip_through_json() -> None:
     "bad",
     [
         {"checkpoint": {**CP.to_json(), "hash": "0x12"}},
+        {"checkpoint": {**CP.to_json(), "hash": "0x" + "ab " * 21 + " "}},  # 64 chars, 21 bytes
         {"checkpoint": {**CP.to_json(), "number": -1}},
         {"checkpoint": {**CP.to_json(), "chain_id": True}},
         {"checkpoint": CP.to_json(), "policy": "node-head"},
