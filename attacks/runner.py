@@ -25,6 +25,7 @@ MODULES: dict[str, str] = {
     "splice": "ethvoip.attacks.splice",
     "mikey_substitution": "ethvoip.attacks.mikey_substitution",
     "sts_uks": "ethvoip.attacks.sts_uks",
+    "sts_rekey_hijack": "ethvoip.attacks.sts_rekey_hijack",
     "front_running": "ethvoip.attacks.front_running",
     "credential_leak": "ethvoip.attacks.credential_leak",
     "victim_key": "ethvoip.attacks.victim_key",

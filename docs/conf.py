@@ -33,4 +33,5 @@ html_theme_options = {
 }
 html_static_path = ["_static"]
 html_css_files = ["ethvoip.css"]
+html_favicon = "_static/favicon.svg"  # else every browser asks for /favicon.ico: a 404
 html_show_sourcelink = False

@@ -6,6 +6,11 @@ bad arguments.  ``--traces-dir`` writes every attack and honest trace as JSON, A
 text and SVG (this is how ``tests/traces/`` is refreshed).  ``--record FILE`` writes the
 matrix without traces, stamped with the date, the machine and the spec digests it was made
 from (this is how ``docs/model/verdicts.json``, which the docs render, is refreshed).
+
+Neither is ever left half-written: both paths are checked before the (long) proving starts,
+the traces are rendered in memory while it runs, and only when every protocol is done is
+each file replaced atomically (:func:`ethvoip.spec.files.atomic_write`).  A failure or a
+Ctrl-C before that leaves every old file as it was and no new one.
 """
 
 from __future__ import annotations
@@ -28,6 +33,7 @@ from ethvoip.model.svg import render
 from ethvoip.spec import trace as tracefmt
 from ethvoip.spec.catalogue import CATALOGUE, get
 from ethvoip.spec.errors import EthVoipError
+from ethvoip.spec.files import PUBLIC, atomic_write, check_dir_writable, check_file_writable
 from ethvoip.spec.protocol import Expect, Protocol, Verdict
 from ethvoip.spec.trace import Trace
 
@@ -120,13 +126,21 @@ def honest_trace(protocol: Protocol, variant_name: str, generated_by: str) -> Tr
     )
 
 
-def write_trace(folder: Path, t: Trace) -> None:
-    """``<protocol>.<variant>.<claim|honest>.{json,txt,svg}`` in ``folder``."""
-    folder.mkdir(parents=True, exist_ok=True)
+def trace_files(t: Trace) -> dict[str, str]:
+    """``<protocol>.<variant>.<claim|honest>.{json,txt,svg}``: file name -> text."""
     stem = f"{t.protocol}.{t.variant}.{t.claim or 'honest'}"
-    (folder / f"{stem}.json").write_text(tracefmt.dumps(t), encoding="utf-8")
-    (folder / f"{stem}.txt").write_text(alice_bob(t), encoding="utf-8")
-    (folder / f"{stem}.svg").write_text(render(t), encoding="utf-8")
+    return {
+        f"{stem}.json": tracefmt.dumps(t),
+        f"{stem}.txt": alice_bob(t),
+        f"{stem}.svg": render(t),
+    }
+
+
+def write_files(folder: Path, files: dict[str, str]) -> None:
+    """Each file replaced atomically (a reader sees the old one or the new one, whole)."""
+    folder.mkdir(parents=True, exist_ok=True)
+    for name, text in files.items():
+        atomic_write(folder / name, text, mode=PUBLIC)
 
 
 def table(rows: Sequence[Row]) -> str:
@@ -203,11 +217,17 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     try:
         targets = _targets(args.protocols)
+        # Before minutes of proving, not after: a path that cannot be written is refused.
+        if args.traces_dir is not None:
+            check_dir_writable(args.traces_dir, "--traces-dir")
+        if args.record is not None:
+            check_file_writable(args.record, "--record")
     except EthVoipError as exc:
         print(f"ethvoip prove: {exc}", file=sys.stderr)
         return 2
     generated_by = command_line(argv)
     rows: list[Row] = []
+    traces: dict[str, str] = {}  # written only once every protocol is done
     t0 = time.perf_counter()
     try:
         for i, (p, vname) in enumerate(targets, start=1):
@@ -225,18 +245,19 @@ def main(argv: list[str] | None = None) -> int:
                     flush=True,
                 )
             if args.traces_dir is not None:
-                write_trace(args.traces_dir, honest)
+                traces.update(trace_files(honest))
                 for r in got:
                     if r.trace is not None:
-                        write_trace(args.traces_dir, r.trace)
+                        traces.update(trace_files(r.trace))
     except EthVoipError as exc:
         print(f"ethvoip prove: {type(exc).__name__}: {exc}", file=sys.stderr)
         return 1
     ok = all(r.ok for r in rows)
+    if args.traces_dir is not None:
+        write_files(args.traces_dir, traces)
     if args.record is not None:
-        args.record.write_text(
-            json.dumps(record(rows, generated_by, args.max_runs), indent=1) + "\n", encoding="utf-8"
-        )
+        text = json.dumps(record(rows, generated_by, args.max_runs), indent=1) + "\n"
+        atomic_write(args.record, text, mode=PUBLIC)
     if args.json:
         print(json.dumps({"results": [r.as_json() for r in rows]}, indent=1))
     else:

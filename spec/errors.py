@@ -140,3 +140,7 @@ class SipError(EthVoipError):
 
 class ConfigError(EthVoipError, ValueError):
     """A configuration value is missing or out of range."""
+
+
+class WouldOverwrite(ConfigError):
+    """A file that may hold something irreplaceable (a private key) is already there."""

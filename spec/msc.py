@@ -6,7 +6,12 @@ agent or service) and the events in order, and it returns an ``<svg>`` document:
 * an event whose source and destination differ is a message arrow, labelled above the line
   with its ``label`` (``I_2 -> R_1``) and below the label with its ``text`` (the term);
 * an event whose source equals its destination is a box on that lifeline (a directory look-up,
-  a local check, a step that never ran).
+  a local check, a step that never ran);
+* an event whose ``style`` is ``"forged"`` (a message the intruder built) is drawn in red.
+
+Each gap between neighbouring lifelines is only as wide as the arrows crossing it need, and long
+terms wrap, so that most charts fit a page's text column at full size; the page scales the
+rest down (the SVG has a ``viewBox``).
 
 The docs' protocol pages and ``ethvoip-msc`` directive and the model's trace charts
 (:mod:`ethvoip.model.svg`) all call :func:`render_msc`: one chart writer for the project.
@@ -31,12 +36,15 @@ _FONT_SIZE = 12
 _CHAR_W = 7.3  # advance of one monospace cell at 12 px (0.6 em, rounded up)
 _MARGIN = 16
 _HEAD_H = 30
-_MIN_GAP = 150
+_MIN_GAP = 110
 _ROW_H = 50
 _BOX_H = 36
 _PAD = 12
 _LINE_H = 15
-_WRAP = 64  # longer texts break after a comma or space, at most this many cells a line
+_WRAP = 36  # longer texts break after a comma or space, at most this many cells a line
+_FORGED = "#c0392b"  # the colour of a message the intruder built
+#: The values of :attr:`Event.style`: the default look, and a message the intruder built.
+STYLES = ("", "forged")
 
 
 class ChartError(EthVoipError, ValueError):
@@ -50,6 +58,7 @@ class Event(NamedTuple):
     dst: str
     label: str
     text: str
+    style: str = ""  # one of STYLES
 
 
 def clean_text(text: str) -> str:
@@ -96,7 +105,7 @@ def _fmt(x: float) -> str:
 
 def render_msc(
     lifelines: Sequence[str],
-    events: Sequence[tuple[str, str, str, str]],
+    events: Sequence[Event | tuple[str, str, str, str]],
     *,
     title: str = "",
 ) -> str:
@@ -112,24 +121,17 @@ def render_msc(
         for end in (ev.src, ev.dst):
             if end not in index:
                 raise ChartError(f"event {ev.label!r} names unknown lifeline {end!r}")
+        if ev.style not in STYLES:
+            raise ChartError(f"event {ev.label!r} has unknown style {ev.style!r}")
     texts = [wrap(ev.text) for ev in rows]
-
-    # Horizontal layout: one gap between neighbouring lifelines, wide enough for every
-    # arrow's text spread over the gaps it spans and for every box.
     head_w = [max(text_width(x) + 2 * _PAD, 80.0) for x in lanes]
-    half = [w / 2 for w in head_w]  # how far each lane reaches left/right of its axis
-    gap = float(_MIN_GAP)
-    for ev, lines in zip(rows, texts, strict=True):
-        w = max(text_width(x) for x in (ev.label, *lines)) + 2 * _PAD
-        a, b = index[ev.src], index[ev.dst]
-        if a == b:
-            half[a] = max(half[a], w / 2)
-            gap = max(gap, w + _PAD)
-        else:
-            gap = max(gap, w / abs(a - b))
-    for i in range(len(lanes) - 1):
-        gap = max(gap, half[i] + half[i + 1] + _PAD)
-    xs = [_MARGIN + half[0] + i * gap for i in range(len(lanes))]
+    xs, half = _columns(
+        [w / 2 for w in head_w],
+        [
+            (index[ev.src], index[ev.dst], max(text_width(x) for x in (ev.label, *lines)))
+            for ev, lines in zip(rows, texts, strict=True)
+        ],
+    )
     width = xs[-1] + half[-1] + _MARGIN
     top = _MARGIN + _HEAD_H
     # Vertical layout: each row is as tall as its wrapped text needs.
@@ -193,32 +195,81 @@ def render_msc(
         if a == b:
             _box(svg, xs[a], y, ev.label, lines)
         else:
-            _arrow(svg, xs[a], xs[b], y, ev.label, lines)
+            _arrow(svg, xs[a], xs[b], y, ev.label, lines, forged=ev.style == "forged")
     return ET.tostring(svg, encoding="unicode")
 
 
+def _columns(
+    half: list[float], spans: Sequence[tuple[int, int, float]]
+) -> tuple[list[float], list[float]]:
+    """The x of each lifeline's axis, and how far each lane reaches left/right of its axis.
+
+    ``half`` is half of each lane's head width; ``spans`` are the events as ``(from lane, to
+    lane, text width)``.  A box widens its lane.  Each gap starts as narrow as the lane heads
+    allow; then the arrows, shortest span first, widen the gaps they cross just enough for
+    their text (a shortfall is shared equally), so a long arrow over several lanes does not
+    widen every gap of the chart.
+    """
+    half = list(half)
+    arrows: list[tuple[int, int, float]] = []
+    for a, b, text_w in spans:
+        w = text_w + 2 * _PAD
+        if a == b:
+            half[a] = max(half[a], w / 2)
+        else:
+            arrows.append((min(a, b), max(a, b), w))
+    gaps = [max(float(_MIN_GAP), half[i] + half[i + 1] + _PAD) for i in range(len(half) - 1)]
+    for lo, hi, w in sorted(arrows, key=lambda x: x[1] - x[0]):
+        short = w - sum(gaps[lo:hi])
+        if short > 0:
+            for i in range(lo, hi):
+                gaps[i] += short / (hi - lo)
+    xs = [_MARGIN + half[0]]
+    for g in gaps:
+        xs.append(xs[-1] + g)
+    return xs, half
+
+
 def _text(
-    parent: ET.Element, x: float, y: float, s: str, *, bold: bool = False, mono: bool = False
+    parent: ET.Element,
+    x: float,
+    y: float,
+    s: str,
+    *,
+    bold: bool = False,
+    mono: bool = False,
+    fill: str = "black",
 ) -> None:
     attrs = {"x": _fmt(x), "y": _fmt(y), "text-anchor": "middle"}
     if bold:
         attrs["font-weight"] = "bold"
     if mono:
         attrs["font-family"] = "monospace"
+    if fill != "black":
+        attrs["fill"] = fill
     ET.SubElement(parent, "text", attrs).text = s
 
 
-def _arrow(svg: ET.Element, x1: float, x2: float, y: float, label: str, lines: list[str]) -> None:
-    g = ET.SubElement(svg, "g", {"class": "message"})
-    ET.SubElement(
-        g,
-        "line",
-        {"x1": _fmt(x1), "y1": _fmt(y), "x2": _fmt(x2), "y2": _fmt(y), "stroke": "black"},
-    )
+def _arrow(
+    svg: ET.Element,
+    x1: float,
+    x2: float,
+    y: float,
+    label: str,
+    lines: list[str],
+    *,
+    forged: bool = False,
+) -> None:
+    colour = _FORGED if forged else "black"
+    g = ET.SubElement(svg, "g", {"class": "message forged" if forged else "message"})
+    line = {"x1": _fmt(x1), "y1": _fmt(y), "x2": _fmt(x2), "y2": _fmt(y), "stroke": colour}
+    if forged:
+        line["stroke-width"] = "2"
+    ET.SubElement(g, "line", line)
     d = 1 if x2 > x1 else -1  # arrowhead at the destination, pointing along the line
     tip = f"{_fmt(x2)},{_fmt(y)}"
     back = f"{_fmt(x2 - 9 * d)},{_fmt(y - 4)} {_fmt(x2 - 9 * d)},{_fmt(y + 4)}"
-    ET.SubElement(g, "polygon", {"points": f"{tip} {back}", "fill": "black"})
+    ET.SubElement(g, "polygon", {"points": f"{tip} {back}", "fill": colour})
     mid = (x1 + x2) / 2
     above = _LINE_H * (len(lines) - 1)
     # a white backing keeps the text readable where it crosses other lifelines
@@ -232,9 +283,9 @@ def _arrow(svg: ET.Element, x1: float, x2: float, y: float, label: str, lines: l
         "fill-opacity": "0.85",
     }
     g.insert(0, ET.Element("rect", backing))
-    _text(g, mid, y - 20 - above, label, bold=True)
-    for k, line in enumerate(lines):
-        _text(g, mid, y - 5 - above + _LINE_H * k, line, mono=True)
+    _text(g, mid, y - 20 - above, label, bold=True, fill=colour)
+    for k, text in enumerate(lines):
+        _text(g, mid, y - 5 - above + _LINE_H * k, text, mono=True, fill=colour)
 
 
 def _box(svg: ET.Element, x: float, y: float, label: str, lines: list[str]) -> None:

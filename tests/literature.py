@@ -9,6 +9,12 @@ gets no origin authentication at all, one run suffices (RFC 3830 section 3.3 sig
 reason).  The paper's III.A: addClient is public and the password is the hash of the receipt,
 which is on chain (3 runs: subscriber, chain, operator).  Every hardened variant: no attack.
 
+Other variants are named designs between the two.  sts ``unbound`` (hardened messages, but
+the callee authenticates whoever message 1 names instead of its SIP dialog's peer): the
+re-key hijack needs no honest peer run at all (1 run, the intruder plays the initiator with
+his own key; his DH share is his, so B's key is not secret), and B in a call with C accepts
+A's re-key meant for another call (2 runs: agreement and key-share fail across calls).
+
 A change to an expectation in spec/ must be argued here too.
 """
 
@@ -37,6 +43,7 @@ PAPER: dict[tuple[str, str], tuple[Verdict, int | None]] = {
     ("sts", "I_alive"): (H, None),
     ("sts", "I_agree"): (A, 2),
     ("sts", "R_agree"): (A, 2),
+    ("sts", "R_dialog"): (A, 2),
     ("sts", "I_key_share"): (A, 2),
     ("sts", "R_key_share"): (A, 2),
     ("keystore_registration", "O_agree_key"): (A, 3),
@@ -44,8 +51,18 @@ PAPER: dict[tuple[str, str], tuple[Verdict, int | None]] = {
 }
 
 
+OTHER: dict[tuple[str, str, str], tuple[Verdict, int | None]] = {
+    ("sts", "unbound", "R_secret_K"): (A, 1),
+    ("sts", "unbound", "R_agree"): (A, 1),
+    ("sts", "unbound", "R_dialog"): (A, 1),
+    ("sts", "unbound", "I_agree"): (A, 2),
+    ("sts", "unbound", "I_key_share"): (A, 2),
+    ("sts", "unbound", "R_key_share"): (A, 2),
+}
+
+
 def expected(protocol: str, variant: str, claim: str) -> tuple[Verdict, int | None]:
     """The literature's verdict and smallest attack bound for one claim."""
     if variant == "paper":
         return PAPER[(protocol, claim)]
-    return (H, None)
+    return OTHER.get((protocol, variant, claim), (H, None))

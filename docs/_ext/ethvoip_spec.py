@@ -24,6 +24,7 @@ a catalogue protocol has no page.
 from __future__ import annotations
 
 import dataclasses
+import hashlib
 import inspect
 from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
@@ -37,7 +38,7 @@ from sphinx.environment import BuildEnvironment
 from sphinx.util import logging
 from sphinx.util.docutils import SphinxDirective
 
-from ethvoip.model.svg import caption, trace_chart
+from ethvoip.model.svg import caption, cast, trace_chart
 from ethvoip.spec.catalogue import CATALOGUE, get
 from ethvoip.spec.errors import EthVoipError
 from ethvoip.spec.msc import ChartError, Event, render_msc
@@ -77,7 +78,7 @@ def _section(ident: str, title: str, children: Iterable[nodes.Node]) -> nodes.se
     return sec
 
 
-def _para(*parts: nodes.Node | str, classes: Sequence[str] = ()) -> nodes.paragraph:
+def para(*parts: nodes.Node | str, classes: Sequence[str] = ()) -> nodes.paragraph:
     p = nodes.paragraph(classes=list(classes))
     for part in parts:
         p += nodes.Text(part) if isinstance(part, str) else part
@@ -88,22 +89,22 @@ def _code(text: str) -> nodes.literal:
     return nodes.literal(text, text)
 
 
-def _table(
+def table(
     header: Sequence[str],
     rows: Sequence[Sequence[Sequence[nodes.Node]]],
     classes: Sequence[Sequence[Sequence[str]]] | None = None,
 ) -> nodes.table:
     """A table; each cell is a list of body nodes, ``classes`` gives each cell's CSS classes."""
-    table = nodes.table(classes=["ethvoip-table"])
+    out = nodes.table(classes=["ethvoip-table"])
     group = nodes.tgroup(cols=len(header))
-    table += group
+    out += group
     for _ in header:
         group += nodes.colspec(colwidth=1)
     head = nodes.thead()
     group += head
     hrow = nodes.row()
     for h in header:
-        hrow += nodes.entry("", _para(h))
+        hrow += nodes.entry("", para(h))
     head += hrow
     body = nodes.tbody()
     group += body
@@ -114,11 +115,36 @@ def _table(
             entry.extend(cell)
             row += entry
         body += row
-    return table
+    return out
 
 
-def _svg(svg: str) -> nodes.raw:
+#: Where each chart is also written as a file of its own (under the HTML output folder).
+CHART_DIR = "_charts"
+
+
+def inline_chart(svg: str) -> nodes.raw:
+    """A chart inlined in the page, without a full-size file (see :func:`chart`)."""
     return nodes.raw("", f'<div class="ethvoip-msc">{svg}</div>', format="html")
+
+
+def chart(directive: SphinxDirective, svg: str) -> nodes.raw:
+    """An inline chart that the page scales to its text column, linked to its full-size file.
+
+    The stylesheet caps the SVG at the column's width (it has a ``viewBox``, so it scales); a
+    click opens the same drawing as a file of its own at 100 %, for a wide chart whose text the
+    scaling made small.  The file is named by its content, so rebuilding never goes stale.
+    """
+    name = hashlib.sha256(svg.encode("utf-8")).hexdigest()[:16] + ".svg"
+    out = Path(directive.env.app.outdir) / CHART_DIR
+    out.mkdir(parents=True, exist_ok=True)
+    if not (out / name).exists():
+        (out / name).write_text(svg, encoding="utf-8")
+    href = "../" * directive.env.docname.count("/") + f"{CHART_DIR}/{name}"
+    html = (
+        f'<div class="ethvoip-msc"><a href="{href}" title="open the chart at full size">'
+        f"{svg}</a></div>"
+    )
+    return nodes.raw("", html, format="html")
 
 
 # --------------------------------------------------------------------------------------
@@ -132,7 +158,7 @@ def _terms(ts: Iterable[Term]) -> str:
 
 def _step_cell(step: Step | None) -> list[nodes.Node]:
     if step is None:
-        return [_para(nodes.emphasis("", "(no such step)"))]
+        return [para(nodes.emphasis("", "(no such step)"))]
     match step:
         case Send(_, term):
             shown = notation(term)
@@ -142,9 +168,9 @@ def _step_cell(step: Step | None) -> list[nodes.Node]:
                 shown += f"   once per ({_terms(once)})"
         case Lookup(_, name, key):
             shown = f"{notation(name)}, giving {notation(key)}"
-    cell: list[nodes.Node] = [_para(nodes.strong("", _ACTION[type(step)]), " ", _code(shown))]
+    cell: list[nodes.Node] = [para(nodes.strong("", _ACTION[type(step)]), " ", _code(shown))]
     if step.note:
-        cell.append(_para(nodes.emphasis("", step.note), classes=["ethvoip-note"]))
+        cell.append(para(nodes.emphasis("", step.note), classes=["ethvoip-note"]))
     return cell
 
 
@@ -172,9 +198,9 @@ def _role_table(role_name: str, variants: Sequence[Variant]) -> list[nodes.Node]
     out: list[nodes.Node] = [nodes.rubric("", f"Role {role_name}: " + " / ".join(titles))]
 
     def role_row(what: str, show: Callable[[Role], str]) -> list[Cell]:
-        cells: list[Cell] = [[_para(what)]]
+        cells: list[Cell] = [[para(what)]]
         for r in roles:
-            cells.append([_para(_code(show(r)) if r is not None else "(absent)")])
+            cells.append([para(_code(show(r)) if r is not None else "(absent)")])
         return cells
 
     rows: list[list[Cell]] = [
@@ -190,11 +216,11 @@ def _role_table(role_name: str, variants: Sequence[Variant]) -> list[nodes.Node]
         for r in roles:
             steps.append(r.step(label) if r is not None and label in r.labels else None)
         differs = len({_step_key(s) for s in steps}) > 1
-        label_cell: Cell = [_para(nodes.strong("", label))]
+        label_cell: Cell = [para(nodes.strong("", label))]
         rows.append([label_cell, *(_step_cell(s) for s in steps)])
         mark = ["ethvoip-diff"] if differs else []
         classes.append([[]] + [mark for _ in steps])
-    out.append(_table(["", *(v.name for v in variants)], rows, classes))
+    out.append(table(["", *(v.name for v in variants)], rows, classes))
     return out
 
 
@@ -214,15 +240,15 @@ def _property(c: Claim) -> str:
 
 def _verdict_cell(claim: Claim | None, e: Expect | None) -> tuple[list[nodes.Node], list[str]]:
     if claim is None:
-        return [_para("(not claimed)")], []
+        return [para("(not claimed)")], []
     if e is None:
-        return [_para("(no expected verdict)")], []
+        return [para("(no expected verdict)")], []
     text = e.verdict.value
     if e.verdict is Verdict.ATTACK and e.runs is not None:
         text += f" ({e.runs} runs)"
-    cell: list[nodes.Node] = [_para(nodes.strong("", text))]
+    cell: list[nodes.Node] = [para(nodes.strong("", text))]
     if e.why:
-        cell.append(_para(nodes.emphasis("", e.why), classes=["ethvoip-note"]))
+        cell.append(para(nodes.emphasis("", e.why), classes=["ethvoip-note"]))
     css = {Verdict.ATTACK: "ethvoip-attack", Verdict.NO_ATTACK: "ethvoip-holds"}
     return cell, [css.get(e.verdict, "ethvoip-unknown")]
 
@@ -235,10 +261,10 @@ def _claims(variants: Sequence[Variant]) -> list[nodes.Node]:
         per = [next((c for c in v.claims if c.name == name), None) for v in variants]
         first = next(c for c in per if c is not None)
         head: list[nodes.Node] = [
-            _para(nodes.strong("", name)),
-            _para(first.description),
+            para(nodes.strong("", name)),
+            para(first.description),
         ]
-        row: list[list[nodes.Node]] = [head, [_para(first.kind.value)], [_para(_property(first))]]
+        row: list[list[nodes.Node]] = [head, [para(first.kind.value)], [para(_property(first))]]
         css: list[list[str]] = [[], [], []]
         for v, c in zip(variants, per, strict=True):
             cell, cls = _verdict_cell(c, v.expected.get(name) if c else None)
@@ -247,7 +273,7 @@ def _claims(variants: Sequence[Variant]) -> list[nodes.Node]:
         rows.append(row)
         classes.append(css)
     out: list[nodes.Node] = [
-        _table(["claim", "kind", "property", *(v.name for v in variants)], rows, classes)
+        table(["claim", "kind", "property", *(v.name for v in variants)], rows, classes)
     ]
     items = nodes.bullet_list()
     for v in variants:
@@ -257,8 +283,8 @@ def _claims(variants: Sequence[Variant]) -> list[nodes.Node]:
             if bounds
             else "no attack is expected within the default bound"
         )
-        items += nodes.list_item("", _para(nodes.strong("", v.name), ": " + text))
-    out += [_para("Smallest attack bound:"), items]
+        items += nodes.list_item("", para(nodes.strong("", v.name), ": " + text))
+    out += [para("Smallest attack bound:"), items]
     return out
 
 
@@ -269,8 +295,15 @@ def variant_chart(v: Variant) -> tuple[Flow, str]:
     return rows, render_msc(lanes, events, title=f"{v.name}: honest run")
 
 
-def protocol_nodes(p: Protocol, parse_rst: ParseRst) -> tuple[list[nodes.Node], list[str]]:
-    """The page of protocol ``p`` and the problems found (a stuck honest run)."""
+def protocol_nodes(
+    p: Protocol, parse_rst: ParseRst, draw: Callable[[str], nodes.Node] | None = None
+) -> tuple[list[nodes.Node], list[str]]:
+    """The page of protocol ``p`` and the problems found (a stuck honest run).
+
+    ``draw`` turns a chart's SVG into a node (default: inline, without a full-size file).
+    """
+    if draw is None:
+        draw = inline_chart
     variants = list(p.variants.values())
     problems: list[str] = []
     ident = f"protocol-{p.name}"
@@ -282,22 +315,22 @@ def protocol_nodes(p: Protocol, parse_rst: ParseRst) -> tuple[list[nodes.Node], 
         ("Spec", f"ethvoip.spec.protocols.{p.name}"),
         ("Digest", p.digest()[:16]),
     ):
-        fields += nodes.field("", nodes.field_name("", key), nodes.field_body("", _para(value)))
+        fields += nodes.field("", nodes.field_name("", key), nodes.field_body("", para(value)))
 
     narration = parse_rst(inspect.cleandoc(p.narration)) if p.narration.strip() else []
 
     summaries = nodes.bullet_list()
     for v in variants:
-        item: list[nodes.Node] = [_para(nodes.strong("", v.name), ": " + v.summary)]
+        item: list[nodes.Node] = [para(nodes.strong("", v.name), ": " + v.summary)]
         pop = "required" if v.pop_required else "not required (anyone may register any key)"
-        item.append(_para(f"Proof of possession at key registration: {pop}."))
+        item.append(para(f"Proof of possession at key registration: {pop}."))
         if v.notes:
-            item.append(_para(v.notes))
+            item.append(para(v.notes))
         summaries += nodes.list_item("", *item)
 
     role_names = _union([[r.name for r in v.roles] for v in variants])
     role_nodes: list[nodes.Node] = [
-        _para(
+        para(
             "Each role's labelled steps, one column per variant; a highlighted row differs "
             "between variants.  The labels are the join key with model traces, code events "
             "and attack narrations."
@@ -309,16 +342,16 @@ def protocol_nodes(p: Protocol, parse_rst: ParseRst) -> tuple[list[nodes.Node], 
     charts: list[nodes.Node] = []
     for v in variants:
         rows, svg = variant_chart(v)
-        body: list[nodes.Node] = [_para(f"Honest run of the {v.name} variant: {v.summary}.")]
+        body: list[nodes.Node] = [para(f"Honest run of the {v.name} variant: {v.summary}.")]
         if not rows.complete:
             problems += [f"{p.name}/{v.name}: {x}" for x in rows.problems]
             warn = nodes.warning()
-            warn += _para("The honest run cannot finish: " + "; ".join(rows.problems))
+            warn += para("The honest run cannot finish: " + "; ".join(rows.problems))
             body.append(warn)
-        body.append(_svg(svg))
+        body.append(draw(svg))
         charts.append(_section(f"{ident}-chart-{v.name}", f"{v.name}", body))
 
-    legend = _table(["notation", "meaning"], [[[_para(_code(a))], [_para(b)]] for a, b in LEGEND])
+    legend = table(["notation", "meaning"], [[[para(_code(a))], [para(b)]] for a, b in LEGEND])
 
     page = _section(
         ident,
@@ -361,7 +394,7 @@ class ProtocolDirective(SphinxDirective):
         except EthVoipError as exc:
             raise self.error(str(exc)) from None
         _pages(self.env).setdefault(self.env.docname, set()).add(p.name)
-        out, problems = protocol_nodes(p, self.parse_text_to_nodes)
+        out, problems = protocol_nodes(p, self.parse_text_to_nodes, lambda svg: chart(self, svg))
         for problem in problems:
             logger.warning("ethvoip-protocol: %s", problem, location=self.get_location())
         return out
@@ -415,9 +448,9 @@ class ChartDirective(SphinxDirective):
             svg = render_msc(lanes, events, title=title)
         except ChartError as exc:
             raise self.error(f"ethvoip-msc: {exc}") from None
-        out: list[nodes.Node] = [_svg(svg)]
+        out: list[nodes.Node] = [chart(self, svg)]
         if title:
-            out.append(_para(nodes.emphasis("", title), classes=["ethvoip-msc-caption"]))
+            out.append(para(nodes.emphasis("", title), classes=["ethvoip-msc-caption"]))
         return out
 
 
@@ -438,9 +471,10 @@ class TraceDirective(SphinxDirective):
         except (OSError, EthVoipError) as exc:
             raise self.error(f"ethvoip-trace {self.arguments[0]}: {exc}") from None
         return [
-            _svg(svg),
-            _para(nodes.emphasis("", caption(trace)), classes=["ethvoip-msc-caption"]),
-            _para("Regenerate with ", _code(trace.generated_by), "."),
+            chart(self, svg),
+            para(nodes.emphasis("", caption(trace)), classes=["ethvoip-msc-caption"]),
+            para(cast(trace)),
+            para("Regenerate with ", _code(trace.generated_by), "."),
         ]
 
 

@@ -2,7 +2,8 @@
 
 ``ethvoip prove --record docs/model/verdicts.json`` writes the matrix (no traces) with the date,
 the machine and the digest of every protocol description it was computed from.  The directive
-renders it as a table under a line saying when and where it was made, and fails the build
+renders it under a line saying when and where it was made, one table per protocol with the
+variants side by side (a row per claim), and fails the build
 when the record is stale (a spec digest changed) or reports a mismatch, naming the command
 that regenerates it.  Rendering from a record keeps the build fast and offline; the freshness
 check keeps it honest.
@@ -11,11 +12,13 @@ check keeps it honest.
 from __future__ import annotations
 
 import json
+from collections.abc import Iterable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from docutils import nodes
-from docutils.statemachine import StringList
+from ethvoip_spec import para, table
 from sphinx.util.docutils import SphinxDirective
 
 from ethvoip.spec.catalogue import CATALOGUE
@@ -45,34 +48,83 @@ def load_record(path: Path) -> dict[str, Any]:
     return dict(rec)
 
 
-def record_rst(rec: dict[str, Any]) -> list[str]:
-    """The record as reStructuredText: a provenance line and a list-table."""
+@dataclass(frozen=True)
+class ProtocolMatrix:
+    """One protocol's part of the record: a row per claim, a column per variant.
+
+    ``cells[i][j]`` is the record's result for claim ``claims[i]`` in variant ``variants[j]``,
+    or ``None`` when that variant does not have the claim.
+    """
+
+    protocol: str
+    variants: list[str]
+    claims: list[str]
+    cells: list[list[dict[str, Any] | None]]
+
+
+def _in_order(values: Iterable[str]) -> list[str]:
+    return list(dict.fromkeys(values))
+
+
+def matrices(rec: dict[str, Any]) -> list[ProtocolMatrix]:
+    """The record grouped per protocol (in the record's order), variants side by side."""
+    results: list[dict[str, Any]] = rec["results"]
+    out = []
+    for protocol in _in_order(r["protocol"] for r in results):
+        mine = [r for r in results if r["protocol"] == protocol]
+        variants = _in_order(r["variant"] for r in mine)
+        claims = _in_order(r["claim"] for r in mine)
+        by_key = {(r["variant"], r["claim"]): r for r in mine}
+        cells = [[by_key.get((v, c)) for v in variants] for c in claims]
+        out.append(ProtocolMatrix(protocol, variants, claims, cells))
+    return out
+
+
+def provenance(rec: dict[str, Any]) -> str:
+    """When, where and how the record was made, and how much it covers."""
     total = sum(float(r["seconds"]) for r in rec["results"])
-    lines = [
-        f"Made {rec['made']} on {rec['machine']} by ``{rec['generated_by']}``: "
-        f"{len(rec['results'])} claims, bound {rec['max_runs']} runs, {total:.1f} s of solving.",
-        "",
-        ".. list-table::",
-        "   :header-rows: 1",
-        "",
-    ]
-    head = ("protocol", "variant", "claim", "expected", "verdict", "runs", "seconds")
-    rows = [head] + [
-        (
-            r["protocol"],
-            r["variant"],
-            r["claim"],
-            r["expected"],
-            r["verdict"],
-            str(r["runs"]),
-            f"{float(r['seconds']):.3f}",
-        )
-        for r in rec["results"]
-    ]
-    for row in rows:
-        lines.append(f"   * - {row[0]}")
-        lines += [f"     - {cell}" for cell in row[1:]]
-    return lines
+    return (
+        f"Made {rec['made']} on {rec['machine']} by {rec['generated_by']}: "
+        f"{len(rec['results'])} claims, bound {rec['max_runs']} runs, {total:.1f} s of solving."
+    )
+
+
+#: The cell colour of each verdict (the same classes as the protocol pages' expected verdicts).
+VERDICT_CLASS = {"attack": "ethvoip-attack", "no attack within bound": "ethvoip-holds"}
+
+
+def verdict_text(r: dict[str, Any]) -> str:
+    """A result as a reader says it: ``attack with 2 runs``, ``no attack within 4 runs``."""
+    runs = f"{r['runs']} run" + ("" if r["runs"] == 1 else "s")
+    if r["verdict"] == "attack":
+        return f"attack with {runs}"
+    if r["verdict"] == "no attack within bound":
+        return f"no attack within {runs}"
+    return str(r["verdict"]) + (f" ({r['reason']})" if r.get("reason") else "")
+
+
+def matrix_table(m: ProtocolMatrix) -> nodes.table:
+    """One protocol's table: the claim, then one column per variant."""
+    rows: list[list[list[nodes.Node]]] = []
+    classes: list[list[list[str]]] = []
+    for claim, cells in zip(m.claims, m.cells, strict=True):
+        row: list[list[nodes.Node]] = [[para(nodes.literal(claim, claim))]]
+        css: list[list[str]] = [[]]
+        for r in cells:
+            if r is None:
+                row.append([para("(not claimed)")])
+                css.append([])
+                continue
+            row.append(
+                [
+                    para(nodes.strong("", verdict_text(r))),
+                    para(f"{float(r['seconds']):.3f} s", classes=["ethvoip-note"]),
+                ]
+            )
+            css.append([VERDICT_CLASS.get(r["verdict"], "ethvoip-unknown")])
+        rows.append(row)
+        classes.append(css)
+    return table(["claim", *m.variants], rows, classes)
 
 
 class VerdictsDirective(SphinxDirective):
@@ -86,9 +138,22 @@ class VerdictsDirective(SphinxDirective):
             rec = load_record(path)
         except VerdictRecordError as exc:
             raise self.error(str(exc)) from exc
-        container = nodes.container()
-        self.state.nested_parse(StringList(record_rst(rec), source=str(path)), 0, container)
-        return container.children
+        # the command as a literal: as plain text, "--quiet" would be typeset "–quiet"
+        command = str(rec["generated_by"])
+        before, _, after = provenance(rec).partition(command)
+        out: list[nodes.Node] = [para(before, nodes.literal(command, command), after)]
+        for m in matrices(rec):
+            # the protocol's name links to its page (claims explained, charts); every catalogue
+            # protocol has one, or ethvoip_spec fails the build
+            heading = self.parse_text_to_nodes(
+                f":doc:`{m.protocol} </protocols/{m.protocol}>`", offset=self.content_offset
+            )
+            for node in heading:
+                if isinstance(node, nodes.Element):
+                    node["classes"].append("ethvoip-matrix-title")
+            out += heading
+            out.append(matrix_table(m))
+        return out
 
 
 def setup(app: Any) -> dict[str, Any]:

@@ -72,8 +72,14 @@ def start_anvil(*, chain_id: int = 31337, timeout: float = 30.0) -> AnvilProcess
     # drains would fill and stall it.
     fd, name = tempfile.mkstemp(prefix="anvil-", suffix=".log")
     log = Path(name)
-    with os.fdopen(fd, "wb") as out:
-        proc = subprocess.Popen(cmd, stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
+    try:
+        with os.fdopen(fd, "wb") as out:
+            proc = subprocess.Popen(
+                cmd, stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL
+            )
+    except BaseException:  # no process to own the log: do not leave it behind
+        log.unlink(missing_ok=True)
+        raise
     handle = AnvilProcess(proc, "", log)
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:

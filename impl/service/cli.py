@@ -1,8 +1,11 @@
 """``ethvoip serve``: run the wallet-management service.
 
 Against the embedded chain by default (eth-tester in process: state lives as long as the
-process, so the database goes to a fresh temporary directory unless ``--db`` is given), or
-any JSON-RPC node with ``--rpc URL`` (``--anvil`` starts a local anvil).  The app store's key
+process, so the database goes to a temporary directory removed on exit unless ``--db`` is
+given), or any JSON-RPC node with ``--rpc URL`` (``--anvil`` starts a local anvil).  The
+embedded chain is not saved anywhere, so a ``--db`` made on it cannot be served again: such a
+start is refused before anything is opened (a persistent node, ``--rpc``, is the way to keep
+a service across restarts).  The app store's key
 is read from ``--store-key`` (a PEM file: the test store's private key, or just its public
 key); a missing file is created with a new test-store key, which ``ethvoip register`` then
 uses to buy receipts.
@@ -21,9 +24,11 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import json
 import secrets
 import signal
+import socket
 import sys
 import tempfile
 from pathlib import Path
@@ -41,14 +46,16 @@ from ethvoip.impl.service.keyvault import PASSPHRASE_ENV, read_passphrase
 from ethvoip.impl.service.runtime import build_service, default_keys_path
 from ethvoip.impl.service.store import DEFAULT_PRODUCT, TestStore
 from ethvoip.spec.errors import ConfigError, EthVoipError
+from ethvoip.spec.files import PRIVATE, atomic_write
 
 
 def store_public_pem(path: Path) -> bytes:
     """The store's public key from ``path`` (created with a new test-store key if absent)."""
     if not path.exists():
         path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_bytes(TestStore().private_key_pem())
-        path.chmod(0o600)
+        # A private key: 0600 from creation, and never onto a file made meanwhile.
+        with contextlib.suppress(FileExistsError):
+            atomic_write(path, TestStore().private_key_pem(), mode=PRIVATE, exclusive=True)
     data = path.read_bytes()
     if b"PRIVATE KEY" in data:
         key = serialization.load_pem_private_key(data, password=None)
@@ -94,13 +101,24 @@ def parser() -> argparse.ArgumentParser:
         help="the paper's flow (SIP password = hash(receipt)): for the attack demo only",
     )
     p.add_argument("--crash-after-intents", type=int, help=argparse.SUPPRESS)
+    # A listening socket inherited from the parent (the load test restarts the service on
+    # a port it holds all along, instead of a free port that another process could take).
+    p.add_argument("--listen-fd", type=int, help=argparse.SUPPRESS)
     return p
 
 
-async def _serve(app: web.Application, host: str, port: int, ready: dict[str, object]) -> None:
+async def _serve(
+    app: web.Application,
+    host: str,
+    port: int,
+    ready: dict[str, object],
+    sock: socket.socket | None = None,
+) -> None:
     runner = web.AppRunner(app, access_log=None)
     await runner.setup()
-    site = GatedSite(runner, host, port)
+    site = GatedSite(runner, host, port, sock=sock)
+    if sock is not None:
+        host = sock.getsockname()[0]
     await site.start()
     bound = site.port
     print(json.dumps({**ready, "url": f"http://{host}:{bound}"}), flush=True)
@@ -112,11 +130,31 @@ async def _serve(app: web.Application, host: str, port: int, ready: dict[str, ob
     await runner.cleanup()
 
 
+def refuse_lost_chain(db: Path | None, embedded: bool) -> None:
+    """An existing ``--db`` on a new embedded chain: refused, whatever it holds.
+
+    The embedded chain's state lives in the process that made it; the database's contracts,
+    funding intents and approvals refer to a chain that no longer exists.  Without this check
+    the start fails later and less clearly (another genesis, or "no contract at ..." when
+    eth-tester stamps the same genesis), after decrypting the key file and sending funds on
+    the new chain.  Persisting eth-tester's state is not offered: a node with its own storage
+    (anvil, geth) already does that properly.
+    """
+    if embedded and db is not None and db.exists() and db.stat().st_size > 0:
+        raise ConfigError(
+            f"{db} was made on an embedded chain, which ends with its process and is not "
+            "saved: serve it with --rpc URL of the node it was made on, or start afresh "
+            "with a new --db path"
+        )
+
+
 def main(argv: list[str]) -> int:
     args = parser().parse_args(argv)
     anvil = None
     chain: Chain
+    throwaway_dir: tempfile.TemporaryDirectory[str] | None = None
     try:
+        refuse_lost_chain(args.db, embedded=not (args.anvil or args.rpc))
         if args.anvil:
             anvil = start_anvil()
             chain, rpc = RpcChain(anvil.url), anvil.url
@@ -134,7 +172,10 @@ def main(argv: list[str]) -> int:
                 )
             passphrase = secrets.token_urlsafe(24)  # state dies with the process anyway
         if args.db is None:
-            base = Path(tempfile.mkdtemp(prefix="ethvoip-serve-")) if throwaway else Path()
+            base = Path()
+            if throwaway:  # removed on every way out (its chain dies with us anyway)
+                throwaway_dir = tempfile.TemporaryDirectory(prefix="ethvoip-serve-")
+                base = Path(throwaway_dir.name)
             args.db = base / "service.sqlite"
         keys = args.keys or default_keys_path(args.db)
         sip_db = args.sip_db or args.db.with_name(args.db.stem + "-sip.sqlite")
@@ -168,7 +209,8 @@ def main(argv: list[str]) -> int:
             "reconciled": built.reconciled,
         }
         try:
-            asyncio.run(_serve(make_app(built.service), args.host, args.port, ready))
+            sock = None if args.listen_fd is None else socket.socket(fileno=args.listen_fd)
+            asyncio.run(_serve(make_app(built.service), args.host, args.port, ready, sock))
         finally:
             built.close()
     except EthVoipError as exc:
@@ -177,4 +219,6 @@ def main(argv: list[str]) -> int:
     finally:
         if anvil is not None:
             anvil.close()
+        if throwaway_dir is not None:
+            throwaway_dir.cleanup()
     return 0

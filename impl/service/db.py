@@ -33,6 +33,7 @@ from pathlib import Path
 
 from ethvoip.impl.service.codes import Code, refuse
 from ethvoip.spec.errors import ConfigError
+from ethvoip.spec.files import private_files
 
 SCHEMA_VERSION = 2
 
@@ -117,15 +118,27 @@ class ApprovalRow:
 
 
 def open_connection(path: str | Path) -> sqlite3.Connection:
-    """A connection with the pragmas the design relies on (autocommit: we BEGIN ourselves)."""
-    # check_same_thread off: the connection is built on the main thread and then used by the
-    # server's event-loop thread alone (never two threads at once).
-    conn = sqlite3.connect(str(path), isolation_level=None, timeout=30, check_same_thread=False)
-    conn.execute("PRAGMA journal_mode=WAL")
-    conn.execute("PRAGMA synchronous=FULL")
-    conn.execute("PRAGMA foreign_keys=ON")
-    # Deleted rows are overwritten with zeros, not left in free pages (schema 1's keys).
-    conn.execute("PRAGMA secure_delete=ON")
+    """A connection with the pragmas the design relies on (autocommit: we BEGIN ourselves).
+
+    A database created here is owner-only (0600), and so are its ``-wal``, ``-shm`` and
+    journal files: they hold HA1 digests, receipts and the identifier salt (docs/service.rst,
+    "What an operator must protect").  An existing file keeps the mode its owner gave it.
+    """
+    # SQLite creates the -wal/-shm files lazily, with the database's mode where it can; the
+    # umask covers the first open (which creates them in WAL mode) and any other library.
+    with private_files():
+        # check_same_thread off: the connection is built on the main thread and then used by
+        # the server's event-loop thread alone (never two threads at once).
+        conn = sqlite3.connect(str(path), isolation_level=None, timeout=30, check_same_thread=False)
+        try:
+            conn.execute("PRAGMA journal_mode=WAL")
+            conn.execute("PRAGMA synchronous=FULL")
+            conn.execute("PRAGMA foreign_keys=ON")
+            # Deleted rows are overwritten with zeros, not left in free pages (schema 1's keys).
+            conn.execute("PRAGMA secure_delete=ON")
+        except BaseException:
+            conn.close()
+            raise
     return conn
 
 

@@ -1,6 +1,6 @@
 """The contract attacks: each reproduces on KeyStorePaper and is stopped on KeyStore by the
 named check; the mempool's ordering, the chain scan and the proof-of-possession check can
-each give the other answer; ``ethvoip attack all --json`` lists all nine attacks."""
+each give the other answer; ``ethvoip attack all --json`` lists every attack."""
 
 from __future__ import annotations
 
@@ -123,7 +123,7 @@ def test_the_possession_check_accepts_a_genuine_proof() -> None:
 
 
 @pytest.mark.integration  # forged_head and stale_head run on anvil
-def test_attack_all_lists_nine_attacks_all_reproduced_and_blocked(
+def test_attack_all_lists_every_attack_all_reproduced_and_blocked(
     capsys: pytest.CaptureFixture[str],
 ) -> None:
     assert runner.main(["all", "--json"]) == 0
@@ -134,6 +134,7 @@ def test_attack_all_lists_nine_attacks_all_reproduced_and_blocked(
         "splice",
         "mikey_substitution",
         "sts_uks",
+        "sts_rekey_hijack",
         "front_running",
         "credential_leak",
         "victim_key",

@@ -305,6 +305,7 @@ def test_lookup_cli_says_verified_by_whom_or_unverified(
     out = capsys.readouterr().out
     assert "UNVERIFIED" in out and "verified by" not in out
     wrong = Checkpoint(net.checkpoint.chain_id, net.checkpoint.number, bytes(32))
-    save_trust(tmp_path, TrustSettings(wrong, "checkpoint"))
-    assert ethvoip([*base, "--dir", str(tmp_path)]) == 1
+    (tmp_path / "other").mkdir()
+    save_trust(tmp_path / "other", TrustSettings(wrong, "checkpoint"))
+    assert ethvoip([*base, "--dir", str(tmp_path / "other")]) == 1
     assert "CheckpointMismatch" in capsys.readouterr().err

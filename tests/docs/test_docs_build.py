@@ -8,8 +8,6 @@ import sys
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
-import pytest
-
 from ethvoip.spec.catalogue import CATALOGUE
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -33,17 +31,9 @@ def sphinx(src: Path, out: Path) -> subprocess.CompletedProcess[str]:
         ],
         capture_output=True,
         text=True,
-        timeout=120,
+        timeout=900,  # a bound for a hung build only: a loaded machine is slow
         check=False,
     )
-
-
-@pytest.fixture(scope="module")
-def site(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    out = tmp_path_factory.mktemp("html")
-    done = sphinx(DOCS, out)
-    assert done.returncode == 0, done.stderr
-    return out
 
 
 def test_every_catalogue_protocol_has_a_page_with_one_chart_per_variant(site: Path) -> None:
@@ -94,3 +84,29 @@ def test_a_catalogue_protocol_without_a_page_fails_the_build(tmp_path: Path) -> 
     assert done.returncode != 0
     for name in CATALOGUE:
         assert f"catalogue protocol {name!r} has no page" in done.stderr
+
+
+def test_no_table_cell_is_an_empty_bullet(site: Path) -> None:
+    # a lone "-" in an rst table cell is a bullet list with an empty item: a reader sees "•"
+    for page in site.rglob("*.html"):
+        html = page.read_text(encoding="utf-8")
+        assert not re.search(r"<td>\s*<ul[^>]*>\s*<li>\s*</li>\s*</ul>\s*</td>", html), page
+
+
+def test_every_chart_links_to_the_same_drawing_at_full_size(site: Path) -> None:
+    linked = 0
+    for page in site.rglob("*.html"):
+        html = page.read_text(encoding="utf-8")
+        for href, svg in re.findall(
+            r'<div class="ethvoip-msc"><a href="([^"]+)"[^>]*>(<svg .*?</svg>)</a></div>',
+            html,
+            flags=re.S,
+        ):
+            full = (page.parent / href).resolve()
+            assert full.read_text(encoding="utf-8") == svg, (page, href)
+            linked += 1
+        # no chart without its link
+        assert html.count('<div class="ethvoip-msc">') == html.count(
+            '<div class="ethvoip-msc"><a href='
+        ), page
+    assert linked >= 20

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import xml.etree.ElementTree as ET
 
 import pytest
@@ -116,3 +117,33 @@ def test_unknown_lifeline_is_a_typed_error() -> None:
         render_msc([], [])
     with pytest.raises(ChartError):
         render_msc(["A", "A"], [])
+
+
+def test_forged_message_is_red_and_a_forwarded_one_black() -> None:
+    svg = render_msc(
+        ["A", "B"], [Event("A", "B", "1", "m"), Event("B", "A", "2", "n", style="forged")]
+    )
+    root = ET.fromstring(svg)
+    plain, forged = root.findall("s:g", NS)[-2:]
+    assert plain.get("class") == "message" and forged.get("class") == "message forged"
+    assert plain.find("s:line", NS).get("stroke") == "black"  # type: ignore[union-attr]
+    red = "#c0392b"
+    assert forged.find("s:line", NS).get("stroke") == red  # type: ignore[union-attr]
+    assert forged.find("s:polygon", NS).get("fill") == red  # type: ignore[union-attr]
+    assert {t.get("fill") for t in forged.findall("s:text", NS)} == {red}
+    with pytest.raises(ChartError, match="unknown style"):
+        render_msc(["A", "B"], [Event("A", "B", "1", "m", style="blue")])
+
+
+def test_a_long_arrow_widens_only_the_gaps_it_crosses() -> None:
+    long = "x" * 30
+    root = ET.fromstring(render_msc(["A", "B", "C", "D"], [("A", "B", "1", long)]))
+    xs = lifeline_x(root)
+    gaps = [b - a for a, b in itertools.pairwise(xs)]
+    assert gaps[0] >= text_width(long)  # the text fits between its two lifelines
+    assert gaps[1] == gaps[2] < gaps[0]
+    # an arrow over two gaps shares its shortfall between them
+    root = ET.fromstring(render_msc(["A", "B", "C"], [("A", "C", "1", "y" * 30)]))
+    xs = lifeline_x(root)
+    assert xs[1] - xs[0] == pytest.approx(xs[2] - xs[1])
+    assert xs[2] - xs[0] >= text_width("y" * 30)

@@ -11,7 +11,7 @@ from ethvoip_flow import honest_flow
 from ethvoip_spec import parse_chart, protocol_nodes, variant_chart
 
 from ethvoip.spec.catalogue import CATALOGUE
-from ethvoip.spec.msc import ChartError
+from ethvoip.spec.msc import ChartError, Event
 from ethvoip.spec.notation import notation
 from ethvoip.spec.protocol import (
     Claim,
@@ -143,9 +143,9 @@ def test_hand_written_chart_syntax() -> None:
         ["App -> Operator : 2 : wallet, receipt", "", "# a comment", "Operator : 5 : a : b"]
     )
     assert lanes == ["App", "Operator"]
-    assert [tuple(e) for e in events] == [
-        ("App", "Operator", "2", "wallet, receipt"),
-        ("Operator", "Operator", "5", "a : b"),
+    assert events == [
+        Event("App", "Operator", "2", "wallet, receipt"),
+        Event("Operator", "Operator", "5", "a : b"),
     ]
     with pytest.raises(ChartError):
         parse_chart(["A -> B no colons"])

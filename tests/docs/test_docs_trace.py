@@ -9,7 +9,7 @@ import xml.etree.ElementTree as ET
 from dataclasses import replace
 from pathlib import Path
 
-from ethvoip.model.svg import NETWORK, trace_chart
+from ethvoip.model.svg import NETWORK, cast, trace_chart
 from ethvoip.spec.catalogue import CATALOGUE
 from ethvoip.spec.deduction import Derivation
 from ethvoip.spec.msc import render_msc
@@ -60,7 +60,20 @@ def test_trace_chart_puts_the_intruder_between_the_runs() -> None:
         ("b: R#2", "b: R#2", "R_secret_Ks violated"),
     ]
     assert events[1].text == "{N1#1, a}pk(e)" and events[2].text == "{N1#1, a}pk(b)"
+    assert [ev.style for ev in events] == ["", "", "forged", "", "", ""]
     ET.fromstring(render_msc(lanes, events))
+
+
+def test_cast_names_each_role_and_says_when_one_agent_plays_two() -> None:
+    trace = lowe_prefix()
+    assert cast(trace) == (
+        "Runs: a plays I#1, initiator A (the SIP client); "
+        "b plays R#2, responder B (the SIP server or the callee)."
+    )
+    both = replace(trace, runs=(trace.runs[0], replace(trace.runs[1], agent="a")))
+    said = cast(both)
+    assert "The same honest agent a plays I and R: the model's world has 2 honest agents" in said
+    assert "The same honest agent" not in cast(trace)
 
 
 def _build(tmp: Path, trace: Trace) -> subprocess.CompletedProcess[str]:
@@ -79,7 +92,7 @@ def _build(tmp: Path, trace: Trace) -> subprocess.CompletedProcess[str]:
         [sys.executable, "-m", "sphinx", "-W", "-q", "-E", "-b", "html", str(src), str(tmp / "o")],
         capture_output=True,
         text=True,
-        timeout=120,
+        timeout=900,  # a bound for a hung build only: a loaded machine is slow
         check=False,
     )
 

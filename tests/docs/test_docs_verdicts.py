@@ -6,7 +6,7 @@ import json
 from pathlib import Path
 
 import pytest
-from ethvoip_verdicts import VerdictRecordError, load_record, record_rst
+from ethvoip_verdicts import VerdictRecordError, load_record, matrices, provenance, verdict_text
 
 from ethvoip.spec.catalogue import CATALOGUE
 from tests.literature import expected
@@ -49,8 +49,41 @@ def test_stale_or_failing_record_is_refused(tmp_path: Path) -> None:
         load_record(tmp_path / "junk.json")
 
 
-def test_rendered_table_has_a_row_per_claim_and_says_when_it_was_made() -> None:
+def test_matrix_is_one_table_per_protocol_with_variants_side_by_side() -> None:
     rec = load_record(RECORD)
-    lines = record_rst(rec)
-    assert lines[0].startswith(f"Made {rec['made']} on {rec['machine']}")
-    assert sum(line.startswith("   * - ") for line in lines) == len(rec["results"]) + 1
+    assert provenance(rec).startswith(f"Made {rec['made']} on {rec['machine']}")
+    got = matrices(rec)
+    assert [m.protocol for m in got] == list(CATALOGUE)
+    shown = 0
+    for m in got:
+        protocol = CATALOGUE[m.protocol]
+        assert m.variants == list(protocol.variants)
+        assert set(m.claims) == {c.name for v in protocol.variants.values() for c in v.claims}
+        for claim, cells in zip(m.claims, m.cells, strict=True):
+            for variant, r in zip(m.variants, cells, strict=True):
+                if r is None:
+                    assert claim not in {c.name for c in protocol.variant(variant).claims}
+                    continue
+                assert (r["protocol"], r["variant"], r["claim"]) == (m.protocol, variant, claim)
+                shown += 1
+    assert shown == len(rec["results"])  # every result in exactly one cell
+
+
+def test_a_cell_says_the_verdict_and_its_bound() -> None:
+    attack = {"verdict": "attack", "runs": 2, "reason": ""}
+    holds = {"verdict": "no attack within bound", "runs": 4, "reason": "bound: 4 runs"}
+    unknown = {"verdict": "unknown", "runs": 4, "reason": "z3 gave up"}
+    assert verdict_text(attack) == "attack with 2 runs"
+    assert verdict_text(dict(attack, runs=1)) == "attack with 1 run"
+    assert verdict_text(holds) == "no attack within 4 runs"
+    assert verdict_text(unknown) == "unknown (z3 gave up)"
+
+
+def test_a_variant_without_a_claim_gets_an_empty_cell_not_a_shifted_row() -> None:
+    rec = load_record(RECORD)
+    first = rec["results"][0]
+    dropped = dict(rec, results=[r for r in rec["results"] if r is not first])
+    m = next(m for m in matrices(dropped) if m.protocol == first["protocol"])
+    row = m.cells[m.claims.index(first["claim"])]
+    assert row[m.variants.index(first["variant"])] is None
+    assert all(r is None or r["claim"] == first["claim"] for r in row)

@@ -198,12 +198,18 @@ def test_replayed_request(
 
 
 def test_stale_and_future_requests(
-    refused: Callable[..., None], service_key: IdentityPublicKey, alice: Subscriber
+    refused: Callable[..., None],
+    service_key: IdentityPublicKey,
+    alice: Subscriber,
+    running: Running,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    import time
-
-    refused("/v1/fund", fund(service_key, alice, now=int(time.time()) - 301), "stale_request")
-    refused("/v1/fund", fund(service_key, alice, now=int(time.time()) + 301), "stale_request")
+    # The service's clock is held still: with the wall clock, a second boundary crossed
+    # between sealing and checking made "now + 301" only 300 s ahead, inside the window.
+    now = 1_800_000_000
+    monkeypatch.setattr(running.built.service, "clock", lambda: float(now))
+    refused("/v1/fund", fund(service_key, alice, now=now - 301), "stale_request")
+    refused("/v1/fund", fund(service_key, alice, now=now + 301), "stale_request")
 
 
 def test_envelope_for_another_service(refused: Callable[..., None], alice: Subscriber) -> None:
