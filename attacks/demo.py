@@ -33,13 +33,13 @@ import asyncio
 import contextlib
 import math
 import secrets
-import sys
 import tempfile
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from ethvoip.attacks import demo_args
 from ethvoip.impl.call import (
     ChainDirectory,
     IncomingSession,
@@ -67,6 +67,7 @@ from ethvoip.impl.service.server import BackgroundServer
 from ethvoip.impl.service.sipdb import SubscriberCredentials
 from ethvoip.impl.sip.digest import CredentialStore, DigestVerifier, InMemoryCredentialStore
 from ethvoip.impl.sip.registrar import RegistrarProxy
+from ethvoip.spec import cliargs
 from ethvoip.spec.errors import EthVoipError
 
 ALICE, BOB, EVE, SERVER = "+96176661367", "+96170412611", "+96100000666", "+96100000001"
@@ -390,12 +391,9 @@ def _chain(args: argparse.Namespace, stack: contextlib.ExitStack) -> Chain:
     return EmbeddedChain()
 
 
-def main(argv: list[str] | None = None) -> int:
-    ap = argparse.ArgumentParser(prog="ethvoip demo", description=__doc__.split("\n")[0])
-    where = ap.add_mutually_exclusive_group()
-    where.add_argument("--rpc", metavar="URL", help="JSON-RPC URL of a dev node (anvil)")
-    where.add_argument("--anvil", action="store_true", help="start a local anvil, stop it after")
-    args = ap.parse_args(sys.argv[1:] if argv is None else argv)
+@cliargs.guard("ethvoip demo")
+def main(argv: list[str]) -> int:
+    args = demo_args.parser().parse_args(argv)
     report = Report()
     start = time.perf_counter()
     rows: list[tuple[str, float]] = []
@@ -408,6 +406,8 @@ def main(argv: list[str] | None = None) -> int:
             world = stack.enter_context(operator_service(chain, workdir, report))
             rows, total = asyncio.run(run_demo(world, report))
     except EthVoipError as exc:
+        if cliargs.explain(exc)[1] == cliargs.ENVIRONMENT:
+            raise  # the node or a port failed us: one line and status 3, not a demo verdict
         report.check(False, f"demo stopped: {type(exc).__name__}: {exc}")
     run_attacks(report)
     if rows:

@@ -144,3 +144,7 @@ class ConfigError(EthVoipError, ValueError):
 
 class WouldOverwrite(ConfigError):
     """A file that may hold something irreplaceable (a private key) is already there."""
+
+
+class UsageError(EthVoipError, ValueError):
+    """A command line that cannot be run as typed: a bad option value, a missing argument."""

@@ -7,6 +7,7 @@ that stops exactly that process (by its PID) when closed.
 
 from __future__ import annotations
 
+import errno
 import os
 import re
 import subprocess
@@ -16,7 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ethvoip.impl import processes
-from ethvoip.spec.errors import ChainError, ConfigError
+from ethvoip.spec.errors import ChainError
 
 _REPO = Path(__file__).resolve().parents[2]
 _LISTENING = re.compile(rb"Listening on (127\.0\.0\.1:\d+)")
@@ -29,7 +30,8 @@ def anvil_binary() -> Path:
         return Path(override)
     path = _REPO / "node_modules" / "@foundry-rs" / "anvil-linux-amd64" / "bin" / "anvil"
     if not path.exists():
-        raise ConfigError(f"anvil not found at {path}: run `make node`")
+        # A missing tool is the machine's state, not a bad value: an OSError (exit status 3).
+        raise FileNotFoundError(errno.ENOENT, "anvil is not installed: run `make node`", str(path))
     return path
 
 

@@ -92,6 +92,13 @@ class SipDatabase:
             raise
         self.conn.execute("COMMIT")
 
+    def remove(self, username: str) -> bool:
+        """Delete ``username@realm`` (its credential stops working at once); whether it was."""
+        cur = self.conn.execute(
+            "DELETE FROM subscriber WHERE username = ? AND domain = ?", (username, self.realm)
+        )
+        return cur.rowcount > 0
+
     def ha1(self, username: str) -> str | None:
         row = self.conn.execute(
             "SELECT ha1 FROM subscriber WHERE username = ? AND domain = ?", (username, self.realm)

@@ -36,27 +36,16 @@ def test_register_embedded(
     assert (tmp_path / "me" / "trust.json").stat().st_mode & 0o777 == 0o600
 
 
-def test_register_refuses_bad_number(
+def test_register_refuses_bad_number_before_any_work(
     tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setenv("ETHVOIP_PASSPHRASE", "x")
-    status = ethvoip(
-        [
-            "register",
-            "--embedded",
-            "--phone",
-            "0612345678",
-            "--dir",
-            str(tmp_path),
-            "--scrypt-n",
-            "16",
-        ]
-    )
-    assert status != 0
-    # Refused on this side, before any key is made or the number sent (not the service's
-    # bad_field after the keystore was written: tests/service/test_nothing_lost.py).
-    assert "E.164" in capsys.readouterr().err
-    assert list(tmp_path.iterdir()) == []
+    me = tmp_path / "me"
+    args = ["--phone", "0612345678", "--dir", str(me), "--scrypt-n", "16"]
+    assert ethvoip(["register", "--embedded", *args]) == 2  # usage
+    err = capsys.readouterr().err
+    assert "E.164" in err and len(err.splitlines()) == 1
+    assert not me.exists()  # no key made, nothing written
 
 
 def test_register_needs_chain_and_store_with_service(

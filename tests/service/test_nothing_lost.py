@@ -3,6 +3,7 @@ key or byte leaves, and the operator's files are owner-only from creation."""
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import stat
@@ -11,9 +12,9 @@ from pathlib import Path
 import pytest
 
 from ethvoip.attacks.cli import main as ethvoip
+from ethvoip.impl import chain as chain_module
 from ethvoip.impl.chain import EmbeddedChain
 from ethvoip.impl.service import client as client_module
-from ethvoip.impl.service import client_cli
 from ethvoip.impl.service.client import OnboardingClient
 from ethvoip.impl.service.config import ServiceConfig
 from ethvoip.impl.service.keyfile import KEYSTORE_NAME, SIP_NAME, load_keystore
@@ -45,21 +46,24 @@ def nothing_may_happen(monkeypatch: pytest.MonkeyPatch) -> None:
 
     monkeypatch.setattr(client_module.IdentityKey, "generate", forbidden)
     monkeypatch.setattr(client_module.ServiceHttp, "request", forbidden)
-    monkeypatch.setattr(client_cli, "EmbeddedChain", forbidden)
-    monkeypatch.setattr(client_cli, "RpcChain", forbidden)
+    monkeypatch.setattr(chain_module, "EmbeddedChain", forbidden)  # imported when needed
+    monkeypatch.setattr(chain_module, "RpcChain", forbidden)
     monkeypatch.setenv("ETHVOIP_PASSPHRASE", "pw")
 
 
 BAD_INPUT = {
     "number without +": (["--embedded", "--phone", "0612345678"], "E.164"),
     "number with spaces": (["--embedded", "--phone", "+33 6 12 34 56 78"], "E.164"),
-    "service not http": (["--service", "ftp://operator.example"], "http(s) URL"),
-    "service port": (["--service", "http://127.0.0.1:99999"], "bad port"),
-    "rpc without scheme": (["--service", "http://op.example", "--rpc", "node:8545"], "http(s)"),
-    "missing store key": (["--service", "http://op.example", "--store-key", "nope.pem"], "read"),
+    "service not http": (["--service", "ftp://operator.example"], "https:// URL"),
+    "service port": (["--service", "http://127.0.0.1:99999"], "Port out of range"),
+    "rpc without scheme": (["--service", "http://op.example", "--rpc", "node:8545"], "URL"),
+    "missing store key": (
+        ["--service", "http://op.example", "--store-key", "nope.pem"],
+        "expected an existing file",
+    ),
     "scrypt n": (["--embedded", "--scrypt-n", "1000"], "power of two"),
     "service key": (["--embedded", "--service-key", "not hex"], "not hex"),
-    "passphrase file": (["--embedded", "--passphrase-file", "nope"], "cannot read"),
+    "passphrase file": (["--embedded", "--passphrase-file", "nope"], "expected an existing file"),
 }
 
 
@@ -110,7 +114,7 @@ def test_a_dir_that_is_a_file_is_refused(
         ["register", "--embedded", "--phone", "+33612345678", "--dir", str(tmp_path / "me")]
     )
     assert status != 0
-    assert "is a file, not a folder" in capsys.readouterr().err
+    assert "is a file, expected a folder" in capsys.readouterr().err
     assert (tmp_path / "me").read_text() == "a file"
 
 
@@ -224,7 +228,8 @@ def test_serve_throwaway_state_is_removed_on_every_way_out(
         raise way_out()
 
     monkeypatch.setattr(serve_cli, "_serve", stopped)
-    with pytest.raises(way_out):
+    # the front door may turn the way out into an exit status (130 for Ctrl-C) or let it go
+    with contextlib.suppress(way_out):
         ethvoip(["serve", "--port", "0", "--key-scrypt-n", "1024"])
     state = Path(str(seen["db"])).parent
     assert state.name.startswith("ethvoip-serve-") and not state.exists()
