@@ -6,9 +6,11 @@ identifier salt, from its ``/v1/info``) under the trust settings in ``--dir``'s
 
     +33612345678  04ab...  verified by checkpoint at block 18 (0x4b829328ec27...)
 
-``--unverified`` skips the policy: the line then says ``UNVERIFIED`` (the node's own head),
-and the exit status is 3, so a script cannot mistake it for a verified answer.  Exit status:
-0 verified, 1 refused (a typed error is printed), 2 usage, 3 unverified.
+``--unverified`` skips the policy: the line then starts its label with ``UNVERIFIED`` (the
+node's own head).  Exit status: 0 answered, 1 refused (the typed error is printed), 2 usage.
+
+It lives in ``ethvoip.impl`` (a light package) and imports the chain stack only once the
+arguments are parsed, so ``ethvoip lookup --help`` loads none of it.
 """
 
 from __future__ import annotations
@@ -17,14 +19,7 @@ import argparse
 import sys
 from pathlib import Path
 
-from ethvoip.impl.chain import KeyStoreClient, RpcChain
-from ethvoip.impl.chain.policies import build_policy
-from ethvoip.impl.service.keyfile import load_trust
-from ethvoip.spec.errors import EthVoipError
-
-from .directory import ChainDirectory
-
-UNVERIFIED_STATUS = 3
+from ethvoip.spec import cliargs
 
 
 def parser() -> argparse.ArgumentParser:
@@ -41,6 +36,12 @@ def parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str]) -> int:
     args = parser().parse_args(argv)
+    from ethvoip.impl.call.directory import ChainDirectory
+    from ethvoip.impl.chain import KeyStoreClient, RpcChain
+    from ethvoip.impl.chain.policies import build_policy
+    from ethvoip.impl.service.keyfile import load_trust
+    from ethvoip.spec.errors import EthVoipError
+
     chain = RpcChain(args.rpc)
     try:
         policy = None if args.unverified else build_policy(load_trust(args.dir), chain)
@@ -48,9 +49,9 @@ def main(argv: list[str]) -> int:
         got = ChainDirectory(ks, bytes.fromhex(args.salt), policy).resolve(args.number)
     except (EthVoipError, ValueError) as exc:
         print(f"ethvoip lookup: refused: {type(exc).__name__}: {exc}", file=sys.stderr)
-        return 1
+        return cliargs.FAILED
     finally:
         chain.close()
     label = got.label if got.verified else "UNVERIFIED: " + got.label
     print(f"{args.number}  {got.key.to_bytes().hex()}  {label}")
-    return 0 if got.verified else UNVERIFIED_STATUS
+    return cliargs.OK
