@@ -32,6 +32,7 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
     "serve": ("ethvoip.impl.service.cli", "main", "run the operator's wallet-management service"),
     "register": ("ethvoip.impl.service.client_cli", "main", "onboard a subscriber"),
     "demo": ("ethvoip.attacks.demo", "main", "the whole system end to end"),
+    "lookup": ("ethvoip.impl.lookup_cli", "main", "a key look-up, saying what vouches"),
 }
 
 #: subcommand -> module with its ``parser()``, where that is not the subcommand's own module

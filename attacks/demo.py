@@ -7,7 +7,10 @@
    KeyStore); the operator registers its SIP server's key; then Alice and Bob onboard through
    the service's HTTP API with :class:`~ethvoip.impl.service.client.OnboardingClient`
    (receipt from the test app store, funding, commit-reveal registration with proof of
-   possession, approval, SIP credentials), each step printed;
+   possession, approval, SIP credentials, the checkpoint pinned in ``trust.json``), each step
+   printed; every party's key look-ups are proven under the default trust policy
+   (:data:`~ethvoip.impl.chain.policies.DEFAULT_POLICY`), never the unverified one, and the
+   call prints which policy vouched for each key at which block;
 3. the SIP server authenticates REGISTER against the service's Kamailio-schema subscriber
    database; both phones run the psk_handshake with the SIP server and REGISTER over TLS 1.3
    with the PSK, using the keys from their keystore files and the SIP passwords the service
@@ -47,6 +50,7 @@ from ethvoip.impl.call import (
 )
 from ethvoip.impl.call.provision import Provisioned, register_numbers
 from ethvoip.impl.chain import Chain, EmbeddedChain, RpcChain, start_anvil
+from ethvoip.impl.chain.policies import TrustSettings, build_policy
 from ethvoip.impl.crypto import IdentityKey, IdentityPublicKey, encrypt_to
 from ethvoip.impl.handshake import Env, Value
 from ethvoip.impl.handshake import mikey as mikey_impl
@@ -57,7 +61,7 @@ from ethvoip.impl.media.packetize import packetize
 from ethvoip.impl.service import ServiceConfig, TestStore
 from ethvoip.impl.service.app import make_app
 from ethvoip.impl.service.client import OnboardingClient
-from ethvoip.impl.service.keyfile import load_keystore
+from ethvoip.impl.service.keyfile import load_keystore, load_trust
 from ethvoip.impl.service.runtime import build_service
 from ethvoip.impl.service.server import BackgroundServer
 from ethvoip.impl.service.sipdb import SubscriberCredentials
@@ -141,9 +145,10 @@ class _NoDirectory:
 
 @dataclass
 class World:
-    """What onboarding leaves behind for the calls: the key store and each phone's secrets."""
+    """What onboarding leaves behind for the calls: each party's directory (its own trust
+    policy, from the checkpoint it was provisioned with) and each phone's secrets."""
 
-    directory: ChainDirectory
+    directories: dict[str, ChainDirectory]
     credentials: CredentialStore
     keys: dict[str, IdentityKey]
     passwords: dict[str, str]
@@ -185,6 +190,8 @@ def operator_service(chain: Chain, workdir: Path, report: Report) -> Iterator[Wo
         if ledger.paper is not None:
             print(f"  paper contract      at 0x{ledger.paper.address.hex()}")
 
+        # The SIP server is the operator's: it pins a block of the operator's own node.
+        trust = {SERVER: TrustSettings(built.service.checkpoint())}
         print("== 2. onboarding through the operator service")
         keys = {SERVER: IdentityKey.generate()}
         world = Provisioned(ledger.keystore, built.service.salt, built.operator.address)
@@ -199,6 +206,7 @@ def operator_service(chain: Chain, workdir: Path, report: Report) -> Iterator[Wo
             # credentials the service sealed to it.
             keys[number] = load_keystore(workdir / number, PASSPHRASE).identity
             passwords[number] = done.sip["password"]
+            trust[number] = load_trust(workdir / number)  # the phone's trust.json
             report.check(
                 keys[number].public_key.to_bytes() == done.public_key
                 and done.sip["username"] == number
@@ -207,9 +215,20 @@ def operator_service(chain: Chain, workdir: Path, report: Report) -> Iterator[Wo
                 f"{number} onboarded in {_ms(time.perf_counter() - t).strip()}: key approved, "
                 f"SIP account {number}@{DOMAIN} in the subscriber table",
             )
-        yield World(
-            ChainDirectory(ledger.keystore, built.service.salt), credentials, keys, passwords
+        # Time passes on a dev chain only with transactions: mine the confirmation depth so
+        # that the last approval is below the head by as many blocks as the policy asks.
+        for _ in range(max(t.depth for t in trust.values())):
+            chain.increase_time(1)
+        directories = {
+            party: ChainDirectory(ledger.keystore, built.service.salt, build_policy(t, chain))
+            for party, t in trust.items()
+        }
+        first = trust[SERVER]
+        print(
+            f"  look-ups: trust policy {first.policy!r} (DEFAULT_POLICY in "
+            f"ethvoip.impl.chain.policies), freshness bound {first.max_age:.0f} s"
         )
+        yield World(directories, credentials, keys, passwords)
     finally:
         credentials.close()
         if server.url:
@@ -218,11 +237,11 @@ def operator_service(chain: Chain, workdir: Path, report: Report) -> Iterator[Wo
 
 
 async def run_demo(world: World, report: Report) -> tuple[list[tuple[str, float]], float]:
-    keys, directory = world.keys, world.directory
+    keys, dirs = world.keys, world.directories
     print("== 3. secure signalling: psk_handshake, then SIP over TLS 1.3 with the PSK")
-    server = await _server(directory, keys[SERVER], world.credentials)
+    server = await _server(dirs[SERVER], keys[SERVER], world.credentials)
     phones = {
-        n: SecurePhone(Subscriber(n, keys[n], world.passwords[n]), directory, DOMAIN, SERVER)
+        n: SecurePhone(Subscriber(n, keys[n], world.passwords[n]), dirs[n], DOMAIN, SERVER)
         for n in (ALICE, BOB)
     }
     rows: list[tuple[str, float]] = []
@@ -236,7 +255,9 @@ async def run_demo(world: World, report: Report) -> tuple[list[tuple[str, float]
             )
         # The registrar's check can fail: Alice's key with a password the service never
         # gave out is refused (the TLS-PSK session itself is fine: it proves the key).
-        impostor = SecurePhone(Subscriber(ALICE, keys[ALICE], "guessed"), directory, DOMAIN, SERVER)
+        impostor = SecurePhone(
+            Subscriber(ALICE, keys[ALICE], "guessed"), dirs[ALICE], DOMAIN, SERVER
+        )
         try:
             await impostor.connect(server.address)
             report.check(
@@ -252,6 +273,12 @@ async def run_demo(world: World, report: Report) -> tuple[list[tuple[str, float]
         session = await answering
         if not report.check(isinstance(session, IncomingSession), "Bob accepted the MIKEY offer"):
             return rows, 0.0
+        for n, other in ((ALICE, BOB), (BOB, ALICE)):
+            got = dirs[n].last
+            report.check(
+                got is not None and got.name == other and got.verified,
+                f"{n}'s look-up of {other}: {got.label if got else 'none'}",
+            )
         assert isinstance(session, IncomingSession)
         sas_a, sas_b = alice.sas(out), bob.sas(session)
         print(f"  SAS on Alice's phone: {sas_a}    SAS on Bob's phone: {sas_b}")

@@ -36,6 +36,8 @@ MODULES: dict[str, str] = {
     "operator_bypass": "ethvoip.attacks.operator_bypass",
     "signature_cross_use": "ethvoip.attacks.signature_cross_use",
     "approve_replay": "ethvoip.attacks.approve_replay",
+    "forged_head": "ethvoip.attacks.forged_head",
+    "stale_head": "ethvoip.attacks.stale_head",
 }
 
 

@@ -10,10 +10,13 @@ baseline secure call; medians of N calls.
   made here with pyca/cryptography), SRTP keys as RFC 4568 ``a=crypto`` lines in the SDP.
 
 Each party (caller, callee, SIP server) has its own :class:`ChainDirectory`, as separate
-devices would: nothing one proves is reused by another.  By default the chain does not move
-between calls, so after the first call each look-up finds the peer's key proven at the
-current head (one round trip for the head); ``--new-block`` mines a block before every call,
-so every look-up proves afresh (what a phone on a public chain sees, with a block every 12 s).
+devices would: nothing one proves is reused by another.  Each runs the checkpoint trust
+policy (:mod:`ethvoip.impl.chain.checkpoint`) with a checkpoint pinned after provisioning
+and confirmation depth 0 (the bench's chain moves only when it mines).
+By default the chain does not move between calls, so after the first call each look-up
+finds the peer's key proven at the current head (one round trip for the head);
+``--new-block`` mines a block before every call, so every look-up proves afresh (what a
+phone on a public chain sees, with a block every 12 s).
 
 Call setup is timed from the caller's decision to INVITE (before the key look-up) until the
 caller has installed its SRTP keys, which is after the callee installed its own (the callee
@@ -39,6 +42,8 @@ from ethvoip.impl.call import ChainDirectory, IncomingSession, SecurePhone, Subs
 from ethvoip.impl.call.baseline import SdesPhone, TlsSipServer, throwaway_pki
 from ethvoip.impl.call.provision import deploy, register_numbers
 from ethvoip.impl.chain import Chain, EmbeddedChain, RpcChain, start_anvil
+from ethvoip.impl.chain.checkpoint import checkpoint_at
+from ethvoip.impl.chain.policies import TrustSettings, build_policy
 from ethvoip.impl.crypto import IdentityKey
 from ethvoip.impl.sip.digest import DigestVerifier, InMemoryCredentialStore
 from ethvoip.impl.sip.registrar import RegistrarProxy
@@ -70,9 +75,12 @@ class Ours:
         self.keys = {n: IdentityKey.generate() for n in (ALICE, BOB, EVE, SERVER)}
         register_numbers(world, self.keys)
         self.world = world
+        checkpoint = checkpoint_at(chain, bytes(chain.latest_block()["hash"]))
+        self.trust = TrustSettings(checkpoint, "checkpoint", depth=0, max_age=86400.0)
 
     def directory(self) -> ChainDirectory:  # one per party: no device reuses another's proofs
-        return ChainDirectory(self.world.keystore, self.world.salt, cache=self.cache)
+        policy = build_policy(self.trust, self.chain)
+        return ChainDirectory(self.world.keystore, self.world.salt, policy, cache=self.cache)
 
     def phone(self, n: str) -> SecurePhone:
         sub = Subscriber(n, self.keys[n], f"pw-{n}")

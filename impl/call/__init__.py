@@ -3,7 +3,8 @@ SRTP media, Station-to-Station over RTCP, and the key store on chain as the dire
 
 Start here (see docs/calls.rst)::
 
-    directory = ChainDirectory(keystore, salt)              # light-client verified look-ups
+    policy = build_policy(load_trust(phone_dir), chain)     # checkpoint pinned at onboarding
+    directory = ChainDirectory(keystore, salt, policy)      # look-ups proven at its blocks
     server = SecureSipServer(registrar, Env(number, key, directory))
     await server.start("127.0.0.1")
     alice = SecurePhone(Subscriber(number, key, password), directory, domain, server_number)

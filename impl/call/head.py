@@ -1,9 +1,13 @@
-"""The node's latest block as a light-client checkpoint, read in one round trip.
+"""The node's own latest block, read in one round trip: the UNVERIFIED look-up's root.
 
-:class:`~ethvoip.impl.call.directory.ChainDirectory` trusts the head its node reports (see
-docs/lightclient.rst, "What the client trusts") and needs it on every look-up, since a key is
-served only as proven at the current head.  This module reads it as cheaply as each backend
-allows:
+:class:`~ethvoip.impl.call.directory.ChainDirectory` without a trust policy proves a look-up
+against the head the queried node reports.  That catches a node whose answers contradict
+each other, and nothing more: the node chooses the header, so it can forge one whose state
+root commits to a forged record.  Such look-ups are labelled "unverified" (see
+docs/lightclient.rst); the trust policies (:mod:`ethvoip.impl.chain.checkpoint`,
+:mod:`ethvoip.impl.chain.quorum`) choose the block instead.
+
+This module reads the head as cheaply as each backend allows:
 
 * :class:`~ethvoip.impl.chain.RpcChain`: ``eth_getBlockByNumber("latest", false)`` on the
   lean JSON-RPC client (about 0.2 ms on loopback, against 1.3 ms through web3's formatters),
@@ -16,7 +20,7 @@ allows:
   is made only when asked for (walking py-evm's trie costs more than the look-up it saves).
 * any other :class:`~ethvoip.impl.chain.Chain`: web3's ``latest`` block, the proof on demand.
 
-Nothing here is trusted beyond the head's hash: the header must hash to it
+Nothing here goes beyond the head's hash: the header must hash to it
 (:meth:`VerifiedCache.verify_header <ethvoip.impl.chain.proofs.VerifiedCache.verify_header>`)
 and a proof fetched with it must verify against that header's state root.  A proof asked for
 at ``"latest"`` may come from a block mined between the two answers of the batch; it then

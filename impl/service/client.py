@@ -8,8 +8,10 @@
 4. ask for Ether (sealed ``fund`` request: receipt, wallet, number);
 5. register the identity key on chain from the wallet: KeyStore's commit, wait, register with
    proof of possession (paper variant: ``addClient(number, key, receipt)``);
-6. ask for approval (sealed ``approve`` request); the reply carries the SIP credentials;
-7. check on chain that the approved key is ours, store the SIP credentials beside the keystore.
+6. ask for approval (sealed ``approve`` request); the reply carries the SIP credentials and
+   the checkpoint the phone's key look-ups will link back to;
+7. check on chain that the approved key is ours, store the SIP credentials and the trust
+   settings (``trust.json``: that checkpoint and the default policy) beside the keystore.
 
 Before step 1 the number and the folder are checked (:func:`.messages.check_phone`,
 :func:`.keyfile.check_free`): a mistake is refused before any key is made or any byte sent,
@@ -34,6 +36,8 @@ from typing import Any
 from eth_account import Account
 
 from ethvoip.impl.chain import Chain, KeyStoreClient, PaperKeyStoreClient, identifier
+from ethvoip.impl.chain.policies import TrustSettings
+from ethvoip.impl.chain.trust import Checkpoint
 from ethvoip.impl.crypto import IdentityKey, IdentityPublicKey, Rng
 from ethvoip.impl.service.envelope import NONCE_SIZE, open_reply, seal_request
 from ethvoip.impl.service.keyfile import (
@@ -42,12 +46,13 @@ from ethvoip.impl.service.keyfile import (
     check_free,
     save_keystore,
     save_sip,
+    save_trust,
 )
 from ethvoip.impl.service.ledger import install_signers
 from ethvoip.impl.service.messages import ApproveRequest, FundRequest, check_phone
 from ethvoip.impl.service.receipts import SignedReceipt
 from ethvoip.impl.service.store import TestStore
-from ethvoip.spec.errors import ServiceError
+from ethvoip.spec.errors import ConfigError, ServiceError
 
 Progress = Callable[[str, str], None]
 TRANSIENT = {"chain_unavailable", "treasury_empty", "unreachable"}
@@ -107,6 +112,8 @@ class Onboarded:
     keystore: Path
     sip_file: Path
     funding_tx: str
+    trust: TrustSettings
+    trust_file: Path
 
 
 class OnboardingClient:
@@ -247,6 +254,18 @@ class OnboardingClient:
         sip = {k: str(v) for k, v in approved["sip"].items()}
         sip_file = save_sip(directory, sip, force=force, clock=self.clock)
         step("sip", f"SIP account {sip['username']}@{sip['domain']} saved to {sip_file}")
+        try:
+            trust = TrustSettings(Checkpoint.from_json(approved["checkpoint"]))
+        except (KeyError, ConfigError) as exc:
+            raise ServiceError(
+                "bad_reply", f"no usable checkpoint in the reply: {exc}", status=0
+            ) from exc
+        trust_file = save_trust(directory, trust, force=force, clock=self.clock)
+        cp = trust.checkpoint
+        step(
+            "trust",
+            f"checkpoint block {cp.number} 0x{cp.block_hash.hex()[:16]}... pinned in {trust_file}",
+        )
         return Onboarded(
             order_id,
             wallet.address,
@@ -256,6 +275,8 @@ class OnboardingClient:
             keystore,
             sip_file,
             funded["tx_hash"],
+            trust,
+            trust_file,
         )
 
     def _check_on_chain(

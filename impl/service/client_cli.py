@@ -24,7 +24,7 @@ from ethvoip.impl.service.cli import MAX_SCRYPT_N
 from ethvoip.spec import cliargs
 from ethvoip.spec.errors import DecodeError, UsageError
 
-STEPS = ["service", "keys", "purchase", "funding", "commit", "register", "approval", "sip"]
+STEPS = ["service", "keys", "purchase", "funding", "commit", "register", "approval", "sip", "trust"]
 
 
 def _phone(text: str) -> str:

@@ -4,9 +4,12 @@
 Storage format (scrypt + AES-128-CTR + keccak MAC, via eth-account's ``Account.encrypt``)
 under the subscriber's passphrase.  ``sip.json`` beside it holds the SIP username, domain and
 password, readable by the owner only (mode 0600): a SIP client needs the password in clear
-at every REGISTER.
+at every REGISTER.  ``trust.json`` holds the phone's trust settings for key look-ups (the
+checkpoint the operator pinned at approval, the policy, its depth and freshness bound: see
+:mod:`ethvoip.impl.chain.policies`); it is not secret, but a phone must not let anyone else
+rewrite it, so it is written the same way.
 
-Nothing is lost: both files are written atomically with mode 0600 from creation
+Nothing is lost: the files are written atomically with mode 0600 from creation
 (:func:`ethvoip.spec.files.atomic_write`), and an existing one is never overwritten unless
 the caller forces it (``ethvoip register --force``), and then only after it was kept as a
 dated backup beside it (:func:`ethvoip.spec.files.backup`).  :func:`check_free` refuses a
@@ -25,12 +28,14 @@ from typing import Any
 
 from eth_account import Account
 
+from ethvoip.impl.chain.policies import TrustSettings
 from ethvoip.impl.crypto import IdentityKey
-from ethvoip.spec.errors import CryptoError, WouldOverwrite
+from ethvoip.spec.errors import ConfigError, CryptoError, WouldOverwrite
 from ethvoip.spec.files import PRIVATE, atomic_write, backup, check_dir_writable
 
 KEYSTORE_NAME = "keystore.json"
 SIP_NAME = "sip.json"
+TRUST_NAME = "trust.json"
 #: scrypt N of eth-account's default (2^18); tests pass a small one to stay fast.
 DEFAULT_SCRYPT_N = 2**18
 
@@ -69,7 +74,8 @@ def check_free(directory: Path, *, force: bool = False) -> None:
     hold ``keystore.json`` or ``sip.json`` already.
     """
     check_dir_writable(directory, "the keystore folder")
-    taken = [directory / n for n in (KEYSTORE_NAME, SIP_NAME) if (directory / n).exists()]
+    names = (KEYSTORE_NAME, SIP_NAME, TRUST_NAME)
+    taken = [directory / n for n in names if (directory / n).exists()]
     if taken and not force:
         raise WouldOverwrite(_taken_message(taken))
 
@@ -129,3 +135,21 @@ def save_sip(
     path = directory / SIP_NAME
     _save(path, dict(credentials), force=force, clock=clock)
     return path
+
+
+def save_trust(
+    directory: Path, settings: TrustSettings, *, force: bool = False, clock: Clock = time.time
+) -> Path:
+    """Write ``trust.json`` (see :func:`_save` for what happens to an existing one)."""
+    path = directory / TRUST_NAME
+    _save(path, settings.to_json(), force=force, clock=clock)
+    return path
+
+
+def load_trust(directory: Path) -> TrustSettings:
+    """The phone's trust settings; :class:`~ethvoip.spec.errors.ConfigError` if malformed."""
+    try:
+        data = json.loads((directory / TRUST_NAME).read_text())
+    except ValueError as exc:
+        raise ConfigError(f"{directory / TRUST_NAME} is not JSON") from exc
+    return TrustSettings.from_json(data)

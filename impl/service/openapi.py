@@ -128,6 +128,14 @@ SCHEMAS: dict[str, Any] = {
                     "password": {"type": "string"},
                 }
             ),
+            "checkpoint": _obj(
+                {
+                    "chain_id": {"type": "integer"},
+                    "number": {"type": "integer"},
+                    "hash": {"type": "string", "pattern": "^0x[0-9a-f]{64}$"},
+                },
+                "the block the phone's look-ups are linked back to (docs/lightclient.rst)",
+            ),
         },
         "reply.result of a sealed 'approve' reply",
     ),

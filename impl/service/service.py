@@ -26,6 +26,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from ethvoip.impl.chain import Status, identifier, key_hash
+from ethvoip.impl.chain.checkpoint import checkpoint_at
+from ethvoip.impl.chain.trust import Checkpoint
 from ethvoip.impl.crypto import IdentityKey, Rng
 from ethvoip.impl.service.codes import Code, refuse
 from ethvoip.impl.service.config import ServiceConfig
@@ -346,5 +348,13 @@ class WalletService:
                     "domain": self.config.sip_realm,
                     "password": password,
                 },
+                # The phone's root of trust for key look-ups (docs/lightclient.rst): a block
+                # of the operator's own node at or after the approval, sealed in this reply.
+                "checkpoint": self.checkpoint().to_json(),
             },
         )
+
+    def checkpoint(self) -> Checkpoint:
+        """The block the operator vouches for now: its own node's head."""
+        chain = self.ledger.chain
+        return checkpoint_at(chain, bytes(chain.latest_block()["hash"]))

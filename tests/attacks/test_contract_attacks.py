@@ -1,6 +1,6 @@
 """The contract attacks: each reproduces on KeyStorePaper and is stopped on KeyStore by the
 named check; the mempool's ordering, the chain scan and the proof-of-possession check can
-each give the other answer; ``ethvoip attack all --json`` lists all eleven attacks."""
+each give the other answer; ``ethvoip attack all --json`` lists every attack."""
 
 from __future__ import annotations
 
@@ -148,6 +148,7 @@ def test_the_possession_check_accepts_a_genuine_proof() -> None:
     assert ks.lookup(ident) == (eve.public_key, 1)
 
 
+@pytest.mark.integration  # forged_head and stale_head run on anvil
 def test_attack_all_lists_every_attack_all_reproduced_and_blocked(
     capsys: pytest.CaptureFixture[str],
 ) -> None:
@@ -167,5 +168,7 @@ def test_attack_all_lists_every_attack_all_reproduced_and_blocked(
         "operator_bypass",
         "signature_cross_use",
         "approve_replay",
+        "forged_head",
+        "stale_head",
     ]
     assert all(a["paper_reproduced"] and a["hardened_blocked"] for a in doc["attacks"])

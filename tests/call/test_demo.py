@@ -18,6 +18,7 @@ import pytest
 
 from ethvoip.attacks import demo
 from ethvoip.attacks.demo import ALICE, BOB, main
+from ethvoip.impl.chain.policies import DEFAULT_POLICY
 
 # The key lines of a good run, whichever chain it ran on.
 EXPECTED = [
@@ -30,6 +31,9 @@ EXPECTED = [
     "digest checked against the service's subscriber table",
     "[ok] REGISTER with a wrong SIP password refused",
     "[ok] Bob accepted the MIKEY offer",
+    # the default is a real trust policy, never the unverified look-up (issue 12)
+    f"[ok] {ALICE}'s look-up of {BOB}: verified by {DEFAULT_POLICY} at block",
+    f"[ok] {BOB}'s look-up of {ALICE}: verified by {DEFAULT_POLICY} at block",
     "[ok] both ends show the same short authentication string",
     "[ok] tampered and replayed SRTP dropped: {'auth': 1, 'replay': 1}",
     "paper    ACCEPTED Eve's key",
@@ -53,7 +57,7 @@ def _run_cli(*args: str) -> subprocess.CompletedProcess[str]:
 
 def _check_clean(run: subprocess.CompletedProcess[str]) -> None:
     assert run.returncode == 0, run.stdout[-3000:] + run.stderr[-3000:]
-    assert "[FAIL]" not in run.stdout
+    assert "[FAIL]" not in run.stdout and "unverified" not in run.stdout + run.stderr
     missing = [line for line in EXPECTED if line not in run.stdout]
     assert not missing, f"missing {missing} in:\n{run.stdout}"
 

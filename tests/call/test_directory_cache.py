@@ -11,7 +11,7 @@ from .world import ALICE, BOB, World
 
 
 def test_cache_within_a_block_and_fresh_proof_after_it(world: World) -> None:
-    directory = ChainDirectory(world.provisioned.keystore, world.provisioned.salt)
+    directory = world.directory
     first = directory.lookup(ALICE)
     assert directory.lookup(ALICE) == first and directory.proofs_checked == 1
     directory.lookup(BOB)
@@ -22,7 +22,10 @@ def test_cache_within_a_block_and_fresh_proof_after_it(world: World) -> None:
 
 
 def test_cache_off_proves_every_time(world: World) -> None:
-    directory = ChainDirectory(world.provisioned.keystore, world.provisioned.salt, cache=False)
+    policy = world.directory.policy
+    directory = ChainDirectory(
+        world.provisioned.keystore, world.provisioned.salt, policy, cache=False
+    )
     directory.lookup(ALICE)
     directory.lookup(ALICE)
     assert directory.proofs_checked == 2

@@ -1,5 +1,6 @@
-"""ChainDirectory at the node's head: how many round trips a look-up costs, and that the
-cheaper reads leave every check in place (a revocation is refused at the very next look-up,
+"""ChainDirectory without a trust policy (the UNVERIFIED look-up, at the node's own head):
+how many round trips a look-up costs, that it is labelled unverified, and that the cheaper
+reads leave every consistency check in place (a revocation is refused at the very next look-up,
 a header that does not hash to the head is refused, a proof from another block is not
 accepted for this one).
 
@@ -69,7 +70,7 @@ def chain(request: pytest.FixtureRequest) -> Iterator[Chain]:
 
 def test_revocation_is_refused_at_the_next_lookup(chain: Chain) -> None:
     world, keys = _world(chain)
-    directory = ChainDirectory(world.keystore, world.salt)
+    directory = ChainDirectory(world.keystore, world.salt, None)
     assert directory.lookup(CAROL) == keys[CAROL].public_key
     assert directory.lookup(CAROL) == keys[CAROL].public_key  # cached at this head
     world.keystore.operator_revoke(identifier(CAROL, world.salt), world.operator)
@@ -83,7 +84,7 @@ def test_round_trips_per_lookup(anvil: RpcChain, monkeypatch: pytest.MonkeyPatch
     world, keys = _world(anvil)
     rec = Recorder(anvil.rpc)
     monkeypatch.setattr(anvil, "rpc", rec)
-    directory = ChainDirectory(world.keystore, world.salt)
+    directory = ChainDirectory(world.keystore, world.salt, None)
     assert directory.lookup(CAROL) == keys[CAROL].public_key
     assert rec.requests == [["eth_getBlockByNumber", "eth_getProof"]]  # head + proof: one batch
     assert directory.lookup(CAROL) == keys[CAROL].public_key
@@ -118,7 +119,7 @@ def test_proof_from_another_block_is_asked_again_by_hash(
 
     rec.rewrite = stale_proof
     monkeypatch.setattr(anvil, "rpc", rec)
-    directory = ChainDirectory(world.keystore, world.salt)
+    directory = ChainDirectory(world.keystore, world.salt, None)
     assert directory.lookup(CAROL) == keys[CAROL].public_key
     assert rec.requests == [["eth_getBlockByNumber", "eth_getProof"], ["eth_getProof"]]
 
@@ -136,7 +137,7 @@ def test_head_header_that_does_not_hash_is_refused(
 
     rec.rewrite = forged_root
     monkeypatch.setattr(anvil, "rpc", rec)
-    directory = ChainDirectory(world.keystore, world.salt)
+    directory = ChainDirectory(world.keystore, world.salt, None)
     with pytest.raises(ProofError, match="does not hash"):
         directory.lookup(CAROL)
     rec.rewrite = None  # the honest answer is then accepted: nothing bad was remembered

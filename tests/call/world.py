@@ -13,6 +13,9 @@ from ethvoip.impl.call import ChainDirectory, SecurePhone, SecureSipServer, Subs
 from ethvoip.impl.call.provision import Provisioned, deploy, register_numbers
 from ethvoip.impl.call.signaling import ServerLimits
 from ethvoip.impl.chain import EmbeddedChain
+from ethvoip.impl.chain.checkpoint import checkpoint_at
+from ethvoip.impl.chain.policies import TrustSettings, build_policy
+from ethvoip.impl.chain.trust import Checkpoint
 from ethvoip.impl.crypto import IdentityKey, seeded_rng
 from ethvoip.impl.handshake import Env
 from ethvoip.impl.sip.digest import DigestVerifier, InMemoryCredentialStore
@@ -30,10 +33,17 @@ class World:
     chain: EmbeddedChain
     provisioned: Provisioned
     keys: dict[str, IdentityKey]
+    checkpoint: Checkpoint
 
     @property
     def directory(self) -> ChainDirectory:
-        return ChainDirectory(self.provisioned.keystore, self.provisioned.salt)
+        """A new party's directory: the checkpoint policy from the world's checkpoint, depth 0
+        (the test chain mines only on transactions, so the newest registration is the head)
+        and a day's freshness bound (a package-wide world outlives minutes; freshness has
+        its own tests in tests/chain/test_trust_policies.py)."""
+        settings = TrustSettings(self.checkpoint, "checkpoint", depth=0, max_age=86400.0)
+        policy = build_policy(settings, self.chain)
+        return ChainDirectory(self.provisioned.keystore, self.provisioned.salt, policy)
 
     def subscriber(self, number: str, key: IdentityKey | None = None) -> Subscriber:
         return Subscriber(number, key or self.keys[number], f"pw-{number}")
@@ -63,7 +73,8 @@ def make_world() -> World:
     keys = {n: IdentityKey.generate(rng) for n in (ALICE, BOB, EVE, SERVER, PENDING)}
     register_numbers(provisioned, {n: keys[n] for n in (ALICE, BOB, EVE, SERVER)})
     register_numbers(provisioned, {PENDING: keys[PENDING]}, approve=False)
-    return World(chain, provisioned, keys)
+    checkpoint = checkpoint_at(chain, bytes(chain.latest_block()["hash"]))
+    return World(chain, provisioned, keys, checkpoint)
 
 
 def write_tone(path: Path, seconds: float, hz: float = 440.0) -> None:

@@ -8,8 +8,9 @@ from pathlib import Path
 import pytest
 
 from ethvoip.attacks.cli import main as ethvoip
+from ethvoip.impl.chain.policies import DEFAULT_POLICY
 from ethvoip.impl.service.cli import store_public_pem
-from ethvoip.impl.service.keyfile import load_keystore
+from ethvoip.impl.service.keyfile import load_keystore, load_trust
 
 
 def test_register_embedded(
@@ -23,12 +24,16 @@ def test_register_embedded(
     out = capsys.readouterr().out
     assert status == 0, out
     for n, step in enumerate(["service", "keys", "purchase", "funding", "commit", "register",
-                              "approval", "sip"], start=1):  # fmt: skip
-        assert f"[{n}/8] {step}" in out
+                              "approval", "sip", "trust"], start=1):  # fmt: skip
+        assert f"[{n}/9] {step}" in out
     sip = json.loads((tmp_path / "me" / "sip.json").read_text())
     assert sip["username"] == "+33699999999"
     assert (tmp_path / "me" / "sip.json").stat().st_mode & 0o777 == 0o600
     assert load_keystore(tmp_path / "me", "correct horse").identity is not None
+    # the phone's root of trust: the checkpoint the operator sealed into its approval reply
+    trust = load_trust(tmp_path / "me")
+    assert trust.policy == DEFAULT_POLICY and trust.checkpoint.number > 0
+    assert (tmp_path / "me" / "trust.json").stat().st_mode & 0o777 == 0o600
 
 
 def test_register_refuses_bad_number_before_any_work(

@@ -41,8 +41,14 @@ def test_hardened_onboarding(
         "register",
         "approval",
         "sip",
+        "trust",
     ]
     ks = KeyStoreClient(chain, client.info["keystore"])
+    # The checkpoint pinned in trust.json is a block of the chain, at or above the approval.
+    cp = done.trust.checkpoint
+    assert cp.chain_id == chain.chain_id
+    assert bytes(chain.w3.eth.get_block(cp.number)["hash"]) == cp.block_hash
+    assert ks.record(done.identifier or b"", cp.number).status is Status.APPROVED
     assert done.identifier is not None
     assert ks.record(done.identifier).status is Status.APPROVED
     assert ks.lookup(done.identifier)[0] == done.public_key
