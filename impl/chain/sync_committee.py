@@ -30,6 +30,7 @@ Wire format (sans IO): each bootstrap or update is its 4-byte fork digest (the p
 
 from __future__ import annotations
 
+import dataclasses
 import threading
 import time
 from collections.abc import Callable, Sequence
@@ -43,6 +44,10 @@ from ethvoip.impl.chain.trust import Freshness, TrustedBlock, TrustError
 from ethvoip.spec.errors import ChainError, DecodeError
 
 NAME = "sync-committee"
+#: The label of :meth:`SyncCommitteePolicy.for_chain`'s policy: a committee generated from a
+#: public seed that follows (and signs) the chain of the node it is given.  It runs exactly
+#: the light-client code of a real network but trusts that node; the label says so.
+SIMULATED_NAME = "simulated sync-committee (trusts the node it follows)"
 
 # Every fork up to Capella from genesis: the simulated network (and any devnet) starts
 # post-merge.  The spec module reads ``config`` at call time, so this is set once, here.
@@ -435,7 +440,7 @@ class SyncCommitteePolicy:
     committee.  The node serving updates and execution headers is not trusted.
     """
 
-    name = NAME
+    name: str = NAME
 
     def __init__(
         self,
@@ -479,6 +484,8 @@ class SyncCommitteePolicy:
                     ) from exc
                 check_header(block, header)
                 self._header_checked = block.block_hash
+            if block.policy != self.name:
+                block = dataclasses.replace(block, policy=self.name)
             return self.freshness.check(block)
 
     @classmethod
@@ -513,4 +520,8 @@ class SyncCommitteePolicy:
             beacon.genesis_validators_root,
             beacon.current_slot,
         )
-        return cls(client, beacon, Freshness(max_age, clock), chain.header_rlp)
+        policy = cls(client, beacon, Freshness(max_age, clock), chain.header_rlp)
+        # Said in every label: the committee is generated here and signs what the node it
+        # follows says, so this vouches for that node's chain, not against it.
+        policy.name = SIMULATED_NAME
+        return policy
