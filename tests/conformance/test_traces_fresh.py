@@ -61,5 +61,5 @@ def test_a_changed_spec_makes_the_trace_stale_with_the_command() -> None:
     t = tracefmt.load(TRACES / "psk_handshake.paper.R_secret_Ks.json")
     other = get("sts")  # a different protocol's digest stands in for an edited spec
     forged = tracefmt.loads(tracefmt.dumps(t).replace(t.spec_digest, other.digest()))
-    with pytest.raises(StaleTrace, match="ethvoip prove .*--traces-dir tests/traces"):
+    with pytest.raises(StaleTrace, match=r"ethvoip prove .*--traces-dir tests/traces"):
         forged.check_fresh(get("psk_handshake"))
