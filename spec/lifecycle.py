@@ -356,7 +356,9 @@ class LifecycleVariant:
     summary: str
     functions: tuple[Function, ...]
     digests: tuple[Digest, ...]
-    burns_receipts: bool  # the service voids a number's receipts on revocation
+    #: the model relies on the service voiding a number's receipts at its revocation (no
+    #: variant does: the fixed service's follower burns them later, within its bound)
+    burns_receipts: bool
     receipt_binds_key: bool
     expected: Mapping[str, Expect] = field(default_factory=dict)
     #: questions beyond the four claims (a claim restricted to one shape of violation)
@@ -410,10 +412,6 @@ def _clear_recovery(L: Logic[V], st: State[V], c: Call[V]) -> list[Write]:
 
 def _mark_used(L: Logic[V], st: State[V], c: Call[V]) -> list[Write]:
     return [("used", (c.key,), L.const(True))]
-
-
-def _burn(L: Logic[V], st: State[V], c: Call[V]) -> list[Write]:
-    return [("burned", (c.number,), c.step)]
 
 
 def _announce(L: Logic[V], st: State[V], c: Call[V]) -> list[Write]:
@@ -1046,9 +1044,8 @@ def _hardened() -> LifecycleVariant:
     )
     return LifecycleVariant(
         "hardened",
-        "contracts/KeyStore.sol v2 as deployed: a key is spent from its registration on, "
-        "pending registrations beside the record, the operator's kill switch suspends, typed "
-        "signatures name function, identifier and version or serial",
+        "KeyStore.sol v2 as deployed: keys spent at registration, the kill switch suspends, "
+        "typed signatures name version or serial",
         fns,
         digests,
         burns_receipts=False,

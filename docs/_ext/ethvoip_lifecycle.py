@@ -16,16 +16,28 @@ from docutils.statemachine import StringList
 from sphinx.util.docutils import SphinxDirective
 
 from ethvoip.spec.errors import UnknownProtocol
-from ethvoip.spec.lifecycle import OPERATOR_ONLY, Function, LifecycleVariant, variant
+from ethvoip.spec.lifecycle import OPERATOR_ONLY, Function, LifecycleVariant, Status, variant
 from ethvoip.spec.lifecycle_diagram import render
+
+#: the CSS class of the tables (docs/_static/ethvoip.css: six columns of long words fit the
+#: text column only if a word may break)
+TABLE_CLASS = "ethvoip-lifecycle-table"
 
 
 def _cell(text: str) -> str:
     return text.replace("|", "/").replace("*", "\\*") or "--"
 
 
+def _names(ss: frozenset[Status]) -> str:
+    return ", ".join(s.name.title() for s in sorted(ss))
+
+
 def _status(f: Function) -> str:
-    src = ", ".join(s.name.title() for s in sorted(f.status_from)) if f.status_from else "any"
+    src = _names(f.status_from) if f.status_from else "any"
+    if f.status_from and f.status_error:
+        src += f" ({f.status_error})"
+    elif f.status_from is None and f.reachable_from:
+        src += f" (no check; reached only in {_names(f.reachable_from)})"
     dst = f.status_to.name.title() if f.status_to is not None else "same"
     return f"{src} → {dst}"
 
@@ -51,15 +63,22 @@ def table_rst(v: LifecycleVariant) -> list[str]:
                 "; ".join(t for t, _ in f.effects if t),
             )
         )
-    out = [".. list-table::", "   :header-rows: 1", ""]
+    out = [".. list-table::", "   :header-rows: 1", f"   :class: {TABLE_CLASS}", ""]
     for row in rows:
         out.append(f"   * - {_cell(row[0])}")
         out += [f"     - {_cell(c)}" for c in row[1:]]
+    if v.outside or v.unmodelled_errors:
+        out.append("")
+        out += [
+            f"* not in the table: ``{name}``: {_cell(why)}"
+            for name, why in {**v.outside, **v.unmodelled_errors}.items()
+        ]
     if v.digests:
         out += [
             "",
             ".. list-table::",
             "   :header-rows: 1",
+            f"   :class: {TABLE_CLASS}",
             "",
             "   * - signed type",
             "     - fields",

@@ -153,15 +153,18 @@ class VerdictsDirective(SphinxDirective):
         for m in matrices(rec):
             # the protocol's name links to its page (claims explained, charts); every catalogue
             # protocol has one, or ethvoip_spec fails the build
-            heading = self.parse_text_to_nodes(
-                f":doc:`{m.protocol} </protocols/{m.protocol}>`", offset=self.content_offset
-            )
+            link = ELSEWHERE.get(m.protocol, f":doc:`{m.protocol} </protocols/{m.protocol}>`")
+            heading = self.parse_text_to_nodes(link, offset=self.content_offset)
             for node in heading:
                 if isinstance(node, nodes.Element):
                     node["classes"].append("ethvoip-matrix-title")
             out += heading
             out.append(matrix_table(m))
         return out
+
+
+#: models outside the protocol catalogue (no docs/protocols page): where they are explained
+ELSEWHERE = {"key_lifecycle": ":ref:`key_lifecycle <key-lifecycle-model>`"}
 
 
 def setup(app: Any) -> dict[str, Any]:
