@@ -13,6 +13,7 @@ from typing import Any
 
 from docutils import nodes
 from docutils.statemachine import StringList
+from ethvoip_spec import chart
 from sphinx.util.docutils import SphinxDirective
 
 from ethvoip.spec.errors import UnknownProtocol
@@ -96,7 +97,7 @@ class LifecycleDirective(SphinxDirective):
             v = variant(self.arguments[0])
         except UnknownProtocol as exc:
             raise self.error(str(exc)) from exc
-        raw = nodes.raw("", f'<div class="ethvoip-msc">{render(v)}</div>', format="html")
+        raw = chart(self, render(v))  # inline, linked to its full-size file
         container = nodes.container()
         self.state.nested_parse(StringList(table_rst(v), source="ethvoip-lifecycle"), 0, container)
         return [raw, *container.children]
