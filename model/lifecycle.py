@@ -329,7 +329,6 @@ class Unrolling:
         out += [
             p >= q for p, q in zip(post.numbers["version"], pre.numbers["version"], strict=True)
         ]
-        out += [p >= q for p, q in zip(post.actors["nonce"], pre.actors["nonce"], strict=True)]
         return out
 
     def _owner_rule(self, a: Action, g0: Ghost) -> Any:
@@ -799,13 +798,9 @@ def _sig_invariant(u: Unrolling, x: SigValue[Any], st: State[Any]) -> Any:
     out.append(z3.Implies(tag("Revoke"), z3.And(number_ok, x.fields[1] < version)))
     for name in ("Rotate", "RotateTo"):
         out.append(z3.Implies(tag(name), z3.And(number_ok, x.fields[2] < version)))
-    actor_ok = z3.And(x.fields[2] >= 0, x.fields[2] < len(LC.ACTORS))
-    out.append(
-        z3.Implies(
-            tag("Register"),
-            z3.And(number_ok, actor_ok, x.fields[3] < st.a(L, "nonce", x.fields[2])),
-        )
-    )
+    # a registration spends its key: the key it names has entered the store
+    key_ok = z3.And(x.fields[1] >= 0, x.fields[1] < len(KEYS))
+    out.append(z3.Implies(tag("Register"), z3.And(number_ok, key_ok, st.k(L, "used", x.fields[1]))))
     serials = st.scalars["serials"]
     out.append(z3.Implies(tag("Recovery"), z3.And(number_ok, x.fields[2] <= serials)))
     pending_now = z3.And(
@@ -916,8 +911,23 @@ def invariant(u: Unrolling, idx: int) -> list[tuple[str, Any]]:
                     ),
                 )
             )
-    for p in range(len(LC.ACTORS)):
-        out.append((f"nonce[{p}]", st.actors["nonce"][p] >= 0))
+    for k in range(nk):
+        words = [st.pairs["pend_at"][n][k] >= 0 for n in range(len(NUMBERS))]
+        out.append((f"one registration per key[{k}]", z3.Not(z3.And(*words))))
+        was_current = z3.Or(g.retired[k], *(u.current(st, n, k) for n in range(len(NUMBERS))))
+        for n in range(len(NUMBERS)):
+            out.append(
+                (
+                    f"registration word[{n},{k}] spent the key, used once",
+                    z3.And(
+                        z3.Implies(words[n], st.keys["used"][k]),
+                        z3.Implies(
+                            z3.And(words[n], was_current),
+                            st.pairs["pend_ver"][n][k] < st.numbers["version"][n],
+                        ),
+                    ),
+                )
+            )
     out.append(
         (
             "the stolen key's revocation sticks",
@@ -925,7 +935,9 @@ def invariant(u: Unrolling, idx: int) -> list[tuple[str, Any]]:
                 g.revoked_after_theft,
                 z3.And(
                     g.theft_at >= 0,
-                    st.numbers["burned"][0] >= g.theft_at,
+                    st.numbers["burned"][0] >= g.theft_at
+                    if u.v.burns_receipts
+                    else z3.BoolVal(True, u.ctx),
                     g.retired[LC.STOLEN],
                 ),
             ),

@@ -146,8 +146,10 @@ NUMBER_FIELDS = (
     "burned",  # service: receipts bought at or before this step are void (-1: none burned)
 )
 KEY_FIELDS = ("used",)  # keyUsed[keyHash]
-ACTOR_FIELDS = ("nonce",)  # hardened: nonces[registrant], spent by each registration
-PAIR_FIELDS = ("pend_at", "pend_reg")  # per (number, key)
+ACTOR_FIELDS: tuple[str, ...] = ()  # per party (none: the fixed contract keeps no nonces)
+#: per (number, key): a registration's time, registrant and the record version it names
+#: (hardened: the word keys[keyHash] of KeyStore.sol, one registration per key, ever)
+PAIR_FIELDS = ("pend_at", "pend_reg", "pend_ver")
 SCALARS = ("now", "serials")
 
 
@@ -191,7 +193,7 @@ def initial_state() -> State[Any]:
         numbers={f: [_INITIAL.get(f, 0) for _ in NUMBERS] for f in NUMBER_FIELDS},
         keys={"used": [False for _ in KEYS]},
         pairs={f: [[-1 for _ in KEYS] for _ in NUMBERS] for f in PAIR_FIELDS},
-        actors={"nonce": [0 for _ in ACTORS]},
+        actors={f: [0 for _ in ACTORS] for f in ACTOR_FIELDS},
     )
 
 
@@ -258,6 +260,13 @@ class Function:
     #: its signatures may also come from the number's owner, who asks for the call and hands
     #: them over (a recovery to the owner's new key: the operator cannot make that one)
     requester_signs: bool = False
+    #: the custom error when the record's status is not in ``status_from`` ("" where the
+    #: table does not name one)
+    status_error: str = ""
+    #: for a function the contract lets run in any status (``status_from`` None): the
+    #: statuses its guards can hold in (the diagram's arrows); the model's inductive
+    #: invariant implies it (tests/model/test_lifecycle.py checks it)
+    reachable_from: frozenset[Status] | None = None
 
 
 @dataclass(frozen=True)
@@ -347,11 +356,18 @@ class LifecycleVariant:
     summary: str
     functions: tuple[Function, ...]
     digests: tuple[Digest, ...]
-    burns_receipts: bool  # the service voids a number's receipts on revocation
+    #: the model relies on the service voiding a number's receipts at its revocation (no
+    #: variant does: the fixed service's follower burns them later, within its bound)
+    burns_receipts: bool
     receipt_binds_key: bool
     expected: Mapping[str, Expect] = field(default_factory=dict)
     #: questions beyond the four claims (a claim restricted to one shape of violation)
     questions: tuple[Question, ...] = ()
+    #: state-changing functions of the contract the table leaves out, with why
+    outside: Mapping[str, str] = field(default_factory=dict)
+    #: custom errors of the contract no row names (checks the model does not represent),
+    #: with why
+    unmodelled_errors: Mapping[str, str] = field(default_factory=dict)
 
     @property
     def all_questions(self) -> tuple[Question, ...]:
@@ -396,10 +412,6 @@ def _clear_recovery(L: Logic[V], st: State[V], c: Call[V]) -> list[Write]:
 
 def _mark_used(L: Logic[V], st: State[V], c: Call[V]) -> list[Write]:
     return [("used", (c.key,), L.const(True))]
-
-
-def _burn(L: Logic[V], st: State[V], c: Call[V]) -> list[Write]:
-    return [("burned", (c.number,), c.step)]
 
 
 def _announce(L: Logic[V], st: State[V], c: Call[V]) -> list[Write]:
@@ -496,14 +508,6 @@ def _recovery_ready(L: Logic[V], st: State[V], c: Call[V]) -> V:
 
 def _key_unused(L: Logic[V], st: State[V], c: Call[V]) -> V:
     return L.not_(st.k(L, "used", c.key))
-
-
-def _pending_live(L: Logic[V], st: State[V], c: Call[V]) -> V:
-    at = st.p(L, "pend_at", c.number, c.key)
-    return L.and_(
-        L.not_(L.lt(at, L.const(0))),
-        L.lt(st.scalars["now"], L.add(at, L.const(PENDING_TTL))),
-    )
 
 
 def _true(L: Logic[V], st: State[V], c: Call[V]) -> V:
@@ -768,7 +772,33 @@ def _v1() -> LifecycleVariant:
     )
 
 
-# -- hardened: LIFECYCLE.md ----------------------------------------------------------------
+# -- hardened: contracts/KeyStore.sol v2 (the deployed contract) ------------------------------
+
+
+def _named_version(L: Logic[V], st: State[V], c: Call[V]) -> V:
+    """register's ``recordVersion`` argument: the registrant names any version, and its
+    ``Register`` signature carries it (an honest registrant names the record's current one:
+    :func:`ethvoip.spec.lifecycle_eval.build_honest` builds calls without signatures)."""
+    return c.sigs[0].fields[3] if c.sigs else st.n(L, "version", c.number)
+
+
+def _word_is_used(L: Logic[V], st: State[V], c: Call[V]) -> V:
+    """keys[keyHash] == USED: the key entered the store and holds no registration word
+    (rotated to, recovered to, or its registration dropped)."""
+    return L.and_(
+        st.k(L, "used", c.key),
+        *(L.lt(st.p(L, "pend_at", L.const(n), c.key), L.const(0)) for n in range(len(NUMBERS))),
+    )
+
+
+def _registered(L: Logic[V], st: State[V], c: Call[V]) -> V:
+    return L.not_(L.lt(st.p(L, "pend_at", c.number, c.key), L.const(0)))
+
+
+def _unexpired(L: Logic[V], st: State[V], c: Call[V]) -> V:
+    # KeyStore.sol: expired when registeredAt + pendingTtl < block.timestamp
+    at = st.p(L, "pend_at", c.number, c.key)
+    return L.not_(L.lt(L.add(at, L.const(PENDING_TTL)), st.scalars["now"]))
 
 
 def _hardened() -> LifecycleVariant:
@@ -778,10 +808,10 @@ def _hardened() -> LifecycleVariant:
     digests = (
         Digest(
             "Register",
-            "EIP-712 Register{identifier, keyHash, registrant, nonce}: nonces[registrant] "
-            "is spent by the registration (model finding: with recordVersion instead, an "
-            "expired pending entry could be registered again with the same signature)",
-            lambda L, st, c: (c.number, c.key, c.actor, st.a(L, "nonce", c.actor)),
+            "EIP-712 Register{identifier, keyHash, registrant, recordVersion}: the registrant "
+            "names the version (approve needs it to be the record's); it verifies once, since "
+            "the registration spends the key",
+            lambda L, st, c: (c.number, c.key, c.actor, _named_version(L, st, c)),
             shape=("number", "key", "actor", "int"),
         ),
         Digest(
@@ -804,7 +834,7 @@ def _hardened() -> LifecycleVariant:
         ),
         Digest(
             "Recovery",
-            "EIP-712 Recovery{identifier, newKeyHash, serial}",
+            "EIP-712 Recovery{identifier, newKeyHash, serial}: serial = recoveryCount + 1",
             lambda L, st, c: (
                 c.number,
                 c.key,
@@ -815,7 +845,7 @@ def _hardened() -> LifecycleVariant:
         ),
         Digest(
             "Veto",
-            "EIP-712 Veto{identifier, newKeyHash, serial}",
+            "EIP-712 Veto{identifier, newKeyHash, serial}: the pending announcement's",
             lambda L, st, c: (
                 c.number,
                 st.n(L, "rec_key", c.number),
@@ -826,6 +856,7 @@ def _hardened() -> LifecycleVariant:
         ),
     )
     live = frozenset({Status.APPROVED, Status.SUSPENDED})
+    fresh = Check("the key never entered the store", "KeyAlreadyUsed", _key_unused)
     fns = (
         Function(
             "register",
@@ -833,21 +864,16 @@ def _hardened() -> LifecycleVariant:
             None,
             None,
             (SigRule("Register", "new"),),
-            guards=(
-                Check("the key never entered the store", "KeyAlreadyUsed", _key_unused),
-                Check(
-                    "no live pending entry for (identifier, key)",
-                    "AlreadyPending",
-                    lambda L, st, c: L.not_(_pending_live(L, st, c)),
-                ),
-            ),
+            guards=(fresh,),
             effects=(
                 (
-                    "pending[id, keyHash] := (now, sender); nonces[sender]++",
+                    "keys[keyHash] := (now, binding(identifier, recordVersion, sender)): the key "
+                    "is spent from here on, whatever becomes of the registration",
                     lambda L, st, c: [
+                        ("used", (c.key,), L.const(True)),
                         ("pend_at", (c.number, c.key), st.scalars["now"]),
                         ("pend_reg", (c.number, c.key), c.actor),
-                        ("nonce", (c.actor,), L.add(st.a(L, "nonce", c.actor), L.const(1))),
+                        ("pend_ver", (c.number, c.key), _named_version(L, st, c)),
                     ],
                 ),
             ),
@@ -859,22 +885,52 @@ def _hardened() -> LifecycleVariant:
             Status.APPROVED,
             NO_SIG,
             guards=(
-                Check("pending[id, keyHash] exists, not expired", "NotPending", _pending_live),
-                Check("the key never entered the store", "KeyAlreadyUsed", _key_unused),
-            ),
-            effects=(
-                ("records[id] := (key, version+1, Approved)", _key_is_arg),
-                ("", _bump),
-                ("keyUsed[keyHash] := true", _mark_used),
-                (
-                    "delete pending",
-                    lambda L, st, c: [("pend_at", (c.number, c.key), L.const(-1))],
+                Check(
+                    "the key's word is not USED (rotated to, recovered to, dropped)",
+                    "KeyAlreadyUsed",
+                    lambda L, st, c: L.not_(_word_is_used(L, st, c)),
+                ),
+                Check(
+                    "the key's registration names this identifier (and the registrant and "
+                    "version the operator names)",
+                    "NotPending",
+                    _registered,
+                ),
+                Check("registeredAt + pendingTtl >= now", "PendingExpired", _unexpired),
+                Check(
+                    "the registration's recordVersion is the record's version",
+                    "VersionMismatch",
+                    lambda L, st, c: L.eq(
+                        st.p(L, "pend_ver", c.number, c.key), st.n(L, "version", c.number)
+                    ),
                 ),
             ),
+            effects=(
+                ("records[id] := (key, version+1, Approved); the word stays", _key_is_arg),
+                ("", _bump),
+            ),
             service=Check(
-                "the registrant shows a receipt bought with this key after the last revocation",
+                "the registrant shows a receipt bound to this key (the burn on revocation "
+                "is not relied on: the follower applies it later, within its bound)",
                 "receipt_invalid",
                 _true,
+            ),
+            status_error="NumberInUse",
+        ),
+        Function(
+            "dropPending",
+            OPERATOR_ONLY,
+            None,
+            None,
+            NO_SIG,
+            guards=(
+                Check("the key holds a registration word (not USED)", "NotPending", _registered),
+            ),
+            effects=(
+                (
+                    "keys[keyHash] := USED (the key stays spent)",
+                    lambda L, st, c: [("pend_at", (c.number, c.key), L.const(-1))],
+                ),
             ),
         ),
         Function(
@@ -883,13 +939,14 @@ def _hardened() -> LifecycleVariant:
             frozenset({Status.APPROVED}),
             None,
             (SigRule("Rotate", "current"), SigRule("RotateTo", "new")),
-            guards=(Check("the new key never entered the store", "KeyAlreadyUsed", _key_unused),),
+            guards=(fresh,),
             effects=(
-                ("key := new, version+1, keyUsed", _key_is_arg),
+                ("key := new, version+1, keys[new] := USED", _key_is_arg),
                 ("", _bump),
                 ("", _mark_used),
                 ("clear recovery", _clear_recovery),
             ),
+            status_error="NotApproved",
         ),
         Function(
             "revoke",
@@ -899,11 +956,15 @@ def _hardened() -> LifecycleVariant:
             (SigRule("Revoke", "current"),),
             guards=(),
             effects=(
-                ("status := Revoked, version+1", _bump),
+                (
+                    "key := 0, status := Revoked, version+1",
+                    _set("key", lambda L, st, c: L.const(NO_KEY)),
+                ),
+                ("", _bump),
                 ("clear recovery", _clear_recovery),
-                ("service: the number's receipts are burnt", _burn),
             ),
             uses_key=False,
+            status_error="NotActive",
         ),
         Function(
             "operatorRevoke",
@@ -914,6 +975,7 @@ def _hardened() -> LifecycleVariant:
             guards=(),
             effects=(("status := Suspended, version+1 (the key keeps its veto)", _bump),),
             uses_key=False,
+            status_error="NotApproved",
         ),
         Function(
             "announceRecovery",
@@ -925,14 +987,15 @@ def _hardened() -> LifecycleVariant:
                 Check("no recovery pending", "RecoveryAlreadyPending", _no_recovery),
                 Check("the new key never entered the store", "KeyAlreadyUsed", _key_unused),
             ),
-            effects=(("recovery := (new key, now + delay, ++serial)", _announce),),
+            effects=(("recovery := (new key, now + delay, ++recoveryCount)", _announce),),
             service=Check("the number's owner asks, holding the new key", "refused", _true),
             requester_signs=True,
+            status_error="NotActive",
         ),
         Function(
             "cancelRecovery",
             ANYONE,
-            live,
+            None,
             None,
             (SigRule("Veto", "current"),),
             guards=(
@@ -944,40 +1007,69 @@ def _hardened() -> LifecycleVariant:
             ),
             effects=(("delete recovery", _clear_recovery),),
             uses_key=False,
+            reachable_from=live,
         ),
         Function(
             "executeRecovery",
             OPERATOR_ONLY,
-            live,  # implied by "a recovery is pending"; stated for the state diagram
+            None,  # KeyStore.sol checks no status: a pending recovery implies Approved/Suspended
             Status.APPROVED,
             NO_SIG,
             guards=(
                 Check(
-                    "recovery pending, now >= executableAt, the announced key",
+                    "a recovery is pending",
+                    "NoRecoveryPending",
+                    lambda L, st, c: st.n(L, "rec_on", c.number),
+                ),
+                Check(
+                    "now >= executableAt",
                     "RecoveryNotReady",
-                    _recovery_ready,
+                    lambda L, st, c: L.not_(L.lt(st.scalars["now"], st.n(L, "rec_at", c.number))),
+                ),
+                Check(
+                    "the announced key",
+                    "KeyMismatch",
+                    lambda L, st, c: L.eq(c.key, st.n(L, "rec_key", c.number)),
                 ),
                 Check("the new key never entered the store", "KeyAlreadyUsed", _key_unused),
             ),
             effects=(
-                ("key := new, Approved, version+1, keyUsed", _key_is_arg),
+                ("key := new, Approved, version+1, keys[new] := USED", _key_is_arg),
                 ("", _bump),
                 ("", _mark_used),
                 ("delete recovery", _clear_recovery),
             ),
+            reachable_from=live,
         ),
     )
     return LifecycleVariant(
         "hardened",
-        "LIFECYCLE.md: keys enter once, pending entries apart from the record, the operator's "
-        "kill switch suspends, typed signatures name function, identifier and version or serial",
+        "KeyStore.sol v2 as deployed: keys spent at registration, the kill switch suspends, "
+        "typed signatures name version or serial",
         fns,
         digests,
-        burns_receipts=True,
+        burns_receipts=False,
         receipt_binds_key=True,
         expected={
             c.id.value: Expect(Expected.NO_ATTACK, None, "inductive invariant", proved=True)
             for c in CLAIMS
+        },
+        outside={
+            "commit": "commit-reveal ordering is not modelled (the contract tests cover it)",
+            "proposeOperator": "one operator party: the role's transfer is not modelled",
+            "acceptOperator": "one operator party: the role's transfer is not modelled",
+        },
+        unmodelled_errors={
+            "BadConfiguration": "constructor arguments",
+            "NotOperator": "rows whose caller is the operator",
+            "NotProposedOperator": "acceptOperator (outside the table)",
+            "UnexpiredCommitmentExists": "commit (outside the table)",
+            "CommitmentNotFound": "register's commitment (not modelled)",
+            "CommitmentTooNew": "register's commitment (not modelled)",
+            "CommitmentTooOld": "register's commitment (not modelled)",
+            "BadPublicKeyLength": "keys are names in the model, always 64 bytes",
+            "BadSignature": "a signature rule's encoding (r, s, v, low s)",
+            "WrongSigner": "a signature rule's signer",
         },
     )
 
@@ -1050,16 +1142,17 @@ def transitions(v: LifecycleVariant) -> list[tuple[Status, Status, Function]]:
     """
     out = []
     for f in v.functions:
-        if f.status_from is None and f.status_to is None:
+        src = f.status_from if f.status_from is not None else f.reachable_from
+        if src is None and f.status_to is None:
             continue
-        for s in sorted(f.status_from) if f.status_from is not None else statuses(v):
+        for s in sorted(src) if src is not None else statuses(v):
             out.append((s, f.status_to if f.status_to is not None else s, f))
     return out
 
 
 def describe(v: LifecycleVariant) -> dict[str, Any]:
     """The table as JSON-able text (for digests and docs)."""
-    return {
+    out: dict[str, Any] = {
         "name": v.name,
         "burns_receipts": v.burns_receipts,
         "receipt_binds_key": v.receipt_binds_key,
@@ -1074,6 +1167,13 @@ def describe(v: LifecycleVariant) -> dict[str, Any]:
                 "guards": [(g.text, g.error) for g in f.guards],
                 "effects": [t for t, _ in f.effects if t],
                 "service": f.service.text if f.service else None,
+                # only where set, so that the older tables' digests stay as they were
+                **({"status_error": f.status_error} if f.status_error else {}),
+                **(
+                    {"reachable_from": sorted(s.name for s in f.reachable_from)}
+                    if f.reachable_from is not None
+                    else {}
+                ),
             }
             for f in v.functions
         ],
@@ -1088,6 +1188,11 @@ def describe(v: LifecycleVariant) -> dict[str, Any]:
             "ttl": PENDING_TTL,
         },
     }
+    if v.outside:
+        out["outside"] = dict(v.outside)
+    if v.unmodelled_errors:
+        out["unmodelled_errors"] = dict(v.unmodelled_errors)
+    return out
 
 
 def digest(v: LifecycleVariant) -> str:

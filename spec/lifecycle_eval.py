@@ -194,8 +194,10 @@ def evaluate(
             fn.status_from is not None
             and Status(st.numbers["status"][number]) not in fn.status_from
         ):
+            why = f" ({fn.status_error})" if fn.status_error else ""
             raise TraceError(
-                f"step {t}: {fn.name} refused in status {Status(st.numbers['status'][number]).name}"
+                f"step {t}: {fn.name} refused in status "
+                f"{Status(st.numbers['status'][number]).name}{why}"
             )
         if (
             actor == LC.OWNER

@@ -17,16 +17,28 @@ from ethvoip_spec import chart
 from sphinx.util.docutils import SphinxDirective
 
 from ethvoip.spec.errors import UnknownProtocol
-from ethvoip.spec.lifecycle import OPERATOR_ONLY, Function, LifecycleVariant, variant
+from ethvoip.spec.lifecycle import OPERATOR_ONLY, Function, LifecycleVariant, Status, variant
 from ethvoip.spec.lifecycle_diagram import render
+
+#: the CSS class of the tables (docs/_static/ethvoip.css: six columns of long words fit the
+#: text column only if a word may break)
+TABLE_CLASS = "ethvoip-lifecycle-table"
 
 
 def _cell(text: str) -> str:
     return text.replace("|", "/").replace("*", "\\*") or "--"
 
 
+def _names(ss: frozenset[Status]) -> str:
+    return ", ".join(s.name.title() for s in sorted(ss))
+
+
 def _status(f: Function) -> str:
-    src = ", ".join(s.name.title() for s in sorted(f.status_from)) if f.status_from else "any"
+    src = _names(f.status_from) if f.status_from else "any"
+    if f.status_from and f.status_error:
+        src += f" ({f.status_error})"
+    elif f.status_from is None and f.reachable_from:
+        src += f" (no check; reached only in {_names(f.reachable_from)})"
     dst = f.status_to.name.title() if f.status_to is not None else "same"
     return f"{src} → {dst}"
 
@@ -52,18 +64,22 @@ def table_rst(v: LifecycleVariant) -> list[str]:
                 "; ".join(t for t, _ in f.effects if t),
             )
         )
-    # ethvoip-table: the six columns share the text column and long names wrap (the site's
-    # stylesheet), else the table runs past the page (the browser test checks it)
-    out = [".. list-table::", "   :header-rows: 1", "   :class: ethvoip-table", ""]
+    out = [".. list-table::", "   :header-rows: 1", f"   :class: {TABLE_CLASS}", ""]
     for row in rows:
         out.append(f"   * - {_cell(row[0])}")
         out += [f"     - {_cell(c)}" for c in row[1:]]
+    if v.outside or v.unmodelled_errors:
+        out.append("")
+        out += [
+            f"* not in the table: ``{name}``: {_cell(why)}"
+            for name, why in {**v.outside, **v.unmodelled_errors}.items()
+        ]
     if v.digests:
         out += [
             "",
             ".. list-table::",
             "   :header-rows: 1",
-            "   :class: ethvoip-table",
+            f"   :class: {TABLE_CLASS}",
             "",
             "   * - signed type",
             "     - fields",
@@ -81,7 +97,7 @@ class LifecycleDirective(SphinxDirective):
             v = variant(self.arguments[0])
         except UnknownProtocol as exc:
             raise self.error(str(exc)) from exc
-        raw = chart(self, render(v))  # scaled to the column, a click opens it at full size
+        raw = chart(self, render(v))  # inline, linked to its full-size file
         container = nodes.container()
         self.state.nested_parse(StringList(table_rst(v), source="ethvoip-lifecycle"), 0, container)
         return [raw, *container.children]

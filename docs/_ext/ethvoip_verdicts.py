@@ -152,13 +152,8 @@ class VerdictsDirective(SphinxDirective):
         out: list[nodes.Node] = [para(before, nodes.literal(command, command), after)]
         for m in matrices(rec):
             # the protocol's name links to its page (claims explained, charts); every catalogue
-            # protocol has one, or ethvoip_spec fails the build.  The key life cycle is no
-            # catalogue protocol: its section of the model page explains it.
-            link = (
-                f":ref:`{m.protocol} <key-lifecycle-model>`"
-                if m.protocol == "key_lifecycle"
-                else f":doc:`{m.protocol} </protocols/{m.protocol}>`"
-            )
+            # protocol has one, or ethvoip_spec fails the build
+            link = ELSEWHERE.get(m.protocol, f":doc:`{m.protocol} </protocols/{m.protocol}>`")
             heading = self.parse_text_to_nodes(link, offset=self.content_offset)
             for node in heading:
                 if isinstance(node, nodes.Element):
@@ -166,6 +161,10 @@ class VerdictsDirective(SphinxDirective):
             out += heading
             out.append(matrix_table(m))
         return out
+
+
+#: models outside the protocol catalogue (no docs/protocols page): where they are explained
+ELSEWHERE = {"key_lifecycle": ":ref:`key_lifecycle <key-lifecycle-model>`"}
 
 
 def setup(app: Any) -> dict[str, Any]:

@@ -547,3 +547,18 @@ def test_gas_target_on_embedded_chain(embedded_chain: Chain) -> None:
     total += ks.register(reg, alice).gas_used
     total += ks.approve(ALICE_ID, reg.public_key, 0, operator, registrant=alice).gas_used
     assert total <= 200_000
+
+
+def test_dropping_an_approved_keys_registration_changes_nothing_but_its_word(
+    ks: KeyStoreClient, chain: Chain, actors: Actors
+) -> None:
+    # the registration word outlives the approval (the life-cycle table's dropPending row
+    # says so): dropping it spends the key as USED, the record keeps its approved key
+    reg = register(ks, chain, ALICE_ID, ALICE_KEY, actors.alice)
+    ks.approve(ALICE_ID, reg.public_key, 0, actors.operator, registrant=actors.alice)
+    kh = key_hash(reg.public_key)
+    assert ks.drop_pending(kh, actors.operator).events == (ev.PendingDropped(kh),)
+    assert ks.lookup(ALICE_ID) == (reg.public_key, 1)
+    assert ks.key_used(kh)
+    with reverts("NotPending"):  # now USED: nothing left to drop
+        ks.drop_pending(kh, actors.operator)

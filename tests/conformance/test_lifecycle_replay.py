@@ -121,7 +121,10 @@ class Replay:
                 signer = KEYS[sig.key]
                 self.secrets += 1
                 reg = ks.registration(ident, KEYS[s.key], sender, secret=bytes([self.secrets]) * 32)
-                made = ks.registration_signature(ident, signer, sender, version)
+                # a Register signature names the version its registrant chose (v1's
+                # Possession names none: the record's current one, as an honest client does)
+                named = sig.fields[3] if sig.digest == "Register" else version
+                made = ks.registration_signature(ident, signer, sender, named)
                 signature = self._once(sig, made)
                 reg = type(reg)(
                     reg.identifier,
@@ -129,7 +132,7 @@ class Replay:
                     reg.secret,
                     signature,
                     reg.commitment,
-                    reg.record_version,
+                    named,
                 )
                 ks.commit(reg.commitment, sender)
                 self.chain.increase_time(MIN_AGE)
@@ -149,6 +152,9 @@ class Replay:
                 [sig] = s.sigs
                 made = ks.revocation_signature(ident, KEYS[sig.key], version)
                 ks.revoke(ident, self._once(sig, made), sender)
+            case "dropPending":
+                assert s.key is not None
+                ks.drop_pending(key_hash(pub(s.key)), sender)
             case "operatorRevoke":
                 ks.operator_revoke(ident, sender)
             case "announceRecovery":

@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 from ethvoip_verdicts import VerdictRecordError, load_record, matrices, provenance, verdict_text
 
+from ethvoip.spec import lifecycle as LC
 from ethvoip.spec.catalogue import CATALOGUE
 from tests.literature import LIFECYCLE, expected
 
@@ -77,12 +78,15 @@ def test_matrix_is_one_table_per_protocol_with_variants_side_by_side() -> None:
     rec = load_record(RECORD)
     assert provenance(rec).startswith(f"Made {rec['made']} on {rec['machine']}")
     got = matrices(rec)
-    # the catalogue's protocols, then the key life cycle (its own checker, same record)
+    # the catalogue's protocols, then the key life cycle (a model of its own, not a protocol)
     assert [m.protocol for m in got] == [*CATALOGUE, "key_lifecycle"]
     shown = 0
     for m in got:
-        if m.protocol == "key_lifecycle":  # its verdicts: tests/model/test_lifecycle*.py
-            shown += sum(r is not None for cells in m.cells for r in cells)
+        if m.protocol == "key_lifecycle":
+            assert m.variants == list(LC.VARIANTS)
+            asked = {q.name for v in LC.VARIANTS.values() for q in v.all_questions}
+            assert set(m.claims) == asked
+            shown += sum(r is not None for row in m.cells for r in row)
             continue
         protocol = CATALOGUE[m.protocol]
         assert m.variants == list(protocol.variants)

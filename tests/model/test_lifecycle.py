@@ -99,6 +99,36 @@ def test_inductive_step_is_not_vacuous() -> None:
         s.pop()
 
 
+@pytest.mark.parametrize("honest", [True, False])
+def test_reachable_from_follows_from_the_invariant(honest: bool) -> None:
+    """A function the contract lets run in any status (no status check) can only run in the
+    statuses its ``reachable_from`` names, in any state the inductive invariant admits: the
+    state diagram's arrows for it are all there are."""
+    v = LC.variant("hardened")
+    anywhere = [f for f in v.functions if f.status_from is None and f.reachable_from]
+    assert {f.name for f in anywhere} == {"cancelRecovery", "executeRecovery"}
+    u = M.Unrolling(v, 1, operator_honest=honest, inductive=True)
+    s = u.solver()
+    s.add(*(f for _, f in M.invariant(u, 0)))
+    status = u.states[0].n(u.L, "status", u.actions[0].number)
+    for f in anywhere:
+        assert f.reachable_from is not None
+        s.push()
+        s.add(u.is_call(0, f.name))
+        s.add(z3.And(*(status != int(x) for x in f.reachable_from)))
+        assert s.check() == z3.unsat, f.name
+        s.pop()
+    # and it can fail: without the invariant, the table takes these calls in Revoked
+    w = M.Unrolling(v, 1, operator_honest=honest, inductive=True)
+    t = w.solver()
+    t.add(w.states[0].n(w.L, "status", w.actions[0].number) == int(LC.Status.REVOKED))
+    for f in anywhere:
+        t.push()
+        t.add(w.is_call(0, f.name))
+        assert t.check() == z3.sat, f.name
+        t.pop()
+
+
 @pytest.mark.parametrize("variant", ["v1", "hardened"])
 def test_lemmas_are_implied(variant: str) -> None:
     """The counters' monotonicity the search states again follows from the table alone."""
