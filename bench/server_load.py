@@ -97,6 +97,9 @@ async def concurrent_calls(pairs: int, calls: int) -> tuple[float, float, int]:
     register_numbers(ours.world, keys)
     ours.keys.update(keys)
     await ours.start()
+    # all the phones of this run share 127.0.0.1: lift the per-source limit that would
+    # (rightly) refuse a 33rd connection from one address
+    ours.server.limits = ServerLimits(per_source=4 * pairs + 8)
     store = ours.server.gate.core.verifier.store  # the demo server's in-memory passwords
     for n in numbers:
         store.add(n, DOMAIN, f"pw-{n}")  # type: ignore[attr-defined]
@@ -177,8 +180,20 @@ def main() -> None:
     ap.add_argument("--slow-http", type=int, default=200)
     ap.add_argument("--pairs", type=int, default=10)
     ap.add_argument("--calls", type=int, default=10, help="calls per pair")
+    ap.add_argument("--only-concurrency", action="store_true", help="skip the attack runs")
     args = ap.parse_args()
     print(f"{machine()}; medians of {SAMPLES}")
+    if not args.only_concurrency:
+        attacked(args)
+    p50, p99, n = asyncio.run(concurrent_calls(args.pairs, args.calls))
+    print(
+        f"{n} call setups, {args.pairs} at a time through one SIP server:"
+        f" p50 {p50 * 1e3:.2f} ms, p99 {p99 * 1e3:.2f} ms"
+    )
+
+
+def attacked(args: argparse.Namespace) -> None:
+    """Legitimate work with and without the stalled peers and slow clients held open."""
     print("SIP server (embedded chain)        registration      call setup")
     rows = asyncio.run(sip_server(args.silent, args.stalled))
     for label, reg, call in rows:
@@ -191,11 +206,6 @@ def main() -> None:
     for label, t in http:
         print(f"  {label:<48} {t * 1e3:8.2f} ms")
     print(f"  {http[1][0]}: {http[1][1] / http[0][1]:.2f}x")
-    p50, p99, n = asyncio.run(concurrent_calls(args.pairs, args.calls))
-    print(
-        f"{n} call setups, {args.pairs} at a time through one SIP server:"
-        f" p50 {p50 * 1e3:.2f} ms, p99 {p99 * 1e3:.2f} ms"
-    )
 
 
 if __name__ == "__main__":
