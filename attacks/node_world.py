@@ -29,7 +29,7 @@ class NodeWorld:
     url: str  # the real node
     chain: RpcChain  # honest, straight to it
     world: Provisioned
-    keys: dict[str, IdentityKey]  # "a", "b", "e"
+    keys: dict[str, IdentityKey]  # each subscriber's ("a", "b"), and "e"
     checkpoint: Checkpoint
 
     def mine(self, blocks: int) -> None:
