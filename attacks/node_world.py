@@ -9,7 +9,7 @@ The operator pins a checkpoint after provisioning, as it does in its approval re
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 
@@ -29,7 +29,7 @@ class NodeWorld:
     url: str  # the real node
     chain: RpcChain  # honest, straight to it
     world: Provisioned
-    keys: dict[str, IdentityKey]  # "a", "b", "e"
+    keys: dict[str, IdentityKey]  # each subscriber's ("a", "b"), and "e"
     checkpoint: Checkpoint
 
     def mine(self, blocks: int) -> None:
@@ -76,13 +76,14 @@ class NodeWorld:
         return LyingRpc(self.url, lie, name)
 
 
-def provision(url: str, seed: bytes) -> NodeWorld:
-    """On the node at ``url``: a KeyStore, a and b approved, the operator's checkpoint."""
+def provision(url: str, seed: bytes, subscribers: Sequence[str] = ("a", "b")) -> NodeWorld:
+    """On the node at ``url``: a KeyStore, ``subscribers`` (a and b) approved, the operator's
+    checkpoint.  e always has a key and never a record."""
     chain = RpcChain(url)
     rng = seeded_rng(seed)
     world = deploy(chain, rng(32))
-    keys = {n: IdentityKey.generate(rng) for n in ("a", "b", "e")}
-    register_numbers(world, {PHONES[n]: keys[n] for n in ("a", "b")})
+    keys = {n: IdentityKey.generate(rng) for n in (*subscribers, "e")}
+    register_numbers(world, {PHONES[n]: keys[n] for n in subscribers})
     checkpoint = checkpoint_at(chain, latest_header(chain).block_hash)
     return NodeWorld(url, chain, world, keys, checkpoint)
 
