@@ -7,6 +7,12 @@ attack with the fewest runs; if every assignment up to the bound is unsatisfiabl
 holds *within that bound*; a z3 ``unknown`` (timeout) makes the verdict unknown, never
 "no attack".  One world is built per assignment and shared by all claims of its role
 (push/pop), which is where most of the time would otherwise go.
+
+Before any claim, :func:`check_variant` passes the variant through the one front end
+(:func:`honest_run`): the spec's checks, its typed-language check and the model's own honest
+run.  A protocol that fails them is an error (:class:`MalformedProtocol` or
+:class:`UnsupportedProtocol` naming the step), never a verdict: in a model where honest
+agents cannot finish, every claim would hold vacuously.
 """
 
 from __future__ import annotations
@@ -21,8 +27,10 @@ import z3
 from ethvoip.model.claims import violation
 from ethvoip.model.encode import World
 from ethvoip.model.symbolic import Leaf
-from ethvoip.spec.errors import ModelError
+from ethvoip.spec.checks import front_end
+from ethvoip.spec.errors import ModelError, UnsupportedProtocol
 from ethvoip.spec.protocol import Claim, Role, Variant, Verdict
+from ethvoip.spec.semantics import HonestEvent
 
 #: z3 is deterministic for a fixed seed; pin it so verdicts and traces repeat exactly.
 SEED = 0
@@ -70,6 +78,7 @@ def check_variant(
     """Decide every claim (default: all of ``variant``) up to ``max_runs`` role runs."""
     if max_runs < 1:
         raise ModelError("the bound must be at least one run")
+    honest_run(variant, timeout_ms=timeout_ms)
     todo = list(variant.claims if claims is None else claims)
     results: dict[str, ClaimResult] = {}
     started = {c.name: 0.0 for c in todo}
@@ -153,10 +162,30 @@ class HonestRun:
     seconds: float
 
 
+#: Front-end results per variant object within this process (``id`` -> (variant, run)):
+#: ``ethvoip prove`` asks for the honest trace and then the claims, and pays once.  The
+#: variant is kept in the entry so that its ``id`` cannot be reused by another object.
+_HONEST: dict[int, tuple[Variant, HonestRun]] = {}
+
+
 def honest_run(variant: Variant, *, timeout_ms: int = DEFAULT_TIMEOUT_MS) -> HonestRun:
-    """One run per role, honest agents who agree on who plays what, a passive network: every
-    run must be able to finish.  Raises :class:`ModelError` if it cannot (a model in which
-    honest agents cannot finish proves nothing)."""
+    """The front end: the spec's checks, then one run per role between honest agents who
+    agree on who plays what over a passive network; every run must be able to finish.
+
+    Raises :class:`~ethvoip.spec.errors.MalformedProtocol` (the spec's checks or its own
+    honest run fail) or :class:`UnsupportedProtocol` (the spec's honest run completes but
+    the model's cannot: the step and the message it could not match are named).
+    """
+    hit = _HONEST.get(id(variant))
+    if hit is not None and hit[0] is variant:
+        return hit[1]
+    events = front_end(variant)
+    out = _model_honest_run(variant, events, timeout_ms)
+    _HONEST[id(variant)] = (variant, out)
+    return out
+
+
+def _model_honest_run(variant: Variant, events: list[HonestEvent], timeout_ms: int) -> HonestRun:
     t0 = time.perf_counter()
     # as many honest agents as roles, so that each role has its own player
     names = tuple("abcdfghijk"[: max(2, len(variant.roles))])
@@ -165,9 +194,6 @@ def honest_run(variant: Variant, *, timeout_ms: int = DEFAULT_TIMEOUT_MS) -> Hon
     solver.add(*world.constraints)
     actors: dict[str, Leaf] = {}
     for run in world.runs:
-        d = run.last.moment.done
-        assert d is not None
-        solver.add(d)
         actors[run.role.agent.name] = run.actor
     players = list(actors)
     for i, a in enumerate(players):
@@ -178,6 +204,29 @@ def honest_run(variant: Variant, *, timeout_ms: int = DEFAULT_TIMEOUT_MS) -> Hon
             val = run.value(name)
             if isinstance(val, Leaf):
                 solver.add(val.expr == actor.expr)
+    # the steps in the order the spec's honest run took them: the first one the model
+    # cannot add is where (and on which message) its encoding departs from the spec
+    run_of = {r.role.name: r for r in world.runs}
+    for ev in events:
+        run = run_of[ev.role]
+        step = next(e for e in run.events if e.label == ev.label)
+        assert step.moment.done is not None
+        solver.add(step.moment.done)
+        status = solver.check()
+        if status == z3.unknown:
+            raise ModelError(
+                f"variant {variant.name}: z3 gave up on the honest run at {ev.role}/{ev.label} "
+                f"({solver.reason_unknown()})"
+            )
+        if status != z3.sat:
+            raise UnsupportedProtocol(
+                f"unsupported: the model's honest run is stuck at {ev.role}/{ev.label}: "
+                f"it cannot {ev.action} {ev.term}, which the spec's honest run does ({status})"
+            )
+    for run in world.runs:
+        d = run.last.moment.done
+        assert d is not None
+        solver.add(d)
     status = solver.check()
     if status != z3.sat:
         raise ModelError(f"variant {variant.name}: honest agents cannot finish ({status})")
