@@ -24,9 +24,9 @@ from dataclasses import dataclass
 
 import z3
 
-from ethvoip.model.claims import violation
+from ethvoip.model.claims import active, violation
 from ethvoip.model.encode import World
-from ethvoip.model.symbolic import Leaf
+from ethvoip.model.symbolic import Leaf, conj, leaf_eq
 from ethvoip.spec.checks import front_end
 from ethvoip.spec.errors import ModelError, UnsupportedProtocol
 from ethvoip.spec.protocol import Claim, Role, Variant, Verdict
@@ -86,6 +86,9 @@ def check_variant(
     by_role: dict[str, list[Claim]] = {}
     for c in todo:
         by_role.setdefault(c.role, []).append(c)
+    # whether some world let run 0 finish with honest peers at all: if none did, every claim
+    # of that role would hold vacuously, which is "unknown", not "no attack"
+    reached = {role: False for role in by_role}
     for n in range(1, max_runs + 1):
         for role, cs in by_role.items():
             open_ = [c for c in cs if c.name not in results]
@@ -99,6 +102,14 @@ def check_variant(
                 world = World(variant, roles)
                 solver = _solver(timeout_ms, world.ctx)
                 solver.add(*world.constraints)
+                if not reached[role]:
+                    r0 = world.runs[0]
+                    solver.push()
+                    solver.add(
+                        world.z3(conj([active(world, r0), leaf_eq(r0.actor, world.agent["a"])]))
+                    )
+                    reached[role] = solver.check() == z3.sat
+                    solver.pop()
                 build = time.perf_counter() - t0
                 share = build / len(open_)
                 for c in open_:
@@ -126,6 +137,9 @@ def check_variant(
             out.append(results[c.name])
         elif c.name in unknown:
             out.append(ClaimResult(c, Verdict.UNKNOWN, max_runs, started[c.name], unknown[c.name]))
+        elif not reached[c.role]:
+            why = f"vacuous: no run of {c.role} finishes with honest peers within {max_runs} runs"
+            out.append(ClaimResult(c, Verdict.UNKNOWN, max_runs, started[c.name], why))
         else:
             out.append(
                 ClaimResult(

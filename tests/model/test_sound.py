@@ -120,3 +120,12 @@ def test_model_honest_run_stuck_where_the_spec_is_not_is_unsupported(
     v = dataclasses.replace(derived_key("atomic"))  # a new object: not in the cache
     with pytest.raises(UnsupportedProtocol, match=r"stuck at I/I_1: it cannot send aenc"):
         check_variant(v, max_runs=1)
+
+
+def test_a_claim_whose_role_cannot_finish_within_the_bound_is_unknown_not_no_attack() -> None:
+    # R's secret is safe only vacuously at one run: R needs A's signed message, which the
+    # intruder cannot forge, so with a single run R never finishes with an honest peer
+    v = derived_key("atomic")
+    (r,) = check_variant(v, max_runs=1)
+    assert r.verdict is Verdict.UNKNOWN
+    assert "vacuous" in r.reason
