@@ -7,8 +7,9 @@
   expected verdict.
 * Executability: :func:`ethvoip.spec.semantics.honest_run` completes.
 * The typed language (:func:`check_typed`): only constructs the model encodes faithfully.
-  Every value a receive binds has the shape its sort promises (an atom for an agent, nonce,
-  key or exponent; ``pk(agent)``; ``g^x``), Diffie-Hellman is over ``g``, keys are keys.
+  Every value a receive binds in the honest run has a shape the model encodes (atoms,
+  ``pk(agent)``, ``g^(x..)``, hashes and tuples of these: the model gives the variable that
+  shape), Diffie-Hellman is over ``g``, keys are keys.
   What falls outside raises :class:`UnsupportedProtocol` ``unsupported: <construct> at
   <role>/<label>``.  :func:`front_end` is the one entry point: the spec checker and the
   model checker both call it, so they accept exactly the same protocols, and a construct
@@ -118,14 +119,31 @@ def _unsupported(construct: str, role: Role, label: str, why: str = "") -> Unsup
     return UnsupportedProtocol(f"{where} ({why})" if why else where)
 
 
-def _typed_shape(value: Term, sort: Sort) -> bool:
-    """Whether ``value`` has the shape the model gives a received variable of ``sort``."""
+def default_shape(t: Term, sort: Sort) -> bool:
+    """Whether ground ``t`` has the shape the model gives a received ``sort`` by default: an
+    atom, ``pk(agent)`` or ``g^x``."""
     if sort in ATOM_SORTS:
-        return isinstance(value, Atom) and value.sort is sort
+        return isinstance(t, Atom) and t.sort is sort
     if sort is Sort.PUBKEY:
-        return isinstance(value, Pk) and isinstance(value.owner, Atom)
+        return isinstance(t, Pk) and isinstance(t.owner, Atom)
     if sort is Sort.GROUP:
-        return isinstance(value, Exp) and value.base == G and len(value.exps) == 1
+        return isinstance(t, Exp) and t.base == G and len(t.exps) == 1
+    return False
+
+
+def representable(t: Term) -> bool:
+    """Whether the model can encode a received value of this shape: atoms, ``pk(agent)``,
+    ``g`` to a product of exponents, and hashes and tuples of these (a derived key
+    ``kdf(N)`` or ``h(N, A)`` takes that shape, a new leaf at every atom)."""
+    match t:
+        case Atom(_, sort):
+            return sort in ATOM_SORTS
+        case Pk(o):
+            return isinstance(o, Atom) and o.sort is Sort.AGENT
+        case Hash(_, args) | Tup(args):
+            return all(representable(a) for a in args)
+        case Exp(base, exps):
+            return base == G and all(isinstance(e, Atom) and e.sort is Sort.EXP for e in exps)
     return False
 
 
@@ -153,10 +171,11 @@ def _check_construct(t: Term, role: Role, label: str) -> None:
 def check_typed(v: Variant, runs: list[Run]) -> None:
     """Refuse what the model's typed encoding cannot represent faithfully.
 
-    ``runs`` are the finished runs of the honest execution: a variable that a receive binds
-    is a leaf of the model's message tree of its sort, so its honest value must be one (a
-    derived key ``kdf(N)`` received into a key variable is not, and a model that took it for
-    an atom would never let the receiver finish).
+    ``runs`` are the finished runs of the honest execution.  The model gives a variable a
+    receive binds the shape of its honest value (a derived key ``kdf(N)`` becomes
+    ``kdf(<any nonce>)``, not an atom: a model that took it for an atom would never let the
+    receiver finish, and every claim would hold vacuously); a value of a shape it cannot
+    encode is refused here.
     """
     for role in v.roles:
         for t in role.knows:
@@ -180,22 +199,15 @@ def check_typed(v: Variant, runs: list[Run]) -> None:
                 continue
             for x in sorted(variables(step.pattern) - seen, key=lambda x: x.name):
                 value = run.bindings[x]
-                if not _typed_shape(value, x.sort):
+                if not representable(value):
                     raise _unsupported(
                         f"{value} received into {x.sort.value} variable {x.name}",
                         run.role,
                         step.label,
-                        f"the typed model holds a received {x.sort.value} as {_SHAPE[x.sort]}",
+                        "the typed model encodes a received value as atoms, pk(agent), g^x.., "
+                        "and hashes and tuples of these",
                     )
                 seen.add(x)
-
-
-_SHAPE = {
-    **{s: "an atom" for s in ATOM_SORTS},
-    Sort.PUBKEY: "pk(agent)",
-    Sort.GROUP: "g^x",
-    Sort.MSG: "nothing",
-}
 
 
 def check_variant(v: Variant) -> None:

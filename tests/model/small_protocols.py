@@ -17,6 +17,7 @@ from ethvoip.spec.protocol import (
     agent,
     attack,
     fresh,
+    holds,
     var,
 )
 from ethvoip.spec.terms import Atom, Sort, Term, aenc, exp, h, pk, senc, sign, sk, tup
@@ -26,19 +27,26 @@ N, M = fresh("N", Sort.NONCE), fresh("M", Sort.NONCE)
 K = var("K", Sort.KEY)
 
 
-def derived_key(key: str = "kdf") -> Variant:
+def derived_key(key: str = "kdf", *, flaw: bool = True) -> Variant:
     """A signs and encrypts a derived key ``kdf(N)`` for B, then (the flaw) sends N in clear.
 
-    ``key`` picks the key: ``kdf`` (``kdf(N)``), ``hash2`` (``h(N, A)``) or ``atomic`` (a
-    fresh key, itself sent in clear instead of N).
+    ``key`` picks the key: ``kdf`` (``kdf(N)``), ``hash2`` (``h(N, A)``), ``atomic`` (a
+    fresh key, itself sent in clear instead of N) or ``opaque`` (``kdf`` of a ciphertext,
+    a shape the model does not encode).
 
     ``B`` receives the key into a key variable and encrypts its secret M under it.  The
     intruder learns N, computes ``kdf(N)`` and opens M: an attack in two runs (ProVerif finds
-    it at once).  A model that takes the received key for an atom can never let B accept
-    ``kdf(N)``, so B never finishes and the claim would vacuously hold.
+    it at once).  A model that took the received key for an atom could never let B accept
+    ``kdf(N)``, so B would never finish and the claim would vacuously hold.  ``flaw`` off:
+    N stays secret and so does M.
     """
     kf = fresh("Kf", Sort.KEY)
-    k: Term = {"kdf": h("kdf", N), "hash2": h("h", N, A), "atomic": kf}[key]
+    k: Term = {
+        "kdf": h("kdf", N),
+        "hash2": h("h", N, A),
+        "atomic": kf,
+        "opaque": h("kdf", aenc(N, pk(B))),
+    }[key]
     i = Role(
         "I",
         A,
@@ -49,7 +57,7 @@ def derived_key(key: str = "kdf") -> Variant:
         (
             Send("I_1", aenc(sign(tup(B, k), sk(A)), pk(B))),
             Send("I_2", kf if key == "atomic" else N, note="the planted flaw: the key in clear"),
-        ),
+        )[: 2 if flaw else 1],
     )
     r = Role(
         "R",
@@ -68,7 +76,7 @@ def derived_key(key: str = "kdf") -> Variant:
         "a derived key received into a key variable",
         (i, r),
         (Claim("R_secret_M", ClaimKind.SECRECY, "R", "B's secret M", term=M),),
-        {"R_secret_M": attack(2, "N in clear gives kdf(N), which opens M")},
+        {"R_secret_M": attack(2, "N in clear gives kdf(N), which opens M") if flaw else holds()},
     )
 
 
