@@ -1,16 +1,28 @@
 """The ``ethvoip`` command: one front door, each subcommand's code living in its own layer.
 
-This module sits in the top layer because the front door reaches every layer; it imports a
-subcommand's module only when that subcommand runs, so ``ethvoip check`` never loads z3 or
-web3.
+This module sits in the top layer because the front door reaches every layer.  It never
+imports z3, web3 or the rest of the stack itself: for a subcommand it first imports only the
+module that builds the subcommand's argument parser (kept light on purpose) and parses the
+arguments, so ``--help`` answers at once and a usage error is exit status 2 before any work;
+only then does it import the subcommand's code and run it.
+
+``ethvoip [--debug] [--version] [--help] COMMAND [ARGS...]``.  Every error a subcommand
+meets becomes one line ``ethvoip COMMAND: what is wrong`` and an exit status
+(:mod:`ethvoip.spec.cliargs` says which; docs/cli.rst lists them); ``--debug`` adds the
+traceback.
 """
 
 from __future__ import annotations
 
 import importlib
+import importlib.machinery
 import importlib.util
 import sys
 from collections.abc import Callable
+from importlib.machinery import ModuleSpec
+
+from ethvoip.spec import cliargs
+from ethvoip.spec.errors import UsageError
 
 #: subcommand -> (module, function, one-line help).  Each function takes argv, returns status.
 COMMANDS: dict[str, tuple[str, str, str]] = {
@@ -22,40 +34,106 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
     "demo": ("ethvoip.attacks.demo", "main", "the whole system end to end"),
 }
 
+#: subcommand -> module with its ``parser()``, where that is not the subcommand's own module
+#: (whose imports are too heavy for ``--help``).
+PARSERS: dict[str, str] = {"demo": "ethvoip.attacks.demo_args"}
+
+
+def _find(name: str) -> ModuleSpec | None:
+    """The spec of module ``name`` without running its parent packages' ``__init__``.
+
+    ``importlib.util.find_spec`` imports every parent, and ``ethvoip.impl.service``'s
+    imports the chain stack; below the layer packages (``ethvoip.impl``, light), plain path
+    search is enough.
+    """
+    if name.count(".") <= 1:
+        try:
+            return importlib.util.find_spec(name)
+        except ModuleNotFoundError:  # a parent package is missing
+            return None
+    parent = _find(name.rpartition(".")[0])
+    if parent is None or parent.submodule_search_locations is None:
+        return None
+    return importlib.machinery.PathFinder.find_spec(name, list(parent.submodule_search_locations))
+
 
 def available() -> dict[str, tuple[str, str, str]]:
     """The subcommands whose module is part of this build."""
-    out = {}
-    for name, entry in COMMANDS.items():
-        try:
-            found = importlib.util.find_spec(entry[0]) is not None
-        except ModuleNotFoundError:  # a parent package is missing
-            found = False
-        if found:
-            out[name] = entry
-    return out
+    return {name: entry for name, entry in COMMANDS.items() if _find(entry[0]) is not None}
+
+
+def version() -> str:
+    import importlib.metadata  # not at the top: it costs more than all of --help
+
+    try:
+        return importlib.metadata.version("ethvoip")
+    except importlib.metadata.PackageNotFoundError:  # run from a source tree, not installed
+        return "unknown (not installed)"
 
 
 def _usage() -> str:
-    lines = ["usage: ethvoip COMMAND [ARGS...]", "", "commands:"]
+    lines = [
+        "usage: ethvoip [--debug] [--version] [--help] COMMAND [ARGS...]",
+        "",
+        "commands (`ethvoip COMMAND --help` for each):",
+    ]
     lines += [f"  {name:<9} {help_}" for name, (_, _, help_) in available().items()]
+    lines += [
+        "",
+        "options:",
+        "  --debug    print the traceback of an error, not just its one line",
+        "  --version  print the version and exit",
+        "",
+        "exit status: 0 as expected, 1 a verdict or outcome other than expected, 2 usage,",
+        "3 environment (node unreachable, port in use, file system), 130 interrupted,",
+        "141 standard output closed by its reader.",
+    ]
     return "\n".join(lines)
 
 
 def main(argv: list[str] | None = None) -> int:
-    args = sys.argv[1:] if argv is None else argv
-    if not args or args[0] in ("-h", "--help"):
-        print(_usage())
-        return 0 if args else 2
-    name, rest = args[0], args[1:]
-    commands = available()
-    if name not in commands:
-        print(f"ethvoip: unknown command {name!r}\n\n{_usage()}", file=sys.stderr)
-        return 2
-    module_name, func_name, _ = commands[name]
-    module = importlib.import_module(module_name)
-    func: Callable[[list[str]], int] = getattr(module, func_name)
-    return func(rest)
+    args = list(sys.argv[1:] if argv is None else argv)
+    was_debug = cliargs.debug
+    try:
+        while args and args[0].startswith("-"):
+            option = args.pop(0)
+            if option == "--debug":
+                cliargs.debug = True
+            elif option == "--version":
+                print(f"ethvoip {version()}")
+                return cliargs.OK
+            elif option in ("-h", "--help"):
+                print(_usage())
+                return cliargs.OK
+            else:
+                return cliargs.report(
+                    "ethvoip", UsageError(f"unknown option {option!r} (see ethvoip --help)")
+                )
+        if not args:
+            print(_usage(), file=sys.stderr)
+            return cliargs.USAGE
+        name, rest = args[0], args[1:]
+        commands = available()
+        if name not in commands:
+            known = ", ".join(commands)
+            return cliargs.report(
+                "ethvoip", UsageError(f"unknown command {name!r} (commands: {known})")
+            )
+        prog = f"ethvoip {name}"
+        module_name, func_name, _ = commands[name]
+        try:
+            parsing = importlib.import_module(PARSERS.get(name, module_name))
+            parsing.parser().parse_args(rest)  # usage errors and --help: nothing has run yet
+            func: Callable[[list[str]], int] = getattr(
+                importlib.import_module(module_name), func_name
+            )
+            return func(rest)
+        except SystemExit as exc:  # --help
+            return exc.code if isinstance(exc.code, int) else cliargs.OK
+        except BaseException as exc:  # one line, never a traceback
+            return cliargs.report(prog, exc)
+    finally:
+        cliargs.debug = was_debug
 
 
 if __name__ == "__main__":

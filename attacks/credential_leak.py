@@ -38,6 +38,7 @@ from ethvoip.impl.chain import (
     key_hash,
 )
 from ethvoip.impl.chain.events import ClientAdded
+from ethvoip.impl.chain.keystore import PendingKey
 from ethvoip.impl.service.service import paper_password
 
 
@@ -101,21 +102,24 @@ def hardened_half(w: ChainWorld) -> tuple[bool, list[Line], str]:
     ks.commit(reg.commitment, victim.address)
     w.chain.increase_time(MIN_COMMITMENT_AGE)
     ks.register(reg, victim.address)
-    ks.approve(ident, key_hash(victim.public_key), 1, op.address)
-    lines = [Line("S_2", "a", "commit, register(ident, pk(a), secret, pop): the receipt stays off")]
-    lines.append(Line("O_3", "o", "approve(ident, H(pk(a)), 1); password sent sealed to pk(a)"))
+    ks.approve(ident, victim.public_key, 0, op.address, registrant=victim.address)
+    lines = [Line("S_2", "a", "commit, register(ident, pk(a), secret, sig): the receipt stays off")]
+    lines.append(Line("O_3", "o", "approve(ident, pk(a), 0, a); password sent sealed to pk(a)"))
     calls, logs, words, hits = scan(w, ks.address, start, token)
     seen = f"{len(calls)} calldata, {len(logs)} events, {len(words)} storage words"
     lines.append(Line("scan", "e", f"{seen}: the receipt or its hash found {len(hits)} times"))
     x, y = victim.public_key[:32], victim.public_key[32:]
-    record_words = {int.from_bytes(x, "big"), int.from_bytes(y, "big"), 1 | (2 << 64)}
+    key_word = (ks.pending_key(key_hash(victim.public_key)) or PendingKey(0, 0)).word
+    record_words = [int.from_bytes(x, "big"), int.from_bytes(y, "big"), 1 | (2 << 64)]
+    record_words += [key_word, int(op.address, 16)]
     explained = sorted(words) == sorted(record_words)
     verdict = "yes" if explained else f"NO: {[hex(v) for v in words]}"
-    lines.append(Line("scan", "e", f"storage is exactly x, y, (version 1, Approved): {verdict}"))
+    what = "x, y, (version 1, Approved), the key's registration word, the operator"
+    lines.append(Line("scan", "e", f"storage is exactly {what}: {verdict}"))
     blocked = not hits and explained
     why = (
         "nothing receipt-like on chain: KeyStore's calldata, events and storage hold the "
-        "commitment, identifier, key, proof of possession and key hash only; the SIP password "
+        "commitment, identifier, key, its signature and key hash only; the SIP password "
         "is random and sent sealed to pk(a)"
     )
     return blocked, lines, why

@@ -16,8 +16,9 @@ operator approves one exact key.  Everything the attacker can build from the vic
 fails: the reveal copied as is (``CommitmentNotFound``: the commitment binds the sender), the
 victim's key under a commitment of his own with the victim's proof (``WrongSigner``: the
 proof of possession binds the sender), a commitment made on seeing the reveal
-(``CommitmentTooNew``), and his own key squatted over the victim's pending entry: the
-operator names the key the receipt bought (``KeyMismatch``).
+(``CommitmentTooNew``), and his own key registered for the victim's number: pending
+registrations do not block each other, and the operator approves the exact key and
+registrant the receipt bought (naming the attacker as registrant: ``NotPending``).
 Run: ``python -m ethvoip.attacks.front_running`` or ``ethvoip attack front_running``.
 """
 
@@ -43,7 +44,7 @@ from ethvoip.impl.chain.contract import address_bytes
 from ethvoip.spec.errors import ContractRevert
 
 #: The checks of KeyStore that stop each attempt, in the order the attempts are made.
-CHECKS = ("CommitmentNotFound", "WrongSigner", "CommitmentTooNew", "KeyMismatch")
+CHECKS = ("CommitmentNotFound", "WrongSigner", "CommitmentTooNew", "NotPending")
 GREEDY = 10 * HONEST_TIP  # the attacker's priority fee: outbid the victim
 LAZY = HONEST_TIP // 2  # ... or land just after her
 
@@ -124,12 +125,12 @@ def hardened_half(w: ChainWorld) -> tuple[bool, list[Line], str]:
         Line("S_1", "a", "commit(H(ident, pk(a), a, secret)); waits the minimum age"),
     ]
     pool = Mempool(w.chain)
-    reveal = (reg.identifier, reg.public_key, reg.secret, reg.signature)
+    reveal = (reg.identifier, reg.public_key, reg.secret, reg.record_version, reg.signature)
     pool.broadcast(victim, ks, "register", *reveal)
     lines.append(Line("S_2", "a", "broadcasts register(ident, pk(a), secret, pop_a)"))
     [seen] = [p for p in pool.pending() if p.function == "register"]
     got = seen.args
-    own_pop = ks.possession_signature(ident, eve.identity, eve.address)
+    own_pop = ks.registration_signature(ident, eve.identity, eve.address, 0)
     late = commitment(ident, eve.public_key, eve_addr, got["secret"])
     # (label, what e does, tip, arguments of register, the check expected to stop it)
     attempts = [
@@ -138,21 +139,21 @@ def hardened_half(w: ChainWorld) -> tuple[bool, list[Line], str]:
             "e2",
             "pk(a) under his own old commitment, with a's proof",
             GREEDY,
-            [ident, got["publicKey"], s_copy, got["signature"]],
+            [ident, got["publicKey"], s_copy, 0, got["signature"]],
             CHECKS[1],
         ),
         (
             "e3",
             "commits pk(e) with a's secret on sight (tip 30 gwei), then reveals",
             2 * GREEDY,
-            [ident, eve.public_key, got["secret"], own_pop],
+            [ident, eve.public_key, got["secret"], 0, own_pop],
             CHECKS[2],
         ),
         (
             "e4",
             "his own key, old commitment, own proof, just after a",
             LAZY,
-            [ident, eve.public_key, s_squat, own_pop],
+            [ident, eve.public_key, s_squat, 0, own_pop],
             None,
         ),
     ]
@@ -166,31 +167,40 @@ def hardened_half(w: ChainWorld) -> tuple[bool, list[Line], str]:
     fate = {i.tx.tx_hash: i.error for i in mined}
     as_expected = all(fate[sent[label]] == want for label, _, _, _, want in attempts)
     record = ks.record(ident)
-    holder = w.owner_of_key(record.public_key or b"")
-    state = f"pk({holder}), version {record.version}, {record.status.name}"
-    lines.append(Line("O_2", "o", f"reads records[ident]: {state}"))
+    pending = [
+        w.owner_of_key(k)
+        for k in (victim.public_key, eve.public_key)
+        if ks.pending_key(key_hash(k))
+    ]
+    lines.append(
+        Line(
+            "O_2",
+            "o",
+            f"records[ident]: version {record.version}, {record.status.name}; "
+            f"pending: {', '.join(f'pk({p})' for p in pending)}",
+        )
+    )
+    # The receipt bought pk(a) from a's wallet: naming e's wallet finds nothing pending.
     try:
-        ks.approve(ident, key_hash(victim.public_key), record.version, op.address)
+        ks.approve(ident, victim.public_key, record.version, op.address, registrant=eve.address)
         refused = None
     except ContractRevert as exc:
         refused = exc.reason
-    lines.append(Line("O_3", "o", f"approve(ident, H(pk(a)), {record.version}): {refused}"))
-    # The victim registers again (squatting delays her, it cannot substitute a key).
-    again = ks.registration(ident, victim.identity, victim.address, rng=w.rng("a/again"))
-    ks.commit(again.commitment, victim.address)
-    w.chain.increase_time(MIN_COMMITMENT_AGE)
-    ks.register(again, victim.address)
-    version = ks.record(ident).version
-    ks.approve(ident, key_hash(victim.public_key), version, op.address)
+    lines.append(
+        Line("O_3", "o", f"approve(ident, pk(a), {record.version}, registrant e): {refused}")
+    )
+    # e's squat blocks nothing: the operator approves what the receipt bought, at once.
+    ks.approve(ident, victim.public_key, record.version, op.address, registrant=victim.address)
     key, _ = ks.lookup(ident)
-    lines.append(Line("O_3", "o", f"a registers again; approve(ident, H(pk(a)), {version}): ok"))
+    lines.append(Line("O_3", "o", f"approve(ident, pk(a), {record.version}, registrant a): ok"))
     lines.append(Line("-", "anyone", f"lookup(ident) = pk({w.owner_of_key(key)})"))
     blocked = as_expected and refused == CHECKS[3] and key == victim.public_key
     why = (
         "CommitmentNotFound (the copied reveal: the commitment binds the sender); "
-        "WrongSigner (a's proof of possession binds a's sender); "
+        "WrongSigner (a's Register signature names a as the registrant); "
         "CommitmentTooNew (a commitment made on seeing the reveal); "
-        "KeyMismatch (the operator approves the exact key the receipt bought)"
+        "NotPending (the operator approves the exact key and registrant the receipt bought; "
+        "e's own pending key blocks nobody)"
     )
     return blocked, lines, why
 

@@ -169,7 +169,7 @@ LAYOUTS: Mapping[tuple[str, str], Mapping[str, Layout]] = {
     (p, v): build(v)
     for p, build in (("psk_handshake", _psk), ("mikey_key_transport", _mikey), ("sts", _sts))
     for v in ("paper", "hardened")
-}
+} | {("sts", "unbound"): _sts("unbound")}
 
 
 def layout(protocol: str, variant: str, label: str) -> Layout:

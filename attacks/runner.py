@@ -14,9 +14,12 @@ import argparse
 import importlib
 import importlib.util
 import json
-import sys
+from typing import TYPE_CHECKING
 
-from ethvoip.attacks.base import Attack, AttackResult
+from ethvoip.spec import cliargs
+
+if TYPE_CHECKING:  # the attacks' code is loaded only once arguments are parsed
+    from ethvoip.attacks.base import Attack, AttackResult
 
 #: name -> module; each module exposes ``ATTACK``.  Imported on demand (the contract
 #: attacks start an embedded chain).
@@ -25,9 +28,14 @@ MODULES: dict[str, str] = {
     "splice": "ethvoip.attacks.splice",
     "mikey_substitution": "ethvoip.attacks.mikey_substitution",
     "sts_uks": "ethvoip.attacks.sts_uks",
+    "sts_rekey_hijack": "ethvoip.attacks.sts_rekey_hijack",
     "front_running": "ethvoip.attacks.front_running",
     "credential_leak": "ethvoip.attacks.credential_leak",
     "victim_key": "ethvoip.attacks.victim_key",
+    "stolen_key_reuse": "ethvoip.attacks.stolen_key_reuse",
+    "operator_bypass": "ethvoip.attacks.operator_bypass",
+    "signature_cross_use": "ethvoip.attacks.signature_cross_use",
+    "approve_replay": "ethvoip.attacks.approve_replay",
 }
 
 
@@ -55,20 +63,29 @@ def render(r: AttackResult) -> str:
     return "\n".join(lines)
 
 
-def main(argv: list[str] | None = None) -> int:
-    argv = list(sys.argv[1:] if argv is None else argv)
+def _name(text: str) -> str:
     names = available()
-    ap = argparse.ArgumentParser(prog="ethvoip attack", description=__doc__)
-    ap.add_argument("name", help="one of: " + ", ".join([*names, "all"]))
+    if text != "all" and text not in names:
+        known = ", ".join(["all", *names])
+        raise argparse.ArgumentTypeError(f"unknown attack {text!r} (known: {known})")
+    return text
+
+
+def parser() -> argparse.ArgumentParser:
+    ap = cliargs.Parser(
+        prog="ethvoip attack",
+        description=__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    ap.add_argument("name", type=_name, help="one of: " + ", ".join([*available(), "all"]))
     ap.add_argument("--json", action="store_true", help="print the results as JSON")
-    args = ap.parse_args(argv)
-    if args.name != "all" and args.name not in names:
-        print(
-            f"ethvoip attack: unknown attack {args.name!r} (known: all, {', '.join(names)})",
-            file=sys.stderr,
-        )
-        return 2
-    chosen = list(names) if args.name == "all" else [args.name]
+    return ap
+
+
+@cliargs.guard("ethvoip attack")
+def main(argv: list[str]) -> int:
+    args = parser().parse_args(argv)
+    chosen = list(available()) if args.name == "all" else [args.name]
     results = [load(n).run() for n in chosen]
     if args.json:
         print(json.dumps({"attacks": [r.as_json() for r in results]}, indent=1))

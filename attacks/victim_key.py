@@ -24,10 +24,8 @@ from ethvoip.impl.chain import (
     Registration,
     commitment,
     identifier,
-    key_hash,
 )
 from ethvoip.impl.chain.contract import address_bytes
-from ethvoip.impl.chain.events import Registered
 from ethvoip.spec.errors import ChainError, ContractRevert
 
 CHECK = "WrongSigner"
@@ -65,35 +63,40 @@ def hardened_half(w: ChainWorld) -> tuple[bool, list[Line], str]:
     start = w.chain.w3.eth.block_number
     salt = w.rng("salt")(32)
     ident_a, ident_e = identifier(victim.phone, salt), identifier(eve.phone, salt)
-    # a registers honestly first, so her proof of possession is on chain for e to copy.
+    eve_addr = address_bytes(eve.address)
+    outcomes = []
+    # 1. pk(a) with a Register signature by e's own key
+    secret = w.rng("e/1")(32)
+    own = ks.registration_signature(ident_e, eve.identity, eve.address, 0)
+    made = commitment(ident_e, victim.public_key, eve_addr, secret)
+    reg = Registration(ident_e, victim.public_key, secret, own, made, 0)
+    outcomes.append(_attempt(ks, w, eve, reg))
+    lines = [Line("S_2", "e", f"register(ident_e, pk(a), signed by sk(e)): {outcomes[-1]}")]
+    # a registers honestly, so her Register signature is on chain for e to copy.
     mine = ks.registration(ident_a, victim.identity, victim.address, rng=w.rng("a/secret"))
     ks.commit(mine.commitment, victim.address)
     w.chain.increase_time(MIN_COMMITMENT_AGE)
     ks.register(mine, victim.address)
-    ks.approve(ident_a, key_hash(victim.public_key), 1, op.address)
-    lines = [Line("S_2", "a", "registers pk(a) under her identifier, with her proof")]
-    eve_addr = address_bytes(eve.address)
-    outcomes = []
-    # 1. pk(a) with a proof signed by e's own key
-    secret = w.rng("e/1")(32)
-    own = ks.possession_signature(ident_e, eve.identity, eve.address)
-    made = commitment(ident_e, victim.public_key, eve_addr, secret)
-    reg = Registration(ident_e, victim.public_key, secret, own, made)
-    outcomes.append(_attempt(ks, w, eve, reg))
-    lines.append(Line("S_2", "e", f"register(ident_e, pk(a), proof by sk(e)): {outcomes[-1]}"))
-    # 2. pk(a) with a's own proof, copied from her Registered transaction
-    [added] = [e for e in ks.events() if isinstance(e, Registered)]
+    ks.approve(ident_a, victim.public_key, 0, op.address, registrant=victim.address)
+    lines.append(Line("S_2", "a", "registers pk(a) under her identifier, signed by sk(a)"))
+    # 2. pk(a) with a's own signature, copied from her register transaction
     _, args = ks.contract.decode_function_input(_register_input(w, ks, start))
     copied = bytes(args["signature"])
     secret = w.rng("e/2")(32)
-    made = commitment(ident_e, added.public_key, eve_addr, secret)
-    reg = Registration(ident_e, added.public_key, secret, copied, made)
+    made = commitment(ident_e, victim.public_key, eve_addr, secret)
+    reg = Registration(ident_e, victim.public_key, secret, copied, made, 0)
     outcomes.append(_attempt(ks, w, eve, reg))
-    lines.append(Line("S_2", "e", f"register(ident_e, pk(a), a's copied proof): {outcomes[-1]}"))
+    lines.append(
+        Line("S_2", "e", f"register(ident_e, pk(a), a's copied signature): {outcomes[-1]}")
+    )
     status = ks.record(ident_e).status
     lines.append(Line("-", "anyone", f"records[ident_e]: {status.name}"))
-    blocked = outcomes == [CHECK, CHECK] and status.name == "NONE"
-    why = f"{CHECK} (register's ecrecover: the proof of possession is not by pk(a) for e)"
+    blocked = outcomes == [CHECK, "KeyAlreadyUsed"]
+    blocked = blocked and status.name == "NONE"
+    why = (
+        f"{CHECK} (register's ecrecover: no Register signature by pk(a) names e's number and "
+        "wallet); KeyAlreadyUsed (a's key, once registered by a, never enters again)"
+    )
     return blocked, lines, why
 
 

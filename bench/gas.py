@@ -25,8 +25,8 @@ SALT = bytes(32)
 def main() -> None:
     chain = EmbeddedChain()
     op, alice = chain.accounts[0], chain.accounts[1]
-    alice_key, new_key, spare_key = (
-        IdentityKey.from_private_bytes(bytes([n]) * 32) for n in (1, 2, 3)
+    alice_key, new_key, spare_key, other_key = (
+        IdentityKey.from_private_bytes(bytes([n]) * 32) for n in (1, 2, 3, 4)
     )
     ident = identifier("+33612345678", SALT)
     rows: list[tuple[str, int]] = []
@@ -35,34 +35,37 @@ def main() -> None:
     reg = ks.registration(ident, alice_key, alice, secret=b"\x07" * 32)
     rows.append(("KeyStore.commit", ks.commit(reg.commitment, alice).gas_used))
     chain.increase_time(ks.call("minCommitmentAge"))
-    rows.append(("KeyStore.register (proof of possession)", ks.register(reg, alice).gas_used))
-    rows.append(("KeyStore.approve", ks.approve(ident, key_hash(reg.public_key), 1, op).gas_used))
+    rows.append(("KeyStore.register (EIP-712 Register)", ks.register(reg, alice).gas_used))
+    approved = ks.approve(ident, reg.public_key, 0, op, registrant=alice)
+    rows.append(("KeyStore.approve", approved.gas_used))
     new = new_key.public_key.to_bytes()
     rotated = ks.rotate(
         ident,
         new,
-        ks.rotation_signature(ident, alice_key, new, 2),
-        ks.possession_signature(ident, new_key, alice),
+        ks.rotation_signature(ident, alice_key, new, 1),
+        ks.rotate_to_signature(ident, new_key, 1),
         alice,
     )
     rows.append(("KeyStore.rotate", rotated.gas_used))
-    spare = spare_key.public_key.to_bytes()
-    pop = ks.possession_signature(ident, spare_key, op)
-    announced = ks.announce_recovery(ident, spare, pop, op)
+    spare, other = spare_key.public_key.to_bytes(), other_key.public_key.to_bytes()
+    announced = ks.announce_recovery(ident, spare, ks.recovery_signature(ident, spare_key, 1), op)
     rows.append(("KeyStore.announceRecovery", announced.gas_used))
-    _, _, serial = ks.recovery(ident)
-    veto = ks.cancel_signature(ident, new_key, key_hash(spare), serial)
+    veto = ks.cancel_signature(ident, new_key, key_hash(spare), 1)
     rows.append(("KeyStore.cancelRecovery", ks.cancel_recovery(ident, veto, alice).gas_used))
-    ks.announce_recovery(ident, spare, pop, op)
+    rows.append(("KeyStore.operatorRevoke (suspend)", ks.operator_revoke(ident, op).gas_used))
+    ks.announce_recovery(ident, other, ks.recovery_signature(ident, other_key, 2), op)
     chain.increase_time(ks.call("recoveryDelay"))
-    rows.append(("KeyStore.executeRecovery", ks.execute_recovery(ident, spare, op).gas_used))
-    sig = ks.revocation_signature(ident, spare_key, 3)
+    rows.append(("KeyStore.executeRecovery", ks.execute_recovery(ident, other, op).gas_used))
+    version = ks.record(ident).version
+    sig = ks.revocation_signature(ident, other_key, version)
     rows.append(("KeyStore.revoke (by key)", ks.revoke(ident, sig, alice).gas_used))
-    reg2 = ks.registration(ident, alice_key, alice, secret=b"\x08" * 32)
+    reg2 = ks.registration(ident, spare_key, alice, secret=b"\x08" * 32)
     ks.commit(reg2.commitment, alice)
     chain.increase_time(ks.call("minCommitmentAge"))
     ks.register(reg2, alice)
-    rows.append(("KeyStore.operatorRevoke", ks.operator_revoke(ident, op).gas_used))
+    rows.append(("KeyStore.dropPending", ks.drop_pending(key_hash(spare), op).gas_used))
+    rows.append(("KeyStore.proposeOperator", ks.propose_operator(alice, op).gas_used))
+    rows.append(("KeyStore.acceptOperator", ks.accept_operator(alice).gas_used))
 
     paper = PaperKeyStoreClient.deploy(chain, op)
     receipt = "GPA.3345-1234-5678-90123"
@@ -75,7 +78,7 @@ def main() -> None:
     gas = dict(rows)
     ours = (
         gas["KeyStore.commit"]
-        + gas["KeyStore.register (proof of possession)"]
+        + gas["KeyStore.register (EIP-712 Register)"]
         + gas["KeyStore.approve"]
     )
     theirs = gas["KeyStorePaper.addClient"] + gas["KeyStorePaper.approveClient"]

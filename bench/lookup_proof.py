@@ -28,7 +28,7 @@ import sys
 import time
 from collections.abc import Callable
 
-from ethvoip.impl.chain import KeyStoreClient, RpcChain, identifier, key_hash, start_anvil
+from ethvoip.impl.chain import KeyStoreClient, RpcChain, identifier, start_anvil
 from ethvoip.impl.chain.proofs import VerifiedRecord, verify_lookup
 from ethvoip.impl.crypto import IdentityKey
 
@@ -66,7 +66,7 @@ def main() -> None:
         ks.commit(reg.commitment, alice)
         chain.increase_time(ks.call("minCommitmentAge"))
         ks.register(reg, alice)
-        ks.approve(ident, key_hash(reg.public_key), 1, op)
+        ks.approve(ident, reg.public_key, 0, op, registrant=alice)
         trusted = bytes(chain.latest_block()["hash"])
 
         assert ks.verified_lookup(ident, trusted).public_key == ks.lookup(ident)[0]

@@ -6,30 +6,48 @@ bad arguments.  ``--traces-dir`` writes every attack and honest trace as JSON, A
 text and SVG (this is how ``tests/traces/`` is refreshed).  ``--record FILE`` writes the
 matrix without traces, stamped with the date, the machine and the spec digests it was made
 from (this is how ``docs/model/verdicts.json``, which the docs render, is refreshed).
+
+Neither is ever left half-written: both paths are checked before the (long) proving starts,
+the traces are rendered in memory while it runs, and only when every protocol is done is
+each file replaced atomically (:func:`ethvoip.spec.files.atomic_write`).  A failure or a
+Ctrl-C before that leaves every old file as it was and no new one.
+
+On a terminal, a live line per protocol variant shows the time spent, the run count being
+explored and the check z3 is working on; piped, stderr stays quiet.  z3 and the trace
+renderers are imported only when a proof runs, so ``ethvoip prove --help`` is instant.
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import datetime
 import json
 import os
 import platform
+import re
+import shutil
+import signal
 import sys
+import threading
 import time
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from types import FrameType, TracebackType
+from typing import TYPE_CHECKING, Any, TextIO
 
-from ethvoip.model.export import alice_bob, build_trace
-from ethvoip.model.search import DEFAULT_MAX_RUNS, ClaimResult, check_variant, honest_run
-from ethvoip.model.svg import render
+from ethvoip.model.bounds import DEFAULT_MAX_RUNS, MAX_RUNS_LIMIT
+from ethvoip.spec import cliargs
 from ethvoip.spec import trace as tracefmt
 from ethvoip.spec.catalogue import CATALOGUE, get
 from ethvoip.spec.errors import EthVoipError
+from ethvoip.spec.files import PUBLIC, atomic_write, check_dir_writable, check_file_writable
 from ethvoip.spec.protocol import Expect, Protocol, Verdict
 from ethvoip.spec.trace import Trace
+
+if TYPE_CHECKING:  # z3 behind these: imported where a proof runs
+    from ethvoip.model.search import ClaimResult
 
 
 @dataclass(frozen=True)
@@ -86,6 +104,9 @@ def prove(
     progress: Any = None,
 ) -> list[Row]:
     """Every claim of one variant, with attack traces built from the models."""
+    from ethvoip.model.export import build_trace
+    from ethvoip.model.search import check_variant
+
     v = protocol.variant(variant_name)
     rows = []
     for r in check_variant(v, max_runs=max_runs, progress=progress):
@@ -107,6 +128,9 @@ def prove(
 
 
 def honest_trace(protocol: Protocol, variant_name: str, generated_by: str) -> Trace:
+    from ethvoip.model.export import build_trace
+    from ethvoip.model.search import honest_run
+
     v = protocol.variant(variant_name)
     h = honest_run(v)
     return build_trace(
@@ -120,13 +144,25 @@ def honest_trace(protocol: Protocol, variant_name: str, generated_by: str) -> Tr
     )
 
 
-def write_trace(folder: Path, t: Trace) -> None:
-    """``<protocol>.<variant>.<claim|honest>.{json,txt,svg}`` in ``folder``."""
-    folder.mkdir(parents=True, exist_ok=True)
+def trace_files(t: Trace) -> dict[str, str]:
+    """``<protocol>.<variant>.<claim|honest>.{json,txt,svg}``: file name -> text."""
+    from ethvoip.model.export import alice_bob
+    from ethvoip.model.svg import render
+
     stem = f"{t.protocol}.{t.variant}.{t.claim or 'honest'}"
-    (folder / f"{stem}.json").write_text(tracefmt.dumps(t), encoding="utf-8")
-    (folder / f"{stem}.txt").write_text(alice_bob(t), encoding="utf-8")
-    (folder / f"{stem}.svg").write_text(render(t), encoding="utf-8")
+    return {
+        f"{stem}.json": tracefmt.dumps(t),
+        f"{stem}.txt": alice_bob(t),
+        f"{stem}.svg": render(t),
+    }
+
+
+def write_files(folder: Path, files: dict[str, str]) -> None:
+    """Each file (a name relative to ``folder``) replaced atomically: a reader sees the old
+    one or the new one, whole."""
+    for name, text in files.items():
+        (folder / name).parent.mkdir(parents=True, exist_ok=True)
+        atomic_write(folder / name, text, mode=PUBLIC)
 
 
 def table(rows: Sequence[Row]) -> str:
@@ -188,62 +224,273 @@ def record(rows: Sequence[Row], generated_by: str, max_runs: int) -> dict[str, A
     }
 
 
-def main(argv: list[str] | None = None) -> int:
-    argv = list(sys.argv[1:] if argv is None else argv)
-    ap = argparse.ArgumentParser(prog="ethvoip prove", description=__doc__)
-    ap.add_argument("protocols", nargs="*", metavar="PROTOCOL", help="name or name/variant")
-    ap.add_argument("--json", action="store_true", help="print the results as JSON")
-    ap.add_argument("--max-runs", type=int, default=DEFAULT_MAX_RUNS, metavar="K")
-    ap.add_argument("--traces-dir", type=Path, metavar="DIR", help="write every trace here")
-    ap.add_argument("--quiet", action="store_true", help="no progress on stderr")
-    ap.add_argument("--record", type=Path, metavar="FILE", help="write the dated matrix here")
-    args = ap.parse_args(argv)
-    if args.max_runs < 1:
-        print("ethvoip prove: --max-runs must be at least 1", file=sys.stderr)
-        return 2
+#: The key life cycle (model/lifecycle.py) is not a catalogue protocol: its own checker,
+#: the same matrix, record and traces folder.
+LIFECYCLE = "key_lifecycle"
+
+
+def _is_lifecycle(name: str) -> bool:
+    return name.partition("/")[0] == LIFECYCLE
+
+
+def _target(text: str) -> str:
+    """A ``PROTOCOL`` or ``PROTOCOL/VARIANT`` argument that the catalogue (or the key life
+    cycle's table) holds."""
     try:
-        targets = _targets(args.protocols)
+        if _is_lifecycle(text):
+            from ethvoip.spec import lifecycle
+
+            vname = text.partition("/")[2]
+            if vname:
+                lifecycle.variant(vname)  # raises UnknownProtocol with the list
+        else:
+            _targets([text])
     except EthVoipError as exc:
-        print(f"ethvoip prove: {exc}", file=sys.stderr)
-        return 2
+        raise argparse.ArgumentTypeError(str(exc)) from None
+    return text
+
+
+def parser() -> argparse.ArgumentParser:
+    ap = cliargs.Parser(
+        prog="ethvoip prove",
+        description=__doc__.split("\n\n")[0],
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    ap.add_argument(
+        "protocols", nargs="*", type=_target, metavar="PROTOCOL", help="name or name/variant"
+    )
+    ap.add_argument("--json", action="store_true", help="print the results as JSON")
+    ap.add_argument(
+        "--max-runs",
+        type=cliargs.int_range(1, MAX_RUNS_LIMIT),
+        default=DEFAULT_MAX_RUNS,
+        metavar="K",
+        help=f"search attacks of up to K role runs, 1..{MAX_RUNS_LIMIT} (default "
+        f"{DEFAULT_MAX_RUNS}; the cost doubles with every run)",
+    )
+    ap.add_argument(
+        "--traces-dir", type=cliargs.folder, metavar="DIR", help="write every trace here"
+    )
+    ap.add_argument("--quiet", action="store_true", help="no progress line on a terminal")
+    ap.add_argument(
+        "--record", type=cliargs.output_file, metavar="FILE", help="write the dated matrix here"
+    )
+    return ap
+
+
+#: What :func:`ethvoip.model.search.check_variant` reports: variant, claim, run count, the
+#: roles of the runs, then "solving" or z3's answer.
+_PROGRESS = re.compile(r"\S+ (?P<claim>\S+) n=(?P<n>\d+) (?P<roles>\[.*\]): (?P<status>\w+)")
+
+
+class LiveLine:
+    """One status line on a terminal, rewritten in place while a variant is proved.
+
+    A ticker thread redraws it twice a second so the elapsed time moves while z3 works (z3
+    releases the GIL inside a check); :meth:`update` only records the latest message.
+    """
+
+    def __init__(self, stream: TextIO, label: str) -> None:
+        self.stream = stream
+        self.label = label
+        self.last = "z3 building the honest run"
+        self.checks = 0
+        self.t0 = time.monotonic()
+        self._stop = threading.Event()
+        self._ticker = threading.Thread(target=self._tick, daemon=True)
+
+    def __enter__(self) -> LiveLine:
+        self._ticker.start()
+        return self
+
+    def __exit__(
+        self, kind: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        self._stop.set()
+        self._ticker.join()
+        self.stream.write("\r\x1b[K")  # leave the line clean for what follows
+        self.stream.flush()
+
+    def update(self, message: str) -> None:
+        if not message.endswith(": solving"):
+            self.checks += 1
+        self.last = message
+
+    def text(self) -> str:
+        elapsed = f"{time.monotonic() - self.t0:6.1f} s"
+        m = _PROGRESS.fullmatch(self.last)
+        if m is None:  # before the first check, or a message of another form
+            return f"{self.label} {elapsed}, {self.checks} checks, {self.last}"
+        doing = "z3 solving" if m["status"] == "solving" else f"last z3 answer {m['status']}"
+        return (
+            f"{self.label} {elapsed}, {m['n']} runs, {self.checks} checks, "
+            f"{doing}: {m['claim']} {m['roles']}"
+        )
+
+    def _tick(self) -> None:
+        while True:
+            width = shutil.get_terminal_size().columns
+            self.stream.write("\r" + self.text()[: max(width - 1, 20)] + "\x1b[K")
+            self.stream.flush()
+            if self._stop.wait(0.5):
+                return
+
+
+class CtrlC:
+    """Ctrl-C during a proof: stop z3 at once, and never let the interrupt get lost.
+
+    Two ways it could get lost or late.  Python raises KeyboardInterrupt only between
+    bytecodes, so it would wait for a running z3 check to end (up to its timeout): the
+    interpreter also writes each signal to a wakeup fd at once, and a watcher thread reading
+    it interrupts z3.  And z3 objects free themselves in ``__del__``, where a
+    KeyboardInterrupt is swallowed (printed as "Exception ignored"): the handler therefore
+    only notes an interrupt that lands in a destructor (or in what one calls), and the next
+    :meth:`checkpoint` (after every z3 check, through the progress callback) raises it.
+    """
+
+    def __init__(self) -> None:
+        self.seen = threading.Event()
+
+    def checkpoint(self) -> None:
+        if self.seen.is_set():
+            raise KeyboardInterrupt
+
+    def _handler(self, signum: int, frame: FrameType | None) -> None:
+        self.seen.set()
+        while frame is not None:
+            if frame.f_code.co_name == "__del__":
+                return  # raised in a destructor it would be swallowed: the next checkpoint
+            frame = frame.f_back
+        raise KeyboardInterrupt
+
+    def _watch(self, r: int) -> None:
+        from ethvoip.model.search import interrupt
+
+        while data := os.read(r, 64):  # b"" once the write end is closed
+            if signal.SIGINT in data:
+                self.seen.set()
+                interrupt()
+
+    @contextlib.contextmanager
+    def installed(self) -> Iterator[CtrlC]:
+        """Handler and watcher in place (main thread only; elsewhere: checkpoints only)."""
+        if threading.current_thread() is not threading.main_thread():
+            yield self
+            return
+        r, w = os.pipe()
+        os.set_blocking(w, False)
+        old_fd = signal.set_wakeup_fd(w)
+        old_handler = signal.signal(signal.SIGINT, self._handler)
+        watcher = threading.Thread(target=self._watch, args=(r,), daemon=True)
+        watcher.start()
+        try:
+            yield self
+        except Exception:
+            # z3 refuses any further work in a context it was interrupted in ("canceled"):
+            # after a Ctrl-C, whatever fails next is the interrupt.
+            if self.seen.is_set():
+                raise KeyboardInterrupt from None
+            raise
+        finally:
+            signal.signal(signal.SIGINT, old_handler)
+            signal.set_wakeup_fd(old_fd)
+            os.close(w)
+            watcher.join()
+            os.close(r)
+
+
+@cliargs.guard("ethvoip prove")
+def main(argv: list[str]) -> int:
+    args = parser().parse_args(argv)
+    with CtrlC().installed() as ctrl_c:
+        return _prove_all(args, argv, ctrl_c)
+
+
+def _prove_all(args: argparse.Namespace, argv: list[str], ctrl_c: CtrlC) -> int:
+    from ethvoip.model import lifecycle_cli
+
+    catalogue_names = [n for n in args.protocols if not _is_lifecycle(n)]
+    targets = _targets(catalogue_names) if catalogue_names or not args.protocols else []
+    lifecycle_variants = lifecycle_cli.targets(args.protocols)
+    # Before minutes of proving, not after: a path that cannot be written is refused.
+    if args.traces_dir is not None:
+        check_dir_writable(args.traces_dir, "--traces-dir")
+    if args.record is not None:
+        check_file_writable(args.record, "--record")
+    traces: dict[str, str] = {}  # written only once every protocol is done
     generated_by = command_line(argv)
+    live = not args.quiet and sys.stderr.isatty()
     rows: list[Row] = []
     t0 = time.perf_counter()
-    try:
-        for i, (p, vname) in enumerate(targets, start=1):
-            if not args.quiet:
-                print(f"[{i}/{len(targets)}] {p.name}/{vname} ...", file=sys.stderr, flush=True)
+    for i, (p, vname) in enumerate(targets, start=1):
+        label = f"[{i}/{len(targets)}] {p.name}/{vname}"
+        started = time.perf_counter()
+        with contextlib.ExitStack() as stack:
+            line = stack.enter_context(LiveLine(sys.stderr, label)) if live else None
+
+            def progress(message: str, line: LiveLine | None = line) -> None:
+                ctrl_c.checkpoint()
+                if line is not None:
+                    line.update(message)
+
             honest = honest_trace(p, vname, generated_by)
-            got = prove(p, vname, max_runs=args.max_runs, generated_by=generated_by)
-            rows += got
-            if not args.quiet:
-                bad = sum(not r.ok for r in got)
-                print(
-                    f"[{i}/{len(targets)}] {p.name}/{vname}: {len(got)} claims, "
-                    f"{'all as expected' if not bad else f'{bad} MISMATCH'}",
-                    file=sys.stderr,
-                    flush=True,
-                )
-            if args.traces_dir is not None:
-                write_trace(args.traces_dir, honest)
-                for r in got:
-                    if r.trace is not None:
-                        write_trace(args.traces_dir, r.trace)
-    except EthVoipError as exc:
-        print(f"ethvoip prove: {type(exc).__name__}: {exc}", file=sys.stderr)
-        return 1
-    ok = all(r.ok for r in rows)
+            ctrl_c.checkpoint()
+            got = prove(
+                p, vname, max_runs=args.max_runs, generated_by=generated_by, progress=progress
+            )
+            ctrl_c.checkpoint()
+        if live:
+            bad = sum(not r.ok for r in got)
+            print(
+                f"{label}: {len(got)} claims, "
+                f"{'all as expected' if not bad else f'{bad} MISMATCH'}, "
+                f"{time.perf_counter() - started:.1f} s",
+                file=sys.stderr,
+                flush=True,
+            )
+        rows += got
+        if args.traces_dir is not None:
+            traces.update(trace_files(honest))
+            for r in got:
+                if r.trace is not None:
+                    traces.update(trace_files(r.trace))
+    lc_rows = lifecycle_cli.prove(
+        lifecycle_variants,
+        generated_by,
+        (lambda m: print(m, file=sys.stderr, flush=True)) if live else None,
+    )
+    ctrl_c.checkpoint()
+    if args.traces_dir is not None and lc_rows:
+        traces.update(lifecycle_cli.trace_files(lc_rows, generated_by))
+    ok = all(r.ok for r in rows) and all(r.ok for r in lc_rows)
+    if args.traces_dir is not None:
+        write_files(args.traces_dir, traces)
     if args.record is not None:
-        args.record.write_text(
-            json.dumps(record(rows, generated_by, args.max_runs), indent=1) + "\n", encoding="utf-8"
-        )
+        rec = record(rows, generated_by, args.max_runs)
+        if lc_rows:
+            rec["results"] += [r.as_json() for r in lc_rows]
+            rec["lifecycle_digests"] = lifecycle_cli.digests()
+        atomic_write(args.record, json.dumps(rec, indent=1) + "\n", mode=PUBLIC)
     if args.json:
-        print(json.dumps({"results": [r.as_json() for r in rows]}, indent=1))
-    else:
-        print(table(rows))
         print(
-            f"\n{len(rows)} claims, {sum(not r.ok for r in rows)} mismatches, "
-            f"bound {args.max_runs} runs, {time.perf_counter() - t0:.1f} s"
+            json.dumps(
+                {
+                    "results": [r.as_json() for r in rows],
+                    "lifecycle": [r.as_json() for r in lc_rows],
+                },
+                indent=1,
+            )
+        )
+    else:
+        if rows:
+            print(table(rows))
+        if lc_rows:
+            print(("\n" if rows else "") + lifecycle_cli.table(lc_rows))
+        print(
+            f"\n{len(rows) + len(lc_rows)} claims, "
+            f"{sum(not r.ok for r in rows) + sum(not r.ok for r in lc_rows)} mismatches, "
+            f"bound {args.max_runs} runs (life cycle: inductive, search "
+            f"{lifecycle_cli.SEARCH_STEPS} calls), {time.perf_counter() - t0:.1f} s"
         )
     return 0 if ok else 1
 

@@ -24,6 +24,7 @@ from dataclasses import dataclass
 
 import z3
 
+from ethvoip.model.bounds import DEFAULT_MAX_RUNS as DEFAULT_MAX_RUNS  # re-exported
 from ethvoip.model.claims import active, violation
 from ethvoip.model.encode import World
 from ethvoip.model.symbolic import Leaf, conj, leaf_eq
@@ -34,7 +35,6 @@ from ethvoip.spec.semantics import HonestEvent
 
 #: z3 is deterministic for a fixed seed; pin it so verdicts and traces repeat exactly.
 SEED = 0
-DEFAULT_MAX_RUNS = 4
 DEFAULT_TIMEOUT_MS = 60_000
 
 
@@ -44,7 +44,44 @@ def _solver(timeout_ms: int, ctx: z3.Context) -> z3.Solver:
     s = z3.Solver(ctx=ctx)
     s.set("random_seed", SEED)
     s.set("timeout", timeout_ms)
+    # z3's own SIGINT trap would swallow a Ctrl-C that lands in a check that then finishes
+    # (the search goes on as if nothing happened); with it off, Python's handler keeps the
+    # signal and raises KeyboardInterrupt when the check returns (see :func:`interrupt`).
+    s.set("ctrl_c", False)
     return s
+
+
+#: The solver inside :func:`_check` now, for :func:`interrupt` (one search per process).
+_running: z3.Solver | None = None
+
+
+def interrupt() -> None:
+    """Stop the z3 check running now; safe from another thread (``Z3_interrupt``).
+
+    ``ethvoip prove`` calls it when Ctrl-C arrives, so that a long check does not delay the
+    KeyboardInterrupt until it ends.
+    """
+    solver = _running
+    if solver is not None:
+        solver.ctx.interrupt()
+
+
+def _check(solver: z3.Solver) -> z3.CheckSatResult:
+    """``solver.check()``, except that an interrupted check is Ctrl-C, never a verdict.
+
+    A check stopped by :func:`interrupt` (or by z3's own SIGINT trap, if a solver has it on)
+    answers ``unknown`` ("interrupted..."): that is the user stopping the search, not a
+    verdict to record before going on.
+    """
+    global _running
+    _running = solver
+    try:
+        status = solver.check()
+    finally:
+        _running = None
+    if status == z3.unknown and "interrupted" in solver.reason_unknown():
+        raise KeyboardInterrupt
+    return status
 
 
 @dataclass(frozen=True)
@@ -108,7 +145,7 @@ def check_variant(
                     solver.add(
                         world.z3(conj([active(world, r0), leaf_eq(r0.actor, world.agent["a"])]))
                     )
-                    reached[role] = solver.check() == z3.sat
+                    reached[role] = _check(solver) == z3.sat
                     solver.pop()
                 build = time.perf_counter() - t0
                 share = build / len(open_)
@@ -117,7 +154,11 @@ def check_variant(
                     solver.push()
                     f = violation(world, c)
                     solver.add(world.z3(f))
-                    status = z3.unsat if f is False else solver.check()
+                    if progress is not None and f is not False:
+                        progress(
+                            f"{variant.name} {c.name} n={n} {[r.name for r in roles]}: solving"
+                        )
+                    status = z3.unsat if f is False else _check(solver)
                     started[c.name] += share + time.perf_counter() - t1
                     if status == z3.sat:
                         model = _readable(solver, world)
@@ -163,7 +204,7 @@ def _readable(solver: z3.Solver, world: World) -> z3.ModelRef:
         return model
     solver.push()
     solver.add(z3.Distinct(*(x.expr for x in leaves_)))
-    if solver.check() == z3.sat:
+    if _check(solver) == z3.sat:
         model = solver.model()
     solver.pop()
     return model
@@ -226,7 +267,7 @@ def _model_honest_run(variant: Variant, events: list[HonestEvent], timeout_ms: i
         step = next(e for e in run.events if e.label == ev.label)
         assert step.moment.done is not None
         solver.add(step.moment.done)
-        status = solver.check()
+        status = _check(solver)
         if status == z3.unknown:
             raise ModelError(
                 f"variant {variant.name}: z3 gave up on the honest run at {ev.role}/{ev.label} "
@@ -241,7 +282,7 @@ def _model_honest_run(variant: Variant, events: list[HonestEvent], timeout_ms: i
         d = run.last.moment.done
         assert d is not None
         solver.add(d)
-    status = solver.check()
+    status = _check(solver)
     if status != z3.sat:
         raise ModelError(f"variant {variant.name}: honest agents cannot finish ({status})")
     return HonestRun(world, solver.model(), time.perf_counter() - t0)

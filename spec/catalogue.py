@@ -6,7 +6,13 @@ from types import MappingProxyType
 
 from ethvoip.spec.errors import UnknownProtocol
 from ethvoip.spec.protocol import Protocol, Variant
-from ethvoip.spec.protocols import keystore_registration, mikey_key_transport, psk_handshake, sts
+from ethvoip.spec.protocols import (
+    key_lookup,
+    keystore_registration,
+    mikey_key_transport,
+    psk_handshake,
+    sts,
+)
 
 CATALOGUE: MappingProxyType[str, Protocol] = MappingProxyType(
     {
@@ -16,6 +22,7 @@ CATALOGUE: MappingProxyType[str, Protocol] = MappingProxyType(
             mikey_key_transport.PROTOCOL,
             sts.PROTOCOL,
             keystore_registration.PROTOCOL,
+            key_lookup.PROTOCOL,
         )
     }
 )

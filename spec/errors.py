@@ -143,3 +143,11 @@ class SipError(EthVoipError):
 
 class ConfigError(EthVoipError, ValueError):
     """A configuration value is missing or out of range."""
+
+
+class WouldOverwrite(ConfigError):
+    """A file that may hold something irreplaceable (a private key) is already there."""
+
+
+class UsageError(EthVoipError, ValueError):
+    """A command line that cannot be run as typed: a bad option value, a missing argument."""

@@ -7,7 +7,16 @@ registered without proof of possession suffers an unknown key-share with two run
 g^(xy) stays secret.  The paper's Fig. 8 ``a=k:`` carries an unsigned encrypted key: the callee
 gets no origin authentication at all, one run suffices (RFC 3830 section 3.3 signs for this
 reason).  The paper's III.A: addClient is public and the password is the hash of the receipt,
-which is on chain (3 runs: subscriber, chain, operator).  Every hardened variant: no attack.
+which is on chain (3 runs: subscriber, chain, operator).  The paper's III.B look-up believes
+the RPC node's getClient answer: a lying node substitutes the key with one run of the caller
+(issue 12; the light-client literature's reason for verifying state against consensus).
+Every hardened variant: no attack.
+
+Other variants are named designs between the two.  sts ``unbound`` (hardened messages, but
+the callee authenticates whoever message 1 names instead of its SIP dialog's peer): the
+re-key hijack needs no honest peer run at all (1 run, the intruder plays the initiator with
+his own key; his DH share is his, so B's key is not secret), and B in a call with C accepts
+A's re-key meant for another call (2 runs: agreement and key-share fail across calls).
 
 A change to an expectation in spec/ must be argued here too.
 """
@@ -37,10 +46,22 @@ PAPER: dict[tuple[str, str], tuple[Verdict, int | None]] = {
     ("sts", "I_alive"): (H, None),
     ("sts", "I_agree"): (A, 2),
     ("sts", "R_agree"): (A, 2),
+    ("sts", "R_dialog"): (A, 2),
     ("sts", "I_key_share"): (A, 2),
     ("sts", "R_key_share"): (A, 2),
     ("keystore_registration", "O_agree_key"): (A, 3),
     ("keystore_registration", "O_secret_password"): (A, 3),
+    ("key_lookup", "I_secret_K"): (A, 1),
+}
+
+
+OTHER: dict[tuple[str, str, str], tuple[Verdict, int | None]] = {
+    ("sts", "unbound", "R_secret_K"): (A, 1),
+    ("sts", "unbound", "R_agree"): (A, 1),
+    ("sts", "unbound", "R_dialog"): (A, 1),
+    ("sts", "unbound", "I_agree"): (A, 2),
+    ("sts", "unbound", "I_key_share"): (A, 2),
+    ("sts", "unbound", "R_key_share"): (A, 2),
 }
 
 
@@ -48,4 +69,26 @@ def expected(protocol: str, variant: str, claim: str) -> tuple[Verdict, int | No
     """The literature's verdict and smallest attack bound for one claim."""
     if variant == "paper":
         return PAPER[(protocol, claim)]
-    return (H, None)
+    return OTHER.get((protocol, variant, claim), (H, None))
+
+
+#: The key life cycle (issue 13), restated from the issue's list of holes: on today's contract
+#: (v1) each hole is an attack of the stated length in calls (register/approve = 2 calls before
+#: anything can go wrong); the paper has no revocation and no signatures (claims 1, 2, 4 do not
+#: apply) but its operator overwrites an approved key at once; the fixed design has none.
+_NA = "not applicable"
+LIFECYCLE: dict[tuple[str, str], tuple[str, int | None]] = {
+    ("paper", "1_revoked_key_stays_dead"): (_NA, None),
+    ("paper", "2_thief_gets_nothing"): (_NA, None),
+    ("paper", "3_operator_bound_by_timelock"): (A.value, 4),  # add, approve, add, approve
+    ("paper", "4_signature_used_once"): (_NA, None),
+    ("v1", "1_revoked_key_stays_dead"): (A.value, 4),  # register, approve, rotate out, rotate back
+    ("v1", "2_thief_gets_nothing"): (A.value, 5),  # ..., revoke, thief registers, approve
+    ("v1", "3_operator_bound_by_timelock"): (A.value, 5),  # ..., operatorRevoke, register, approve
+    ("v1", "4_signature_used_once"): (A.value, 2),  # the same registration twice
+    ("v1", "signature_cross_use"): (A.value, 3),  # register, approve, rotate with the same proof
+    ("hardened", "1_revoked_key_stays_dead"): (H.value, None),
+    ("hardened", "2_thief_gets_nothing"): (H.value, None),
+    ("hardened", "3_operator_bound_by_timelock"): (H.value, None),
+    ("hardened", "4_signature_used_once"): (H.value, None),
+}

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import shutil
 import subprocess
 import sys
 import sysconfig
@@ -33,8 +34,23 @@ def test_every_package_directory_is_listed() -> None:
 
 
 @pytest.mark.slow
+def _copy_of_the_sources(to: Path) -> Path:
+    """What a wheel is built from, copied: setuptools writes ``build/`` and ``*.egg-info``
+    beside the sources, which in the tree would be leftovers (and stale modules in
+    ``build/lib`` would end up in the next wheel)."""
+    src = to / "src"
+    src.mkdir()
+    for name in ("pyproject.toml", "README.md"):
+        shutil.copy2(ROOT / name, src / name)
+    skip = shutil.ignore_patterns("__pycache__", "*.pyc", "*.egg-info")
+    for folder in FOLDERS:
+        shutil.copytree(ROOT / folder, src / folder, ignore=skip)
+    return src
+
+
 def test_wheel_builds_and_imports_outside_the_tree(tmp_path: Path) -> None:
     dist = tmp_path / "dist"
+    source = _copy_of_the_sources(tmp_path)
     subprocess.run(
         [
             sys.executable,
@@ -44,7 +60,7 @@ def test_wheel_builds_and_imports_outside_the_tree(tmp_path: Path) -> None:
             "--no-isolation",
             "--outdir",
             str(dist),
-            str(ROOT),
+            str(source),
         ],
         check=True,
         capture_output=True,

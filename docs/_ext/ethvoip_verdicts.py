@@ -22,6 +22,8 @@ from ethvoip_spec import para, table
 from sphinx.util.docutils import SphinxDirective
 
 from ethvoip.spec.catalogue import CATALOGUE
+from ethvoip.spec.lifecycle import VARIANTS as LIFECYCLE
+from ethvoip.spec.lifecycle import digest as lifecycle_digest
 
 
 class VerdictRecordError(Exception):
@@ -40,6 +42,12 @@ def load_record(path: Path) -> dict[str, Any]:
     for name, digest in digests.items():
         if name not in CATALOGUE or CATALOGUE[name].digest() != digest:
             raise VerdictRecordError(f"{path} is stale for {name}; regenerate it with: {command}")
+    # the key life cycle's tables (not catalogue protocols) are recorded apart
+    for name, digest in dict(rec.get("lifecycle_digests", {})).items():
+        if name not in LIFECYCLE or lifecycle_digest(LIFECYCLE[name]) != digest:
+            raise VerdictRecordError(
+                f"{path} is stale for key_lifecycle/{name}; regenerate it with: {command}"
+            )
     missing = set(CATALOGUE) - set(digests)
     if missing:
         raise VerdictRecordError(f"{path} lacks {sorted(missing)}; regenerate it with: {command}")

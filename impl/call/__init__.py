@@ -11,6 +11,7 @@ Start here (see docs/calls.rst)::
     out = await alice.call(bob_number)                      # MIKEY in the SDP, SRTP after
     session = await bob.answer()                            # on the callee's phone
     await alice.rekey(out); await bob.rekey(session)        # STS over RTCP, both directions
+    alice.sas(out) == bob.sas(session)                      # read aloud: 4 characters
 """
 
 from ethvoip.impl.call.directory import ChainDirectory
@@ -25,6 +26,7 @@ from ethvoip.impl.call.phone import (
     SecurePhone,
     Subscriber,
 )
+from ethvoip.impl.call.sas import machine_sas, render_b32
 from ethvoip.impl.call.signaling import IdentityGate, SecureLink, SecureSipServer, secure_connect
 from ethvoip.impl.call.sts_rtcp import (
     Rekey,
@@ -54,9 +56,11 @@ __all__ = [
     "Subscriber",
     "build_sdp",
     "invite_record",
+    "machine_sas",
     "open_tls_psk",
     "psk_settings",
     "read_sdp",
+    "render_b32",
     "secure_connect",
     "srtp_master_from_sts",
     "sts_initiator",

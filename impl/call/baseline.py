@@ -136,7 +136,7 @@ class SdesPhone(SipPhoneBase):
             raise
         return SdesCall(call_id, media, receiver, rtcp, self.perf() - start)
 
-    async def answer(self, timeout: float = 10.0) -> SdesCall:
+    async def answer(self, timeout: float | None = None) -> SdesCall:
         """Take the next INVITE, key both streams from its SDP and ours, answer 200."""
         assert self.endpoint is not None
         inc: IncomingCall = await self._next(IncomingCall, timeout=timeout)

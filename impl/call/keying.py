@@ -13,6 +13,11 @@ that the names the MIKEY machine checks are those of the SIP request that carrie
   :mod:`.sdes`) on the audio media with ``RTP/SAVP``; each side's attribute is the key it
   sends with.
 
+Mutual authentication (hardened): the offer's I_MESSAGE sets the V flag and the answer carries
+the callee's RFC 3830 R_MESSAGE in its own ``a=key-mgmt:mikey`` (RFC 4567 puts the
+responder's message in the answer); the caller refuses an answer without a valid one
+(:func:`r_message`, :func:`check_r_message`, :mod:`ethvoip.impl.media.mikey_verify`).
+
 Both directions carry media, each with its own SSRC and key.  The answer names the callee's
 SSRC with ``a=ssrc:<n> cname:<user>`` (RFC 5576).  The callee's stream key: hardened, crypto
 session 2 of the same MIKEY CSB (RFC 3830 section 4.1.3 derives a separate TEK per CS ID
@@ -27,14 +32,16 @@ from dataclasses import dataclass
 
 from ethvoip.impl import wire
 from ethvoip.impl.handshake.machine import Value
-from ethvoip.impl.handshake.mikey import srtp_master
+from ethvoip.impl.handshake.mikey import FRESHNESS_WINDOW, mikey_id, srtp_master
 from ethvoip.impl.media import sdp
 from ethvoip.impl.media.bare_key import ATTRIBUTE as BARE_ATTRIBUTE
+from ethvoip.impl.media.mikey import decode_message
 from ethvoip.impl.media.mikey_kdf import derive_srtp_master
+from ethvoip.impl.media.mikey_verify import build_r_message, verify_r_message
 from ethvoip.impl.media.packetize import PT_PCMA, RATE
 from ethvoip.impl.sip.fields import SipUri
 from ethvoip.impl.wire import Tag
-from ethvoip.spec.errors import DecodeError, LocalProtocolError
+from ethvoip.spec.errors import CryptoError, DecodeError, LocalProtocolError
 
 from . import sdes
 
@@ -113,6 +120,8 @@ def read_sdp(body: bytes, variant: str) -> MediaOffer:
     else:
         attr = sdes.ATTRIBUTE if variant == "sdes" else BARE_ATTRIBUTE
         value = desc.attribute(attr, audio[0])
+        if value is not None and not value.isascii():
+            raise DecodeError(f"SDP: a={attr} value is not ASCII")
         key = value.encode("ascii") if value is not None else None
     return MediaOffer(conn.address, media.port, key, _ssrc(desc.attribute("ssrc", audio[0])))
 
@@ -143,3 +152,60 @@ def invite_record(from_uri: str, to_uri: str) -> bytes:
     if not caller or not callee:
         raise DecodeError("INVITE From/To without a user part")
     return wire.encode(Tag.MIKEY_INVITE, caller, callee)
+
+
+@dataclass(frozen=True)
+class _Verify:
+    """The values an R_MESSAGE is built and checked with, from a finished hardened run."""
+
+    env_key: bytes
+    csb_id: int
+    rand: bytes
+    id_i: bytes
+    id_r: bytes
+    t_i: int
+
+
+def _verify_values(bindings: Mapping[str, Value]) -> _Verify:
+    got = [bindings.get(n) for n in ("Kenv", "CSB", "RAND", "T")]
+    kenv, csb, rand, t = (v if isinstance(v, bytes) else None for v in got)
+    if kenv is None or csb is None or rand is None or t is None:
+        raise LocalProtocolError("the MIKEY run holds no envelope key, CSB, RAND or T")
+    a, b = mikey_id(str(bindings["A"])), mikey_id(str(bindings["B"]))
+    return _Verify(kenv, int.from_bytes(csb, "big"), rand, a, b, int.from_bytes(t, "big"))
+
+
+def r_message(bindings: Mapping[str, Value], offer_key: bytes, now: float) -> bytes | None:
+    """The callee's R_MESSAGE for a finished hardened run, if the offer's V flag asked."""
+    offer = decode_message(offer_key)
+    if not offer.header.v_flag:
+        return None
+    v = _verify_values(bindings)
+    return build_r_message(
+        env_key=v.env_key,
+        csb_id=v.csb_id,
+        rand=v.rand,
+        crypto_sessions=offer.header.crypto_sessions,
+        id_i=v.id_i,
+        id_r=v.id_r,
+        t_i=v.t_i,
+        now=now,
+    )
+
+
+def check_r_message(bindings: Mapping[str, Value], answer_key: bytes | None, now: float) -> None:
+    """The caller's check of the answer's R_MESSAGE (its offer always asks for one)."""
+    if answer_key is None:
+        raise CryptoError("MIKEY: the answer carries no R_MESSAGE (mutual authentication)")
+    v = _verify_values(bindings)
+    verify_r_message(
+        answer_key,
+        env_key=v.env_key,
+        csb_id=v.csb_id,
+        rand=v.rand,
+        id_i=v.id_i,
+        id_r=v.id_r,
+        t_i=v.t_i,
+        now=now,
+        window=FRESHNESS_WINDOW,
+    )

@@ -10,8 +10,15 @@ not (``dropped``: ``auth`` for a tampered packet, ``replay`` for a replayed one,
 of the first packet that authenticates.  Each end of a call has one RTP port: its
 :class:`MediaReceiver` is also the socket its :class:`MediaSender` sends from (symmetric RTP).
 
-:class:`RtcpChannel` is the RTCP port (RTP port + 1, RFC 3550 section 11): plain RTCP
-compound packets, decoded, for the Station-to-Station exchange of :mod:`.sts_rtcp`.
+:class:`RtcpChannel` is the RTCP port (RTP port + 1, RFC 3550 section 11): RTCP compound
+packets, decoded, for the Station-to-Station exchange of :mod:`.sts_rtcp`.  Once the call is
+up, :meth:`RtcpChannel.bind_call` ties the port to the call: it accepts datagrams only from
+the peer's negotiated RTCP address (:class:`ForeignSource` otherwise) and only as SRTCP (RFC
+3711 section 3.4) that authenticates under the keys of the peer's SRTP stream (the same
+master key, SRTCP's own derived keys), and it sends SRTCP under its own stream's keys.  The
+keys follow the streams' re-keys: SRTCP uses the key in force for the stream's current packet
+index.  Every refusal is counted in :attr:`RtcpChannel.dropped` by kind and nothing refused
+reaches the queue.
 """
 
 from __future__ import annotations
@@ -19,7 +26,7 @@ from __future__ import annotations
 import asyncio
 import wave
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any, cast
 
@@ -28,6 +35,7 @@ from ethvoip.impl.media.packetize import RATE
 from ethvoip.impl.media.rtcp import RtcpPacket, decode_rtcp, encode_rtcp
 from ethvoip.impl.media.rtp import RtpPacket, decode_rtp, encode_rtp, peek_header
 from ethvoip.impl.media.srtp import SrtpReceiver, SrtpSender
+from ethvoip.impl.sip.transport import wait_bound
 from ethvoip.impl.sip.ua import Address
 from ethvoip.spec.errors import (
     CryptoError,
@@ -106,8 +114,8 @@ class MediaReceiver(_Datagrams):
             raise DecodeError("no SRTP stream yet to re-key")
         self.srtp.rekey(master, at_index)
 
-    async def wait_for(self, count: int, timeout: float = 10.0) -> None:
-        async with asyncio.timeout(timeout):
+    async def wait_for(self, count: int, timeout: float | None = None) -> None:
+        async with asyncio.timeout(wait_bound(timeout)):
             while len(self.packets) < count:
                 self.arrived.clear()
                 await self.arrived.wait()
@@ -174,25 +182,77 @@ class MediaSender:
         return n
 
 
+class ForeignSource(RemoteProtocolError):
+    """A datagram on a call's RTCP port from an address other than the peer's negotiated one."""
+
+
 class RtcpChannel(_Datagrams):
-    """The RTCP port: decoded compound packets in a queue; bad datagrams counted."""
+    """The RTCP port: decoded compound packets in a queue; refused datagrams counted by kind
+    (``source``: not from the call's peer, ``auth``/``replay``: SRTCP refused it,
+    ``malformed``: not RTCP)."""
 
     def __init__(self) -> None:
         self.inbox: asyncio.Queue[tuple[list[RtcpPacket], Address]] = asyncio.Queue()
-        self.dropped = 0
+        self.dropped: Counter[str] = Counter()
+        self.last_refusal: EthVoipError | None = None
+        self.peer: Address | None = None
+        self._sender: SrtpSender | None = None
+        self._receiver: Callable[[], SrtpReceiver | None] | None = None
+
+    def bind_call(
+        self, peer: Address, sender: SrtpSender, receiver: Callable[[], SrtpReceiver | None]
+    ) -> None:
+        """From now on: only ``peer``'s datagrams, only SRTCP under the call's stream keys
+        (``receiver`` returns the peer's stream once it is known; until then nothing opens)."""
+        self.peer, self._sender, self._receiver = peer, sender, receiver
+
+    @property
+    def bound(self) -> bool:
+        return self.peer is not None
+
+    def _refuse(self, kind: str, err: EthVoipError) -> None:
+        self.dropped[kind] += 1
+        self.last_refusal = err
+
+    def open(self, data: bytes, source: Address) -> list[RtcpPacket]:
+        """The checks of one datagram, in order: source, SRTCP, RTCP syntax (raises)."""
+        if self.peer is not None and source != self.peer:
+            raise ForeignSource(
+                f"RTCP from {source[0]}:{source[1]}, the call's peer is at "
+                f"{self.peer[0]}:{self.peer[1]}"
+            )
+        if self._receiver is not None:
+            stream = self._receiver()
+            if stream is None:
+                raise CryptoError("SRTCP before the peer's stream is known: cannot authenticate")
+            data = stream.unprotect_rtcp(data)
+        return decode_rtcp(data)
 
     def datagram_received(self, data: bytes, addr: tuple[Any, ...]) -> None:
+        source = (addr[0], addr[1])
         try:
-            packets = decode_rtcp(data)
-        except EthVoipError:
-            self.dropped += 1
+            packets = self.open(data, source)
+        except ForeignSource as err:
+            self._refuse("source", err)
             return
-        self.inbox.put_nowait((packets, (addr[0], addr[1])))
+        except ReplayError as err:
+            self._refuse("replay", err)
+            return
+        except CryptoError as err:
+            self._refuse("auth", err)
+            return
+        except EthVoipError as err:
+            self._refuse("malformed", err)
+            return
+        self.inbox.put_nowait((packets, source))
 
     def send(self, packets: list[RtcpPacket], dest: Address) -> None:
         assert self.transport is not None
-        self.transport.sendto(encode_rtcp(packets), dest)
+        data = encode_rtcp(packets)
+        if self._sender is not None:
+            data = self._sender.protect_rtcp(data)
+        self.transport.sendto(data, dest)
 
-    async def receive(self, timeout: float = 10.0) -> tuple[list[RtcpPacket], Address]:
-        async with asyncio.timeout(timeout):
+    async def receive(self, timeout: float | None = None) -> tuple[list[RtcpPacket], Address]:
+        async with asyncio.timeout(wait_bound(timeout)):
             return await self.inbox.get()

@@ -27,7 +27,7 @@ from typing import Any, TypeVar, cast
 from ethvoip.impl.crypto import DEFAULT_RNG, IdentityKey, Rng
 from ethvoip.impl.handshake import Env, ReplayCache, RoleMachine, Sent, create
 from ethvoip.impl.handshake.machine import Directory
-from ethvoip.impl.sip.transport import SipEndpoint, StreamTransport
+from ethvoip.impl.sip.transport import SipEndpoint, StreamTransport, wait_bound
 from ethvoip.impl.sip.ua import (
     Address,
     CallAnswered,
@@ -40,8 +40,16 @@ from ethvoip.impl.sip.ua import (
 )
 from ethvoip.spec.errors import EthVoipError, RemoteProtocolError, SipError
 
-from .keying import build_sdp, invite_record, read_sdp, stream_masters
+from .keying import (
+    build_sdp,
+    check_r_message,
+    invite_record,
+    r_message,
+    read_sdp,
+    stream_masters,
+)
 from .media import MediaReceiver, MediaSender, RtcpChannel, _Datagrams, bind_udp
+from .sas import machine_sas
 from .signaling import SecureLink, secure_connect
 from .sts_rtcp import Rekey, sts_rekey_initiator, sts_rekey_responder
 
@@ -126,6 +134,12 @@ class IncomingSession:
     outgoing: MediaSender  # the callee's own stream back to the caller
     peer_rtcp: Address
 
+    @property
+    def peer(self) -> str:
+        """The caller as this call authenticated it (MIKEY's initiator identity): the only
+        agent a re-key of this call is accepted from."""
+        return str(self.machine.bindings["A"])
+
 
 @dataclass
 class RefusedCall:
@@ -204,9 +218,9 @@ class SipPhoneBase:
         assert isinstance(ua, UserAgent)
         return ua
 
-    async def _next(self, *kinds: type[Any], timeout: float = 10.0) -> Any:
+    async def _next(self, *kinds: type[Any], timeout: float | None = None) -> Any:
         assert self.endpoint is not None
-        async with asyncio.timeout(timeout):
+        async with asyncio.timeout(wait_bound(timeout)):
             while True:
                 event = await self.endpoint.events.get()
                 if isinstance(event, kinds):
@@ -253,6 +267,9 @@ class SecurePhone(SipPhoneBase):
     clock: Callable[[], float] = time.time  # MIKEY timestamps
     perf: Callable[[], float] = time.perf_counter
     replay_cache: ReplayCache = field(default_factory=ReplayCache)
+    #: RTCP only from the call's peer, only as SRTCP (False: the old, unbound path, kept for
+    #: the sts_rekey_hijack attack's demonstration)
+    bind_rtcp: bool = True
     endpoint: SipEndpoint | None = None
     link: SecureLink | None = None
     _lost: asyncio.Future[None] | None = field(default=None, repr=False)
@@ -339,12 +356,22 @@ class SecurePhone(SipPhoneBase):
             times.invite_to_answer = self.perf() - sent
             if isinstance(outcome, CallFailed):
                 self.ua.forget(call_id)
-                raise SipError(f"call to {number} refused with {outcome.status}")
+                why = f" ({outcome.warning})" if outcome.warning else ""
+                raise SipError(f"call to {number} refused with {outcome.status}{why}")
             answer = read_sdp(outcome.sdp, variant)
+            if variant == "hardened":  # RFC 3830 mutual authentication: the R_MESSAGE
+                try:
+                    check_r_message(machine.bindings, answer.key, self.clock())
+                except EthVoipError:
+                    with contextlib.suppress(EthVoipError):
+                        self.endpoint.do(lambda now: self.ua.bye(call_id, now))
+                    raise
             t = self.perf()
             if answer.ssrc is not None:
                 receiver.expect(answer.ssrc)
             media = MediaSender(receiver, (answer.host, answer.port), to_callee, ssrc)
+            if self.bind_rtcp:
+                rtcp.bind_call((answer.host, answer.port + 1), media.srtp, lambda: receiver.srtp)
             times.srtp_derivation += self.perf() - t
         except BaseException:
             self._release(receiver, rtcp)
@@ -372,7 +399,7 @@ class SecurePhone(SipPhoneBase):
         return machine
 
     async def answer(
-        self, *, variant: str = "hardened", timeout: float = 10.0
+        self, *, variant: str = "hardened", timeout: float | None = None
     ) -> IncomingSession | RefusedCall:
         """Take the next INVITE: open its key, answer and listen, or refuse it with 488."""
         assert self.endpoint is not None
@@ -381,7 +408,8 @@ class SecurePhone(SipPhoneBase):
         try:
             machine = self.open_offer(inc.caller, inc.sdp, variant=variant, times=times)
         except EthVoipError as exc:
-            self.endpoint.do(lambda now: self.ua.reject(inc.call_id, 488, now))
+            why = f"{type(exc).__name__}: {exc}"
+            self.endpoint.do(lambda now: self.ua.reject(inc.call_id, 488, now, why=why))
             self.ua.forget(inc.call_id)
             return RefusedCall(inc.call_id, inc.caller, exc)
         offer = read_sdp(inc.sdp, variant)
@@ -395,12 +423,17 @@ class SecurePhone(SipPhoneBase):
         rtcp = await _bind_rtp_pair(self.host, media)
         self.sockets += [media, rtcp]
         sender = MediaSender(media, (offer.host, offer.port), to_caller, own_ssrc)
+        if self.bind_rtcp:
+            rtcp.bind_call((offer.host, offer.port + 1), sender.srtp, lambda: media.srtp)
+        verification = None
+        if variant == "hardened" and offer.key is not None:
+            verification = r_message(machine.bindings, offer.key, self.clock())
         body = build_sdp(
             user=self.sub.number,
             host=self.host,
             rtp_port=media.port,
             variant=variant,
-            key=None,
+            key=verification,
             sess_id=int.from_bytes(self.rng(4), "big"),
             ssrc=own_ssrc,
         )
@@ -425,6 +458,12 @@ class SecurePhone(SipPhoneBase):
                     self._lost.exception()
             else:
                 self._lost.cancel()
+
+    def sas(self, call: OutgoingCall | IncomingSession) -> str:
+        """The call's short authentication string (RFC 6189 B32 rendering, :mod:`.sas`) from
+        its MIKEY exchange as this phone saw it: read it aloud, the other end shows the same
+        four characters unless someone sat in the middle with substituted keys."""
+        return machine_sas(call.machine, self.sub.key)
 
     async def rekey(
         self, call: OutgoingCall | IncomingSession, *, variant: str = "hardened"
@@ -452,6 +491,7 @@ class SecurePhone(SipPhoneBase):
         out = call.outgoing
         r = await sts_rekey_responder(
             self.env(),
+            call.peer,
             call.rtcp,
             call.media.srtp.ssrc,
             out.ssrc,

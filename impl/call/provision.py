@@ -17,7 +17,6 @@ from ethvoip.impl.chain import (
     Chain,
     KeyStoreClient,
     identifier,
-    key_hash,
 )
 from ethvoip.impl.crypto import IdentityKey, Rng
 
@@ -54,5 +53,10 @@ def register_numbers(
     for reg, sender in regs:
         ks.register(reg, sender)
         if approve:
-            version = ks.record(reg.identifier).version
-            ks.approve(reg.identifier, key_hash(reg.public_key), version, world.operator)
+            ks.approve(
+                reg.identifier,
+                reg.public_key,
+                reg.record_version,
+                world.operator,
+                registrant=sender,
+            )

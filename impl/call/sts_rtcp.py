@@ -4,7 +4,15 @@ After the call is up, caller (``I``) and callee (``R``) run the sts machine
 (:mod:`ethvoip.impl.handshake.sts`) with each message in an RTCP APP packet (RFC 3550
 section 6.7) named ``STS1``, subtype = message number; the APP data is ``length (2 bytes) |
 message | zero padding`` to a whole number of 32-bit words.  The messages protect themselves
-(signatures, encryption under the DH key), so the RTCP is sent in clear.
+(signatures, encryption under the DH key); the RTCP carrying them is SRTCP under the call's
+current stream keys all the same, from and to the peer's negotiated RTCP address only
+(:meth:`.media.RtcpChannel.bind_call`), so a stranger's packet never reaches the machine.
+
+Bound to the call: the responder's machine starts with ``A=`` the call's authenticated peer
+(the identity MIKEY verified for this dialog), and refuses a message 1 that names anyone else
+(:class:`~ethvoip.impl.handshake.sts.DialogMismatch`); a refused first message is counted and
+the responder keeps waiting for the genuine one, so a stranger cannot block the re-key either.
+The ``unbound`` variant (spec: ``sts/unbound``) is kept to show the hijack it allows.
 
 Re-keying: both ends derive the new SRTP master key || salt from the STS session key,
 ``HKDF-SHA256(Ks, info="ethvoip/sts/srtp-master/v1", 30 bytes)``; the old master key plays
@@ -32,9 +40,10 @@ from ethvoip.impl.crypto import hkdf_sha256
 from ethvoip.impl.handshake import Completed, Env, RoleMachine, Sent, State, create
 from ethvoip.impl.media.rtcp import RtcpApp, RtcpPacket
 from ethvoip.impl.sip.ua import Address
-from ethvoip.spec.errors import CryptoError, DecodeError, RemoteProtocolError
+from ethvoip.spec.errors import CryptoError, DecodeError, EthVoipError, RemoteProtocolError
 
 from .media import RtcpChannel
+from .sas import machine_sas
 
 STS_NAME = b"STS1"
 SWITCH_NAME = b"STSK"
@@ -64,6 +73,7 @@ class Rekey:
     send_at: int
     recv_master: bytes
     recv_at: int
+    sas: str  # the short authentication string of this STS run (:mod:`.sas`)
 
 
 def wrap(message: bytes, step: int, ssrc: int) -> RtcpApp:
@@ -128,6 +138,19 @@ async def sts_initiator(
 
     The caller re-keys its own SRTP sender from the returned index on.
     """
+    _, done, master, at = await _initiate(env, peer, rtcp, dest, ssrc, next_index, variant)
+    return done, master, at
+
+
+async def _initiate(
+    env: Env,
+    peer: str,
+    rtcp: RtcpChannel,
+    dest: Address,
+    ssrc: int,
+    next_index: Callable[[], int],
+    variant: str,
+) -> tuple[RoleMachine, Completed, bytes, int]:
     machine = create("sts", variant, "I", env, B=peer)
     step = 1
     out = _sent(list(machine.start()))
@@ -136,6 +159,8 @@ async def sts_initiator(
         step += len(out)
         packets, _ = await rtcp.receive()
         apps = [p for p in packets if isinstance(p, RtcpApp) and p.name == STS_NAME]
+        if not apps:
+            continue  # ordinary RTCP (reports) meanwhile
         if len(apps) != 1:
             raise DecodeError("want one STS message per RTCP packet")
         step = apps[0].subtype + 1
@@ -144,30 +169,53 @@ async def sts_initiator(
     at = next_index() + SWITCH_MARGIN
     final: list[RtcpPacket] = [wrap(m, step, ssrc) for m in out]
     rtcp.send([*final, key_switch(done.session_key, ssrc, at)], dest)
-    return done, srtp_master_from_sts(done.session_key), at
+    return machine, done, srtp_master_from_sts(done.session_key), at
 
 
 async def sts_responder(
-    env: Env, rtcp: RtcpChannel, stream_ssrc: int, own_ssrc: int, *, variant: str = "hardened"
+    env: Env,
+    peer: str,
+    rtcp: RtcpChannel,
+    stream_ssrc: int,
+    own_ssrc: int,
+    *,
+    variant: str = "hardened",
 ) -> tuple[Completed, bytes, int]:
-    """Run STS as the callee of the stream ``stream_ssrc``; returns (outcome, new master, index
-    from which it applies to that stream)."""
-    done, master, at, _ = await _respond(env, rtcp, stream_ssrc, own_ssrc, variant)
+    """Run STS as the callee of the stream ``stream_ssrc`` in a call with ``peer``; returns
+    (outcome, new master, index from which it applies to that stream)."""
+    _, done, master, at, _ = await _respond(env, peer, rtcp, stream_ssrc, own_ssrc, variant)
     return done, master, at
 
 
-async def _respond(
-    env: Env, rtcp: RtcpChannel, stream_ssrc: int, own_ssrc: int, variant: str
-) -> tuple[Completed, bytes, int, Address]:
-    machine = create("sts", variant, "R", env)
+def _responder_machine(env: Env, peer: str, variant: str) -> RoleMachine:
+    # the unbound variant is told the peer too, and authenticates whoever message 1 names
+    machine = create("sts", variant, "R", env, A=peer)
     machine.start()
+    return machine
+
+
+async def _respond(
+    env: Env, peer: str, rtcp: RtcpChannel, stream_ssrc: int, own_ssrc: int, variant: str
+) -> tuple[RoleMachine, Completed, bytes, int, Address]:
+    machine = _responder_machine(env, peer, variant)
     while True:
         packets, source = await rtcp.receive()
         apps = [p for p in packets if isinstance(p, RtcpApp)]
         sts = [p for p in apps if p.name == STS_NAME]
+        if not sts:
+            continue  # ordinary RTCP (reports) meanwhile
         if len(sts) != 1:
             raise DecodeError("want one STS message per RTCP packet")
-        out = _sent(list(machine.receive(unwrap(sts[0]))))
+        try:
+            out = _sent(list(machine.receive(unwrap(sts[0]))))
+        except EthVoipError as err:
+            if machine.done_labels:
+                raise  # a run under way with the peer failed: the re-key failed
+            # a first message refused (another caller, garbage): count it, wait on
+            rtcp.dropped["sts"] += 1
+            rtcp.last_refusal = err
+            machine = _responder_machine(env, peer, variant)
+            continue
         if machine.state is State.DONE:
             break
         rtcp.send([wrap(m, sts[0].subtype + 1 + i, own_ssrc) for i, m in enumerate(out)], source)
@@ -176,7 +224,7 @@ async def _respond(
     if len(switches) != 1:
         raise DecodeError("the last STS message came without its key switch")
     at = read_key_switch(switches[0], done.session_key, stream_ssrc)
-    return done, srtp_master_from_sts(done.session_key), at, source
+    return machine, done, srtp_master_from_sts(done.session_key), at, source
 
 
 async def sts_rekey_initiator(
@@ -191,8 +239,8 @@ async def sts_rekey_initiator(
     variant: str = "hardened",
 ) -> Rekey:
     """STS as the caller, then the callee's switch for its stream ``peer_ssrc``: both ways."""
-    done, master, at = await sts_initiator(
-        env, peer, rtcp, dest, own_ssrc, next_index, variant=variant
+    machine, done, master, at = await _initiate(
+        env, peer, rtcp, dest, own_ssrc, next_index, variant
     )
     while True:
         packets, _ = await rtcp.receive()
@@ -200,11 +248,12 @@ async def sts_rekey_initiator(
         if len(switches) == 1:
             back_at = read_key_switch(switches[0], done.session_key, peer_ssrc)
             back = srtp_back_master_from_sts(done.session_key)
-            return Rekey(done, master, at, back, back_at)
+            return Rekey(done, master, at, back, back_at, machine_sas(machine, env.key))
 
 
 async def sts_rekey_responder(
     env: Env,
+    peer: str,
     rtcp: RtcpChannel,
     peer_ssrc: int,
     own_ssrc: int,
@@ -212,8 +261,12 @@ async def sts_rekey_responder(
     *,
     variant: str = "hardened",
 ) -> Rekey:
-    """STS as the callee of stream ``peer_ssrc``, then announce our own stream's switch."""
-    done, master, at, source = await _respond(env, rtcp, peer_ssrc, own_ssrc, variant)
+    """STS as the callee of stream ``peer_ssrc`` in a call with ``peer``, then announce our own
+    stream's switch."""
+    machine, done, master, at, source = await _respond(
+        env, peer, rtcp, peer_ssrc, own_ssrc, variant
+    )
     back_at = next_index() + SWITCH_MARGIN
     rtcp.send([key_switch(done.session_key, own_ssrc, back_at)], source)
-    return Rekey(done, srtp_back_master_from_sts(done.session_key), back_at, master, at)
+    back = srtp_back_master_from_sts(done.session_key)
+    return Rekey(done, back, back_at, master, at, machine_sas(machine, env.key))

@@ -19,23 +19,34 @@ Settings: TLS 1.3 only, ``psk_dhe_ke`` (the PSK authenticates, an (EC)DHE share 
 secrecy), SHA-256 PSK binder (so TLS_AES_128_GCM_SHA256 / TLS_CHACHA20_POLY1305_SHA256), no
 session tickets (every connection starts from the handshake's fresh PSK).  TCP_NODELAY is set
 on the TCP socket: without it the small SIP records wait ~40 ms on Nagle and delayed ACKs.
+
+End of stream: a peer that sends close_notify ends the stream cleanly (the reader sees EOF).
+A TCP end without close_notify is a truncation (RFC 8446 section 6.1: it may hide dropped
+data): the reader raises :class:`TruncatedStream` instead of a clean EOF, and it is logged;
+``_TlsProtocol.ended`` says which it was (``close_notify``, ``truncated``, ``bad record``).
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 import socket
 from typing import Any, cast
 
 from tlslite import HandshakeSettings, TLSConnection
 from tlslite.errors import BaseTLSException
 
-from ethvoip.spec.errors import CryptoError, EthVoipError, LocalProtocolError
+from ethvoip.spec.errors import CryptoError, EthVoipError, LocalProtocolError, RemoteProtocolError
 
 from .tls13_record import RecordLayer
 
 PSK_HASH = "sha256"
+log = logging.getLogger(__name__)
+
+
+class TruncatedStream(RemoteProtocolError, ConnectionError):
+    """The TCP connection ended without the peer's close_notify: the data may be cut short."""
 
 
 def psk_settings(identity: bytes, psk: bytes) -> HandshakeSettings:
@@ -99,6 +110,7 @@ class _TlsProtocol(asyncio.StreamReaderProtocol):
         super().__init__(reader)
         self.reader, self.layer, self.early = reader, layer, early
         self.tcp: asyncio.Transport | None = None
+        self.ended: str | None = None  # "close_notify", "truncated" or "bad record"
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
         self.tcp = cast(asyncio.Transport, transport)
@@ -113,6 +125,7 @@ class _TlsProtocol(asyncio.StreamReaderProtocol):
             plain = self.layer.receive(data)
         except EthVoipError:
             # A record that does not open ends the connection: nothing after it is trusted.
+            self.ended = "bad record"
             self.reader.feed_eof()
             self.tcp.abort()
             return
@@ -120,8 +133,18 @@ class _TlsProtocol(asyncio.StreamReaderProtocol):
             self.tcp.write(owed)
         if plain:
             self.reader.feed_data(plain)
-        elif plain == b"":  # close_notify
+        if self.layer.closed and self.ended is None:  # close_notify (maybe behind data)
+            self.ended = "close_notify"
             self.reader.feed_eof()
+
+    def eof_received(self) -> bool | None:
+        if self.ended is None:
+            self.ended = "truncated"
+            peer = self.tcp.get_extra_info("peername") if self.tcp is not None else None
+            log.warning("TLS connection from %s ended without close_notify (truncated)", peer)
+            self.reader.set_exception(TruncatedStream("TLS stream ended without close_notify"))
+            return False
+        return super().eof_received()
 
 
 class _TlsTransport(asyncio.Transport):

@@ -6,7 +6,7 @@ Public API (see docs/contracts.rst and docs/lightclient.rst)::
     ks = KeyStoreClient.deploy(chain, operator)  # hardened contract
     reg = ks.registration(identifier(number, salt), key, sender)
     ks.commit(reg.commitment, sender); chain.increase_time(MIN_COMMITMENT_AGE)
-    ks.register(reg, sender); ks.approve(reg.identifier, key_hash(reg.public_key), 1, operator)
+    ks.register(reg, sender); ks.approve(reg.identifier, reg.public_key, 0, operator)
     ks.lookup(ident); ks.verified_lookup(ident, trusted_block_hash)
 """
 
@@ -16,6 +16,7 @@ from ethvoip.impl.chain.contract import TxResult
 from ethvoip.impl.chain.keystore import (
     MAX_COMMITMENT_AGE,
     MIN_COMMITMENT_AGE,
+    PENDING_TTL,
     RECOVERY_DELAY,
     KeyStoreClient,
     Record,
@@ -29,6 +30,7 @@ from ethvoip.impl.chain.proofs import LookupProof, VerifiedRecord, verify_lookup
 __all__ = [
     "MAX_COMMITMENT_AGE",
     "MIN_COMMITMENT_AGE",
+    "PENDING_TTL",
     "RECOVERY_DELAY",
     "AnvilProcess",
     "Chain",

@@ -7,6 +7,7 @@ that stops exactly that process (by its PID) when closed.
 
 from __future__ import annotations
 
+import errno
 import os
 import re
 import subprocess
@@ -16,7 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ethvoip.impl import processes
-from ethvoip.spec.errors import ChainError, ConfigError
+from ethvoip.spec.errors import ChainError
 
 _REPO = Path(__file__).resolve().parents[2]
 _LISTENING = re.compile(rb"Listening on (127\.0\.0\.1:\d+)")
@@ -29,7 +30,8 @@ def anvil_binary() -> Path:
         return Path(override)
     path = _REPO / "node_modules" / "@foundry-rs" / "anvil-linux-amd64" / "bin" / "anvil"
     if not path.exists():
-        raise ConfigError(f"anvil not found at {path}: run `make node`")
+        # A missing tool is the machine's state, not a bad value: an OSError (exit status 3).
+        raise FileNotFoundError(errno.ENOENT, "anvil is not installed: run `make node`", str(path))
     return path
 
 
@@ -72,8 +74,14 @@ def start_anvil(*, chain_id: int = 31337, timeout: float = 30.0) -> AnvilProcess
     # drains would fill and stall it.
     fd, name = tempfile.mkstemp(prefix="anvil-", suffix=".log")
     log = Path(name)
-    with os.fdopen(fd, "wb") as out:
-        proc = subprocess.Popen(cmd, stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
+    try:
+        with os.fdopen(fd, "wb") as out:
+            proc = subprocess.Popen(
+                cmd, stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL
+            )
+    except BaseException:  # no process to own the log: do not leave it behind
+        log.unlink(missing_ok=True)
+        raise
     handle = AnvilProcess(proc, "", log)
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:

@@ -25,8 +25,8 @@ class Committed:
 @dataclass(frozen=True)
 class Registered:
     identifier: bytes
-    version: int
-    public_key: bytes
+    key_hash: bytes
+    record_version: int
     registrant: bytes
 
 
@@ -48,7 +48,29 @@ class Rotated:
 class Revoked:
     identifier: bytes
     version: int
-    by_operator: bool
+
+
+@dataclass(frozen=True)
+class Suspended:
+    identifier: bytes
+    version: int
+
+
+@dataclass(frozen=True)
+class PendingDropped:
+    key_hash: bytes
+
+
+@dataclass(frozen=True)
+class OperatorProposed:
+    operator: bytes
+    proposed: bytes
+
+
+@dataclass(frozen=True)
+class OperatorTransferred:
+    previous: bytes
+    operator: bytes
 
 
 @dataclass(frozen=True)
@@ -94,9 +116,13 @@ KeyStoreEvent: TypeAlias = (
     | Approved
     | Rotated
     | Revoked
+    | Suspended
     | RecoveryAnnounced
     | RecoveryCancelled
     | RecoveryExecuted
+    | PendingDropped
+    | OperatorProposed
+    | OperatorTransferred
 )
 PaperEvent: TypeAlias = ClientAdded | ClientApproved
 Event: TypeAlias = KeyStoreEvent | PaperEvent
@@ -110,9 +136,13 @@ _CLASSES: dict[str, type[Any]] = {
         Approved,
         Rotated,
         Revoked,
+        Suspended,
         RecoveryAnnounced,
         RecoveryCancelled,
         RecoveryExecuted,
+        PendingDropped,
+        OperatorProposed,
+        OperatorTransferred,
         ClientAdded,
         ClientApproved,
     )

@@ -1,8 +1,9 @@
 """What the hardened KeyStore hashes and checks signatures over, computed off chain.
 
 Pure functions (bytes in, bytes out) mirroring ``contracts/KeyStore.sol`` byte for byte: the
-phone-number identifier, the commit-reveal commitment, and the digests an identity key signs
-for proof of possession, rotation, revocation and recovery cancellation.  A disagreement with
+phone-number identifier, the commit-reveal commitment, and the EIP-712 digests
+(:mod:`.eip712`) an identity key signs for registration, rotation, revocation, recovery
+consent and recovery veto.  A disagreement with
 the contract shows up as a ``WrongSigner`` or ``CommitmentNotFound`` revert in the tests.
 """
 
@@ -13,16 +14,12 @@ import re
 from eth_abi.abi import encode
 from eth_hash.auto import keccak
 
+from ethvoip.impl.chain import eip712
 from ethvoip.spec.errors import DecodeError
 
 # E.164: '+', a country code that does not start with 0, at most 15 digits in all.
 _E164 = re.compile(r"\+[1-9][0-9]{1,14}")
 IDENTIFIER_TAG = b"ethvoip.identifier.v1\x00"
-
-POSSESSION_TAG = keccak(b"ethvoip.KeyStore.possession.v1")
-ROTATE_TAG = keccak(b"ethvoip.KeyStore.rotate.v1")
-REVOKE_TAG = keccak(b"ethvoip.KeyStore.revoke.v1")
-CANCEL_RECOVERY_TAG = keccak(b"ethvoip.KeyStore.cancelRecovery.v1")
 
 
 def _bytes32(what: str, value: bytes) -> bytes:
@@ -75,48 +72,67 @@ def commitment(ident: bytes, public_key: bytes, sender: bytes, secret: bytes) ->
     )
 
 
-def possession_digest(chain_id: int, contract: bytes, ident: bytes, sender: bytes) -> bytes:
-    """What a key signs to prove possession when ``sender`` puts it under ``ident``."""
-    return keccak(
-        encode(
-            ["bytes32", "uint256", "address", "bytes32", "address"],
-            [
-                POSSESSION_TAG,
-                chain_id,
-                _address(contract),
-                _bytes32("identifier", ident),
-                _address(sender),
-            ],
-        )
+def register_digest(
+    chain_id: int, contract: bytes, ident: bytes, public_key: bytes, registrant: bytes, version: int
+) -> bytes:
+    """What a key signs to be registered for ``ident`` by ``registrant`` at record ``version``."""
+    return eip712.digest(
+        chain_id,
+        contract,
+        "Register",
+        identifier=_bytes32("identifier", ident),
+        keyHash=key_hash(public_key),
+        registrant=bytes(registrant),
+        recordVersion=version,
     )
 
 
 def rotate_digest(
     chain_id: int, contract: bytes, ident: bytes, new_key: bytes, version: int
 ) -> bytes:
-    """What the current key signs to hand ``ident`` over to ``new_key`` as ``version``."""
-    return keccak(
-        encode(
-            ["bytes32", "uint256", "address", "bytes32", "bytes32", "uint64"],
-            [
-                ROTATE_TAG,
-                chain_id,
-                _address(contract),
-                _bytes32("identifier", ident),
-                key_hash(new_key),
-                version,
-            ],
-        )
+    """What the current key signs to hand ``ident`` (now at ``version``) to ``new_key``."""
+    return eip712.digest(
+        chain_id,
+        contract,
+        "Rotate",
+        identifier=_bytes32("identifier", ident),
+        newKeyHash=key_hash(new_key),
+        version=version,
+    )
+
+
+def rotate_to_digest(
+    chain_id: int, contract: bytes, ident: bytes, new_key: bytes, version: int
+) -> bytes:
+    """What the new key signs to accept ``ident`` (now at ``version``) in a rotation."""
+    return eip712.digest(
+        chain_id,
+        contract,
+        "RotateTo",
+        identifier=_bytes32("identifier", ident),
+        newKeyHash=key_hash(new_key),
+        version=version,
     )
 
 
 def revoke_digest(chain_id: int, contract: bytes, ident: bytes, version: int) -> bytes:
-    """What the current key signs to revoke itself (version ``version``)."""
-    return keccak(
-        encode(
-            ["bytes32", "uint256", "address", "bytes32", "uint64"],
-            [REVOKE_TAG, chain_id, _address(contract), _bytes32("identifier", ident), version],
-        )
+    """What the current key signs to revoke itself (record at ``version``)."""
+    return eip712.digest(
+        chain_id, contract, "Revoke", identifier=_bytes32("identifier", ident), version=version
+    )
+
+
+def recovery_digest(
+    chain_id: int, contract: bytes, ident: bytes, new_key: bytes, serial: int
+) -> bytes:
+    """What the recovered key signs to consent to recovery announcement ``serial``."""
+    return eip712.digest(
+        chain_id,
+        contract,
+        "Recovery",
+        identifier=_bytes32("identifier", ident),
+        newKeyHash=key_hash(new_key),
+        serial=serial,
     )
 
 
@@ -124,16 +140,27 @@ def cancel_recovery_digest(
     chain_id: int, contract: bytes, ident: bytes, recovery_key_hash: bytes, serial: int
 ) -> bytes:
     """What the current key signs to veto the announced recovery (named by key and serial)."""
-    return keccak(
+    return eip712.digest(
+        chain_id,
+        contract,
+        "Veto",
+        identifier=_bytes32("identifier", ident),
+        newKeyHash=_bytes32("key hash", recovery_key_hash),
+        serial=serial,
+    )
+
+
+#: A pending registration's word: registeredAt in the top 64 bits, these 192 bits below.
+BINDING_BITS = 192
+
+
+def pending_binding(ident: bytes, record_version: int, registrant: bytes) -> int:
+    """The low 192 bits of keccak256(abi.encode(identifier, recordVersion, registrant)): what
+    ``keys[keyHash]`` holds for a pending registration, beside its time."""
+    word = keccak(
         encode(
-            ["bytes32", "uint256", "address", "bytes32", "bytes32", "uint64"],
-            [
-                CANCEL_RECOVERY_TAG,
-                chain_id,
-                _address(contract),
-                _bytes32("identifier", ident),
-                _bytes32("key hash", recovery_key_hash),
-                serial,
-            ],
+            ["bytes32", "uint64", "address"],
+            [_bytes32("identifier", ident), record_version, _address(registrant)],
         )
     )
+    return int.from_bytes(word, "big") & ((1 << BINDING_BITS) - 1)

@@ -23,8 +23,10 @@ from ethvoip.impl.chain import messages
 from ethvoip.impl.crypto import recover_signer
 from ethvoip.spec.errors import ContractRevert, CryptoError, DecodeError
 
-NONE, PENDING, APPROVED, REVOKED = 0, 1, 2, 3
+NONE, PENDING, APPROVED, REVOKED, SUSPENDED = 0, 1, 2, 3, 4
+USED = 1  # keys[keyHash] of a key rotated to, recovered to or dropped
 _HALF_ORDER = 0x7FFFFFFFFFFFFFFFFFFFFFFFFFFFFFFF5D576E7357A4501DDFE92F46681B20A0
+_BINDING_MASK = (1 << messages.BINDING_BITS) - 1
 
 
 def _revert(name: str) -> ContractRevert:
@@ -55,13 +57,21 @@ class KeyStoreModel:
     min_commitment_age: int
     max_commitment_age: int
     recovery_delay: int
+    pending_ttl: int
     records: dict[bytes, ModelRecord] = field(default_factory=dict)
     commitments: dict[bytes, int] = field(default_factory=dict)
     recoveries: dict[bytes, ModelRecovery] = field(default_factory=dict)
     recovery_count: int = 0
+    keys: dict[bytes, int] = field(default_factory=dict)  # keyHash -> word (see the contract)
+    pending_operator: bytes = bytes(20)
 
     def __post_init__(self) -> None:
-        if self.min_commitment_age >= self.max_commitment_age or self.recovery_delay == 0:
+        if (
+            self.min_commitment_age >= self.max_commitment_age
+            or self.recovery_delay == 0
+            or self.pending_ttl == 0
+            or self.pending_ttl >= 1 << 63
+        ):
             raise _revert("BadConfiguration")
 
     # -------------------------------------------------------------- checks
@@ -92,8 +102,14 @@ class KeyStoreModel:
     def _record(self, ident: bytes) -> ModelRecord:
         return self.records.get(ident, ModelRecord())
 
-    def _possession(self, ident: bytes, sender: bytes) -> bytes:
-        return messages.possession_digest(self.chain_id, self.address, ident, sender)
+    def _fresh_key(self, public_key: bytes) -> bytes:
+        kh = keccak(public_key)
+        if self.keys.get(kh, 0) != 0:
+            raise _revert("KeyAlreadyUsed")
+        return kh
+
+    def key_used(self, key_hash: bytes) -> bool:
+        return self.keys.get(key_hash, 0) != 0
 
     def _clear_recovery(self, ident: bytes, version: int) -> list[ev.Event]:
         if ident in self.recoveries:
@@ -116,6 +132,7 @@ class KeyStoreModel:
         ident: bytes,
         public_key: bytes,
         secret: bytes,
+        record_version: int,
         signature: bytes,
     ) -> list[ev.Event]:
         c = keccak(
@@ -128,28 +145,53 @@ class KeyStoreModel:
             raise _revert("CommitmentTooNew")
         if at + self.max_commitment_age < now:
             raise _revert("CommitmentTooOld")
-        rec = self._record(ident)
-        if rec.status == APPROVED:
-            raise _revert("AlreadyApproved")
         self._split_key(public_key)
-        self._check_signer(self._possession(ident, sender), signature, public_key)
+        kh = self._fresh_key(public_key)
+        digest = messages.register_digest(
+            self.chain_id, self.address, ident, public_key, sender, record_version
+        )
+        self._check_signer(digest, signature, public_key)
         del self.commitments[c]
-        self.records[ident] = ModelRecord(public_key, rec.version + 1, PENDING)
-        return [ev.Registered(ident, rec.version + 1, public_key, sender)]
+        binding = messages.pending_binding(ident, record_version, sender)
+        self.keys[kh] = (now << messages.BINDING_BITS) | binding
+        return [ev.Registered(ident, kh, record_version, sender)]
 
     def approve(
-        self, sender: bytes, now: int, ident: bytes, key_hash: bytes, version: int
+        self,
+        sender: bytes,
+        now: int,
+        ident: bytes,
+        x: bytes,
+        y: bytes,
+        record_version: int,
+        registrant: bytes,
     ) -> list[ev.Event]:
         self._only_operator(sender)
-        rec = self._record(ident)
-        if rec.status != PENDING:
+        public_key = x + y
+        kh = keccak(public_key)
+        entry = self.keys.get(kh, 0)
+        if entry == USED:
+            raise _revert("KeyAlreadyUsed")
+        if entry == 0 or (entry & _BINDING_MASK) != messages.pending_binding(
+            ident, record_version, registrant
+        ):
             raise _revert("NotPending")
-        if rec.version != version:
+        if (entry >> messages.BINDING_BITS) + self.pending_ttl < now:
+            raise _revert("PendingExpired")
+        rec = self._record(ident)
+        if rec.status not in (NONE, REVOKED):
+            raise _revert("NumberInUse")
+        if rec.version != record_version:
             raise _revert("VersionMismatch")
-        if keccak(rec.public_key) != key_hash:
-            raise _revert("KeyMismatch")
-        self.records[ident] = replace(rec, status=APPROVED)
-        return [ev.Approved(ident, version, key_hash)]
+        self.records[ident] = ModelRecord(public_key, record_version + 1, APPROVED)
+        return [ev.Approved(ident, record_version + 1, kh)]
+
+    def drop_pending(self, sender: bytes, now: int, key_hash: bytes) -> list[ev.Event]:
+        self._only_operator(sender)
+        if self.keys.get(key_hash, 0) in (0, USED):
+            raise _revert("NotPending")
+        self.keys[key_hash] = USED
+        return [ev.PendingDropped(key_hash)]
 
     def rotate(
         self,
@@ -164,50 +206,55 @@ class KeyStoreModel:
         if rec.status != APPROVED:
             raise _revert("NotApproved")
         self._split_key(new_key)
-        version = rec.version + 1
-        digest = messages.rotate_digest(self.chain_id, self.address, ident, new_key, version)
-        self._check_signer(digest, current_sig, rec.public_key)
-        self._check_signer(self._possession(ident, sender), new_sig, new_key)
-        self.records[ident] = ModelRecord(new_key, version, APPROVED)
-        return [*self._clear_recovery(ident, version), ev.Rotated(ident, version, new_key)]
-
-    def _revoke(self, ident: bytes, rec: ModelRecord, by_operator: bool) -> list[ev.Event]:
-        self.records[ident] = ModelRecord(bytes(64), rec.version, REVOKED)
-        return [
-            *self._clear_recovery(ident, rec.version),
-            ev.Revoked(ident, rec.version, by_operator),
-        ]
+        kh = self._fresh_key(new_key)
+        v = rec.version
+        c, a = self.chain_id, self.address
+        self._check_signer(
+            messages.rotate_digest(c, a, ident, new_key, v), current_sig, rec.public_key
+        )
+        self._check_signer(messages.rotate_to_digest(c, a, ident, new_key, v), new_sig, new_key)
+        self.records[ident] = ModelRecord(new_key, v + 1, APPROVED)
+        self.keys[kh] = USED
+        return [*self._clear_recovery(ident, v + 1), ev.Rotated(ident, v + 1, new_key)]
 
     def revoke(self, sender: bytes, now: int, ident: bytes, signature: bytes) -> list[ev.Event]:
         rec = self._record(ident)
-        if rec.status not in (PENDING, APPROVED):
+        if rec.status not in (APPROVED, SUSPENDED):
             raise _revert("NotActive")
         digest = messages.revoke_digest(self.chain_id, self.address, ident, rec.version)
         self._check_signer(digest, signature, rec.public_key)
-        return self._revoke(ident, rec, False)
+        self.records[ident] = ModelRecord(bytes(64), rec.version + 1, REVOKED)
+        return [
+            *self._clear_recovery(ident, rec.version + 1),
+            ev.Revoked(ident, rec.version + 1),
+        ]
 
     def operator_revoke(self, sender: bytes, now: int, ident: bytes) -> list[ev.Event]:
         self._only_operator(sender)
         rec = self._record(ident)
-        if rec.status not in (PENDING, APPROVED):
-            raise _revert("NotActive")
-        return self._revoke(ident, rec, True)
+        if rec.status != APPROVED:
+            raise _revert("NotApproved")
+        self.records[ident] = replace(rec, version=rec.version + 1, status=SUSPENDED)
+        return [ev.Suspended(ident, rec.version + 1)]
 
     def announce_recovery(
         self, sender: bytes, now: int, ident: bytes, new_key: bytes, signature: bytes
     ) -> list[ev.Event]:
         self._only_operator(sender)
         rec = self._record(ident)
-        if rec.status != APPROVED:
-            raise _revert("NotApproved")
+        if rec.status not in (APPROVED, SUSPENDED):
+            raise _revert("NotActive")
         if ident in self.recoveries:
             raise _revert("RecoveryAlreadyPending")
         self._split_key(new_key)
-        self._check_signer(self._possession(ident, sender), signature, new_key)
+        kh = self._fresh_key(new_key)
+        serial = self.recovery_count + 1
+        digest = messages.recovery_digest(self.chain_id, self.address, ident, new_key, serial)
+        self._check_signer(digest, signature, new_key)
         at = now + self.recovery_delay
-        self.recovery_count += 1
-        self.recoveries[ident] = ModelRecovery(keccak(new_key), at, self.recovery_count)
-        return [ev.RecoveryAnnounced(ident, rec.version, new_key, at, self.recovery_count)]
+        self.recovery_count = serial
+        self.recoveries[ident] = ModelRecovery(kh, at, serial)
+        return [ev.RecoveryAnnounced(ident, rec.version, new_key, at, serial)]
 
     def cancel_recovery(
         self, sender: bytes, now: int, ident: bytes, signature: bytes
@@ -234,10 +281,24 @@ class KeyStoreModel:
         self._split_key(new_key)
         if keccak(new_key) != pending.key_hash:
             raise _revert("KeyMismatch")
+        kh = self._fresh_key(new_key)
         rec = self._record(ident)
         del self.recoveries[ident]
-        self.records[ident] = ModelRecord(new_key, rec.version + 1, rec.status)
+        self.records[ident] = ModelRecord(new_key, rec.version + 1, APPROVED)
+        self.keys[kh] = USED
         return [ev.RecoveryExecuted(ident, rec.version + 1, new_key)]
+
+    def propose_operator(self, sender: bytes, now: int, proposed: bytes) -> list[ev.Event]:
+        self._only_operator(sender)
+        self.pending_operator = proposed
+        return [ev.OperatorProposed(sender, proposed)]
+
+    def accept_operator(self, sender: bytes, now: int) -> list[ev.Event]:
+        if sender != self.pending_operator or sender == bytes(20):
+            raise _revert("NotProposedOperator")
+        previous, self.operator = self.operator, sender
+        self.pending_operator = bytes(20)
+        return [ev.OperatorTransferred(previous, sender)]
 
     def lookup(self, ident: bytes) -> tuple[bytes, int]:
         rec = self._record(ident)

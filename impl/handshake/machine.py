@@ -78,21 +78,51 @@ class ReplayCache:
     Entries older than ``horizon`` seconds (by the injected clock) are forgotten: a protocol
     that uses a cache also checks freshness with a window no longer than the horizon, so a
     forgotten entry is already too old to be accepted.
+
+    Per sender and bounded: the first ``once`` value names the sender (the spec's protocols
+    put it first: ``(A, T, RAND)``, ``(S, NP)``), and entries are kept per sender, at most
+    ``per_sender`` live ones each and ``max_senders`` senders.  A message that would go over
+    either bound is refused (:meth:`make_room` raises :class:`ReplayError`) rather than a live
+    entry forgotten, which would reopen a replay; so a sender who floods the cache fills only
+    his own share, and no sender's values can collide with another's.
     """
 
-    def __init__(self, horizon: float = 600.0) -> None:
+    def __init__(
+        self, horizon: float = 600.0, per_sender: int = 1024, max_senders: int = 4096
+    ) -> None:
         self.horizon = horizon
-        self._seen: dict[tuple[bytes, ...], float] = {}
+        self.per_sender = per_sender
+        self.max_senders = max_senders
+        self._seen: dict[bytes, dict[tuple[bytes, ...], float]] = {}
 
     def __contains__(self, key: tuple[bytes, ...]) -> bool:
-        return key in self._seen
+        return key[1:] in self._seen.get(key[0], {}) if key else False
+
+    def _purge(self, now: float) -> None:
+        for sender in list(self._seen):
+            live = {k: t for k, t in self._seen[sender].items() if now - t <= self.horizon}
+            if live:
+                self._seen[sender] = live
+            else:
+                del self._seen[sender]
+
+    def make_room(self, key: tuple[bytes, ...], now: float) -> None:
+        """Raise :class:`ReplayError` if ``key`` could not be added without forgetting a live
+        entry (its sender's share, or the number of senders, is full)."""
+        self._purge(now)
+        sender = key[0] if key else b""
+        if len(self._seen.get(sender, {})) >= self.per_sender:
+            raise ReplayError("replay cache: this sender's share is full; refused")
+        if sender not in self._seen and len(self._seen) >= self.max_senders:
+            raise ReplayError("replay cache: too many senders within the horizon; refused")
 
     def add(self, key: tuple[bytes, ...], now: float) -> None:
-        self._seen = {k: t for k, t in self._seen.items() if now - t <= self.horizon}
-        self._seen[key] = now
+        self.make_room(key, now)
+        sender = key[0] if key else b""
+        self._seen.setdefault(sender, {})[key[1:]] = now
 
     def __len__(self) -> int:
-        return len(self._seen)
+        return sum(len(v) for v in self._seen.values())
 
 
 @dataclass
@@ -347,6 +377,7 @@ class RoleMachine:
                 )
                 if once_key in self.env.replay_cache:
                     raise ReplayError(f"{step.label}: message already accepted once (replay)")
+                self.env.replay_cache.make_room(once_key, self.env.now())
             # every check passed: commit
             if once_key is not None:
                 self.env.replay_cache.add(once_key, self.env.now())

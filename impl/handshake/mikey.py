@@ -20,7 +20,8 @@ SIGNi verifies with A's key from the key store; T within :data:`FRESHNESS_WINDOW
 injected clock (:class:`~ethvoip.impl.media.mikey_replay.ReplayGuard`); PKE opens with B's
 key; the KEMAC MAC (RFC 3830 PRF keys) verifies; IDr is this agent.  The replay cache is the
 agent's :class:`~ethvoip.impl.handshake.machine.ReplayCache`, keyed by the spec's ``once``
-on ``(T, RAND)`` and shared by all its runs, so a replay is refused even by a new run.
+on ``(A, T, RAND)`` (per sender, bounded) and shared by all its runs, so a replay is refused
+even by a new run, and no sender's messages can block another's.
 
 Values bound besides the spec's variables: ``CSB`` (4-byte CSB ID) and ``SSRC`` (4 bytes),
 both read back by :func:`srtp_master` and the call layer.
@@ -109,6 +110,7 @@ def hardened_i_3(run: Run) -> tuple[bytes, dict[str, Value]]:
         id_i=mikey_id(run.name("A")),
         id_r=mikey_id(run.name("B")),
         policies=(srtp_policy_aes_cm_128_hmac_sha1_80(),),
+        v_flag=True,  # mutual authentication: the callee answers with an R_MESSAGE
     )
     t = unix_to_ntp(now).to_bytes(8, "big")  # exactly the T payload build_i_message wrote
     return msg, {"T": t, "RAND": rand, "Kenv": kenv, "K": k, "CSB": csb, "SSRC": ssrc}
@@ -132,7 +134,7 @@ def hardened_r_3(run: Run, data: bytes) -> dict[str, Value]:
         data,
         now=run.env.now(),
         # The window half of RFC 3830's replay protection; the cache half is the agent's
-        # ReplayCache on (T, RAND) (the spec's ``once``), which outlives this run.
+        # ReplayCache on (A, T, RAND) (the spec's ``once``), which outlives this run.
         replay=ReplayGuard(window=FRESHNESS_WINDOW),
         decrypt_envelope=decrypt,
         verify=verify,

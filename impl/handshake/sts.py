@@ -12,6 +12,12 @@ Hardened variant (SIGMA-style), the checks that stop it: I_3 requires the name i
 encrypted message to be the B that A called, and B's signature to cover ``<sts_r, A, B, g^x,
 g^y>``; R_4 likewise for A with role tag ``sts_i``.  The role tags are the signatures' domain
 tags, so neither signature can be reflected as the other.
+
+Dialog binding (paper and hardened): the responder is started with ``A=`` the SIP dialog's
+authenticated peer, and R_1 refuses a message 1 that names anyone else
+(:class:`DialogMismatch`), so the name every later check uses is the call's peer.  The
+``unbound`` variant (kept to show the re-key hijack) takes the peer's name ``S`` from message
+1 and authenticates whoever that is.
 """
 
 from __future__ import annotations
@@ -21,6 +27,11 @@ from ethvoip.impl.crypto import DhKey, aead_decrypt, aead_encrypt, hkdf_sha256
 from ethvoip.impl.handshake.machine import RoleSpec, Run, Value
 from ethvoip.impl.wire import Tag
 from ethvoip.spec.errors import RemoteProtocolError
+
+
+class DialogMismatch(RemoteProtocolError):
+    """STS message 1 names a peer other than the SIP dialog's: a re-key from outside the call."""
+
 
 SIG_TAG_PAPER = b"sts/paper"
 SIG_TAG_R = b"sts/hardened/sts_r"
@@ -44,6 +55,11 @@ def _key(run: Run, info: bytes) -> bytes:
     return hkdf_sha256(mine.exchange(peer), info=info + gx + gy)
 
 
+def _caller(run: Run) -> str:
+    """The initiator's name as this run authenticates it: ``S`` in the unbound responder."""
+    return run.name("S") if run.has("S") else run.name("A")
+
+
 def _own_signature(run: Run, me: str) -> bytes:
     """The inner plaintext of message 2 (me = "B") or 3 (me = "A")."""
     _, gx, gy = _halves(run)
@@ -53,7 +69,7 @@ def _own_signature(run: Run, me: str) -> bytes:
         sig = key.sign(SIG_TAG_PAPER, wire.encode(Tag.STS_SIGNED_PAPER, own, peer))
         return wire.encode(Tag.STS_SIG_PAPER, sig)
     tag = SIG_TAG_I if me == "A" else SIG_TAG_R
-    transcript = wire.encode(Tag.STS_SIGNED_HARDENED, run.name("A"), run.name("B"), gx, gy)
+    transcript = wire.encode(Tag.STS_SIGNED_HARDENED, _caller(run), run.name("B"), gx, gy)
     return wire.encode(Tag.STS_SIG_HARDENED, run.name(me), key.sign(tag, transcript))
 
 
@@ -67,12 +83,13 @@ def _check_signature(run: Run, inner: bytes, peer: str, key_var: str) -> None:
         pub.verify(SIG_TAG_PAPER, wire.encode(Tag.STS_SIGNED_PAPER, own, other), rec["sig"])
         return
     rec = wire.decode(inner, Tag.STS_SIG_HARDENED)
-    if rec.text("ID") != run.name(peer):
+    expected = _caller(run) if peer == "A" else run.name(peer)
+    if rec.text("ID") != expected:
         raise RemoteProtocolError(
-            f"the peer names itself {rec.text('ID')!r}, this session is with {run.name(peer)!r}"
+            f"the peer names itself {rec.text('ID')!r}, this session is with {expected!r}"
         )
     tag = SIG_TAG_I if peer == "A" else SIG_TAG_R
-    transcript = wire.encode(Tag.STS_SIGNED_HARDENED, run.name("A"), run.name("B"), gx, gy)
+    transcript = wire.encode(Tag.STS_SIGNED_HARDENED, _caller(run), run.name("B"), gx, gy)
     pub.verify(tag, transcript, rec["sig"])
 
 
@@ -109,7 +126,13 @@ def r_1(run: Run, data: bytes) -> dict[str, Value]:
     rec = wire.decode(data, Tag.STS_1)
     if rec.text("B") != run.name("B"):
         raise RemoteProtocolError(f"call addressed to {rec.text('B')!r}, not to this agent")
-    return {"A": rec.text("A"), "GX": rec["GX"]}
+    if run.variant == "unbound":
+        return {"S": rec.text("A"), "GX": rec["GX"]}
+    if rec.text("A") != run.name("A"):
+        raise DialogMismatch(
+            f"STS from {rec.text('A')!r}, but this call's peer is {run.name('A')!r}"
+        )
+    return {"GX": rec["GX"]}
 
 
 def r_3(run: Run) -> tuple[bytes, dict[str, Value]]:
@@ -140,5 +163,12 @@ RESPONDER = RoleSpec(
     sends={"R_3": r_3}, recvs={"R_1": r_1, "R_4": r_4}, peer_var="A", session_key=_session_key
 )
 
+# The unbound responder still believes its call is with A (the dialog's peer): that is whom the
+# re-keyed media goes to, whoever it authenticated as S.
+UNBOUND_RESPONDER = RoleSpec(
+    sends={"R_3": r_3}, recvs={"R_1": r_1, "R_4": r_4}, peer_var="A", session_key=_session_key
+)
+
 ROLES = {("paper", "I"): INITIATOR, ("paper", "R"): RESPONDER}
 ROLES |= {("hardened", "I"): INITIATOR, ("hardened", "R"): RESPONDER}
+ROLES |= {("unbound", "I"): INITIATOR, ("unbound", "R"): UNBOUND_RESPONDER}

@@ -233,6 +233,14 @@ class Sign:
 
 
 @dataclass(frozen=True)
+class Verification:
+    """V payload (section 6.9): the MAC of a verification message (R_MESSAGE)."""
+
+    mac_alg: MacAlg
+    mac: bytes
+
+
+@dataclass(frozen=True)
 class KeyData:
     """Key data sub-payload (section 6.13), found inside a KEMAC's (decrypted) data."""
 
@@ -243,7 +251,7 @@ class KeyData:
     kv_data: tuple[bytes, ...] = field(default=())  # (SPI,) or (valid from, valid to)
 
 
-Payload = Timestamp | Rand | Identity | SecurityPolicy | Kemac | Pke | Sign
+Payload = Timestamp | Rand | Identity | SecurityPolicy | Kemac | Pke | Sign | Verification
 
 
 @dataclass(frozen=True)
@@ -263,6 +271,7 @@ _TYPE_OF: dict[type, PayloadType] = {
     Kemac: PayloadType.KEMAC,
     Pke: PayloadType.PKE,
     Sign: PayloadType.SIGN,
+    Verification: PayloadType.V,
 }
 
 
@@ -318,6 +327,10 @@ def encode_payload(p: Payload, next_payload: int) -> bytes:
             + bytes([p.mac_alg])
             + p.mac
         )
+    if isinstance(p, Verification):
+        if len(p.mac) != MAC_LEN[p.mac_alg]:
+            raise LocalProtocolError("MIKEY: V MAC length does not match MAC alg")
+        return nxt + bytes([p.mac_alg]) + p.mac
     if isinstance(p, Pke):
         if not 0 <= p.cache <= 2:
             raise LocalProtocolError("MIKEY: PKE C is 0, 1 or 2")
@@ -436,6 +449,9 @@ def _decode_payload(kind: PayloadType, r: Reader) -> tuple[Payload, int]:
         data = r.take(r.u16("encr data len"), "encr data")
         mac_alg = MacAlg(_enum(MacAlg, r.u8("MAC alg"), "MAC alg"))
         p = Kemac(encr, data, mac_alg, r.take(MAC_LEN[mac_alg], "MAC"))
+    elif kind is PayloadType.V:
+        mac_alg = MacAlg(_enum(MacAlg, r.u8("MAC alg"), "MAC alg"))
+        p = Verification(mac_alg, r.take(MAC_LEN[mac_alg], "verification MAC"))
     elif kind is PayloadType.PKE:
         word = r.u16("PKE header")
         if word >> 14 == 3:

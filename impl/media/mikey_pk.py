@@ -130,8 +130,11 @@ def build_i_message(
     id_r: bytes | None = None,
     policies: tuple[SecurityPolicy, ...] = (),
     s_type: int = SIGN_ECDSA_SECP256K1,
+    v_flag: bool = False,
 ) -> bytes:
-    """Build a signed I_MESSAGE transporting ``tgk``; ``rand`` and ``env_key`` must be fresh."""
+    """Build a signed I_MESSAGE transporting ``tgk``; ``rand`` and ``env_key`` must be fresh.
+
+    ``v_flag`` asks the responder for a verification message (:mod:`.mikey_verify`)."""
     if len(rand) < MIN_RAND:
         raise LocalProtocolError(f"RAND must be at least {MIN_RAND} bytes")
     if id_r is not None and id_i is None:
@@ -140,7 +143,7 @@ def build_i_message(
     keys = derive_envelope_keys(env_key, csb_id, rand)
     plain = encode_key_data([KeyData(KeyType.TGK, tgk)])
     encr = _aes_cm(keys.encr_key, keys.salt, csb_id, ntp_time, plain)
-    header = Header(DataType.PK_INIT, csb_id, crypto_sessions)
+    header = Header(DataType.PK_INIT, csb_id, crypto_sessions, v_flag=v_flag)
     ids = tuple(Identity(IdType.URI, i) for i in (id_i, id_r) if i is not None)
     kemac = Kemac(EncrAlg.AES_CM_128, encr, MacAlg.HMAC_SHA1_160, bytes(MAC_FIELD))
     pke = Pke(0, encrypt_envelope(env_key))
@@ -234,7 +237,8 @@ def open_i_message(
     # signature over the same bytes must still hit the cache.
     digest = hashlib.sha256(signed).digest()
     msg_time = ntp_to_unix(t.value)
-    replay.check(msg_time, digest, now)
+    sender = id_i or b""  # per sender identity: one sender cannot fill another's share
+    replay.check(msg_time, digest, now, sender)
 
     env_key = _guarded("envelope decryption", lambda: decrypt_envelope(pke.data))
     keys = derive_envelope_keys(env_key, msg.header.csb_id, rand.value)
@@ -254,7 +258,7 @@ def open_i_message(
     if expected_id_r is not None and id_r != expected_id_r:
         raise RemoteProtocolError("MIKEY: I_MESSAGE is addressed to another responder")
 
-    replay.commit(msg_time, digest, now)
+    replay.commit(msg_time, digest, now, sender)
     return KeyTransport(
         csb_id=msg.header.csb_id,
         crypto_sessions=msg.header.crypto_sessions,

@@ -2,9 +2,15 @@
 
 A message is fresh when its T lies within ``window`` seconds of the receiver's clock (the
 clock is an argument: this module never reads the time) and its digest is not in the cache.
+The window is the clock skew tolerated between the two phones, both ways (RFC 3830 section
+5.4 leaves it to the implementation; the call path uses 120 s, ``FRESHNESS_WINDOW`` in
+:mod:`ethvoip.impl.handshake.mikey`).
 Entries leave the cache once their T has left the window, since the window check alone then
-rejects them.  When the cache is full of live entries new messages are refused rather than
-the oldest entry evicted: evicting would reopen a replay, refusing only delays a call.
+rejects them.  The cache is kept per sender identity (IDi): ``max_entries`` live entries per
+sender and ``max_senders`` senders, so memory is bounded by their product, and a sender who
+fills his share blocks only himself.  When a share (or the sender table) is full of live
+entries new messages are refused rather than the oldest entry evicted: evicting would reopen
+a replay, refusing only delays a call.
 """
 
 from __future__ import annotations
@@ -26,35 +32,42 @@ def ntp_to_unix(ntp: int) -> float:
 
 
 class ReplayGuard:
-    """Per-receiver replay state.  ``check`` then ``commit``: nothing is recorded for a
-    message that later fails another check."""
+    """Per-receiver replay state, per sender.  ``check`` then ``commit``: nothing is recorded
+    for a message that later fails another check."""
 
-    def __init__(self, window: float = 60.0, max_entries: int = 4096) -> None:
+    def __init__(self, window: float = 60.0, max_entries: int = 4096, max_senders: int = 4096):
         self.window = window
-        self.max_entries = max_entries
-        self._seen: dict[bytes, float] = {}  # digest -> Unix time carried in the message's T
+        self.max_entries = max_entries  # per sender
+        self.max_senders = max_senders
+        # sender (IDi) -> digest -> Unix time carried in the message's T
+        self._seen: dict[bytes, dict[bytes, float]] = {}
 
     def _purge(self, now: float) -> None:
-        stale = [d for d, t in self._seen.items() if t < now - self.window]
-        for d in stale:
-            del self._seen[d]
+        for sender in list(self._seen):
+            live = {d: t for d, t in self._seen[sender].items() if t >= now - self.window}
+            if live:
+                self._seen[sender] = live
+            else:
+                del self._seen[sender]
 
-    def check(self, msg_time: float, digest: bytes, now: float) -> None:
+    def check(self, msg_time: float, digest: bytes, now: float, sender: bytes = b"") -> None:
         """Raise :class:`ReplayError` if the message is stale, from the future, or seen."""
         if abs(now - msg_time) > self.window:
             raise ReplayError(
                 f"MIKEY: timestamp {msg_time:.3f} outside the {self.window:.0f} s window "
                 f"around {now:.3f}"
             )
-        if digest in self._seen:
+        if digest in self._seen.get(sender, {}):
             raise ReplayError("MIKEY: message already accepted (replay cache hit)")
         self._purge(now)
-        if len(self._seen) >= self.max_entries:
-            raise ReplayError("MIKEY: replay cache full; refusing rather than forgetting")
+        if len(self._seen.get(sender, {})) >= self.max_entries:
+            raise ReplayError("MIKEY: this sender's replay cache is full; refusing")
+        if sender not in self._seen and len(self._seen) >= self.max_senders:
+            raise ReplayError("MIKEY: replay cache holds too many senders; refusing")
 
-    def commit(self, msg_time: float, digest: bytes, now: float) -> None:
-        self.check(msg_time, digest, now)
-        self._seen[digest] = msg_time
+    def commit(self, msg_time: float, digest: bytes, now: float, sender: bytes = b"") -> None:
+        self.check(msg_time, digest, now, sender)
+        self._seen.setdefault(sender, {})[digest] = msg_time
 
     def __len__(self) -> int:
-        return len(self._seen)
+        return sum(len(v) for v in self._seen.values())

@@ -7,12 +7,17 @@ silently ignored.  Every failure is a :class:`DecodeError`.
 
 Key transport attributes: ``a=key-mgmt:mikey <base64>`` (RFC 4567) for MIKEY, and the paper's
 ``a=k:<hex>`` (see :mod:`.bare_key`).  Either may sit at session or at media level.
+
+``c=`` addresses are IP literals only, of the stated address type (``IP4`` or ``IP6``): a
+host name would be resolved later, inside ``sendto``, by whatever resolver the host has, and a
+NUL or other junk would reach the socket layer; both are refused here.
 """
 
 from __future__ import annotations
 
 import base64
 import binascii
+import ipaddress
 import re
 from dataclasses import dataclass, replace
 
@@ -95,6 +100,12 @@ def _connection(value: str) -> Connection:
     nettype, addrtype, address = _fields("c", value)
     if nettype != "IN" or addrtype not in _ADDRTYPES:
         raise DecodeError(f"SDP: unsupported connection {nettype} {addrtype}")
+    try:
+        ip = ipaddress.ip_address(address)
+    except ValueError:
+        raise DecodeError(f"SDP: c= address {address[:64]!r} is not an IP literal") from None
+    if ip.version != (4 if addrtype == "IP4" else 6):
+        raise DecodeError(f"SDP: c= address {address[:64]!r} is not {addrtype}")
     return Connection(address, nettype, addrtype)
 
 
@@ -265,7 +276,7 @@ def mikey_from_sdp(sd: SessionDescription, media_index: int | None = None) -> by
         raise DecodeError(f"SDP: key-mgmt protocol {prtcl!r} is not mikey")
     try:
         return base64.b64decode(data, validate=True)
-    except binascii.Error:
+    except (binascii.Error, ValueError):  # ValueError: non-ASCII text
         raise DecodeError("SDP: key-mgmt data is not base64") from None
 
 

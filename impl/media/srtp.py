@@ -12,8 +12,9 @@ pylibsrtp, so it is called through ctypes).
 
 Failures never escape as library exceptions: a packet that fails authentication raises
 :class:`CryptoError`, a replayed or too old one :class:`ReplayError`, a malformed one
-:class:`DecodeError`; each is counted in :attr:`SrtpReceiver.dropped`.  ``receive`` is the
-drop-and-count form for a media loop.
+:class:`DecodeError` (among them a packet longer than :data:`MAX_WIRE`, which libsrtp's
+buffer cannot hold); each is counted in :attr:`SrtpReceiver.dropped` and the stream goes on.
+``receive`` is the drop-and-count form for a media loop.
 """
 
 from __future__ import annotations
@@ -37,6 +38,7 @@ from ethvoip.spec.errors import (
 from .rtp import peek_header
 
 MASTER_LEN = 30  # 16-byte key || 14-byte salt
+MAX_WIRE = 1500  # pylibsrtp's buffer: a longer SRTP/SRTCP packet cannot be opened at all
 _SEQ_SSRC = struct.Struct(">2xH4xI")  # sequence number and SSRC of a 12-byte RTP header
 _MAX_PACKET = 1500 - pylibsrtp.SRTP_MAX_TRAILER_LEN  # pylibsrtp's buffer less the trailer
 _lib = ctypes.CDLL(_binding.__file__)
@@ -158,6 +160,8 @@ class SrtpSender(_Stream):
         return out
 
     def protect_rtcp(self, rtcp: bytes) -> bytes:
+        if len(rtcp) > _MAX_PACKET:
+            raise LocalProtocolError(f"SRTCP: packet longer than {_MAX_PACKET} bytes")
         # SRTCP keys follow the newest key in force for RTP (one key per crypto session).
         index = (self._roc << 16) | (self._last_seq or 0)
         try:
@@ -189,7 +193,12 @@ class SrtpReceiver(_Stream):
         self.dropped[kind] += 1
         return err
 
+    def _size(self, data: bytes, what: str) -> None:
+        if len(data) > MAX_WIRE:
+            raise self._fail(DecodeError(f"{what}: {len(data)} bytes, more than {MAX_WIRE}"))
+
     def unprotect(self, srtp: bytes) -> bytes:
+        self._size(srtp, "SRTP")
         try:
             _, seq, ssrc = peek_header(srtp)
         except DecodeError as err:
@@ -208,6 +217,7 @@ class SrtpReceiver(_Stream):
         return out
 
     def unprotect_rtcp(self, srtcp: bytes) -> bytes:
+        self._size(srtcp, "SRTCP")
         index = (self._roc << 16) | (self._s_l or 0)
         try:
             return bytes(self.session_for(index).unprotect_rtcp(srtcp))

@@ -10,12 +10,38 @@ Public API (see docs/service.rst)::
     result = client.onboard("+33612345678", keystore_dir, passphrase)
 
 ``ethvoip serve`` (:mod:`.cli`) and ``ethvoip register`` (:mod:`.client_cli`) wrap these.
+
+The names below are loaded on first use (PEP 562): importing a submodule such as
+:mod:`.cli` must not pull in the chain stack, so that ``ethvoip serve --help`` is instant.
 """
 
-from ethvoip.impl.service.codes import Code
-from ethvoip.impl.service.config import ServiceConfig
-from ethvoip.impl.service.receipts import PurchaseRecord, PurchaseState, SignedReceipt
-from ethvoip.impl.service.store import DEFAULT_PRODUCT, TestStore
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from ethvoip.impl.service.codes import Code
+    from ethvoip.impl.service.config import ServiceConfig
+    from ethvoip.impl.service.receipts import PurchaseRecord, PurchaseState, SignedReceipt
+    from ethvoip.impl.service.store import DEFAULT_PRODUCT, TestStore
+
+_HOME = {
+    "Code": "codes",
+    "ServiceConfig": "config",
+    "PurchaseRecord": "receipts",
+    "PurchaseState": "receipts",
+    "SignedReceipt": "receipts",
+    "DEFAULT_PRODUCT": "store",
+    "TestStore": "store",
+}
+
+
+def __getattr__(name: str) -> Any:
+    if name not in _HOME:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    return getattr(importlib.import_module(f"{__name__}.{_HOME[name]}"), name)
+
 
 __all__ = [
     "DEFAULT_PRODUCT",

@@ -17,9 +17,10 @@ loop's thread.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any, TypeVar
 
@@ -161,8 +162,30 @@ def make_app(
     for method, path, handler in ROUTES:
         app.router.add_route(method, path, handler)
 
+    async def follow(app: web.Application) -> AsyncIterator[None]:
+        # SIP credentials follow the key life cycle on chain (service.follower): chain reads
+        # on the worker thread, database writes here, every follow_interval seconds.
+        async def loop() -> None:
+            follower = service.follower
+            while True:
+                await asyncio.sleep(service.config.follow_interval)
+                try:
+                    scan = await asyncio.get_running_loop().run_in_executor(
+                        app[EXECUTOR], follower.scan, service.db.cursor()
+                    )
+                    follower.apply(scan)
+                except Exception:  # a node hiccup: the next poll retries from the cursor
+                    log.exception("chain follower poll failed")
+
+        task = asyncio.create_task(loop())
+        yield
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
+
     async def shutdown(app: web.Application) -> None:
         app[EXECUTOR].shutdown(wait=True)
 
+    app.cleanup_ctx.append(follow)
     app.on_cleanup.append(shutdown)
     return app

@@ -11,7 +11,10 @@
 6. ask for approval (sealed ``approve`` request); the reply carries the SIP credentials;
 7. check on chain that the approved key is ours, store the SIP credentials beside the keystore.
 
-Each step reports through ``progress(step, detail)``.  Requests that fail for a transient
+Before step 1 the number and the folder are checked (:func:`.messages.check_phone`,
+:func:`.keyfile.check_free`): a mistake is refused before any key is made or any byte sent,
+and an existing keystore is never overwritten unless ``force`` (then it is kept as a dated
+backup).  Each step reports through ``progress(step, detail)``.  Requests that fail for a transient
 reason (connection refused, 503) are retried with a fresh nonce: the service's answer to a
 repeated request for the same receipt and binding is the same funding.
 """
@@ -33,9 +36,15 @@ from eth_account import Account
 from ethvoip.impl.chain import Chain, KeyStoreClient, PaperKeyStoreClient, identifier
 from ethvoip.impl.crypto import IdentityKey, IdentityPublicKey, Rng
 from ethvoip.impl.service.envelope import NONCE_SIZE, open_reply, seal_request
-from ethvoip.impl.service.keyfile import DEFAULT_SCRYPT_N, Secrets, save_keystore, save_sip
+from ethvoip.impl.service.keyfile import (
+    DEFAULT_SCRYPT_N,
+    Secrets,
+    check_free,
+    save_keystore,
+    save_sip,
+)
 from ethvoip.impl.service.ledger import install_signers
-from ethvoip.impl.service.messages import ApproveRequest, FundRequest
+from ethvoip.impl.service.messages import ApproveRequest, FundRequest, check_phone
 from ethvoip.impl.service.receipts import SignedReceipt
 from ethvoip.impl.service.store import TestStore
 from ethvoip.spec.errors import ServiceError
@@ -185,14 +194,23 @@ class OnboardingClient:
         passphrase: str,
         *,
         scrypt_n: int = DEFAULT_SCRYPT_N,
+        force: bool = False,
     ) -> Onboarded:
+        """The whole sequence; ``force`` replaces an existing keystore (kept as a backup)."""
+        check_phone(phone)
+        check_free(directory, force=force)
         step = self.progress
         info = self.fetch_info()
         step("service", f"{info['variant']} service, key {info['service_key'][:16]}...")
         wallet = Account.from_key(self.rng(32))
         identity = IdentityKey.generate(self.rng)
         keystore = save_keystore(
-            directory, Secrets(bytes(wallet.key), identity), passphrase, scrypt_n=scrypt_n
+            directory,
+            Secrets(bytes(wallet.key), identity),
+            passphrase,
+            scrypt_n=scrypt_n,
+            force=force,
+            clock=self.clock,
         )
         step("keys", f"wallet {wallet.address}, identity key saved to {keystore}")
         receipt = self.store.purchase(info["product_id"])
@@ -227,7 +245,7 @@ class OnboardingClient:
         self._check_on_chain(info, phone, ident, identity)
         step("approval", f"approved as version {approved['version']}")
         sip = {k: str(v) for k, v in approved["sip"].items()}
-        sip_file = save_sip(directory, sip)
+        sip_file = save_sip(directory, sip, force=force, clock=self.clock)
         step("sip", f"SIP account {sip['username']}@{sip['domain']} saved to {sip_file}")
         return Onboarded(
             order_id,

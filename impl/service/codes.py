@@ -40,6 +40,8 @@ class Code(Enum):
     NOT_FUNDED = ("not_funded", 409)
     NOT_PENDING = ("not_pending", 409)
     REGISTRATION_MISMATCH = ("registration_mismatch", 403)
+    RECEIPT_BURNED = ("receipt_burned", 410)  # the number's key was revoked: buy a new one
+    NUMBER_IN_USE = ("number_in_use", 409)  # another key is approved or suspended for it
     # HTTP plumbing and the operator's side
     NOT_FOUND = ("not_found", 404)
     METHOD_NOT_ALLOWED = ("method_not_allowed", 405)

@@ -19,6 +19,10 @@ class ServiceConfig:
     for the attack demo only.  ``crash_after_intents`` is a fault-injection hook for the
     exactly-once tests: the process dies (``os._exit``) right after committing that many
     funding intents, before broadcasting the last one.
+
+    ``follow_interval`` (seconds) is how often the service polls the KeyStore's events so
+    that SIP credentials follow revocation, suspension, rotation and recovery, which it
+    applies once a block has ``follow_confirmations`` blocks on top (:mod:`.follower`).
     """
 
     store_key_pem: bytes
@@ -30,3 +34,5 @@ class ServiceConfig:
     fees: FeePolicy = field(default_factory=FeePolicy)
     faucet_wei: int = 10**21
     crash_after_intents: int | None = None
+    follow_interval: float = 2.0
+    follow_confirmations: int = 0

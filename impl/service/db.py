@@ -33,8 +33,9 @@ from pathlib import Path
 
 from ethvoip.impl.service.codes import Code, refuse
 from ethvoip.spec.errors import ConfigError
+from ethvoip.spec.files import private_files
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 
 _SCHEMA_V1 = """
 CREATE TABLE meta (
@@ -83,7 +84,34 @@ KeyExporter = Callable[[dict[str, str]], dict[str, str]]
 """Takes schema 1's plaintext key rows, stores them elsewhere (encrypted, durably), and
 returns the public facts to keep in ``meta`` instead."""
 
-_MIGRATIONS = {1: _SCHEMA_V1}
+# Schema 3 (issue 13): a number may be onboarded again after its key is revoked, with a
+# fresh receipt; revocation burns the number's receipts (burned_at), so at most one live
+# receipt per number.  The chain follower's cursor (block number and hash, for reorgs).
+_SCHEMA_V3 = """
+CREATE TABLE receipts_v3 (
+    order_id       TEXT PRIMARY KEY NOT NULL,
+    purchase_token TEXT NOT NULL UNIQUE,
+    product_id     TEXT NOT NULL,
+    purchase_time  INTEGER NOT NULL,
+    wallet         TEXT NOT NULL,
+    client_key     TEXT NOT NULL,
+    phone          TEXT NOT NULL,
+    created_at     INTEGER NOT NULL,
+    burned_at      INTEGER
+);
+INSERT INTO receipts_v3 SELECT order_id, purchase_token, product_id, purchase_time, wallet,
+    client_key, phone, created_at, NULL FROM receipts;
+DROP TABLE receipts;
+ALTER TABLE receipts_v3 RENAME TO receipts;
+CREATE UNIQUE INDEX receipts_live_phone ON receipts (phone) WHERE burned_at IS NULL;
+CREATE TABLE chain_cursor (
+    id           INTEGER PRIMARY KEY CHECK (id = 1),
+    block_number INTEGER NOT NULL,
+    block_hash   TEXT NOT NULL
+);
+"""
+
+_MIGRATIONS = {1: _SCHEMA_V1, 3: _SCHEMA_V3}
 
 
 @dataclass(frozen=True)
@@ -117,15 +145,27 @@ class ApprovalRow:
 
 
 def open_connection(path: str | Path) -> sqlite3.Connection:
-    """A connection with the pragmas the design relies on (autocommit: we BEGIN ourselves)."""
-    # check_same_thread off: the connection is built on the main thread and then used by the
-    # server's event-loop thread alone (never two threads at once).
-    conn = sqlite3.connect(str(path), isolation_level=None, timeout=30, check_same_thread=False)
-    conn.execute("PRAGMA journal_mode=WAL")
-    conn.execute("PRAGMA synchronous=FULL")
-    conn.execute("PRAGMA foreign_keys=ON")
-    # Deleted rows are overwritten with zeros, not left in free pages (schema 1's keys).
-    conn.execute("PRAGMA secure_delete=ON")
+    """A connection with the pragmas the design relies on (autocommit: we BEGIN ourselves).
+
+    A database created here is owner-only (0600), and so are its ``-wal``, ``-shm`` and
+    journal files: they hold HA1 digests, receipts and the identifier salt (docs/service.rst,
+    "What an operator must protect").  An existing file keeps the mode its owner gave it.
+    """
+    # SQLite creates the -wal/-shm files lazily, with the database's mode where it can; the
+    # umask covers the first open (which creates them in WAL mode) and any other library.
+    with private_files():
+        # check_same_thread off: the connection is built on the main thread and then used by
+        # the server's event-loop thread alone (never two threads at once).
+        conn = sqlite3.connect(str(path), isolation_level=None, timeout=30, check_same_thread=False)
+        try:
+            conn.execute("PRAGMA journal_mode=WAL")
+            conn.execute("PRAGMA synchronous=FULL")
+            conn.execute("PRAGMA foreign_keys=ON")
+            # Deleted rows are overwritten with zeros, not left in free pages (schema 1's keys).
+            conn.execute("PRAGMA secure_delete=ON")
+        except BaseException:
+            conn.close()
+            raise
     return conn
 
 
@@ -153,6 +193,9 @@ class ServiceDB:
                 f"{self.path}: schema version {version} is newer than this code ({SCHEMA_VERSION})"
             )
         moved = False
+        # Rebuilding the receipts table (schema 3) drops the table the others reference:
+        # SQLite's procedure is to do it with foreign keys off, then check them.
+        self.conn.execute("PRAGMA foreign_keys=OFF")
         for target in range(version + 1, SCHEMA_VERSION + 1):
             with self.transaction():
                 if target == 2:
@@ -161,7 +204,10 @@ class ServiceDB:
                     for statement in _MIGRATIONS[target].split(";"):
                         if statement.strip():
                             self.conn.execute(statement)
+                if self.conn.execute("PRAGMA foreign_key_check").fetchone() is not None:
+                    raise ConfigError(f"{self.path}: migration {target} broke a reference")
                 self.conn.execute(f"PRAGMA user_version = {target}")
+        self.conn.execute("PRAGMA foreign_keys=ON")
         if moved:
             # The WAL still holds pages written before the delete: fold it into the (now
             # zeroed) main file and cut it to nothing.
@@ -254,7 +300,10 @@ class ServiceDB:
         return None if row is None else str(row[0])
 
     def phone_taken(self, phone: str) -> bool:
-        row = self.conn.execute("SELECT 1 FROM receipts WHERE phone = ?", (phone,)).fetchone()
+        """Whether a live (not burned) receipt is bound to ``phone``."""
+        row = self.conn.execute(
+            "SELECT 1 FROM receipts WHERE phone = ? AND burned_at IS NULL", (phone,)
+        ).fetchone()
         return row is not None
 
     def insert_receipt(self, row: ReceiptRow, *, purchase_time: int, now: int) -> None:
@@ -326,6 +375,54 @@ class ServiceDB:
             raise ValueError(table)
         return int(self.conn.execute(f"SELECT COUNT(*) FROM {table}").fetchone()[0])
 
+    def burned(self, order_id: str) -> bool:
+        row = self.conn.execute(
+            "SELECT burned_at FROM receipts WHERE order_id = ?", (order_id,)
+        ).fetchone()
+        return row is not None and row[0] is not None
+
+    def burn_receipts(self, phone: str, *, now: int) -> int:
+        """Burn every live receipt of ``phone`` (inside the caller's transaction); how many."""
+        cur = self.conn.execute(
+            "UPDATE receipts SET burned_at = ? WHERE phone = ? AND burned_at IS NULL",
+            (now, phone),
+        )
+        return int(cur.rowcount)
+
+    # ------------------------------------------------------------ chain cursor
+
+    def cursor(self) -> tuple[int, bytes] | None:
+        """The last block the chain follower processed (number, hash), None before any."""
+        row = self.conn.execute(
+            "SELECT block_number, block_hash FROM chain_cursor WHERE id = 1"
+        ).fetchone()
+        return None if row is None else (int(row[0]), bytes.fromhex(row[1]))
+
+    def set_cursor(self, number: int, block_hash: bytes) -> None:
+        self.conn.execute(
+            "INSERT INTO chain_cursor (id, block_number, block_hash) VALUES (1, ?, ?) "
+            "ON CONFLICT(id) DO UPDATE SET block_number = excluded.block_number, "
+            "block_hash = excluded.block_hash",
+            (number, block_hash.hex()),
+        )
+
+    def approvals_of(self, ident: bytes) -> list[ApprovalRow]:
+        rows = self.conn.execute(
+            "SELECT order_id, identifier, version, block_hash, sip_user FROM approvals "
+            "WHERE identifier = ?",
+            (ident.hex(),),
+        ).fetchall()
+        return [
+            ApprovalRow(
+                r[0],
+                bytes.fromhex(r[1]),
+                int(r[2]),
+                None if r[3] is None else bytes.fromhex(r[3]),
+                r[4],
+            )
+            for r in rows
+        ]
+
     # ------------------------------------------------------------ approvals
 
     def approval(self, order_id: str) -> ApprovalRow | None:
@@ -345,11 +442,13 @@ class ServiceDB:
         )
 
     def upsert_approval(self, row: ApprovalRow, *, now: int) -> None:
-        """Record an approval (inside the caller's transaction); a re-approval keeps the first."""
+        """Record an approval (inside the caller's transaction); a re-approval of the same key
+        version keeps the first; a new version (after a rotation) replaces it."""
         self.conn.execute(
             "INSERT INTO approvals (order_id, identifier, version, block_hash, sip_user, "
             "approved_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?) "
-            "ON CONFLICT(order_id) DO UPDATE SET updated_at = excluded.updated_at",
+            "ON CONFLICT(order_id) DO UPDATE SET updated_at = excluded.updated_at, "
+            "version = excluded.version, block_hash = coalesce(excluded.block_hash, block_hash)",
             (
                 row.order_id,
                 row.identifier.hex(),

@@ -18,6 +18,7 @@ the load bench (bench/server_load.py) measures how they fare.
 from __future__ import annotations
 
 import asyncio
+import socket
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
@@ -159,9 +160,11 @@ async def read_body(request: web.Request) -> bytes:
 class GatedSite(web.BaseSite):
     """A TCP site whose connections pass the application's :class:`ConnectionGate`."""
 
-    def __init__(self, runner: web.BaseRunner, host: str, port: int) -> None:
+    def __init__(
+        self, runner: web.BaseRunner, host: str, port: int, *, sock: socket.socket | None = None
+    ) -> None:
         super().__init__(runner)
-        self._host, self._port = host, port
+        self._host, self._port, self._sock = host, port, sock
 
     @property
     def name(self) -> str:
@@ -181,4 +184,7 @@ class GatedSite(web.BaseSite):
         gate = app.get(GATE) if app is not None else None
         factory = gate.wrap(server) if gate is not None else server
         loop = asyncio.get_running_loop()
-        self._server = await loop.create_server(factory, self._host, self._port)
+        if self._sock is not None:  # a listening socket handed down by a parent process
+            self._server = await loop.create_server(factory, sock=self._sock)
+        else:
+            self._server = await loop.create_server(factory, self._host, self._port)

@@ -5,12 +5,20 @@ Storage format (scrypt + AES-128-CTR + keccak MAC, via eth-account's ``Account.e
 under the subscriber's passphrase.  ``sip.json`` beside it holds the SIP username, domain and
 password, readable by the owner only (mode 0600): a SIP client needs the password in clear
 at every REGISTER.
+
+Nothing is lost: both files are written atomically with mode 0600 from creation
+(:func:`ethvoip.spec.files.atomic_write`), and an existing one is never overwritten unless
+the caller forces it (``ethvoip register --force``), and then only after it was kept as a
+dated backup beside it (:func:`ethvoip.spec.files.backup`).  :func:`check_free` refuses a
+folder before anything is generated or sent.
 """
 
 from __future__ import annotations
 
+import datetime
 import json
-import os
+import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -18,7 +26,8 @@ from typing import Any
 from eth_account import Account
 
 from ethvoip.impl.crypto import IdentityKey
-from ethvoip.spec.errors import CryptoError
+from ethvoip.spec.errors import CryptoError, WouldOverwrite
+from ethvoip.spec.files import PRIVATE, atomic_write, backup, check_dir_writable
 
 KEYSTORE_NAME = "keystore.json"
 SIP_NAME = "sip.json"
@@ -32,38 +41,70 @@ class Secrets:
     identity: IdentityKey
 
 
-def write_private(path: Path, data: dict[str, Any]) -> None:
-    """Write JSON readable by the owner only, atomically, on disk when this returns."""
-    # Created 0600 from the start (no window in which another user could open it).
-    tmp = path.with_suffix(path.suffix + ".tmp")
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    with os.fdopen(fd, "w") as out:
-        json.dump(data, out, indent=2, sort_keys=True)
-        out.flush()
-        os.fsync(out.fileno())
-    os.replace(tmp, path)
-    # The rename itself must be durable too: fsync the directory entry.
-    dir_fd = os.open(path.parent, os.O_RDONLY)
+Clock = Callable[[], float]
+
+
+def write_private(path: Path, data: dict[str, Any], *, exclusive: bool = False) -> None:
+    """Write JSON readable by the owner only, atomically, on disk when this returns.
+
+    ``exclusive``: fail with :class:`FileExistsError` instead of replacing a file.
+    """
+    text = json.dumps(data, indent=2, sort_keys=True)
+    atomic_write(path, text, mode=PRIVATE, exclusive=exclusive)
+
+
+def _taken_message(paths: list[Path]) -> str:
+    names = " and ".join(str(p) for p in paths)
+    return (
+        f"{names} already there: it may hold the only copy of a subscriber's private key; "
+        "choose another folder, or force the replacement (ethvoip register --force), which "
+        "keeps the old file as a dated backup beside it"
+    )
+
+
+def check_free(directory: Path, *, force: bool = False) -> None:
+    """Refuse, before anything is made, a folder that cannot take a new subscriber's files.
+
+    The folder must be (or be creatable as) a writable folder; unless ``force``, it must not
+    hold ``keystore.json`` or ``sip.json`` already.
+    """
+    check_dir_writable(directory, "the keystore folder")
+    taken = [directory / n for n in (KEYSTORE_NAME, SIP_NAME) if (directory / n).exists()]
+    if taken and not force:
+        raise WouldOverwrite(_taken_message(taken))
+
+
+def _save(path: Path, data: dict[str, Any], *, force: bool, clock: Clock) -> None:
+    """Create ``path``; an existing file is refused, or with ``force`` backed up first."""
+    if force and path.exists():
+        backup(path, datetime.datetime.fromtimestamp(clock(), datetime.UTC))
+        write_private(path, data)
+        return
     try:
-        os.fsync(dir_fd)
-    finally:
-        os.close(dir_fd)
+        write_private(path, data, exclusive=True)
+    except FileExistsError as exc:
+        raise WouldOverwrite(_taken_message([path])) from exc
 
 
 def save_keystore(
-    directory: Path, secrets: Secrets, passphrase: str, *, scrypt_n: int = DEFAULT_SCRYPT_N
+    directory: Path,
+    secrets: Secrets,
+    passphrase: str,
+    *,
+    scrypt_n: int = DEFAULT_SCRYPT_N,
+    force: bool = False,
+    clock: Clock = time.time,
 ) -> Path:
+    """Write ``keystore.json`` (see :func:`_save` for what happens to an existing one)."""
     directory.mkdir(parents=True, exist_ok=True)
     path = directory / KEYSTORE_NAME
-    write_private(
-        path,
-        {
-            "wallet": Account.encrypt(secrets.wallet_key, passphrase, iterations=scrypt_n),
-            "identity": Account.encrypt(
-                secrets.identity.private_bytes(), passphrase, iterations=scrypt_n
-            ),
-        },
-    )
+    data = {
+        "wallet": Account.encrypt(secrets.wallet_key, passphrase, iterations=scrypt_n),
+        "identity": Account.encrypt(
+            secrets.identity.private_bytes(), passphrase, iterations=scrypt_n
+        ),
+    }
+    _save(path, data, force=force, clock=clock)
     return path
 
 
@@ -77,7 +118,14 @@ def load_keystore(directory: Path, passphrase: str) -> Secrets:
     return Secrets(wallet, IdentityKey.from_private_bytes(identity))
 
 
-def save_sip(directory: Path, credentials: dict[str, str]) -> Path:
+def save_sip(
+    directory: Path,
+    credentials: dict[str, str],
+    *,
+    force: bool = False,
+    clock: Clock = time.time,
+) -> Path:
+    """Write ``sip.json`` (see :func:`_save` for what happens to an existing one)."""
     path = directory / SIP_NAME
-    write_private(path, credentials)
+    _save(path, dict(credentials), force=force, clock=clock)
     return path

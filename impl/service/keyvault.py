@@ -26,7 +26,7 @@ from eth_account import Account
 
 from ethvoip.impl.crypto import IdentityKey, Rng
 from ethvoip.impl.service.keyfile import DEFAULT_SCRYPT_N, write_private
-from ethvoip.spec.errors import ConfigError, CryptoError, EthVoipError
+from ethvoip.spec.errors import ConfigError, CryptoError, EthVoipError, WouldOverwrite
 
 FORMAT = "ethvoip-service-keys/v1"
 ROLES = ("identity", "treasury", "operator")
@@ -73,14 +73,20 @@ class ServiceKeys:
 def save_service_keys(
     path: Path, keys: ServiceKeys, passphrase: str, *, scrypt_n: int = DEFAULT_SCRYPT_N
 ) -> Path:
-    """Write ``keys`` encrypted under ``passphrase`` (0600, atomic, fsynced)."""
+    """Write ``keys`` encrypted under ``passphrase`` (0600, atomic, fsynced) to a new file.
+
+    An existing key file is never replaced (it may hold the only copy of the treasury's key):
+    :class:`WouldOverwrite`, even if it appeared after the caller looked.
+    """
     check_passphrase(passphrase)
     data: dict[str, Any] = {"format": FORMAT}
     for role, secret in keys.roles().items():
         data[role] = Account.encrypt(secret, passphrase, iterations=scrypt_n)
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
-        write_private(path, data)
+        write_private(path, data, exclusive=True)
+    except FileExistsError as exc:
+        raise WouldOverwrite(f"{path}: a service key file is already there: not replaced") from exc
     except OSError as exc:
         raise ConfigError(f"{path}: cannot write the service key file: {exc}") from exc
     return path

@@ -30,16 +30,11 @@ from ethvoip.impl.chain import (
     PaperKeyStoreClient,
     Record,
     Status,
-    key_hash,
 )
-from ethvoip.impl.chain import events as ev
-from ethvoip.impl.chain.events import decode_event
-from ethvoip.impl.crypto import keccak256 as keccak
 from ethvoip.impl.service.codes import Code, refuse
 from ethvoip.spec.errors import ChainError
 
 TRANSFER_GAS = 21_000
-_REGISTERED_TOPIC = keccak(b"Registered(bytes32,uint64,bytes,address)")
 
 
 @dataclass(frozen=True)
@@ -173,35 +168,17 @@ class Ledger:
     def record(self, ident: bytes) -> Record:
         return self.keystore.record(ident)
 
-    def registrant(self, ident: bytes, version: int, from_block: int) -> bytes | None:
-        """Who sent the ``register`` that made ``version`` of ``ident`` (from the event log).
-
-        The node filters on the indexed identifier, so this reads one subscriber's events
-        rather than every registration since ``from_block``.
-        """
-        query: Any = {
-            "address": Web3.to_checksum_address(self.keystore.address),
-            "fromBlock": from_block,
-            "toBlock": "latest",
-            "topics": ["0x" + _REGISTERED_TOPIC.hex(), "0x" + ident.hex()],
-        }
-        who = None
-        for log in self.w3.eth.get_logs(query):
-            event = decode_event("KeyStore", [bytes(t) for t in log["topics"]], bytes(log["data"]))
-            if isinstance(event, ev.Registered) and event.version == version:
-                who = event.registrant
-        return who
-
-    def approve(self, ident: bytes, public_key: bytes, version: int) -> bytes | None:
-        """Approve ``public_key`` as ``version`` of ``ident``; the tx hash, None if already."""
+    def approve(
+        self, ident: bytes, public_key: bytes, version: int, registrant: bytes
+    ) -> bytes | None:
+        """Approve ``public_key``, registered by ``registrant``, for ``ident`` at record
+        ``version``; the block hash, None if it is approved already."""
         record = self.keystore.record(ident)
-        if (
-            record.status is Status.APPROVED
-            and record.version == version
-            and record.public_key == public_key
-        ):
+        if record.status is Status.APPROVED and record.public_key == public_key:
             return None
-        result = self.keystore.approve(ident, key_hash(public_key), version, self.operator.address)
+        result = self.keystore.approve(
+            ident, public_key, version, self.operator.address, registrant=registrant
+        )
         return result.block_hash  # the tx hash is not in TxResult: the block names the event
 
     # ------------------------------------------------------------ approval (paper)

@@ -23,6 +23,7 @@ import json
 import os
 import random
 import signal
+import socket
 import sqlite3
 import subprocess
 import sys
@@ -46,6 +47,7 @@ from ethvoip.impl.service.messages import ApproveRequest, FundRequest
 from ethvoip.impl.service.receipts import SignedReceipt
 from ethvoip.impl.service.sipdb import digest_ha1
 from ethvoip.impl.service.store import TestStore
+from ethvoip.spec.files import PRIVATE, atomic_write
 
 
 @dataclass
@@ -80,10 +82,18 @@ class LoadReport:
 
 
 class ServiceProcess:
-    """``ethvoip serve`` as a child process on a fixed port; killed and restarted by PID."""
+    """``ethvoip serve`` as a child process on a fixed port; killed and restarted by PID.
 
-    def __init__(self, rpc: str, state: Path, port: int, extra: list[str]) -> None:
-        self.rpc, self.state, self.port = rpc, state, port
+    The listening socket is made here, once, and handed to every child (``--listen-fd``):
+    the port stays ours while a child is dead (clients' connections wait in its backlog),
+    where a port merely known to be free could be taken, even as the source port of one of
+    the load's own outgoing connections, before the restarted child binds it.
+    """
+
+    def __init__(self, rpc: str, state: Path, extra: list[str]) -> None:
+        self.rpc, self.state = rpc, state
+        self.listener = socket.create_server(("127.0.0.1", 0), backlog=1024)
+        self.port = int(self.listener.getsockname()[1])
         self.extra = extra
         self.proc: subprocess.Popen[bytes] | None = None
         self.starts = 0
@@ -95,14 +105,17 @@ class ServiceProcess:
             sys.executable, "-m", "ethvoip.attacks.cli", "serve",
             "--rpc", self.rpc, "--db", str(self.state / "service.sqlite"),
             "--store-key", str(self.state / "store-key.pem"),
-            "--port", str(self.port), "--key-scrypt-n", str(2**14), *self.extra,
+            "--listen-fd", str(self.listener.fileno()), "--key-scrypt-n", str(2**14),
+            *self.extra,
         ]  # fmt: skip
         if crash_after is not None:
             cmd += ["--crash-after-intents", str(crash_after)]
         log = (self.state / f"serve-{self.starts}.log").open("wb")
         # The key file's passphrase through the environment, as an operator would pass it.
         env = {**os.environ, PASSPHRASE_ENV: "load-test passphrase"}
-        self.proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=log, env=env)
+        self.proc = subprocess.Popen(
+            cmd, stdout=subprocess.PIPE, stderr=log, env=env, pass_fds=[self.listener.fileno()]
+        )
         self.starts += 1
         assert self.proc.stdout is not None
         line = self.proc.stdout.readline()
@@ -124,6 +137,7 @@ class ServiceProcess:
     def stop(self) -> None:
         if self.proc is not None:
             processes.stop(self.proc, timeout=30)
+        self.listener.close()
 
 
 class Driver:
@@ -195,14 +209,6 @@ class Driver:
             await dog
 
 
-def _free_tcp_port() -> int:
-    import socket
-
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 def run_load(
     state: Path,
     *,
@@ -220,8 +226,8 @@ def run_load(
     problems: list[str] = []
     state.mkdir(parents=True, exist_ok=True)
     store = TestStore()
-    (state / "store-key.pem").write_bytes(store.private_key_pem())
-    service = ServiceProcess(rpc_url, state, _free_tcp_port(), [])
+    atomic_write(state / "store-key.pem", store.private_key_pem(), mode=PRIVATE)
+    service = ServiceProcess(rpc_url, state, [])
     chain = RpcChain(rpc_url)
     try:
         info = service.start(crash_after=crash_after_intents)

@@ -15,9 +15,20 @@ from typing import Any
 from ethvoip.impl.service.codes import Code, refuse
 from ethvoip.impl.service.receipts import SignedReceipt
 from ethvoip.impl.service.strictjson import Fields
+from ethvoip.spec.errors import ConfigError
 
 _ADDRESS = re.compile(r"0x[0-9a-f]{40}")
 _E164 = re.compile(r"\+[1-9][0-9]{1,14}")
+
+
+def check_phone(phone: str) -> str:
+    """The subscriber's side of the service's rule: refuse a number before it is sent."""
+    if not _E164.fullmatch(phone):
+        raise ConfigError(
+            f"phone number {phone!r} is not in E.164 form: a + then 2 to 15 digits, "
+            "no spaces or dashes (e.g. +33612345678)"
+        )
+    return phone
 
 
 def _wallet(fields: Fields, name: str) -> bytes:

@@ -25,12 +25,13 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from ethvoip.impl.chain import Status, identifier
+from ethvoip.impl.chain import Status, identifier, key_hash
 from ethvoip.impl.crypto import IdentityKey, Rng
 from ethvoip.impl.service.codes import Code, refuse
 from ethvoip.impl.service.config import ServiceConfig
 from ethvoip.impl.service.db import ApprovalRow, FundingRow, ReceiptRow, ServiceDB
 from ethvoip.impl.service.envelope import OpenedRequest, open_request, seal_reply
+from ethvoip.impl.service.follower import ChainFollower, PollResult
 from ethvoip.impl.service.ledger import Ledger, sign_transfer
 from ethvoip.impl.service.messages import ApproveRequest, FundRequest
 from ethvoip.impl.service.receipts import load_public_key, verify_receipt
@@ -54,6 +55,9 @@ class ApprovePlan:
     receipt: ReceiptRow
     identifier: bytes
     from_block: int
+    # The request is signed by another key than the one that paid: allowed only to fetch a
+    # credential for the number's current key after a rotation or recovery (checked on chain).
+    rotated: bool = False
 
 
 @dataclass(frozen=True)
@@ -96,6 +100,9 @@ class WalletService:
         self.rng = rng
         self.chain_id = ledger.chain.chain_id
         self._intents_this_run = 0
+        self.follower = ChainFollower(
+            db, sip, ledger.keystore, clock=clock, confirmations=config.follow_confirmations
+        )
 
     def now(self) -> int:
         return int(self.clock())
@@ -240,13 +247,24 @@ class WalletService:
         receipt = self.db.receipt(approve.order_id)
         if receipt is None:
             raise refuse(Code.UNKNOWN_RECEIPT, "no funding was made for this order")
+        if self.db.burned(approve.order_id):
+            raise refuse(
+                Code.RECEIPT_BURNED,
+                "this number's key was revoked: onboarding again takes a new receipt",
+            )
         if receipt.client_key != request.client_key.to_bytes():
-            raise refuse(Code.WRONG_CLIENT, "this receipt was bought for another identity key")
+            # After a rotation or a recovery the number's current key asks for its own
+            # credential (bound to the new version); approve_on_chain checks the chain.
+            if self.config.variant == "paper" or self.db.approval(approve.order_id) is None:
+                raise refuse(Code.WRONG_CLIENT, "this receipt was bought for another identity key")
+            rotated = True
+        else:
+            rotated = False
         funding = self.db.funding(approve.order_id)
         if funding is None or funding.state != "confirmed" or funding.block_number is None:
             raise refuse(Code.NOT_FUNDED, "the funding transfer is not mined yet")
         ident = identifier(receipt.phone, self.salt)
-        return ApprovePlan(request, receipt, ident, funding.block_number)
+        return ApprovePlan(request, receipt, ident, funding.block_number, rotated)
 
     def approve_on_chain(self, plan: ApprovePlan) -> Approved:
         """Phase 2 (worker thread): check the pending registration, approve it."""
@@ -257,23 +275,38 @@ class WalletService:
                 raise refuse(Code.REGISTRATION_MISMATCH, f"contract refused: {exc}") from exc
             return Approved(1, block)
         record = self.ledger.record(plan.identifier)
+        if plan.rotated:
+            current = plan.request.client_key.to_bytes()
+            if record.status is Status.APPROVED and record.public_key == current:
+                return Approved(record.version, None)
+            raise refuse(Code.WRONG_CLIENT, "this key is not the number's current key on chain")
         key = plan.receipt.client_key
-        if record.status not in (Status.PENDING, Status.APPROVED):
-            raise refuse(Code.NOT_PENDING, "no registration is pending for this number")
-        if record.public_key != key:
+        if record.status is Status.APPROVED and record.public_key == key:
+            return Approved(record.version, None)  # approved already: idempotent
+        if record.status not in (Status.NONE, Status.REVOKED):
             raise refuse(
-                Code.REGISTRATION_MISMATCH, "the key pending on chain is not the one that paid"
+                Code.NUMBER_IN_USE,
+                f"the number's key is {record.status.name.lower()}: only its holder's "
+                "revocation or a recovery replaces it",
             )
-        registrant = self.ledger.registrant(plan.identifier, record.version, plan.from_block)
-        if registrant != plan.receipt.wallet:
+        pending = self.ledger.keystore.pending_key(key_hash(key))
+        if pending is None:
+            raise refuse(Code.NOT_PENDING, "no registration of this key is pending")
+        if not pending.is_for(plan.identifier, record.version, plan.receipt.wallet):
             raise refuse(
-                Code.REGISTRATION_MISMATCH, "the pending key was registered by another wallet"
+                Code.REGISTRATION_MISMATCH,
+                "the pending key was registered for another number, version or wallet",
             )
         try:
-            block = self.ledger.approve(plan.identifier, key, record.version)
-        except ContractRevert as exc:  # replaced between our read and our approval
+            block = self.ledger.approve(plan.identifier, key, record.version, plan.receipt.wallet)
+        except ContractRevert as exc:  # expired, or the record moved between read and approval
             raise refuse(Code.REGISTRATION_MISMATCH, f"contract refused: {exc}") from exc
-        return Approved(record.version, block)
+        return Approved(record.version + 1, block)
+
+    def follow(self) -> PollResult:
+        """One poll of the chain follower (worker thread): SIP rows and receipts follow the
+        key life cycle on chain (:mod:`.follower`)."""
+        return self.follower.poll()
 
     def new_password(self, receipt: ReceiptRow) -> str:
         if self.config.variant == "paper":

@@ -24,6 +24,7 @@ import sqlite3
 from pathlib import Path
 
 from ethvoip.impl.service.db import open_connection
+from ethvoip.spec.files import private_files
 
 #: Kamailio 5.6 db_sqlite, standard-create.sql and auth_db-create.sql (same columns, types,
 #: defaults, constraints and version rows).
@@ -91,6 +92,13 @@ class SipDatabase:
             raise
         self.conn.execute("COMMIT")
 
+    def remove(self, username: str) -> bool:
+        """Delete ``username@realm`` (its credential stops working at once); whether it was."""
+        cur = self.conn.execute(
+            "DELETE FROM subscriber WHERE username = ? AND domain = ?", (username, self.realm)
+        )
+        return cur.rowcount > 0
+
     def ha1(self, username: str) -> str | None:
         row = self.conn.execute(
             "SELECT ha1 FROM subscriber WHERE username = ? AND domain = ?", (username, self.realm)
@@ -114,8 +122,10 @@ class SubscriberCredentials:
     def __init__(self, path: str | Path) -> None:
         self.path = str(path)
         # check_same_thread off: a SIP server may look users up from its event-loop thread.
-        self.conn = sqlite3.connect(self.path, timeout=30, check_same_thread=False)
-        self.conn.execute("PRAGMA query_only = ON")
+        # A reader may create the -shm file: owner-only, like the database (see db.py).
+        with private_files():
+            self.conn = sqlite3.connect(self.path, timeout=30, check_same_thread=False)
+            self.conn.execute("PRAGMA query_only = ON")
 
     def close(self) -> None:
         self.conn.close()

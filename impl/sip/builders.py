@@ -63,6 +63,20 @@ def make_response(
     return Response(status, reason or REASONS.get(status, "Unknown"), h, body)
 
 
+def bad_request(request: Request, why: str) -> Response:
+    """400 for a request whose fields are unusable, the reason in a Warning (RFC 3261 20.43:
+    code 399, miscellaneous) as printable ASCII; whatever Via, From, To, Call-ID and CSeq it
+    had are copied as text (there may be none to route by: it goes back on the connection)."""
+    return make_response(request, 400, extra=[("Warning", warning_value(why))])
+
+
+def warning_value(text: str) -> str:
+    """A Warning header value (RFC 3261 20.43): code 399, agent ``ethvoip``, ``text`` made
+    printable ASCII without quotes or backslashes, at most 120 characters."""
+    clean = "".join(c if " " <= c <= "~" and c not in '"\\' else "?" for c in text)[:120]
+    return f'399 ethvoip "{clean}"'
+
+
 def _same_transaction(invite: Request, method: str, to: str) -> Request:
     """A request that shares the INVITE's branch, route, Call-ID and CSeq number."""
     h = Headers()

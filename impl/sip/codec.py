@@ -10,12 +10,17 @@ Strictness: the start line, every header line, the fields the transaction layer 
 (Via, From, To, Call-ID, CSeq) and the single-valued fields are checked; anything else is
 carried as text.  Size limits bound memory on hostile input.  Every rejection is a
 :class:`~ethvoip.spec.errors.DecodeError` and leaves the decoder's state unchanged.
+
+A message whose framing is sound but whose fields are not (an empty Via, a bad CSeq ...) is a
+:class:`FieldError`.  On a stream the framing survives it: a :class:`StreamDecoder` given
+``on_invalid`` skips that message, reports it (the transport answers a request with 400) and
+goes on with the next, so one bad request does not cost its sender the connection.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 
 from ethvoip.spec.errors import DecodeError, LocalProtocolError
 
@@ -92,6 +97,15 @@ def _parse_start(start: str) -> tuple[str, str] | tuple[int, str]:
     return method, uri
 
 
+class FieldError(DecodeError):
+    """A framed message with a field the transaction layer cannot use; ``message`` is what
+    was read of it and ``length`` its body length (the stream can skip it)."""
+
+    def __init__(self, reason: str, message: Message, length: int | None) -> None:
+        super().__init__(reason)
+        self.message, self.length = message, length
+
+
 def _check_fields(headers: Headers, method: str | None) -> None:
     """Reject messages whose core fields the transaction layer would trip over."""
     for name in SINGLE_VALUE_FIELDS:
@@ -100,6 +114,8 @@ def _check_fields(headers: Headers, method: str | None) -> None:
     for name in ("Via", "From", "To", "Call-ID", "CSeq"):
         if not headers.raw(name):
             raise DecodeError(f"missing mandatory header {name}")
+    if not headers.values("Via"):
+        raise DecodeError("empty Via")
     for via in headers.values("Via"):
         Via.parse(via)
     NameAddr.parse(headers.raw("From")[0])
@@ -144,11 +160,16 @@ def _build(head: bytes) -> tuple[Message, int | None]:
     msg: Message
     if isinstance(first[0], int):
         msg = Response(status=first[0], reason=str(first[1]), headers=headers)
-        _check_fields(headers, None)
+        method = None
     else:
-        method, uri = str(first[0]), first[1]
-        msg = Request(method=method, uri=uri, headers=headers)
+        method = str(first[0])
+        msg = Request(method=method, uri=first[1], headers=headers)
+    try:
         _check_fields(headers, method)
+    except FieldError:
+        raise
+    except DecodeError as exc:
+        raise FieldError(str(exc), msg, length) from None
     return msg, length
 
 
@@ -173,12 +194,20 @@ def decode_datagram(data: bytes) -> Message:
     return msg
 
 
-class StreamDecoder:
-    """Incremental decoder for a reliable byte stream; Content-Length frames each message."""
+OnInvalid = Callable[[Message, str], None]
 
-    def __init__(self) -> None:
+
+class StreamDecoder:
+    """Incremental decoder for a reliable byte stream; Content-Length frames each message.
+
+    ``on_invalid(message, reason)`` receives each framed message whose fields are bad (a
+    :class:`FieldError`) and decoding goes on; without it such a message fails the stream.
+    """
+
+    def __init__(self, on_invalid: OnInvalid | None = None) -> None:
         self._buf = bytearray()
         self.closed = False
+        self.on_invalid = on_invalid
 
     def feed(self, data: bytes) -> list[Message]:
         """Add bytes; return every message now complete.
@@ -206,7 +235,17 @@ class StreamDecoder:
                 if len(self._buf) > MAX_HEADER_BYTES:
                     raise DecodeError(f"header section larger than {MAX_HEADER_BYTES} bytes")
                 return
-            msg, length = _build(bytes(self._buf[:end]))
+            try:
+                msg, length = _build(bytes(self._buf[:end]))
+            except FieldError as exc:
+                if self.on_invalid is None or exc.length is None:
+                    raise
+                total = end + 4 + exc.length
+                if len(self._buf) < total:
+                    return  # skip it whole, body included, once it is all here
+                del self._buf[:total]
+                self.on_invalid(exc.message, str(exc))
+                continue
             if length is None:
                 raise DecodeError("Content-Length is mandatory on stream transports")
             total = end + 4 + length

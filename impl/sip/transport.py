@@ -27,9 +27,23 @@ from typing import Any, Protocol, TypeVar, cast
 
 from ethvoip.spec.errors import DecodeError, EthVoipError, SipError
 
-from .codec import StreamDecoder, decode_datagram
-from .message import Message
+from .builders import bad_request
+from .codec import StreamDecoder, decode_datagram, encode
+from .message import Message, Request
 from .ua import Address, Send
+
+#: How long (seconds) a wait for something a peer must send (a reply, a call, media) lasts
+#: unless the caller says: RFC 3261's Timer B (64 * T1 = 32 s), after which a SIP client
+#: gives up on an INVITE anyway.  It only decides how soon a lost peer is reported, never
+#: what a working one may do; the test suite raises it further (tests/conftest.py) so that
+#: a loaded machine cannot fail a test that would pass on an idle one.
+EVENT_WAIT = 32.0
+
+
+def wait_bound(timeout: float | None) -> float:
+    """``timeout``, or :data:`EVENT_WAIT` read now (not when the caller was defined)."""
+    return EVENT_WAIT if timeout is None else timeout
+
 
 OnMessage = Callable[[Message, Address], None]
 T = TypeVar("T")
@@ -121,6 +135,7 @@ class StreamTransport:
         self._tasks: set[asyncio.Task[None]] = set()
         self._server: asyncio.Server | None = None
         self.default_peer: Address | None = None  # client side: the one outbound connection
+        self.invalid = 0  # framed messages with bad fields (requests answered 400)
 
     @classmethod
     async def listen(cls, host: str, port: int, on_message: OnMessage) -> StreamTransport:
@@ -167,7 +182,7 @@ class StreamTransport:
     async def _read_loop(
         self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter, peer: Address
     ) -> None:
-        decoder = StreamDecoder()
+        decoder = StreamDecoder(on_invalid=lambda msg, why: self._invalid(msg, why, peer))
         try:
             while True:
                 async with asyncio.timeout(self.idle_timeout):
@@ -184,6 +199,16 @@ class StreamTransport:
                 if self.on_closed is not None:
                     self.on_closed(peer)
             writer.close()
+
+    def _invalid(self, msg: Message, why: str, peer: Address) -> None:
+        """A framed request with bad fields: 400 on the same connection (RFC 3261 8.2 and
+        18.2.2: a response to a stream request goes back over that connection), which stays
+        open.  A bad response or ACK gets nothing."""
+        self.invalid += 1
+        if isinstance(msg, Request) and msg.method != "ACK":
+            writer = self._writers.get(peer)
+            if writer is not None:
+                writer.write(encode(bad_request(msg, why)))
 
     def send(self, data: bytes, dest: Address) -> None:
         writer = self._writers.get(dest)
@@ -254,9 +279,9 @@ class SipEndpoint:
                 self.events.put_nowait(out)
         self._wake.set()
 
-    async def next_event(self, kind: type[T], timeout: float = 10.0) -> T:
+    async def next_event(self, kind: type[T], timeout: float | None = None) -> T:
         """Wait for the next application output of ``kind``, skipping others."""
-        async with asyncio.timeout(timeout):
+        async with asyncio.timeout(wait_bound(timeout)):
             while True:
                 event = await self.events.get()
                 if isinstance(event, kind):

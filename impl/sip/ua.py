@@ -23,7 +23,7 @@ from ethvoip.spec.errors import (
     RemoteProtocolError,
 )
 
-from .builders import make_cancel, make_response, top_via
+from .builders import make_cancel, make_response, top_via, warning_value
 from .codec import decode_datagram, encode
 from .dialog import Dialog
 from .digest import Challenge, authorization
@@ -99,6 +99,7 @@ class CallEnded:
 class CallFailed:
     call_id: str
     status: int
+    warning: str | None = None  # the final response's Warning header, if it had one
 
 
 UaOutput = (
@@ -329,11 +330,14 @@ class UserAgent:
         call.ok, call.ok_interval = ok, t1
         call.ok_next, call.ok_give_up = now + t1, now + 64 * t1
 
-    def reject(self, call_id: str, status: int, now: float) -> None:
+    def reject(self, call_id: str, status: int, now: float, *, why: str | None = None) -> None:
+        """Refuse a ringing call; ``why`` goes into a Warning header (RFC 3261 20.43, 399)."""
         if status < 300:
             raise LocalProtocolError("reject needs a status >= 300")
         call = self._call(call_id, CallState.RINGING)
-        self._respond(call, make_response(call.invite, status, to_tag=call.local_tag), now)
+        extra = [] if why is None else [("Warning", warning_value(why))]
+        response = make_response(call.invite, status, to_tag=call.local_tag, extra=extra)
+        self._respond(call, response, now)
         self._end(call, None)
 
     def bye(self, call_id: str, now: float) -> None:
@@ -516,7 +520,7 @@ class UserAgent:
                 self._out.append(CallProgress(call.call_id, resp.status))
             return
         if resp.status >= 300:
-            self._end(call, CallFailed(call.call_id, resp.status))
+            self._end(call, CallFailed(call.call_id, resp.status, resp.headers.get("Warning")))
             return
         dialog = Dialog.as_uac(invite, resp)
         number, _ = parse_cseq(invite.headers.get("CSeq") or "")

@@ -81,8 +81,9 @@ def _roles(hardened: bool) -> tuple[Role, Role]:
             Recv(
                 "R_3",
                 _mikey(vT, vRAND, vKenv, vK, pk(B), inv(KA)),
-                once=(vT, vRAND),
-                note="verify SIGNi with pk(A), open PKE, check KEMAC; replay cache on (T, RAND)",
+                once=(A, vT, vRAND),
+                note="verify SIGNi with pk(A), open PKE, check KEMAC; replay cache per sender A "
+                "on (T, RAND)",
             ),
         )
         init_fresh = (K, Kenv, T, RAND)

@@ -6,8 +6,9 @@ key-share attacks on the Station-to-Station (STS) protocol" (PKC 1999); Krawczyk
 (CRYPTO 2003).
 
 Status: paper variant broken (Blake-Wilson-Menezes unknown key-share, because the paper's key
-store registers keys without proof of possession); hardened variant: no attack within the
-default bound.
+store registers keys without proof of possession); ``unbound`` variant (the hardened messages,
+but the callee takes its STS peer from message 1 instead of from the call) broken by a re-key
+hijack in one run; hardened variant: no attack within the default bound.
 
 Paper (as published; who is calling whom is carried by the SIP dialog, in clear)::
 
@@ -28,6 +29,18 @@ relays B's answer to A, who verifies B's signature with "e's" key (which is pk(B
 final message goes on to B.  B shares K with A and believes its peer is A; A shares the
 same K believing its peer is e.  Nobody learns K, yet B attributes A's words to A while A
 thinks it is talking to e: an unknown key-share.
+
+The dialog binding (claim ``R_dialog``).  STS runs inside a call: B already knows, from the
+SIP dialog authenticated by the SIP server, who its peer is.  In the ``hardened`` variant B
+starts its run with that peer ``A`` as a parameter, and message 1 must name it (and A's
+signature must cover it).  The ``unbound`` variant is the same messages with B taking the
+peer's name ``S`` from message 1, as the code first did: a third subscriber e who knows the
+media port sends ``e, B, g^z`` and B completes STS with e, whose key then replaces the call's
+media key (one run; the intruder plays his own part), and B, in a call with C, takes A's
+re-key meant for another call (two runs: the cross-call verdicts).  ``R_dialog`` is weak
+agreement with the dialog's peer: a run of A, calling B, started this re-key.  The paper
+variant reads "peers named by the SIP dialog" as bound too (B knows A from the dialog);
+Blake-Wilson-Menezes breaks it all the same, since A's signature names nobody.
 """
 
 from __future__ import annotations
@@ -58,18 +71,22 @@ K_I, K_R = exp(GY, x), exp(GX, y)  # the same g^(xy) once both sides are honest
 STS_I, STS_R = const("sts_i"), const("sts_r")
 
 
-def _roles(hardened: bool) -> tuple[Role, Role]:
+S = agent("S")  # unbound variant: the peer named in message 1, not the call's
+
+
+def _roles(hardened: bool, bound: bool = True) -> tuple[Role, Role]:
+    peer = A if bound else S  # whom B's STS run authenticates
     if hardened:
         r_sig_i, r_sig_r = (
             sign(tup(STS_R, A, B, gx, GY), inv(KB)),
-            sign(tup(STS_R, A, B, GX, gy), sk(B)),
+            sign(tup(STS_R, peer, B, GX, gy), sk(B)),
         )
         i_sig_i, i_sig_r = (
             sign(tup(STS_I, A, B, gx, GY), sk(A)),
-            sign(tup(STS_I, A, B, GX, gy), inv(KA)),
+            sign(tup(STS_I, peer, B, GX, gy), inv(KA)),
         )
         msg2_i, msg2_r = tup(GY, senc(tup(B, r_sig_i), K_I)), tup(gy, senc(tup(B, r_sig_r), K_R))
-        msg3_i, msg3_r = senc(tup(A, i_sig_i), K_I), senc(tup(A, i_sig_r), K_R)
+        msg3_i, msg3_r = senc(tup(A, i_sig_i), K_I), senc(tup(peer, i_sig_r), K_R)
     else:
         msg2_i = tup(GY, senc(sign(tup(GY, gx), inv(KB)), K_I))
         msg2_r = tup(gy, senc(sign(tup(gy, GX), sk(B)), K_R))
@@ -90,16 +107,21 @@ def _roles(hardened: bool) -> tuple[Role, Role]:
         ),
         session_key=K_I,
     )
+    r1_note = (
+        "RTCP APP: g^x; A must be the SIP dialog's peer"
+        if bound
+        else "RTCP APP: g^x from whoever names himself S"
+    )
     responder = Role(
         name="R",
         agent=B,
         title="callee B",
-        params=(B,),
+        params=(B, A),  # A: the SIP dialog's authenticated peer
         knows=(sk(B),),
         fresh=(y,),
         steps=(
-            Recv("R_1", tup(A, B, GX), note="RTCP APP: g^x"),
-            Lookup("R_2", A, KA, note="pk(A) from the key store"),
+            Recv("R_1", tup(peer, B, GX), note=r1_note),
+            Lookup("R_2", peer, KA, note=f"pk({peer}) from the key store"),
             Send("R_3", msg2_r, note="RTCP APP: g^y and B's encrypted signature"),
             Recv("R_4", msg3_r, note="RTCP APP: A's encrypted signature"),
         ),
@@ -133,6 +155,14 @@ CLAIMS = (
         peer_at="I_4",
     ),
     Claim(
+        "R_dialog",
+        ClaimKind.WEAK_AGREEMENT,
+        "R",
+        "the call's peer A, calling B, started the re-key B finished (dialog binding)",
+        peer="I",
+        peer_at="I_2",
+    ),
+    Claim(
         "I_key_share",
         ClaimKind.KEY_AGREEMENT,
         "I",
@@ -162,6 +192,7 @@ PAPER = Variant(
         "I_alive": holds("B's signature is fresh"),
         "I_agree": attack(2, _BWM_I),
         "R_agree": attack(2, _BWM_R),
+        "R_dialog": attack(2, _BWM_R),
         "I_key_share": attack(2, _BWM_I),
         "R_key_share": attack(2, _BWM_R),
     },
@@ -177,11 +208,35 @@ HARDENED = Variant(
     pop_required=True,
 )
 
+_HIJACK = "re-key hijack: e sends (e, B, g^z) to B's RTCP port mid-call; B completes STS with e"
+_CROSS = "cross-call: B, in a call with C, takes A's re-key meant for B's call with A"
+
+UNBOUND = Variant(
+    name="unbound",
+    summary="hardened messages, but B authenticates whoever message 1 names, not the call's peer",
+    roles=_roles(hardened=True, bound=False),
+    claims=CLAIMS,
+    expected={
+        "I_secret_K": holds(),
+        "R_secret_K": attack(1, _HIJACK),
+        "I_alive": holds(),
+        "I_agree": attack(2, _CROSS),
+        "R_agree": attack(1, _HIJACK),
+        "R_dialog": attack(1, _HIJACK),
+        "I_key_share": attack(2, _CROSS),
+        "R_key_share": attack(2, _CROSS),
+    },
+    pop_required=True,
+)
+
 PROTOCOL = Protocol(
     name="sts",
     title="Station-to-Station over RTCP",
     source="Kfoury & Khoury Fig. 7; Diffie-van Oorschot-Wiener 1992; Blake-Wilson-Menezes 1999",
-    status="paper: broken (unknown key-share); hardened: no attack within bound",
+    status=(
+        "paper: broken (unknown key-share); unbound: re-key hijack; "
+        "hardened: no attack within bound"
+    ),
     narration=__doc__ or "",
-    variants={"paper": PAPER, "hardened": HARDENED},
+    variants={"paper": PAPER, "hardened": HARDENED, "unbound": UNBOUND},
 )

@@ -1,6 +1,6 @@
 """The contract attacks: each reproduces on KeyStorePaper and is stopped on KeyStore by the
 named check; the mempool's ordering, the chain scan and the proof-of-possession check can
-each give the other answer; ``ethvoip attack all --json`` lists all seven attacks."""
+each give the other answer; ``ethvoip attack all --json`` lists all eleven attacks."""
 
 from __future__ import annotations
 
@@ -8,7 +8,16 @@ import json
 
 import pytest
 
-from ethvoip.attacks import credential_leak, front_running, runner, victim_key
+from ethvoip.attacks import (
+    approve_replay,
+    credential_leak,
+    front_running,
+    operator_bypass,
+    runner,
+    signature_cross_use,
+    stolen_key_reuse,
+    victim_key,
+)
 from ethvoip.attacks.base import AttackResult
 from ethvoip.attacks.chain_world import HONEST_TIP, ChainWorld, Mempool
 from ethvoip.impl.chain import (
@@ -16,21 +25,29 @@ from ethvoip.impl.chain import (
     KeyStoreClient,
     PaperKeyStoreClient,
     identifier,
-    key_hash,
 )
 from ethvoip.impl.service.service import paper_password
 
 #: attack -> the custom errors of contracts/KeyStore.sol that must stop it (read off the
 #: contract: register's _consumeCommitment and _checkSigner, approve's key comparison).
 EXPECTED = {
-    "front_running": ("CommitmentNotFound", "WrongSigner", "CommitmentTooNew", "KeyMismatch"),
-    "victim_key": ("WrongSigner",),
+    "front_running": ("CommitmentNotFound", "WrongSigner", "CommitmentTooNew", "NotPending"),
+    "victim_key": ("WrongSigner", "KeyAlreadyUsed"),
     "credential_leak": ("nothing receipt-like on chain",),
+    # the key life cycle (issue 13)
+    "stolen_key_reuse": ("KeyAlreadyUsed",),
+    "operator_bypass": ("NumberInUse",),
+    "signature_cross_use": ("KeyAlreadyUsed", "WrongSigner"),
+    "approve_replay": ("replayed_request (HTTP 409)",),
 }
 MODULES = {
     "front_running": front_running,
     "credential_leak": credential_leak,
     "victim_key": victim_key,
+    "stolen_key_reuse": stolen_key_reuse,
+    "operator_bypass": operator_bypass,
+    "signature_cross_use": signature_cross_use,
+    "approve_replay": approve_replay,
 }
 
 
@@ -58,7 +75,7 @@ def test_front_running_narration_shows_the_race(results: dict[str, AttackResult]
     assert "a's addClient" in chain[1] and chain[1].endswith("REVERTED ReceiptAlreadyUsed")
     assert "pk(e), e's own" in r.intruder_ends_with
     hardened = " ".join(s.text for s in r.hardened_steps)
-    for error in ("CommitmentNotFound", "WrongSigner", "CommitmentTooNew", "KeyMismatch"):
+    for error in ("CommitmentNotFound", "WrongSigner", "CommitmentTooNew", "NotPending"):
         assert f"{error}" in hardened
     assert r.hardened_steps[-1].text == "lookup(ident) = pk(a)"
 
@@ -70,6 +87,15 @@ def test_credential_leak_password_matches_the_operators(results: dict[str, Attac
     # the token itself is deterministic: recompute what the operator provisioned for it
     w = ChainWorld(b"ethvoip/credential_leak", ("o", "a", "e"))
     assert derived == paper_password(w.receipt_token("a"))
+
+
+def test_lifecycle_holes_are_real_on_paper(results: dict[str, AttackResult]) -> None:
+    # what each paper half ends with: the thief's key stays, the operator's key is in at once
+    assert "forever" in results["stolen_key_reuse"].intruder_ends_with
+    assert "at once" in results["operator_bypass"].intruder_ends_with
+    steps = " ".join(s.text for s in results["stolen_key_reuse"].hardened_steps)
+    assert "revoke(ident, sig by sk(a)): REVOKED" in steps
+    assert "lookup(ident) = NotApproved" in steps
 
 
 def test_victim_key_ends_with_as_key_under_es_number(results: dict[str, AttackResult]) -> None:
@@ -118,11 +144,11 @@ def test_the_possession_check_accepts_a_genuine_proof() -> None:
     ks.commit(reg.commitment, eve.address)
     w.chain.increase_time(MIN_COMMITMENT_AGE)
     ks.register(reg, eve.address)  # his own key under his own number: accepted
-    ks.approve(ident, key_hash(eve.public_key), 1, w["o"].address)
+    ks.approve(ident, eve.public_key, 0, w["o"].address, registrant=eve.address)
     assert ks.lookup(ident) == (eve.public_key, 1)
 
 
-def test_attack_all_lists_seven_attacks_all_reproduced_and_blocked(
+def test_attack_all_lists_every_attack_all_reproduced_and_blocked(
     capsys: pytest.CaptureFixture[str],
 ) -> None:
     assert runner.main(["all", "--json"]) == 0
@@ -133,8 +159,13 @@ def test_attack_all_lists_seven_attacks_all_reproduced_and_blocked(
         "splice",
         "mikey_substitution",
         "sts_uks",
+        "sts_rekey_hijack",
         "front_running",
         "credential_leak",
         "victim_key",
+        "stolen_key_reuse",
+        "operator_bypass",
+        "signature_cross_use",
+        "approve_replay",
     ]
     assert all(a["paper_reproduced"] and a["hardened_blocked"] for a in doc["attacks"])

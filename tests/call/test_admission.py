@@ -21,7 +21,12 @@ def _attempt(world: World, phone: SecurePhone) -> tuple[EthVoipError | None, lis
             try:
                 await phone.connect(server.address)
             except EthVoipError as exc:
-                await asyncio.sleep(0.05)  # let the server finish its side
+                await phone.close()
+                # The server's side must end in a refusal: wait for it (not a fixed pause,
+                # which a loaded machine can outlast), generously bounded.
+                async with asyncio.timeout(30):
+                    while not server.refusals:
+                        await asyncio.sleep(0.01)
                 return exc, list(server.refusals)
             raise AssertionError("the handshake should not have completed")
         finally:

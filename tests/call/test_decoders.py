@@ -9,9 +9,11 @@ from hypothesis import strategies as st
 
 from ethvoip.impl.call.framing import MAX_FRAME, encode_frame, frame_length
 from ethvoip.impl.call.keying import build_sdp, read_sdp
+from ethvoip.impl.call.media import ForeignSource, RtcpChannel
 from ethvoip.impl.call.sts_rtcp import key_switch, read_key_switch, unwrap, wrap
-from ethvoip.impl.media.rtcp import RtcpApp
-from ethvoip.spec.errors import CryptoError, DecodeError, EthVoipError
+from ethvoip.impl.media.rtcp import RtcpApp, encode_rtcp
+from ethvoip.impl.media.srtp import SrtpReceiver, SrtpSender
+from ethvoip.spec.errors import CryptoError, DecodeError, EthVoipError, ReplayError
 
 KS = bytes(range(32))
 
@@ -74,3 +76,38 @@ def test_sdp_offer_fuzz(data: st.DataObject) -> None:
     except EthVoipError:
         return  # the only way to refuse
     assert 0 <= offer.port < 1 << 16
+
+
+# --- the call's RTCP port: source, SRTCP, RTCP syntax -----------------------------------------
+
+PEER = ("127.0.0.1", 40001)
+MASTER_A, MASTER_B = bytes(range(30)), bytes(range(1, 31))
+
+
+def _bound_channel() -> tuple[RtcpChannel, SrtpSender]:
+    """Our port, bound to PEER whose stream (SSRC 7) is keyed MASTER_A; ``peer`` is its sender."""
+    ch = RtcpChannel()
+    rx = SrtpReceiver(MASTER_A, 7)
+    ch.bind_call(PEER, SrtpSender(MASTER_B, 9), lambda: rx)
+    return ch, SrtpSender(MASTER_A, 7)
+
+
+@given(st.binary(max_size=1600), st.booleans())
+def test_bound_rtcp_port_fuzz(data: bytes, from_peer: bool) -> None:
+    ch, _ = _bound_channel()
+    source = PEER if from_peer else ("127.0.0.1", 40003)
+    with pytest.raises(EthVoipError) as err:
+        ch.open(data, source)
+    if not from_peer:
+        assert isinstance(err.value, ForeignSource)
+
+
+def test_bound_rtcp_port_opens_the_peers_srtcp_only() -> None:
+    ch, peer = _bound_channel()
+    app = RtcpApp(0, 7, b"STS1", b"\0" * 8)
+    wire = peer.protect_rtcp(encode_rtcp([app]))
+    assert ch.open(wire, PEER) == [app]
+    with pytest.raises(ForeignSource):
+        ch.open(wire, ("127.0.0.1", PEER[1] + 2))
+    with pytest.raises(ReplayError):
+        ch.open(wire, PEER)  # the same SRTCP index again

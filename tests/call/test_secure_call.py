@@ -7,10 +7,14 @@ from __future__ import annotations
 import asyncio
 from pathlib import Path
 
+import pytest
+
 from ethvoip.impl.call import IncomingSession, sts_initiator, sts_responder
+from ethvoip.impl.call import phone as phone_module
 from ethvoip.impl.media import g711
 from ethvoip.impl.media.packetize import packetize, read_wav
 from ethvoip.impl.media.srtp import SrtpReceiver
+from ethvoip.spec.errors import CryptoError
 
 from .world import ALICE, BOB, World, write_tone
 
@@ -53,13 +57,18 @@ def test_secure_call_with_mikey_srtp_and_sts_rekey(world: World, tmp_path: Path)
             out.media.raw(genuine)
             out.media.raw(out.media.sent[4])
             await session.media.wait_for(16)
-            await asyncio.sleep(0.05)
+            # The replay was sent last: wait for its drop (bounded), not a fixed pause.
+            async with asyncio.timeout(60):
+                while sum(session.media.dropped.values()) < 2:
+                    await asyncio.sleep(0.01)
             assert session.media.dropped == {"auth": 1, "replay": 1}
             assert len(session.media.packets) == 16
 
             # Station-to-Station over RTCP APP, then the stream switches to the new key
             responder = asyncio.create_task(
-                sts_responder(bob.env(), session.rtcp, out.media.ssrc, 0xB0B)
+                sts_responder(
+                    bob.env(), session.peer, session.rtcp, out.media.ssrc, session.outgoing.ssrc
+                )
             )
             done_i, master_i, at_i = await sts_initiator(
                 alice.env(),
@@ -91,5 +100,40 @@ def test_secure_call_with_mikey_srtp_and_sts_rekey(world: World, tmp_path: Path)
         heard = tmp_path / "heard.wav"
         session.media.write_wav(heard)
         assert read_wav(str(heard)) == g711.decode(sent_pcma)
+
+    asyncio.run(main())
+
+
+@pytest.mark.parametrize("answer", ["none", "tampered"])
+def test_caller_refuses_an_answer_without_a_valid_r_message(
+    world: World, answer: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """RFC 3830 mutual authentication on the call path: the offer asks for an R_MESSAGE (V
+    flag); a callee that sends none, or a wrong one, does not get the call."""
+    genuine = phone_module.r_message
+
+    def fake(bindings: object, offer_key: bytes, now: float) -> bytes | None:
+        r = genuine(bindings, offer_key, now)  # type: ignore[arg-type]
+        assert r is not None  # the caller asked for one
+        return None if answer == "none" else r[:-1] + bytes([r[-1] ^ 1])
+
+    monkeypatch.setattr(phone_module, "r_message", fake)
+
+    async def main() -> None:
+        server = await world.server()
+        alice, bob = world.phone(ALICE), world.phone(BOB)
+        try:
+            for p in (alice, bob):
+                await p.connect(server.address)
+                assert await p.register()
+            answering = asyncio.create_task(bob.answer())
+            with pytest.raises(CryptoError, match="R_MESSAGE"):
+                await alice.call(BOB)
+            assert isinstance(await answering, IncomingSession)
+            assert len(alice.sockets) == 0  # the call's RTP/RTCP ports were released
+        finally:
+            await alice.close()
+            await bob.close()
+            await server.close()
 
     asyncio.run(main())

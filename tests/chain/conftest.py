@@ -22,7 +22,7 @@ from ethvoip.impl.chain import (
 )
 from ethvoip.impl.crypto import IdentityKey
 
-MIN_AGE, MAX_AGE, DELAY = 60, 3600, 600
+MIN_AGE, MAX_AGE, DELAY, TTL = 60, 3600, 600, 7200
 SALT = bytes.fromhex("5a" * 32)
 
 
@@ -78,4 +78,5 @@ def ks(chain: Chain, actors: Actors) -> KeyStoreClient:
         min_commitment_age=MIN_AGE,
         max_commitment_age=MAX_AGE,
         recovery_delay=DELAY,
+        pending_ttl=TTL,
     )

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from ethvoip.impl.chain import Chain, KeyStoreClient, Registration, key_hash
+from ethvoip.impl.chain import Chain, KeyStoreClient, Registration
 from ethvoip.impl.crypto import IdentityKey
 
 from .conftest import MIN_AGE
@@ -26,7 +26,7 @@ def register(
     chain.increase_time(MIN_AGE)
     ks.register(reg, sender)
     if approve_by is not None:
-        ks.approve(ident, key_hash(reg.public_key), ks.record(ident).version, approve_by)
+        ks.approve(ident, reg.public_key, reg.record_version, approve_by, registrant=sender)
     return reg
 
 

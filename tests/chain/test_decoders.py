@@ -89,18 +89,22 @@ def test_event_decoder_total(topics: list[bytes], data: bytes) -> None:
         }
 
 
-@given(b32, st.integers(0, 2**64 - 1), st.binary(max_size=100), b20)
+@given(b32, b32, st.integers(0, 2**64 - 1), st.binary(max_size=100), b20)
 def test_event_decoder_round_trip(
-    ident: bytes, version: int, key: bytes, registrant: bytes
+    ident: bytes, kh: bytes, version: int, key: bytes, registrant: bytes
 ) -> None:
-    topic0 = keccak(b"Registered(bytes32,uint64,bytes,address)")
-    topics = [topic0, ident, bytes(12) + registrant]
-    data = encode(["uint64", "bytes"], [version, key])
+    topic0 = keccak(b"Registered(bytes32,bytes32,uint64,address)")
+    topics = [topic0, ident, kh]
+    data = encode(["uint64", "address"], [version, registrant])
     assert ev.decode_event("KeyStore", topics, data) == ev.Registered(
-        ident, version, key, registrant
+        ident, kh, version, registrant
     )
     with pytest.raises(DecodeError):
         ev.decode_event("KeyStore", topics[:2], data)  # a missing indexed topic
+    # a dynamic field (the new key of a rotation)
+    rotated = [keccak(b"Rotated(bytes32,uint64,bytes)"), ident]
+    data = encode(["uint64", "bytes"], [version, key])
+    assert ev.decode_event("KeyStore", rotated, data) == ev.Rotated(ident, version, key)
 
 
 @given(st.text(max_size=20), st.binary(max_size=70), st.text(max_size=30), b20)

@@ -62,7 +62,16 @@ def test_absence_is_proven(ks: KeyStoreClient, approved: bytes) -> None:
 def test_pending_key_is_not_served(ks: KeyStoreClient, chain: Chain, actors: Actors) -> None:
     register(ks, chain, ALICE_ID, BOB_KEY, actors.alice)
     record = ks.verified_lookup(ALICE_ID, bytes(chain.latest_block()["hash"]))
-    assert (record.status, record.public_key) == (Status.PENDING, None)
+    assert (record.status, record.public_key) == (Status.NONE, None)
+
+
+def test_suspended_key_is_not_served(ks: KeyStoreClient, chain: Chain, actors: Actors) -> None:
+    # The suspended key stays in storage (it keeps its veto): the status alone decides.
+    register(ks, chain, ALICE_ID, BOB_KEY, actors.alice, approve_by=actors.operator)
+    ks.operator_revoke(ALICE_ID, actors.operator)
+    record = ks.verified_lookup(ALICE_ID, bytes(chain.latest_block()["hash"]))
+    assert (record.status, record.version, record.public_key) == (Status.SUSPENDED, 2, None)
+    assert ks.record(ALICE_ID).public_key == BOB_KEY.public_key.to_bytes()
 
 
 def _proof(ks: KeyStoreClient, trusted: bytes) -> LookupProof:

@@ -24,9 +24,11 @@ from ethvoip.impl.chain import (
 from ethvoip.impl.chain.contract import address_bytes
 from ethvoip.impl.chain.messages import (
     cancel_recovery_digest,
-    possession_digest,
+    recovery_digest,
+    register_digest,
     revoke_digest,
     rotate_digest,
+    rotate_to_digest,
 )
 from ethvoip.impl.chain.proofs import RecordLayout
 from ethvoip.impl.chain.reference import KeyStoreModel, PaperModel
@@ -34,10 +36,10 @@ from ethvoip.spec.errors import ContractRevert
 
 from .conftest import SALT, key
 
-# Ages chosen so that time, which advances in steps of WAIT seconds plus about a second per
-# block, never lands near a boundary: the model's guess of the next block's timestamp and
-# the real one always give the same verdict.
-MIN_AGE, MAX_AGE, DELAY, WAIT = 100, 1100, 600, 250
+# Ages chosen so that time, which advances in steps of WAIT (or JUMP) seconds plus about a
+# second per block, never lands near a boundary: the model's guess of the next block's
+# timestamp and the real one always give the same verdict.
+MIN_AGE, MAX_AGE, DELAY, TTL, WAIT, JUMP = 100, 1100, 600, 2100, 250, 1375
 GAS = 1_000_000  # explicit limit for calls the model expects to succeed (skips estimation)
 
 KEYS = [key(i) for i in range(4)]
@@ -51,6 +53,7 @@ deltas = st.sampled_from([0, 0, 0, 1, -1])
 maybe_keys = st.none() | keys  # None: the right key for the step (see holder())
 operator_mostly = st.sampled_from([0, 0, 0, 1, 3])
 secrets = st.sampled_from([b"\1", b"\2"])
+registrants = st.none() | senders  # None: the sender of the key's registration
 
 
 @cache
@@ -107,21 +110,29 @@ class KeyStoreMachine(_Differential):
             min_commitment_age=MIN_AGE,
             max_commitment_age=MAX_AGE,
             recovery_delay=DELAY,
+            pending_ttl=TTL,
         )
         self.model = KeyStoreModel(
-            self.who(0), self.chain.chain_id, ks.address, MIN_AGE, MAX_AGE, DELAY
+            self.who(0), self.chain.chain_id, ks.address, MIN_AGE, MAX_AGE, DELAY, TTL
         )
+        self.registered_by: dict[bytes, int] = {}  # key -> sender of its last registration
         layout = ks.artifact.storage_layout
         self.records_layout = RecordLayout.from_storage_layout(layout, "records")
         self.recoveries_layout = RecordLayout.from_storage_layout(layout, "recoveries")
-        self.count_slot = next(
-            int(e["slot"]) for e in layout["storage"] if e["label"] == "recoveryCount"
-        )
+        slots = {e["label"]: int(e["slot"]) for e in layout["storage"]}
+        self.count_slot = slots["recoveryCount"]
+        self.keys_slot = slots["keys"]
+        self.operator_slot = slots["operator"]
+        self.pending_operator_slot = slots["pendingOperator"]
 
-    def pop(self, ident: bytes, signer: int, sender: int) -> bytes:
-        digest = possession_digest(
-            self.chain.chain_id, self.client.address, ident, self.who(sender)
+    def pop(self, ident: bytes, k: int, signer: int, sender: int, version: int) -> bytes:
+        """``signer``'s Register signature for key ``k`` under ``ident`` sent by ``sender``."""
+        digest = register_digest(
+            self.chain.chain_id, self.client.address, ident, PUBS[k], self.who(sender), version
         )
+        return KEYS[signer].sign_digest_recoverable(digest)
+
+    def sign(self, signer: int, digest: bytes) -> bytes:
         return KEYS[signer].sign_digest_recoverable(digest)
 
     def holder(self, ident: bytes, choice: int | None) -> int:
@@ -146,15 +157,26 @@ class KeyStoreMachine(_Differential):
         c = commitment(i, PUBS[1], self.who(1), b"\3" * 32)
         self.run("commit", "commit", 1, c)
         self.wait()
-        self.run("register", "register", 1, i, PUBS[1], b"\3" * 32, self.pop(i, 1, 1))
-        self.run("approve", "approve", 0, i, keccak(PUBS[1]), 1)
+        self.run("register", "register", 1, i, PUBS[1], b"\3" * 32, 0, self.pop(i, 1, 1, 1, 0))
+        self.registered_by[PUBS[1]] = 1
+        self.run("approve", "approve", 0, i, PUBS[1][:32], PUBS[1][32:], 0, self.who(1))
 
-    @rule(target=commits, sender=senders, ident=idents, k=keys, signer=maybe_keys, secret=secrets)
+    @rule(
+        target=commits,
+        sender=senders,
+        ident=idents,
+        k=keys,
+        signer=maybe_keys,
+        secret=secrets,
+        delta=deltas,
+    )
     def commit(
-        self, sender: int, ident: int, k: int, signer: int | None, secret: bytes
+        self, sender: int, ident: int, k: int, signer: int | None, secret: bytes, delta: int
     ) -> tuple[Any, ...]:
-        pop = self.pop(IDENTS[ident], k if signer is None else signer, sender)
-        reg = (sender, IDENTS[ident], PUBS[k], secret * 32, pop)
+        i = IDENTS[ident]
+        version = max(0, self.model._record(i).version + delta)
+        pop = self.pop(i, k, k if signer is None else signer, sender, version)
+        reg = (sender, i, PUBS[k], secret * 32, version, pop)
         c = commitment(reg[1], reg[2], self.who(sender), reg[3])
         self.run("commit", "commit", sender, c)
         self.same_commitment(c)
@@ -162,9 +184,12 @@ class KeyStoreMachine(_Differential):
 
     @rule(reg=commits, other_sender=st.none() | senders)
     def register(self, reg: tuple[Any, ...], other_sender: int | None) -> None:
-        sender, ident, pub, secret, sig = reg
+        sender, ident, pub, secret, version, sig = reg
         actual = sender if other_sender is None else other_sender
-        self.run("register", "register", actual, ident, pub, secret, sig)
+        before = self.model.keys.get(keccak(pub))
+        self.run("register", "register", actual, ident, pub, secret, version, sig)
+        if self.model.keys.get(keccak(pub)) != before:
+            self.registered_by[pub] = actual
         self.same_commitment(commitment(ident, pub, self.who(actual), secret))
 
     def same_commitment(self, c: bytes) -> None:
@@ -172,11 +197,26 @@ class KeyStoreMachine(_Differential):
         # the invariant cheap.
         assert self.client.commitment_time(c) == self.model.commitments.get(c, 0)
 
-    @rule(sender=operator_mostly, ident=idents, k=maybe_keys, delta=deltas)
-    def approve(self, sender: int, ident: int, k: int | None, delta: int) -> None:
+    @rule(sender=operator_mostly, ident=idents, k=keys, delta=deltas, registrant=registrants)
+    def approve(self, sender: int, ident: int, k: int, delta: int, registrant: int | None) -> None:
         i = IDENTS[ident]
         version = max(0, self.model._record(i).version + delta)
-        self.run("approve", "approve", sender, i, keccak(PUBS[self.holder(i, k)]), version)
+        who = self.registered_by.get(PUBS[k], 1) if registrant is None else registrant
+        self.run(
+            "approve", "approve", sender, i, PUBS[k][:32], PUBS[k][32:], version, self.who(who)
+        )
+
+    @rule(sender=operator_mostly, k=keys)
+    def drop_pending(self, sender: int, k: int) -> None:
+        self.run("drop_pending", "dropPending", sender, keccak(PUBS[k]))
+
+    @rule(sender=operator_mostly, proposed=senders)
+    def propose_operator(self, sender: int, proposed: int) -> None:
+        self.run("propose_operator", "proposeOperator", sender, self.who(proposed))
+
+    @rule(sender=senders)
+    def accept_operator(self, sender: int) -> None:
+        self.run("accept_operator", "acceptOperator", sender)
 
     @rule(
         sender=senders, ident=idents, new=keys, current=maybe_keys, signer=maybe_keys, delta=deltas
@@ -185,12 +225,13 @@ class KeyStoreMachine(_Differential):
         self, sender: int, ident: int, new: int, current: int | None, signer: int | None, delta: int
     ) -> None:
         i = IDENTS[ident]
-        version = max(0, self.model._record(i).version + 1 + delta)
-        consent = KEYS[self.holder(i, current)].sign_digest_recoverable(
-            rotate_digest(self.chain.chain_id, self.client.address, i, PUBS[new], version)
+        version = max(0, self.model._record(i).version + delta)
+        c, a = self.chain.chain_id, self.client.address
+        consent = self.sign(self.holder(i, current), rotate_digest(c, a, i, PUBS[new], version))
+        to = self.sign(
+            new if signer is None else signer, rotate_to_digest(c, a, i, PUBS[new], version)
         )
-        pop = self.pop(i, new if signer is None else signer, sender)
-        self.run("rotate", "rotate", sender, i, PUBS[new], consent, pop)
+        self.run("rotate", "rotate", sender, i, PUBS[new], consent, to)
 
     @rule(sender=senders, ident=idents, signer=maybe_keys, delta=deltas)
     def revoke(self, sender: int, ident: int, signer: int | None, delta: int) -> None:
@@ -209,11 +250,13 @@ class KeyStoreMachine(_Differential):
     def operator_revoke(self, sender: int, ident: int) -> None:
         self.run("operator_revoke", "operatorRevoke", sender, IDENTS[ident])
 
-    @rule(sender=operator_mostly, ident=idents, k=keys, signer=maybe_keys)
-    def announce(self, sender: int, ident: int, k: int, signer: int | None) -> None:
+    @rule(sender=operator_mostly, ident=idents, k=keys, signer=maybe_keys, delta=deltas)
+    def announce(self, sender: int, ident: int, k: int, signer: int | None, delta: int) -> None:
         i = IDENTS[ident]
-        pop = self.pop(i, k if signer is None else signer, sender)
-        self.run("announce_recovery", "announceRecovery", sender, i, PUBS[k], pop)
+        serial = max(0, self.model.recovery_count + 1 + delta)
+        digest = recovery_digest(self.chain.chain_id, self.client.address, i, PUBS[k], serial)
+        consent = self.sign(k if signer is None else signer, digest)
+        self.run("announce_recovery", "announceRecovery", sender, i, PUBS[k], consent)
 
     @rule(sender=senders, ident=idents, signer=maybe_keys, delta=deltas)
     def cancel(self, sender: int, ident: int, signer: int | None, delta: int) -> None:
@@ -234,6 +277,11 @@ class KeyStoreMachine(_Differential):
     @rule()
     def wait(self) -> None:
         self.chain.increase_time(WAIT)
+
+    @rule()
+    def jump(self) -> None:
+        """Past a commitment's maximum age or a pending registration's TTL at once."""
+        self.chain.increase_time(JUMP)
 
     def word(self, slot: int) -> int:
         raw = self.chain.w3.eth.get_storage_at(self.client.contract.address, slot)
@@ -275,6 +323,12 @@ class KeyStoreMachine(_Differential):
             )
             assert got == expected
         assert self.word(self.count_slot) == self.model.recovery_count
+        for p in PUBS:
+            slot = keccak(keccak(p) + self.keys_slot.to_bytes(32, "big"))
+            assert self.word(int.from_bytes(slot, "big")) == self.model.keys.get(keccak(p), 0)
+        assert self.word(self.operator_slot) == int.from_bytes(self.model.operator, "big")
+        pending = self.word(self.pending_operator_slot)
+        assert pending == int.from_bytes(self.model.pending_operator, "big")
 
 
 PHONES = ["+33612345678", "+14155550123"]

@@ -73,11 +73,13 @@ class ChainSays:
 
 @dataclass(frozen=True)
 class Pop:
-    """A proof-of-possession signature as ``register`` checks it."""
+    """A proof-of-possession signature as ``register`` checks it (EIP-712 ``Register``)."""
 
     signature: bytes
     ident: bytes
     sender: bytes
+    public_key: bytes
+    version: int
 
 
 @dataclass(frozen=True)
@@ -152,10 +154,10 @@ class KeystoreReplay:
                 return aenc(self.term_of(body), self.term_of(to))
             case ChainSays(body=body):
                 return sign(self.term_of(body), sk(self.agent(self.chain_agent)))
-            case Pop(signature=sig, ident=ident, sender=sender):
+            case Pop(signature=sig, ident=ident, sender=sender, public_key=key, version=v):
                 assert self.keystore is not None
                 ks = self.keystore
-                digest = ksm.possession_digest(ks.chain_id, ks.address, ident, sender)
+                digest = ksm.register_digest(ks.chain_id, ks.address, ident, key, sender, v)
                 signer = w.owner_of_key(recover_public_key(digest, sig).to_bytes())
                 signed = tup(const("pop"), self.term_of(ident), self.agent(self.chain_agent))
                 return sign(signed, sk(self.owner("proof of possession", signer)))
@@ -247,11 +249,23 @@ class KeystoreReplay:
                 reg = ks.registration(ident, who.identity, who.address, rng=self.world.rng(me))
                 ks.commit(reg.commitment, who.address)
                 self.world.chain.increase_time(MIN_COMMITMENT_AGE)
-                args = (reg.identifier, reg.public_key, reg.secret, reg.signature)
+                args = (
+                    reg.identifier,
+                    reg.public_key,
+                    reg.secret,
+                    reg.record_version,
+                    reg.signature,
+                )
                 p = self.pool.broadcast(who, ks, "register", *args)
                 seen = p.args
                 sender = address_bytes(p.sender)
-                pop = Pop(seen["signature"], seen["identifier"], sender)
+                pop = Pop(
+                    seen["signature"],
+                    seen["identifier"],
+                    sender,
+                    seen["publicKey"],
+                    seen["recordVersion"],
+                )
                 return ("register", seen["identifier"], seen["publicKey"], pop)
             case ("S_3", False):
                 got = self.incoming(i, ev)
@@ -275,7 +289,8 @@ class KeystoreReplay:
         a = first.tx.args
         if first.tx.function == "addClient":
             return ("addClient", a["phoneNumber"], a["publicKey"], a["receipt"])
-        pop = Pop(a["signature"], a["identifier"], address_bytes(first.tx.sender))
+        sender = address_bytes(first.tx.sender)
+        pop = Pop(a["signature"], a["identifier"], sender, a["publicKey"], a["recordVersion"])
         return ("register", a["identifier"], a["publicKey"], pop)
 
     def chain_entry(self) -> ChainSays:
@@ -285,10 +300,16 @@ class KeystoreReplay:
             phone, key, rec, _ = self.paper.pending(token)
             return ChainSays(("pending", phone, key, rec))
         assert self.keystore is not None
-        for a in self.world.actors.values():
-            ident = identifier(a.phone, SALT) if a.phone else b""
-            if a.phone and self.keystore.record(ident).status.name == "PENDING":
-                return ChainSays(("pending", ident, self.keystore.record(ident).public_key))
+        ks = self.keystore
+        for a in self.world.actors.values():  # number
+            if not a.phone:
+                continue
+            ident = identifier(a.phone, SALT)
+            version = ks.record(ident).version
+            for b in self.world.actors.values():  # key and registrant
+                entry = ks.pending_key(key_hash(b.public_key))
+                if entry is not None and entry.is_for(ident, version, address_bytes(b.address)):
+                    return ChainSays(("pending", ident, b.public_key))
         raise ConformanceError("C_2: nothing is pending on the contract")
 
     def operator_step(self, i: int, ev: TraceEvent, run: int) -> Any:
@@ -327,13 +348,19 @@ class KeystoreReplay:
         phone, key, _ = state["request"]
         ident = identifier(phone, SALT)
         if label == "O_2":
+            # The wallet that paid is the one whose key the receipt names (the service's
+            # receipt binding); the pending registration must be that wallet's, for this
+            # number at the record's version.
             record = ks.record(ident)
-            if record.status.name != "PENDING" or record.public_key != key:
+            payer = self.world.owner_of_key(key)
+            entry = ks.pending_key(key_hash(key))
+            wallet = address_bytes(self.world[payer].address) if payer else b""
+            if entry is None or not entry.is_for(ident, record.version, wallet):
                 raise ConformanceError("O_2: the pending key is not the one that paid")
-            state["version"] = record.version
-            return ChainSays(("pending", ident, record.public_key))
+            state["version"], state["registrant"] = record.version, wallet
+            return ChainSays(("pending", ident, key))
         if label == "O_3":
-            ks.approve(ident, key_hash(key), state["version"], op.address)
+            ks.approve(ident, key, state["version"], op.address, registrant=state["registrant"])
             return ("approve", ident, KeyHash(key_hash(key)))
         password = self.world.rng(f"Pw#{run}")(18).hex()
         self.provisioned[phone] = password

@@ -24,7 +24,20 @@ from ethvoip.spec.trace import Trace
 
 TRACES = Path(__file__).resolve().parents[1] / "traces"
 HANDSHAKES = ("psk_handshake", "mikey_key_transport", "sts")
-ALL = sorted(p for p in TRACES.glob("*.json") if p.stem.split(".")[0] in HANDSHAKES)
+
+
+def _intruder_computes_dh(p: Path) -> bool:
+    """The concrete intruder has no Diffie-Hellman or STS-AEAD rules (``exp``, ``senc``): the
+    re-key hijack it would need them for runs on real sockets in attacks/sts_rekey_hijack."""
+    text = p.read_text()
+    return '"rule": "exp"' in text or '"rule": "senc"' in text
+
+
+ALL = sorted(
+    p
+    for p in TRACES.glob("*.json")
+    if p.stem.split(".")[0] in HANDSHAKES and not _intruder_computes_dh(p)
+)
 PAPER_ATTACKS = [p for p in ALL if ".paper." in p.name and not p.stem.endswith("honest")]
 
 #: protocol -> claim prefix -> (error type, message fragment): the hardened check expected.
@@ -45,7 +58,9 @@ def _load(p: Path) -> Trace:
 
 
 def test_all_handshake_traces_are_covered() -> None:
-    assert len(ALL) == 19 and len(PAPER_ATTACKS) == 13
+    assert len(ALL) == 24 and len(PAPER_ATTACKS) == 14
+    skipped = sorted(p.stem for p in TRACES.glob("sts.*.json") if _intruder_computes_dh(p))
+    assert skipped == ["sts.unbound.R_agree", "sts.unbound.R_dialog", "sts.unbound.R_secret_K"]
 
 
 @pytest.mark.parametrize("path", ALL, ids=lambda p: p.stem)

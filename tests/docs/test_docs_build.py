@@ -31,7 +31,7 @@ def sphinx(src: Path, out: Path) -> subprocess.CompletedProcess[str]:
         ],
         capture_output=True,
         text=True,
-        timeout=120,
+        timeout=900,  # a bound for a hung build only: a loaded machine is slow
         check=False,
     )
 

@@ -92,7 +92,7 @@ def _build(tmp: Path, trace: Trace) -> subprocess.CompletedProcess[str]:
         [sys.executable, "-m", "sphinx", "-W", "-q", "-E", "-b", "html", str(src), str(tmp / "o")],
         capture_output=True,
         text=True,
-        timeout=120,
+        timeout=900,  # a bound for a hung build only: a loaded machine is slow
         check=False,
     )
 

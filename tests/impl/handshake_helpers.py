@@ -5,7 +5,15 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from ethvoip.impl.crypto import IdentityKey, seeded_rng
-from ethvoip.impl.handshake import Env, ReplayCache, RoleMachine, Sent, StaticDirectory, create
+from ethvoip.impl.handshake import (
+    SPECS,
+    Env,
+    ReplayCache,
+    RoleMachine,
+    Sent,
+    StaticDirectory,
+    create,
+)
 from ethvoip.impl.handshake.machine import Event
 
 ALICE, BOB, EVE = "+96176661367", "+96170412611", "+96100000666"
@@ -47,6 +55,12 @@ class World:
 
     def machine(self, protocol: str, variant: str, role: str, me: str, **peers: str) -> RoleMachine:
         return create(protocol, variant, role, self.env(me), **peers)
+
+    def responder(self, protocol: str, variant: str, me: str, caller: str) -> RoleMachine:
+        """The R machine of ``me``, told its caller if the role starts with one (sts: the SIP
+        dialog's peer)."""
+        wanted = {v.name for v in SPECS[protocol].variant(variant).role("R").params} - {"B"}
+        return self.machine(protocol, variant, "R", me, **dict.fromkeys(wanted, caller))
 
 
 def sent(events: list[Event]) -> list[bytes]:

@@ -12,7 +12,7 @@ from ethvoip.attacks import splice
 from ethvoip.attacks.replay import outcome, replay
 from ethvoip.impl import wire
 from ethvoip.impl.crypto import IdentityKey, encrypt_to, seeded_rng
-from ethvoip.impl.handshake import Completed, RoleMachine, State
+from ethvoip.impl.handshake import Completed, ReplayCache, RoleMachine, State
 from ethvoip.impl.handshake import mikey as mikey_impl
 from ethvoip.impl.handshake.adversary import Intruder
 from ethvoip.impl.media.bare_key import encode_bare_key
@@ -170,6 +170,35 @@ def test_hardened_mikey_rejects_replay_and_stale_messages() -> None:
         late.receive(msg)
 
 
+def test_replay_cache_is_per_sender_and_bounded() -> None:
+    """One sender's share full refuses only that sender; (T, RAND) values are the sender's
+    own; a new sender beyond ``max_senders`` is refused, never an entry forgotten early."""
+    cache = ReplayCache(horizon=100, per_sender=2, max_senders=2)
+    cache.add((b"carol", b"t", b"r1"), 0)
+    cache.add((b"carol", b"t", b"r2"), 0)
+    with pytest.raises(ReplayError, match="share is full"):
+        cache.make_room((b"carol", b"t", b"r3"), 1)
+    assert (b"alice", b"t", b"r1") not in cache  # Carol's values say nothing about Alice
+    cache.add((b"alice", b"t", b"r1"), 1)
+    assert (b"alice", b"t", b"r1") in cache
+    with pytest.raises(ReplayError, match="too many senders"):
+        cache.make_room((b"mallory", b"t", b"r"), 2)
+    cache.add((b"mallory", b"t", b"r"), 101)  # Carol's entries left the horizon
+    assert len(cache) == 2
+
+
+def test_hardened_mikey_run_refused_when_the_senders_share_is_full() -> None:
+    w = World()
+    invite, msg = _hardened_invite(w)
+    w.caches[BOB] = ReplayCache(per_sender=0)  # Alice's share holds nothing
+    bob = w.machine("mikey_key_transport", "hardened", "R", BOB)
+    bob.start()
+    bob.receive(invite)
+    with pytest.raises(ReplayError, match="share is full"):
+        bob.receive(msg)
+    assert len(w.caches[BOB]) == 0
+
+
 def test_hardened_mikey_rejects_a_message_for_another_invite() -> None:
     w = World()
     _, msg = _hardened_invite(w)
@@ -188,7 +217,7 @@ def _bwm(variant: str) -> tuple[RoleMachine, RoleMachine]:
     w = World()
     w.directory.register(EVE, w.keys[BOB].public_key)  # no proof of possession
     alice = w.machine("sts", variant, "I", ALICE, B=EVE)
-    bob = w.machine("sts", variant, "R", BOB)
+    bob = w.machine("sts", variant, "R", BOB, A=ALICE)  # B believes the call is from A
     [m1] = sent(alice.start())
     rec = wire.decode(m1, Tag.STS_1)
     [m2] = sent(bob.receive(wire.encode(Tag.STS_1, ALICE, BOB, rec["GX"])))
@@ -214,7 +243,7 @@ def test_hardened_sts_rejects_a_signature_from_another_key() -> None:
     w = World()
     w.directory.register(BOB, IdentityKey.generate(seeded_rng(b"mallory")).public_key)
     alice = w.machine("sts", "hardened", "I", ALICE, B=BOB)
-    bob = w.machine("sts", "hardened", "R", BOB)
+    bob = w.machine("sts", "hardened", "R", BOB, A=ALICE)
     [m1] = sent(alice.start())
     w.directory.register(BOB, w.keys[BOB].public_key)
     [m2] = sent(bob.receive(m1))

@@ -24,7 +24,7 @@ def machine_at(protocol: str, variant: str, role: str, label: str) -> tuple[Role
     """An honest run stopped where ``role`` waits at ``label``, with the honest message."""
     w = World(seed=b"fuzz")
     a = w.machine(protocol, variant, "I", ALICE, B=BOB)
-    b = w.machine(protocol, variant, "R", BOB)
+    b = w.responder(protocol, variant, BOB, ALICE)
     target = a if role == "I" else b
     b.start()
     queue = [(b, m) for m in sent(a.start())]

@@ -38,7 +38,7 @@ def test_a_missing_handler_is_caught_against_the_spec() -> None:
 def test_honest_run_agrees_on_the_key(protocol: str, variant: str) -> None:
     w = World()
     a = w.machine(protocol, variant, "I", ALICE, B=BOB)
-    b = w.machine(protocol, variant, "R", BOB)
+    b = w.responder(protocol, variant, BOB, ALICE)
     pump(a, b)
     assert a.state is State.DONE and b.state is State.DONE
     done_a, done_b = a.transcript[-1], b.transcript[-1]
@@ -61,7 +61,7 @@ def test_runs_with_the_same_seed_are_byte_identical(protocol: str, variant: str)
         w = World(seed=b"replay")
         a, b = (
             w.machine(protocol, variant, "I", ALICE, B=BOB),
-            w.machine(protocol, variant, "R", BOB),
+            w.responder(protocol, variant, BOB, ALICE),
         )
         pump(a, b)
         return a.transcript + b.transcript
@@ -114,7 +114,7 @@ def test_term_of_dh_values() -> None:
 
     w = World()
     a = w.machine("sts", "hardened", "I", ALICE, B=BOB)
-    b = w.machine("sts", "hardened", "R", BOB)
+    b = w.machine("sts", "hardened", "R", BOB, A=ALICE)
     pump(a, b)
     names = _naming(w, a, b)
     x, y = Atom("x#1", Sort.EXP), Atom("y#2", Sort.EXP)

@@ -145,6 +145,33 @@ def test_cache_forgets_entries_outside_window_and_refuses_when_full() -> None:
     assert len(guard) == 1
 
 
+def test_cache_is_per_sender_one_sender_filling_his_share_blocks_only_himself() -> None:
+    guard = ReplayGuard(window=10, max_entries=2, max_senders=2)
+    guard.commit(NOW, b"1", NOW, sender=b"sip:carol")
+    guard.commit(NOW, b"2", NOW, sender=b"sip:carol")
+    with pytest.raises(ReplayError, match="sender's replay cache is full"):
+        guard.check(NOW, b"3", NOW, sender=b"sip:carol")
+    guard.commit(NOW, b"1", NOW, sender=b"sip:alice")  # same digest, other sender: its own
+    with pytest.raises(ReplayError, match="already accepted"):
+        guard.check(NOW, b"1", NOW, sender=b"sip:alice")
+    with pytest.raises(ReplayError, match="too many senders"):
+        guard.check(NOW, b"x", NOW, sender=b"sip:mallory")
+    assert len(guard) == 3
+    guard.commit(NOW + 11, b"x", NOW + 11, sender=b"sip:mallory")  # the others left the window
+    assert len(guard) == 1
+
+
+def test_open_keys_the_cache_on_the_initiator_identity() -> None:
+    guard = ReplayGuard(max_entries=1)
+    open_(build(rand=bytes(16)), guard)
+    # a second, different message from the same IDi hits that sender's full share ...
+    with pytest.raises(ReplayError, match="sender's replay cache is full"):
+        open_(build(rand=bytes([1] * 16)), guard)
+    # ... while Mallory's, with the very same T and RAND, has a share of its own
+    open_(build(MALLORY, b"sip:mallory@ethvoip", rand=bytes(16)), guard)
+    assert len(guard) == 2
+
+
 def test_malleated_signature_still_hits_replay_cache() -> None:
     # ECDSA (r, s) and (r, n - s) both verify under plain ECDSA; our key refuses high s,
     # and even if a verifier accepted it, the cache is keyed on the signed bytes.

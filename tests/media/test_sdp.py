@@ -65,6 +65,9 @@ def test_rfc4566_example_is_outside_the_subset() -> None:
     kept = "".join(
         line + "\r\n" for line in example.split("\r\n") if line[:2] not in ("i=", "u=", "e=", "")
     )
+    with pytest.raises(DecodeError, match="not an IP literal"):  # multicast TTL: not a call's
+        sdp.decode_sdp(kept)
+    kept = kept.replace("224.2.17.12/127", "224.2.17.12")
     sd = sdp.decode_sdp(kept)
     assert sd.attributes == (sdp.Attribute("recvonly"),)
     assert [m.media for m in sd.media] == ["audio", "video"]
@@ -162,7 +165,10 @@ text = st.text(
     min_size=1,
     max_size=12,
 )
-conn = st.builds(sdp.Connection, token)
+conn = st.one_of(
+    st.ip_addresses(v=4).map(lambda ip: sdp.Connection(str(ip))),
+    st.ip_addresses(v=6).map(lambda ip: sdp.Connection(str(ip), addrtype="IP6")),
+)
 attr = st.builds(sdp.Attribute, token, st.one_of(st.none(), text))
 media = st.builds(
     sdp.Media,

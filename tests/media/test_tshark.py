@@ -35,6 +35,7 @@ from ethvoip.impl.media.mikey_identity import (
 from ethvoip.impl.media.mikey_kdf import derive_envelope_keys
 from ethvoip.impl.media.mikey_pk import build_i_message
 from ethvoip.impl.media.mikey_replay import unix_to_ntp
+from ethvoip.impl.media.mikey_verify import build_r_message
 from ethvoip.impl.media.packetize import packetize
 from ethvoip.impl.media.pcap import Datagram, write_pcap
 from ethvoip.impl.media.rtcp import RtcpApp, encode_rtcp
@@ -103,6 +104,22 @@ def i_message() -> bytes:
     )
 
 
+R_NOW = NOW + 1.5  # the callee answers a moment later
+
+
+def r_message() -> bytes:
+    return build_r_message(
+        env_key=ENV,
+        csb_id=CSB,
+        rand=RAND,
+        crypto_sessions=(m.CryptoSession(0, SSRC, ROC),),
+        id_i=ID_I,
+        id_r=ID_R,
+        t_i=unix_to_ntp(NOW),
+        now=R_NOW,
+    )
+
+
 KEY_DATA = m.KeyData(m.KeyType.TEK_SALT, b"K" * 16, b"S" * 14, m.KvType.SPI, (b"\x07",))
 CLEAR = m.MikeyMessage(
     m.Header(m.DataType.PSK_INIT, 7, (m.CryptoSession(1, 2, 3),), v_flag=True),
@@ -143,6 +160,14 @@ def capture(tmp_path_factory: pytest.TempPathFactory) -> Path:
         Datagram("127.0.0.1", 5060, "127.0.0.1", 5060, invite((sdp.Attribute("k", bare),)), 3.0),
         Datagram("127.0.0.1", 21000, "127.0.0.1", 21000, encode_rtp(rtp), 4.0),
         Datagram("127.0.0.1", 21001, "127.0.0.1", 21001, app, 5.0),
+        Datagram(
+            "127.0.0.1",
+            5060,
+            "127.0.0.1",
+            5060,
+            invite((sdp.key_mgmt_attribute(r_message()),)),
+            6.0,
+        ),
     ]
     path = tmp_path_factory.mktemp("tshark") / "call.pcap"
     path.write_bytes(write_pcap(frames))
@@ -233,11 +258,12 @@ def test_no_malformed_frames(capture: Path) -> None:
     # Frame 1 reads "sip:mikey:sdp:mikey" in tshark 4.0 (a second, SIP-level listing of the
     # key-mgmt attribute); what matters is that SDP handed the attribute to MIKEY.
     assert [p.endswith("sdp:mikey") for p in protos[:2]] == [True, True]
-    assert protos[2:] == [
+    assert protos[2:5] == [
         "eth:ethertype:ip:udp:sip:sdp",
         "eth:ethertype:ip:udp:rtp",
         "eth:ethertype:ip:udp:rtcp",
     ]
+    assert protos[5].endswith("sdp:mikey") and len(protos) == 6
 
 
 def test_public_key_mode_i_message(capture: Path) -> None:
@@ -405,3 +431,26 @@ def test_rtp_and_rtcp_app(capture: Path) -> None:
     assert one(g, "rtcp.app.name") == "STS1" and bytes.fromhex(one(g, "rtcp.app.data")) == bytes(
         range(8)
     )
+
+
+def test_verification_message(capture: Path) -> None:
+    """RFC 3830 R_MESSAGE (HDR, T, IDr, V) as tshark reads it, the MAC recomputed here from
+    the envelope key's auth_key over the bytes before it, IDi, IDr and the I_MESSAGE's T."""
+    names = [
+        "mikey.type", "mikey.next_payload", "mikey.v.set", "mikey.csb_id", "mikey.srtp_id.ssrc",
+        "mikey.t.ts_type", "mikey.t.ntp", "mikey.id.data", "mikey.v.auth_alg", "mikey.v.ver_data",
+    ]  # fmt: skip
+    f = fields(capture, 6, names)
+    assert num(f, "mikey.type") == 3  # PK verification message
+    assert f["mikey.next_payload"] == ["5", "6", "9", "0"]  # T, ID, V, last
+    assert num(f, "mikey.v.set") == 0
+    assert (num(f, "mikey.csb_id"), num(f, "mikey.srtp_id.ssrc")) == (CSB, SSRC)
+    assert num(f, "mikey.t.ts_type") == 0  # NTP-UTC
+    assert one(f, "mikey.id.data") == ID_R.decode()
+    assert num(f, "mikey.v.auth_alg") == 1  # HMAC-SHA-1-160
+    data = r_message()
+    auth_key = derive_envelope_keys(ENV, CSB, RAND).auth_key
+    want = hmac.new(
+        auth_key, data[:-20] + ID_I + ID_R + unix_to_ntp(NOW).to_bytes(8, "big"), hashlib.sha1
+    ).hexdigest()
+    assert one(f, "mikey.v.ver_data").replace(":", "") == want

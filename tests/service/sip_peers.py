@@ -71,7 +71,7 @@ def start_kamailio(db: Path, realm: str, workdir: Path) -> Kamailio:
             stdin=subprocess.DEVNULL,
         )
     k = Kamailio(proc, port, log)
-    deadline = time.monotonic() + 20
+    deadline = time.monotonic() + 60  # generous: only a Kamailio that never answers waits it out
     while time.monotonic() < deadline:
         if proc.poll() is not None:
             break
@@ -90,10 +90,10 @@ def sipp_register(port: int, scenario: str, user: str, domain: str, password: st
             "-m", "1", "-i", "127.0.0.1", "-p", "0",
             "-key", "sipuser", user, "-key", "sipdomain", domain,
             "-au", user, "-ap", password,
-            "-timeout", "15s", "-timeout_error", "-nostdin",
+            "-timeout", "60s", "-timeout_error", "-nostdin",
         ],
         capture_output=True,
-        timeout=60,
+        timeout=120,
         check=False,
     )  # fmt: skip
     return proc.returncode

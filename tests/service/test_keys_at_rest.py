@@ -146,7 +146,7 @@ def test_schema_one_is_migrated_into_the_key_file(
 
     built = build(config, chain, db, sip)
     try:
-        assert built.db.schema_version == 2
+        assert built.db.schema_version == 3
         # Same identity, same wallets as before the migration.
         expected = IdentityKey.from_private_bytes(keys.identity).public_key
         assert built.service.identity.public_key == expected
@@ -154,7 +154,7 @@ def test_schema_one_is_migrated_into_the_key_file(
         assert built.operator.address == Account.from_key(keys.operator).address
         assert load_service_keys(default_keys_path(db), PASSPHRASE) == keys
         version, names = _meta_keys(db)
-        assert version == 2 and not set(PLAINTEXT_KEY_ROWS) & set(names)
+        assert version == 3 and not set(PLAINTEXT_KEY_ROWS) & set(names)
         assert _leaks(_disk(db), secrets) == []
     finally:
         built.close()
@@ -185,6 +185,6 @@ def test_serve_with_a_database_needs_a_passphrase(
     tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.delenv(PASSPHRASE_ENV, raising=False)
-    assert ethvoip(["serve", "--db", str(tmp_path / "svc.sqlite"), "--port", "0"]) == 1
+    assert ethvoip(["serve", "--db", str(tmp_path / "svc.sqlite"), "--port", "0"]) == 2  # usage
     assert PASSPHRASE_ENV in capsys.readouterr().err
     assert not (tmp_path / "svc.sqlite").exists()

@@ -198,12 +198,18 @@ def test_replayed_request(
 
 
 def test_stale_and_future_requests(
-    refused: Callable[..., None], service_key: IdentityPublicKey, alice: Subscriber
+    refused: Callable[..., None],
+    service_key: IdentityPublicKey,
+    alice: Subscriber,
+    running: Running,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    import time
-
-    refused("/v1/fund", fund(service_key, alice, now=int(time.time()) - 301), "stale_request")
-    refused("/v1/fund", fund(service_key, alice, now=int(time.time()) + 301), "stale_request")
+    # The service's clock is held still: with the wall clock, a second boundary crossed
+    # between sealing and checking made "now + 301" only 300 s ahead, inside the window.
+    now = 1_800_000_000
+    monkeypatch.setattr(running.built.service, "clock", lambda: float(now))
+    refused("/v1/fund", fund(service_key, alice, now=now - 301), "stale_request")
+    refused("/v1/fund", fund(service_key, alice, now=now + 301), "stale_request")
 
 
 def test_envelope_for_another_service(refused: Callable[..., None], alice: Subscriber) -> None:
@@ -340,15 +346,16 @@ def test_front_running_key_is_not_approved(
     store: TestStore,
 ) -> None:
     """Mallory (funded by her own receipt) puts her key under Alice's number first: the
-    service refuses to approve it for Alice's receipt; once Alice's own registration replaces
-    it, approval goes through and the chain serves Alice's key."""
+    service finds no registration of Alice's key to approve for Alice's receipt (Mallory's
+    does not count); once Alice registers (Mallory's pending key blocks nothing), approval
+    goes through and the chain serves Alice's key."""
     _funded(running, service_key, alice)
     mallory = subscriber(store.purchase())
     _funded(running, service_key, mallory)
     _register(running, chain, mallory, mallory.key, alice.phone)
     watch = Unchanged(running, chain, alice)
     status, reply, _ = _approve(running, service_key, alice.key, alice.order_id)
-    assert (status, error_code(reply)) == (403, "registration_mismatch")
+    assert (status, error_code(reply)) == (409, "not_pending")
     watch.check()
     # Alice's key, but sent from Mallory's wallet (she copied it from the mempool): the
     # proof of possession binds the sender, so Mallory cannot even register it.

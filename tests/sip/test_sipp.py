@@ -13,10 +13,9 @@ import shutil
 
 import pytest
 
-from ethvoip.impl.sip.transport import udp_endpoint
-from ethvoip.impl.sip.ua import CallAnswered, CallConfirmed, CallEnded, IncomingCall, UserAgent
+from ethvoip.impl.sip.ua import CallAnswered, CallConfirmed, CallEnded, IncomingCall
 
-from .live import LOOPBACK, SDP, free_port, make_ua
+from .live import LOOPBACK, SDP, free_port, ua_on_udp, until_udp_port_bound
 
 pytestmark = pytest.mark.integration
 
@@ -33,8 +32,8 @@ async def _sipp(*args: str) -> asyncio.subprocess.Process:
         "-m",
         "1",
         "-nostdin",
-        "-timeout",
-        "20s",
+        "-timeout",  # generous bounds: they only decide when a real failure is reported
+        "60s",
         "-timeout_error",
         stdout=asyncio.subprocess.PIPE,
         stderr=asyncio.subprocess.STDOUT,
@@ -43,7 +42,7 @@ async def _sipp(*args: str) -> asyncio.subprocess.Process:
 
 async def _finish(proc: asyncio.subprocess.Process) -> tuple[int, str]:
     try:
-        out, _ = await asyncio.wait_for(proc.communicate(), 30)
+        out, _ = await asyncio.wait_for(proc.communicate(), 90)
     finally:
         if proc.returncode is None:
             with contextlib.suppress(ProcessLookupError):
@@ -55,9 +54,8 @@ async def _finish(proc: asyncio.subprocess.Process) -> tuple[int, str]:
 
 def test_sipp_calls_our_ua() -> None:
     async def main() -> None:
-        ua_port, sipp_port = free_port(), free_port()
-        ua: UserAgent = make_ua("bob", ua_port, None)
-        endpoint, _ = await udp_endpoint(ua, LOOPBACK, ua_port)
+        endpoint, ua = await ua_on_udp("bob", None)
+        ua_port = ua.config.local_port
         try:
             proc = await _sipp(
                 "-sn",
@@ -68,14 +66,14 @@ def test_sipp_calls_our_ua() -> None:
                 "-i",
                 LOOPBACK,
                 "-p",
-                str(sipp_port),
+                "0",  # any port: our UA answers the address in its Via
                 "-d",
                 "200",
             )
-            incoming = await endpoint.next_event(IncomingCall, timeout=20)
+            incoming = await endpoint.next_event(IncomingCall, timeout=60)
             endpoint.do(lambda now: ua.answer(incoming.call_id, SDP, now))
-            await endpoint.next_event(CallConfirmed, timeout=20)
-            ended = await endpoint.next_event(CallEnded, timeout=20)
+            await endpoint.next_event(CallConfirmed, timeout=60)
+            ended = await endpoint.next_event(CallEnded, timeout=60)
             assert ended.by_peer
             code, output = await _finish(proc)
             assert code == 0, output
@@ -87,16 +85,15 @@ def test_sipp_calls_our_ua() -> None:
 
 def test_our_ua_calls_sipp() -> None:
     async def main() -> None:
-        ua_port, sipp_port = free_port(), free_port()
-        ua = make_ua("alice", ua_port, None)
-        endpoint, _ = await udp_endpoint(ua, LOOPBACK, ua_port)
+        sipp_port = free_port()  # SIPp binds it itself (see free_port)
+        endpoint, ua = await ua_on_udp("alice", None)
         proc = await _sipp("-sn", "uas", "-i", LOOPBACK, "-p", str(sipp_port))
         try:
-            await asyncio.sleep(0.5)  # let SIPp bind its port
+            await until_udp_port_bound(sipp_port)  # SIPp is listening (not a fixed pause)
             call_id = endpoint.do(
                 lambda now: ua.invite(f"sip:service@{LOOPBACK}:{sipp_port}", SDP, now)
             )
-            answered = await endpoint.next_event(CallAnswered, timeout=20)
+            answered = await endpoint.next_event(CallAnswered, timeout=60)
             assert answered.call_id == call_id
             assert answered.sdp.startswith(b"v=0")
             endpoint.do(lambda now: ua.bye(call_id, now))

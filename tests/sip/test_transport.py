@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import asyncio
-import socket
 
-from ethvoip.impl.sip.transport import SipEndpoint, StreamTransport, udp_endpoint
+import pytest
+
+from ethvoip.impl.sip.transport import SipEndpoint, StreamTransport
 from ethvoip.impl.sip.ua import (
     CallAnswered,
     CallConfirmed,
@@ -14,7 +15,7 @@ from ethvoip.impl.sip.ua import (
     Registered,
 )
 
-from .live import LOOPBACK, free_port, make_registrar, make_ua
+from .live import LOOPBACK, make_registrar, make_ua, registrar_on_udp, ua_on_udp
 
 SDP = b"v=0\r\no=- 1 1 IN IP4 127.0.0.1\r\ns=-\r\nc=IN IP4 127.0.0.1\r\nt=0 0\r\n"
 
@@ -39,10 +40,9 @@ async def _call_flow(alice: SipEndpoint, bob: SipEndpoint) -> None:
 
 def test_call_over_udp_loopback() -> None:
     async def main() -> None:
-        pport, aport, bport = free_port(), free_port(), free_port()
-        proxy, _ = await udp_endpoint(make_registrar(pport), LOOPBACK, pport)
-        alice, _ = await udp_endpoint(make_ua("alice", aport, pport), LOOPBACK, aport)
-        bob, _ = await udp_endpoint(make_ua("bob", bport, pport), LOOPBACK, bport)
+        proxy, pport = await registrar_on_udp()
+        alice, _ = await ua_on_udp("alice", pport)
+        bob, _ = await ua_on_udp("bob", pport)
         try:
             await _call_flow(alice, bob)
         finally:
@@ -54,9 +54,11 @@ def test_call_over_udp_loopback() -> None:
 
 def test_call_over_tcp_loopback() -> None:
     async def main() -> None:
-        pport = free_port(socket.SOCK_STREAM)
-        proxy = SipEndpoint(make_registrar(pport, transport="TCP"))
-        proxy.start(await StreamTransport.listen(LOOPBACK, pport, proxy.on_message))
+        registrar = make_registrar(0, transport="TCP")
+        proxy = SipEndpoint(registrar)
+        listening = await StreamTransport.listen(LOOPBACK, 0, proxy.on_message)
+        pport = registrar.port = listening.local_address[1]  # held from the start: no race
+        proxy.start(listening)
         endpoints = [proxy]
         try:
             for user in ("alice", "bob"):
@@ -70,5 +72,24 @@ def test_call_over_tcp_loopback() -> None:
         finally:
             for ep in endpoints:
                 await ep.close()
+
+    asyncio.run(main())
+
+
+def test_the_default_wait_is_read_when_waiting(monkeypatch: pytest.MonkeyPatch) -> None:
+    # The suite raises EVENT_WAIT (tests/conftest.py); the waits must read it at call time,
+    # or the raise does nothing.  No event ever comes here: the wait ends by its bound.
+    from ethvoip.impl.sip import transport
+
+    monkeypatch.setattr(transport, "EVENT_WAIT", 0.01)
+    assert transport.wait_bound(None) == 0.01 and transport.wait_bound(5) == 5
+
+    async def main() -> None:
+        endpoint, _ = await ua_on_udp("alice", None)
+        try:
+            with pytest.raises(TimeoutError):
+                await endpoint.next_event(Registered)
+        finally:
+            await endpoint.close()
 
     asyncio.run(main())

@@ -1,0 +1,68 @@
+"""RFC 3830 R_MESSAGE (mutual authentication): the responder's answer verifies, and every
+change to it, and every value it is bound to (envelope key, IDi, IDr, the offer's T, the
+CSB), is refused with a typed error.  tshark's reading of it is in test_tshark.py."""
+
+from __future__ import annotations
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from ethvoip.impl.media import mikey as m
+from ethvoip.impl.media.mikey_replay import unix_to_ntp
+from ethvoip.impl.media.mikey_verify import build_r_message, verify_r_message
+from ethvoip.spec.errors import CryptoError, EthVoipError, ReplayError
+
+NOW = 1_800_000_000.0
+VALUES = {
+    "env_key": bytes(range(16)),
+    "csb_id": 0xC0FFEE,
+    "rand": bytes(range(100, 116)),
+    "id_i": b"sip:alice@ethvoip",
+    "id_r": b"sip:bob@ethvoip",
+    "t_i": unix_to_ntp(NOW - 1),
+}
+R = build_r_message(crypto_sessions=(m.CryptoSession(0, 0x1234, 0),), now=NOW, **VALUES)  # type: ignore[arg-type]
+
+
+def check(data: bytes, now: float = NOW, **changed: object) -> None:
+    verify_r_message(data, now=now, window=120, **{**VALUES, **changed})  # type: ignore[arg-type]
+
+
+def test_the_responders_answer_verifies() -> None:
+    check(R)
+    msg = m.decode_message(R)
+    assert msg.header.data_type is m.DataType.PK_VERIFY and not msg.header.v_flag
+    assert [type(p).__name__ for p in msg.payloads] == ["Timestamp", "Identity", "Verification"]
+
+
+@given(st.integers(0, len(R) * 8 - 1))
+def test_any_bit_flip_is_refused_with_a_typed_error(bit: int) -> None:
+    flipped = bytearray(R)
+    flipped[bit // 8] ^= 1 << (bit % 8)
+    with pytest.raises(EthVoipError):
+        check(bytes(flipped))
+
+
+@pytest.mark.parametrize(
+    "changed",
+    [
+        {"env_key": bytes(16)},  # the responder did not open the envelope
+        {"id_i": b"sip:eve@ethvoip"},  # an answer to someone else's offer
+        {"t_i": unix_to_ntp(NOW - 2)},  # an answer to another offer of the same pair
+        {"rand": bytes(16)},
+    ],
+    ids=["env_key", "id_i", "t_i", "rand"],
+)
+def test_bound_values_must_match(changed: dict[str, object]) -> None:
+    with pytest.raises(CryptoError, match="MAC does not verify"):
+        check(R, **changed)
+
+
+def test_other_responder_other_csb_and_stale_answers_are_refused() -> None:
+    with pytest.raises(CryptoError, match="another responder"):
+        check(R, id_r=b"sip:carol@ethvoip")
+    with pytest.raises(CryptoError, match="bundle"):
+        check(R, csb_id=1)
+    with pytest.raises(ReplayError):
+        check(R, now=NOW + 121)
