@@ -47,8 +47,9 @@ from ethvoip.model.symbolic import (
     skey,
 )
 from ethvoip.spec import terms as T
-from ethvoip.spec.errors import UnsupportedProtocol
+from ethvoip.spec.errors import MalformedProtocol, UnsupportedProtocol
 from ethvoip.spec.protocol import Lookup, Recv, Role, Send, Variant
+from ethvoip.spec.semantics import honest_execution
 from ethvoip.spec.terms import Sort
 
 
@@ -118,6 +119,34 @@ def check_supported(v: Variant) -> None:
                     raise UnsupportedProtocol(f"role {r.name}: bare {s.sort} atom {s}")
 
 
+#: ``receive_shapes`` per variant object (``id`` -> (variant, shapes)); a world is built per
+#: role assignment, the honest execution it reads is the same for all of them.
+_SHAPES: dict[int, tuple[Variant, dict[tuple[str, str], T.Term]]] = {}
+
+
+def receive_shapes(v: Variant) -> dict[tuple[str, str], T.Term]:
+    """(role, variable) -> the value the spec's honest run binds it to at a receive.
+
+    Empty when the honest run cannot complete (the front end refuses such a variant before
+    any claim; a world of it is only built by tests of the encoding itself).
+    """
+    hit = _SHAPES.get(id(v))
+    if hit is not None and hit[0] is v:
+        return hit[1]
+    out: dict[tuple[str, str], T.Term] = {}
+    try:
+        runs, _ = honest_execution(v)
+    except MalformedProtocol:
+        runs = []
+    for run in runs:
+        for step in run.role.steps:
+            if isinstance(step, Recv):
+                for x in T.variables(step.pattern):
+                    out.setdefault((run.role.name, x.name), run.bindings[x])
+    _SHAPES[id(v)] = (v, out)
+    return out
+
+
 class World:
     """The z3 encoding of ``roles[i]`` played by run ``i``, for ``variant``."""
 
@@ -134,7 +163,7 @@ class World:
         self.u = Universe()
         # a context of its own: z3's choices then depend only on this world (determinism)
         self.ctx = z3.Context()
-        self.b = Builder(self.u, self.ctx)
+        self.b = Builder(self.u, self.ctx, receive_shapes(variant))
         self.constraints: list[z3.BoolRef] = []
         self.passive = passive
         b = self.b
@@ -214,6 +243,7 @@ class World:
 
     def _make_run(self, rid: int, role: Role) -> Run:
         b = self.b
+        b.role = role.name
         env = Env()
         tag = f"r{rid + 1}"
         actor = b.var(f"{tag}.{role.agent.name}", Sort.AGENT)

@@ -7,6 +7,12 @@ attack with the fewest runs; if every assignment up to the bound is unsatisfiabl
 holds *within that bound*; a z3 ``unknown`` (timeout) makes the verdict unknown, never
 "no attack".  One world is built per assignment and shared by all claims of its role
 (push/pop), which is where most of the time would otherwise go.
+
+Before any claim, :func:`check_variant` passes the variant through the one front end
+(:func:`honest_run`): the spec's checks, its typed-language check and the model's own honest
+run.  A protocol that fails them is an error (:class:`MalformedProtocol` or
+:class:`UnsupportedProtocol` naming the step), never a verdict: in a model where honest
+agents cannot finish, every claim would hold vacuously.
 """
 
 from __future__ import annotations
@@ -19,11 +25,13 @@ from dataclasses import dataclass
 import z3
 
 from ethvoip.model.bounds import DEFAULT_MAX_RUNS as DEFAULT_MAX_RUNS  # re-exported
-from ethvoip.model.claims import violation
+from ethvoip.model.claims import active, violation
 from ethvoip.model.encode import World
-from ethvoip.model.symbolic import Leaf
-from ethvoip.spec.errors import ModelError
+from ethvoip.model.symbolic import Leaf, conj, leaf_eq
+from ethvoip.spec.checks import front_end
+from ethvoip.spec.errors import ModelError, UnsupportedProtocol
 from ethvoip.spec.protocol import Claim, Role, Variant, Verdict
+from ethvoip.spec.semantics import HonestEvent
 
 #: z3 is deterministic for a fixed seed; pin it so verdicts and traces repeat exactly.
 SEED = 0
@@ -107,6 +115,7 @@ def check_variant(
     """Decide every claim (default: all of ``variant``) up to ``max_runs`` role runs."""
     if max_runs < 1:
         raise ModelError("the bound must be at least one run")
+    honest_run(variant, timeout_ms=timeout_ms)
     todo = list(variant.claims if claims is None else claims)
     results: dict[str, ClaimResult] = {}
     started = {c.name: 0.0 for c in todo}
@@ -114,6 +123,9 @@ def check_variant(
     by_role: dict[str, list[Claim]] = {}
     for c in todo:
         by_role.setdefault(c.role, []).append(c)
+    # whether some world let run 0 finish with honest peers at all: if none did, every claim
+    # of that role would hold vacuously, which is "unknown", not "no attack"
+    reached = {role: False for role in by_role}
     for n in range(1, max_runs + 1):
         for role, cs in by_role.items():
             open_ = [c for c in cs if c.name not in results]
@@ -127,6 +139,14 @@ def check_variant(
                 world = World(variant, roles)
                 solver = _solver(timeout_ms, world.ctx)
                 solver.add(*world.constraints)
+                if not reached[role]:
+                    r0 = world.runs[0]
+                    solver.push()
+                    solver.add(
+                        world.z3(conj([active(world, r0), leaf_eq(r0.actor, world.agent["a"])]))
+                    )
+                    reached[role] = _check(solver) == z3.sat
+                    solver.pop()
                 build = time.perf_counter() - t0
                 share = build / len(open_)
                 for c in open_:
@@ -158,6 +178,9 @@ def check_variant(
             out.append(results[c.name])
         elif c.name in unknown:
             out.append(ClaimResult(c, Verdict.UNKNOWN, max_runs, started[c.name], unknown[c.name]))
+        elif not reached[c.role]:
+            why = f"vacuous: no run of {c.role} finishes with honest peers within {max_runs} runs"
+            out.append(ClaimResult(c, Verdict.UNKNOWN, max_runs, started[c.name], why))
         else:
             out.append(
                 ClaimResult(
@@ -194,10 +217,30 @@ class HonestRun:
     seconds: float
 
 
+#: Front-end results per variant object within this process (``id`` -> (variant, run)):
+#: ``ethvoip prove`` asks for the honest trace and then the claims, and pays once.  The
+#: variant is kept in the entry so that its ``id`` cannot be reused by another object.
+_HONEST: dict[int, tuple[Variant, HonestRun]] = {}
+
+
 def honest_run(variant: Variant, *, timeout_ms: int = DEFAULT_TIMEOUT_MS) -> HonestRun:
-    """One run per role, honest agents who agree on who plays what, a passive network: every
-    run must be able to finish.  Raises :class:`ModelError` if it cannot (a model in which
-    honest agents cannot finish proves nothing)."""
+    """The front end: the spec's checks, then one run per role between honest agents who
+    agree on who plays what over a passive network; every run must be able to finish.
+
+    Raises :class:`~ethvoip.spec.errors.MalformedProtocol` (the spec's checks or its own
+    honest run fail) or :class:`UnsupportedProtocol` (the spec's honest run completes but
+    the model's cannot: the step and the message it could not match are named).
+    """
+    hit = _HONEST.get(id(variant))
+    if hit is not None and hit[0] is variant:
+        return hit[1]
+    events = front_end(variant)
+    out = _model_honest_run(variant, events, timeout_ms)
+    _HONEST[id(variant)] = (variant, out)
+    return out
+
+
+def _model_honest_run(variant: Variant, events: list[HonestEvent], timeout_ms: int) -> HonestRun:
     t0 = time.perf_counter()
     # as many honest agents as roles, so that each role has its own player
     names = tuple("abcdfghijk"[: max(2, len(variant.roles))])
@@ -206,9 +249,6 @@ def honest_run(variant: Variant, *, timeout_ms: int = DEFAULT_TIMEOUT_MS) -> Hon
     solver.add(*world.constraints)
     actors: dict[str, Leaf] = {}
     for run in world.runs:
-        d = run.last.moment.done
-        assert d is not None
-        solver.add(d)
         actors[run.role.agent.name] = run.actor
     players = list(actors)
     for i, a in enumerate(players):
@@ -219,6 +259,29 @@ def honest_run(variant: Variant, *, timeout_ms: int = DEFAULT_TIMEOUT_MS) -> Hon
             val = run.value(name)
             if isinstance(val, Leaf):
                 solver.add(val.expr == actor.expr)
+    # the steps in the order the spec's honest run took them: the first one the model
+    # cannot add is where (and on which message) its encoding departs from the spec
+    run_of = {r.role.name: r for r in world.runs}
+    for ev in events:
+        run = run_of[ev.role]
+        step = next(e for e in run.events if e.label == ev.label)
+        assert step.moment.done is not None
+        solver.add(step.moment.done)
+        status = _check(solver)
+        if status == z3.unknown:
+            raise ModelError(
+                f"variant {variant.name}: z3 gave up on the honest run at {ev.role}/{ev.label} "
+                f"({solver.reason_unknown()})"
+            )
+        if status != z3.sat:
+            raise UnsupportedProtocol(
+                f"unsupported: the model's honest run is stuck at {ev.role}/{ev.label}: "
+                f"it cannot {ev.action} {ev.term}, which the spec's honest run does ({status})"
+            )
+    for run in world.runs:
+        d = run.last.moment.done
+        assert d is not None
+        solver.add(d)
     status = _check(solver)
     if status != z3.sat:
         raise ModelError(f"variant {variant.name}: honest agents cannot finish ({status})")

@@ -20,6 +20,7 @@ from typing import Any, TypeAlias
 import z3
 
 from ethvoip.spec import terms as T
+from ethvoip.spec.checks import default_shape
 from ethvoip.spec.errors import UnsupportedProtocol
 from ethvoip.spec.terms import Sort
 
@@ -290,11 +291,20 @@ class Env:
 class Builder:
     """Creates constant and variable leaves over one :class:`Universe`."""
 
-    def __init__(self, universe: Universe, ctx: z3.Context) -> None:
+    def __init__(
+        self,
+        universe: Universe,
+        ctx: z3.Context,
+        hints: dict[tuple[str, str], T.Term] | None = None,
+    ) -> None:
         self.u = universe
         self.ctx = ctx
         self._n = 0
         self._pending: list[Leaf] = []
+        # (role, variable) -> the value the spec's honest run bound it to; a received key
+        # that is a derived term there (``kdf(N)``) gets that shape here, not an atom's
+        self.hints = hints or {}
+        self.role = ""
 
     def const(self, name: str, sort: Sort) -> Leaf:
         code = self.u.add(name, sort)
@@ -321,7 +331,15 @@ class Builder:
         return out
 
     def fresh_value(self, var: T.Var, label: str) -> STerm:
-        """A new symbolic value for a variable first bound by a receive or a look-up."""
+        """A new symbolic value for a variable first bound by a receive or a look-up.
+
+        Typed: the shape of its sort (an atom, ``pk(agent)``, ``g^z``), or, where the honest
+        run binds it to something else of that sort (a derived key ``kdf(N)``, ``g^(xy)``),
+        that shape with a new leaf at every atom: the receiver accepts any term of it.
+        """
+        hint = self.hints.get((self.role, var.name))
+        if hint is not None and not default_shape(hint, var.sort):
+            return self.shaped(hint, label)
         match var.sort:
             case Sort.PUBKEY:
                 return SPk(self.var(f"{label}.owner", Sort.AGENT))
@@ -333,6 +351,27 @@ class Builder:
                     f"variable {var.name} of sort msg: the typed encoding needs a shape"
                 )
         return self.var(label, var.sort)
+
+    def shaped(self, t: T.Term, label: str) -> STerm:
+        """A term of the shape of ground ``t`` with a new variable leaf at every atom."""
+        return _shaped(self, t, label)
+
+
+def _shaped(b: Builder, t: T.Term, label: str) -> STerm:
+    match t:
+        case T.Atom(_, sort):
+            return b.var(label, sort)
+        case T.Pk():
+            return SPk(b.var(f"{label}.owner", Sort.AGENT))
+        case T.Hash(fn, args):
+            return SOp(
+                "hash:" + fn, tuple(_shaped(b, a, f"{label}.{i}") for i, a in enumerate(args))
+            )
+        case T.Tup(items):
+            return SOp("tup", tuple(_shaped(b, a, f"{label}.{i}") for i, a in enumerate(items)))
+        case T.Exp(_, exps):
+            return SExp(tuple(b.var(f"{label}.exp{i}", Sort.EXP) for i in range(len(exps))))
+    raise UnsupportedProtocol(f"{label}: a received {t} cannot be encoded")
 
 
 def instantiate(

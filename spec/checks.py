@@ -6,6 +6,14 @@
   public-key variable; claims refer to existing roles, labels and values; every claim has an
   expected verdict.
 * Executability: :func:`ethvoip.spec.semantics.honest_run` completes.
+* The typed language (:func:`check_typed`): only constructs the model encodes faithfully.
+  Every value a receive binds in the honest run has a shape the model encodes (atoms,
+  ``pk(agent)``, ``g^(x..)``, hashes and tuples of these: the model gives the variable that
+  shape), Diffie-Hellman is over ``g``, keys are keys.
+  What falls outside raises :class:`UnsupportedProtocol` ``unsupported: <construct> at
+  <role>/<label>``.  :func:`front_end` is the one entry point: the spec checker and the
+  model checker both call it, so they accept exactly the same protocols, and a construct
+  the model cannot represent never reaches it to come back as "no attack".
 
 A failure raises :class:`MalformedProtocol` naming protocol, variant, role and label.
 """
@@ -15,7 +23,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from ethvoip.spec.deduction import Knowledge
-from ethvoip.spec.errors import MalformedProtocol
+from ethvoip.spec.errors import MalformedProtocol, UnsupportedProtocol
 from ethvoip.spec.protocol import (
     AGREEMENTS,
     ClaimKind,
@@ -27,12 +35,13 @@ from ethvoip.spec.protocol import (
     Variant,
     Verdict,
 )
-from ethvoip.spec.semantics import honest_run
+from ethvoip.spec.semantics import HonestEvent, Run, honest_execution
 from ethvoip.spec.terms import (
     AEnc,
     Atom,
     Exp,
     Fresh,
+    G,
     Hash,
     Inv,
     Pk,
@@ -66,8 +75,7 @@ def check_protocol(p: Protocol) -> list[CheckResult]:
     out = []
     for v in p.variants.values():
         try:
-            check_variant(v)
-            events = honest_run(v)
+            events = front_end(v)
         except MalformedProtocol as exc:
             raise MalformedProtocol(
                 str(exc).split(": ", 1)[-1],
@@ -87,6 +95,119 @@ def check_protocol(p: Protocol) -> list[CheckResult]:
             )
         )
     return out
+
+
+def front_end(v: Variant) -> list[HonestEvent]:
+    """Every check a variant must pass before any claim is decided; its honest run.
+
+    Well-formedness, then executability, then the typed language.  Raises
+    :class:`MalformedProtocol` or :class:`UnsupportedProtocol`; never returns a half-checked
+    variant.
+    """
+    check_variant(v)
+    runs, events = honest_execution(v)
+    check_typed(v, runs)
+    return events
+
+
+#: Sorts whose values the model holds as atoms (a leaf of a message tree).
+ATOM_SORTS = frozenset({Sort.AGENT, Sort.NONCE, Sort.KEY, Sort.EXP, Sort.CONST})
+
+
+def _unsupported(construct: str, role: Role, label: str, why: str = "") -> UnsupportedProtocol:
+    where = f"unsupported: {construct} at {role.name}/{label}"
+    return UnsupportedProtocol(f"{where} ({why})" if why else where)
+
+
+def default_shape(t: Term, sort: Sort) -> bool:
+    """Whether ground ``t`` has the shape the model gives a received ``sort`` by default: an
+    atom, ``pk(agent)`` or ``g^x``."""
+    if sort in ATOM_SORTS:
+        return isinstance(t, Atom) and t.sort is sort
+    if sort is Sort.PUBKEY:
+        return isinstance(t, Pk) and isinstance(t.owner, Atom)
+    if sort is Sort.GROUP:
+        return isinstance(t, Exp) and t.base == G and len(t.exps) == 1
+    return False
+
+
+def representable(t: Term) -> bool:
+    """Whether the model can encode a received value of this shape: atoms, ``pk(agent)``,
+    ``g`` to a product of exponents, and hashes and tuples of these (a derived key
+    ``kdf(N)`` or ``h(N, A)`` takes that shape, a new leaf at every atom)."""
+    match t:
+        case Atom(_, sort):
+            return sort in ATOM_SORTS
+        case Pk(o):
+            return isinstance(o, Atom) and o.sort is Sort.AGENT
+        case Hash(_, args) | Tup(args):
+            return all(representable(a) for a in args)
+        case Exp(base, exps):
+            return base == G and all(isinstance(e, Atom) and e.sort is Sort.EXP for e in exps)
+    return False
+
+
+def _check_construct(t: Term, role: Role, label: str) -> None:
+    for s in subterms(t):
+        match s:
+            case Atom(name, sort) if sort in (Sort.PUBKEY, Sort.GROUP, Sort.MSG):
+                raise _unsupported(f"a bare {sort.value} atom {name}", role, label)
+            case Exp(base, exps):
+                if base != G and not (isinstance(base, Var) and base.sort is Sort.GROUP):
+                    raise _unsupported(f"Diffie-Hellman over base {base}, not g", role, label)
+                for e in exps:
+                    if not isinstance(e, Atom | Var | Fresh) or e.sort is not Sort.EXP:
+                        raise _unsupported(f"exponent {e} (not an exp value)", role, label)
+            case Pk(o) | Sk(o) if not (isinstance(o, Atom | Var) and o.sort is Sort.AGENT):
+                raise _unsupported(f"{s}: a key pair of a non-agent", role, label)
+            case AEnc(_, key) if not (
+                isinstance(key, Pk) or (isinstance(key, Var) and key.sort is Sort.PUBKEY)
+            ):
+                raise _unsupported(f"{s}: public-key encryption under {key}", role, label)
+            case Sign(_, key) if not isinstance(key, Sk | Inv):
+                raise _unsupported(f"{s}: a signature made with {key}", role, label)
+
+
+def check_typed(v: Variant, runs: list[Run]) -> None:
+    """Refuse what the model's typed encoding cannot represent faithfully.
+
+    ``runs`` are the finished runs of the honest execution.  The model gives a variable a
+    receive binds the shape of its honest value (a derived key ``kdf(N)`` becomes
+    ``kdf(<any nonce>)``, not an atom: a model that took it for an atom would never let the
+    receiver finish, and every claim would hold vacuously); a value of a shape it cannot
+    encode is refused here.
+    """
+    for role in v.roles:
+        for t in role.knows:
+            _check_construct(t, role, "knows")
+        for step in role.steps:
+            match step:
+                case Send(label, term):
+                    _check_construct(term, role, label)
+                case Recv(label, pattern, once):
+                    for t in (pattern, *once):
+                        _check_construct(t, role, label)
+                case Lookup(label, name, _):
+                    if not (isinstance(name, Atom | Var) and name.sort is Sort.AGENT):
+                        raise _unsupported(f"look-up of {name}, not an agent", role, label)
+    for run in runs:
+        seen: set[Var] = set(run.role.params)
+        for step in run.role.steps:
+            if isinstance(step, Lookup):
+                seen.add(step.key)
+            if not isinstance(step, Recv):
+                continue
+            for x in sorted(variables(step.pattern) - seen, key=lambda x: x.name):
+                value = run.bindings[x]
+                if not representable(value):
+                    raise _unsupported(
+                        f"{value} received into {x.sort.value} variable {x.name}",
+                        run.role,
+                        step.label,
+                        "the typed model encodes a received value as atoms, pk(agent), g^x.., "
+                        "and hashes and tuples of these",
+                    )
+                seen.add(x)
 
 
 def check_variant(v: Variant) -> None:
@@ -142,7 +263,10 @@ def _check_role(v: Variant, role: Role) -> None:
             if isinstance(s, Fresh) and s not in role.fresh:
                 _fail(f"fresh value {s.name} is not declared", v, role)
             if isinstance(s, Var) and s.sort is Sort.MSG:
-                _fail(f"{s.name}: untyped (msg) variables are not supported", v, role)
+                raise UnsupportedProtocol(
+                    f"unsupported: untyped variable {s.name} of sort msg at {role.name} "
+                    "(the typed encoding needs the shape of every message)"
+                )
     know = Knowledge([*role.params, *role.knows, *role.fresh])
     for p in role.params:
         know.add(Pk(p))

@@ -73,8 +73,11 @@ class ModelError(EthVoipError):
     """The model checker could not do what it was asked."""
 
 
-class UnsupportedProtocol(ModelError, ValueError):
-    """The protocol uses a construct the z3 encoding does not cover (never a wrong verdict)."""
+class UnsupportedProtocol(ModelError, SpecError, ValueError):
+    """The protocol uses a construct the z3 encoding does not cover (never a wrong verdict).
+
+    Also a :class:`SpecError`: the spec checker refuses exactly what the model refuses, so
+    ``ethvoip check`` and ``ethvoip prove`` accept the same protocols."""
 
 
 # --- impl layer -------------------------------------------------------------------------

@@ -125,6 +125,12 @@ def honest_run(variant: Variant) -> list[HonestEvent]:
     Raises :class:`MalformedProtocol` naming the stuck role and label if the run cannot
     complete.
     """
+    return honest_execution(variant)[1]
+
+
+def honest_execution(variant: Variant) -> tuple[list[Run], list[HonestEvent]]:
+    """:func:`honest_run` with the finished runs too (their bindings show what each
+    receive bound, which the typed-language check needs)."""
     agents = honest_assignment(variant)
     runs = []
     for i, role in enumerate(variant.roles, start=1):
@@ -177,4 +183,4 @@ def honest_run(variant: Variant) -> list[HonestEvent]:
             role=r.role.name,
             label=step.label,
         )
-    return events
+    return runs, events
