@@ -44,6 +44,7 @@ from ethvoip.impl.service.keyfile import (
     DEFAULT_SCRYPT_N,
     Secrets,
     check_free,
+    retire,
     save_keystore,
     save_sip,
     save_trust,
@@ -211,6 +212,8 @@ class OnboardingClient:
         step("service", f"{info['variant']} service, key {info['service_key'][:16]}...")
         wallet = Account.from_key(self.rng(32))
         identity = IdentityKey.generate(self.rng)
+        if force:  # the old set goes to its backups together (see keyfile.retire)
+            retire(directory, clock=self.clock)
         keystore = save_keystore(
             directory,
             Secrets(bytes(wallet.key), identity),

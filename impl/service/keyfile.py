@@ -80,6 +80,24 @@ def check_free(directory: Path, *, force: bool = False) -> None:
         raise WouldOverwrite(_taken_message(taken))
 
 
+def retire(directory: Path, *, clock: Clock) -> list[Path]:
+    """Move a previous registration's files out of the way, all together, before a forced one.
+
+    Each of ``keystore.json``, ``sip.json`` and ``trust.json`` that exists is kept as a dated
+    backup (one timestamp for the set) and then removed, so that a forced registration that
+    stops half-way leaves its own new files and the old set whole in the backups, never a new
+    keystore beside the old ``sip.json``.  Returns the backups made.
+    """
+    now = datetime.datetime.fromtimestamp(clock(), datetime.UTC)
+    kept = []
+    for name in (KEYSTORE_NAME, SIP_NAME, TRUST_NAME):
+        path = directory / name
+        if path.exists():
+            kept.append(backup(path, now))
+            path.unlink()
+    return kept
+
+
 def _save(path: Path, data: dict[str, Any], *, force: bool, clock: Clock) -> None:
     """Create ``path``; an existing file is refused, or with ``force`` backed up first."""
     if force and path.exists():

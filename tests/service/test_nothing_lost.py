@@ -160,6 +160,27 @@ def test_a_failed_registration_with_force_keeps_the_old_keystore(
     assert not (tmp_path / SIP_NAME).exists()
 
 
+def test_a_forced_registration_that_stops_half_way_leaves_no_mixed_pair(
+    running: Running, chain: EmbeddedChain, tmp_path: Path
+) -> None:
+    # The old set (an approved keystore and its sip.json) goes to the backups together: a
+    # forced run that fails after its new keystore leaves that keystore alone, never beside
+    # the old sip.json, whose credential belongs to the old key.
+    (tmp_path / KEYSTORE_NAME).write_bytes(OLD_KEYSTORE)
+    (tmp_path / SIP_NAME).write_bytes(OLD_SIP)
+    client = OnboardingClient(running.url, chain, TestStore(), retries=0)
+    with pytest.raises(ServiceError):
+        client.onboard(fresh_number(), tmp_path, "pw", scrypt_n=16, force=True)
+    assert not (tmp_path / SIP_NAME).exists()
+    assert (tmp_path / KEYSTORE_NAME).read_bytes() != OLD_KEYSTORE
+    backups = {p.name.split(".")[0]: p for p in tmp_path.glob("*.bak")}
+    assert sorted(backups) == ["keystore", "sip"]
+    assert backups["keystore"].read_bytes() == OLD_KEYSTORE
+    assert backups["sip"].read_bytes() == OLD_SIP
+    stamps = {p.name.split(".")[2] for p in backups.values()}
+    assert len(stamps) == 1  # one timestamp for the set
+
+
 def test_a_failed_registration_keeps_its_new_keystore_against_a_retry(
     running: Running, chain: EmbeddedChain, tmp_path: Path
 ) -> None:
