@@ -51,6 +51,30 @@ class AttackResult:
     def ok(self) -> bool:
         return self.paper_reproduced and self.hardened_blocked
 
+    @classmethod
+    def of_halves(
+        cls,
+        name: str,
+        protocol: str,
+        paper: tuple[bool, list[Line], str],
+        hardened: tuple[bool, list[Line], str],
+    ) -> AttackResult:
+        """The result of an attack run in two halves: ``paper`` is (reproduced, steps, what
+        the intruder ends with), ``hardened`` is (blocked, steps, which check stopped it, or
+        why nothing did)."""
+        reproduced, steps, ends = paper
+        blocked, hardened_steps, why = hardened
+        return cls(
+            name=name,
+            protocol=protocol,
+            paper_reproduced=reproduced,
+            hardened_blocked=blocked,
+            blocked_by=why if blocked else "nothing: " + why,
+            steps=steps,
+            hardened_steps=hardened_steps,
+            intruder_ends_with=ends,
+        )
+
     def as_json(self) -> dict[str, Any]:
         return {
             "name": self.name,

@@ -291,15 +291,6 @@ def run_contract_attack(
     """One contract attack: the paper half on KeyStorePaper, then the same adversary against
     KeyStore, on one embedded chain seeded by the attack's name (so runs repeat exactly)."""
     w = ChainWorld(f"ethvoip/{name}".encode(), ("o", "a", "e"))
-    reproduced, steps, ends = paper_half(w)
-    blocked, hardened_steps, why = hardened_half(w)
-    return AttackResult(
-        name=name,
-        protocol=protocol,
-        paper_reproduced=reproduced,
-        hardened_blocked=blocked,
-        blocked_by=why if blocked else "nothing: " + why,
-        steps=steps,
-        hardened_steps=hardened_steps,
-        intruder_ends_with=ends,
-    )
+    paper = paper_half(w)
+    hardened = hardened_half(w)
+    return AttackResult.of_halves(name, protocol, paper, hardened)

@@ -105,17 +105,10 @@ def hardened_half(w: NodeWorld) -> tuple[bool, list[Line], str]:
 def run() -> AttackResult:
     with node_world(b"ethvoip/forged_head") as w:
         w.mine(3)  # blocks above the checkpoint
-        reproduced, steps, ends = paper_half(w)
-        blocked, hardened_steps, why = hardened_half(w)
-    return AttackResult(
-        name="forged_head",
-        protocol="key_lookup (a lying JSON-RPC proxy in front of anvil)",
-        paper_reproduced=reproduced,
-        hardened_blocked=blocked,
-        blocked_by=why if blocked else "nothing: " + why,
-        steps=steps,
-        hardened_steps=hardened_steps,
-        intruder_ends_with=ends,
+        paper = paper_half(w)
+        hardened = hardened_half(w)
+    return AttackResult.of_halves(
+        "forged_head", "key_lookup (a lying JSON-RPC proxy in front of anvil)", paper, hardened
     )
 
 

@@ -111,17 +111,13 @@ def revoke_b(w: NodeWorld) -> int:
 def run() -> AttackResult:
     with node_world(b"ethvoip/stale_head") as w:
         old = revoke_b(w)
-        reproduced, steps, ends = paper_half(w, old)
-        blocked, hardened_steps, why = hardened_half(w, old)
-    return AttackResult(
-        name="stale_head",
-        protocol="key_lookup (a lagging JSON-RPC node: a proxy in front of anvil)",
-        paper_reproduced=reproduced,
-        hardened_blocked=blocked,
-        blocked_by=why if blocked else "nothing: " + why,
-        steps=steps,
-        hardened_steps=hardened_steps,
-        intruder_ends_with=ends,
+        paper = paper_half(w, old)
+        hardened = hardened_half(w, old)
+    return AttackResult.of_halves(
+        "stale_head",
+        "key_lookup (a lagging JSON-RPC node: a proxy in front of anvil)",
+        paper,
+        hardened,
     )
 
 
