@@ -18,8 +18,9 @@ Each symbolic step becomes what it stands for:
   and only their contents are checked;
 * a forged message is built by the intruder following the trace's derivation on concrete
   values: ``observed`` is the concrete message of that event (a pool transaction's decoded
-  calldata), ``project`` an item of it, ``pk`` a directory key, ``hash`` the paper's
-  password rule.  A forged ``C_1`` is broadcast from e's account with a higher tip.
+  calldata), ``project`` an item of it, ``unsign`` the body of a storage read, ``pk`` a
+  directory key, ``hash`` the paper's password rule.  A forged ``C_1`` is broadcast from
+  e's account with a higher tip.
 
 After every step the concrete value is mapped back to a term (phone number or salted
 identifier -> agent, key -> ``pk(owner)``, receipt token -> ``sign(<S, NP#r>, sk(store))``
@@ -189,6 +190,9 @@ class KeystoreReplay:
                 return self.key_of(self.world.owner_of_phone(args[0]) or "")
             case "aenc":
                 return Sealed(args[0], args[1])
+            case "unsign" if isinstance(args[0], ChainSays):
+                # a storage read stands for a signed statement of the chain: anyone reads its body
+                return args[0].body
             case "hash":
                 # the paper's password rule, written from III.A.3c: SHA-256 of the token, hex
                 return hashlib.sha256(str(args[0]).encode()).hexdigest()

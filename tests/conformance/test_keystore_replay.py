@@ -137,26 +137,40 @@ def test_the_intruder_cannot_use_an_event_that_sent_nothing() -> None:
 def test_a_forged_key_that_is_the_victims_is_not_an_attack() -> None:
     """The same strategy with the victim's own key in the copy: the claim holds on chain."""
     t = _load("paper.O_agree_key")
-    a = Atom("a", Sort.AGENT)
+    [s_run] = [run for run in t.runs if run.role == "S"]
+    victim = Atom(s_run.agent, Sort.AGENT)
 
-    def own_key(d: Derivation) -> Derivation:
-        if d.rule == "pk":
-            return Derivation("pk", Pk(a), (Derivation("public", a),))
-        return dataclasses.replace(d, premises=tuple(own_key(p) for p in d.premises))
+    def public_keys(d: Derivation) -> Derivation:
+        # every public key the intruder uses, taken from the directory (it is public there)
+        if isinstance(d.term, Pk) and isinstance(d.term.owner, Atom):
+            return Derivation("pk", d.term, (Derivation("public", d.term.owner),))
+        return dataclasses.replace(d, premises=tuple(public_keys(p) for p in d.premises))
 
     events = list(t.events)
     for i, e in enumerate(events):
-        if e.derivation is not None:
+        if e.derivation is not None and e.label == "C_1":
             term = e.term
             assert isinstance(term, Tup)
-            new = Tup((*term.items[:2], Pk(a), *term.items[3:]))
-            events[i] = dataclasses.replace(e, term=new, derivation=own_key(e.derivation))
+            new = Tup((*term.items[:2], Pk(victim), *term.items[3:]))
+            forged = public_keys(e.derivation)
+            events[i] = dataclasses.replace(e, term=new, derivation=_with_key(forged, victim))
+        elif e.derivation is not None:
+            events[i] = dataclasses.replace(e, derivation=public_keys(e.derivation))
         elif e.label in ("C_2", "O_3"):
-            events[i] = dataclasses.replace(e, term=_swap_key(e.term, a))
+            events[i] = dataclasses.replace(e, term=_swap_key(e.term, victim))
     r = replay(dataclasses.replace(t, events=tuple(events)))
-    victim = r.world[_victim(r)]
+    owner = r.world[_victim(r)]
     assert r.paper is not None
-    assert r.paper.get_client(victim.phone) == victim.public_key
+    assert r.paper.get_client(owner.phone) == owner.public_key
+
+
+def _with_key(d: Derivation, a: Atom) -> Derivation:
+    """The forged addClient call built with ``pk(a)`` as its key (item 2)."""
+    assert d.rule == "tup" and isinstance(d.term, Tup)
+    items = list(d.premises)
+    items[2] = Derivation("pk", Pk(a), (Derivation("public", a),))
+    term = Tup((*d.term.items[:2], Pk(a), *d.term.items[3:]))
+    return Derivation("tup", term, tuple(items))
 
 
 def _swap_key(term: Term, a: Atom) -> Term:
