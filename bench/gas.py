@@ -2,12 +2,16 @@
 
 Deterministic (fixed keys, secrets and accounts): prints one table, the commit + register +
 approve total against the 200k target, and the paper contract's addClient + approveClient.
-Run: ``.venv/bin/python bench/gas.py``.
+Run: ``.venv/bin/python bench/gas.py [--json PATH]`` (the committed run behind the docs' cost
+table is ``docs/bench/gas.json``).
 """
 
 from __future__ import annotations
 
+import argparse
 import platform
+
+from report import Report, add_json_option  # bench/report.py, beside this script
 
 from ethvoip.impl.chain import (
     EmbeddedChain,
@@ -23,6 +27,9 @@ SALT = bytes(32)
 
 
 def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    add_json_option(ap)
+    args = ap.parse_args()
     chain = EmbeddedChain()
     op, alice = chain.accounts[0], chain.accounts[1]
     alice_key, new_key, spare_key, other_key = (
@@ -90,6 +97,12 @@ def main() -> None:
     label = "hardened: commit + register + approve"
     print(f"{label:<{width}}  {ours:>8,}  (target {TARGET:,}: {verdict})")
     print(f"{'paper: addClient + approveClient':<{width}}  {theirs:>8,}")
+    report = Report("gas", {"chain": "eth-tester (py-evm Prague)"})
+    for name, used in rows:
+        report.value(name, used, "gas")
+    report.value("hardened: commit + register + approve", ours, "gas")
+    report.value("paper: addClient + approveClient", theirs, "gas")
+    report.write(args.json)
 
 
 if __name__ == "__main__":

@@ -1,0 +1,223 @@
+"""The ``ethvoip-bench`` directive: a committed benchmark run (bench/report.py JSON) as a table
+and, optionally, a chart.
+
+A benchmark run with ``--json`` writes one object (``bench/report.py``); committing it under
+``docs/bench/`` and naming it here renders it with the date, the machine and the load it was
+measured at, so a figure in the docs is always one a reader can trace to a run.  Figures named
+``<x>/<column>`` (``1000/verified_cold_ms``) form a series: one row per ``x``, one column per
+name given in ``:columns:``; ``:chart:`` draws the listed columns against ``x`` on log-log
+axes as an inline SVG (offline, no script).
+
+The ``ethvoip-cost`` directive multiplies a gas run (``bench/gas.py --json``) by the dated,
+sourced prices of a prices file: what each contract call costs a subscriber in ETH and in USD.
+"""
+
+from __future__ import annotations
+
+import html
+import json
+import math
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any, ClassVar
+
+from docutils import nodes
+from docutils.parsers.rst import directives
+from ethvoip_spec import para, table
+from sphinx.util.docutils import SphinxDirective
+
+
+class BenchRecordError(Exception):
+    """The run cannot be shown: missing, malformed, or without a figure the page asks for."""
+
+
+def load_run(path: Path) -> dict[str, Any]:
+    try:
+        run = json.loads(path.read_text(encoding="utf-8"))
+        missing = [k for k in ("bench", "date", "machine", "load", "figures") if k not in run]
+        if missing:
+            raise KeyError(missing[0])
+    except (OSError, ValueError, KeyError, TypeError) as exc:
+        raise BenchRecordError(f"{path}: not a benchmark run of bench/report.py ({exc})") from exc
+    return dict(run)
+
+
+def provenance(run: dict[str, Any]) -> str:
+    m = run["machine"]
+    load = ", ".join(f"{x:.1f}" for x in run["load"])
+    return (
+        f"Run of bench/{run['bench']}.py on {run['date']}: {m['cpu']}, {m['cores']} cores, "
+        f"Python {m['python']}; load average {load} when it finished."
+    )
+
+
+def series(run: dict[str, Any], columns: Sequence[str]) -> list[tuple[int, dict[str, float]]]:
+    """``(x, {column: median})`` rows of the figures named ``<x>/<column>``, by x."""
+    rows: dict[int, dict[str, float]] = {}
+    for name, fig in run["figures"].items():
+        x, sep, col = name.partition("/")
+        if sep and x.isdigit() and col in columns:
+            rows.setdefault(int(x), {})[col] = float(fig["median"])
+    for x, row in rows.items():
+        missing = [c for c in columns if c not in row]
+        if missing:
+            raise BenchRecordError(f"run has no figure {x}/{missing[0]}")
+    if not rows:
+        raise BenchRecordError(f"run has no series of {list(columns)}")
+    return sorted(rows.items())
+
+
+def _cell(value: float) -> str:
+    return f"{value:,.0f}" if value >= 100 else f"{value:.3f}"
+
+
+COLOURS = ("#b03a2e", "#1f618d", "#1e8449", "#7d3c98")
+
+
+def chart(rows: Sequence[tuple[int, dict[str, float]]], columns: Sequence[str], unit: str) -> str:
+    """Log-log line chart of ``columns`` against x, as an SVG string."""
+    w, h, left, bottom, top, right = 560, 300, 60, 40, 16, 150
+    xs = [x for x, _ in rows]
+    ys = [row[c] for _, row in rows for c in columns]
+    lx0, lx1 = math.log10(min(xs)), math.log10(max(xs))
+    ly0, ly1 = math.floor(math.log10(min(ys))), math.ceil(math.log10(max(ys)))
+    ly1 = max(ly1, ly0 + 1)
+
+    def px(x: float) -> float:
+        return left + (math.log10(x) - lx0) / max(lx1 - lx0, 1e-9) * (w - left - right)
+
+    def py(y: float) -> float:
+        return h - bottom - (math.log10(y) - ly0) / (ly1 - ly0) * (h - bottom - top)
+
+    out = [
+        f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {w} {h}" width="{w}" '
+        f'height="{h}" font-family="sans-serif" font-size="11" role="img">'
+    ]
+    for e in range(ly0, ly1 + 1):
+        y = py(10.0**e)
+        out.append(f'<line x1="{left}" x2="{w - right}" y1="{y:.1f}" y2="{y:.1f}" stroke="#ddd"/>')
+        out.append(f'<text x="{left - 6}" y="{y + 4:.1f}" text-anchor="end">1e{e} {unit}</text>')
+    for x in xs:
+        out.append(f'<text x="{px(x):.1f}" y="{h - bottom + 16}" text-anchor="middle">{x:,}</text>')
+    for i, c in enumerate(columns):
+        colour = COLOURS[i % len(COLOURS)]
+        points = " ".join(f"{px(x):.1f},{py(row[c]):.1f}" for x, row in rows)
+        out.append(f'<polyline fill="none" stroke="{colour}" stroke-width="2" points="{points}"/>')
+        ly = top + 14 * i + 6
+        out.append(
+            f'<line x1="{w - right + 10}" x2="{w - right + 26}" y1="{ly}" y2="{ly}" '
+            f'stroke="{colour}" stroke-width="2"/>'
+        )
+        out.append(f'<text x="{w - right + 30}" y="{ly + 4}">{html.escape(c)}</text>')
+    out.append("</svg>")
+    return "".join(out)
+
+
+def _names(text: str) -> list[str]:
+    return [c.strip() for c in text.split(",") if c.strip()]
+
+
+class BenchDirective(SphinxDirective):
+    required_arguments = 1
+    option_spec: ClassVar[dict[str, Callable[[str], Any]]] = {
+        "columns": directives.unchanged_required,
+        "chart": directives.unchanged,
+        "unit": directives.unchanged,
+        "x": directives.unchanged,
+    }
+
+    def run(self) -> list[nodes.Node]:
+        _, abspath = self.env.relfn2path(self.arguments[0])
+        path = Path(abspath)
+        self.env.note_dependency(str(path))
+        columns = _names(self.options["columns"])
+        drawn = _names(self.options.get("chart", ""))
+        try:
+            run = load_run(path)
+            rows = series(run, columns)
+            if any(c not in columns for c in drawn):
+                raise BenchRecordError(f":chart: names a column not in :columns: ({drawn})")
+        except BenchRecordError as exc:
+            raise self.error(str(exc)) from exc
+        out: list[nodes.Node] = [para(provenance(run), classes=["ethvoip-note"])]
+        body = [[[para(f"{x:,}")], *[[para(_cell(row[c]))] for c in columns]] for x, row in rows]
+        out.append(table([self.options.get("x", "x"), *columns], body))
+        if drawn:
+            svg = chart(rows, drawn, self.options.get("unit", ""))
+            out.append(nodes.raw("", f'<div class="ethvoip-msc">{svg}</div>', format="html"))
+        return out
+
+
+def load_prices(path: Path) -> dict[str, Any]:
+    try:
+        prices = json.loads(path.read_text(encoding="utf-8"))
+        float(prices["eth_usd"]["value"])
+        for p in prices["gas_prices"]:
+            float(p["gwei"]), str(p["name"]), str(p["date"]), str(p["source"])
+    except (OSError, ValueError, KeyError, TypeError) as exc:
+        raise BenchRecordError(f"{path}: not a prices file ({exc})") from exc
+    return dict(prices)
+
+
+def cost_usd(gas: float, gwei: float, eth_usd: float) -> float:
+    """What ``gas`` costs at ``gwei`` per gas, in USD (1 gwei = 1e-9 ETH)."""
+    return gas * gwei * 1e-9 * eth_usd
+
+
+def _usd(value: float) -> str:
+    return f"${value:,.2f}" if value >= 0.01 else f"${value:.4f}"
+
+
+class CostDirective(SphinxDirective):
+    required_arguments = 1
+    option_spec: ClassVar[dict[str, Callable[[str], Any]]] = {
+        "prices": directives.unchanged_required,
+        "rows": directives.unchanged,
+    }
+
+    def _path(self, name: str) -> Path:
+        _, abspath = self.env.relfn2path(name)
+        self.env.note_dependency(abspath)
+        return Path(abspath)
+
+    def run(self) -> list[nodes.Node]:
+        try:
+            run = load_run(self._path(self.arguments[0]))
+            prices = load_prices(self._path(self.options["prices"]))
+            names = _names(self.options.get("rows", "")) or list(run["figures"])
+            missing = [n for n in names if n not in run["figures"]]
+            if missing:
+                raise BenchRecordError(f"gas run has no figure {missing[0]!r}")
+        except BenchRecordError as exc:
+            raise self.error(str(exc)) from exc
+        eth_usd = float(prices["eth_usd"]["value"])
+        header = ["call", "gas", *(f"{p['name']} ({p['gwei']} gwei)" for p in prices["gas_prices"])]
+        body = []
+        for name in names:
+            gas = float(run["figures"][name]["median"])
+            cells = [[para(nodes.literal(name, name))], [para(f"{gas:,.0f}")]]
+            for p in prices["gas_prices"]:
+                eth = gas * float(p["gwei"]) * 1e-9
+                usd = cost_usd(gas, float(p["gwei"]), eth_usd)
+                cells.append([para(f"{eth:.3g} ETH"), para(_usd(usd), classes=["ethvoip-note"])])
+            body.append(cells)
+        out: list[nodes.Node] = [para(provenance(run), classes=["ethvoip-note"])]
+        out.append(table(header, body))
+        sources = nodes.bullet_list()
+        usd = prices["eth_usd"]
+        sources += nodes.list_item(
+            "", para(f"{usd['unit']}: {usd['value']:,} ({usd['date']}; {usd['source']})")
+        )
+        for p in prices["gas_prices"]:
+            note = " (partial: see the source)" if p.get("partial") else ""
+            sources += nodes.list_item(
+                "", para(f"{p['name']}: {p['gwei']} gwei{note} ({p['date']}; {p['source']})")
+            )
+        out.append(sources)
+        return out
+
+
+def setup(app: Any) -> dict[str, Any]:
+    app.add_directive("ethvoip-bench", BenchDirective)
+    app.add_directive("ethvoip-cost", CostDirective)
+    return {"version": "1", "parallel_read_safe": True, "parallel_write_safe": True}
