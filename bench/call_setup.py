@@ -30,12 +30,13 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import platform
 import random
 import statistics
 import time
 from collections.abc import Callable, Coroutine
 from typing import Any
+
+from report import Report, add_json_option, machine_line  # bench/report.py, beside this script
 
 from ethvoip.attacks.demo import ALICE, BOB, DOMAIN, EVE, HOST, SERVER, _server
 from ethvoip.impl.call import ChainDirectory, IncomingSession, SecurePhone, Subscriber
@@ -62,8 +63,8 @@ REGISTRATION = "registration (handshake + TLS-PSK + REGISTER)"
 REGISTRATIONS = 10
 
 
-async def _median_of(n: int, once: Callable[[], Coroutine[Any, Any, float]]) -> float:
-    return statistics.median([await once() for _ in range(n)])
+async def _samples_of(n: int, once: Callable[[], Coroutine[Any, Any, float]]) -> list[float]:
+    return [await once() for _ in range(n)]
 
 
 class Ours:
@@ -86,10 +87,10 @@ class Ours:
         sub = Subscriber(n, self.keys[n], f"pw-{n}")
         return SecurePhone(sub, self.directory(), DOMAIN, SERVER)
 
-    async def start(self) -> float:
-        """Start the server, time registrations, register Alice and Bob; the median time."""
+    async def start(self) -> list[float]:
+        """Start the server, time registrations, register Alice and Bob; the times."""
         self.server = await _server(self.directory(), self.keys[SERVER])
-        reg = await _median_of(REGISTRATIONS, self.registration)
+        reg = await _samples_of(REGISTRATIONS, self.registration)
         self.phones = [self.phone(ALICE), self.phone(BOB)]
         for p in self.phones:
             await p.connect(self.server.address)
@@ -138,7 +139,7 @@ class Ours:
 class Baseline:
     """The same SIP stack on certificate TLS with SDES keys."""
 
-    async def start(self) -> float:
+    async def start(self) -> list[float]:
         server_ctx, self.client_ctx = throwaway_pki(DOMAIN)
         store = InMemoryCredentialStore()
         for n in (ALICE, BOB, EVE):
@@ -157,7 +158,7 @@ class Baseline:
             await p.close()
             return spent
 
-        reg = await _median_of(REGISTRATIONS, registration)
+        reg = await _samples_of(REGISTRATIONS, registration)
         self.phones = [self.phone(ALICE), self.phone(BOB)]
         for p in self.phones:
             await p.connect(self.server.address, DOMAIN)
@@ -182,11 +183,14 @@ class Baseline:
         await self.server.close()
 
 
+Samples = dict[str, list[float]]
+
+
 async def measure(
     chain: Chain, calls: int, cache: bool, new_block: bool
-) -> tuple[dict[str, float], dict[str, float]]:
-    """Medians of ours on ``chain`` and of the baseline, their calls interleaved in an order
-    shuffled every round, so that load bursts on the shared machine fall on both alike."""
+) -> tuple[Samples, Samples]:
+    """Samples (seconds) of ours on ``chain`` and of the baseline, their calls interleaved in an
+    order shuffled every round, so that load bursts on the shared machine fall on both alike."""
     ours, base = Ours(chain, cache, new_block), Baseline()
     ours_reg, base_reg = await ours.start(), await base.start()
     out: dict[str, list[float]] = {p: [] for p in PHASES}
@@ -205,23 +209,8 @@ async def measure(
     finally:
         await ours.close()
         await base.close()
-    medians = {name: statistics.median(v) for name, v in out.items()}
-    medians[REGISTRATION] = ours_reg
-    return medians, {PHASES[-1]: statistics.median(setups), REGISTRATION: base_reg}
-
-
-def machine() -> str:
-    cpu = platform.processor() or platform.machine()
-    try:
-        with open("/proc/cpuinfo") as f:
-            cpu = next(
-                (ln.split(":", 1)[1].strip() for ln in f if ln.startswith("model name")), cpu
-            )
-    except OSError:
-        pass
-    import os
-
-    return f"{cpu}, {os.cpu_count()} cpu, Python {platform.python_version()}"
+    out[REGISTRATION] = ours_reg
+    return out, {PHASES[-1]: setups, REGISTRATION: base_reg}
 
 
 def main() -> None:
@@ -231,9 +220,10 @@ def main() -> None:
     ap.add_argument("--rpc", help="also run on this node's JSON-RPC URL")
     ap.add_argument("--no-cache", action="store_true", help="prove every look-up afresh")
     ap.add_argument("--new-block", action="store_true", help="mine a block before each call")
+    add_json_option(ap)
     args = ap.parse_args()
     cache = not args.no_cache
-    columns: dict[str, dict[str, float]] = {}
+    columns: dict[str, Samples] = {}
     embedded = EmbeddedChain()
     try:
         columns["ours, eth-tester"], columns["baseline (with eth-tester)"] = asyncio.run(
@@ -254,22 +244,62 @@ def main() -> None:
             if node is not None:
                 node.close()
 
-    print(f"{machine()}; median of {args.calls} calls, {REGISTRATIONS} registrations")
+    print(f"{machine_line()}; median of {args.calls} calls, {REGISTRATIONS} registrations")
     print(f"per-block key cache: {'on' if cache else 'off (every look-up proven)'}")
     print(f"chain between calls: {'a new block before each' if args.new_block else 'still'}")
     print("each 'ours' column ran interleaved with the baseline column after it")
     names = list(columns)
     print(f"  {'phase':<50}" + "".join(f"{n:>28}" for n in names))
     for row in (*PHASES, REGISTRATION):
-        cells = [columns[n].get(row) for n in names]
+        cells = [statistics.median(columns[n][row]) if row in columns[n] else None for n in names]
         print(
             f"  {row:<50}"
             + "".join("{:>28}".format("-" if c is None else f"{c * 1e3:.2f} ms") for c in cells)
         )
-    for ours, base in zip(names[::2], names[1::2], strict=True):
-        ratio = columns[ours][PHASES[-1]] / columns[base][PHASES[-1]]
-        print(f"  {ours} call setup / {base}: {ratio:.2f}x")
+    report = json_report(columns, args)
+    for backend, entry in report.backends.items():
+        for what in ("call_setup_ms", "registration_ms"):
+            ratio = entry[what]["ratio"]
+            print(f"  {backend} {what.removesuffix('_ms')}, ours / baseline: {ratio:.2f}x")
     print("  paper, Table I (testnet, Android): key retrieval 507 ms, call setup 1218 ms")
+    report.write(args.json)
+
+
+class CallReport(Report):
+    """The run's report, with the per-backend summary issue 17 asks for: ``backends[name]`` has
+    ``call_setup_ms`` and ``registration_ms``, each with ``ours``, ``baseline`` and ``ratio``."""
+
+    backends: dict[str, dict[str, dict[str, float]]]
+
+    def as_json(self) -> dict[str, Any]:
+        return {**super().as_json(), "backends": self.backends}
+
+
+def json_report(columns: dict[str, Samples], args: argparse.Namespace) -> CallReport:
+    settings = {"calls": args.calls, "cache": not args.no_cache, "new_block": args.new_block}
+    report = CallReport("call_setup", settings)
+    report.backends = {}
+    names = list(columns)
+    for ours, base in zip(names[::2], names[1::2], strict=True):
+        backend = ours.removeprefix("ours, ")
+        entry: dict[str, dict[str, float]] = {}
+        for what, row in (("call_setup_ms", PHASES[-1]), ("registration_ms", REGISTRATION)):
+            mine = report.samples(
+                f"{backend}/{what}/ours", [v * 1e3 for v in columns[ours][row]], "ms"
+            )
+            theirs = report.samples(
+                f"{backend}/{what}/baseline", [v * 1e3 for v in columns[base][row]], "ms"
+            )
+            ratio = report.ratio(
+                f"{backend}/{what}", f"{backend}/{what}/ours", f"{backend}/{what}/baseline"
+            )
+            entry[what] = {"ours": mine["median"], "baseline": theirs["median"], "ratio": ratio}
+        for phase in PHASES[:-1]:
+            report.samples(
+                f"{backend}/phase/{phase}", [v * 1e3 for v in columns[ours][phase]], "ms"
+            )
+        report.backends[backend] = entry
+    return report
 
 
 if __name__ == "__main__":
