@@ -3,6 +3,8 @@
 Variants (each its own :class:`~ethvoip.impl.call.directory.ChainDirectory`, default cache):
 
 * ``eth_call``: raw JSON-RPC ``lookup(id)`` on a kept-alive connection (the node's word);
+* ``eth_getProof``: raw JSON-RPC proof of the record's slots at latest, not checked: what the
+  node alone spends on a verified look-up, hence the floor of every verified variant;
 * ``unverified``: proof against the node's own head (one batch: head + proof at latest);
 * ``checkpoint d=0`` / ``checkpoint d=1``: :class:`CheckpointPolicy`, confirmation depth 0/1;
 * ``quorum 2/3``: :class:`QuorumPolicy`, 2 of 3 endpoints (asked in parallel), depth 1.
@@ -17,19 +19,19 @@ machine hit them alike.  Mining is outside the timed part.
 
 The ``ethvoip.directory`` log (a warning per unverified look-up) is silenced while timing.
 
-Run: ``.venv/bin/python bench/trust_lookup.py [N]`` (medians of N rounds, N >= 30).
+Run: ``.venv/bin/python bench/trust_lookup.py [N] [--json PATH]`` (medians of N rounds,
+N >= 30).
 """
 
 from __future__ import annotations
 
+import argparse
 import logging
-import os
-import platform
 import random
-import statistics
-import sys
 import time
 from collections.abc import Callable
+
+from report import Report, add_json_option, machine_line  # bench/report.py, beside this script
 
 from ethvoip.impl.call import ChainDirectory
 from ethvoip.impl.call.provision import deploy, register_numbers
@@ -41,13 +43,14 @@ from ethvoip.impl.chain.trust import Freshness
 from ethvoip.impl.crypto import IdentityKey, seeded_rng
 
 NUMBER = "+33612345678"
+WHEN = ("warm", "cold")
 DAY = 86400.0
 
 
 def rounds(
     fns: dict[str, Callable[[], object]], n: int, before: Callable[[], None]
-) -> dict[str, float]:
-    """Median ms of each function over ``n`` rounds; ``before()`` runs untimed each round."""
+) -> dict[str, list[float]]:
+    """Samples (ms) of each function over ``n`` rounds; ``before()`` runs untimed each round."""
     samples: dict[str, list[float]] = {name: [] for name in fns}
     order = list(fns)
     rng = random.Random(1)
@@ -57,12 +60,16 @@ def rounds(
         for name in order:
             start = time.perf_counter()
             fns[name]()
-            samples[name].append(time.perf_counter() - start)
-    return {name: statistics.median(s) * 1e3 for name, s in samples.items()}
+            samples[name].append((time.perf_counter() - start) * 1e3)
+    return samples
 
 
 def main() -> None:
-    n = max(30, int(sys.argv[1]) if len(sys.argv) > 1 else 100)
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("rounds", nargs="?", type=int, default=100)
+    add_json_option(ap)
+    args = ap.parse_args()
+    n = max(30, args.rounds)
     logging.getLogger("ethvoip.directory").setLevel(logging.ERROR)
     with start_anvil() as node:
         chain = RpcChain(node.url)
@@ -90,7 +97,14 @@ def main() -> None:
         def raw() -> bytes:
             return bytes.fromhex(chain.rpc.call("eth_call", call)[2:])[96:160]
 
-        fns: dict[str, Callable[[], object]] = {"eth_call": raw}
+        slots = ["0x" + s.hex() for s in ks.layout.slots(identifier(NUMBER, world.salt))]
+        proof_request = ["0x" + ks.address.hex(), slots, "latest"]
+
+        def raw_proof() -> object:
+            # the node's share of a verified look-up: the proof alone, not checked (the floor)
+            return chain.rpc.call("eth_getProof", proof_request)
+
+        fns: dict[str, Callable[[], object]] = {"eth_call": raw, "eth_getProof": raw_proof}
         for name, d in dirs.items():
             fns[name] = lambda d=d: d.lookup(NUMBER)  # type: ignore[misc]
         want = key.public_key
@@ -105,14 +119,20 @@ def main() -> None:
         policies["quorum 2/3"].close()  # type: ignore[union-attr]
         for c in (chain, *quorum.values()):
             c.close()
-    machine = f"{platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}"
-    print(f"anvil, medians of {n} rounds; {machine}")
+    report = Report("trust_lookup", {"rounds": n, "node": "anvil"})
+    for when, samples in (("warm", warm), ("cold", cold)):
+        for name in fns:
+            report.samples(f"{when}/{name}", samples[name], "ms")
+            report.ratio(f"{when}/{name}/over_eth_call", f"{when}/{name}", f"{when}/eth_call")
+    print(f"anvil, medians of {n} rounds; {machine_line()}")
     print(f"{'look-up':<16}{'warm ms':>9}{'ratio':>7}{'cold ms':>10}{'ratio':>7}")
     for name in fns:
-        w, c = warm[name], cold[name]
-        print(
-            f"{name:<16}{w:9.3f}{w / warm['eth_call']:6.2f}x{c:10.3f}{c / cold['eth_call']:6.2f}x"
+        w, c = (report.figures[f"{when}/{name}"]["median"] for when in WHEN)
+        rw, rc = (
+            report.ratios[f"{when}/{name}/over_eth_call"]["ratio"] for when in ("warm", "cold")
         )
+        print(f"{name:<16}{w:9.3f}{rw:6.2f}x{c:10.3f}{rc:6.2f}x")
+    report.write(args.json)
 
 
 if __name__ == "__main__":

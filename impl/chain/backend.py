@@ -23,6 +23,7 @@ from web3.exceptions import ContractLogicError, Web3RPCError
 
 from ethvoip.impl.chain.abi import ErrorCodec
 from ethvoip.impl.chain.jsonrpc import JsonRpcClient
+from ethvoip.impl.chain.mpt import encode_flat_list
 from ethvoip.impl.chain.proofs import AccountProof, parse_eip1186
 from ethvoip.spec.errors import ChainError, ContractRevert
 
@@ -329,4 +330,4 @@ def header_rlp_from_json(block: dict[str, Any]) -> bytes:
         raise ChainError(f"block header JSON lacks {exc}") from exc
     except ValueError as exc:
         raise ChainError(f"block header JSON has a field that is not hex: {exc}") from exc
-    return bytes(rlp.encode(fields))
+    return encode_flat_list(fields)

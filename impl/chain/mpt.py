@@ -18,7 +18,15 @@ from eth_hash.backends.pysha3 import keccak256 as keccak
 
 from ethvoip.spec.errors import DecodeError, ProofError
 
-__all__ = ["EMPTY_TRIE_ROOT", "Item", "decode_rlp", "decode_uint", "keccak", "walk_proof"]
+__all__ = [
+    "EMPTY_TRIE_ROOT",
+    "Item",
+    "decode_rlp",
+    "decode_uint",
+    "encode_flat_list",
+    "keccak",
+    "walk_proof",
+]
 
 Item: TypeAlias = bytes | list["Item"]
 
@@ -28,6 +36,30 @@ EMPTY_TRIE_ROOT = keccak(b"\x80")
 # Trie nodes nest at most a branch inside an extension inside a branch; anything deeper is
 # not a node, and refusing it bounds the decoder's recursion.
 _MAX_DEPTH = 8
+
+
+def _length_prefix(length: int, offset: int) -> bytes:
+    if length < 56:
+        return bytes((offset + length,))
+    size = length.to_bytes((length.bit_length() + 7) // 8, "big")
+    return bytes((offset + 55 + len(size),)) + size
+
+
+def encode_flat_list(items: Sequence[bytes | int]) -> bytes:
+    """Canonical RLP of a list of byte strings and unsigned integers (no nesting).
+
+    What a block header is; pyrlp's ``encode`` infers a serializer per field and costs several
+    times more.  Integers are big-endian without leading zeros (zero is the empty string).
+    """
+    parts = []
+    for item in items:
+        raw = item.to_bytes((item.bit_length() + 7) // 8, "big") if isinstance(item, int) else item
+        if len(raw) == 1 and raw[0] < 0x80:
+            parts.append(raw)
+        else:
+            parts.append(_length_prefix(len(raw), 0x80) + raw)
+    body = b"".join(parts)
+    return _length_prefix(len(body), 0xC0) + body
 
 
 def decode_rlp(data: bytes) -> Item:

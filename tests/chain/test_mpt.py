@@ -16,7 +16,14 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from trie.hexary import HexaryTrie
 
-from ethvoip.impl.chain.mpt import EMPTY_TRIE_ROOT, decode_rlp, decode_uint, keccak, walk_proof
+from ethvoip.impl.chain.mpt import (
+    EMPTY_TRIE_ROOT,
+    decode_rlp,
+    decode_uint,
+    encode_flat_list,
+    keccak,
+    walk_proof,
+)
 from ethvoip.spec.errors import DecodeError, ProofError
 
 keys = st.binary(min_size=1, max_size=4)
@@ -180,3 +187,15 @@ def test_uint_values(value: int) -> None:
 def test_uint_refuses_non_minimal_lists_and_oversize(raw: bytes) -> None:
     with pytest.raises(ProofError):
         decode_uint(raw, "storage")
+
+
+@given(
+    st.lists(
+        st.one_of(st.binary(max_size=300), st.integers(min_value=0, max_value=2**256 - 1)),
+        max_size=30,
+    )
+)
+def test_flat_list_encoding_agrees_with_pyrlp(items: list[bytes | int]) -> None:
+    # pyrlp (an independent implementation) is the reference: same bytes for every flat list,
+    # including single low bytes, 55/56-byte boundaries, zero and long lists
+    assert encode_flat_list(items) == rlp.encode(items)
