@@ -309,17 +309,16 @@ _HEADER_TAIL: tuple[tuple[str, bool], ...] = (
 )
 
 
-def header_rlp_from_json(block: dict[str, Any]) -> bytes:
-    """RLP of a block header given as JSON-RPC block fields (hex strings).
+def header_fields_from_json(block: dict[str, Any]) -> list[bytes | int]:
+    """A block header's RLP fields, in order, from JSON-RPC block fields (hex strings).
 
-    Integers are RLP-encoded minimally (zero is the empty string), byte fields as they are.
-    ``tests/chain/test_proofs.py`` checks the result hashes to the node's block hash and
-    equals py-evm's ``PragueBlockHeader`` encoding.
+    Integers stay integers (RLP-encoded minimally, zero as the empty string), byte fields are
+    bytes; :class:`ChainError` names a missing, non-hex or out-of-order fork field.
     """
     tail = [name for name, _ in _HEADER_TAIL if name in block]
     if tail != [name for name, _ in _HEADER_TAIL[: len(tail)]]:
         raise ChainError("block header JSON has a gap in its fork fields")
-    fields: list[Any] = []
+    fields: list[bytes | int] = []
     try:
         for name, is_int in (*_HEADER_FIELDS, *_HEADER_TAIL[: len(tail)]):
             text = block[name]
@@ -330,4 +329,13 @@ def header_rlp_from_json(block: dict[str, Any]) -> bytes:
         raise ChainError(f"block header JSON lacks {exc}") from exc
     except ValueError as exc:
         raise ChainError(f"block header JSON has a field that is not hex: {exc}") from exc
-    return encode_flat_list(fields)
+    return fields
+
+
+def header_rlp_from_json(block: dict[str, Any]) -> bytes:
+    """RLP of a block header given as JSON-RPC block fields (hex strings).
+
+    ``tests/chain/test_proofs.py`` checks the result hashes to the node's block hash and
+    equals py-evm's ``PragueBlockHeader`` encoding.
+    """
+    return encode_flat_list(header_fields_from_json(block))

@@ -32,9 +32,10 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from ethvoip.impl.chain.backend import Chain, RpcChain, header_rlp_from_json
+from ethvoip.impl.chain.backend import Chain, RpcChain
 from ethvoip.impl.chain.headers import (
     ChainHeader,
+    header_from_json,
     headers_by_number,
     latest_header,
     parse_header,
@@ -149,7 +150,7 @@ class CheckpointPolicy:
         )
         if not isinstance(block_json, dict):
             raise ChainError("latest: no block in the answer")
-        head = parse_header(header_rlp_from_json(block_json))
+        head = header_from_json(block_json)
         block = self._vouch(head)
         return block, parse_eip1186(proof) if block.block_hash == head.block_hash else None
 

@@ -18,8 +18,8 @@ from typing import Any
 
 import rlp
 
-from ethvoip.impl.chain.backend import Chain, EmbeddedChain, RpcChain, header_rlp_from_json
-from ethvoip.impl.chain.mpt import decode_rlp, keccak
+from ethvoip.impl.chain.backend import Chain, EmbeddedChain, RpcChain, header_fields_from_json
+from ethvoip.impl.chain.mpt import decode_rlp, encode_flat_list, keccak
 from ethvoip.spec.errors import ChainError, DecodeError, ProofError
 
 # Yellow Paper 4.3: positions of the fields the policies read (unchanged since Frontier).
@@ -43,7 +43,14 @@ def parse_header(header_rlp: bytes) -> ChainHeader:
         fields = decode_rlp(header_rlp)
     except DecodeError as exc:
         raise ProofError("header is not RLP") from exc
-    if not isinstance(fields, list) or len(fields) < 15:
+    if not isinstance(fields, list):
+        raise ProofError("header has too few fields")
+    return _header(keccak(header_rlp), fields)
+
+
+def _header(block_hash: bytes, fields: Sequence[object]) -> ChainHeader:
+    """The fields the policies read, checked, under the hash of the header they came from."""
+    if len(fields) < 15:
         raise ProofError("header has too few fields")
     parent, root, number, stamp = (fields[i] for i in (_PARENT, _STATE_ROOT, _NUMBER, _TIMESTAMP))
     if not (
@@ -58,7 +65,7 @@ def parse_header(header_rlp: bytes) -> ChainHeader:
     ):
         raise ProofError("header fields are malformed")
     return ChainHeader(
-        keccak(header_rlp),
+        block_hash,
         parent,
         root,
         int.from_bytes(number, "big"),
@@ -66,10 +73,25 @@ def parse_header(header_rlp: bytes) -> ChainHeader:
     )
 
 
+def _minimal(n: int) -> bytes:
+    return n.to_bytes((n.bit_length() + 7) // 8, "big")
+
+
+def header_from_json(block: dict[str, Any]) -> ChainHeader:
+    """:func:`parse_header` of the header a JSON-RPC block encodes, without decoding again the
+    bytes just encoded: the hash is of exactly those bytes, the fields are the ones encoded."""
+    fields = header_fields_from_json(block)
+    # as RLP-decoding the encoding would give them: integers as minimal big-endian bytes
+    raw = [
+        f.to_bytes((f.bit_length() + 7) // 8, "big") if isinstance(f, int) else f for f in fields
+    ]
+    return _header(keccak(encode_flat_list(fields)), raw)
+
+
 def _from_json(block: Any, what: str) -> ChainHeader:
     if not isinstance(block, dict):
         raise ChainError(f"{what}: no block in the answer")
-    return parse_header(header_rlp_from_json(block))
+    return header_from_json(block)
 
 
 def latest_header(chain: Chain) -> ChainHeader:

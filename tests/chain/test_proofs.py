@@ -10,9 +10,12 @@ from typing import Any
 import pytest
 import rlp
 from eth_hash.auto import keccak
+from hypothesis import given
+from hypothesis import strategies as st
 
 from ethvoip.impl.chain import Chain, KeyStoreClient, RpcChain, Status, identifier
 from ethvoip.impl.chain.backend import header_rlp_from_json
+from ethvoip.impl.chain.headers import ChainHeader, header_from_json, parse_header
 from ethvoip.impl.chain.mpt import EMPTY_TRIE_ROOT
 from ethvoip.impl.chain.proofs import (
     LookupProof,
@@ -257,3 +260,44 @@ def test_json_header_encoding_refuses_bad_fields() -> None:
         header_rlp_from_json({**full, "number": 5})
     with pytest.raises(ChainError, match="not hex"):
         header_rlp_from_json({**full, "stateRoot": "0xzz"})
+
+
+_HEX32 = st.binary(min_size=32, max_size=32).map(lambda b: "0x" + b.hex())
+_HEXINT = st.integers(min_value=0, max_value=2**72).map(hex)
+_ANY_HEX = st.binary(max_size=40).map(lambda b: "0x" + b.hex())
+
+
+@given(
+    st.fixed_dictionaries(
+        {
+            "parentHash": st.one_of(_HEX32, _ANY_HEX),
+            "sha3Uncles": _HEX32,
+            "miner": _ANY_HEX,
+            "stateRoot": st.one_of(_HEX32, _ANY_HEX),
+            "transactionsRoot": _HEX32,
+            "receiptsRoot": _HEX32,
+            "logsBloom": _ANY_HEX,
+            "difficulty": _HEXINT,
+            "number": _HEXINT,
+            "gasLimit": _HEXINT,
+            "gasUsed": _HEXINT,
+            "timestamp": _HEXINT,
+            "extraData": _ANY_HEX,
+            "mixHash": _HEX32,
+            "nonce": _ANY_HEX,
+        },
+        optional={"baseFeePerGas": _HEXINT},
+    )
+)
+def test_header_from_json_is_parse_of_the_encoding(block: dict[str, str]) -> None:
+    """The shortcut (hash the encoding, keep the encoded fields) decides exactly as encoding
+    then decoding: the same header, or the same refusal (an oversized number, a short root)."""
+    try:
+        want: ChainHeader | type[Exception] = parse_header(header_rlp_from_json(block))
+    except ProofError:
+        want = ProofError
+    try:
+        got: ChainHeader | type[Exception] = header_from_json(block)
+    except ProofError:
+        got = ProofError
+    assert got == want
