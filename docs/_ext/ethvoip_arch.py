@@ -1,0 +1,266 @@
+"""The architecture page's two pictures, drawn from the code so that they cannot drift from it.
+
+``.. ethvoip-layers::``
+    The packages as layers (``attacks`` on top, ``model`` and ``impl`` beside each other,
+    ``spec`` at the bottom), each ``impl`` sub-package a box of its own with its module count,
+    and below the picture every dependency between the boxes, read from the ``import``
+    statements of the source.  The build fails on an upward or sideways import between the
+    layers (the rule ``tests/test_layers.py`` enforces), so the picture is never prettier than
+    the code.
+
+``.. ethvoip-callflow::``
+    One line per stage of a call, ``title | dotted.path.to.object | what it does``; every path
+    is imported at build time (a renamed or moved function fails the build), and the stages are
+    drawn left to right, each box naming the module that does the work.
+"""
+
+from __future__ import annotations
+
+import ast
+import html
+import importlib
+from collections import defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from docutils import nodes
+from ethvoip_spec import para, table
+from sphinx.util.docutils import SphinxDirective
+
+ROOT = Path(__file__).resolve().parents[2]
+LAYERS = ("spec", "model", "impl", "attacks")
+#: what each layer may import besides itself (ARCHITECTURE.md; tests/test_layers.py)
+ALLOWED = {"spec": set(), "model": {"spec"}, "impl": {"spec"}, "attacks": {"spec", "model", "impl"}}
+
+
+class DriftError(Exception):
+    """The code no longer has what the page says (a layer rule broken, a path gone)."""
+
+
+def box_of(path: Path, root: Path = ROOT) -> str:
+    """``impl.chain`` for a module in impl/chain/, ``impl`` for impl/crypto.py, ``spec`` for one
+    in spec/ or spec/protocols/ (only impl is drawn by sub-package)."""
+    rel = path.relative_to(root).parts
+    if rel[0] == "impl" and len(rel) > 2:
+        return f"impl.{rel[1]}"
+    return rel[0]
+
+
+def _target_box(dotted: str, root: Path) -> str | None:
+    parts = dotted.split(".")
+    if parts[0] != "ethvoip" or len(parts) < 2 or parts[1] not in LAYERS:
+        return None
+    if parts[1] == "impl" and len(parts) > 2 and (root / "impl" / parts[2]).is_dir():
+        return f"impl.{parts[2]}"
+    return parts[1]
+
+
+def imports_of(path: Path, root: Path = ROOT) -> set[str]:
+    """The boxes a module imports (absolute ethvoip imports; relative ones stay in the box)."""
+    out: set[str] = set()
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"), str(path))):
+        if isinstance(node, ast.Import):
+            names = [a.name for a in node.names]
+        elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
+            # ``from ethvoip.impl import chain`` is an import of impl.chain, not of impl
+            names = [f"{node.module}.{a.name}" for a in node.names]
+        else:
+            continue
+        for n in names:
+            box = _target_box(n, root)
+            if box is not None:
+                out.add(box)
+    return out
+
+
+@dataclass(frozen=True)
+class Graph:
+    modules: dict[str, int]  # box -> number of modules
+    lines: dict[str, int]  # box -> lines of code
+    edges: dict[str, set[str]]  # box -> boxes it imports
+
+
+def scan(root: Path = ROOT, layers: Iterable[str] = LAYERS) -> Graph:
+    modules: dict[str, int] = defaultdict(int)
+    lines: dict[str, int] = defaultdict(int)
+    edges: dict[str, set[str]] = defaultdict(set)
+    for layer in layers:
+        for path in sorted((root / layer).rglob("*.py")):
+            box = box_of(path, root)
+            modules[box] += 1
+            lines[box] += len(path.read_text(encoding="utf-8").splitlines())
+            for target in imports_of(path, root) - {box}:
+                layer_of = target.split(".")[0]
+                if layer_of != layer and layer_of not in ALLOWED[layer]:
+                    where = path.relative_to(root)
+                    raise DriftError(f"{where} imports {target}: not downward")
+                edges[box].add(target)
+    return Graph(dict(modules), dict(lines), dict(edges))
+
+
+def _rect(x: float, y: float, w: float, h: float, fill: str, label: str, sub: str) -> str:
+    return (
+        f'<rect x="{x}" y="{y}" width="{w}" height="{h}" rx="6" fill="{fill}" stroke="#555"/>'
+        f'<text x="{x + w / 2}" y="{y + h / 2 - 2}" text-anchor="middle" font-weight="bold">'
+        f"{html.escape(label)}</text>"
+        + "".join(
+            f'<text x="{x + w / 2}" y="{y + h / 2 + 13 + 12 * i}" text-anchor="middle" '
+            f'font-size="10" fill="#444">{html.escape(line)}</text>'
+            for i, line in enumerate(sub.split("\n"))
+        )
+    )
+
+
+def layers_svg(g: Graph) -> str:
+    """Layers as rows: attacks; model beside impl's sub-packages; spec."""
+    # impl's own top-level modules (crypto, wire, ...) first, then its sub-packages
+    impl_boxes = sorted(
+        (b for b in g.modules if b.split(".")[0] == "impl"), key=lambda b: (b != "impl", b)
+    )
+    width = max(760, 150 + 110 * len(impl_boxes))
+    out = [
+        f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {width} 330" width="{width}" '
+        'height="330" font-family="sans-serif" font-size="12" role="img">'
+    ]
+
+    def sub(box: str) -> str:
+        return f"{g.modules.get(box, 0)} modules\n{g.lines.get(box, 0):,} lines"
+
+    out.append(
+        _rect(10, 10, width - 20, 60, "#f6ddcc", "attacks", sub("attacks").replace("\n", ", "))
+    )
+    out.append(_rect(10, 110, 130, 90, "#d6eaf8", "model", sub("model")))
+    out.append(
+        f'<rect x="150" y="95" width="{width - 160}" height="120" rx="8" fill="#eafaf1" '
+        'stroke="#555" stroke-dasharray="4 3"/>'
+        f'<text x="160" y="110" font-weight="bold">impl</text>'
+    )
+    for i, box in enumerate(impl_boxes):
+        x = 160 + i * 108
+        label = "(top level)" if box == "impl" else box.removeprefix("impl.")
+        out.append(_rect(x, 120, 100, 80, "#d5f5e3", label, sub(box)))
+    out.append(_rect(10, 255, width - 20, 60, "#fcf3cf", "spec", sub("spec").replace("\n", ", ")))
+    for x in (75.0, width / 2):
+        out.append(f'<line x1="{x}" y1="72" x2="{x}" y2="92" stroke="#555" marker-end="url(#a)"/>')
+        out.append(
+            f'<line x1="{x}" y1="218" x2="{x}" y2="252" stroke="#555" marker-end="url(#a)"/>'
+        )
+    out.append(
+        '<defs><marker id="a" viewBox="0 0 10 10" refX="9" refY="5" markerWidth="6" '
+        'markerHeight="6" orient="auto"><path d="M0,0 L10,5 L0,10 z" fill="#555"/></marker></defs>'
+    )
+    out.append("</svg>")
+    return "".join(out)
+
+
+class LayersDirective(SphinxDirective):
+    def run(self) -> list[nodes.Node]:
+        try:
+            g = scan()
+        except DriftError as exc:
+            raise self.error(str(exc)) from exc
+        for layer in LAYERS:
+            for path in (ROOT / layer).rglob("*.py"):
+                self.env.note_dependency(str(path))
+        out: list[nodes.Node] = [
+            nodes.raw("", f'<div class="ethvoip-msc">{layers_svg(g)}</div>', format="html")
+        ]
+        rows = [
+            [
+                [para(nodes.literal(box, box))],
+                [para(", ".join(sorted(g.edges.get(box, ()))) or "-")],
+            ]
+            for box in sorted(g.modules, key=lambda b: (LAYERS.index(b.split(".")[0]), b))
+        ]
+        out.append(table(["package", "imports (read from the source at build time)"], rows))
+        return out
+
+
+@dataclass(frozen=True)
+class Stage:
+    title: str
+    path: str
+    what: str
+
+    @property
+    def module(self) -> str:
+        return resolve(self.path)
+
+
+def resolve(path: str) -> str:
+    """The module that defines ``path`` (a module, or an object inside one); DriftError if gone."""
+    parts = path.split(".")
+    for cut in range(len(parts), 0, -1):
+        try:
+            obj: Any = importlib.import_module(".".join(parts[:cut]))
+        except ImportError:
+            continue
+        for attr in parts[cut:]:
+            if not hasattr(obj, attr):
+                raise DriftError(f"{path}: {'.'.join(parts[:cut])} has no {attr!r}")
+            obj = getattr(obj, attr)
+        return str(getattr(obj, "__module__", None) or ".".join(parts[:cut]))
+    raise DriftError(f"{path}: no such module")
+
+
+def flow_svg(stages: list[Stage]) -> str:
+    w, h, bw = 170, 120, 150
+    width = 20 + w * len(stages)
+    out = [
+        f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {width} {h}" width="{width}" '
+        f'height="{h}" font-family="sans-serif" font-size="11" role="img">',
+        '<defs><marker id="f" viewBox="0 0 10 10" refX="9" refY="5" markerWidth="6" '
+        'markerHeight="6" orient="auto"><path d="M0,0 L10,5 L0,10 z" fill="#555"/></marker></defs>',
+    ]
+    for i, s in enumerate(stages):
+        x = 10 + i * w
+        module = s.module.removeprefix("ethvoip.")
+        out.append(
+            f'<rect x="{x}" y="20" width="{bw}" height="70" rx="6" fill="#eaf2f8" stroke="#555"/>'
+            f'<text x="{x + bw / 2}" y="48" text-anchor="middle" font-weight="bold">'
+            f"{html.escape(s.title)}</text>"
+            f'<text x="{x + bw / 2}" y="68" text-anchor="middle" font-family="monospace" '
+            f'font-size="10">{html.escape(module)}</text>'
+        )
+        if i + 1 < len(stages):
+            out.append(
+                f'<line x1="{x + bw + 2}" y1="55" x2="{x + w - 2}" y2="55" stroke="#555" '
+                'marker-end="url(#f)"/>'
+            )
+    out.append("</svg>")
+    return "".join(out)
+
+
+class CallFlowDirective(SphinxDirective):
+    has_content = True
+
+    def run(self) -> list[nodes.Node]:
+        stages = []
+        for line in self.content:
+            if not line.strip():
+                continue
+            fields = [f.strip() for f in line.split("|")]
+            if len(fields) != 3:
+                raise self.error(f"want 'title | dotted.path | what', got {line!r}")
+            stages.append(Stage(*fields))
+        try:
+            modules = [s.module for s in stages]
+        except DriftError as exc:
+            raise self.error(str(exc)) from exc
+        out: list[nodes.Node] = [
+            nodes.raw("", f'<div class="ethvoip-msc">{flow_svg(stages)}</div>', format="html")
+        ]
+        rows = [
+            [[para(s.title)], [para(nodes.literal(s.path, s.path))], [para(m)], [para(s.what)]]
+            for s, m in zip(stages, modules, strict=True)
+        ]
+        out.append(table(["stage", "entry point", "module", "what it does"], rows))
+        return out
+
+
+def setup(app: Any) -> dict[str, Any]:
+    app.add_directive("ethvoip-layers", LayersDirective)
+    app.add_directive("ethvoip-callflow", CallFlowDirective)
+    return {"version": "1", "parallel_read_safe": True, "parallel_write_safe": True}
