@@ -142,10 +142,10 @@ def layers_svg(g: Graph) -> str:
         label = "(top level)" if box == "impl" else box.removeprefix("impl.")
         out.append(_rect(x, 120, 100, 80, "#d5f5e3", label, sub(box)))
     out.append(_rect(10, 255, width - 20, 60, "#fcf3cf", "spec", sub("spec").replace("\n", ", ")))
-    for x in (75.0, width / 2):
-        out.append(f'<line x1="{x}" y1="72" x2="{x}" y2="92" stroke="#555" marker-end="url(#a)"/>')
+    for ax in (75.0, width / 2):
+        out.append(f'<line x1="{ax}" y1="72" x2="{ax}" y2="92" stroke="#555" marker-end="url(#a)"/>')
         out.append(
-            f'<line x1="{x}" y1="218" x2="{x}" y2="252" stroke="#555" marker-end="url(#a)"/>'
+            f'<line x1="{ax}" y1="218" x2="{ax}" y2="252" stroke="#555" marker-end="url(#a)"/>'
         )
     out.append(
         '<defs><marker id="a" viewBox="0 0 10 10" refX="9" refY="5" markerWidth="6" '
