@@ -143,7 +143,9 @@ def layers_svg(g: Graph) -> str:
         out.append(_rect(x, 120, 100, 80, "#d5f5e3", label, sub(box)))
     out.append(_rect(10, 255, width - 20, 60, "#fcf3cf", "spec", sub("spec").replace("\n", ", ")))
     for ax in (75.0, width / 2):
-        out.append(f'<line x1="{ax}" y1="72" x2="{ax}" y2="92" stroke="#555" marker-end="url(#a)"/>')
+        out.append(
+            f'<line x1="{ax}" y1="72" x2="{ax}" y2="92" stroke="#555" marker-end="url(#a)"/>'
+        )
         out.append(
             f'<line x1="{ax}" y1="218" x2="{ax}" y2="252" stroke="#555" marker-end="url(#a)"/>'
         )
