@@ -47,7 +47,7 @@ from ethvoip.spec.protocol import (
     holds,
     var,
 )
-from ethvoip.spec.terms import G, Sort, exp, sign, sk, tup
+from ethvoip.spec.terms import G, Sort, Term, exp, sign, sk, tup
 
 A, B = agent("A"), agent("B")
 x, y = fresh("x", Sort.EXP), fresh("y", Sort.EXP)
@@ -59,6 +59,10 @@ K_I, K_R = exp(GY, x), exp(GX, y)  # g^(xy) for both once the shares are honest
 def roles(iso: bool) -> tuple[Role, Role]:
     """Initiator A and responder B; ``iso``: each signature names the peer (A in clear in
     message 1); else A names itself only in message 3."""
+    msg1_i: Term
+    msg1_r: Term
+    msg3_i: Term
+    msg3_r: Term
     if iso:
         msg1_i, msg1_r = tup(A, gx), tup(A, GX)
         msg2_i = tup(B, GY, sign(tup(gx, GY, A), sk(B)))
