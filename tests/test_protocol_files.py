@@ -287,3 +287,46 @@ def test_prove_file_from_python_runs_the_front_end(tmp_path: Path) -> None:
     stuck = BAD_FILES["honest_run_stuck"][0]
     with pytest.raises(MalformedProtocol, match="R/R_2: honest run cannot complete"):
         prove_file(_write(tmp_path, stuck, "stuck.py"), max_runs=2)
+
+
+# --- the classics selector ---------------------------------------------------------------
+
+
+def test_prove_classics_selects_every_classic_and_nothing_else(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from ethvoip.model import cli
+    from ethvoip.spec.library import classics
+
+    asked: list[tuple[str, str]] = []
+
+    def fake_prove(p: object, vname: str, **kwargs: object) -> list[object]:
+        asked.append((getattr(p, "name", "?"), vname))
+        return []
+
+    monkeypatch.setattr(cli, "prove", fake_prove)
+    monkeypatch.setattr(cli, "honest_trace", lambda *a, **k: None)
+    assert cli.main(["--quiet", "--classics"]) == 0
+    assert asked == [(p.name, v) for p in classics().values() for v in p.variants]
+    out = capsys.readouterr().out
+    assert "life cycle" not in out  # --classics alone: not the key life cycle either
+    asked.clear()
+    assert cli.main(["--quiet", "--classics", "sts/paper"]) == 0
+    assert asked[0] == ("sts", "paper") and len(asked) == 1 + len(
+        [v for p in classics().values() for v in p.variants]
+    )
+
+
+def test_check_classics_checks_every_classic(capsys: pytest.CaptureFixture[str]) -> None:
+    from ethvoip.spec.library import classics
+
+    got, out, _ = run(["check", "--classics"], capsys)
+    assert got == 0
+    rows = {tuple(line.split()[:2]) for line in out.splitlines()}
+    assert {(p.name, v) for p in classics().values() for v in p.variants} <= rows
+    assert ("sts", "paper") not in rows and "key_lifecycle" not in out
+
+
+def test_a_classic_is_named_like_a_catalogue_protocol(capsys: pytest.CaptureFixture[str]) -> None:
+    got, out, _ = run(["check", "needham_schroeder_pk/original"], capsys)
+    assert got == 0 and "needham_schroeder_pk  original" in out
