@@ -109,6 +109,8 @@ LIFECYCLE: dict[tuple[str, str], tuple[str, int | None]] = {
 #: agreement fail, the sender's secrecy holds; naming A and B in the signature fixes it.
 #: ISO 9798-3 unilateral authentication without the verifier's name: aliveness holds, weak
 #: agreement fails with two runs (Lowe's hierarchy 1997; Abadi & Needham principle 3).
+#: Diffie-Hellman without authentication (Diffie & Hellman 1976; Handbook of Applied
+#: Cryptography ch. 12): the intruder in the middle shares the key, one run of either side.
 CLASSICS: dict[tuple[str, str, str], tuple[Verdict, int | None]] = {
     ("needham_schroeder_pk", "original", "R_secret_Na"): (A, 2),
     ("needham_schroeder_pk", "original", "R_secret_Nb"): (A, 2),
@@ -126,6 +128,10 @@ CLASSICS: dict[tuple[str, str, str], tuple[Verdict, int | None]] = {
     ("denning_sacco_pk", "original", "R_agree"): (A, 2),
     ("iso9798_3_unilateral", "unnamed", "V_weak_agree"): (A, 2),
     ("iso9798_3_unilateral", "unnamed", "V_agree"): (A, 2),
+    ("diffie_hellman", "anonymous", "I_secret_K"): (A, 1),
+    ("diffie_hellman", "anonymous", "R_secret_K"): (A, 1),
+    ("diffie_hellman", "anonymous", "I_alive"): (A, 1),
+    ("diffie_hellman", "anonymous", "R_alive"): (A, 1),
 }
 
 #: Every classic protocol's variants (so that a claim missing from CLASSICS is a textbook
@@ -137,6 +143,7 @@ CLASSIC_VARIANTS: dict[str, tuple[str, ...]] = {
     "station_to_station": ("original", "identities"),
     "denning_sacco_pk": ("original", "named"),
     "iso9798_3_unilateral": ("unnamed", "iso"),
+    "diffie_hellman": ("anonymous",),
 }
 
 
