@@ -231,18 +231,18 @@ def test_two_files_of_one_stem_are_two_modules(tmp_path: Path) -> None:
 # --- a good file ---------------------------------------------------------------------------
 
 
-def test_prove_a_file_prints_json_writes_traces_and_the_attack_re_checks(
+def test_prove_a_file_prints_json_writes_traces_and_record_and_the_attack_re_checks(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     src = tmp_path / "src"
     src.mkdir()
     path = _write(src, GOOD)
-    traces = tmp_path / "traces"
-    got, out, err = run(
-        ["prove", "--json", "--quiet", "--max-runs", "2", "--traces-dir", str(traces), str(path)],
-        capsys,
-    )
+    traces, rec = tmp_path / "traces", tmp_path / "record.json"
+    args = ["--json", "--quiet", "--max-runs", "2", "--traces-dir", str(traces)]
+    got, out, err = run(["prove", *args, "--record", str(rec), str(path)], capsys)
     assert got == 0, err
+    record = json.loads(rec.read_text())
+    assert record["spec_digests"] == {"mine": load_protocol(path).digest()}
     rows = {r["claim"]: r for r in json.loads(out)["results"]}
     assert (rows["R_secret_N"]["verdict"], rows["R_secret_N"]["runs"]) == ("attack", 2)
     assert rows["R_alive"]["verdict"] == Verdict.NO_ATTACK.value
