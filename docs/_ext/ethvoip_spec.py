@@ -11,11 +11,17 @@
     A model trace (format ``ethvoip-trace/1``) drawn as a chart by :mod:`ethvoip.model.svg`, with
     its caption and the command that regenerates it.  A trace made from an older spec fails
     the build, saying that command.  The path is relative to the page (``/`` = ``docs/``).
+    Option ``:protocol-file: FILE.py``: the trace is of a user's protocol file (the
+    tutorial's), whose digest it is checked against.
 
 ``.. ethvoip-msc:: title``
     A chart written by hand, one event per line: ``A -> B : label : text`` for a message,
     ``A : label : text`` for a box on lifeline ``A``.  Option ``:lifelines: A, B, C`` fixes
     their order (default: order of first mention).
+
+``.. ethvoip-classics::``
+    The classic library (:mod:`ethvoip.spec.library`) as a table: name, title, sources and
+    the attacks each variant pins.
 
 The build warns (so ``sphinx -W`` fails) when a protocol's honest run cannot finish, and when
 a catalogue protocol has no page.
