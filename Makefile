@@ -61,8 +61,8 @@ build/typecheck/ethvoip:
 	for d in spec model impl attacks; do ln -sfn ../../../$$d $@/$$d; done
 
 lint: install
-	$(BIN)/ruff check spec model impl attacks tests bench docs/conf.py docs/_ext
-	$(BIN)/ruff format --check spec model impl attacks tests bench docs/conf.py docs/_ext
+	$(BIN)/ruff check spec model impl attacks tests bench docs/conf.py docs/_ext docs/tutorial
+	$(BIN)/ruff format --check spec model impl attacks tests bench docs/conf.py docs/_ext docs/tutorial
 
 typecheck: install build/typecheck/ethvoip
 	cd build/typecheck && ../../$(BIN)/mypy --config-file ../../pyproject.toml $(addprefix -p ,$(PKGS))

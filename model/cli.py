@@ -1,8 +1,14 @@
 """``ethvoip prove``: decide every claim of every protocol and variant, print the matrix.
 
+What to prove: catalogue names, classics (``--classics``, :mod:`ethvoip.spec.library`) and
+users' protocol files (``FILE.py``, :mod:`ethvoip.spec.targets`).  Every target first passes
+the one front end (structure, spec checks, typed check, honest run), all of them before any
+claim: a protocol that fails it is an error naming the step, never a verdict.
+
 Exit status 0 only when every verdict matches the expectation pinned in the spec
-(``Variant.expected``), including the smallest run count of each attack; 1 otherwise; 2 for
-bad arguments.  ``--traces-dir`` writes every attack and honest trace as JSON, Alice-Bob
+(``Variant.expected``), including the smallest run count of each attack; 1 otherwise (and
+for a protocol the front end refuses); 2 for bad arguments (a file that is not a protocol
+file among them).  ``--traces-dir`` writes every attack and honest trace as JSON, Alice-Bob
 text and SVG (this is how ``tests/traces/`` is refreshed).  ``--record FILE`` writes the
 matrix without traces, stamped with the date, the machine and the spec digests it was made
 from (this is how ``docs/model/verdicts.json``, which the docs render, is refreshed).
@@ -38,9 +44,8 @@ from types import FrameType, TracebackType
 from typing import TYPE_CHECKING, Any, TextIO
 
 from ethvoip.model.bounds import DEFAULT_MAX_RUNS, MAX_RUNS_LIMIT
-from ethvoip.spec import cliargs
+from ethvoip.spec import cliargs, targets
 from ethvoip.spec import trace as tracefmt
-from ethvoip.spec.catalogue import CATALOGUE, get
 from ethvoip.spec.errors import EthVoipError
 from ethvoip.spec.files import PUBLIC, atomic_write, check_dir_writable, check_file_writable
 from ethvoip.spec.protocol import Expect, Protocol, Verdict
@@ -189,22 +194,46 @@ def table(rows: Sequence[Row]) -> str:
     return "\n".join(lines)
 
 
-def _targets(names: Sequence[str]) -> list[tuple[Protocol, str]]:
-    """``PROTOCOL`` or ``PROTOCOL/VARIANT`` arguments (default: everything)."""
-    out: list[tuple[Protocol, str]] = []
-    for n in names or list(CATALOGUE):
-        pname, _, vname = n.partition("/")
-        p = get(pname)
-        if vname:
-            p.variant(vname)  # raises UnknownProtocol with the list of variants
-            out.append((p, vname))
-        else:
-            out += [(p, v) for v in p.variants]
-    return out
+def _targets(names: Sequence[str], with_classics: bool = False) -> list[tuple[Protocol, str]]:
+    """``PROTOCOL``, ``PROTOCOL/VARIANT``, ``FILE.py`` or ``FILE.py/VARIANT`` arguments
+    (default: the catalogue; ``--classics`` adds the classic library)."""
+    return targets.select(names, with_classics=with_classics)
 
 
-def record(rows: Sequence[Row], generated_by: str, max_runs: int) -> dict[str, Any]:
-    """The matrix as a dated record: what the docs show, and when and where it was made."""
+def prove_file(
+    path: str | os.PathLike[str],
+    variant_name: str | None = None,
+    *,
+    max_runs: int = DEFAULT_MAX_RUNS,
+    generated_by: str = "ethvoip prove",
+) -> list[Row]:
+    """Every claim of a user's protocol file (one variant, or all), from Python.
+
+    The same way in as ``ethvoip prove FILE.py``: :func:`ethvoip.spec.userfile.load_protocol`
+    (typed errors for a file that is not a protocol), then :func:`prove`, which runs the one
+    front end (spec checks, typed check, honest run) before any claim.
+    """
+    from ethvoip.spec.userfile import load_protocol
+
+    p = load_protocol(Path(path))
+    names = [variant_name] if variant_name is not None else list(p.variants)
+    rows: list[Row] = []
+    for v in names:
+        rows += prove(p, v, max_runs=max_runs, generated_by=generated_by)
+    return rows
+
+
+def record(
+    rows: Sequence[Row],
+    generated_by: str,
+    max_runs: int,
+    protocols: Sequence[Protocol] | None = None,
+) -> dict[str, Any]:
+    """The matrix as a dated record: what the docs show, and when and where it was made.
+
+    ``protocols``: the ones the rows are about (default: looked up by name, in the catalogue
+    and the classics)."""
+    known = {p.name: p for p in protocols or ()}
     results = []
     for r in rows:
         row = r.as_json()
@@ -218,7 +247,8 @@ def record(rows: Sequence[Row], generated_by: str, max_runs: int) -> dict[str, A
         "generated_by": generated_by,
         "max_runs": max_runs,
         "spec_digests": {
-            name: get(name).digest() for name in dict.fromkeys(r.protocol for r in rows)
+            name: (known.get(name) or targets.protocol_named(name)).digest()
+            for name in dict.fromkeys(r.protocol for r in rows)
         },
         "results": results,
     }
@@ -230,12 +260,13 @@ LIFECYCLE = "key_lifecycle"
 
 
 def _is_lifecycle(name: str) -> bool:
-    return name.partition("/")[0] == LIFECYCLE
+    return not targets.is_file(name) and name.partition("/")[0] == LIFECYCLE
 
 
 def _target(text: str) -> str:
-    """A ``PROTOCOL`` or ``PROTOCOL/VARIANT`` argument that the catalogue (or the key life
-    cycle's table) holds."""
+    """A ``PROTOCOL`` or ``PROTOCOL/VARIANT`` argument that the catalogue, the classics (or
+    the key life cycle's table) hold, or a ``FILE.py[/VARIANT]`` that exists (it is run
+    once, when the proving starts, not while the line is parsed)."""
     try:
         if _is_lifecycle(text):
             from ethvoip.spec import lifecycle
@@ -244,7 +275,7 @@ def _target(text: str) -> str:
             if vname:
                 lifecycle.variant(vname)  # raises UnknownProtocol with the list
         else:
-            _targets([text])
+            targets.check(text)
     except EthVoipError as exc:
         raise argparse.ArgumentTypeError(str(exc)) from None
     return text
@@ -257,7 +288,16 @@ def parser() -> argparse.ArgumentParser:
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     ap.add_argument(
-        "protocols", nargs="*", type=_target, metavar="PROTOCOL", help="name or name/variant"
+        "protocols",
+        nargs="*",
+        type=_target,
+        metavar="PROTOCOL",
+        help="NAME, NAME/VARIANT, FILE.py or FILE.py/VARIANT (default: the catalogue)",
+    )
+    ap.add_argument(
+        "--classics",
+        action="store_true",
+        help="also every classic protocol of the library (spec/classics/)",
     )
     ap.add_argument("--json", action="store_true", help="print the results as JSON")
     ap.add_argument(
@@ -409,21 +449,34 @@ def main(argv: list[str]) -> int:
 def _prove_all(args: argparse.Namespace, argv: list[str], ctrl_c: CtrlC) -> int:
     from ethvoip.model import lifecycle_cli
 
-    catalogue_names = [n for n in args.protocols if not _is_lifecycle(n)]
-    targets = _targets(catalogue_names) if catalogue_names or not args.protocols else []
-    lifecycle_variants = lifecycle_cli.targets(args.protocols)
+    names = [n for n in args.protocols if not _is_lifecycle(n)]
+    chosen = _targets(names, args.classics) if names or args.classics or not args.protocols else []
+    # the key life cycle: named, or (like the catalogue) by default when nothing is named
+    lc_names = [n for n in args.protocols if _is_lifecycle(n)]
+    lifecycle_variants = (
+        lifecycle_cli.targets(lc_names) if lc_names or not (args.protocols or args.classics) else []
+    )
     # Before minutes of proving, not after: a path that cannot be written is refused.
     if args.traces_dir is not None:
         check_dir_writable(args.traces_dir, "--traces-dir")
     if args.record is not None:
         check_file_writable(args.record, "--record")
+    # The one front end for every target before any claim: a protocol that fails it (or
+    # whose honest run is stuck) is an error naming the step, found before minutes of proving.
+    from ethvoip.model.search import honest_run
+    from ethvoip.spec.checks import where
+
+    for p, vname in chosen:
+        with where(p.name, vname):
+            honest_run(p.variant(vname))
+        ctrl_c.checkpoint()
     traces: dict[str, str] = {}  # written only once every protocol is done
     generated_by = command_line(argv)
     live = not args.quiet and sys.stderr.isatty()
     rows: list[Row] = []
     t0 = time.perf_counter()
-    for i, (p, vname) in enumerate(targets, start=1):
-        label = f"[{i}/{len(targets)}] {p.name}/{vname}"
+    for i, (p, vname) in enumerate(chosen, start=1):
+        label = f"[{i}/{len(chosen)}] {p.name}/{vname}"
         started = time.perf_counter()
         with contextlib.ExitStack() as stack:
             line = stack.enter_context(LiveLine(sys.stderr, label)) if live else None
@@ -466,7 +519,7 @@ def _prove_all(args: argparse.Namespace, argv: list[str], ctrl_c: CtrlC) -> int:
     if args.traces_dir is not None:
         write_files(args.traces_dir, traces)
     if args.record is not None:
-        rec = record(rows, generated_by, args.max_runs)
+        rec = record(rows, generated_by, args.max_runs, [p for p, _ in chosen])
         if lc_rows:
             rec["results"] += [r.as_json() for r in lc_rows]
             rec["lifecycle_digests"] = lifecycle_cli.digests()
@@ -489,8 +542,13 @@ def _prove_all(args: argparse.Namespace, argv: list[str], ctrl_c: CtrlC) -> int:
         print(
             f"\n{len(rows) + len(lc_rows)} claims, "
             f"{sum(not r.ok for r in rows) + sum(not r.ok for r in lc_rows)} mismatches, "
-            f"bound {args.max_runs} runs (life cycle: inductive, search "
-            f"{lifecycle_cli.SEARCH_STEPS} calls), {time.perf_counter() - t0:.1f} s"
+            f"bound {args.max_runs} runs"
+            + (
+                f" (life cycle: inductive, search {lifecycle_cli.SEARCH_STEPS} calls)"
+                if lc_rows
+                else ""
+            )
+            + f", {time.perf_counter() - t0:.1f} s"
         )
     return 0 if ok else 1
 

@@ -1,5 +1,6 @@
 """Checks of a protocol description that need no solver.
 
+* Structure (:mod:`ethvoip.spec.structure`): every field has its type, names are safe.
 * Well-formedness: labels unique; every variable has one sort; fresh values declared; every
   term a role sends can be built from what it knows at that step; every receive pattern can
   be checked by the role and binds only what the role can extract; look-ups bind a fresh
@@ -20,6 +21,8 @@ A failure raises :class:`MalformedProtocol` naming protocol, variant, role and l
 
 from __future__ import annotations
 
+import contextlib
+from collections.abc import Collection, Iterator
 from dataclasses import dataclass
 
 from ethvoip.spec.deduction import Knowledge
@@ -36,6 +39,7 @@ from ethvoip.spec.protocol import (
     Verdict,
 )
 from ethvoip.spec.semantics import HonestEvent, Run, honest_execution
+from ethvoip.spec.structure import check_structure, check_variant_structure
 from ethvoip.spec.terms import (
     AEnc,
     Atom,
@@ -70,20 +74,15 @@ class CheckResult:
     honest_events: int
 
 
-def check_protocol(p: Protocol) -> list[CheckResult]:
-    """Run every check on every variant of ``p``; the first failure raises."""
+def check_protocol(p: Protocol, variants: Collection[str] | None = None) -> list[CheckResult]:
+    """Run every check on every variant of ``p`` (or those named); the first failure raises."""
+    check_structure(p)
     out = []
     for v in p.variants.values():
-        try:
+        if variants is not None and v.name not in variants:
+            continue
+        with where(p.name, v.name):
             events = front_end(v)
-        except MalformedProtocol as exc:
-            raise MalformedProtocol(
-                str(exc).split(": ", 1)[-1],
-                protocol=p.name,
-                variant=v.name,
-                role=exc.role,
-                label=exc.label,
-            ) from exc
         out.append(
             CheckResult(
                 p.name,
@@ -97,13 +96,33 @@ def check_protocol(p: Protocol) -> list[CheckResult]:
     return out
 
 
+@contextlib.contextmanager
+def where(protocol: str, variant: str) -> Iterator[None]:
+    """Name the protocol and variant in a refusal raised inside (the front end works on a
+    variant and does not know which protocol it belongs to)."""
+    try:
+        yield
+    except MalformedProtocol as exc:
+        if exc.protocol is not None:
+            raise
+        parts = [x for x in (exc.variant, exc.role, exc.label) if x]
+        prefix = "/".join(parts) + ": " if parts else ""
+        message = str(exc).removeprefix(prefix)
+        raise MalformedProtocol(
+            message, protocol=protocol, variant=variant, role=exc.role, label=exc.label
+        ) from exc
+    except UnsupportedProtocol as exc:
+        raise UnsupportedProtocol(f"{protocol}/{variant}: {exc}") from exc
+
+
 def front_end(v: Variant) -> list[HonestEvent]:
     """Every check a variant must pass before any claim is decided; its honest run.
 
-    Well-formedness, then executability, then the typed language.  Raises
-    :class:`MalformedProtocol` or :class:`UnsupportedProtocol`; never returns a half-checked
-    variant.
+    The shape of every field (:mod:`ethvoip.spec.structure`), well-formedness, then
+    executability, then the typed language.  Raises :class:`MalformedProtocol` or
+    :class:`UnsupportedProtocol`; never returns a half-checked variant.
     """
+    check_variant_structure(v)
     check_variant(v)
     runs, events = honest_execution(v)
     check_typed(v, runs)

@@ -33,7 +33,13 @@ from pathlib import Path
 from typing import NoReturn
 from urllib.parse import urlsplit
 
-from ethvoip.spec.errors import ConfigError, EthVoipError, UnknownProtocol, UsageError
+from ethvoip.spec.errors import (
+    ConfigError,
+    EthVoipError,
+    ProtocolFileError,
+    UnknownProtocol,
+    UsageError,
+)
 
 OK = 0
 FAILED = 1  # the command ran; a verdict, attack or step is not what was expected
@@ -246,7 +252,7 @@ def explain(exc: BaseException) -> tuple[str, int]:
         return "interrupted", INTERRUPTED
     if isinstance(exc, BrokenPipeError):  # at the top: our stdout; a socket's comes wrapped
         return "standard output was closed before the end", STDOUT_CLOSED
-    if isinstance(exc, (UsageError, UnknownProtocol, ConfigError)):
+    if isinstance(exc, (UsageError, UnknownProtocol, ProtocolFileError, ConfigError)):
         return _one_line(str(exc)), USAGE
     if isinstance(exc, EOFError):
         return "standard input ended while a value was being read", USAGE

@@ -54,6 +54,11 @@ class UnknownProtocol(SpecError, KeyError):
         return str(self.args[0]) if self.args else "unknown protocol"
 
 
+class ProtocolFileError(SpecError, ValueError):
+    """A file given as a protocol is not one: missing, not ``.py``, its import fails, or it
+    defines no ``PROTOCOL`` of type :class:`~ethvoip.spec.protocol.Protocol`."""
+
+
 class TermError(SpecError, ValueError):
     """A term was built or used against the rules of the term language."""
 

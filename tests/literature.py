@@ -92,3 +92,61 @@ LIFECYCLE: dict[tuple[str, str], tuple[str, int | None]] = {
     ("hardened", "3_operator_bound_by_timelock"): (H.value, None),
     ("hardened", "4_signature_used_once"): (H.value, None),
 }
+
+
+#: The classic library (spec/classics/), restated from its sources: (protocol, variant,
+#: claim) -> verdict and smallest attack.  Every other claim of a classic: no attack.
+#:
+#: Lowe 1995/1996 on Needham-Schroeder public key: the responder's secrecy of both nonces and
+#: its (weak) agreement fail with two runs; the initiator's guarantees and the responder's
+#: aliveness hold; Lowe's fix (NSL) holds for any number of runs.  Krawczyk 2003 (SIGMA):
+#: signed DH without identities (BADH) misbinds identities with two runs, either way round;
+#: the key stays secret; with the ISO 9798-3 signatures (Canetti-Krawczyk 2001) it is
+#: secure.  Blake-Wilson & Menezes 1999: STS over certificates issued without proof of
+#: possession suffers an unknown key-share with two runs, either way round; K stays secret;
+#: identities in the signatures stop it.  Abadi & Needham 1994: the Denning-Sacco public-key
+#: protocol lets a recipient pass the signed key on (two runs), the receiver's secrecy and
+#: agreement fail, the sender's secrecy holds; naming A and B in the signature fixes it.
+#: ISO 9798-3 unilateral authentication without the verifier's name: aliveness holds, weak
+#: agreement fails with two runs (Lowe's hierarchy 1997; Abadi & Needham principle 3).
+#: Diffie-Hellman without authentication (Diffie & Hellman 1976; Handbook of Applied
+#: Cryptography ch. 12): the intruder in the middle shares the key, one run of either side.
+CLASSICS: dict[tuple[str, str, str], tuple[Verdict, int | None]] = {
+    ("needham_schroeder_pk", "original", "R_secret_Na"): (A, 2),
+    ("needham_schroeder_pk", "original", "R_secret_Nb"): (A, 2),
+    ("needham_schroeder_pk", "original", "R_weak_agree"): (A, 2),
+    ("needham_schroeder_pk", "original", "R_agree"): (A, 2),
+    ("signed_dh", "badh", "I_agree"): (A, 2),
+    ("signed_dh", "badh", "R_agree"): (A, 2),
+    ("signed_dh", "badh", "I_key_share"): (A, 2),
+    ("signed_dh", "badh", "R_key_share"): (A, 2),
+    ("station_to_station", "original", "I_agree"): (A, 2),
+    ("station_to_station", "original", "R_agree"): (A, 2),
+    ("station_to_station", "original", "I_key_share"): (A, 2),
+    ("station_to_station", "original", "R_key_share"): (A, 2),
+    ("denning_sacco_pk", "original", "R_secret_K"): (A, 2),
+    ("denning_sacco_pk", "original", "R_agree"): (A, 2),
+    ("iso9798_3_unilateral", "unnamed", "V_weak_agree"): (A, 2),
+    ("iso9798_3_unilateral", "unnamed", "V_agree"): (A, 2),
+    ("diffie_hellman", "anonymous", "I_secret_K"): (A, 1),
+    ("diffie_hellman", "anonymous", "R_secret_K"): (A, 1),
+    ("diffie_hellman", "anonymous", "I_alive"): (A, 1),
+    ("diffie_hellman", "anonymous", "R_alive"): (A, 1),
+}
+
+#: Every classic protocol's variants (so that a claim missing from CLASSICS is a textbook
+#: "no attack" only for a variant the restatement knows).
+CLASSIC_VARIANTS: dict[str, tuple[str, ...]] = {
+    "needham_schroeder_pk": ("original",),
+    "needham_schroeder_lowe": ("lowe",),
+    "signed_dh": ("badh", "iso"),
+    "station_to_station": ("original", "identities"),
+    "denning_sacco_pk": ("original", "named"),
+    "iso9798_3_unilateral": ("unnamed", "iso"),
+    "diffie_hellman": ("anonymous",),
+}
+
+
+def classic_expected(protocol: str, variant: str, claim: str) -> tuple[Verdict, int | None]:
+    """The literature's verdict for one claim of a classic."""
+    return CLASSICS.get((protocol, variant, claim), (H, None))

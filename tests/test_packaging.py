@@ -82,7 +82,9 @@ def test_wheel_builds_and_imports_outside_the_tree(tmp_path: Path) -> None:
             "-S",
             "-c",
             "import ethvoip.spec.catalogue as c, ethvoip.spec.checks as k;"
-            "[k.check_protocol(p) for p in c.CATALOGUE.values()];print(c.__file__)",
+            "import ethvoip.spec.library as lib;"
+            "[k.check_protocol(p) for p in c.CATALOGUE.values()];print(c.__file__);"
+            "print(' '.join(lib.modules()))",
         ],
         env=env,
         cwd=tmp_path,
@@ -90,4 +92,11 @@ def test_wheel_builds_and_imports_outside_the_tree(tmp_path: Path) -> None:
         capture_output=True,
         text=True,
     )
-    assert out.stdout.strip().startswith(str(target))
+    where, classics = out.stdout.splitlines()
+    assert where.startswith(str(target))
+    # the classic library is found by listing its package, in the wheel as in the tree
+    shipped = {
+        Path(n).stem for n in names if n.startswith("ethvoip/spec/classics/") and n.endswith(".py")
+    }
+    assert classics.split() == sorted(shipped - {"__init__"})
+    assert len(classics.split()) >= 7

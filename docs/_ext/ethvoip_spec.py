@@ -11,11 +11,17 @@
     A model trace (format ``ethvoip-trace/1``) drawn as a chart by :mod:`ethvoip.model.svg`, with
     its caption and the command that regenerates it.  A trace made from an older spec fails
     the build, saying that command.  The path is relative to the page (``/`` = ``docs/``).
+    Option ``:protocol-file: FILE.py``: the trace is of a user's protocol file (the
+    tutorial's), whose digest it is checked against.
 
 ``.. ethvoip-msc:: title``
     A chart written by hand, one event per line: ``A -> B : label : text`` for a message,
     ``A : label : text`` for a box on lifeline ``A``.  Option ``:lifelines: A, B, C`` fixes
     their order (default: order of first mention).
+
+``.. ethvoip-classics::``
+    The classic library (:mod:`ethvoip.spec.library`) as a table: name, title, sources and
+    the attacks each variant pins.
 
 The build warns (so ``sphinx -W`` fails) when a protocol's honest run cannot finish, and when
 a catalogue protocol has no page.
@@ -41,6 +47,7 @@ from sphinx.util.docutils import SphinxDirective
 from ethvoip.model.svg import caption, cast, trace_chart
 from ethvoip.spec.catalogue import CATALOGUE, get
 from ethvoip.spec.errors import EthVoipError
+from ethvoip.spec.library import classics
 from ethvoip.spec.msc import ChartError, Event, render_msc
 from ethvoip.spec.notation import LEGEND, notation
 from ethvoip.spec.protocol import (
@@ -57,6 +64,7 @@ from ethvoip.spec.protocol import (
 )
 from ethvoip.spec.terms import Term
 from ethvoip.spec.trace import load
+from ethvoip.spec.userfile import load_protocol
 
 logger = logging.getLogger(__name__)
 
@@ -455,17 +463,29 @@ class ChartDirective(SphinxDirective):
 
 
 class TraceDirective(SphinxDirective):
-    """``.. ethvoip-trace:: path``: a model trace as a message sequence chart."""
+    """``.. ethvoip-trace:: path``: a model trace as a message sequence chart.
+
+    ``:protocol-file: FILE.py``: the trace is of a user's protocol file (the tutorial's),
+    not of a catalogue protocol; its freshness is checked against that file.
+    """
 
     required_arguments = 1
     has_content = False
+    option_spec: ClassVar[dict[str, Callable[[str], Any]]] = {
+        "protocol-file": directives.path,
+    }
 
     def run(self) -> list[nodes.Node]:
         rel, path = self.env.relfn2path(self.arguments[0], self.env.docname)
         self.env.note_dependency(rel)
         try:
             trace = load(Path(path))
-            trace.check_fresh(get(trace.protocol))
+            if "protocol-file" in self.options:
+                prel, ppath = self.env.relfn2path(self.options["protocol-file"], self.env.docname)
+                self.env.note_dependency(prel)
+                trace.check_fresh(load_protocol(Path(ppath)))
+            else:
+                trace.check_fresh(get(trace.protocol))
             lanes, events = trace_chart(trace)
             svg = render_msc(lanes, events, title=caption(trace))
         except (OSError, EthVoipError) as exc:
@@ -476,6 +496,38 @@ class TraceDirective(SphinxDirective):
             para(cast(trace)),
             para("Regenerate with ", _code(trace.generated_by), "."),
         ]
+
+
+class ClassicsDirective(SphinxDirective):
+    """``.. ethvoip-classics::``: the classic library as a table, read from the library
+    itself (a classic added as a file appears here with no edit of the docs)."""
+
+    has_content = False
+
+    def run(self) -> list[nodes.Node]:
+        rows = []
+        for p in classics().values():
+            pinned = "; ".join(
+                f"{v.name}: "
+                + (
+                    ", ".join(
+                        f"{c} ({e.runs})"
+                        for c, e in v.expected.items()
+                        if e.verdict is Verdict.ATTACK
+                    )
+                    or "no attack"
+                )
+                for v in p.variants.values()
+            )
+            rows.append(
+                [
+                    [para(_code(p.name))],
+                    [para(p.title)],
+                    [para(p.source)],
+                    [para(pinned)],
+                ]
+            )
+        return [table(("name", "protocol", "source", "pinned attacks (runs)"), rows)]
 
 
 # --------------------------------------------------------------------------------------
@@ -510,6 +562,7 @@ def setup(app: Sphinx) -> dict[str, Any]:
     app.add_directive("ethvoip-protocol", ProtocolDirective)
     app.add_directive("ethvoip-msc", ChartDirective)
     app.add_directive("ethvoip-trace", TraceDirective)
+    app.add_directive("ethvoip-classics", ClassicsDirective)
     app.connect("env-purge-doc", _purge)
     app.connect("env-merge-info", _merge)
     app.connect("env-check-consistency", _check)

@@ -1,0 +1,1 @@
+"""My first protocol (nothing in it yet)."""

@@ -1,0 +1,161 @@
+"""Signed Diffie-Hellman: without identities (BADH, misbinding) and ISO 9798-3 style.
+
+Source: H. Krawczyk, "SIGMA: the 'SIGn-and-MAc' approach to authenticated Diffie-Hellman and
+its use in the IKE protocols", CRYPTO 2003 (the "basic authenticated DH" protocol, BADH, and
+its identity-misbinding attack; the ISO fix); R. Canetti and H. Krawczyk, "Analysis of
+key-exchange protocols and their use for building secure channels", EUROCRYPT 2001 (the
+ISO 9798-3 based protocol, proved secure); ISO/IEC 9798-3 (signatures naming the peer);
+Diffie, van Oorschot & Wiener, "Authentication and authenticated key exchanges" (1992).
+
+BADH, variant ``badh``::
+
+    1. A -> B : g^x
+    2. B -> A : B, g^y, sign(<g^x, g^y>, sk(B))
+    3. A -> B : A, sign(<g^y, g^x>, sk(A))
+
+The misbinding (two runs): A runs with B; e passes g^x and B's answer along, then replaces
+A's message 3 with ``e, sign(<g^y, g^x>, sk(e))``, which he can make since nothing in it is
+secret.  B ends believing it shares g^(xy) with e, A believing it shares it with B: an
+unknown key-share; nobody else learns the key.  Mirrored (e signs message 2 himself for A),
+A ends believing its peer is e while B believes it is A.  Agreement on the peer fails both
+ways; the key stays secret.
+
+ISO 9798-3 style, variant ``iso``: each signature also names the peer it is meant for::
+
+    1. A -> B : A, g^x
+    2. B -> A : B, g^y, sign(<g^x, g^y, A>, sk(B))
+    3. A -> B : sign(<g^y, g^x, B>, sk(A))
+
+e's signature in the attack would have to name B, and B's would name e: every claim holds
+(Canetti and Krawczyk prove the protocol secure for any number of sessions).
+"""
+
+from __future__ import annotations
+
+from ethvoip.spec.protocol import (
+    Claim,
+    ClaimKind,
+    Expect,
+    Protocol,
+    Recv,
+    Role,
+    Send,
+    Variant,
+    agent,
+    attack,
+    fresh,
+    holds,
+    var,
+)
+from ethvoip.spec.terms import G, Sort, Term, exp, sign, sk, tup
+
+A, B = agent("A"), agent("B")
+x, y = fresh("x", Sort.EXP), fresh("y", Sort.EXP)
+GX, GY = var("GX", Sort.GROUP), var("GY", Sort.GROUP)
+gx, gy = exp(G, x), exp(G, y)
+K_I, K_R = exp(GY, x), exp(GX, y)  # g^(xy) for both once the shares are honest
+
+
+def roles(iso: bool) -> tuple[Role, Role]:
+    """Initiator A and responder B; ``iso``: each signature names the peer (A in clear in
+    message 1); else A names itself only in message 3."""
+    msg1_i: Term
+    msg1_r: Term
+    msg3_i: Term
+    msg3_r: Term
+    if iso:
+        msg1_i, msg1_r = tup(A, gx), tup(A, GX)
+        msg2_i = tup(B, GY, sign(tup(gx, GY, A), sk(B)))
+        msg2_r = tup(B, gy, sign(tup(GX, gy, A), sk(B)))
+        msg3_i, msg3_r = sign(tup(GY, gx, B), sk(A)), sign(tup(gy, GX, B), sk(A))
+    else:
+        msg1_i, msg1_r = gx, GX
+        msg2_i = tup(B, GY, sign(tup(gx, GY), sk(B)))
+        msg2_r = tup(B, gy, sign(tup(GX, gy), sk(B)))
+        msg3_i, msg3_r = tup(A, sign(tup(GY, gx), sk(A))), tup(A, sign(tup(gy, GX), sk(A)))
+    initiator = Role(
+        name="I",
+        agent=A,
+        title="initiator A",
+        params=(A, B),
+        knows=(sk(A),),
+        fresh=(x,),
+        steps=(Send("I_1", msg1_i), Recv("I_2", msg2_i), Send("I_3", msg3_i)),
+        session_key=K_I,
+    )
+    responder = Role(
+        name="R",
+        agent=B,
+        title="responder B",
+        params=(B,),
+        knows=(sk(B),),
+        fresh=(y,),
+        steps=(Recv("R_1", msg1_r), Send("R_2", msg2_r), Recv("R_3", msg3_r)),
+        session_key=K_R,
+    )
+    return initiator, responder
+
+
+CLAIMS = (
+    Claim("I_secret_K", ClaimKind.SECRECY, "I", "A's key g^(xy) stays secret", term=K_I),
+    Claim("R_secret_K", ClaimKind.SECRECY, "R", "B's key g^(xy) stays secret", term=K_R),
+    Claim(
+        "I_agree",
+        ClaimKind.NI_AGREEMENT,
+        "I",
+        "A agrees with B on both names and both shares",
+        peer="R",
+        data=(A, B, gx, GY),
+        peer_data=(A, B, GX, gy),
+        peer_at="R_2",
+    ),
+    Claim(
+        "R_agree",
+        ClaimKind.NI_AGREEMENT,
+        "R",
+        "B agrees with A on both names and both shares",
+        peer="I",
+        data=(A, B, GX, gy),
+        peer_data=(A, B, gx, GY),
+        peer_at="I_3",
+    ),
+    Claim("I_key_share", ClaimKind.KEY_AGREEMENT, "I", "no unknown key-share for A", term=K_I),
+    Claim("R_key_share", ClaimKind.KEY_AGREEMENT, "R", "no unknown key-share for B", term=K_R),
+)
+
+_MISBIND_R = "Krawczyk 2003, BADH misbinding: e signs message 3 himself; B's peer is e, A's is B"
+_MISBIND_I = "the same misbinding mirrored: e signs message 2 himself; A's peer is e, B's is A"
+
+#: Krawczyk 2003: BADH's key stays secret, but identities are misbound (two runs).
+BADH: dict[str, Expect] = {
+    "I_secret_K": holds("Krawczyk: the misbinding does not reveal the key"),
+    "R_secret_K": holds("Krawczyk: the misbinding does not reveal the key"),
+    "I_agree": attack(2, _MISBIND_R),
+    "R_agree": attack(2, _MISBIND_I),
+    "I_key_share": attack(2, _MISBIND_R),
+    "R_key_share": attack(2, _MISBIND_I),
+}
+
+PROTOCOL = Protocol(
+    name="signed_dh",
+    title="Signed Diffie-Hellman: BADH and ISO 9798-3",
+    source="Krawczyk 2003 (SIGMA); Canetti & Krawczyk 2001; ISO/IEC 9798-3",
+    status="badh: identity misbinding (2 runs); iso: no attack",
+    narration=__doc__ or "",
+    variants={
+        "badh": Variant(
+            name="badh",
+            summary="each side signs both shares, names nobody: identity misbinding",
+            roles=roles(iso=False),
+            claims=CLAIMS,
+            expected=BADH,
+        ),
+        "iso": Variant(
+            name="iso",
+            summary="each signature names the peer it is meant for (ISO 9798-3)",
+            roles=roles(iso=True),
+            claims=CLAIMS,
+            expected={c.name: holds("Canetti & Krawczyk 2001: proved secure") for c in CLAIMS},
+        ),
+    },
+)
