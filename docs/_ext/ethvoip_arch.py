@@ -114,15 +114,22 @@ def _rect(x: float, y: float, w: float, h: float, fill: str, label: str, sub: st
 
 
 def layers_svg(g: Graph) -> str:
-    """Layers as rows: attacks; model beside impl's sub-packages; spec."""
+    """Layers as rows: attacks; model beside impl's sub-packages (four to a row); spec."""
     # impl's own top-level modules (crypto, wire, ...) first, then its sub-packages
     impl_boxes = sorted(
         (b for b in g.modules if b.split(".")[0] == "impl"), key=lambda b: (b != "impl", b)
     )
-    width = max(760, 150 + 110 * len(impl_boxes))
+    per_row, bw, bh, gap = 4, 140, 62, 8
+    rows = (len(impl_boxes) + per_row - 1) // per_row
+    width = 150 + per_row * (bw + gap) + 12
+    impl_h = 28 + rows * (bh + gap)
+    spec_y = 95 + impl_h + 30
+    height = spec_y + 70
     out = [
-        f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {width} 330" width="{width}" '
-        'height="330" font-family="sans-serif" font-size="12" role="img">'
+        f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {width} {height}" '
+        f'width="{width}" height="{height}" font-family="sans-serif" font-size="12" role="img">',
+        '<defs><marker id="a" viewBox="0 0 10 10" refX="9" refY="5" markerWidth="6" '
+        'markerHeight="6" orient="auto"><path d="M0,0 L10,5 L0,10 z" fill="#555"/></marker></defs>',
     ]
 
     def sub(box: str) -> str:
@@ -131,28 +138,26 @@ def layers_svg(g: Graph) -> str:
     out.append(
         _rect(10, 10, width - 20, 60, "#f6ddcc", "attacks", sub("attacks").replace("\n", ", "))
     )
-    out.append(_rect(10, 110, 130, 90, "#d6eaf8", "model", sub("model")))
+    out.append(_rect(10, 95 + impl_h / 2 - 45, 125, 90, "#d6eaf8", "model", sub("model")))
     out.append(
-        f'<rect x="150" y="95" width="{width - 160}" height="120" rx="8" fill="#eafaf1" '
+        f'<rect x="145" y="95" width="{width - 155}" height="{impl_h}" rx="8" fill="#eafaf1" '
         'stroke="#555" stroke-dasharray="4 3"/>'
-        f'<text x="160" y="110" font-weight="bold">impl</text>'
+        '<text x="155" y="112" font-weight="bold">impl</text>'
     )
     for i, box in enumerate(impl_boxes):
-        x = 160 + i * 108
+        x = 153 + (i % per_row) * (bw + gap)
+        y = 120 + (i // per_row) * (bh + gap)
         label = "(top level)" if box == "impl" else box.removeprefix("impl.")
-        out.append(_rect(x, 120, 100, 80, "#d5f5e3", label, sub(box)))
-    out.append(_rect(10, 255, width - 20, 60, "#fcf3cf", "spec", sub("spec").replace("\n", ", ")))
-    for ax in (75.0, width / 2):
-        out.append(
-            f'<line x1="{ax}" y1="72" x2="{ax}" y2="92" stroke="#555" marker-end="url(#a)"/>'
-        )
-        out.append(
-            f'<line x1="{ax}" y1="218" x2="{ax}" y2="252" stroke="#555" marker-end="url(#a)"/>'
-        )
+        out.append(_rect(x, y, bw, bh, "#d5f5e3", label, sub(box)))
     out.append(
-        '<defs><marker id="a" viewBox="0 0 10 10" refX="9" refY="5" markerWidth="6" '
-        'markerHeight="6" orient="auto"><path d="M0,0 L10,5 L0,10 z" fill="#555"/></marker></defs>'
+        _rect(10, spec_y, width - 20, 60, "#fcf3cf", "spec", sub("spec").replace("\n", ", "))
     )
+    for ax in (72.0, width / 2 + 70):
+        for y1, y2 in ((72, 92), (95 + impl_h + 2, spec_y - 3)):
+            out.append(
+                f'<line x1="{ax}" y1="{y1}" x2="{ax}" y2="{y2}" stroke="#555" '
+                'marker-end="url(#a)"/>'
+            )
     out.append("</svg>")
     return "".join(out)
 
@@ -208,27 +213,28 @@ def resolve(path: str) -> str:
 
 
 def flow_svg(stages: list[Stage]) -> str:
-    w, h, bw = 170, 120, 150
-    width = 20 + w * len(stages)
+    """The stages top to bottom, each box: the stage, then the module doing it."""
+    width, bh, step = 560, 40, 56
+    height = 10 + step * len(stages)
     out = [
-        f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {width} {h}" width="{width}" '
-        f'height="{h}" font-family="sans-serif" font-size="11" role="img">',
+        f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {width} {height}" '
+        f'width="{width}" height="{height}" font-family="sans-serif" font-size="12" role="img">',
         '<defs><marker id="f" viewBox="0 0 10 10" refX="9" refY="5" markerWidth="6" '
         'markerHeight="6" orient="auto"><path d="M0,0 L10,5 L0,10 z" fill="#555"/></marker></defs>',
     ]
     for i, s in enumerate(stages):
-        x = 10 + i * w
+        y = 10 + i * step
         module = s.module.removeprefix("ethvoip.")
         out.append(
-            f'<rect x="{x}" y="20" width="{bw}" height="70" rx="6" fill="#eaf2f8" stroke="#555"/>'
-            f'<text x="{x + bw / 2}" y="48" text-anchor="middle" font-weight="bold">'
+            f'<rect x="10" y="{y}" width="{width - 20}" height="{bh}" rx="6" fill="#eaf2f8" '
+            f'stroke="#555"/><text x="24" y="{y + 25}" font-weight="bold">'
             f"{html.escape(s.title)}</text>"
-            f'<text x="{x + bw / 2}" y="68" text-anchor="middle" font-family="monospace" '
-            f'font-size="10">{html.escape(module)}</text>'
+            f'<text x="{width - 24}" y="{y + 25}" text-anchor="end" font-family="monospace" '
+            f'font-size="11">{html.escape(module)}</text>'
         )
         if i + 1 < len(stages):
             out.append(
-                f'<line x1="{x + bw + 2}" y1="55" x2="{x + w - 2}" y2="55" stroke="#555" '
+                f'<line x1="60" y1="{y + bh + 1}" x2="60" y2="{y + step - 2}" stroke="#555" '
                 'marker-end="url(#f)"/>'
             )
     out.append("</svg>")

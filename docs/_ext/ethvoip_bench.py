@@ -124,6 +124,7 @@ class BenchDirective(SphinxDirective):
         "chart": directives.unchanged,
         "unit": directives.unchanged,
         "x": directives.unchanged,
+        "labels": directives.unchanged,
     }
 
     def run(self) -> list[nodes.Node]:
@@ -141,7 +142,10 @@ class BenchDirective(SphinxDirective):
             raise self.error(str(exc)) from exc
         out: list[nodes.Node] = [para(provenance(run), classes=["ethvoip-note"])]
         body = [[[para(f"{x:,}")], *[[para(_cell(row[c]))] for c in columns]] for x, row in rows]
-        out.append(table([self.options.get("x", "x"), *columns], body))
+        labels = _names(self.options.get("labels", "")) or columns
+        if len(labels) != len(columns):
+            raise self.error(":labels: must name every column of :columns:")
+        out.append(table([self.options.get("x", "x"), *labels], body))
         if drawn:
             svg = chart(rows, drawn, self.options.get("unit", ""))
             out.append(nodes.raw("", f'<div class="ethvoip-msc">{svg}</div>', format="html"))
