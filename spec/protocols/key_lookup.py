@@ -39,6 +39,7 @@ look-up"); the trust policies' freshness checks are tested on the code.
 
 from __future__ import annotations
 
+from ethvoip.spec.checknames import STATE_PROOF as PROOF_CHECK
 from ethvoip.spec.protocol import (
     Claim,
     ClaimKind,
@@ -48,8 +49,10 @@ from ethvoip.spec.protocol import (
     Role,
     Send,
     Variant,
+    adds,
     agent,
     attack,
+    built,
     fresh,
     holds,
     var,
@@ -68,6 +71,7 @@ def _answer(hardened: bool, key: Term) -> Term:
 
 
 def _roles(hardened: bool) -> tuple[Role, Role, Role]:
+    proof = adds(frozenset({PROOF_CHECK}) if hardened else frozenset(), PROOF_CHECK)
     caller = Role(
         name="I",
         agent=A,
@@ -82,6 +86,7 @@ def _roles(hardened: bool) -> tuple[Role, Role, Role]:
                 "I_1",
                 tup(PROOF if hardened else GET, B),
                 note="eth_getProof for B's record" if hardened else "eth_call getClient(B)",
+                checks=proof,
             ),
             Recv(
                 "I_2",
@@ -89,6 +94,7 @@ def _roles(hardened: bool) -> tuple[Role, Role, Role]:
                 note="proof checked against the policy's root"
                 if hardened
                 else "the node's answer, believed as is",
+                checks=proof,
             ),
             Send("I_3", aenc(K, KB), note="the call's master key to the accepted key"),
         ),
@@ -108,6 +114,7 @@ def _roles(hardened: bool) -> tuple[Role, Role, Role]:
                 note="state root vouched for by the trust policy"
                 if hardened
                 else "what an honest node answers",
+                checks=proof,
             ),
         ),
         honest_only=True,
@@ -149,14 +156,23 @@ PAPER = Variant(
     pop_required=True,
 )
 
-HARDENED = Variant(
-    name="hardened",
-    summary="storage proof against a state root the trust policy vouches for",
-    roles=_roles(hardened=True),
-    claims=_claims(),
-    expected={"I_secret_K": holds("only the chain's vouched-for state names B's key")},
-    pop_required=True,
-)
+
+def _hardened(on: frozenset[str]) -> Variant:
+    """The hardened variant with the named checks ``on``: without the proof, the paper's
+    look-up (the one check is the whole difference)."""
+    return Variant(
+        name="hardened",
+        summary="storage proof against a state root the trust policy vouches for",
+        roles=_roles(hardened=PROOF_CHECK in on),
+        claims=_claims(),
+        expected={"I_secret_K": holds("only the chain's vouched-for state names B's key")},
+        pop_required=True,
+    )
+
+
+#: the checks the hardened variant adds to the paper's
+CHECKS = (PROOF_CHECK,)
+HARDENED = built(_hardened, CHECKS)
 
 PROTOCOL = Protocol(
     name="key_lookup",

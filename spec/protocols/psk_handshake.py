@@ -33,6 +33,9 @@ the splice the hardened signature stops even without Lowe's fix.
 
 from __future__ import annotations
 
+from ethvoip.spec.checknames import LOWE_FIX as LOWE
+from ethvoip.spec.checknames import POP
+from ethvoip.spec.checknames import SESSION_SIGNATURE as SIG
 from ethvoip.spec.protocol import (
     Claim,
     ClaimKind,
@@ -42,8 +45,10 @@ from ethvoip.spec.protocol import (
     Role,
     Send,
     Variant,
+    adds,
     agent,
     attack,
+    built,
     fresh,
     holds,
     var,
@@ -55,9 +60,10 @@ N1, N2, Ks = fresh("N1", Sort.NONCE), fresh("N2", Sort.NONCE), fresh("Ks", Sort.
 vN1, vN2, vKs = var("N1", Sort.NONCE), var("N2", Sort.NONCE), var("Ks", Sort.KEY)
 KA, KB = var("KA", Sort.PUBKEY), var("KB", Sort.PUBKEY)
 PSK = const("psk")
+NONE: frozenset[str] = frozenset()
 
 
-def _initiator(msg2_body: tuple[Term, ...], signed: Term) -> Role:
+def _initiator(msg2_body: tuple[Term, ...], signed: Term, on: frozenset[str] = NONE) -> Role:
     return Role(
         name="I",
         agent=A,
@@ -69,14 +75,14 @@ def _initiator(msg2_body: tuple[Term, ...], signed: Term) -> Role:
         steps=(
             Lookup("I_1", B, KB, note="paper step 1: pk(B) from the smart contract"),
             Send("I_2", aenc(tup(N1, A), KB), note="paper step 2"),
-            Recv("I_3", aenc(tup(*msg2_body), pk(A)), note="paper step 4"),
+            Recv("I_3", aenc(tup(*msg2_body), pk(A)), note="paper step 4", checks=adds(on, LOWE)),
             Send("I_4", aenc(vN2, KB), note="paper step 5"),
-            Send("I_5", aenc(tup(signed, vN2), KB), note="paper step 6"),
+            Send("I_5", aenc(tup(signed, vN2), KB), note="paper step 6", checks=adds(on, SIG)),
         ),
     )
 
 
-def _responder(msg2_body: tuple[Term, ...], signed: Term) -> Role:
+def _responder(msg2_body: tuple[Term, ...], signed: Term, on: frozenset[str] = NONE) -> Role:
     return Role(
         name="R",
         agent=B,
@@ -88,9 +94,9 @@ def _responder(msg2_body: tuple[Term, ...], signed: Term) -> Role:
         steps=(
             Recv("R_1", aenc(tup(vN1, A), pk(B)), note="paper step 2"),
             Lookup("R_2", A, KA, note="paper step 3: pk(A) from the smart contract"),
-            Send("R_3", aenc(tup(*msg2_body), KA), note="paper step 4"),
+            Send("R_3", aenc(tup(*msg2_body), KA), note="paper step 4", checks=adds(on, LOWE)),
             Recv("R_4", aenc(N2, pk(B)), note="paper step 5"),
-            Recv("R_5", aenc(tup(signed, N2), pk(B)), note="paper step 6-7"),
+            Recv("R_5", aenc(tup(signed, N2), pk(B)), note="paper step 6-7", checks=adds(on, SIG)),
         ),
     )
 
@@ -169,17 +175,32 @@ PAPER = Variant(
     notes="The paper's contract registers keys without proof of possession.",
 )
 
-HARDENED = Variant(
-    name="hardened",
-    summary="Lowe's fix (B named in message 4) and Ks signed together with both names and nonces",
-    roles=(
-        _initiator((N1, vN2, B), sign(tup(PSK, Ks, A, B, N1, vN2), sk(A))),
-        _responder((vN1, N2, B), sign(tup(PSK, vKs, A, B, vN1, N2), inv(KA))),
-    ),
-    claims=_claims(),
-    expected={c.name: holds() for c in _claims()},
-    pop_required=True,
-)
+
+def _hardened(on: frozenset[str]) -> Variant:
+    """The hardened variant with the named checks ``on`` (all of :data:`CHECKS` for ours)."""
+    named = (B,) if LOWE in on else ()
+    i_signed, r_signed = (
+        (sign(tup(PSK, Ks, A, B, N1, vN2), sk(A)), sign(tup(PSK, vKs, A, B, vN1, N2), inv(KA)))
+        if SIG in on
+        else (sign(Ks, sk(A)), sign(vKs, inv(KA)))
+    )
+    return Variant(
+        name="hardened",
+        summary="Lowe's fix (B named in message 4) and Ks signed together with both names and "
+        "nonces",
+        roles=(
+            _initiator((N1, vN2, *named), i_signed, on),
+            _responder((vN1, N2, *named), r_signed, on),
+        ),
+        claims=_claims(),
+        expected={c.name: holds() for c in _claims()},
+        pop_required=POP in on,
+    )
+
+
+#: the checks the hardened variant adds to the paper's
+CHECKS = (LOWE, SIG, POP)
+HARDENED = built(_hardened, CHECKS)
 
 PROTOCOL = Protocol(
     name="psk_handshake",
