@@ -59,6 +59,9 @@ class Removal:
     confirmed: tuple[tuple[str, bool], ...] = ()
     #: the front end's refusal, when the derived variant has no honest run
     error: str = ""
+    #: for a check not needed alone: each other check whose removal *together with* this one
+    #: reopens claims that removing the other alone does not (the pair's removal)
+    backed_by: tuple[tuple[str, Removal], ...] = ()
 
     @property
     def reopened(self) -> tuple[Row, ...]:
@@ -76,8 +79,16 @@ class Removal:
 
     @property
     def ok(self) -> bool:
-        """Decided, and every attack confirmed by the evaluator."""
-        return self.status != UNKNOWN and all(ok for _, ok in self.confirmed)
+        """Decided, and every attack confirmed by the evaluator (the pairs' too)."""
+        return (
+            self.status != UNKNOWN
+            and all(ok for _, ok in self.confirmed)
+            and all(r.ok for _, r in self.backed_by)
+        )
+
+    def backup_claims(self, other: str) -> tuple[Row, ...]:
+        """The claims the pair (this check, ``other``) reopens beyond ``other`` alone."""
+        return dict(self.backed_by)[other].reopened
 
     def as_json(self, *, traces: bool = True) -> dict[str, Any]:
         confirmed = dict(self.confirmed)
@@ -105,6 +116,26 @@ class Removal:
                     ),
                 }
                 for r in self.rows
+            ],
+            "backed_by": [
+                {
+                    "check": other,
+                    "derived": pair.derived,
+                    "claims": [
+                        {
+                            "claim": r.claim,
+                            "runs": r.result.runs,
+                            "confirmed": dict(pair.confirmed).get(r.claim),
+                            **(
+                                {"trace": tracefmt.to_dict(r.trace) if r.trace else None}
+                                if traces
+                                else {}
+                            ),
+                        }
+                        for r in pair.reopened
+                    ],
+                }
+                for other, pair in self.backed_by
             ],
         }
 
@@ -162,6 +193,47 @@ def ablate(
     return dataclasses.replace(base, rows=tuple(rows), confirmed=confirmed)
 
 
+def ablate_variant(
+    p: Protocol,
+    variant_name: str,
+    *,
+    max_runs: int = DEFAULT_ABLATE_RUNS,
+    generated_by: str = "ethvoip prove --ablate",
+    progress: Callable[[str], None] | None = None,
+) -> list[Removal]:
+    """Each check of the variant removed alone; then, for each one not needed alone, the
+    pairs with every other check: a check that another one backs up is not shown useless
+    by the first pass, and the second says which check covers it."""
+    checks = p.variant(variant_name).checks
+
+    def run(*cs: str) -> Removal:
+        return ablate(
+            p, variant_name, *cs, max_runs=max_runs, generated_by=generated_by, progress=progress
+        )
+
+    singles = {c: run(c) for c in checks}
+    pairs: dict[frozenset[str], Removal] = {}
+    out = []
+    for c, single in singles.items():
+        if single.status != NOT_NEEDED:
+            out.append(single)
+            continue
+        backed = []
+        for other in checks:
+            if other == c:
+                continue
+            key = frozenset({c, other})
+            if key not in pairs:
+                pairs[key] = run(*(x for x in checks if x in key))
+            pair = pairs[key]
+            alone = {r.claim for r in singles[other].reopened}
+            extra = tuple(r for r in pair.reopened if r.claim not in alone)
+            if extra or pair.status == HONEST_FAILS:
+                backed.append((other, dataclasses.replace(pair, rows=extra)))
+        out.append(dataclasses.replace(single, backed_by=tuple(backed)))
+    return out
+
+
 def ablate_all(
     chosen: Sequence[tuple[Protocol, str]],
     *,
@@ -170,9 +242,11 @@ def ablate_all(
     progress: Callable[[str], None] | None = None,
 ) -> list[Removal]:
     return [
-        ablate(p, vname, c, max_runs=max_runs, generated_by=generated_by, progress=progress)
+        r
         for p, vname in chosen
-        for c in p.variant(vname).checks
+        for r in ablate_variant(
+            p, vname, max_runs=max_runs, generated_by=generated_by, progress=progress
+        )
     ]
 
 
@@ -181,23 +255,34 @@ def describe_status(r: Removal) -> str:
     if r.status == HONEST_FAILS:
         return f"honest run fails: {r.error}"
     if r.status == NOT_NEEDED:
-        return f"not needed within the bound of {r.bound} runs"
+        text = f"not needed alone within {r.bound} runs"
+        for other, pair in r.backed_by:
+            text += f"; backed by {other}: without both, " + _attacks(pair)
+        if not r.backed_by:
+            text += "; no other single check backs it up either"
+        return text
     if r.status == UNKNOWN:
         return (
             "unknown (z3 gave up on: "
             + ", ".join(x.claim for x in r.rows if x.result.verdict is Verdict.UNKNOWN)
             + ")"
         )
+    return _attacks(r)
+
+
+def _attacks(r: Removal) -> str:
+    if r.status == HONEST_FAILS:
+        return f"honest run fails: {r.error}"
     confirmed = dict(r.confirmed)
-    return "; ".join(
-        f"{x.claim} attack ({x.result.runs} run{'s' if x.result.runs != 1 else ''})"
+    return ", ".join(
+        f"{x.claim} ({x.result.runs})"
         + ("" if confirmed.get(x.claim) else " UNCONFIRMED by the evaluator")
         for x in r.reopened
     )
 
 
 def table(removals: Sequence[Removal]) -> str:
-    head = ("protocol", "check removed", "claims it reopens (attack, runs)")
+    head = ("protocol", "check removed", "claims it reopens (runs of the attack)")
     body = [(f"{r.protocol}/{r.variant}", r.check, describe_status(r)) for r in removals]
     widths = [max(len(x) for x in col) for col in zip(head, *body, strict=True)]
     widths[-1] = len(head[-1])
@@ -245,25 +330,18 @@ def main(args: Any, generated_by: str, checkpoint: Callable[[], None]) -> int:
     t0 = time.perf_counter()
     removals: list[Removal] = []
     for p, vname in chosen:
-        for check in p.variant(vname).checks:
-            removals.append(
-                ablate(
-                    p,
-                    vname,
-                    check,
-                    max_runs=max_runs,
-                    generated_by=generated_by,
-                    progress=lambda _m: checkpoint(),
-                )
-            )
-            checkpoint()
-            if live:
-                r = removals[-1]
+        got = ablate_variant(
+            p, vname, max_runs=max_runs, generated_by=generated_by, progress=lambda _m: checkpoint()
+        )
+        checkpoint()
+        removals += got
+        if live:
+            for r in got:
                 print(f"{r.protocol}/{r.variant} without {r.check}: {r.status}", file=sys.stderr)
     if args.traces_dir is not None:
         files: dict[str, str] = {}
         for r in removals:
-            for row in r.reopened:
+            for row in (*r.reopened, *(x for _, pair in r.backed_by for x in pair.reopened)):
                 assert row.trace is not None
                 files.update(trace_files(row.trace))
         write_files(args.traces_dir, files)
