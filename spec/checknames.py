@@ -46,6 +46,7 @@ PENDING_REGISTRATION = "pending_registration"
 PENDING_TTL = "pending_ttl"
 VERSION_MATCH = "version_match"
 ONE_RECOVERY = "one_recovery"
+KILL_SWITCH_SUSPENDS = "kill_switch_suspends"
 # -- made by the code, stated in no term model --------------------------------------------
 COMMIT_REVEAL = "commit_reveal"
 LOOKUP_FRESHNESS = "lookup_freshness"
@@ -189,6 +190,14 @@ _ALL = (
         "contracts/KeyStore.sol announce/cancel/executeRecovery: RecoveryAlreadyPending, "
         "NoRecoveryPending",
         ("key_lifecycle",),
+    ),
+    CheckName(
+        KILL_SWITCH_SUSPENDS,
+        "the operator's kill switch suspends a record (its key keeps the veto); approve "
+        "refuses a number in use",
+        "contracts/KeyStore.sol approve: NumberInUse",
+        argued="a row's statuses, not a guard to remove: v1 is the table whose kill switch "
+        "revokes, and its operator_bypass verdict is this check's ablation",
     ),
     CheckName(
         TYPED_SIGNATURES,
