@@ -27,15 +27,23 @@ import os
 import platform
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any, TypeAlias
 
 from ethvoip.model.bounds import DEFAULT_ABLATE_RUNS
 from ethvoip.model.cli import Row, prove
+from ethvoip.spec import lifecycle as LC
 from ethvoip.spec import trace as tracefmt
 from ethvoip.spec.catalogue import CATALOGUE, get
 from ethvoip.spec.errors import MalformedProtocol, TraceError, UnknownProtocol
 from ethvoip.spec.evaluate import evaluate
 from ethvoip.spec.protocol import Protocol, Variant, Verdict
+
+if TYPE_CHECKING:
+    from ethvoip.model.ablate_lifecycle import LifecycleRemoval
+
+    AnyRemoval: TypeAlias = "Removal | LifecycleRemoval"
+
+LIFECYCLE = "key_lifecycle"
 
 REOPENS, NOT_NEEDED, HONEST_FAILS, UNKNOWN = (
     "reopens",
@@ -85,6 +93,19 @@ class Removal:
             and all(ok for _, ok in self.confirmed)
             and all(r.ok for _, r in self.backed_by)
         )
+
+    def text(self) -> str:
+        return describe_status(self)
+
+    def trace_files(self) -> dict[str, str]:
+        """Every attack trace of the removal (and of its pairs): file name -> text."""
+        from ethvoip.model.cli import trace_files
+
+        out: dict[str, str] = {}
+        for row in (*self.reopened, *(x for _, pair in self.backed_by for x in pair.reopened)):
+            assert row.trace is not None
+            out.update(trace_files(row.trace))
+        return out
 
     def backup_claims(self, other: str) -> tuple[Row, ...]:
         """The claims the pair (this check, ``other``) reopens beyond ``other`` alone."""
@@ -150,7 +171,9 @@ def targets(names: Sequence[str]) -> list[tuple[Protocol, str]]:
     """The hardened variants (those built from named checks) among ``PROTOCOL[/VARIANT]``
     arguments; every catalogue protocol's ``hardened`` when none."""
     out: list[tuple[Protocol, str]] = []
-    for n in names or list(CATALOGUE):
+    for n in [n for n in names if not n.startswith(LIFECYCLE)] or (
+        [] if names else list(CATALOGUE)
+    ):
         pname, _, vname = n.partition("/")
         p = get(pname)
         v = p.variant(vname or "hardened")
@@ -158,6 +181,15 @@ def targets(names: Sequence[str]) -> list[tuple[Protocol, str]]:
             raise UnknownProtocol(f"{p.name}/{v.name} is built from no named checks to ablate")
         out.append((p, v.name))
     return out
+
+
+def lifecycle_asked(names: Sequence[str]) -> bool:
+    """Whether the key life cycle is among the arguments (it is by default); only its
+    hardened table is built from named checks."""
+    for n in names:
+        if n.partition("/")[0] == LIFECYCLE and n.partition("/")[2] not in ("", "hardened"):
+            raise UnknownProtocol(f"{n} is built from no named checks to ablate")
+    return not names or any(n.partition("/")[0] == LIFECYCLE for n in names)
 
 
 def confirm(p: Protocol, row: Row) -> bool:
@@ -281,9 +313,9 @@ def _attacks(r: Removal) -> str:
     )
 
 
-def table(removals: Sequence[Removal]) -> str:
+def table(removals: Sequence[AnyRemoval]) -> str:
     head = ("protocol", "check removed", "claims it reopens (runs of the attack)")
-    body = [(f"{r.protocol}/{r.variant}", r.check, describe_status(r)) for r in removals]
+    body = [(f"{r.protocol}/{r.variant}", r.check, r.text()) for r in removals]
     widths = [max(len(x) for x in col) for col in zip(head, *body, strict=True)]
     widths[-1] = len(head[-1])
     lines = [
@@ -294,7 +326,7 @@ def table(removals: Sequence[Removal]) -> str:
     return "\n".join(lines)
 
 
-def record(removals: Sequence[Removal], generated_by: str, max_runs: int) -> dict[str, Any]:
+def record(removals: Sequence[AnyRemoval], generated_by: str, max_runs: int) -> dict[str, Any]:
     """The ablation as a dated record (no traces): what the docs' table is rendered from."""
     return {
         "made": datetime.datetime.now(datetime.UTC).strftime("%Y-%m-%d %H:%M UTC"),
@@ -304,8 +336,15 @@ def record(removals: Sequence[Removal], generated_by: str, max_runs: int) -> dic
         "generated_by": generated_by,
         "max_runs": max_runs,
         "spec_digests": {
-            name: get(name).digest() for name in dict.fromkeys(r.protocol for r in removals)
+            name: get(name).digest()
+            for name in dict.fromkeys(r.protocol for r in removals)
+            if name != LIFECYCLE
         },
+        **(
+            {"lifecycle_digest": LC.digest(LC.variant("hardened"))}
+            if any(r.protocol == LIFECYCLE for r in removals)
+            else {}
+        ),
         "removals": [r.as_json(traces=False) for r in removals],
     }
 
@@ -317,18 +356,20 @@ def main(args: Any, generated_by: str, checkpoint: Callable[[], None]) -> int:
     import sys
     import time
 
-    from ethvoip.model.cli import trace_files, write_files
+    from ethvoip.model.cli import write_files
+    from ethvoip.model.lifecycle import SEARCH_STEPS
     from ethvoip.spec.files import PUBLIC, atomic_write, check_dir_writable, check_file_writable
 
     max_runs = DEFAULT_ABLATE_RUNS if args.max_runs is None else args.max_runs
     chosen = targets(args.protocols)
+    lifecycle = lifecycle_asked(args.protocols)
     if args.traces_dir is not None:
         check_dir_writable(args.traces_dir, "--traces-dir")
     if args.record is not None:
         check_file_writable(args.record, "--record")
     live = not args.quiet and sys.stderr.isatty()
     t0 = time.perf_counter()
-    removals: list[Removal] = []
+    removals: list[AnyRemoval] = []
     for p, vname in chosen:
         got = ablate_variant(
             p, vname, max_runs=max_runs, generated_by=generated_by, progress=lambda _m: checkpoint()
@@ -338,12 +379,19 @@ def main(args: Any, generated_by: str, checkpoint: Callable[[], None]) -> int:
         if live:
             for r in got:
                 print(f"{r.protocol}/{r.variant} without {r.check}: {r.status}", file=sys.stderr)
+    if lifecycle:
+        from ethvoip.model.ablate_lifecycle import ablate_lifecycle
+
+        for c in LC.checks(LC.variant("hardened")):
+            lr = ablate_lifecycle(c, generated_by=generated_by)
+            checkpoint()
+            removals.append(lr)
+            if live:
+                print(f"{LIFECYCLE}/hardened without {c}: {lr.status}", file=sys.stderr)
     if args.traces_dir is not None:
         files: dict[str, str] = {}
         for r in removals:
-            for row in (*r.reopened, *(x for _, pair in r.backed_by for x in pair.reopened)):
-                assert row.trace is not None
-                files.update(trace_files(row.trace))
+            files.update(r.trace_files())
         write_files(args.traces_dir, files)
     if args.record is not None:
         rec = record(removals, generated_by, max_runs)
@@ -357,7 +405,9 @@ def main(args: Any, generated_by: str, checkpoint: Callable[[], None]) -> int:
             f"\n{len(removals)} checks removed one at a time: {needed} reopen an attack, "
             f"{sum(r.status == NOT_NEEDED for r in removals)} not needed within the bound, "
             f"{sum(r.status == HONEST_FAILS for r in removals)} break the honest run, "
-            f"{sum(r.status == UNKNOWN for r in removals)} unknown; bound {max_runs} runs, "
+            f"{sum(r.status == UNKNOWN for r in removals)} unknown; bound {max_runs} runs"
+            + (f" (life cycle: {SEARCH_STEPS} calls, then inductive)" if lifecycle else "")
+            + ", "
             f"{time.perf_counter() - t0:.1f} s"
         )
     return 0 if all(r.ok for r in removals) else 1

@@ -26,6 +26,7 @@ reflects B's answer, and knows the key: ``R_secret_K`` with 1 run.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from pathlib import Path
 
@@ -35,6 +36,7 @@ from ethvoip.attacks.cli import main
 from ethvoip.model.ablate import NOT_NEEDED, REOPENS, Removal, ablate, ablate_variant
 from ethvoip.spec import checknames as C
 from ethvoip.spec.catalogue import CATALOGUE
+from ethvoip.spec.errors import TraceError
 from ethvoip.spec.protocol import Verdict
 from tests.test_cli_docs import _check
 
@@ -121,3 +123,27 @@ def test_ablate_text_and_a_variant_without_checks(capsys: pytest.CaptureFixture[
     assert "key_lookup/hardened" in out and "state_proof" in out and "I_secret_K (1)" in out
     assert main(["prove", "--ablate", "psk_handshake/paper"]) == 2
     assert "no named checks" in capsys.readouterr().err
+
+
+def test_lifecycle_without_the_time_lock_the_operator_recovers_at_once() -> None:
+    """Without ``now >= executableAt`` the operator announces a recovery to a key of its own
+    and executes it in the same tick: claim 3 (the operator is bound by the time lock)."""
+    from ethvoip.model.lifecycle import check
+    from ethvoip.spec import lifecycle as LC
+    from ethvoip.spec.lifecycle_eval import evaluate
+
+    hardened = LC.variant("hardened")
+    assert set(LC.checks(hardened)) == {
+        c.id for c in C.CHECKS.values() if "key_lifecycle" in c.modelled
+    }
+    derived = LC.without(hardened, C.RECOVERY_TIMELOCK)
+    assert all(g.check != C.RECOVERY_TIMELOCK for f in derived.functions for g in f.guards)
+    q = next(q for q in derived.all_questions if q.claim is LC.ClaimId.OPERATOR_TIMELOCK)
+    (r,) = check(derived, [q], max_steps=4, induction=False)
+    assert r.verdict is LC.Expected.ATTACK and r.trace is not None
+    assert evaluate(r.trace, variant=derived).violated
+    assert [s.function for s in r.trace.steps if s.action == "call"][-1] == "executeRecovery"
+    # the same calls on the full table: executeRecovery is refused by the time lock
+    on_hardened = dataclasses.replace(r.trace, variant="hardened")
+    with pytest.raises(TraceError, match="RecoveryNotReady|executeRecovery"):
+        evaluate(on_hardened, check_digest=False)
