@@ -390,8 +390,8 @@ def main(args: Any, generated_by: str, checkpoint: Callable[[], None]) -> int:
                 print(f"{LIFECYCLE}/hardened without {c}: {lr.status}", file=sys.stderr)
     if args.traces_dir is not None:
         files: dict[str, str] = {}
-        for r in removals:
-            files.update(r.trace_files())
+        for removal in removals:
+            files.update(removal.trace_files())
         write_files(args.traces_dir, files)
     if args.record is not None:
         rec = record(removals, generated_by, max_runs)

@@ -105,7 +105,7 @@ def model_text(removal: dict[str, Any]) -> str:
         attacked = [c for c in removal["claims"] if c["verdict"] == "attack"]
         return where + "reopens " + _claims(attacked, unit)
     if removal["status"] == "honest run fails":
-        return where + "the honest run fails without it: " + removal["error"]
+        return where + "the honest run fails without it: " + str(removal["error"])
     text = where + f"not needed alone within {removal['bound']} {unit}"
     if removal["claims"] and all(
         c.get("inductive") for c in removal["claims"] if c["verdict"] != "attack"
@@ -188,17 +188,19 @@ class ChecksDirective(SphinxDirective):
         body: list[list[list[nodes.Node]]] = []
         css: list[list[list[str]]] = []
         for r in got:
-            model = [para(t) for t in r.model] or [para("not in a model: " + r.argued)]
+            model: list[nodes.Node] = [para(t) for t in r.model] or [
+                para("not in a model: " + r.argued)
+            ]
             if r.attacks:
                 attack_cell: list[nodes.Node] = []
                 for i, (name, protocol) in enumerate(r.attacks):
                     if i:
                         attack_cell.append(nodes.Text(", "))
                     attack_cell += self._link(name, protocol)
-                attack = [para(*attack_cell)]
+                attack: list[nodes.Node] = [para(*attack_cell)]
             else:
                 attack = [para(nodes.strong("", "no attack script"), f" (finding): {r.no_script}")]
-            killers = [para(nodes.literal(t, t)) for t in r.mutants] or [
+            killers: list[nodes.Node] = [para(nodes.literal(t, t)) for t in r.mutants] or [
                 para("none recorded yet", classes=["ethvoip-note"])
             ]
             body.append(
