@@ -30,6 +30,8 @@ Hardened (ours)::
     2. node -> A : sign(<state, B, KB>, sk(C))          storage proof under a vouched-for root
     3. A -> B    : {K}KB
 
+Its one named check (spec/checknames.py) is ``state_proof``: without it, the paper's look-up.
+
 Freshness (a revoked key is not accepted once the revocation is final) is *unsupported*
 here: terms carry no time, and a signed state is valid forever in the Dolev-Yao algebra, so a
 replayed pre-revocation proof is indistinguishable from a current one; no verdict on it is

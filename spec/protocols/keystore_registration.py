@@ -33,6 +33,9 @@ Hardened (ours)::
     4. O          : approves (S, K) only if K is the key the receipt bought
        O -> S     : {cred, Pw}pk(S)                        a random SIP password, never on chain
 
+Its named checks (spec/checknames.py): ``receipt_binds_key`` (messages 1 and 4), ``pop``
+(message 2), ``receipt_off_chain`` (message 2 carries no receipt) and ``random_password``.
+
 Commit-reveal (which stops the *ordering* race on the contract) and the salted identifier
 are checked by the contract tests, not here: the symbolic chain has no gas auction.
 """

@@ -25,6 +25,9 @@ Hardened (ours, RFC 3830 public-key mode)::
                       SIGNi=sign(<mikey, T, RAND, A, B, PKE, KEMAC>, sk(A))
        B keeps (T, RAND) in a replay cache
 
+Its named checks (spec/checknames.py): ``mikey_signature`` (SIGNi, and the look-up of pk(A)
+it needs), ``mikey_identities`` (IDi, IDr), ``replay_cache`` and ``pop`` (the key directory).
+
 The attack on the paper variant needs a single run of the callee: the intruder sends an
 INVITE "from A" carrying ``{K'}pk(B)`` for a key ``K'`` of his own choosing.
 """

@@ -23,6 +23,11 @@ Hardened (ours)::
     5. A -> B : {N2}pk(B)
     6. A -> B : {sign(<psk, Ks, A, B, N1, N2>, sk(A)), N2}pk(B)   Ks bound to the session
 
+The named checks (spec/checknames.py) it is built from: ``lowe_fix`` (message 4),
+``session_signature`` (message 6) and ``pop`` (the key directory).  ``ethvoip prove --ablate``
+finds each of the first two sufficient alone, as the next paragraph says, and both together
+needed: without both, the paper's attack.
+
 The attack on the paper variant (two runs, the intruder ``e`` a subscriber like any other):
 A starts a session with e; e re-encrypts A's first message for B as if from A; B answers
 A; A (thinking it is e's answer) decrypts N2 for e; e completes B's run, and then re-encrypts

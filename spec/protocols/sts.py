@@ -23,6 +23,9 @@ proof of possession at registration)::
     2. B -> A : g^y, {B, sign(<sts_r, A, B, g^x, g^y>, sk(B))}K
     3. A -> B : {A, sign(<sts_i, A, B, g^x, g^y>, sk(A))}K
 
+Its named checks (spec/checknames.py): ``sts_identities`` (the names), ``role_tags``
+(``sts_i``/``sts_r``), ``dialog_binding`` (below) and ``pop`` (the key directory).
+
 The attack on the paper variant (two runs): e registers B's public key under his own name.
 A starts a call with e; e relays A's g^x to B as if the call came from A; B answers; e
 relays B's answer to A, who verifies B's signature with "e's" key (which is pk(B)); A's
