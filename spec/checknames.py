@@ -11,7 +11,7 @@ name is the join key between three readers that each see the check from their si
   removal reopens, with the attack (:mod:`ethvoip.model.ablate`);
 * the concrete code: each attack script in ``attacks/`` names the checks it shows stopping
   an attack (``Attack.checks``), and the mutation report names the tests that kill the
-  mutants of each check (issue 18 section 3; the ``mutants`` field of the docs' table).
+  mutants of each check (issue 18 section 3: ``docs/model/mutants.json``, keyed by these ids).
 
 Some checks are made by the code but stated in no term model (``modelled`` says where they
 are argued instead); a check is listed here once, whichever side makes it.
