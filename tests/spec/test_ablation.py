@@ -88,3 +88,19 @@ def test_check_ids_are_one_list() -> None:
     for c in checknames.CHECKS.values():
         # a check no model states says why and where it is argued instead
         assert bool(c.modelled) != bool(c.argued), c.id
+
+
+@pytest.mark.parametrize("name", ["psk_handshake", "key_lookup"])
+def test_without_every_check_is_the_paper_variant(name: str) -> None:
+    """Where the hardened design is the paper's plus its checks, removing them all gives the
+    paper's variant back: the named checks are the whole difference.  (Not so for MIKEY's
+    RFC 3830 envelope, STS's transcript order or the registration's message flow, which
+    differ from the paper beyond their checks.)"""
+    p = CATALOGUE[name]
+    h = p.variant("hardened")
+    bare = h.without(*h.checks)
+    paper = p.variant("paper")
+    assert bare.pop_required == paper.pop_required
+    assert [[_semantic(s) for s in r.steps] for r in bare.roles] == [
+        [_semantic(s) for s in r.steps] for r in paper.roles
+    ]
