@@ -215,8 +215,10 @@ class Variant:
         claims' expectations (what the full design promises), so a claim it breaks is one
         that the removed checks were needed for.
         """
+        if not checks:
+            raise UnknownProtocol(f"name the checks to remove from {self.name!r}")
         unknown = [c for c in checks if c not in self.checks]
-        if self.build is None or unknown or not checks:
+        if self.build is None or unknown:
             raise UnknownProtocol(
                 f"variant {self.name!r} has no named check {', '.join(map(repr, unknown))} "
                 f"(it has: {', '.join(self.checks) or 'none'})"
