@@ -36,6 +36,7 @@ from ethvoip.impl.service.messages import ApproveRequest, FundRequest
 from ethvoip.impl.service.runtime import build_service
 from ethvoip.impl.service.service import paper_password
 from ethvoip.impl.service.store import TestStore
+from ethvoip.spec import checknames as C
 from ethvoip.spec.errors import ServiceError
 
 CHECK = "replayed_request"
@@ -123,7 +124,9 @@ def run() -> AttackResult:
     )
 
 
-ATTACK = Attack("approve_replay", "key_lifecycle", "approval request replayed", run)
+ATTACK = Attack(
+    "approve_replay", "key_lifecycle", "approval request replayed", run, checks=(C.REQUEST_NONCE,)
+)
 
 if __name__ == "__main__":
     from ethvoip.attacks.runner import main

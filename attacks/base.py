@@ -90,10 +90,15 @@ class AttackResult:
 
 @dataclass(frozen=True)
 class Attack:
+    """An attack script.  ``checks`` are the named checks
+    (:mod:`ethvoip.spec.checknames`) whose refusal its hardened half shows on the concrete
+    code: the join with the model's ablation in the docs' table of checks."""
+
     name: str
     protocol: str
     title: str
     run: Callable[[], AttackResult]
+    checks: tuple[str, ...] = ()
 
 
 def load_trace(stem: str) -> Trace:

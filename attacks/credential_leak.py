@@ -40,6 +40,7 @@ from ethvoip.impl.chain import (
 from ethvoip.impl.chain.events import ClientAdded
 from ethvoip.impl.chain.keystore import PendingKey
 from ethvoip.impl.service.service import paper_password
+from ethvoip.spec import checknames as C
 
 
 def password_from(token: str) -> str:
@@ -135,7 +136,13 @@ def run() -> AttackResult:
     )
 
 
-ATTACK = Attack("credential_leak", "keystore_registration", "SIP password from the chain", run)
+ATTACK = Attack(
+    "credential_leak",
+    "keystore_registration",
+    "SIP password from the chain",
+    run,
+    checks=(C.RECEIPT_OFF_CHAIN, C.RANDOM_PASSWORD),
+)
 
 if __name__ == "__main__":
     from ethvoip.attacks.runner import main

@@ -27,6 +27,7 @@ from ethvoip.impl.chain import RpcChain
 from ethvoip.impl.chain.checkpoint import CheckpointPolicy
 from ethvoip.impl.chain.quorum import QuorumPolicy
 from ethvoip.impl.chain.trust import BrokenLink, Freshness, QuorumDisagreement, TrustError
+from ethvoip.spec import checknames as C
 
 B = PHONES["b"]
 DAY = 86400.0  # freshness is not what this attack is about (see stale_head)
@@ -112,7 +113,13 @@ def run() -> AttackResult:
     )
 
 
-ATTACK = Attack("forged_head", "key_lookup", "a forged header and state from the RPC node", run)
+ATTACK = Attack(
+    "forged_head",
+    "key_lookup",
+    "a forged header and state from the RPC node",
+    run,
+    checks=(C.STATE_PROOF,),
+)
 
 if __name__ == "__main__":
     from ethvoip.attacks.runner import main

@@ -41,6 +41,7 @@ from ethvoip.impl.chain import (
     key_hash,
 )
 from ethvoip.impl.chain.contract import address_bytes
+from ethvoip.spec import checknames as C
 from ethvoip.spec.errors import ContractRevert
 
 #: The checks of KeyStore that stop each attempt, in the order the attempts are made.
@@ -215,7 +216,13 @@ def run() -> AttackResult:
     )
 
 
-ATTACK = Attack("front_running", "keystore_registration", "front-running addClient", run)
+ATTACK = Attack(
+    "front_running",
+    "keystore_registration",
+    "front-running addClient",
+    run,
+    checks=(C.COMMIT_REVEAL, C.POP, C.RECEIPT_BINDS_KEY),
+)
 
 if __name__ == "__main__":
     from ethvoip.attacks.runner import main

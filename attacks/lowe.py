@@ -11,6 +11,7 @@ Run: ``python -m ethvoip.attacks.lowe`` or ``ethvoip attack lowe``.
 from __future__ import annotations
 
 from ethvoip.attacks.base import Attack, AttackResult, load_trace, trace_attack
+from ethvoip.spec import checknames as C
 from ethvoip.spec.errors import RemoteProtocolError
 
 TRACE = "psk_handshake.paper.R_secret_Ks"
@@ -21,7 +22,9 @@ def run() -> AttackResult:
     return trace_attack("lowe", load_trace(TRACE), CHECK)
 
 
-ATTACK = Attack("lowe", "psk_handshake", "Lowe's man-in-the-middle, leaking Ks", run)
+ATTACK = Attack(
+    "lowe", "psk_handshake", "Lowe's man-in-the-middle, leaking Ks", run, checks=(C.LOWE_FIX,)
+)
 
 if __name__ == "__main__":
     from ethvoip.attacks.runner import main

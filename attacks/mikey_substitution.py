@@ -20,6 +20,7 @@ from ethvoip.impl.handshake import Value, create
 from ethvoip.impl.handshake import mikey as mikey_impl
 from ethvoip.impl.handshake.machine import Run
 from ethvoip.impl.wire import Tag
+from ethvoip.spec import checknames as C
 from ethvoip.spec.errors import CryptoError, EthVoipError
 
 TRACE = "mikey_key_transport.paper.R_secret_K"
@@ -73,7 +74,13 @@ def run() -> AttackResult:
     return result
 
 
-ATTACK = Attack("mikey_substitution", "mikey_key_transport", "a=k: key substitution", run)
+ATTACK = Attack(
+    "mikey_substitution",
+    "mikey_key_transport",
+    "a=k: key substitution",
+    run,
+    checks=(C.MIKEY_SIGNATURE,),
+)
 
 if __name__ == "__main__":
     from ethvoip.attacks.runner import main

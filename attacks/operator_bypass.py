@@ -10,6 +10,7 @@ from __future__ import annotations
 from ethvoip.attacks.base import Attack, AttackResult
 from ethvoip.attacks.chain_world import run_contract_attack
 from ethvoip.attacks.lifecycle import bypass_hardened, bypass_paper
+from ethvoip.spec import checknames as C
 
 
 def run() -> AttackResult:
@@ -21,7 +22,13 @@ def run() -> AttackResult:
     )
 
 
-ATTACK = Attack("operator_bypass", "key_lifecycle", "the operator replaces a key at once", run)
+ATTACK = Attack(
+    "operator_bypass",
+    "key_lifecycle",
+    "the operator replaces a key at once",
+    run,
+    checks=(C.KILL_SWITCH_SUSPENDS,),
+)
 
 if __name__ == "__main__":
     from ethvoip.attacks.runner import main

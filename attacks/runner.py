@@ -41,6 +41,22 @@ MODULES: dict[str, str] = {
 }
 
 
+#: Named checks (:mod:`ethvoip.spec.checknames`) that no attack script above shows refusing
+#: an attack on the concrete code, with what covers them instead.  Each is a finding of the
+#: table of checks (docs/model.rst), kept here so that a test sees every check accounted for.
+NO_ATTACK_SCRIPT: dict[str, str] = {
+    "mikey_identities": "not needed alone in the model (backed by pop); impl tests only",
+    "replay_cache": "the model's replay attack (R_agree_K, 3 runs) has no script; impl tests",
+    "role_tags": "the model's reflection on a self-call (1 run) has no script; impl tests",
+    "recovery_timelock": "no script tries an early executeRecovery; contract tests",
+    "recovery_key_match": "no script; contract tests",
+    "pending_registration": "no script; contract tests",
+    "pending_ttl": "no script; contract tests",
+    "version_match": "no script; contract tests",
+    "one_recovery": "no script; contract tests",
+}
+
+
 def available() -> dict[str, str]:
     out = {}
     for name, mod in MODULES.items():

@@ -10,6 +10,7 @@ from __future__ import annotations
 from ethvoip.attacks.base import Attack, AttackResult
 from ethvoip.attacks.chain_world import run_contract_attack
 from ethvoip.attacks.lifecycle import cross_hardened, cross_paper
+from ethvoip.spec import checknames as C
 
 
 def run() -> AttackResult:
@@ -22,7 +23,11 @@ def run() -> AttackResult:
 
 
 ATTACK = Attack(
-    "signature_cross_use", "key_lifecycle", "a signature accepted for a second change", run
+    "signature_cross_use",
+    "key_lifecycle",
+    "a signature accepted for a second change",
+    run,
+    checks=(C.KEY_SPENT_ONCE, C.TYPED_SIGNATURES),
 )
 
 if __name__ == "__main__":

@@ -21,6 +21,7 @@ from ethvoip.impl import wire
 from ethvoip.impl.handshake import Event, Sent, create
 from ethvoip.impl.handshake.adversary import Intruder
 from ethvoip.impl.wire import Tag
+from ethvoip.spec import checknames as C
 from ethvoip.spec import semantics as sem
 from ethvoip.spec.catalogue import get
 from ethvoip.spec.deduction import Knowledge
@@ -162,7 +163,13 @@ def run() -> AttackResult:
     )
 
 
-ATTACK = Attack("splice", "psk_handshake", "cross-session splice of A's signed Ks", run)
+ATTACK = Attack(
+    "splice",
+    "psk_handshake",
+    "cross-session splice of A's signed Ks",
+    run,
+    checks=(C.LOWE_FIX, C.SESSION_SIGNATURE),
+)
 
 if __name__ == "__main__":
     from ethvoip.attacks.runner import main

@@ -28,6 +28,7 @@ from ethvoip.impl.chain import RpcChain, identifier
 from ethvoip.impl.chain.checkpoint import CheckpointPolicy
 from ethvoip.impl.chain.policies import DEFAULT_MAX_AGE
 from ethvoip.impl.chain.trust import Freshness, StaleHead
+from ethvoip.spec import checknames as C
 from ethvoip.spec.errors import ChainError
 
 B = PHONES["b"]
@@ -121,7 +122,13 @@ def run() -> AttackResult:
     )
 
 
-ATTACK = Attack("stale_head", "key_lookup", "pre-revocation state from a lagging node", run)
+ATTACK = Attack(
+    "stale_head",
+    "key_lookup",
+    "pre-revocation state from a lagging node",
+    run,
+    checks=(C.LOOKUP_FRESHNESS,),
+)
 
 if __name__ == "__main__":
     from ethvoip.attacks.runner import main

@@ -10,6 +10,7 @@ from __future__ import annotations
 from ethvoip.attacks.base import Attack, AttackResult
 from ethvoip.attacks.chain_world import run_contract_attack
 from ethvoip.attacks.lifecycle import stolen_hardened, stolen_paper
+from ethvoip.spec import checknames as C
 
 
 def run() -> AttackResult:
@@ -22,7 +23,11 @@ def run() -> AttackResult:
 
 
 ATTACK = Attack(
-    "stolen_key_reuse", "key_lifecycle", "a revoked key registered again by its thief", run
+    "stolen_key_reuse",
+    "key_lifecycle",
+    "a revoked key registered again by its thief",
+    run,
+    checks=(C.KEY_SPENT_ONCE,),
 )
 
 if __name__ == "__main__":

@@ -39,6 +39,7 @@ from ethvoip.impl.media.rtcp import encode_rtcp
 from ethvoip.impl.media.srtp import SrtpReceiver
 from ethvoip.impl.sip.digest import DigestVerifier, InMemoryCredentialStore
 from ethvoip.impl.sip.registrar import RegistrarProxy
+from ethvoip.spec import checknames as C
 from ethvoip.spec.errors import CryptoError, EthVoipError
 
 ALICE, BOB, EVE, SERVER = "+96176661367", "+96170412611", "+96100000666", "+96100000001"
@@ -220,7 +221,13 @@ def run() -> AttackResult:
     )
 
 
-ATTACK = Attack("sts_rekey_hijack", "sts", "a third subscriber takes over a call's re-key", run)
+ATTACK = Attack(
+    "sts_rekey_hijack",
+    "sts",
+    "a third subscriber takes over a call's re-key",
+    run,
+    checks=(C.DIALOG_BINDING, C.SRTCP_SOURCE),
+)
 
 if __name__ == "__main__":
     from ethvoip.attacks.runner import main

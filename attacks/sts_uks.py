@@ -14,6 +14,7 @@ the registration itself (proof of possession; see the ``victim_key`` contract at
 from __future__ import annotations
 
 from ethvoip.attacks.base import Attack, AttackResult, load_trace, trace_attack
+from ethvoip.spec import checknames as C
 from ethvoip.spec.errors import RemoteProtocolError
 
 TRACE = "sts.paper.R_key_share"
@@ -24,7 +25,13 @@ def run() -> AttackResult:
     return trace_attack("sts_uks", load_trace(TRACE), CHECK)
 
 
-ATTACK = Attack("sts_uks", "sts", "unknown key-share with a key registered as e's", run)
+ATTACK = Attack(
+    "sts_uks",
+    "sts",
+    "unknown key-share with a key registered as e's",
+    run,
+    checks=(C.STS_IDENTITIES,),
+)
 
 if __name__ == "__main__":
     from ethvoip.attacks.runner import main

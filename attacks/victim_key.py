@@ -26,6 +26,7 @@ from ethvoip.impl.chain import (
     identifier,
 )
 from ethvoip.impl.chain.contract import address_bytes
+from ethvoip.spec import checknames as C
 from ethvoip.spec.errors import ChainError, ContractRevert
 
 CHECK = "WrongSigner"
@@ -119,7 +120,9 @@ def run() -> AttackResult:
     )
 
 
-ATTACK = Attack("victim_key", "keystore_registration", "a's key under e's number", run)
+ATTACK = Attack(
+    "victim_key", "keystore_registration", "a's key under e's number", run, checks=(C.POP,)
+)
 
 if __name__ == "__main__":
     from ethvoip.attacks.runner import main

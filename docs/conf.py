@@ -22,6 +22,7 @@ extensions: list[str] = [
     "ethvoip_lifecycle",
     "ethvoip_bench",
     "ethvoip_arch",
+    "ethvoip_ablation",
 ]
 exclude_patterns = ["_build"]
 nitpicky = True  # a reference to something that does not exist is a warning, hence an error

@@ -9,6 +9,10 @@ from __future__ import annotations
 #: Role runs searched by default: every attack of the catalogue needs at most two or three.
 DEFAULT_MAX_RUNS = 4
 
+#: Role runs per removal for ``ethvoip prove --ablate``: every attack of the catalogue's paper
+#: variants, and every attack a removal reopens, takes one to three runs (docs/model.rst).
+DEFAULT_ABLATE_RUNS = 3
+
 #: The largest bound ``ethvoip prove`` accepts.  Claim by claim, the search builds one z3
 #: world per multiset of roles for each run count n <= K: sum of C(r + n - 2, n - 1) worlds
 #: (330 for four roles at K = 8), each larger than the last.  Measured on sts (2 cores,

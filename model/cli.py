@@ -43,7 +43,7 @@ from pathlib import Path
 from types import FrameType, TracebackType
 from typing import TYPE_CHECKING, Any, TextIO
 
-from ethvoip.model.bounds import DEFAULT_MAX_RUNS, MAX_RUNS_LIMIT
+from ethvoip.model.bounds import DEFAULT_ABLATE_RUNS, DEFAULT_MAX_RUNS, MAX_RUNS_LIMIT
 from ethvoip.spec import cliargs, targets
 from ethvoip.spec import trace as tracefmt
 from ethvoip.spec.errors import EthVoipError
@@ -303,15 +303,22 @@ def parser() -> argparse.ArgumentParser:
     ap.add_argument(
         "--max-runs",
         type=cliargs.int_range(1, MAX_RUNS_LIMIT),
-        default=DEFAULT_MAX_RUNS,
+        default=None,
         metavar="K",
         help=f"search attacks of up to K role runs, 1..{MAX_RUNS_LIMIT} (default "
-        f"{DEFAULT_MAX_RUNS}; the cost doubles with every run)",
+        f"{DEFAULT_MAX_RUNS}, {DEFAULT_ABLATE_RUNS} with --ablate; the cost doubles with every "
+        "run)",
     )
     ap.add_argument(
         "--traces-dir", type=cliargs.folder, metavar="DIR", help="write every trace here"
     )
     ap.add_argument("--quiet", action="store_true", help="no progress line on a terminal")
+    ap.add_argument(
+        "--ablate",
+        action="store_true",
+        help="drop each named check of the hardened variants in turn and show which claims "
+        f"each removal reopens (default bound {DEFAULT_ABLATE_RUNS} runs; see docs/model.rst)",
+    )
     ap.add_argument(
         "--record", type=cliargs.output_file, metavar="FILE", help="write the dated matrix here"
     )
@@ -448,6 +455,13 @@ def main(argv: list[str]) -> int:
 
 def _prove_all(args: argparse.Namespace, argv: list[str], ctrl_c: CtrlC) -> int:
     from ethvoip.model import lifecycle_cli
+
+    if args.ablate:
+        from ethvoip.model.ablate import main as ablate_main
+
+        return ablate_main(args, command_line(argv), ctrl_c.checkpoint)
+    if args.max_runs is None:
+        args.max_runs = DEFAULT_MAX_RUNS
 
     names = [n for n in args.protocols if not _is_lifecycle(n)]
     chosen = _targets(names, args.classics) if names or args.classics or not args.protocols else []

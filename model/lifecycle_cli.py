@@ -169,9 +169,9 @@ def step_text(v: LC.LifecycleVariant, s: LT.Step) -> str:
     return f"{s.function}({args})" + (f" with {sigs}" if sigs else "")
 
 
-def text(t: LT.LifecycleTrace) -> str:
-    """The trace in words, one line per step."""
-    v = LC.variant(t.variant)
+def text(t: LT.LifecycleTrace, v: LC.LifecycleVariant | None = None) -> str:
+    """The trace in words, one line per step (``v``: a table outside the catalogue's)."""
+    v = LC.variant(t.variant) if v is None else v
     what = f"attack on {t.claim}" if t.kind == "attack" else "honest run"
     lines = [
         f"{NAME}/{t.variant}: {what} (operator {t.operator})",
@@ -191,9 +191,9 @@ def text(t: LT.LifecycleTrace) -> str:
     return "\n".join(lines) + "\n"
 
 
-def chart(t: LT.LifecycleTrace) -> str:
+def chart(t: LT.LifecycleTrace, v: LC.LifecycleVariant | None = None) -> str:
     """The trace as a message sequence chart: parties call the contract."""
-    v = LC.variant(t.variant)
+    v = LC.variant(t.variant) if v is None else v
     lanes = [*LC.ACTORS, CONTRACT]
     events: list[Event] = []
     call = 0
@@ -212,9 +212,9 @@ def chart(t: LT.LifecycleTrace) -> str:
     return render_msc(lanes, events, title=f"{NAME} ({t.variant}): {what}")
 
 
-def files(t: LT.LifecycleTrace, stem: str) -> dict[str, str]:
+def files(t: LT.LifecycleTrace, stem: str, v: LC.LifecycleVariant | None = None) -> dict[str, str]:
     """``<stem>.{json,txt,svg}`` of one trace: file name -> text."""
-    return {f"{stem}.json": LT.dumps(t), f"{stem}.txt": text(t), f"{stem}.svg": chart(t)}
+    return {f"{stem}.json": LT.dumps(t), f"{stem}.txt": text(t, v), f"{stem}.svg": chart(t, v)}
 
 
 def trace_files(rows: Sequence[LifecycleRow], generated_by: str) -> dict[str, str]:

@@ -31,6 +31,7 @@ tests and keystore_registration cover them).
 
 from __future__ import annotations
 
+import dataclasses
 import enum
 import hashlib
 import json
@@ -38,6 +39,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Generic, Protocol, TypeVar
 
+from ethvoip.spec import checknames as C
 from ethvoip.spec.errors import UnknownProtocol
 
 # -- the finite world ------------------------------------------------------------------
@@ -226,11 +228,17 @@ DigestFn = Callable[[Logic[Any], State[Any], Call[Any]], tuple[Any, Any, Any, An
 
 @dataclass(frozen=True)
 class Check:
-    """A guard (refusal: ``error``) or a service rule, with its text for the docs."""
+    """A guard (refusal: ``error``) or a service rule, with its text for the docs.
+
+    ``check`` names the check (:mod:`ethvoip.spec.checknames`) the guard belongs to, for the
+    hardened table's guards: :func:`without` drops every guard of one name (the ablation).
+    Not part of :func:`describe`, so the table's digest is the same with or without it.
+    """
 
     text: str
     error: str
     fn: GuardFn
+    check: str = ""
 
 
 @dataclass(frozen=True)
@@ -801,6 +809,9 @@ def _unexpired(L: Logic[V], st: State[V], c: Call[V]) -> V:
     return L.not_(L.lt(L.add(at, L.const(PENDING_TTL)), st.scalars["now"]))
 
 
+SPENT = C.KEY_SPENT_ONCE
+
+
 def _hardened() -> LifecycleVariant:
     def version(L: Logic[Any], st: State[Any], c: Call[Any]) -> Any:
         return st.n(L, "version", c.number)
@@ -856,7 +867,7 @@ def _hardened() -> LifecycleVariant:
         ),
     )
     live = frozenset({Status.APPROVED, Status.SUSPENDED})
-    fresh = Check("the key never entered the store", "KeyAlreadyUsed", _key_unused)
+    fresh = Check("the key never entered the store", "KeyAlreadyUsed", _key_unused, SPENT)
     fns = (
         Function(
             "register",
@@ -889,20 +900,25 @@ def _hardened() -> LifecycleVariant:
                     "the key's word is not USED (rotated to, recovered to, dropped)",
                     "KeyAlreadyUsed",
                     lambda L, st, c: L.not_(_word_is_used(L, st, c)),
+                    SPENT,
                 ),
                 Check(
                     "the key's registration names this identifier (and the registrant and "
                     "version the operator names)",
                     "NotPending",
                     _registered,
+                    C.PENDING_REGISTRATION,
                 ),
-                Check("registeredAt + pendingTtl >= now", "PendingExpired", _unexpired),
+                Check(
+                    "registeredAt + pendingTtl >= now", "PendingExpired", _unexpired, C.PENDING_TTL
+                ),
                 Check(
                     "the registration's recordVersion is the record's version",
                     "VersionMismatch",
                     lambda L, st, c: L.eq(
                         st.p(L, "pend_ver", c.number, c.key), st.n(L, "version", c.number)
                     ),
+                    C.VERSION_MATCH,
                 ),
             ),
             effects=(
@@ -924,7 +940,12 @@ def _hardened() -> LifecycleVariant:
             None,
             NO_SIG,
             guards=(
-                Check("the key holds a registration word (not USED)", "NotPending", _registered),
+                Check(
+                    "the key holds a registration word (not USED)",
+                    "NotPending",
+                    _registered,
+                    C.PENDING_REGISTRATION,
+                ),
             ),
             effects=(
                 (
@@ -984,8 +1005,10 @@ def _hardened() -> LifecycleVariant:
             None,
             (SigRule("Recovery", "new"),),
             guards=(
-                Check("no recovery pending", "RecoveryAlreadyPending", _no_recovery),
-                Check("the new key never entered the store", "KeyAlreadyUsed", _key_unused),
+                Check(
+                    "no recovery pending", "RecoveryAlreadyPending", _no_recovery, C.ONE_RECOVERY
+                ),
+                Check("the new key never entered the store", "KeyAlreadyUsed", _key_unused, SPENT),
             ),
             effects=(("recovery := (new key, now + delay, ++recoveryCount)", _announce),),
             service=Check("the number's owner asks, holding the new key", "refused", _true),
@@ -1003,6 +1026,7 @@ def _hardened() -> LifecycleVariant:
                     "a recovery is pending",
                     "NoRecoveryPending",
                     lambda L, st, c: st.n(L, "rec_on", c.number),
+                    C.ONE_RECOVERY,
                 ),
             ),
             effects=(("delete recovery", _clear_recovery),),
@@ -1020,18 +1044,21 @@ def _hardened() -> LifecycleVariant:
                     "a recovery is pending",
                     "NoRecoveryPending",
                     lambda L, st, c: st.n(L, "rec_on", c.number),
+                    C.ONE_RECOVERY,
                 ),
                 Check(
                     "now >= executableAt",
                     "RecoveryNotReady",
                     lambda L, st, c: L.not_(L.lt(st.scalars["now"], st.n(L, "rec_at", c.number))),
+                    C.RECOVERY_TIMELOCK,
                 ),
                 Check(
                     "the announced key",
                     "KeyMismatch",
                     lambda L, st, c: L.eq(c.key, st.n(L, "rec_key", c.number)),
+                    C.RECOVERY_KEY_MATCH,
                 ),
-                Check("the new key never entered the store", "KeyAlreadyUsed", _key_unused),
+                Check("the new key never entered the store", "KeyAlreadyUsed", _key_unused, SPENT),
             ),
             effects=(
                 ("key := new, Approved, version+1, keys[new] := USED", _key_is_arg),
@@ -1090,6 +1117,29 @@ def variant(name: str) -> LifecycleVariant:
         raise UnknownProtocol(
             f"key_lifecycle has no variant {name!r} (it has: {', '.join(VARIANTS)})"
         ) from None
+
+
+def checks(v: LifecycleVariant) -> tuple[str, ...]:
+    """The named checks of the variant's guards, in the table's order."""
+    return tuple(dict.fromkeys(g.check for f in v.functions for g in f.guards if g.check))
+
+
+def without(v: LifecycleVariant, check: str) -> LifecycleVariant:
+    """The table with every guard of the named ``check`` dropped (the life cycle's ablation),
+    called ``<name>-without-<check>``; its expectations are the full table's."""
+    if check not in checks(v):
+        raise UnknownProtocol(
+            f"key_lifecycle/{v.name} has no named check {check!r} "
+            f"(it has: {', '.join(checks(v)) or 'none'})"
+        )
+    return dataclasses.replace(
+        v,
+        name=f"{v.name}-without-{check}",
+        functions=tuple(
+            dataclasses.replace(f, guards=tuple(g for g in f.guards if g.check != check))
+            for f in v.functions
+        ),
+    )
 
 
 def service_ok(

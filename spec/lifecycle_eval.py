@@ -139,13 +139,18 @@ def evaluate(
     *,
     check_digest: bool = True,
     states: list[State[Any]] | None = None,
+    variant: LC.LifecycleVariant | None = None,
 ) -> LifecycleEvaluation:
     """Replay ``trace``; raise :class:`TraceError` at the first step that is not legal.
 
     ``states``, when given, receives a copy of the contract's state after each call (what a
-    replay on the real contract compares its storage with).
+    replay on the real contract compares its storage with).  ``variant`` is the table to
+    replay on when it is not one of :data:`~ethvoip.spec.lifecycle.VARIANTS` (a table derived
+    by :func:`~ethvoip.spec.lifecycle.without`); its name must be the trace's.
     """
-    v = LC.variant(trace.variant)
+    if variant is not None and variant.name != trace.variant:
+        raise TraceError(f"trace is for {trace.variant}, not {variant.name}")
+    v = LC.variant(trace.variant) if variant is None else variant
     if check_digest and LC.digest(v) != trace.spec_digest:
         raise StaleTrace(
             f"life-cycle trace {trace.variant}/{trace.claim or 'honest'} was made from an older "

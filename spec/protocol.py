@@ -31,11 +31,12 @@ the initiator's fresh ``N1`` is the responder's variable ``N1``.
 
 from __future__ import annotations
 
+import dataclasses
 import enum
 import hashlib
 import json
 import types
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any, TypeAlias
 
@@ -50,6 +51,7 @@ class Send:
     label: str
     term: Term
     note: str = ""
+    checks: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -64,6 +66,7 @@ class Recv:
     pattern: Term
     once: tuple[Term, ...] = ()
     note: str = ""
+    checks: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -74,9 +77,16 @@ class Lookup:
     name: Term
     key: Var
     note: str = ""
+    checks: tuple[str, ...] = ()
 
 
 Step: TypeAlias = Send | Recv | Lookup
+
+# ``checks`` on a step: the named checks (:mod:`ethvoip.spec.checknames`) that this step of a
+# hardened variant adds relative to the paper's; a step of the variant built without one of
+# them differs from the hardened step (tests/spec/test_ablation.py holds the two together).
+# They name design decisions, not semantics: they are left out of :func:`describe`, so the
+# spec digest (and every committed trace) is the same with or without them.
 
 
 @dataclass(frozen=True)
@@ -190,9 +200,39 @@ class Variant:
     expected: Mapping[str, Expect]
     pop_required: bool = True
     notes: str = ""
+    #: the named checks (:mod:`ethvoip.spec.checknames`) this variant is built from, and how:
+    #: ``build(checks)`` makes the variant with exactly those checks on (see :func:`built`)
+    checks: tuple[str, ...] = ()
+    build: Builder | None = field(default=None, compare=False, repr=False)
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "expected", types.MappingProxyType(dict(self.expected)))
+
+    def without(self, *checks: str) -> Variant:
+        """This variant with ``checks`` removed, derived by its builder (never hand-written).
+
+        The result is called ``<name>-without-<check>[+<check>...]`` and keeps this variant's
+        claims' expectations (what the full design promises), so a claim it breaks is one
+        that the removed checks were needed for.
+        """
+        if not checks:
+            raise UnknownProtocol(f"name the checks to remove from {self.name!r}")
+        unknown = [c for c in checks if c not in self.checks]
+        if self.build is None or unknown:
+            raise UnknownProtocol(
+                f"variant {self.name!r} has no named check {', '.join(map(repr, unknown))} "
+                f"(it has: {', '.join(self.checks) or 'none'})"
+            )
+        rest = tuple(c for c in self.checks if c not in checks)
+        v = self.build(frozenset(rest))
+        return dataclasses.replace(
+            v,
+            name=f"{self.name}-without-{'+'.join(checks)}",
+            summary=f"{self.summary}; without {', '.join(checks)}",
+            expected=self.expected,
+            checks=rest,
+            build=self.build,
+        )
 
     def role(self, name: str) -> Role:
         for r in self.roles:
@@ -210,6 +250,21 @@ class Variant:
     def agent_vars(self) -> tuple[Var, ...]:
         """The agent variable of every role, in role order (``A``, ``B`` ...)."""
         return tuple(r.agent for r in self.roles)
+
+
+#: Makes a variant from the set of named checks it has on.
+Builder: TypeAlias = Callable[[frozenset[str]], Variant]
+
+
+def built(build: Builder, checks: tuple[str, ...]) -> Variant:
+    """The variant ``build`` makes with every one of ``checks`` on, remembering how: its
+    :meth:`Variant.without` derives the variant with one check removed."""
+    return dataclasses.replace(build(frozenset(checks)), checks=checks, build=build)
+
+
+def adds(on: frozenset[str], *checks: str) -> tuple[str, ...]:
+    """For a step's ``checks=``: those of ``checks`` that are on (a builder's helper)."""
+    return tuple(c for c in checks if c in on)
 
 
 @dataclass(frozen=True)

@@ -191,6 +191,14 @@ def tup(*items: Term) -> Tup:
     return Tup(tuple(items))
 
 
+def seq(*items: Term) -> Term:
+    """A tuple of two or more items, or the one item itself (a message from which a named
+    check removed all but one part)."""
+    if len(items) == 1:
+        return items[0]
+    return tup(*items)
+
+
 def aenc(body: Term, key: Term) -> AEnc:
     return AEnc(body, key)
 

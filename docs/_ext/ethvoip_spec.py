@@ -179,14 +179,21 @@ def _step_cell(step: Step | None) -> list[nodes.Node]:
     cell: list[nodes.Node] = [para(nodes.strong("", _ACTION[type(step)]), " ", _code(shown))]
     if step.note:
         cell.append(para(nodes.emphasis("", step.note), classes=["ethvoip-note"]))
+    if step.checks:  # the named checks this step adds to the paper's (see the model page)
+        names: list[nodes.Node] = []
+        for i, c in enumerate(step.checks):
+            names += [nodes.Text(", ")] if i else []
+            names.append(_code(c))
+        cell.append(para("adds the check ", *names, classes=["ethvoip-note"]))
     return cell
 
 
 def _step_key(step: Step | None) -> tuple[str, str] | None:
-    """What makes two variants' versions of a step the same (the note does not)."""
+    """What makes two variants' versions of a step the same (the note and the named checks
+    do not)."""
     if step is None:
         return None
-    return type(step).__name__, repr(dataclasses.replace(step, note=""))
+    return type(step).__name__, repr(dataclasses.replace(step, note="", checks=()))
 
 
 def _union(names: Iterable[Iterable[str]]) -> list[str]:

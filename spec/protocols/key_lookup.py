@@ -30,6 +30,8 @@ Hardened (ours)::
     2. node -> A : sign(<state, B, KB>, sk(C))          storage proof under a vouched-for root
     3. A -> B    : {K}KB
 
+Its one named check (spec/checknames.py) is ``state_proof``: without it, the paper's look-up.
+
 Freshness (a revoked key is not accepted once the revocation is final) is *unsupported*
 here: terms carry no time, and a signed state is valid forever in the Dolev-Yao algebra, so a
 replayed pre-revocation proof is indistinguishable from a current one; no verdict on it is
@@ -39,6 +41,7 @@ look-up"); the trust policies' freshness checks are tested on the code.
 
 from __future__ import annotations
 
+from ethvoip.spec.checknames import STATE_PROOF as PROOF_CHECK
 from ethvoip.spec.protocol import (
     Claim,
     ClaimKind,
@@ -48,8 +51,10 @@ from ethvoip.spec.protocol import (
     Role,
     Send,
     Variant,
+    adds,
     agent,
     attack,
+    built,
     fresh,
     holds,
     var,
@@ -68,6 +73,7 @@ def _answer(hardened: bool, key: Term) -> Term:
 
 
 def _roles(hardened: bool) -> tuple[Role, Role, Role]:
+    proof = adds(frozenset({PROOF_CHECK}) if hardened else frozenset(), PROOF_CHECK)
     caller = Role(
         name="I",
         agent=A,
@@ -82,6 +88,7 @@ def _roles(hardened: bool) -> tuple[Role, Role, Role]:
                 "I_1",
                 tup(PROOF if hardened else GET, B),
                 note="eth_getProof for B's record" if hardened else "eth_call getClient(B)",
+                checks=proof,
             ),
             Recv(
                 "I_2",
@@ -89,6 +96,7 @@ def _roles(hardened: bool) -> tuple[Role, Role, Role]:
                 note="proof checked against the policy's root"
                 if hardened
                 else "the node's answer, believed as is",
+                checks=proof,
             ),
             Send("I_3", aenc(K, KB), note="the call's master key to the accepted key"),
         ),
@@ -108,6 +116,7 @@ def _roles(hardened: bool) -> tuple[Role, Role, Role]:
                 note="state root vouched for by the trust policy"
                 if hardened
                 else "what an honest node answers",
+                checks=proof,
             ),
         ),
         honest_only=True,
@@ -149,14 +158,23 @@ PAPER = Variant(
     pop_required=True,
 )
 
-HARDENED = Variant(
-    name="hardened",
-    summary="storage proof against a state root the trust policy vouches for",
-    roles=_roles(hardened=True),
-    claims=_claims(),
-    expected={"I_secret_K": holds("only the chain's vouched-for state names B's key")},
-    pop_required=True,
-)
+
+def _hardened(on: frozenset[str]) -> Variant:
+    """The hardened variant with the named checks ``on``: without the proof, the paper's
+    look-up (the one check is the whole difference)."""
+    return Variant(
+        name="hardened",
+        summary="storage proof against a state root the trust policy vouches for",
+        roles=_roles(hardened=PROOF_CHECK in on),
+        claims=_claims(),
+        expected={"I_secret_K": holds("only the chain's vouched-for state names B's key")},
+        pop_required=True,
+    )
+
+
+#: the checks the hardened variant adds to the paper's
+CHECKS = (PROOF_CHECK,)
+HARDENED = built(_hardened, CHECKS)
 
 PROTOCOL = Protocol(
     name="key_lookup",

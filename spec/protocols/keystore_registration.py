@@ -33,12 +33,19 @@ Hardened (ours)::
     4. O          : approves (S, K) only if K is the key the receipt bought
        O -> S     : {cred, Pw}pk(S)                        a random SIP password, never on chain
 
+Its named checks (spec/checknames.py): ``receipt_binds_key`` (messages 1 and 4), ``pop``
+(message 2), ``receipt_off_chain`` (message 2 carries no receipt) and ``random_password``.
+
 Commit-reveal (which stops the *ordering* race on the contract) and the salted identifier
 are checked by the contract tests, not here: the symbolic chain has no gas auction.
 """
 
 from __future__ import annotations
 
+from ethvoip.spec.checknames import POP as POP_CHECK
+from ethvoip.spec.checknames import RANDOM_PASSWORD
+from ethvoip.spec.checknames import RECEIPT_BINDS_KEY as BINDS
+from ethvoip.spec.checknames import RECEIPT_OFF_CHAIN as OFF_CHAIN
 from ethvoip.spec.protocol import (
     Claim,
     ClaimKind,
@@ -47,8 +54,10 @@ from ethvoip.spec.protocol import (
     Role,
     Send,
     Variant,
+    adds,
     agent,
     attack,
+    built,
     fresh,
     holds,
     var,
@@ -118,8 +127,18 @@ def _paper_roles() -> tuple[Role, ...]:
     return subscriber, chain, operator
 
 
-def _hardened_roles() -> tuple[Role, ...]:
+def _hardened_roles(on: frozenset[str]) -> tuple[Role, ...]:
+    """The hardened roles with the named checks ``on``."""
     rc, vrc = receipt(S, NP), receipt(S, vNP)
+    bound, vbound = ((pk(S),), (K,)) if BINDS in on else ((), ())
+    proof, vproof = (
+        ((sign(tup(POP, S, C), sk(S)),), (sign(tup(POP, S, C), inv(K)),))
+        if POP_CHECK in on
+        else ((), ())
+    )
+    # without the check, the registration carries the receipt to the chain, as the paper's does
+    shown, vshown = ((), ()) if OFF_CHAIN in on else ((rc,), (vrc,))
+    password = RANDOM_PASSWORD in on
     subscriber = Role(
         name="S",
         agent=S,
@@ -128,13 +147,30 @@ def _hardened_roles() -> tuple[Role, ...]:
         knows=(sk(S), rc),
         fresh=(NP,),
         steps=(
-            Send("S_1", aenc(tup(FUND, S, pk(S), rc), pk(O)), note="Ether request binds the key"),
+            Send(
+                "S_1",
+                aenc(tup(FUND, S, *bound, rc), pk(O)),
+                note="Ether request binds the key",
+                checks=adds(on, BINDS),
+            ),
             Send(
                 "S_2",
-                tup(REGISTER, S, pk(S), sign(tup(POP, S, C), sk(S))),
+                tup(REGISTER, S, pk(S), *proof, *shown),
                 note="register with proof of possession",
+                checks=adds(on, POP_CHECK, OFF_CHAIN),
             ),
-            Recv("S_3", aenc(tup(CRED, vPw), pk(S)), note="SIP password, end to end"),
+            *(
+                (
+                    Recv(
+                        "S_3",
+                        aenc(tup(CRED, vPw), pk(S)),
+                        note="SIP password, end to end",
+                        checks=(RANDOM_PASSWORD,),
+                    ),
+                )
+                if password
+                else ()
+            ),
         ),
     )
     chain = Role(
@@ -145,7 +181,12 @@ def _hardened_roles() -> tuple[Role, ...]:
         knows=(sk(C),),
         fresh=(),
         steps=(
-            Recv("C_1", tup(REGISTER, S, K, sign(tup(POP, S, C), inv(K))), note="ecrecover check"),
+            Recv(
+                "C_1",
+                tup(REGISTER, S, K, *vproof, *vshown),
+                note="ecrecover check",
+                checks=adds(on, POP_CHECK, OFF_CHAIN),
+            ),
             Send("C_2", sign(tup(PENDING, S, K), sk(C)), note="pending entry, public"),
         ),
         honest_only=True,
@@ -157,12 +198,28 @@ def _hardened_roles() -> tuple[Role, ...]:
         title="wallet-management server",
         params=(O, C),
         knows=(sk(O),),
-        fresh=(Pw,),
+        fresh=(Pw,) if password else (),
         steps=(
-            Recv("O_1", aenc(tup(FUND, S, K, vrc), pk(O)), note="receipt and the key it buys"),
+            Recv(
+                "O_1",
+                aenc(tup(FUND, S, *vbound, vrc), pk(O)),
+                note="receipt and the key it buys",
+                checks=adds(on, BINDS),
+            ),
             Recv("O_2", sign(tup(PENDING, S, K), sk(C)), note="pending entry matches that key"),
             Send("O_3", tup(const("approve"), S, K), note="approve exactly (S, K)"),
-            Send("O_4", aenc(tup(CRED, Pw), K), note="SIP password to the approved key"),
+            *(
+                (
+                    Send(
+                        "O_4",
+                        aenc(tup(CRED, Pw), K),
+                        note="SIP password to the approved key",
+                        checks=(RANDOM_PASSWORD,),
+                    ),
+                )
+                if password
+                else ()
+            ),
         ),
         honest_only=True,
         unique=True,
@@ -207,17 +264,26 @@ PAPER = Variant(
     pop_required=False,
 )
 
-HARDENED = Variant(
-    name="hardened",
-    summary="proof of possession, receipt bound to the key, random password sent end to end",
-    roles=_hardened_roles(),
-    claims=_claims(Pw),
-    expected={
-        "O_agree_key": holds("only S holds its receipt, which names pk(S)"),
-        "O_secret_password": holds("Pw travels only under pk(S)"),
-    },
-    pop_required=True,
-)
+
+def _hardened(on: frozenset[str]) -> Variant:
+    """The hardened variant with the named checks ``on`` (all of :data:`CHECKS` for ours);
+    without the random password, the password is the paper's hash of the receipt."""
+    return Variant(
+        name="hardened",
+        summary="proof of possession, receipt bound to the key, random password sent end to end",
+        roles=_hardened_roles(on),
+        claims=_claims(Pw if RANDOM_PASSWORD in on else h("sha", receipt(S, vNP))),
+        expected={
+            "O_agree_key": holds("only S holds its receipt, which names pk(S)"),
+            "O_secret_password": holds("Pw travels only under pk(S)"),
+        },
+        pop_required=True,
+    )
+
+
+#: the checks the hardened variant adds to the paper's
+CHECKS = (POP_CHECK, BINDS, OFF_CHAIN, RANDOM_PASSWORD)
+HARDENED = built(_hardened, CHECKS)
 
 PROTOCOL = Protocol(
     name="keystore_registration",

@@ -25,12 +25,19 @@ Hardened (ours, RFC 3830 public-key mode)::
                       SIGNi=sign(<mikey, T, RAND, A, B, PKE, KEMAC>, sk(A))
        B keeps (T, RAND) in a replay cache
 
+Its named checks (spec/checknames.py): ``mikey_signature`` (SIGNi, and the look-up of pk(A)
+it needs), ``mikey_identities`` (IDi, IDr), ``replay_cache`` and ``pop`` (the key directory).
+
 The attack on the paper variant needs a single run of the callee: the intruder sends an
 INVITE "from A" carrying ``{K'}pk(B)`` for a key ``K'`` of his own choosing.
 """
 
 from __future__ import annotations
 
+from ethvoip.spec.checknames import MIKEY_IDENTITIES as IDS
+from ethvoip.spec.checknames import MIKEY_SIGNATURE as SIGNED
+from ethvoip.spec.checknames import POP
+from ethvoip.spec.checknames import REPLAY_CACHE as REPLAY
 from ethvoip.spec.protocol import (
     Claim,
     ClaimKind,
@@ -41,8 +48,10 @@ from ethvoip.spec.protocol import (
     Send,
     Step,
     Variant,
+    adds,
     agent,
     attack,
+    built,
     fresh,
     holds,
     var,
@@ -58,14 +67,20 @@ KA, KB = var("KA", Sort.PUBKEY), var("KB", Sort.PUBKEY)
 INVITE, MIKEY = const("invite"), const("mikey")
 
 
-def _mikey(t: Term, rand: Term, env: Term, key: Term, to: Term, signer: Term) -> Term:
-    """The RFC 3830 public-key-mode I_MESSAGE as one term."""
+def _mikey(
+    t: Term, rand: Term, env: Term, key: Term, to: Term, signer: Term, on: frozenset[str]
+) -> Term:
+    """The RFC 3830 public-key-mode I_MESSAGE as one term, with the named checks ``on``."""
     pke = aenc(env, to)
     kemac = senc(key, h("kdf", env, rand))
-    return tup(t, rand, A, B, pke, kemac, sign(tup(MIKEY, t, rand, A, B, pke, kemac), signer))
+    ids = (A, B) if IDS in on else ()
+    body = (t, rand, *ids, pke, kemac)
+    if SIGNED in on:
+        return tup(*body, sign(tup(MIKEY, *body), signer))
+    return tup(*body)
 
 
-def _roles(hardened: bool) -> tuple[Role, Role]:
+def _roles(hardened: bool, on: frozenset[str] = frozenset()) -> tuple[Role, Role]:
     init_steps: tuple[Step, ...]
     resp_steps: tuple[Step, ...]
     init_fresh: tuple[Fresh, ...]
@@ -73,17 +88,29 @@ def _roles(hardened: bool) -> tuple[Role, Role]:
         init_steps = (
             Lookup("I_1", B, KB, note="pk(B) from the key store"),
             Send("I_2", tup(INVITE, A, B), note="INVITE header: From A, To B"),
-            Send("I_3", _mikey(T, RAND, Kenv, K, KB, sk(A)), note="SDP a=key-mgmt:mikey"),
+            Send(
+                "I_3",
+                _mikey(T, RAND, Kenv, K, KB, sk(A), on),
+                note="SDP a=key-mgmt:mikey",
+                checks=adds(on, IDS, SIGNED),
+            ),
+        )
+        # without SIGNi the callee has no use for the caller's key
+        lookup_a = (
+            (Lookup("R_2", A, KA, note="pk(A) from the key store", checks=(SIGNED,)),)
+            if SIGNED in on
+            else ()
         )
         resp_steps = (
             Recv("R_1", tup(INVITE, A, B), note="INVITE header"),
-            Lookup("R_2", A, KA, note="pk(A) from the key store"),
+            *lookup_a,
             Recv(
                 "R_3",
-                _mikey(vT, vRAND, vKenv, vK, pk(B), inv(KA)),
-                once=(A, vT, vRAND),
+                _mikey(vT, vRAND, vKenv, vK, pk(B), inv(KA), on),
+                once=(A, vT, vRAND) if REPLAY in on else (),
                 note="verify SIGNi with pk(A), open PKE, check KEMAC; replay cache per sender A "
                 "on (T, RAND)",
+                checks=adds(on, IDS, SIGNED, REPLAY),
             ),
         )
         init_fresh = (K, Kenv, T, RAND)
@@ -165,14 +192,22 @@ PAPER = Variant(
     pop_required=False,
 )
 
-HARDENED = Variant(
-    name="hardened",
-    summary="RFC 3830 public-key mode: T, RAND, IDi, IDr, PKE, KEMAC, SIGNi; replay cache",
-    roles=_roles(hardened=True),
-    claims=_claims(),
-    expected={c.name: holds() for c in _claims()},
-    pop_required=True,
-)
+
+def _hardened(on: frozenset[str]) -> Variant:
+    """The hardened variant with the named checks ``on`` (all of :data:`CHECKS` for ours)."""
+    return Variant(
+        name="hardened",
+        summary="RFC 3830 public-key mode: T, RAND, IDi, IDr, PKE, KEMAC, SIGNi; replay cache",
+        roles=_roles(hardened=True, on=on),
+        claims=_claims(),
+        expected={c.name: holds() for c in _claims()},
+        pop_required=POP in on,
+    )
+
+
+#: the checks the hardened variant adds to the paper's
+CHECKS = (SIGNED, IDS, REPLAY, POP)
+HARDENED = built(_hardened, CHECKS)
 
 PROTOCOL = Protocol(
     name="mikey_key_transport",

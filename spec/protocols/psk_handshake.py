@@ -23,6 +23,11 @@ Hardened (ours)::
     5. A -> B : {N2}pk(B)
     6. A -> B : {sign(<psk, Ks, A, B, N1, N2>, sk(A)), N2}pk(B)   Ks bound to the session
 
+The named checks (spec/checknames.py) it is built from: ``lowe_fix`` (message 4),
+``session_signature`` (message 6) and ``pop`` (the key directory).  ``ethvoip prove --ablate``
+finds each of the first two sufficient alone, as the next paragraph says, and both together
+needed: without both, the paper's attack.
+
 The attack on the paper variant (two runs, the intruder ``e`` a subscriber like any other):
 A starts a session with e; e re-encrypts A's first message for B as if from A; B answers
 A; A (thinking it is e's answer) decrypts N2 for e; e completes B's run, and then re-encrypts
@@ -33,6 +38,9 @@ the splice the hardened signature stops even without Lowe's fix.
 
 from __future__ import annotations
 
+from ethvoip.spec.checknames import LOWE_FIX as LOWE
+from ethvoip.spec.checknames import POP
+from ethvoip.spec.checknames import SESSION_SIGNATURE as SIG
 from ethvoip.spec.protocol import (
     Claim,
     ClaimKind,
@@ -42,8 +50,10 @@ from ethvoip.spec.protocol import (
     Role,
     Send,
     Variant,
+    adds,
     agent,
     attack,
+    built,
     fresh,
     holds,
     var,
@@ -55,9 +65,10 @@ N1, N2, Ks = fresh("N1", Sort.NONCE), fresh("N2", Sort.NONCE), fresh("Ks", Sort.
 vN1, vN2, vKs = var("N1", Sort.NONCE), var("N2", Sort.NONCE), var("Ks", Sort.KEY)
 KA, KB = var("KA", Sort.PUBKEY), var("KB", Sort.PUBKEY)
 PSK = const("psk")
+NONE: frozenset[str] = frozenset()
 
 
-def _initiator(msg2_body: tuple[Term, ...], signed: Term) -> Role:
+def _initiator(msg2_body: tuple[Term, ...], signed: Term, on: frozenset[str] = NONE) -> Role:
     return Role(
         name="I",
         agent=A,
@@ -69,14 +80,14 @@ def _initiator(msg2_body: tuple[Term, ...], signed: Term) -> Role:
         steps=(
             Lookup("I_1", B, KB, note="paper step 1: pk(B) from the smart contract"),
             Send("I_2", aenc(tup(N1, A), KB), note="paper step 2"),
-            Recv("I_3", aenc(tup(*msg2_body), pk(A)), note="paper step 4"),
+            Recv("I_3", aenc(tup(*msg2_body), pk(A)), note="paper step 4", checks=adds(on, LOWE)),
             Send("I_4", aenc(vN2, KB), note="paper step 5"),
-            Send("I_5", aenc(tup(signed, vN2), KB), note="paper step 6"),
+            Send("I_5", aenc(tup(signed, vN2), KB), note="paper step 6", checks=adds(on, SIG)),
         ),
     )
 
 
-def _responder(msg2_body: tuple[Term, ...], signed: Term) -> Role:
+def _responder(msg2_body: tuple[Term, ...], signed: Term, on: frozenset[str] = NONE) -> Role:
     return Role(
         name="R",
         agent=B,
@@ -88,9 +99,9 @@ def _responder(msg2_body: tuple[Term, ...], signed: Term) -> Role:
         steps=(
             Recv("R_1", aenc(tup(vN1, A), pk(B)), note="paper step 2"),
             Lookup("R_2", A, KA, note="paper step 3: pk(A) from the smart contract"),
-            Send("R_3", aenc(tup(*msg2_body), KA), note="paper step 4"),
+            Send("R_3", aenc(tup(*msg2_body), KA), note="paper step 4", checks=adds(on, LOWE)),
             Recv("R_4", aenc(N2, pk(B)), note="paper step 5"),
-            Recv("R_5", aenc(tup(signed, N2), pk(B)), note="paper step 6-7"),
+            Recv("R_5", aenc(tup(signed, N2), pk(B)), note="paper step 6-7", checks=adds(on, SIG)),
         ),
     )
 
@@ -169,17 +180,32 @@ PAPER = Variant(
     notes="The paper's contract registers keys without proof of possession.",
 )
 
-HARDENED = Variant(
-    name="hardened",
-    summary="Lowe's fix (B named in message 4) and Ks signed together with both names and nonces",
-    roles=(
-        _initiator((N1, vN2, B), sign(tup(PSK, Ks, A, B, N1, vN2), sk(A))),
-        _responder((vN1, N2, B), sign(tup(PSK, vKs, A, B, vN1, N2), inv(KA))),
-    ),
-    claims=_claims(),
-    expected={c.name: holds() for c in _claims()},
-    pop_required=True,
-)
+
+def _hardened(on: frozenset[str]) -> Variant:
+    """The hardened variant with the named checks ``on`` (all of :data:`CHECKS` for ours)."""
+    named = (B,) if LOWE in on else ()
+    i_signed, r_signed = (
+        (sign(tup(PSK, Ks, A, B, N1, vN2), sk(A)), sign(tup(PSK, vKs, A, B, vN1, N2), inv(KA)))
+        if SIG in on
+        else (sign(Ks, sk(A)), sign(vKs, inv(KA)))
+    )
+    return Variant(
+        name="hardened",
+        summary="Lowe's fix (B named in message 4) and Ks signed together with both names and "
+        "nonces",
+        roles=(
+            _initiator((N1, vN2, *named), i_signed, on),
+            _responder((vN1, N2, *named), r_signed, on),
+        ),
+        claims=_claims(),
+        expected={c.name: holds() for c in _claims()},
+        pop_required=POP in on,
+    )
+
+
+#: the checks the hardened variant adds to the paper's
+CHECKS = (LOWE, SIG, POP)
+HARDENED = built(_hardened, CHECKS)
 
 PROTOCOL = Protocol(
     name="psk_handshake",

@@ -23,6 +23,9 @@ proof of possession at registration)::
     2. B -> A : g^y, {B, sign(<sts_r, A, B, g^x, g^y>, sk(B))}K
     3. A -> B : {A, sign(<sts_i, A, B, g^x, g^y>, sk(A))}K
 
+Its named checks (spec/checknames.py): ``sts_identities`` (the names), ``role_tags``
+(``sts_i``/``sts_r``), ``dialog_binding`` (below) and ``pop`` (the key directory).
+
 The attack on the paper variant (two runs): e registers B's public key under his own name.
 A starts a call with e; e relays A's g^x to B as if the call came from A; B answers; e
 relays B's answer to A, who verifies B's signature with "e's" key (which is pk(B)); A's
@@ -45,6 +48,12 @@ Blake-Wilson-Menezes breaks it all the same, since A's signature names nobody.
 
 from __future__ import annotations
 
+import dataclasses
+
+from ethvoip.spec.checknames import DIALOG_BINDING as DIALOG
+from ethvoip.spec.checknames import POP
+from ethvoip.spec.checknames import ROLE_TAGS as TAGS
+from ethvoip.spec.checknames import STS_IDENTITIES as IDS
 from ethvoip.spec.protocol import (
     Claim,
     ClaimKind,
@@ -54,13 +63,15 @@ from ethvoip.spec.protocol import (
     Role,
     Send,
     Variant,
+    adds,
     agent,
     attack,
+    built,
     fresh,
     holds,
     var,
 )
-from ethvoip.spec.terms import G, Sort, const, exp, inv, senc, sign, sk, tup
+from ethvoip.spec.terms import G, Sort, const, exp, inv, senc, seq, sign, sk, tup
 
 A, B = agent("A"), agent("B")
 x, y = fresh("x", Sort.EXP), fresh("y", Sort.EXP)
@@ -74,19 +85,27 @@ STS_I, STS_R = const("sts_i"), const("sts_r")
 S = agent("S")  # unbound variant: the peer named in message 1, not the call's
 
 
-def _roles(hardened: bool, bound: bool = True) -> tuple[Role, Role]:
+def _roles(hardened: bool, on: frozenset[str] = frozenset({DIALOG})) -> tuple[Role, Role]:
+    bound = DIALOG in on
     peer = A if bound else S  # whom B's STS run authenticates
+    msg_checks: tuple[str, ...] = ()
     if hardened:
+        tag_i, tag_r = ((STS_I,), (STS_R,)) if TAGS in on else ((), ())
+        ids_i, ids_r = ((A, B), (peer, B)) if IDS in on else ((), ())
+        b_i, b_r = ((B,), (B,)) if IDS in on else ((), ())
+        a_i, a_r = ((A,), (peer,)) if IDS in on else ((), ())
         r_sig_i, r_sig_r = (
-            sign(tup(STS_R, A, B, gx, GY), inv(KB)),
-            sign(tup(STS_R, peer, B, GX, gy), sk(B)),
+            sign(tup(*tag_r, *ids_i, gx, GY), inv(KB)),
+            sign(tup(*tag_r, *ids_r, GX, gy), sk(B)),
         )
         i_sig_i, i_sig_r = (
-            sign(tup(STS_I, A, B, gx, GY), sk(A)),
-            sign(tup(STS_I, peer, B, GX, gy), inv(KA)),
+            sign(tup(*tag_i, *ids_i, gx, GY), sk(A)),
+            sign(tup(*tag_i, *ids_r, GX, gy), inv(KA)),
         )
-        msg2_i, msg2_r = tup(GY, senc(tup(B, r_sig_i), K_I)), tup(gy, senc(tup(B, r_sig_r), K_R))
-        msg3_i, msg3_r = senc(tup(A, i_sig_i), K_I), senc(tup(peer, i_sig_r), K_R)
+        msg2_i = tup(GY, senc(seq(*b_i, r_sig_i), K_I))
+        msg2_r = tup(gy, senc(seq(*b_r, r_sig_r), K_R))
+        msg3_i, msg3_r = senc(seq(*a_i, i_sig_i), K_I), senc(seq(*a_r, i_sig_r), K_R)
+        msg_checks = adds(on, IDS, TAGS)
     else:
         msg2_i = tup(GY, senc(sign(tup(GY, gx), inv(KB)), K_I))
         msg2_r = tup(gy, senc(sign(tup(gy, GX), sk(B)), K_R))
@@ -102,8 +121,10 @@ def _roles(hardened: bool, bound: bool = True) -> tuple[Role, Role]:
         steps=(
             Lookup("I_1", B, KB, note="pk(B) from the key store"),
             Send("I_2", tup(A, B, gx), note="RTCP APP: g^x (peers named by the SIP dialog)"),
-            Recv("I_3", msg2_i, note="RTCP APP: g^y and B's encrypted signature"),
-            Send("I_4", msg3_i, note="RTCP APP: A's encrypted signature"),
+            Recv(
+                "I_3", msg2_i, note="RTCP APP: g^y and B's encrypted signature", checks=msg_checks
+            ),
+            Send("I_4", msg3_i, note="RTCP APP: A's encrypted signature", checks=msg_checks),
         ),
         session_key=K_I,
     )
@@ -120,10 +141,20 @@ def _roles(hardened: bool, bound: bool = True) -> tuple[Role, Role]:
         knows=(sk(B),),
         fresh=(y,),
         steps=(
-            Recv("R_1", tup(peer, B, GX), note=r1_note),
-            Lookup("R_2", peer, KA, note=f"pk({peer}) from the key store"),
-            Send("R_3", msg2_r, note="RTCP APP: g^y and B's encrypted signature"),
-            Recv("R_4", msg3_r, note="RTCP APP: A's encrypted signature"),
+            Recv("R_1", tup(peer, B, GX), note=r1_note, checks=adds(on, DIALOG)),
+            Lookup("R_2", peer, KA, note=f"pk({peer}) from the key store", checks=adds(on, DIALOG)),
+            Send(
+                "R_3",
+                msg2_r,
+                note="RTCP APP: g^y and B's encrypted signature",
+                checks=(*msg_checks, *adds(on, DIALOG)),
+            ),
+            Recv(
+                "R_4",
+                msg3_r,
+                note="RTCP APP: A's encrypted signature",
+                checks=(*msg_checks, *adds(on, DIALOG)),
+            ),
         ),
         session_key=K_R,
     )
@@ -199,23 +230,31 @@ PAPER = Variant(
     pop_required=False,
 )
 
-HARDENED = Variant(
-    name="hardened",
-    summary="identities and role tags inside the signed transcript; proof of possession",
-    roles=_roles(hardened=True),
-    claims=CLAIMS,
-    expected={c.name: holds() for c in CLAIMS},
-    pop_required=True,
-)
+
+def _hardened(on: frozenset[str]) -> Variant:
+    """The hardened variant with the named checks ``on`` (all of :data:`CHECKS` for ours)."""
+    return Variant(
+        name="hardened",
+        summary="identities and role tags inside the signed transcript; proof of possession",
+        roles=_roles(hardened=True, on=on),
+        claims=CLAIMS,
+        expected={c.name: holds() for c in CLAIMS},
+        pop_required=POP in on,
+    )
+
+
+#: the checks the hardened variant adds to the paper's
+CHECKS = (IDS, TAGS, DIALOG, POP)
+HARDENED = built(_hardened, CHECKS)
 
 _HIJACK = "re-key hijack: e sends (e, B, g^z) to B's RTCP port mid-call; B completes STS with e"
 _CROSS = "cross-call: B, in a call with C, takes A's re-key meant for B's call with A"
 
-UNBOUND = Variant(
+# the hardened variant without the dialog binding, derived (not written a second time)
+UNBOUND = dataclasses.replace(
+    HARDENED.without(DIALOG),
     name="unbound",
     summary="hardened messages, but B authenticates whoever message 1 names, not the call's peer",
-    roles=_roles(hardened=True, bound=False),
-    claims=CLAIMS,
     expected={
         "I_secret_K": holds(),
         "R_secret_K": attack(1, _HIJACK),
@@ -226,7 +265,6 @@ UNBOUND = Variant(
         "I_key_share": attack(2, _CROSS),
         "R_key_share": attack(2, _CROSS),
     },
-    pop_required=True,
 )
 
 PROTOCOL = Protocol(
