@@ -114,11 +114,17 @@ class Check(enum.Enum):
         "A credential or signed request is for another scope: another realm, Request-URI, "
         "service, or request kind.",
     )
-    # --- what the protocol requires ----------------------------------------------------
+    PSK = (
+        "psk",
+        "The TLS 1.3 handshake under the call's pre-shared key failed: the peer does not "
+        "hold the key (binder), or closed the connection on ours.",
+    )
+    # --- what the protocol requires ------------------------------------------------------
     DECODE = (
         "decode",
         "Bytes (or a message) do not have the form their format requires.",
     )
+    LENGTH = ("length", "A message or body is longer than the limit this side accepts.")
     REQUIRED = (
         "required",
         "A part the protocol requires is missing (an R_MESSAGE, a key attribute, a Contact).",
@@ -131,7 +137,22 @@ class Check(enum.Enum):
     # --- chain and light client --------------------------------------------------------
     PROOF = (
         "proof",
-        "A Merkle proof, header or SSZ branch does not establish what it claims.",
+        "A Merkle-Patricia proof or SSZ branch does not verify: a node missing, malformed, or "
+        "not in the root it must hang from.",
+    )
+    PROOF_SUBJECT = (
+        "proof_subject",
+        "A proof is for another account or slot than the one asked about (or the account "
+        "holds no contract).",
+    )
+    PROOF_VALUE = (
+        "proof_value",
+        "A value the node claims differs from the one its proof establishes.",
+    )
+    HEADER_HASH = (
+        "header_hash",
+        "A header does not hash to the block hash a trust policy vouched for, or disagrees "
+        "with it.",
     )
     CHECKPOINT = (
         "checkpoint",
@@ -260,6 +281,10 @@ class StaleTrace(TraceError):
 
 class ModelError(EthVoipError):
     """The model checker could not do what it was asked."""
+
+
+class SolverError(ModelError):
+    """z3 itself raised (wrapped at the model's boundary, ``ethvoip.model.boundary``)."""
 
 
 class UnsupportedProtocol(ModelError, SpecError, ValueError):
