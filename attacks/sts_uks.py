@@ -14,10 +14,10 @@ the registration itself (proof of possession; see the ``victim_key`` contract at
 from __future__ import annotations
 
 from ethvoip.attacks.base import Attack, AttackResult, load_trace, trace_attack
-from ethvoip.spec.errors import RemoteProtocolError
+from ethvoip.spec.errors import Check
 
 TRACE = "sts.paper.R_key_share"
-CHECK = (RemoteProtocolError, "the peer names itself")
+CHECK = Check.IDENTITY_BINDING
 
 
 def run() -> AttackResult:

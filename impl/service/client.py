@@ -39,6 +39,7 @@ from ethvoip.impl.chain import Chain, KeyStoreClient, PaperKeyStoreClient, ident
 from ethvoip.impl.chain.policies import TrustSettings
 from ethvoip.impl.chain.trust import Checkpoint
 from ethvoip.impl.crypto import IdentityKey, IdentityPublicKey, Rng
+from ethvoip.impl.service.codes import from_wire
 from ethvoip.impl.service.envelope import NONCE_SIZE, open_reply, seal_request
 from ethvoip.impl.service.keyfile import (
     DEFAULT_SCRYPT_N,
@@ -53,7 +54,7 @@ from ethvoip.impl.service.ledger import install_signers
 from ethvoip.impl.service.messages import ApproveRequest, FundRequest, check_phone
 from ethvoip.impl.service.receipts import SignedReceipt
 from ethvoip.impl.service.store import TestStore
-from ethvoip.spec.errors import ConfigError, ServiceError
+from ethvoip.spec.errors import Check, ConfigError, ServiceError, ServiceRefused
 
 Progress = Callable[[str, str], None]
 TRANSIENT = {"chain_unavailable", "treasury_empty", "unreachable"}
@@ -96,7 +97,7 @@ class ServiceHttp:
 def _error(status: int, data: Any) -> ServiceError:
     try:
         err = data["error"]
-        return ServiceError(str(err["code"]), str(err["message"]), status=status)
+        return from_wire(str(err["code"]), str(err["message"]), status)
     except (KeyError, TypeError):
         return ServiceError("bad_reply", f"HTTP {status} without an error code", status=status)
 
@@ -152,7 +153,12 @@ class OnboardingClient:
         info = self.http.get_json("/v1/info")
         key = bytes.fromhex(info["service_key"])
         if self.pinned is not None and key != self.pinned:
-            raise ServiceError("bad_signature", "the service key is not the pinned one", status=0)
+            raise ServiceRefused(
+                "bad_signature",
+                "the service key is not the pinned one",
+                status=0,
+                check=Check.IDENTITY_BINDING,
+            )
         self.info = info
         return info
 
@@ -291,4 +297,9 @@ class OnboardingClient:
         else:
             stored, _ = KeyStoreClient(self.chain, info["keystore"]).lookup(ident)
         if stored != mine:
-            raise ServiceError("registration_mismatch", "the approved key is not ours", status=0)
+            raise ServiceRefused(
+                "registration_mismatch",
+                "the approved key is not ours",
+                status=0,
+                check=Check.RECORD_MATCH,
+            )
