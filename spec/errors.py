@@ -66,7 +66,11 @@ class Check(enum.Enum):
         "A password-derived credential (the SIP digest response) is wrong, or its user unknown.",
     )
     # --- freshness and replay ----------------------------------------------------------
-    REPLAY = ("replay", "A message (or nonce count) already accepted once is offered again.")
+    REPLAY = (
+        "replay",
+        "A message (or nonce count) already accepted once is offered again, or an SRTP packet "
+        "too old to tell (behind the replay window, or older than every key still held).",
+    )
     REPLAY_CAPACITY = (
         "replay_capacity",
         "The replay cache has no room for this sender: refused rather than forget a live entry.",
@@ -77,8 +81,8 @@ class Check(enum.Enum):
     )
     ROLLBACK = (
         "rollback",
-        "Older than something already accepted: a lagging or replaying node, an SRTP packet "
-        "older than every key still held, a light-client update not newer than the store.",
+        "Older than something already accepted: a lagging or replaying node, a light-client "
+        "update not newer than the store.",
     )
     ORDER = (
         "order",
