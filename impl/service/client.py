@@ -235,8 +235,11 @@ class OnboardingClient:
         wallet_bytes = bytes.fromhex(wallet.address[2:])
         funded = self.fund(identity, receipt, wallet_bytes, phone)
         if funded["wallet"] != wallet.address.lower() or funded["order_id"] != order_id:
-            raise ServiceError(
-                "bad_reply", f"funding reply for another request: {funded}", status=0
+            raise ServiceRefused(
+                "bad_reply",
+                f"funding reply for another request: {funded}",
+                status=0,
+                check=Check.NONCE_MATCH,
             )
         balance = int(self.chain.w3.eth.get_balance(wallet.address))
         step("funding", f"{funded['amount_wei']} wei in tx {funded['tx_hash']} (balance {balance})")
@@ -266,8 +269,11 @@ class OnboardingClient:
         try:
             trust = TrustSettings(Checkpoint.from_json(approved["checkpoint"]))
         except (KeyError, ConfigError) as exc:
-            raise ServiceError(
-                "bad_reply", f"no usable checkpoint in the reply: {exc}", status=0
+            raise ServiceRefused(
+                "bad_reply",
+                f"no usable checkpoint in the reply: {exc}",
+                status=0,
+                check=Check.DECODE,
             ) from exc
         trust_file = save_trust(directory, trust, force=force, clock=self.clock)
         cp = trust.checkpoint
