@@ -24,7 +24,7 @@ from pathlib import Path
 from cryptography.hazmat.primitives.asymmetric import rsa
 from eth_account import Account
 
-from ethvoip.attacks.base import Attack, AttackResult, Line
+from ethvoip.attacks.base import Attack, AttackResult, Blocked, Line, refused_by
 from ethvoip.attacks.chain_world import ChainWorld, run_contract_attack
 from ethvoip.attacks.lifecycle import Outcome, register_as
 from ethvoip.impl.chain import KeyStoreClient, PaperKeyStoreClient, identifier
@@ -37,9 +37,9 @@ from ethvoip.impl.service.runtime import build_service
 from ethvoip.impl.service.service import paper_password
 from ethvoip.impl.service.store import TestStore
 from ethvoip.spec import checknames as C
-from ethvoip.spec.errors import ServiceError
+from ethvoip.spec.errors import Check, ServiceError
 
-CHECK = "replayed_request"
+CHECK = Check.REPLAY
 
 
 def paper_half(w: ChainWorld) -> Outcome:
@@ -59,12 +59,12 @@ def paper_half(w: ChainWorld) -> Outcome:
     return again == first, lines, "the replayer is answered with a's SIP credential"
 
 
-def hardened_half(w: ChainWorld) -> Outcome:
+def hardened_half(w: ChainWorld) -> Blocked:
     with tempfile.TemporaryDirectory(prefix="ethvoip-approve-replay-") as tmp:
         return _hardened(w, Path(tmp))
 
 
-def _hardened(w: ChainWorld, tmp: Path) -> Outcome:
+def _hardened(w: ChainWorld, tmp: Path) -> Blocked:
     store = TestStore(rsa.generate_private_key(public_exponent=65537, key_size=2048))
     built = build_service(
         ServiceConfig(store.public_key_pem),
@@ -107,10 +107,12 @@ def _hardened(w: ChainWorld, tmp: Path) -> Outcome:
             svc.finish_approve(again, svc.approve_on_chain(again))
         except ServiceError as exc:
             lines.append(Line("S_3", "e", f"the same request again: {exc.status} {exc.code}"))
-            ok = exc.code == CHECK and exc.status == 409 and len(svc.sip.usernames()) == rows
-            return ok, lines, f"{exc.code} (HTTP {exc.status}): the request's nonce was consumed"
+            checks = refused_by(exc)
+            ok = checks == (CHECK,) and exc.status == 409 and len(svc.sip.usernames()) == rows
+            why = f"{exc.code} (HTTP {exc.status}): the request's nonce was consumed"
+            return ok, lines, why, checks
         lines.append(Line("S_3", "e", "the same request again: ANSWERED"))
-        return False, lines, "a replayed approval request was answered"
+        return False, lines, "a replayed approval request was answered", ()
     finally:
         built.close()
 

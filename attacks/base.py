@@ -17,7 +17,7 @@ from typing import Any
 from ethvoip.attacks.predict import predict_rejection
 from ethvoip.attacks.replay import Replay, outcome, replay
 from ethvoip.spec import trace as tracefmt
-from ethvoip.spec.errors import ConformanceError
+from ethvoip.spec.errors import Check, ConformanceError, Refused
 from ethvoip.spec.trace import Trace
 
 #: Where the committed model traces live (a source checkout; see docs/attacks).
@@ -46,10 +46,18 @@ class AttackResult:
     steps: list[Line] = field(default_factory=list)
     hardened_steps: list[Line] = field(default_factory=list)
     intruder_ends_with: str = ""
+    #: the checks of the hardened variant that refused the adversary, in the order they did
+    #: (empty when nothing refused: an attack stopped by what is absent, or not stopped)
+    checks: tuple[Check, ...] = ()
 
     @property
     def ok(self) -> bool:
         return self.paper_reproduced and self.hardened_blocked
+
+    @property
+    def check(self) -> Check | None:
+        """The check that refused, when exactly one did."""
+        return self.checks[0] if len(self.checks) == 1 else None
 
     @classmethod
     def of_halves(
@@ -57,13 +65,13 @@ class AttackResult:
         name: str,
         protocol: str,
         paper: tuple[bool, list[Line], str],
-        hardened: tuple[bool, list[Line], str],
+        hardened: Blocked,
     ) -> AttackResult:
         """The result of an attack run in two halves: ``paper`` is (reproduced, steps, what
         the intruder ends with), ``hardened`` is (blocked, steps, which check stopped it, or
-        why nothing did)."""
+        why nothing did, the checks that refused)."""
         reproduced, steps, ends = paper
-        blocked, hardened_steps, why = hardened
+        blocked, hardened_steps, why, checks = hardened
         return cls(
             name=name,
             protocol=protocol,
@@ -73,6 +81,7 @@ class AttackResult:
             steps=steps,
             hardened_steps=hardened_steps,
             intruder_ends_with=ends,
+            checks=checks,
         )
 
     def as_json(self) -> dict[str, Any]:
@@ -82,10 +91,17 @@ class AttackResult:
             "paper_reproduced": self.paper_reproduced,
             "hardened_blocked": self.hardened_blocked,
             "blocked_by": self.blocked_by,
+            "check": self.check.value if self.check is not None else None,
+            "checks": [c.value for c in self.checks],
             "intruder_ends_with": self.intruder_ends_with,
             "steps": [s.as_json() for s in self.steps],
             "hardened_steps": [s.as_json() for s in self.hardened_steps],
         }
+
+
+#: What the hardened half of an attack returns: (blocked, steps, which check stopped it or
+#: why nothing did, the checks that refused, in order).
+Blocked = tuple[bool, list[Line], str, tuple[Check, ...]]
 
 
 @dataclass(frozen=True)
@@ -134,13 +150,15 @@ def narrate(r: Replay) -> list[Line]:
     return out
 
 
-def trace_attack(
-    name: str,
-    trace: Trace,
-    check: tuple[type[Exception], str],
-) -> AttackResult:
-    """Replay ``trace`` on paper, then its strategy on hardened; ``check`` is the expected
-    rejection (error type and message fragment) at the step the spec's semantics predicts."""
+def refused_by(error: BaseException | None) -> tuple[Check, ...]:
+    """The check a refusal names, as a one-element tuple; () for anything else."""
+    return (error.check,) if isinstance(error, Refused) else ()
+
+
+def trace_attack(name: str, trace: Trace, check: Check | None) -> AttackResult:
+    """Replay ``trace`` on paper, then its strategy on hardened; ``check`` is the check
+    expected to refuse it at the step the spec's semantics predicts (None: any refusal
+    there, for an attack that decides ``hardened_blocked`` itself)."""
     paper = replay(trace)
     got = outcome(paper)
     hard = replay(trace, variant="hardened")
@@ -150,8 +168,7 @@ def trace_attack(
         rej is not None
         and predicted is not None
         and (rej.run, rej.label) == (predicted.run, predicted.label)
-        and type(rej.error) is check[0]
-        and check[1] in str(rej.error)
+        and (check is None or refused_by(rej.error) == (check,))
     )
     ends = got.summary
     if got.intruder_holds is not None:
@@ -165,4 +182,5 @@ def trace_attack(
         steps=narrate(paper),
         hardened_steps=narrate(hard),
         intruder_ends_with=ends,
+        checks=refused_by(rej.error if rej is not None else None),
     )

@@ -30,13 +30,13 @@ from eth_account.signers.local import LocalAccount
 from hexbytes import HexBytes
 from web3 import Web3
 
-from ethvoip.attacks.base import AttackResult, Line
+from ethvoip.attacks.base import AttackResult, Blocked, Line
 from ethvoip.attacks.world import PHONES
 from ethvoip.impl.chain import EmbeddedChain
 from ethvoip.impl.chain.backend import normalise_revert
 from ethvoip.impl.chain.contract import ContractClient
 from ethvoip.impl.crypto import IdentityKey, Rng, seeded_rng
-from ethvoip.spec.errors import ChainError, ContractRevert
+from ethvoip.spec.errors import ChainError, Check, ContractRevert
 
 #: Gas limit of every mempool transaction (the key-store functions use well under 400k).
 TX_GAS = 1_000_000
@@ -136,6 +136,7 @@ class Included:
     block: int
     ok: bool
     error: str | None  # the contract's custom error name when it reverted
+    check: Check | None = None  # and the check that custom error stands for
 
 
 class Mempool:
@@ -219,10 +220,14 @@ class Mempool:
             receipt = w3.eth.get_transaction_receipt(HexBytes(p.tx_hash))
             block = int(receipt["blockNumber"])
             ok = receipt["status"] == 1
-            out.append(Included(p, block, ok, None if ok else self._why(p, block - 1)))
+            if ok:
+                out.append(Included(p, block, ok, None))
+            else:
+                why = self._why(p, block - 1)
+                out.append(Included(p, block, ok, why.reason, why.check))
         return out
 
-    def _why(self, p: PendingTx, before: int) -> str:
+    def _why(self, p: PendingTx, before: int) -> ContractRevert:
         """Re-execute a reverted transaction on the state just before it: its custom error."""
         call = {
             "from": p.sender,
@@ -237,7 +242,7 @@ class Mempool:
             revert = normalise_revert(exc, p.contract.errors)
             if revert is None:
                 raise
-            return revert.reason
+            return revert
         raise ContractRevert("reverted in its block but not when re-executed")
 
 
@@ -286,7 +291,7 @@ Half = Callable[["ChainWorld"], tuple[bool, list[Line], str]]
 
 
 def run_contract_attack(
-    name: str, protocol: str, paper_half: Half, hardened_half: Half
+    name: str, protocol: str, paper_half: Half, hardened_half: Callable[[ChainWorld], Blocked]
 ) -> AttackResult:
     """One contract attack: the paper half on KeyStorePaper, then the same adversary against
     KeyStore, on one embedded chain seeded by the attack's name (so runs repeat exactly)."""

@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import hashlib
 
-from ethvoip.attacks.base import Attack, AttackResult, Line
+from ethvoip.attacks.base import Attack, AttackResult, Blocked, Line
 from ethvoip.attacks.chain_world import (
     ChainWorld,
     calldata_of,
@@ -93,7 +93,7 @@ def scan(
     return calls, logs, words, [n for n in needles for b in blobs if n in b]
 
 
-def hardened_half(w: ChainWorld) -> tuple[bool, list[Line], str]:
+def hardened_half(w: ChainWorld) -> Blocked:
     op, victim = w["o"], w["a"]
     ks = KeyStoreClient.deploy(w.chain, op.address)
     start = w.chain.w3.eth.block_number + 1
@@ -123,7 +123,7 @@ def hardened_half(w: ChainWorld) -> tuple[bool, list[Line], str]:
         "commitment, identifier, key, its signature and key hash only; the SIP password "
         "is random and sent sealed to pk(a)"
     )
-    return blocked, lines, why
+    return blocked, lines, why, ()  # nothing to refuse: what is absent cannot leak
 
 
 def run() -> AttackResult:

@@ -20,7 +20,7 @@ Run: ``ethvoip attack forged_head`` (needs anvil: ``make node``).
 
 from __future__ import annotations
 
-from ethvoip.attacks.base import Attack, AttackResult, Line
+from ethvoip.attacks.base import Attack, AttackResult, Blocked, Line, refused_by
 from ethvoip.attacks.node_world import NodeWorld, node_world
 from ethvoip.attacks.world import PHONES
 from ethvoip.impl.chain import RpcChain
@@ -91,7 +91,7 @@ def _quorum(w: NodeWorld) -> tuple[TrustError | None, Line]:
             policy.close()
 
 
-def hardened_half(w: NodeWorld) -> tuple[bool, list[Line], str]:
+def hardened_half(w: NodeWorld) -> Blocked:
     link, first = _checkpoint(w)
     vote, second = _quorum(w)
     blocked = (
@@ -100,7 +100,7 @@ def hardened_half(w: NodeWorld) -> tuple[bool, list[Line], str]:
         and "e's node" in vote.endpoints
     )
     why = f"BrokenLink (checkpoint policy: {link}) and QuorumDisagreement (quorum policy: {vote})"
-    return blocked, [first, second], why
+    return blocked, [first, second], why, (*refused_by(link), *refused_by(vote))
 
 
 def run() -> AttackResult:

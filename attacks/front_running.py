@@ -24,7 +24,7 @@ Run: ``python -m ethvoip.attacks.front_running`` or ``ethvoip attack front_runni
 
 from __future__ import annotations
 
-from ethvoip.attacks.base import Attack, AttackResult, Line
+from ethvoip.attacks.base import Attack, AttackResult, Blocked, Line
 from ethvoip.attacks.chain_world import (
     HONEST_TIP,
     ChainWorld,
@@ -108,7 +108,7 @@ def paper_half(w: ChainWorld) -> tuple[bool, list[Line], str]:
     return reproduced, lines, ends
 
 
-def hardened_half(w: ChainWorld) -> tuple[bool, list[Line], str]:
+def hardened_half(w: ChainWorld) -> Blocked:
     op, victim, eve = w["o"], w["a"], w["e"]
     ks = KeyStoreClient.deploy(w.chain, op.address)
     salt = w.rng("salt")(32)
@@ -166,6 +166,7 @@ def hardened_half(w: ChainWorld) -> tuple[bool, list[Line], str]:
     mined = pool.mine()
     lines += _mined_lines(w, mined)
     fate = {i.tx.tx_hash: i.error for i in mined}
+    checks = tuple(i.check for i in mined if i.check is not None)
     as_expected = all(fate[sent[label]] == want for label, _, _, _, want in attempts)
     record = ks.record(ident)
     pending = [
@@ -187,6 +188,7 @@ def hardened_half(w: ChainWorld) -> tuple[bool, list[Line], str]:
         refused = None
     except ContractRevert as exc:
         refused = exc.reason
+        checks += (exc.check,)
     lines.append(
         Line("O_3", "o", f"approve(ident, pk(a), {record.version}, registrant e): {refused}")
     )
@@ -203,7 +205,7 @@ def hardened_half(w: ChainWorld) -> tuple[bool, list[Line], str]:
         "NotPending (the operator approves the exact key and registrant the receipt bought; "
         "e's own pending key blocks nobody)"
     )
-    return blocked, lines, why
+    return blocked, lines, why, checks
 
 
 def run() -> AttackResult:

@@ -23,7 +23,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from ethvoip.attacks.base import Line
+from ethvoip.attacks.base import Blocked, Line
 from ethvoip.attacks.chain_world import Actor, ChainWorld
 from ethvoip.impl.chain import (
     MIN_COMMITMENT_AGE,
@@ -38,17 +38,18 @@ from ethvoip.spec.errors import ContractRevert
 Outcome = tuple[bool, list[Line], str]
 
 
-def attempt(step: Callable[[], object]) -> str | None:
-    """Run one adversary step: None when the contract accepted it, else its custom error."""
+def attempt(step: Callable[[], object]) -> ContractRevert | None:
+    """Run one adversary step: None when the contract accepted it, else its revert (whose
+    ``reason`` is the custom error and ``check`` the check it stands for)."""
     try:
         step()
     except ContractRevert as exc:
-        return exc.reason
+        return exc
     return None
 
 
-def verdict(error: str | None) -> str:
-    return "accepted" if error is None else f"REVERTED {error}"
+def verdict(error: ContractRevert | None) -> str:
+    return "accepted" if error is None else f"REVERTED {error.reason}"
 
 
 def fresh_key(w: ChainWorld, label: str) -> IdentityKey:
@@ -130,7 +131,7 @@ def stolen_paper(w: ChainWorld) -> Outcome:
     return no_revoke and still, lines, ends
 
 
-def stolen_hardened(w: ChainWorld) -> Outcome:
+def stolen_hardened(w: ChainWorld) -> Blocked:
     op, a, e = w["o"], w["a"], w["e"]
     ks, ident = setup(w)
     onboard(ks, w, ident, a.identity, a, op)
@@ -148,8 +149,8 @@ def stolen_hardened(w: ChainWorld) -> Outcome:
     who = lookup_owner(ks, ident, {a.public_key: "pk(a), the revoked key"})
     lines.append(Line("-", "anyone", f"lookup(ident) = {who}"))
     if err is None:
-        return False, lines, f"the revoked key is active again: lookup(ident) = {who}"
-    return True, lines, f"{err}: a revoked key never enters the store again"
+        return False, lines, f"the revoked key is active again: lookup(ident) = {who}", ()
+    return True, lines, f"{err.reason}: a revoked key never enters the store again", (err.check,)
 
 
 # ------------------------------------------------------------------ operator_bypass
@@ -172,7 +173,7 @@ def bypass_paper(w: ChainWorld) -> Outcome:
     return got, lines, "the operator alone replaced a's key at once; a was never asked"
 
 
-def bypass_hardened(w: ChainWorld) -> Outcome:
+def bypass_hardened(w: ChainWorld) -> Blocked:
     op, a = w["o"], w["a"]
     ks, ident = setup(w)
     onboard(ks, w, ident, a.identity, a, op)
@@ -190,9 +191,9 @@ def bypass_hardened(w: ChainWorld) -> Outcome:
     who = lookup_owner(ks, ident, names)
     lines.append(Line("-", "anyone", f"lookup(ident) = {who}"))
     if err is None:
-        return False, lines, f"no delay, no veto: lookup(ident) = {who}"
-    why = f"{err}: a key that was suspended is replaced only by the time-locked recovery"
-    return True, lines, why
+        return False, lines, f"no delay, no veto: lookup(ident) = {who}", ()
+    why = f"{err.reason}: a key that was suspended is replaced only by the time-locked recovery"
+    return True, lines, why, (err.check,)
 
 
 # ------------------------------------------------------------------ signature_cross_use
@@ -212,7 +213,7 @@ def cross_paper(w: ChainWorld) -> Outcome:
     return ok, lines, "a's key is entered again by someone else: no consent is ever asked"
 
 
-def cross_hardened(w: ChainWorld) -> Outcome:
+def cross_hardened(w: ChainWorld) -> Blocked:
     op, a = w["o"], w["a"]
     ks, ident = setup(w)
     onboard(ks, w, ident, a.identity, a, op)
@@ -254,14 +255,17 @@ def cross_hardened(w: ChainWorld) -> Outcome:
     # 4. a revoked key's registration calldata, sent again (needs no private key)
     err4 = replay_registration(ks, w, lines)
     errors = [e for e in (err1, err2, err3, err4) if e is not None]
+    checks = tuple(e.check for e in errors)
     if len(errors) < 4:
-        return False, lines, "an old signature was accepted for a new change of key"
+        return False, lines, "an old signature was accepted for a new change of key", checks
+    assert err1 and err2 and err3 and err4  # all four refused
     why = (
-        f"{err1} (a key rotated out never returns), {err2} (the Recovery consent names its "
-        f"serial), {err3} (Rotate and RotateTo are distinct EIP-712 types), {err4} (a revoked "
-        "key's registration is refused before its signature is read)"
+        f"{err1.reason} (a key rotated out never returns), {err2.reason} (the Recovery "
+        f"consent names its serial), {err3.reason} (Rotate and RotateTo are distinct EIP-712 "
+        f"types), {err4.reason} (a revoked key's registration is refused before its signature "
+        "is read)"
     )
-    return True, lines, why
+    return True, lines, why, checks
 
 
 def ks_delay(ks: KeyStoreClient) -> int:
@@ -284,7 +288,9 @@ def rotate(
     ks.rotate(ident, new_pub, consent, to, sender.address)
 
 
-def replay_registration(ks: KeyStoreClient, w: ChainWorld, lines: list[Line]) -> str | None:
+def replay_registration(
+    ks: KeyStoreClient, w: ChainWorld, lines: list[Line]
+) -> ContractRevert | None:
     """b registers, b's key is revoked; b's old register calldata is sent again by b's wallet
     (a thief holding the wallet but not the identity key)."""
     op, b = w["o"], w["e"]

@@ -12,10 +12,10 @@ from __future__ import annotations
 
 from ethvoip.attacks.base import Attack, AttackResult, load_trace, trace_attack
 from ethvoip.spec import checknames as C
-from ethvoip.spec.errors import RemoteProtocolError
+from ethvoip.spec.errors import Check
 
 TRACE = "psk_handshake.paper.R_secret_Ks"
-CHECK = (RemoteProtocolError, "message 4 names")
+CHECK = Check.IDENTITY_BINDING
 
 
 def run() -> AttackResult:

@@ -13,7 +13,7 @@ store at ``R_3`` and refuses it.
 
 from __future__ import annotations
 
-from ethvoip.attacks.base import Attack, AttackResult, Line, load_trace, trace_attack
+from ethvoip.attacks.base import Attack, AttackResult, Line, load_trace, refused_by, trace_attack
 from ethvoip.attacks.world import World
 from ethvoip.impl import wire
 from ethvoip.impl.handshake import Value, create
@@ -21,10 +21,10 @@ from ethvoip.impl.handshake import mikey as mikey_impl
 from ethvoip.impl.handshake.machine import Run
 from ethvoip.impl.wire import Tag
 from ethvoip.spec import checknames as C
-from ethvoip.spec.errors import CryptoError, EthVoipError
+from ethvoip.spec.errors import Check, EthVoipError
 
 TRACE = "mikey_key_transport.paper.R_secret_K"
-CHECK = (CryptoError, "signature")
+CHECK = Check.SIGNATURE
 
 
 def forged_i_message(world: World) -> tuple[bytes, bytes]:
@@ -39,8 +39,9 @@ def forged_i_message(world: World) -> tuple[bytes, bytes]:
     return msg, k
 
 
-def hardened_attempt() -> tuple[bool, str, list[Line]]:
-    """Run the adapted adversary against a hardened callee; (blocked, by what, narration)."""
+def hardened_attempt() -> tuple[bool, str, list[Line], tuple[Check, ...]]:
+    """Run the adapted adversary against a hardened callee; (blocked, by what, narration,
+    the check that refused)."""
     world = World(b"ethvoip/mikey_substitution")
     for x in "abe":
         world.directory.register(world.phone(x), world.public_key(x))
@@ -56,16 +57,17 @@ def hardened_attempt() -> tuple[bool, str, list[Line]]:
     except EthVoipError as exc:
         why = f"R_3: {type(exc).__name__}: {exc}"
         lines.append(Line("R_3", "b: R#1", f"REJECTS: {why}"))
-        return type(exc) is CHECK[0] and CHECK[1] in str(exc), why, lines
-    return False, "nothing: b accepted e's key", lines
+        return refused_by(exc) == (CHECK,), why, lines, refused_by(exc)
+    return False, "nothing: b accepted e's key", lines, ()
 
 
 def run() -> AttackResult:
-    result = trace_attack("mikey_substitution", load_trace(TRACE), (EthVoipError, ""))
+    result = trace_attack("mikey_substitution", load_trace(TRACE), None)
     strategy_rejection = result.blocked_by
-    blocked, why, lines = hardened_attempt()
+    blocked, why, lines, checks = hardened_attempt()
     result.hardened_blocked = blocked
     result.blocked_by = why
+    result.checks = checks
     result.hardened_steps = [
         *result.hardened_steps,
         Line("R_3", "b: R#1", f"(the trace's strategy as is was refused: {strategy_rejection})"),

@@ -4,8 +4,10 @@ For each attack: the steps on the paper variant (step label, who acts, what is s
 the intruder derives), what the intruder ends with, then the same adversary against the
 hardened variant and the check that rejects it.  ``--json`` prints
 ``{"attacks": [{"name", "protocol", "paper_reproduced", "hardened_blocked", "blocked_by",
-"steps", ...}]}``.  Exit status: 0 only when every attack reproduces on paper and is blocked
-on hardened; 1 otherwise; 2 for an unknown attack name.
+"check", "checks", "steps", ...}]}``, where ``checks`` lists the
+:class:`~ethvoip.spec.errors.Check` values that refused the adversary on hardened and
+``check`` is the one when exactly one did.  Exit status: 0 only when every attack
+reproduces on paper and is blocked on hardened; 1 otherwise; 2 for an unknown attack name.
 """
 
 from __future__ import annotations
@@ -78,6 +80,9 @@ def render(r: AttackResult) -> str:
     lines.append("-- same adversary against the hardened variant:")
     lines += [f"  {s.label:5} {s.actor:9} {s.text}" for s in r.hardened_steps]
     lines.append(f"  => {'BLOCKED' if r.hardened_blocked else 'NOT blocked'} by {r.blocked_by}")
+    if r.checks:
+        lines.append(f"     check{'s' if len(r.checks) > 1 else ''}: ")
+        lines[-1] += ", ".join(c.value for c in r.checks)
     return "\n".join(lines)
 
 

@@ -14,7 +14,7 @@ and, even when e is simply handed N2 (a test-only grant), B refuses the spliced 
 
 from __future__ import annotations
 
-from ethvoip.attacks.base import Attack, AttackResult, Line, narrate
+from ethvoip.attacks.base import Attack, AttackResult, Line, narrate, refused_by
 from ethvoip.attacks.replay import outcome, replay
 from ethvoip.attacks.world import World
 from ethvoip.impl import wire
@@ -25,13 +25,13 @@ from ethvoip.spec import checknames as C
 from ethvoip.spec import semantics as sem
 from ethvoip.spec.catalogue import get
 from ethvoip.spec.deduction import Knowledge
-from ethvoip.spec.errors import CryptoError, EthVoipError
+from ethvoip.spec.errors import Check, EthVoipError
 from ethvoip.spec.evaluate import intruder_atom, intruder_initial
 from ethvoip.spec.protocol import Lookup
 from ethvoip.spec.terms import Atom, Sort, Term, aenc, pk, sign, sk, tup
 from ethvoip.spec.trace import Trace, TraceEvent, TraceRun, Violation
 
-CHECK = (CryptoError, "signature")
+CHECK = Check.SIGNATURE
 a, b, e = (Atom(n, Sort.AGENT) for n in "abe")
 
 
@@ -105,7 +105,7 @@ def splice_trace() -> Trace:
     )
 
 
-def hardened_attempt() -> tuple[bool, str, list[Line]]:
+def hardened_attempt() -> tuple[bool, str, list[Line], tuple[Check, ...]]:
     """Session 1 a <-> e honest, then e splices a's signed Ks into b's session, N2 granted."""
     w = World(b"ethvoip/splice")
     for x in "abe":
@@ -136,8 +136,8 @@ def hardened_attempt() -> tuple[bool, str, list[Line]]:
     except EthVoipError as exc:
         why = f"R_5: {type(exc).__name__}: {exc}"
         lines.append(Line("R_5", "b: R#3", f"REJECTS the spliced signature: {why}"))
-        return type(exc) is CHECK[0] and CHECK[1] in str(exc), why, lines
-    return False, "nothing: b accepted the spliced Ks", lines
+        return refused_by(exc) == (CHECK,), why, lines, refused_by(exc)
+    return False, "nothing: b accepted the spliced Ks", lines, ()
 
 
 def run() -> AttackResult:
@@ -145,7 +145,7 @@ def run() -> AttackResult:
     paper = replay(t)
     got = outcome(paper)
     strategy = replay(t, variant="hardened")
-    blocked, why, lines = hardened_attempt()
+    blocked, why, lines, checks = hardened_attempt()
     as_is = strategy.rejection.describe() if strategy.rejection else "not refused"
     return AttackResult(
         name="splice",
@@ -160,6 +160,7 @@ def run() -> AttackResult:
             *lines,
         ],
         intruder_ends_with=got.summary,
+        checks=checks,
     )
 
 

@@ -20,7 +20,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from ethvoip.attacks.base import Attack, AttackResult, Line
+from ethvoip.attacks.base import Attack, AttackResult, Blocked, Line, refused_by
 from ethvoip.attacks.lying_rpc import Lag
 from ethvoip.attacks.node_world import NodeWorld, node_world
 from ethvoip.attacks.world import PHONES
@@ -29,7 +29,7 @@ from ethvoip.impl.chain.checkpoint import CheckpointPolicy
 from ethvoip.impl.chain.policies import DEFAULT_MAX_AGE
 from ethvoip.impl.chain.trust import Freshness, StaleHead
 from ethvoip.spec import checknames as C
-from ethvoip.spec.errors import ChainError
+from ethvoip.spec.errors import ChainError, Check
 
 B = PHONES["b"]
 
@@ -87,16 +87,17 @@ def _fresh_phone(w: NodeWorld, old: int) -> tuple[StaleHead | None, Line]:
             return exc, Line("lookup", "a'", f"new phone, lagging node: StaleHead: {exc}")
 
 
-def hardened_half(w: NodeWorld, old: int) -> tuple[bool, list[Line], str]:
+def hardened_half(w: NodeWorld, old: int) -> Blocked:
     below, lines = _seen_later(w, old)
     aged, line = _fresh_phone(w, old)
     lines.append(line)
-    blocked = isinstance(below, StaleHead) and isinstance(aged, StaleHead)
+    checks = (*refused_by(below), *refused_by(aged))
+    blocked = checks == (Check.ROLLBACK, Check.FRESHNESS)
     why = (
         f"StaleHead (freshness: below a block already accepted: {below}; "
         f"older than the {DEFAULT_MAX_AGE:.0f} s bound: {aged})"
     )
-    return blocked, lines, why
+    return blocked, lines, why, checks
 
 
 def revoke_b(w: NodeWorld) -> int:

@@ -12,11 +12,12 @@ without the call's peer): Bob completes STS with Eve and switches his outgoing s
 Eve derived too; Eve decrypts Bob's next packets.
 
 Hardened path, the same Eve, three times: from her own socket the RTCP port refuses the
-datagram (``ForeignSource``: not the negotiated peer address); with Alice's address forged
-(injected into the receiving code, since loopback cannot forge a source without privileges)
-SRTCP refuses it (``CryptoError``: not authenticated under the call's keys); and delivered
-straight to the STS responder machine it is refused at ``R_1`` (``DialogMismatch``: message 1
-names Eve, the call is with Alice).  Alice's genuine re-key completes meanwhile.
+datagram (check ``source_address``: not the negotiated peer address); with Alice's address
+forged (injected into the receiving code, since loopback cannot forge a source without
+privileges) SRTCP refuses it (check ``mac``: not authenticated under the call's keys); and
+delivered straight to the STS responder machine it is refused at ``R_1`` (check
+``dialog_binding``: message 1 names Eve, the call is with Alice).  Alice's genuine re-key
+completes meanwhile.
 """
 
 from __future__ import annotations
@@ -26,25 +27,24 @@ import contextlib
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 
-from ethvoip.attacks.base import Attack, AttackResult, Line
-from ethvoip.impl.call.media import ForeignSource, RtcpChannel, bind_udp
+from ethvoip.attacks.base import Attack, AttackResult, Line, refused_by
+from ethvoip.impl.call.media import RtcpChannel, bind_udp
 from ethvoip.impl.call.phone import IncomingSession, OutgoingCall, SecurePhone, Subscriber
 from ethvoip.impl.call.signaling import SecureSipServer
 from ethvoip.impl.call.sts_rtcp import sts_rekey_initiator, wrap
 from ethvoip.impl.crypto import IdentityKey, seeded_rng
 from ethvoip.impl.handshake import Env, Sent, StaticDirectory, create
-from ethvoip.impl.handshake.sts import DialogMismatch
 from ethvoip.impl.media.packetize import packetize
 from ethvoip.impl.media.rtcp import encode_rtcp
 from ethvoip.impl.media.srtp import SrtpReceiver
 from ethvoip.impl.sip.digest import DigestVerifier, InMemoryCredentialStore
 from ethvoip.impl.sip.registrar import RegistrarProxy
 from ethvoip.spec import checknames as C
-from ethvoip.spec.errors import CryptoError, EthVoipError
+from ethvoip.spec.errors import Check, EthVoipError
 
 ALICE, BOB, EVE, SERVER = "+96176661367", "+96170412611", "+96100000666", "+96100000001"
 DOMAIN, HOST = "ethvoip.attack", "127.0.0.1"
-CHECK = (ForeignSource, CryptoError, DialogMismatch)
+CHECK = (Check.SOURCE_ADDRESS, Check.MAC, Check.DIALOG_BINDING)
 EVE_WAIT = 2.0  # seconds Eve waits for an answer that, on the hardened path, never comes
 
 
@@ -152,7 +152,7 @@ async def _unbound() -> tuple[bool, str, list[Line]]:
         return took_over, ends, lines
 
 
-async def _hardened() -> tuple[bool, str, list[Line]]:
+async def _hardened() -> tuple[bool, str, list[Line], tuple[Check, ...]]:
     lines: list[Line] = []
     refused: list[EthVoipError] = []
     async with established_call(bind_rtcp=True) as c:
@@ -197,9 +197,9 @@ async def _hardened() -> tuple[bool, str, list[Line]]:
         bob = await waiting
         genuine = mine.send_master == bob.recv_master and mine.recv_master == bob.send_master
         lines.append(Line("R_4", "b", f"re-keys with Alice: keys agree = {genuine}"))
-    kinds = tuple(type(e) for e in refused)
-    blocked = kinds == CHECK and genuine
-    return blocked, "; ".join(f"{type(e).__name__}: {e}" for e in refused), lines
+    checks = tuple(c for e in refused for c in refused_by(e))
+    blocked = checks == CHECK and len(refused) == len(CHECK) and genuine
+    return blocked, "; ".join(f"{type(e).__name__}: {e}" for e in refused), lines, checks
 
 
 def _why(errs: list[EthVoipError]) -> str:
@@ -208,7 +208,7 @@ def _why(errs: list[EthVoipError]) -> str:
 
 def run() -> AttackResult:
     reproduced, ends, steps = asyncio.run(_unbound())
-    blocked, why, hardened_steps = asyncio.run(_hardened())
+    blocked, why, hardened_steps, checks = asyncio.run(_hardened())
     return AttackResult(
         name="sts_rekey_hijack",
         protocol="sts over RTCP in a call (model trace sts.unbound.R_dialog)",
@@ -218,6 +218,7 @@ def run() -> AttackResult:
         steps=steps,
         hardened_steps=hardened_steps,
         intruder_ends_with=ends,
+        checks=checks,
     )
 
 

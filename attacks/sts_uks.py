@@ -15,10 +15,10 @@ from __future__ import annotations
 
 from ethvoip.attacks.base import Attack, AttackResult, load_trace, trace_attack
 from ethvoip.spec import checknames as C
-from ethvoip.spec.errors import RemoteProtocolError
+from ethvoip.spec.errors import Check
 
 TRACE = "sts.paper.R_key_share"
-CHECK = (RemoteProtocolError, "the peer names itself")
+CHECK = Check.IDENTITY_BINDING
 
 
 def run() -> AttackResult:

@@ -15,7 +15,7 @@ Run: ``python -m ethvoip.attacks.victim_key`` or ``ethvoip attack victim_key``.
 
 from __future__ import annotations
 
-from ethvoip.attacks.base import Attack, AttackResult, Line
+from ethvoip.attacks.base import Attack, AttackResult, Blocked, Line
 from ethvoip.attacks.chain_world import Actor, ChainWorld, calldata_of, run_contract_attack
 from ethvoip.impl.chain import (
     MIN_COMMITMENT_AGE,
@@ -47,18 +47,20 @@ def paper_half(w: ChainWorld) -> tuple[bool, list[Line], str]:
     return got == victim.public_key != eve.public_key, lines, ends
 
 
-def _attempt(ks: KeyStoreClient, w: ChainWorld, eve: Actor, reg: Registration) -> str | None:
-    """Commit ``reg`` from e, wait, reveal it; the custom error, or None if accepted."""
+def _attempt(
+    ks: KeyStoreClient, w: ChainWorld, eve: Actor, reg: Registration
+) -> ContractRevert | None:
+    """Commit ``reg`` from e, wait, reveal it; the revert, or None if accepted."""
     ks.commit(reg.commitment, eve.address)
     w.chain.increase_time(MIN_COMMITMENT_AGE)
     try:
         ks.register(reg, eve.address)
     except ContractRevert as exc:
-        return exc.reason
+        return exc
     return None
 
 
-def hardened_half(w: ChainWorld) -> tuple[bool, list[Line], str]:
+def hardened_half(w: ChainWorld) -> Blocked:
     op, victim, eve = w["o"], w["a"], w["e"]
     ks = KeyStoreClient.deploy(w.chain, op.address)
     start = w.chain.w3.eth.block_number
@@ -92,13 +94,15 @@ def hardened_half(w: ChainWorld) -> tuple[bool, list[Line], str]:
     )
     status = ks.record(ident_e).status
     lines.append(Line("-", "anyone", f"records[ident_e]: {status.name}"))
-    blocked = outcomes == [CHECK, "KeyAlreadyUsed"]
+    refused = [o for o in outcomes if o is not None]
+    checks = tuple(o.check for o in refused)
+    blocked = [o.reason for o in refused] == [CHECK, "KeyAlreadyUsed"]
     blocked = blocked and status.name == "NONE"
     why = (
         f"{CHECK} (register's ecrecover: no Register signature by pk(a) names e's number and "
         "wallet); KeyAlreadyUsed (a's key, once registered by a, never enters again)"
     )
-    return blocked, lines, why
+    return blocked, lines, why, checks
 
 
 def _register_input(w: ChainWorld, ks: KeyStoreClient, start: int) -> bytes:

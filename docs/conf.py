@@ -23,6 +23,7 @@ extensions: list[str] = [
     "ethvoip_bench",
     "ethvoip_arch",
     "ethvoip_ablation",
+    "ethvoip_errors",
 ]
 exclude_patterns = ["_build"]
 nitpicky = True  # a reference to something that does not exist is a warning, hence an error

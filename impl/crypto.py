@@ -66,7 +66,13 @@ from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 from eth_hash.auto import keccak
 
-from ethvoip.spec.errors import CryptoError, DecodeError
+from ethvoip.spec.errors import (
+    CryptoError,
+    DecodeError,
+    DecryptFailed,
+    KeyInvalid,
+    SignatureInvalid,
+)
 
 Rng: TypeAlias = Callable[[int], bytes]
 """A source of randomness: ``rng(n)`` returns ``n`` bytes."""
@@ -237,7 +243,7 @@ def _split_rs(sig: bytes) -> tuple[int, int]:
     r, s = int.from_bytes(sig[:32], "big"), int.from_bytes(sig[32:64], "big")
     if not (0 < r < _N and 0 < s <= _HALF_N):
         # high s is refused: each signature must have a single valid encoding
-        raise CryptoError("signature r or s out of range (s must be in the lower half)")
+        raise SignatureInvalid("signature r or s out of range (s must be in the lower half)")
     return r, s
 
 
@@ -248,14 +254,14 @@ def _recover_point(digest: bytes, r: int, s: int, parity: int) -> bytes:
     alpha = (pow(r, 3, _P) + 7) % _P
     beta = pow(alpha, (_P + 1) // 4, _P)
     if beta * beta % _P != alpha:
-        raise CryptoError("signature r is not the x coordinate of a curve point")
+        raise SignatureInvalid("signature r is not the x coordinate of a curve point")
     ry = beta if beta % 2 == parity else _P - beta
     rinv = pow(r, -1, _N)
     e = int.from_bytes(digest, "big") % _N
     q = _jmul2((-e * rinv) % _N, (_GX, _GY, 1), (s * rinv) % _N, (r, ry, 1))
     point = _affine(q)
     if point is None:
-        raise CryptoError("signature recovers the point at infinity")
+        raise SignatureInvalid("signature recovers the point at infinity")
     return point[0].to_bytes(32, "big") + point[1].to_bytes(32, "big")
 
 
@@ -308,7 +314,7 @@ class IdentityPublicKey:
         try:
             key = _SecpPublicKey(b"\x04" + bytes(data))  # libsecp256k1 checks the curve equation
         except ValueError as exc:
-            raise CryptoError("public key is not a point on secp256k1") from exc
+            raise KeyInvalid("public key is not a point on secp256k1") from exc
         return cls(key, bytes(data))
 
     def to_bytes(self) -> bytes:
@@ -326,7 +332,7 @@ class IdentityPublicKey:
         except ValueError:
             ok = False
         if not ok:
-            raise CryptoError("signature does not verify under this public key")
+            raise SignatureInvalid("signature does not verify under this public key")
 
     def verify(self, tag: bytes, message: bytes, signature: bytes) -> None:
         """Check a handshake signature made by :meth:`IdentityKey.sign`; raise if it is bad."""
@@ -338,7 +344,7 @@ class IdentityPublicKey:
         _check_len("digest", digest, DIGEST_SIZE)
         if len(signature) == RECOVERABLE_SIGNATURE_SIZE:
             if recover_public_key(digest, signature) != self:
-                raise CryptoError("signature was made by another key")
+                raise SignatureInvalid("signature was made by another key")
             return
         _check_len("signature", signature, SIGNATURE_SIZE)
         self._verify_prehashed(bytes(digest), signature)
@@ -419,7 +425,7 @@ def recover_public_key(digest: bytes, signature: bytes) -> IdentityPublicKey:
     _check_len("signature", signature, RECOVERABLE_SIGNATURE_SIZE)
     v = signature[64]
     if v not in (27, 28):
-        raise CryptoError(f"signature v must be 27 or 28, got {v}")
+        raise SignatureInvalid(f"signature v must be 27 or 28, got {v}")
     r, s = _split_rs(signature)
     return IdentityPublicKey.from_bytes(_recover_point(bytes(digest), r, s, v - 27))
 
@@ -449,11 +455,11 @@ def aead_decrypt(key: bytes, blob: bytes, aad: bytes = b"") -> bytes:
     """Inverse of :func:`aead_encrypt`; any tampering or wrong key raises :class:`CryptoError`."""
     _check_len("AEAD key", key, AEAD_KEY_SIZE)
     if len(blob) < AEAD_NONCE_SIZE + AEAD_TAG_SIZE:
-        raise CryptoError("AEAD ciphertext too short")
+        raise DecryptFailed("AEAD ciphertext too short")
     try:
         return AESGCM(key).decrypt(blob[:AEAD_NONCE_SIZE], blob[AEAD_NONCE_SIZE:], aad)
     except InvalidTag as exc:
-        raise CryptoError("AEAD authentication failed") from exc
+        raise DecryptFailed("AEAD authentication failed") from exc
 
 
 # --------------------------------------------------------------------------------------
@@ -485,16 +491,16 @@ def encrypt_to(
 def decrypt_with(key: IdentityKey, ciphertext: bytes, aad: bytes = b"") -> bytes:
     """Open an :func:`encrypt_to` ciphertext; every failure raises :class:`CryptoError`."""
     if len(ciphertext) < ECIES_OVERHEAD:
-        raise CryptoError("ECIES ciphertext too short")
+        raise DecryptFailed("ECIES ciphertext too short")
     try:
         eph = IdentityPublicKey.from_bytes(ciphertext[:PUBLIC_KEY_SIZE])
     except DecodeError as exc:  # pragma: no cover - length checked above
-        raise CryptoError(str(exc)) from exc
+        raise DecryptFailed(str(exc)) from exc
     k, nonce = _ecies_keys(key.exchange(eph), eph.to_bytes(), key.public_key.to_bytes())
     try:
         return AESGCM(k).decrypt(nonce, ciphertext[PUBLIC_KEY_SIZE:], aad)
     except InvalidTag as exc:
-        raise CryptoError("ECIES decryption failed (wrong key or tampered)") from exc
+        raise DecryptFailed("ECIES decryption failed (wrong key or tampered)") from exc
 
 
 # --------------------------------------------------------------------------------------
@@ -530,9 +536,9 @@ class DhKey:
             peer = x25519.X25519PublicKey.from_public_bytes(bytes(peer_public))
             shared = self._key.exchange(peer)
         except ValueError as exc:  # OpenSSL refuses an all-zero result (low-order point)
-            raise CryptoError("X25519 exchange with a low-order point") from exc
+            raise KeyInvalid("X25519 exchange with a low-order point") from exc
         if ct_equal(shared, bytes(32)):  # pragma: no cover - OpenSSL already refuses it
-            raise CryptoError("X25519 exchange produced the all-zero secret")
+            raise KeyInvalid("X25519 exchange produced the all-zero secret")
         return shared
 
     def __repr__(self) -> str:
@@ -565,4 +571,4 @@ def rsa_receipt_verify(key: rsa.RSAPublicKey, data: bytes, signature: bytes) -> 
     try:
         key.verify(signature, data, padding.PKCS1v15(), hashes.SHA256())
     except InvalidSignature as exc:
-        raise CryptoError("RSA signature does not verify under this key") from exc
+        raise SignatureInvalid("RSA signature does not verify under this key") from exc

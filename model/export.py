@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import z3
 
+from ethvoip.model.boundary import solver_boundary
 from ethvoip.model.encode import Run, World
 from ethvoip.model.explain import Explainer
 from ethvoip.model.symbolic import SPk, concrete
@@ -42,6 +43,7 @@ def _intruder_initial(w: World, m: z3.ModelRef) -> list[T.Term]:
     return out
 
 
+@solver_boundary
 def build_trace(
     protocol: Protocol,
     variant_name: str,

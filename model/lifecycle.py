@@ -24,6 +24,7 @@ from typing import Any
 
 import z3
 
+from ethvoip.model.boundary import solver_boundary
 from ethvoip.spec import lifecycle as LC
 from ethvoip.spec.errors import ModelError, UnknownProtocol
 from ethvoip.spec.lifecycle import (
@@ -648,6 +649,7 @@ def claim_of(q: Question) -> LifecycleClaim:
     return next(c for c in LC.CLAIMS if c.id is q.claim)
 
 
+@solver_boundary
 def check(
     v: LifecycleVariant,
     questions: Sequence[Question] | None = None,
@@ -956,6 +958,7 @@ class Induction:
     failing: tuple[str, ...] = ()  # the conjuncts a counterexample to induction breaks
 
 
+@solver_boundary
 def prove_inductive(v: LifecycleVariant, claim: LifecycleClaim) -> Induction:
     """Whether the claim holds in every reachable state, for executions of any length.
 

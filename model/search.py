@@ -24,6 +24,7 @@ from dataclasses import dataclass
 
 import z3
 
+from ethvoip.model.boundary import solver_boundary
 from ethvoip.model.bounds import DEFAULT_MAX_RUNS as DEFAULT_MAX_RUNS  # re-exported
 from ethvoip.model.claims import active, violation
 from ethvoip.model.encode import World
@@ -104,6 +105,7 @@ def assignments(variant: Variant, claim_role: str, n: int) -> Iterator[tuple[Rol
         yield (first, *rest)
 
 
+@solver_boundary
 def check_variant(
     variant: Variant,
     claims: Sequence[Claim] | None = None,
@@ -223,6 +225,7 @@ class HonestRun:
 _HONEST: dict[int, tuple[Variant, HonestRun]] = {}
 
 
+@solver_boundary
 def honest_run(variant: Variant, *, timeout_ms: int = DEFAULT_TIMEOUT_MS) -> HonestRun:
     """The front end: the spec's checks, then one run per role between honest agents who
     agree on who plays what over a passive network; every run must be able to finish.

@@ -7,13 +7,227 @@ exception already names the situation, the subclass mixes it in (``DecodeError``
 Following h11, errors caused by what a *peer* sent (:class:`RemoteProtocolError`) are kept
 apart from errors caused by how *we* were driven (:class:`LocalProtocolError`): the first is
 an attack or a broken peer, the second is a bug in the caller.
+
+A check that refuses its input raises a :class:`Refused`, whose ``check`` (a :class:`Check`)
+names the check: callers and tests tell refusals apart by that field, never by message text
+(pyca/cryptography's ``InvalidSignature``/``InvalidTag`` spirit, with one enum instead of a
+class per check).  The few :class:`Refused` subclasses below mix in the older family each
+site raised before (``SignatureInvalid`` is also a :class:`CryptoError`, ``Replayed`` a
+:class:`ReplayError`), so ``except CryptoError`` and the like keep catching what they did.
 """
 
 from __future__ import annotations
 
+import enum
+from typing import Any
+
 
 class EthVoipError(Exception):
     """Root of every error ethvoip raises deliberately."""
+
+
+class Check(enum.Enum):
+    """The checks a refusal can name; ``Check.X.doc`` says what X refuses.
+
+    Values are stable snake_case names (``ethvoip attack all --json`` prints them, and the
+    spec-vs-code comparison joins on them): never rename one.
+    """
+
+    doc: str
+
+    def __new__(cls, value: str, doc: str) -> Check:
+        member = object.__new__(cls)
+        member._value_ = value
+        member.doc = doc
+        return member
+
+    # --- cryptography ------------------------------------------------------------------
+    SIGNATURE = (
+        "signature",
+        "A signature does not verify under the key it must come from, or is malformed "
+        "(r, s out of range, high s, bad recovery id).",
+    )
+    MAC = (
+        "mac",
+        "A MAC or keyed digest does not verify (MIKEY KEMAC and R_MESSAGE, SRTP/SRTCP "
+        "authentication tag, the STS key-switch MAC, a SIP nonce the registrar did not issue).",
+    )
+    DECRYPT = (
+        "decrypt",
+        "A ciphertext does not open under our key: AEAD tag, ECIES, ``a=k:``, a keystore "
+        "under a wrong passphrase.",
+    )
+    PUBLIC_KEY = (
+        "public_key",
+        "A public key or DH share is not usable: not a point on the curve, or of low order.",
+    )
+    CREDENTIALS = (
+        "credentials",
+        "A password-derived credential (the SIP digest response) is wrong, or its user unknown.",
+    )
+    # --- freshness and replay ----------------------------------------------------------
+    REPLAY = (
+        "replay",
+        "A message (or nonce count) already accepted once is offered again, or an SRTP packet "
+        "too old to tell (behind the replay window, or older than every key still held).",
+    )
+    REPLAY_CAPACITY = (
+        "replay_capacity",
+        "The replay cache has no room for this sender: refused rather than forget a live entry.",
+    )
+    FRESHNESS = (
+        "freshness",
+        "A timestamp, nonce or block is outside its freshness window.",
+    )
+    ROLLBACK = (
+        "rollback",
+        "Older than something already accepted: a lagging or replaying node, a light-client "
+        "update not newer than the store.",
+    )
+    ORDER = (
+        "order",
+        "Out of the order the protocol allows: a lower in-dialog CSeq, slots out of order.",
+    )
+    # --- binding to this session -------------------------------------------------------
+    NONCE_MATCH = (
+        "nonce_match",
+        "A reply does not echo this session's nonce or session identifier (N1, N2, MIKEY CSB "
+        "ID, the request a service reply answers).",
+    )
+    IDENTITY_BINDING = (
+        "identity_binding",
+        "A message names a party other than the one this session is with, or is addressed to "
+        "someone else (Lowe's fix, STS/SIGMA names, MIKEY IDi/IDr).",
+    )
+    DIALOG_BINDING = (
+        "dialog_binding",
+        "An STS message 1 names a peer other than the SIP dialog's (a re-key from outside the "
+        "call).",
+    )
+    STREAM_BINDING = (
+        "stream_binding",
+        "A media packet or key switch is for another SSRC than the stream's.",
+    )
+    SOURCE_ADDRESS = (
+        "source_address",
+        "A datagram comes from an address other than the call's peer, or a SIP response's "
+        "top Via is not ours.",
+    )
+    SCOPE = (
+        "scope",
+        "A credential or signed request is for another scope: another realm, Request-URI, "
+        "service, or request kind.",
+    )
+    PSK = (
+        "psk",
+        "The TLS 1.3 handshake under the call's pre-shared key failed: the peer does not "
+        "hold the key (binder), or closed the connection on ours.",
+    )
+    # --- what the protocol requires ------------------------------------------------------
+    DECODE = (
+        "decode",
+        "Bytes (or a message) do not have the form their format requires.",
+    )
+    LENGTH = ("length", "A message or body is longer than the limit this side accepts.")
+    REQUIRED = (
+        "required",
+        "A part the protocol requires is missing (an R_MESSAGE, a key attribute, a Contact).",
+    )
+    ALGORITHM = (
+        "algorithm",
+        "An algorithm or suite this side does not accept (SIP digest other than MD5, an SDES "
+        "suite other than AES_CM_128_HMAC_SHA1_80, MKI).",
+    )
+    # --- chain and light client --------------------------------------------------------
+    PROOF = (
+        "proof",
+        "A Merkle-Patricia proof or SSZ branch does not verify: a node missing, malformed, or "
+        "not in the root it must hang from.",
+    )
+    PROOF_SUBJECT = (
+        "proof_subject",
+        "A proof is for another account or slot than the one asked about (or the account "
+        "holds no contract).",
+    )
+    PROOF_VALUE = (
+        "proof_value",
+        "A value the node claims differs from the one its proof establishes.",
+    )
+    HEADER_HASH = (
+        "header_hash",
+        "A header does not hash to the block hash a trust policy vouched for, or disagrees "
+        "with it.",
+    )
+    CHECKPOINT = (
+        "checkpoint",
+        "The node's chain or block is not the pinned checkpoint's.",
+    )
+    HEADER_CHAIN = (
+        "header_chain",
+        "A header does not link to its parent (number, parent hash, timestamp order).",
+    )
+    QUORUM = (
+        "quorum",
+        "Independent nodes disagree, too few answer, or too few sync-committee members sign.",
+    )
+    FORK = ("fork", "Light-client data for another fork digest than this network's.")
+    PERIOD = (
+        "period",
+        "A light-client update signed in a period whose committee is not known.",
+    )
+    # --- key-store contract and operator service ---------------------------------------
+    POSSESSION = (
+        "possession",
+        "No proof of possession: the key's signature (ecrecover) does not name this request.",
+    )
+    COMMITMENT = (
+        "commitment",
+        "No matching commitment for a reveal, or an unexpired one is already there.",
+    )
+    COMMITMENT_AGE = (
+        "commitment_age",
+        "A commitment revealed too early (before the reveal delay) or too late.",
+    )
+    KEY_REUSE = ("key_reuse", "A key (or receipt) already used once may not be used again.")
+    STATUS = (
+        "status",
+        "The record is not in a status that allows this (not pending, not active, number in "
+        "use, expired).",
+    )
+    AUTHORITY = ("authority", "The caller may not do this (not the operator, not the creator).")
+    TIME_LOCK = ("time_lock", "A time-locked change asked for before its time.")
+    RECORD_MATCH = (
+        "record_match",
+        "The request names a key, version or number other than the record's.",
+    )
+    RECEIPT = (
+        "receipt",
+        "The app-store receipt is malformed, for another product, or its purchase not completed.",
+    )
+    CONTRACT = (
+        "contract",
+        "A contract refusal with no finer name here (a custom error the table does not know).",
+    )
+
+
+# --- refusals ---------------------------------------------------------------------------
+
+
+class Refused(EthVoipError):
+    """A check refused its input; ``check`` names which one.
+
+    A subclass gives a default ``check``; any refusal may name another one with
+    ``check=``.  Other arguments go to the next class in the hierarchy unchanged.
+    """
+
+    check: Check
+
+    def __init__(self, *args: Any, check: Check | None = None, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        if check is not None:
+            self.check = check
+        if not isinstance(getattr(self, "check", None), Check):
+            raise TypeError(f"{type(self).__name__} raised without naming its check")
 
 
 # --- spec layer -------------------------------------------------------------------------
@@ -78,6 +292,10 @@ class ModelError(EthVoipError):
     """The model checker could not do what it was asked."""
 
 
+class SolverError(ModelError):
+    """z3 itself raised (wrapped at the model's boundary, ``ethvoip.model.boundary``)."""
+
+
 class UnsupportedProtocol(ModelError, SpecError, ValueError):
     """The protocol uses a construct the z3 encoding does not cover (never a wrong verdict).
 
@@ -88,8 +306,10 @@ class UnsupportedProtocol(ModelError, SpecError, ValueError):
 # --- impl layer -------------------------------------------------------------------------
 
 
-class DecodeError(EthVoipError, ValueError):
+class DecodeError(Refused, ValueError):
     """Bytes that do not decode under the wire format they claim to follow."""
+
+    check = Check.DECODE
 
 
 class CryptoError(EthVoipError):
@@ -120,13 +340,20 @@ class ChainError(EthVoipError):
     """The chain, or a contract on it, refused or failed an operation."""
 
 
-class ContractRevert(ChainError):
-    """A contract call reverted; ``reason`` is the custom error or revert string."""
+class ContractRevert(Refused, ChainError):
+    """A contract call reverted; ``reason`` is the custom error or revert string.
 
-    def __init__(self, reason: str, *, data: bytes | None = None) -> None:
+    ``check`` is the contract check the custom error names (the chain client's table), or
+    :attr:`Check.CONTRACT` for a revert it has no name for."""
+
+    check = Check.CONTRACT
+
+    def __init__(
+        self, reason: str, *, data: bytes | None = None, check: Check | None = None
+    ) -> None:
         self.reason = reason
         self.data = data
-        super().__init__(reason)
+        super().__init__(reason, check=check)
 
 
 class ProofError(ChainError, ValueError):
@@ -140,6 +367,69 @@ class ServiceError(EthVoipError):
         self.code = code
         self.status = status
         super().__init__(f"{code}: {message}")
+
+
+class CryptoRefused(Refused, CryptoError):
+    """A cryptographic check refused its input (name the check; subclasses give one)."""
+
+
+class SignatureInvalid(CryptoRefused):
+    """A signature does not verify (pyca's ``InvalidSignature``)."""
+
+    check = Check.SIGNATURE
+
+
+class MacInvalid(CryptoRefused):
+    """A MAC or keyed digest does not verify."""
+
+    check = Check.MAC
+
+
+class DecryptFailed(CryptoRefused):
+    """A ciphertext does not open under our key (pyca's ``InvalidTag``)."""
+
+    check = Check.DECRYPT
+
+
+class KeyInvalid(CryptoRefused):
+    """A public key or DH share the peer sent is not usable."""
+
+    check = Check.PUBLIC_KEY
+
+
+class PeerRefused(Refused, RemoteProtocolError):
+    """What the peer sent breaks a rule of the protocol (name the check)."""
+
+
+class IdentityMismatch(PeerRefused):
+    """A message names, or is addressed to, a party other than this session's."""
+
+    check = Check.IDENTITY_BINDING
+
+
+class Replayed(Refused, ReplayError):
+    """A message already accepted once (or no room left to remember it)."""
+
+    check = Check.REPLAY
+
+
+class Stale(Refused, ReplayError):
+    """A timestamp, nonce or block outside its freshness window."""
+
+    check = Check.FRESHNESS
+
+
+class ProofInvalid(Refused, ProofError):
+    """A light-client proof does not establish what it claims."""
+
+    check = Check.PROOF
+
+
+class ServiceRefused(Refused, ServiceError):
+    """The operator service (or its client) refused a request by a named check."""
+
+    def __init__(self, code: str, message: str, *, status: int = 400, check: Check) -> None:
+        super().__init__(code, message, status=status, check=check)
 
 
 class SipError(EthVoipError):

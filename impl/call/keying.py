@@ -41,7 +41,7 @@ from ethvoip.impl.media.mikey_verify import build_r_message, verify_r_message
 from ethvoip.impl.media.packetize import PT_PCMA, RATE
 from ethvoip.impl.sip.fields import SipUri
 from ethvoip.impl.wire import Tag
-from ethvoip.spec.errors import CryptoError, DecodeError, LocalProtocolError
+from ethvoip.spec.errors import Check, CryptoRefused, DecodeError, LocalProtocolError
 
 from . import sdes
 
@@ -196,7 +196,10 @@ def r_message(bindings: Mapping[str, Value], offer_key: bytes, now: float) -> by
 def check_r_message(bindings: Mapping[str, Value], answer_key: bytes | None, now: float) -> None:
     """The caller's check of the answer's R_MESSAGE (its offer always asks for one)."""
     if answer_key is None:
-        raise CryptoError("MIKEY: the answer carries no R_MESSAGE (mutual authentication)")
+        raise CryptoRefused(
+            "MIKEY: the answer carries no R_MESSAGE (mutual authentication)",
+            check=Check.REQUIRED,
+        )
     v = _verify_values(bindings)
     verify_r_message(
         answer_key,

@@ -34,15 +34,17 @@ from ethvoip.impl.media import g711
 from ethvoip.impl.media.packetize import RATE
 from ethvoip.impl.media.rtcp import RtcpPacket, decode_rtcp, encode_rtcp
 from ethvoip.impl.media.rtp import RtpPacket, decode_rtp, encode_rtp, peek_header
-from ethvoip.impl.media.srtp import SrtpReceiver, SrtpSender
+from ethvoip.impl.media.srtp import SrtpReceiver, SrtpSender, drop_kind
 from ethvoip.impl.sip.transport import wait_bound
 from ethvoip.impl.sip.ua import Address
 from ethvoip.spec.errors import (
+    Check,
     CryptoError,
     DecodeError,
     EthVoipError,
     LocalProtocolError,
-    RemoteProtocolError,
+    MacInvalid,
+    PeerRefused,
     ReplayError,
 )
 
@@ -87,8 +89,7 @@ class MediaReceiver(_Datagrams):
             srtp = self.srtp or SrtpReceiver(self.master, peek_header(data)[2])
             rtp = decode_rtp(srtp.unprotect(data))
         except (CryptoError, ReplayError, DecodeError) as err:
-            kind = {ReplayError: "replay", CryptoError: "auth"}.get(type(err), "malformed")
-            self.dropped[kind] += 1
+            self.dropped[drop_kind(err)] += 1
             return
         self.srtp = srtp  # latched only on a packet that authenticated
         self.packets.append(rtp)
@@ -107,7 +108,10 @@ class MediaReceiver(_Datagrams):
         if self.srtp is None:
             self.srtp = SrtpReceiver(self.master, ssrc)
         elif self.srtp.ssrc != ssrc:
-            raise RemoteProtocolError(f"stream {self.srtp.ssrc:#x} already latched, not {ssrc:#x}")
+            raise PeerRefused(
+                f"stream {self.srtp.ssrc:#x} already latched, not {ssrc:#x}",
+                check=Check.STREAM_BINDING,
+            )
 
     def rekey(self, master: bytes, at_index: int) -> None:
         if self.srtp is None:
@@ -182,8 +186,10 @@ class MediaSender:
         return n
 
 
-class ForeignSource(RemoteProtocolError):
+class ForeignSource(PeerRefused):
     """A datagram on a call's RTCP port from an address other than the peer's negotiated one."""
+
+    check = Check.SOURCE_ADDRESS
 
 
 class RtcpChannel(_Datagrams):
@@ -224,7 +230,7 @@ class RtcpChannel(_Datagrams):
         if self._receiver is not None:
             stream = self._receiver()
             if stream is None:
-                raise CryptoError("SRTCP before the peer's stream is known: cannot authenticate")
+                raise MacInvalid("SRTCP before the peer's stream is known: cannot authenticate")
             data = stream.unprotect_rtcp(data)
         return decode_rtcp(data)
 

@@ -38,7 +38,7 @@ from ethvoip.impl.sip.ua import (
     UaConfig,
     UserAgent,
 )
-from ethvoip.spec.errors import EthVoipError, RemoteProtocolError, SipError
+from ethvoip.spec.errors import Check, EthVoipError, PeerRefused, SipError
 
 from .keying import (
     build_sdp,
@@ -391,7 +391,7 @@ class SecurePhone(SipPhoneBase):
         start = self.perf()
         offer = read_sdp(body, variant)
         if offer.key is None:
-            raise RemoteProtocolError("INVITE without a key attribute")
+            raise PeerRefused("INVITE without a key attribute", check=Check.REQUIRED)
         machine.receive(invite_record(caller_uri, self.aor))
         machine.receive(offer.key)
         times.key_retrieval = directory.spent

@@ -26,7 +26,12 @@ import binascii
 import re
 from dataclasses import dataclass
 
-from ethvoip.spec.errors import DecodeError, LocalProtocolError, RemoteProtocolError
+from ethvoip.spec.errors import (
+    Check,
+    DecodeError,
+    LocalProtocolError,
+    PeerRefused,
+)
 
 ATTRIBUTE = "crypto"
 # suite -> key || salt length (RFC 4568 section 6.2)
@@ -177,7 +182,12 @@ def offer(key_salt: bytes, tag: int = 1) -> str:
 def srtp_master(attr: CryptoAttribute) -> bytes:
     """The 30-byte SRTP master key || salt to use, refusing what our SRTP does not do."""
     if attr.suite != "AES_CM_128_HMAC_SHA1_80":
-        raise RemoteProtocolError(f"SDES: we only run AES_CM_128_HMAC_SHA1_80, not {attr.suite}")
+        raise PeerRefused(
+            f"SDES: we only run AES_CM_128_HMAC_SHA1_80, not {attr.suite}",
+            check=Check.ALGORITHM,
+        )
     if len(attr.keys) != 1 or attr.keys[0].mki is not None or attr.session_params:
-        raise RemoteProtocolError("SDES: MKI and session parameters are not supported")
+        raise PeerRefused(
+            "SDES: MKI and session parameters are not supported", check=Check.ALGORITHM
+        )
     return attr.keys[0].key_salt

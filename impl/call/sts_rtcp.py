@@ -40,7 +40,13 @@ from ethvoip.impl.crypto import hkdf_sha256
 from ethvoip.impl.handshake import Completed, Env, RoleMachine, Sent, State, create
 from ethvoip.impl.media.rtcp import RtcpApp, RtcpPacket
 from ethvoip.impl.sip.ua import Address
-from ethvoip.spec.errors import CryptoError, DecodeError, EthVoipError, RemoteProtocolError
+from ethvoip.spec.errors import (
+    Check,
+    DecodeError,
+    EthVoipError,
+    MacInvalid,
+    PeerRefused,
+)
 
 from .media import RtcpChannel
 from .sas import machine_sas
@@ -107,10 +113,10 @@ def read_key_switch(app: RtcpApp, session_key: bytes, ssrc: int) -> int:
     if app.name != SWITCH_NAME or len(app.data) != 8 + MAC_LEN:
         raise DecodeError("RTCP APP: not a key switch")
     if app.ssrc != ssrc:
-        raise RemoteProtocolError("key switch for another SSRC")
+        raise PeerRefused("key switch for another SSRC", check=Check.STREAM_BINDING)
     index = int.from_bytes(app.data[:8], "big")
     if not hmac.compare_digest(app.data[8:], _switch_mac(session_key, ssrc, index)):
-        raise CryptoError("key switch MAC does not verify")
+        raise MacInvalid("key switch MAC does not verify")
     return index
 
 

@@ -37,7 +37,13 @@ from typing import Any, cast
 from tlslite import HandshakeSettings, TLSConnection
 from tlslite.errors import BaseTLSException
 
-from ethvoip.spec.errors import CryptoError, EthVoipError, LocalProtocolError, RemoteProtocolError
+from ethvoip.spec.errors import (
+    Check,
+    CryptoRefused,
+    EthVoipError,
+    LocalProtocolError,
+    RemoteProtocolError,
+)
 
 from .tls13_record import RecordLayer
 
@@ -77,9 +83,9 @@ async def _handshake(
     except (BaseTLSException, OSError) as exc:
         with contextlib.suppress(OSError):
             sock.close()
-        raise CryptoError(f"TLS-PSK handshake failed: {exc!r}") from exc
+        raise CryptoRefused(f"TLS-PSK handshake failed: {exc!r}", check=Check.PSK) from exc
     if tls.session is None or not tls.session.cipherSuite:
-        raise CryptoError("TLS-PSK handshake ended without a session")
+        raise CryptoRefused("TLS-PSK handshake ended without a session", check=Check.PSK)
     return tls
 
 

@@ -14,7 +14,42 @@ from eth_abi.abi import decode
 from eth_abi.exceptions import DecodingError
 from eth_hash.auto import keccak
 
-from ethvoip.spec.errors import ContractRevert, DecodeError
+from ethvoip.spec.errors import Check, ContractRevert, DecodeError
+
+#: The check each key-store custom error (contracts/KeyStore.sol, KeyStorePaper.sol) stands
+#: for; a revert whose name is not here names :attr:`Check.CONTRACT`.
+CONTRACT_CHECKS: dict[str, Check] = {
+    "NotOperator": Check.AUTHORITY,
+    "NotProposedOperator": Check.AUTHORITY,
+    "NotCreator": Check.AUTHORITY,
+    "UnexpiredCommitmentExists": Check.COMMITMENT,
+    "CommitmentNotFound": Check.COMMITMENT,
+    "CommitmentTooNew": Check.COMMITMENT_AGE,
+    "CommitmentTooOld": Check.COMMITMENT_AGE,
+    "BadPublicKeyLength": Check.PUBLIC_KEY,
+    "BadSignature": Check.SIGNATURE,
+    "WrongSigner": Check.POSSESSION,
+    "KeyAlreadyUsed": Check.KEY_REUSE,
+    "ReceiptAlreadyUsed": Check.KEY_REUSE,
+    "NotPending": Check.STATUS,
+    "PendingExpired": Check.STATUS,
+    "NumberInUse": Check.STATUS,
+    "NotApproved": Check.STATUS,
+    "NotActive": Check.STATUS,
+    "RecoveryAlreadyPending": Check.STATUS,
+    "NoRecoveryPending": Check.STATUS,
+    "UnknownClient": Check.STATUS,
+    "KeyMismatch": Check.RECORD_MATCH,
+    "VersionMismatch": Check.RECORD_MATCH,
+    "PhoneNumberMismatch": Check.RECORD_MATCH,
+    "RecoveryNotReady": Check.TIME_LOCK,
+}
+
+
+def contract_revert(name: str, data: bytes | None = None) -> ContractRevert:
+    """The :class:`ContractRevert` for custom error ``name``, naming its check."""
+    return ContractRevert(name, data=data, check=CONTRACT_CHECKS.get(name))
+
 
 _ERROR_STRING = keccak(b"Error(string)")[:4]
 _PANIC = keccak(b"Panic(uint256)")[:4]
@@ -74,7 +109,7 @@ class ErrorCodec:
             name, _ = self.decode(data)
         except DecodeError:
             name = "0x" + bytes(data).hex() if data else "revert without data"
-        return ContractRevert(name, data=bytes(data))
+        return contract_revert(name, bytes(data))
 
 
 @dataclass(frozen=True)

@@ -49,7 +49,7 @@ from ethvoip.impl.chain.trust import (
     StaleHead,
     TrustedBlock,
 )
-from ethvoip.spec.errors import ChainError, ConfigError, ProofError
+from ethvoip.spec.errors import ChainError, Check, ConfigError, ProofInvalid
 
 #: Headers asked for in one JSON-RPC batch when linking a head that is far ahead.
 MAX_BATCH = 256
@@ -59,7 +59,9 @@ def checkpoint_at(chain: Chain, block_hash: bytes) -> Checkpoint:
     """The checkpoint an operator hands out for ``block_hash`` on its own node."""
     header = parse_header(chain.header_rlp(block_hash))
     if header.block_hash != block_hash:
-        raise ProofError("the node's header does not hash to the checkpoint block")
+        raise ProofInvalid(
+            "the node's header does not hash to the checkpoint block", check=Check.CHECKPOINT
+        )
     return Checkpoint(chain.chain_id, header.number, block_hash)
 
 
@@ -163,7 +165,8 @@ class CheckpointPolicy:
         if head.number < anchor.number:
             raise StaleHead(
                 f"the node's head {head.number} is below block {anchor.number} already"
-                " accepted (a lagging or replaying node)"
+                " accepted (a lagging or replaying node)",
+                check=Check.ROLLBACK,
             )
         if head.number == anchor.number:
             if head.block_hash != anchor.block_hash:

@@ -20,7 +20,7 @@ import rlp
 
 from ethvoip.impl.chain.backend import Chain, EmbeddedChain, RpcChain, header_fields_from_json
 from ethvoip.impl.chain.mpt import decode_rlp, encode_flat_list, keccak
-from ethvoip.spec.errors import ChainError, DecodeError, ProofError
+from ethvoip.spec.errors import ChainError, Check, DecodeError, ProofInvalid
 
 # Yellow Paper 4.3: positions of the fields the policies read (unchanged since Frontier).
 _PARENT, _STATE_ROOT, _NUMBER, _TIMESTAMP = 0, 3, 8, 11
@@ -42,16 +42,16 @@ def parse_header(header_rlp: bytes) -> ChainHeader:
     try:
         fields = decode_rlp(header_rlp)
     except DecodeError as exc:
-        raise ProofError("header is not RLP") from exc
+        raise ProofInvalid("header is not RLP", check=Check.DECODE) from exc
     if not isinstance(fields, list):
-        raise ProofError("header has too few fields")
+        raise ProofInvalid("header has too few fields", check=Check.DECODE)
     return _header(keccak(header_rlp), fields)
 
 
 def _header(block_hash: bytes, fields: Sequence[object]) -> ChainHeader:
     """The fields the policies read, checked, under the hash of the header they came from."""
     if len(fields) < 15:
-        raise ProofError("header has too few fields")
+        raise ProofInvalid("header has too few fields", check=Check.DECODE)
     parent, root, number, stamp = (fields[i] for i in (_PARENT, _STATE_ROOT, _NUMBER, _TIMESTAMP))
     if not (
         isinstance(parent, bytes)
@@ -63,7 +63,7 @@ def _header(block_hash: bytes, fields: Sequence[object]) -> ChainHeader:
         and len(number) <= 8
         and len(stamp) <= 8
     ):
-        raise ProofError("header fields are malformed")
+        raise ProofInvalid("header fields are malformed", check=Check.DECODE)
     return ChainHeader(
         block_hash,
         parent,

@@ -16,7 +16,7 @@ from typing import TypeAlias
 # short input, and a look-up hashes a dozen times.  Same function (Keccak-256, not SHA3-256).
 from eth_hash.backends.pysha3 import keccak256 as keccak
 
-from ethvoip.spec.errors import DecodeError, ProofError
+from ethvoip.spec.errors import DecodeError, ProofInvalid
 
 __all__ = [
     "EMPTY_TRIE_ROOT",
@@ -135,9 +135,9 @@ def decode_uint(raw: bytes, what: str) -> int:
     try:
         item = decode_rlp(raw)
     except DecodeError as exc:
-        raise ProofError(f"{what}: value is not RLP") from exc
+        raise ProofInvalid(f"{what}: value is not RLP") from exc
     if not isinstance(item, bytes) or len(item) > 32 or item[:1] == b"\0":
-        raise ProofError(f"{what}: value is not a minimal RLP integer")
+        raise ProofInvalid(f"{what}: value is not a minimal RLP integer")
     return int.from_bytes(item, "big")
 
 
@@ -164,15 +164,15 @@ def walk_proof(root: bytes, path: str, nodes: Sequence[bytes], what: str = "trie
         elif len(ref) == 32:
             raw = by_hash.get(ref)
             if raw is None:
-                raise ProofError(f"{what}: Merkle proof lacks node 0x{ref.hex()}")
+                raise ProofInvalid(f"{what}: Merkle proof lacks node 0x{ref.hex()}")
             try:
                 node = decode_rlp(raw)
             except DecodeError as exc:
-                raise ProofError(f"{what}: proof node is not RLP") from exc
+                raise ProofInvalid(f"{what}: proof node is not RLP") from exc
         else:
-            raise ProofError(f"{what}: malformed child reference")
+            raise ProofInvalid(f"{what}: malformed child reference")
         if not isinstance(node, list):
-            raise ProofError(f"{what}: proof node is not a list")
+            raise ProofInvalid(f"{what}: proof node is not a list")
         if len(node) == 17:  # branch: 16 children by nibble, then a value
             if pos == len(path):
                 return _leaf_value(node[16], what)
@@ -180,17 +180,17 @@ def walk_proof(root: bytes, path: str, nodes: Sequence[bytes], what: str = "trie
             pos += 1
             continue
         if len(node) != 2 or not isinstance(node[0], bytes) or not node[0]:
-            raise ProofError(f"{what}: proof node is neither a branch, a leaf nor an extension")
+            raise ProofInvalid(f"{what}: proof node is neither a branch, a leaf nor an extension")
         # Hex-prefix encoding: high nibble 0/1 extension, 2/3 leaf; odd flag = odd length.
         encoded = node[0].hex()
         flag = int(encoded[0], 16)
         if flag > 3 or (not flag & 1 and encoded[1] != "0"):
-            raise ProofError(f"{what}: bad hex-prefix path")
+            raise ProofInvalid(f"{what}: bad hex-prefix path")
         part = encoded[1:] if flag & 1 else encoded[2:]
         if flag & 2:  # leaf: the key is here, or the proof shows it absent
             return _leaf_value(node[1], what) if path[pos:] == part else b""
         if not part:
-            raise ProofError(f"{what}: extension with an empty path")
+            raise ProofInvalid(f"{what}: extension with an empty path")
         if not path.startswith(part, pos):
             return b""  # the path leaves the extension: nothing stored under the key
         pos += len(part)
@@ -199,5 +199,5 @@ def walk_proof(root: bytes, path: str, nodes: Sequence[bytes], what: str = "trie
 
 def _leaf_value(value: Item, what: str) -> bytes:
     if not isinstance(value, bytes):
-        raise ProofError(f"{what}: trie value is not a byte string")
+        raise ProofInvalid(f"{what}: trie value is not a byte string")
     return value

@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from typing import Any, cast
 
 from ethvoip.impl.chain.mpt import EMPTY_TRIE_ROOT, decode_rlp, decode_uint, keccak, walk_proof
-from ethvoip.spec.errors import DecodeError, ProofError
+from ethvoip.spec.errors import Check, DecodeError, ProofInvalid
 
 EMPTY_CODE_HASH = keccak(b"")
 
@@ -143,16 +143,18 @@ class TrustedHeader:
 def verify_header(trusted_hash: bytes, header_rlp: bytes) -> TrustedHeader:
     """Check that ``header_rlp`` is the header of the trusted block; return its state root."""
     if keccak(header_rlp) != trusted_hash:
-        raise ProofError("header does not hash to the trusted block hash")
+        raise ProofInvalid(
+            "header does not hash to the trusted block hash", check=Check.HEADER_HASH
+        )
     try:
         fields = decode_rlp(header_rlp)
     except DecodeError as exc:
-        raise ProofError("trusted header is not RLP") from exc
+        raise ProofInvalid("trusted header is not RLP", check=Check.DECODE) from exc
     if not isinstance(fields, list) or len(fields) < 15:
-        raise ProofError("trusted header has too few fields")
+        raise ProofInvalid("trusted header has too few fields", check=Check.DECODE)
     root, number = fields[_HEADER_STATE_ROOT], fields[_HEADER_NUMBER]
     if not isinstance(root, bytes) or len(root) != 32 or not isinstance(number, bytes):
-        raise ProofError("trusted header fields are malformed")
+        raise ProofInvalid("trusted header fields are malformed", check=Check.DECODE)
     return TrustedHeader(trusted_hash, int.from_bytes(number, "big"), root)
 
 
@@ -167,7 +169,7 @@ class AccountState:
 def verify_account(state_root: bytes, address: bytes, proof: AccountProof) -> AccountState:
     """The proven state of ``address`` (an empty account if the proof shows it absent)."""
     if proof.address != address:
-        raise ProofError("account proof is for another address")
+        raise ProofInvalid("account proof is for another address", check=Check.PROOF_SUBJECT)
     raw = _trie_get(state_root, address, proof.nodes, "account")
     if raw == b"":
         state = AccountState(0, 0, EMPTY_TRIE_ROOT, EMPTY_CODE_HASH)
@@ -175,14 +177,16 @@ def verify_account(state_root: bytes, address: bytes, proof: AccountProof) -> Ac
         try:
             fields = decode_rlp(raw)
         except DecodeError as exc:
-            raise ProofError("proven account is not RLP") from exc
+            raise ProofInvalid("proven account is not RLP", check=Check.DECODE) from exc
         if not (
             isinstance(fields, list)
             and len(fields) == 4
             and all(isinstance(f, bytes) for f in fields)
             and len(fields[2]) == len(fields[3]) == 32
         ):
-            raise ProofError("proven account is not [nonce, balance, storageRoot, codeHash]")
+            raise ProofInvalid(
+                "proven account is not [nonce, balance, storageRoot, codeHash]", check=Check.DECODE
+            )
         nonce, balance, storage_root, code_hash = cast(list[bytes], fields)  # checked above
         state = AccountState(
             int.from_bytes(nonce, "big"), int.from_bytes(balance, "big"), storage_root, code_hash
@@ -194,17 +198,21 @@ def verify_account(state_root: bytes, address: bytes, proof: AccountProof) -> Ac
 def _check_claims(proof: AccountProof, state: AccountState) -> None:
     claimed = (proof.nonce, proof.balance, proof.storage_hash, proof.code_hash)
     if claimed != (state.nonce, state.balance, state.storage_root, state.code_hash):
-        raise ProofError("claimed account fields differ from the proven ones")
+        raise ProofInvalid(
+            "claimed account fields differ from the proven ones", check=Check.PROOF_VALUE
+        )
 
 
 def verify_storage(storage_root: bytes, proof: StorageProof, slot: bytes) -> int:
     """The proven value of ``slot`` (0 if the proof shows it empty)."""
     if proof.slot != slot:
-        raise ProofError("storage proof is for another slot")
+        raise ProofInvalid("storage proof is for another slot", check=Check.PROOF_SUBJECT)
     raw = _trie_get(storage_root, slot, proof.nodes, "storage")
     value = decode_uint(raw, "storage") if raw else 0
     if value != proof.value:
-        raise ProofError("claimed storage value differs from the proven one")
+        raise ProofInvalid(
+            "claimed storage value differs from the proven one", check=Check.PROOF_VALUE
+        )
     return int(value)
 
 
@@ -234,7 +242,7 @@ class RecordLayout:
     ) -> RecordLayout:
         entries = [e for e in layout["storage"] if e["label"] == mapping]
         if len(entries) != 1:
-            raise ProofError(f"storageLayout has no single {mapping!r}")
+            raise ProofInvalid(f"storageLayout has no single {mapping!r}")
         entry = entries[0]
         types = layout["types"]
         value_type = types[types[entry["type"]]["value"]]
@@ -306,11 +314,15 @@ def read_record(
 ) -> VerifiedRecord:
     """``records[ident]`` from storage proofs under a proven contract account."""
     if account.code_hash == EMPTY_CODE_HASH:
-        raise ProofError("no contract at that address in the trusted state")
+        raise ProofInvalid(
+            "no contract at that address in the trusted state", check=Check.PROOF_SUBJECT
+        )
     base = layout.base(ident)
     slots = layout.slots_at(base)
     if len(storage) != len(slots):
-        raise ProofError(f"{len(storage)} storage proofs, expected {len(slots)}")
+        raise ProofInvalid(
+            f"{len(storage)} storage proofs, expected {len(slots)}", check=Check.PROOF_SUBJECT
+        )
     words = {
         int.from_bytes(slot, "big"): verify_storage(account.storage_root, sp, slot)
         for slot, sp in zip(slots, storage, strict=True)
@@ -381,7 +393,7 @@ class VerifiedCache:
     ) -> AccountState:
         """:func:`verify_account`, not walking again a proof already verified."""
         if proof.address != address:
-            raise ProofError("account proof is for another address")
+            raise ProofInvalid("account proof is for another address", check=Check.PROOF_SUBJECT)
         key = (state_root, address, proof.nodes)
         state: AccountState | None = self._recall(self._accounts, key)
         if state is None:

@@ -20,6 +20,7 @@ from eth_hash.auto import keccak
 
 from ethvoip.impl.chain import events as ev
 from ethvoip.impl.chain import messages
+from ethvoip.impl.chain.abi import contract_revert
 from ethvoip.impl.crypto import recover_signer
 from ethvoip.spec.errors import ContractRevert, CryptoError, DecodeError
 
@@ -30,7 +31,7 @@ _BINDING_MASK = (1 << messages.BINDING_BITS) - 1
 
 
 def _revert(name: str) -> ContractRevert:
-    return ContractRevert(name)
+    return contract_revert(name)
 
 
 @dataclass(frozen=True)

@@ -41,7 +41,7 @@ from eth_consensus_specs.utils import bls
 
 from ethvoip.impl.chain.mpt import decode_rlp, keccak
 from ethvoip.impl.chain.trust import Freshness, TrustedBlock, TrustError
-from ethvoip.spec.errors import ChainError, DecodeError
+from ethvoip.spec.errors import ChainError, Check, DecodeError
 
 NAME = "sync-committee"
 #: The label of :meth:`SyncCommitteePolicy.for_chain`'s policy: a committee generated from a
@@ -74,49 +74,73 @@ class MalformedData(SyncCommitteeError, DecodeError):
 class WrongFork(SyncCommitteeError):
     """The data is for another network or fork (its fork digest is not this network's)."""
 
+    check = Check.FORK
+
 
 class CheckpointMismatch(SyncCommitteeError):
     """The bootstrap's beacon header does not hash to the pinned checkpoint root."""
+
+    check = Check.CHECKPOINT
 
 
 class BadCommitteeBranch(SyncCommitteeError):
     """A sync committee is not in the beacon state it claims to be in (SSZ branch)."""
 
+    check = Check.PROOF
+
 
 class BadExecutionBranch(SyncCommitteeError):
     """An execution payload header is not in its beacon block body (a forged state root)."""
+
+    check = Check.PROOF
 
 
 class TooFewParticipants(SyncCommitteeError):
     """Fewer than 2/3 of the sync committee signed."""
 
+    check = Check.QUORUM
+
 
 class BadSlots(SyncCommitteeError):
     """The update's slots are from the future or out of order."""
+
+    check = Check.ORDER
 
 
 class PeriodGap(SyncCommitteeError):
     """The update is signed in a period whose committee this client does not know."""
 
+    check = Check.PERIOD
+
 
 class OldUpdate(SyncCommitteeError):
     """The update does not finalize a block newer than the one already trusted."""
+
+    check = Check.ROLLBACK
 
 
 class BadFinalityBranch(SyncCommitteeError):
     """The finalized header is not the one the attested state finalized (SSZ branch)."""
 
+    check = Check.PROOF
+
 
 class BadSignature(SyncCommitteeError):
     """The committee's aggregate BLS signature over the attested header does not verify."""
+
+    check = Check.SIGNATURE
 
 
 class InvalidUpdate(SyncCommitteeError):
     """The consensus spec refused an update that passed every named check (defence in depth)."""
 
+    check = Check.PROOF
+
 
 class HeaderMismatch(SyncCommitteeError):
     """The node's execution header does not hash to, or disagree with, the vouched block."""
+
+    check = Check.HEADER_HASH
 
 
 # --- wire format ---------------------------------------------------------------------------
@@ -351,7 +375,7 @@ class LightClient:
     def process(self, raw: bytes) -> None:
         """Verify one served update and advance the store, or raise and change nothing."""
         if raw == self._applied:  # served again: decoding alone costs more than the rest
-            raise OldUpdate("update already applied")
+            raise OldUpdate("update already applied", check=Check.REPLAY)
         digest, update = _decode(raw, spec.LightClientUpdate, "update")
         self._check_digest(digest, int(update.attested_header.beacon.slot), "update")
         for check in self.CHECKS:

@@ -21,28 +21,35 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
 
-from ethvoip.spec.errors import ChainError, ConfigError
+from ethvoip.spec.errors import ChainError, Check, ConfigError, Refused
 
 #: The label of a look-up that no policy vouched for.
 UNVERIFIED = "unverified"
 
 
-class TrustError(ChainError):
-    """A trust policy refused to vouch for a block (base of the policies' typed refusals)."""
+class TrustError(Refused, ChainError):
+    """A trust policy refused to vouch for a block (base of the policies' typed refusals;
+    each names its check)."""
 
 
 class StaleHead(TrustError):
     """The block is older than the freshness bound, or below the highest block already seen."""
+
+    check = Check.FRESHNESS
 
 
 class CheckpointMismatch(TrustError):
     """The node's chain does not hold the pinned checkpoint (another chain id, or another
     block at the checkpoint's number): it is not the network the operator provisioned."""
 
+    check = Check.CHECKPOINT
+
 
 class BrokenLink(TrustError):
     """A header does not extend the accepted chain: its parent hash is not the hash of the
     block below it, its number is not the next one, or its timestamp goes back."""
+
+    check = Check.HEADER_CHAIN
 
     def __init__(self, message: str, number: int) -> None:
         super().__init__(message)
@@ -52,6 +59,8 @@ class BrokenLink(TrustError):
 class QuorumDisagreement(TrustError):
     """Endpoints reported different blocks at one height; ``groups`` maps each block hash to
     the endpoints that reported it.  Never resolved by picking one."""
+
+    check = Check.QUORUM
 
     def __init__(self, height: int, groups: Mapping[bytes, Sequence[str]]) -> None:
         self.height = height
@@ -70,6 +79,8 @@ class QuorumDisagreement(TrustError):
 class QuorumUnavailable(TrustError):
     """Fewer than ``k`` endpoints answered (or reached the chosen height): no block is vouched
     for.  ``missing`` names the endpoints that did not count, with why."""
+
+    check = Check.QUORUM
 
     def __init__(self, message: str, missing: Mapping[str, str]) -> None:
         self.missing = dict(missing)
@@ -149,7 +160,8 @@ class Freshness:
         if block.number < self.highest:
             raise StaleHead(
                 f"block {block.number} is below block {self.highest} already accepted"
-                " (a lagging or replaying node)"
+                " (a lagging or replaying node)",
+                check=Check.ROLLBACK,
             )
         age = self.clock() - block.timestamp
         if age > self.max_age:

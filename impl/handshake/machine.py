@@ -31,10 +31,11 @@ from typing import Protocol, TypeAlias
 from ethvoip.impl.crypto import DEFAULT_RNG, IdentityKey, IdentityPublicKey, Rng
 from ethvoip.spec.errors import (
     ChainError,
+    Check,
     EthVoipError,
     LocalProtocolError,
     MalformedProtocol,
-    ReplayError,
+    Replayed,
 )
 from ethvoip.spec.protocol import Lookup, Recv, Role, Send, Variant
 from ethvoip.spec.terms import Fresh, Term, Var, fresh_names, substitute, variables
@@ -112,9 +113,14 @@ class ReplayCache:
         self._purge(now)
         sender = key[0] if key else b""
         if len(self._seen.get(sender, {})) >= self.per_sender:
-            raise ReplayError("replay cache: this sender's share is full; refused")
+            raise Replayed(
+                "replay cache: this sender's share is full; refused", check=Check.REPLAY_CAPACITY
+            )
         if sender not in self._seen and len(self._seen) >= self.max_senders:
-            raise ReplayError("replay cache: too many senders within the horizon; refused")
+            raise Replayed(
+                "replay cache: too many senders within the horizon; refused",
+                check=Check.REPLAY_CAPACITY,
+            )
 
     def add(self, key: tuple[bytes, ...], now: float) -> None:
         self.make_room(key, now)
@@ -376,7 +382,7 @@ class RoleMachine:
                     _once_bytes(merged[v.name]) for v in step.once if isinstance(v, Var)
                 )
                 if once_key in self.env.replay_cache:
-                    raise ReplayError(f"{step.label}: message already accepted once (replay)")
+                    raise Replayed(f"{step.label}: message already accepted once (replay)")
                 self.env.replay_cache.make_room(once_key, self.env.now())
             # every check passed: commit
             if once_key is not None:

@@ -46,7 +46,11 @@ from ethvoip.impl.media.mikey_identity import (
 from ethvoip.impl.media.mikey_kdf import derive_srtp_master
 from ethvoip.impl.media.mikey_replay import ReplayGuard, unix_to_ntp
 from ethvoip.impl.wire import Tag
-from ethvoip.spec.errors import DecodeError, LocalProtocolError, RemoteProtocolError
+from ethvoip.spec.errors import (
+    DecodeError,
+    IdentityMismatch,
+    LocalProtocolError,
+)
 
 SIG_TAG = SIGN_TAG  # the domain tag SIGNi is made under (media layer's identity adapter)
 FRESHNESS_WINDOW = 120.0  # seconds either side of the receiver's clock (RFC 3830 section 5.4)
@@ -62,7 +66,7 @@ def mikey_id(name: str) -> bytes:
 def _invite(run: Run, data: bytes) -> dict[str, Value]:
     rec = wire.decode(data, Tag.MIKEY_INVITE)
     if rec.text("B") != run.name("B"):
-        raise RemoteProtocolError(f"INVITE addressed to {rec.text('B')!r}, not to this agent")
+        raise IdentityMismatch(f"INVITE addressed to {rec.text('B')!r}, not to this agent")
     return {"A": rec.text("A")}
 
 
@@ -122,7 +126,7 @@ def hardened_r_3(run: Run, data: bytes) -> dict[str, Value]:
 
     def verify(id_i: bytes | None, signed: bytes, signature: bytes) -> bool:
         if id_i != mikey_id(a):
-            raise RemoteProtocolError(f"MIKEY names {id_i!r} as caller, the INVITE {a!r}")
+            raise IdentityMismatch(f"MIKEY names {id_i!r} as caller, the INVITE {a!r}")
         run.pub("KA").verify(SIG_TAG, signed, signature)  # CryptoError when bad
         return True
 

@@ -20,7 +20,7 @@ from ethvoip.impl import wire
 from ethvoip.impl.crypto import ct_equal, decrypt_with, encrypt_to
 from ethvoip.impl.handshake.machine import RoleSpec, Run, Value
 from ethvoip.impl.wire import Tag
-from ethvoip.spec.errors import RemoteProtocolError
+from ethvoip.spec.errors import Check, IdentityMismatch, PeerRefused
 
 SIG_TAG_PAPER = b"psk_handshake/paper/Ks"
 SIG_TAG_HARDENED = b"psk_handshake/hardened/msg6"
@@ -38,7 +38,7 @@ def _open(run: Run, outer: Tag, inner: Tag, data: bytes) -> wire.Record:
 
 def _same(what: str, got: bytes, want: bytes) -> None:
     if not ct_equal(got, want):
-        raise RemoteProtocolError(f"{what} does not match this session's")
+        raise PeerRefused(f"{what} does not match this session's", check=Check.NONCE_MATCH)
 
 
 def signed_bytes(variant: str, ks: bytes, a: str, b: str, n1: bytes, n2: bytes) -> bytes:
@@ -68,7 +68,7 @@ def i_3(run: Run, data: bytes) -> dict[str, Value]:
     _same("N1 in message 4", rec["N1"], run.bytes_("N1"))
     if hardened and rec.text("B") != run.name("B"):
         # Lowe's fix: the answer comes from someone other than the B that A called
-        raise RemoteProtocolError(
+        raise IdentityMismatch(
             f"message 4 names {rec.text('B')!r}, but this session is with {run.name('B')!r}"
         )
     return {"N2": rec["N2"]}

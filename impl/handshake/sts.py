@@ -26,11 +26,13 @@ from ethvoip.impl import wire
 from ethvoip.impl.crypto import DhKey, aead_decrypt, aead_encrypt, hkdf_sha256
 from ethvoip.impl.handshake.machine import RoleSpec, Run, Value
 from ethvoip.impl.wire import Tag
-from ethvoip.spec.errors import RemoteProtocolError
+from ethvoip.spec.errors import Check, IdentityMismatch, PeerRefused
 
 
-class DialogMismatch(RemoteProtocolError):
+class DialogMismatch(PeerRefused):
     """STS message 1 names a peer other than the SIP dialog's: a re-key from outside the call."""
+
+    check = Check.DIALOG_BINDING
 
 
 SIG_TAG_PAPER = b"sts/paper"
@@ -85,7 +87,7 @@ def _check_signature(run: Run, inner: bytes, peer: str, key_var: str) -> None:
     rec = wire.decode(inner, Tag.STS_SIG_HARDENED)
     expected = _caller(run) if peer == "A" else run.name(peer)
     if rec.text("ID") != expected:
-        raise RemoteProtocolError(
+        raise IdentityMismatch(
             f"the peer names itself {rec.text('ID')!r}, this session is with {expected!r}"
         )
     tag = SIG_TAG_I if peer == "A" else SIG_TAG_R
@@ -125,7 +127,7 @@ def i_4(run: Run) -> tuple[bytes, dict[str, Value]]:
 def r_1(run: Run, data: bytes) -> dict[str, Value]:
     rec = wire.decode(data, Tag.STS_1)
     if rec.text("B") != run.name("B"):
-        raise RemoteProtocolError(f"call addressed to {rec.text('B')!r}, not to this agent")
+        raise IdentityMismatch(f"call addressed to {rec.text('B')!r}, not to this agent")
     if run.variant == "unbound":
         return {"S": rec.text("A"), "GX": rec["GX"]}
     if rec.text("A") != run.name("A"):

@@ -12,7 +12,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 
-from ethvoip.spec.errors import CryptoError, DecodeError, EthVoipError
+from ethvoip.spec.errors import DecodeError, DecryptFailed, EthVoipError
 
 ATTRIBUTE = "k"
 MASTER_LEN = 30  # 16-byte AES-128 master key || 14-byte master salt
@@ -35,7 +35,7 @@ def decode_bare_key(
     except EthVoipError:
         raise
     except Exception as exc:  # the plugged-in primitive's own error type
-        raise CryptoError(f"a=k: decryption failed: {exc}") from exc
+        raise DecryptFailed(f"a=k: decryption failed: {exc}") from exc
     if len(master) != expected_len:
         raise DecodeError(f"a=k: key is {len(master)} bytes, want {expected_len}")
     return master

@@ -29,11 +29,14 @@ from dataclasses import dataclass
 from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
 
 from ethvoip.spec.errors import (
-    CryptoError,
+    Check,
+    CryptoRefused,
     DecodeError,
     EthVoipError,
+    IdentityMismatch,
     LocalProtocolError,
-    RemoteProtocolError,
+    MacInvalid,
+    SignatureInvalid,
 )
 
 from .mikey import (
@@ -188,14 +191,15 @@ def _shape(
     return ps[0], ps[1], ids, sps, kemac, pke, sign
 
 
-def _guarded(what: str, fn: Callable[[], bytes]) -> bytes:
-    """Run a plugged-in crypto callable; any failure it reports becomes a CryptoError."""
+def _guarded(what: str, check: Check, fn: Callable[[], bytes]) -> bytes:
+    """Run a plugged-in crypto callable; any failure it reports becomes a refusal by
+    ``check`` (a CryptoError)."""
     try:
         return fn()
     except EthVoipError:
         raise
     except Exception as exc:  # a third-party primitive's own error type
-        raise CryptoError(f"MIKEY: {what} failed: {exc}") from exc
+        raise CryptoRefused(f"MIKEY: {what} failed: {exc}", check=check) from exc
 
 
 def open_i_message(
@@ -228,10 +232,12 @@ def open_i_message(
 
     signed = bytes(data[: len(data) - len(sign.signature)])
     ok = _guarded(
-        "signature check", lambda: b"\x01" if verify(id_i, signed, sign.signature) else b""
+        "signature check",
+        Check.SIGNATURE,
+        lambda: b"\x01" if verify(id_i, signed, sign.signature) else b"",
     )
     if not ok:
-        raise CryptoError("MIKEY: bad initiator signature")
+        raise SignatureInvalid("MIKEY: bad initiator signature")
 
     # Keyed on the signed bytes, not the whole message: a re-encoded (malleated) ECDSA
     # signature over the same bytes must still hit the cache.
@@ -240,11 +246,11 @@ def open_i_message(
     sender = id_i or b""  # per sender identity: one sender cannot fill another's share
     replay.check(msg_time, digest, now, sender)
 
-    env_key = _guarded("envelope decryption", lambda: decrypt_envelope(pke.data))
+    env_key = _guarded("envelope decryption", Check.DECRYPT, lambda: decrypt_envelope(pke.data))
     keys = derive_envelope_keys(env_key, msg.header.csb_id, rand.value)
     want = hmac.new(keys.auth_key, _mac_input(msg), hashlib.sha1).digest()
     if not hmac.compare_digest(want, kemac.mac):
-        raise CryptoError("MIKEY: KEMAC MAC does not verify")
+        raise MacInvalid("MIKEY: KEMAC MAC does not verify")
     plain = _aes_cm(keys.encr_key, keys.salt, msg.header.csb_id, t.value, kemac.encr_data)
     items = decode_key_data(plain)
     if (
@@ -256,7 +262,7 @@ def open_i_message(
     if not items[0].key:
         raise DecodeError("MIKEY: empty TGK")
     if expected_id_r is not None and id_r != expected_id_r:
-        raise RemoteProtocolError("MIKEY: I_MESSAGE is addressed to another responder")
+        raise IdentityMismatch("MIKEY: I_MESSAGE is addressed to another responder")
 
     replay.commit(msg_time, digest, now, sender)
     return KeyTransport(

@@ -15,7 +15,7 @@ a replay, refusing only delays a call.
 
 from __future__ import annotations
 
-from ethvoip.spec.errors import ReplayError
+from ethvoip.spec.errors import Check, Replayed, Stale
 
 NTP_UNIX_OFFSET = 2_208_988_800  # seconds from 1900-01-01 (NTP epoch) to 1970-01-01
 
@@ -53,17 +53,21 @@ class ReplayGuard:
     def check(self, msg_time: float, digest: bytes, now: float, sender: bytes = b"") -> None:
         """Raise :class:`ReplayError` if the message is stale, from the future, or seen."""
         if abs(now - msg_time) > self.window:
-            raise ReplayError(
+            raise Stale(
                 f"MIKEY: timestamp {msg_time:.3f} outside the {self.window:.0f} s window "
                 f"around {now:.3f}"
             )
         if digest in self._seen.get(sender, {}):
-            raise ReplayError("MIKEY: message already accepted (replay cache hit)")
+            raise Replayed("MIKEY: message already accepted (replay cache hit)")
         self._purge(now)
         if len(self._seen.get(sender, {})) >= self.max_entries:
-            raise ReplayError("MIKEY: this sender's replay cache is full; refusing")
+            raise Replayed(
+                "MIKEY: this sender's replay cache is full; refusing", check=Check.REPLAY_CAPACITY
+            )
         if sender not in self._seen and len(self._seen) >= self.max_senders:
-            raise ReplayError("MIKEY: replay cache holds too many senders; refusing")
+            raise Replayed(
+                "MIKEY: replay cache holds too many senders; refusing", check=Check.REPLAY_CAPACITY
+            )
 
     def commit(self, msg_time: float, digest: bytes, now: float, sender: bytes = b"") -> None:
         self.check(msg_time, digest, now, sender)

@@ -25,7 +25,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 
-from ethvoip.spec.errors import CryptoError, DecodeError, ReplayError
+from ethvoip.spec.errors import Check, CryptoRefused, DecodeError, MacInvalid, Stale
 
 from .mikey import (
     CryptoSession,
@@ -104,14 +104,18 @@ def verify_r_message(
     t, v = ps[0], ps[-1]
     assert isinstance(t, Timestamp) and isinstance(v, Verification)
     if msg.header.csb_id != csb_id:
-        raise CryptoError("MIKEY: R_MESSAGE for another crypto session bundle")
+        raise CryptoRefused(
+            "MIKEY: R_MESSAGE for another crypto session bundle", check=Check.NONCE_MATCH
+        )
     if len(ps) == 3 and isinstance(ps[1], Identity) and ps[1].data != id_r:
-        raise CryptoError("MIKEY: R_MESSAGE names another responder")
+        raise CryptoRefused(
+            "MIKEY: R_MESSAGE names another responder", check=Check.IDENTITY_BINDING
+        )
     if t.ts_type is not TsType.NTP_UTC or abs(ntp_to_unix(t.value) - now) > window:
-        raise ReplayError("MIKEY: R_MESSAGE timestamp outside the window")
+        raise Stale("MIKEY: R_MESSAGE timestamp outside the window")
     if v.mac_alg is not MacAlg.HMAC_SHA1_160:
         raise DecodeError("MIKEY: R_MESSAGE MAC must be HMAC-SHA-1-160")
     auth_key = derive_envelope_keys(env_key, csb_id, rand).auth_key
     want = _mac(auth_key, bytes(data[:-V_MAC_LEN]), id_i, id_r, t_i)
     if not hmac.compare_digest(want, v.mac):
-        raise CryptoError("MIKEY: R_MESSAGE MAC does not verify")
+        raise MacInvalid("MIKEY: R_MESSAGE MAC does not verify")

@@ -32,6 +32,8 @@ from ethvoip.spec.errors import (
     DecodeError,
     EthVoipError,
     LocalProtocolError,
+    MacInvalid,
+    Replayed,
     ReplayError,
 )
 
@@ -75,10 +77,17 @@ def _library_error(rc: int) -> pylibsrtp.Error:
 def _classify(exc: pylibsrtp.Error) -> EthVoipError:
     msg = str(exc)
     if "replay" in msg or "index" in msg:
-        return ReplayError(f"SRTP: {msg}")
+        return Replayed(f"SRTP: {msg}")
     if "authentication" in msg:
-        return CryptoError(f"SRTP: {msg}")
+        return MacInvalid(f"SRTP: {msg}")
     return DecodeError(f"SRTP: {msg}")
+
+
+def drop_kind(err: EthVoipError) -> str:
+    """The counter a dropped packet goes to: ``replay``, ``auth`` or ``malformed``."""
+    if isinstance(err, ReplayError):
+        return "replay"
+    return "auth" if isinstance(err, CryptoError) else "malformed"
 
 
 @dataclass
@@ -115,7 +124,7 @@ class _Stream:
     def session_for(self, index: int) -> pylibsrtp.Session:
         epoch = next((e for e in reversed(self.epochs) if e.start <= index), None)
         if epoch is None:
-            raise ReplayError("SRTP: packet older than every key still held")
+            raise Replayed("SRTP: packet older than every key still held")
         if epoch.session is None:
             epoch.session = _new_session(epoch.master, self.ssrc, epoch.start >> 16, self.inbound)
         later = [e.start for e in self.epochs if e.start > epoch.start]
@@ -189,8 +198,7 @@ class SrtpReceiver(_Stream):
         return roc + 1 if s_l - (1 << 15) > seq else roc
 
     def _fail(self, err: EthVoipError) -> EthVoipError:
-        kind = {ReplayError: "replay", CryptoError: "auth"}.get(type(err), "malformed")
-        self.dropped[kind] += 1
+        self.dropped[drop_kind(err)] += 1
         return err
 
     def _size(self, data: bytes, what: str) -> None:

@@ -39,6 +39,7 @@ from ethvoip.impl.chain import Chain, KeyStoreClient, PaperKeyStoreClient, ident
 from ethvoip.impl.chain.policies import TrustSettings
 from ethvoip.impl.chain.trust import Checkpoint
 from ethvoip.impl.crypto import IdentityKey, IdentityPublicKey, Rng
+from ethvoip.impl.service.codes import from_wire
 from ethvoip.impl.service.envelope import NONCE_SIZE, open_reply, seal_request
 from ethvoip.impl.service.keyfile import (
     DEFAULT_SCRYPT_N,
@@ -53,7 +54,7 @@ from ethvoip.impl.service.ledger import install_signers
 from ethvoip.impl.service.messages import ApproveRequest, FundRequest, check_phone
 from ethvoip.impl.service.receipts import SignedReceipt
 from ethvoip.impl.service.store import TestStore
-from ethvoip.spec.errors import ConfigError, ServiceError
+from ethvoip.spec.errors import Check, ConfigError, ServiceError, ServiceRefused
 
 Progress = Callable[[str, str], None]
 TRANSIENT = {"chain_unavailable", "treasury_empty", "unreachable"}
@@ -96,7 +97,7 @@ class ServiceHttp:
 def _error(status: int, data: Any) -> ServiceError:
     try:
         err = data["error"]
-        return ServiceError(str(err["code"]), str(err["message"]), status=status)
+        return from_wire(str(err["code"]), str(err["message"]), status)
     except (KeyError, TypeError):
         return ServiceError("bad_reply", f"HTTP {status} without an error code", status=status)
 
@@ -152,7 +153,12 @@ class OnboardingClient:
         info = self.http.get_json("/v1/info")
         key = bytes.fromhex(info["service_key"])
         if self.pinned is not None and key != self.pinned:
-            raise ServiceError("bad_signature", "the service key is not the pinned one", status=0)
+            raise ServiceRefused(
+                "bad_signature",
+                "the service key is not the pinned one",
+                status=0,
+                check=Check.IDENTITY_BINDING,
+            )
         self.info = info
         return info
 
@@ -229,8 +235,11 @@ class OnboardingClient:
         wallet_bytes = bytes.fromhex(wallet.address[2:])
         funded = self.fund(identity, receipt, wallet_bytes, phone)
         if funded["wallet"] != wallet.address.lower() or funded["order_id"] != order_id:
-            raise ServiceError(
-                "bad_reply", f"funding reply for another request: {funded}", status=0
+            raise ServiceRefused(
+                "bad_reply",
+                f"funding reply for another request: {funded}",
+                status=0,
+                check=Check.NONCE_MATCH,
             )
         balance = int(self.chain.w3.eth.get_balance(wallet.address))
         step("funding", f"{funded['amount_wei']} wei in tx {funded['tx_hash']} (balance {balance})")
@@ -260,8 +269,11 @@ class OnboardingClient:
         try:
             trust = TrustSettings(Checkpoint.from_json(approved["checkpoint"]))
         except (KeyError, ConfigError) as exc:
-            raise ServiceError(
-                "bad_reply", f"no usable checkpoint in the reply: {exc}", status=0
+            raise ServiceRefused(
+                "bad_reply",
+                f"no usable checkpoint in the reply: {exc}",
+                status=0,
+                check=Check.DECODE,
             ) from exc
         trust_file = save_trust(directory, trust, force=force, clock=self.clock)
         cp = trust.checkpoint
@@ -291,4 +303,9 @@ class OnboardingClient:
         else:
             stored, _ = KeyStoreClient(self.chain, info["keystore"]).lookup(ident)
         if stored != mine:
-            raise ServiceError("registration_mismatch", "the approved key is not ours", status=0)
+            raise ServiceRefused(
+                "registration_mismatch",
+                "the approved key is not ours",
+                status=0,
+                check=Check.RECORD_MATCH,
+            )

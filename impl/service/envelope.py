@@ -44,7 +44,7 @@ from ethvoip.impl.crypto import (
 )
 from ethvoip.impl.service.codes import Code, refuse
 from ethvoip.impl.service.strictjson import Fields, JsonObject, b64, canonical, parse_object
-from ethvoip.spec.errors import CryptoError, DecodeError
+from ethvoip.spec.errors import Check, CryptoError, DecodeError
 
 AAD_PREFIX = b"ethvoip.service.v1 "
 REQUEST_TAG = b"ethvoip.service.request.v1"
@@ -130,7 +130,9 @@ def open_request(
     except (CryptoError, DecodeError) as exc:
         raise refuse(Code.BAD_SIGNATURE, "the client key did not sign this request") from exc
     if service_key != service.public_key.to_bytes():
-        raise refuse(Code.BAD_SIGNATURE, "the request was signed for another service")
+        raise refuse(
+            Code.BAD_SIGNATURE, "the request was signed for another service", check=Check.SCOPE
+        )
     if kind != route:
         raise refuse(Code.WRONG_KIND, f"a {kind!r} request posted to {route!r}")
     if abs(now - sent_at) > window:
@@ -174,7 +176,9 @@ def open_reply(
         raise refuse(Code.BAD_SIGNATURE, "the service did not sign this reply") from exc
     reply = Fields(reply_value, "reply")
     if reply.hex_bytes("in_reply_to", NONCE_SIZE) != nonce:
-        raise refuse(Code.BAD_SIGNATURE, "the reply answers another request")
+        raise refuse(
+            Code.BAD_SIGNATURE, "the reply answers another request", check=Check.NONCE_MATCH
+        )
     result: Any = reply.raw("result")
     reply.done()
     if not isinstance(result, dict):

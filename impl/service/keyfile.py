@@ -30,7 +30,7 @@ from eth_account import Account
 
 from ethvoip.impl.chain.policies import TrustSettings
 from ethvoip.impl.crypto import IdentityKey
-from ethvoip.spec.errors import ConfigError, CryptoError, WouldOverwrite
+from ethvoip.spec.errors import ConfigError, DecryptFailed, WouldOverwrite
 from ethvoip.spec.files import PRIVATE, atomic_write, backup, check_dir_writable
 
 KEYSTORE_NAME = "keystore.json"
@@ -138,7 +138,7 @@ def load_keystore(directory: Path, passphrase: str) -> Secrets:
         wallet = bytes(Account.decrypt(data["wallet"], passphrase))
         identity = bytes(Account.decrypt(data["identity"], passphrase))
     except ValueError as exc:  # eth-keyfile's "MAC mismatch"
-        raise CryptoError("wrong passphrase or damaged keystore") from exc
+        raise DecryptFailed("wrong passphrase or damaged keystore") from exc
     return Secrets(wallet, IdentityKey.from_private_bytes(identity))
 
 

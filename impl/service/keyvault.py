@@ -26,7 +26,12 @@ from eth_account import Account
 
 from ethvoip.impl.crypto import IdentityKey, Rng
 from ethvoip.impl.service.keyfile import DEFAULT_SCRYPT_N, write_private
-from ethvoip.spec.errors import ConfigError, CryptoError, EthVoipError, WouldOverwrite
+from ethvoip.spec.errors import (
+    ConfigError,
+    DecryptFailed,
+    EthVoipError,
+    WouldOverwrite,
+)
 
 FORMAT = "ethvoip-service-keys/v1"
 ROLES = ("identity", "treasury", "operator")
@@ -111,7 +116,7 @@ def load_service_keys(path: Path, passphrase: str) -> ServiceKeys:
         try:
             secrets[role] = bytes(Account.decrypt(entry, passphrase))
         except ValueError as exc:  # eth-keyfile: "MAC mismatch"
-            raise CryptoError(f"{path}: wrong passphrase or damaged {role} key") from exc
+            raise DecryptFailed(f"{path}: wrong passphrase or damaged {role} key") from exc
         except (KeyError, TypeError) as exc:
             raise ConfigError(f"{path}: malformed {role} entry") from exc
     try:

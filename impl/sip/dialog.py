@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from ethvoip.spec.errors import RemoteProtocolError
+from ethvoip.spec.errors import Check, PeerRefused
 
 from .fields import NameAddr, SipUri, parse_cseq
 from .message import Headers, Request, Response
@@ -39,7 +39,7 @@ class Dialog:
         to = NameAddr.parse(response.headers.get("To") or "")
         contacts = response.headers.values("Contact")
         if not contacts or to.tag is None or frm.tag is None:
-            raise RemoteProtocolError("2xx to INVITE without Contact or To tag")
+            raise PeerRefused("2xx to INVITE without Contact or To tag", check=Check.REQUIRED)
         number, _ = parse_cseq(invite.headers.get("CSeq") or "")
         return cls(
             call_id=invite.call_id,
@@ -59,7 +59,7 @@ class Dialog:
         to = NameAddr.parse(invite.headers.get("To") or "")
         contacts = invite.headers.values("Contact")
         if not contacts or frm.tag is None:
-            raise RemoteProtocolError("INVITE without Contact or From tag")
+            raise PeerRefused("INVITE without Contact or From tag", check=Check.REQUIRED)
         number, _ = parse_cseq(invite.headers.get("CSeq") or "")
         return cls(
             call_id=invite.call_id,
@@ -76,7 +76,7 @@ class Dialog:
         """12.2.2: a lower CSeq than the last one seen is out of order (caller answers 500)."""
         number, _ = parse_cseq(request.headers.get("CSeq") or "")
         if self.remote_seq is not None and number < self.remote_seq and request.method != "ACK":
-            raise RemoteProtocolError("in-dialog request with a lower CSeq")
+            raise PeerRefused("in-dialog request with a lower CSeq", check=Check.ORDER)
         self.remote_seq = max(number, self.remote_seq or 0)
 
     def _uri_and_routes(self) -> tuple[str, list[str]]:

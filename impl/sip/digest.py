@@ -20,7 +20,14 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Protocol
 
-from ethvoip.spec.errors import CryptoError, DecodeError, ReplayError
+from ethvoip.spec.errors import (
+    Check,
+    CryptoRefused,
+    DecodeError,
+    MacInvalid,
+    Replayed,
+    Stale,
+)
 
 from .fields import is_token
 
@@ -250,16 +257,18 @@ class DigestVerifier:
             if name not in p:
                 raise DecodeError(f"Digest credentials without {name}")
         if p["realm"] != self.realm:
-            raise CryptoError("credentials for another realm")
+            raise CryptoRefused("credentials for another realm", check=Check.SCOPE)
         if p.get("algorithm", "MD5").upper() != "MD5":
-            raise CryptoError("only MD5 credentials can be checked against the store")
+            raise CryptoRefused(
+                "only MD5 credentials can be checked against the store", check=Check.ALGORITHM
+            )
         if p["uri"] != uri:
-            raise CryptoError("digest uri does not match the Request-URI")
+            raise CryptoRefused("digest uri does not match the Request-URI", check=Check.SCOPE)
         nonce = p["nonce"]
         self._check_nonce(nonce, now)
         ha1 = self.store.ha1(p["username"], self.realm)
         if ha1 is None:
-            raise CryptoError("unknown user")
+            raise CryptoRefused("unknown user", check=Check.CREDENTIALS)
         qop = p.get("qop")
         if qop is not None and ("nc" not in p or "cnonce" not in p):
             raise DecodeError("qop without nc or cnonce")
@@ -273,7 +282,7 @@ class DigestVerifier:
             cnonce=p.get("cnonce"),
         )
         if not hmac.compare_digest(expected, p["response"].lower()):
-            raise CryptoError("wrong digest response")
+            raise CryptoRefused("wrong digest response", check=Check.CREDENTIALS)
         if qop is not None:
             nc_text = p["nc"]
             if len(nc_text) != 8 or any(c not in "0123456789abcdefABCDEF" for c in nc_text):
@@ -281,7 +290,7 @@ class DigestVerifier:
             nc = int(nc_text, 16)
             seen_key = (nonce, p["username"], p["cnonce"])
             if nc <= self._seen_nc.get(seen_key, 0):
-                raise ReplayError("nonce count reused")
+                raise Replayed("nonce count reused")
             self._seen_nc[seen_key] = nc
         self._forget_before(now - self.nonce_lifetime)
         return p["username"]
@@ -291,11 +300,11 @@ class DigestVerifier:
         try:
             issued = int(stamp, 16)
         except ValueError:
-            raise CryptoError("nonce not issued here") from None
+            raise MacInvalid("nonce not issued here") from None
         if not hmac.compare_digest(self._nonce(issued), nonce):
-            raise CryptoError("nonce not issued here")
+            raise MacInvalid("nonce not issued here")
         if not issued <= now <= issued + self.nonce_lifetime + 1:
-            raise ReplayError("stale nonce")
+            raise Stale("stale nonce")
 
     def _forget_before(self, cutoff: float) -> None:
         for key in [k for k in self._seen_nc if int(k[0][:-32], 16) < cutoff]:

@@ -20,8 +20,10 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from ethvoip.spec.errors import (
+    Check,
     CryptoError,
     DecodeError,
+    PeerRefused,
     RemoteProtocolError,
     ReplayError,
 )
@@ -308,7 +310,7 @@ class RegistrarProxy:
     def _forward_response(self, resp: Response) -> None:
         via = top_via(resp)
         if (via.host, via.port or 5060) != (self.host, self.port):
-            raise RemoteProtocolError("response whose top Via is not ours")
+            raise PeerRefused("response whose top Via is not ours", check=Check.SOURCE_ADDRESS)
         resp.headers.pop_first("Via")
         if not resp.headers.values("Via"):
             return  # a response to something we originated statelessly: nothing above us

@@ -11,15 +11,16 @@ import pytest
 from ethvoip.attacks import lowe, mikey_substitution, runner, splice, sts_uks
 from ethvoip.attacks.base import AttackResult
 from ethvoip.spec.catalogue import get
+from ethvoip.spec.errors import Check
 from ethvoip.spec.evaluate import evaluate
 
-#: attack -> (step, error type name, message fragment) of the hardened rejection, read off
-#: the hardened handlers' documented checks (impl/handshake/{psk,mikey,sts}.py).
+#: attack -> (step, check) of the hardened rejection, read off the hardened handlers'
+#: documented checks (impl/handshake/{psk,mikey,sts}.py).
 EXPECTED = {
-    "lowe": ("I_3", "RemoteProtocolError", "message 4 names"),  # Lowe's fix
-    "splice": ("R_5", "CryptoError", "signature"),  # signature binds the session
-    "mikey_substitution": ("R_3", "CryptoError", "signature"),  # SIGNi with pk(A)
-    "sts_uks": ("I_3", "RemoteProtocolError", "the peer names itself"),  # SIGMA names
+    "lowe": ("I_3", Check.IDENTITY_BINDING),  # Lowe's fix
+    "splice": ("R_5", Check.SIGNATURE),  # signature binds the session
+    "mikey_substitution": ("R_3", Check.SIGNATURE),  # SIGNi with pk(A)
+    "sts_uks": ("I_3", Check.IDENTITY_BINDING),  # SIGMA names
 }
 MODULES = {
     "lowe": lowe,
@@ -41,9 +42,9 @@ def test_attack_reproduces_and_is_blocked_by_the_named_check(
     r = results[name]
     assert r.paper_reproduced, r.intruder_ends_with
     assert r.hardened_blocked
-    label, error, fragment = EXPECTED[name]
-    assert r.blocked_by.startswith(f"{label}: {error}: ")
-    assert fragment in r.blocked_by
+    label, check = EXPECTED[name]
+    assert r.blocked_by.startswith(f"{label}: ")
+    assert r.checks == (check,) and r.check is check
     assert any("REJECTS" in s.text for s in r.hardened_steps)
 
 
@@ -73,9 +74,12 @@ def test_json_schema_and_exit_code(capsys: pytest.CaptureFixture[str]) -> None:
         "paper_reproduced",
         "hardened_blocked",
         "blocked_by",
+        "check",
+        "checks",
         "steps",
     } <= set(a)
     assert a["name"] == "lowe" and a["paper_reproduced"] and a["hardened_blocked"]
+    assert a["check"] == "identity_binding" and a["checks"] == ["identity_binding"]
     assert all(set(s) == {"label", "actor", "text"} for s in a["steps"])
     assert [s["label"] for s in a["steps"]][:3] == ["I_1", "I_2", "R_1"]
 

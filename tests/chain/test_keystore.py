@@ -17,7 +17,7 @@ from ethvoip.impl.chain.eip712 import domain_separator, type_hash, type_string
 from ethvoip.impl.chain.keystore import Record
 from ethvoip.impl.chain.messages import commitment
 from ethvoip.impl.crypto import IdentityKey
-from ethvoip.spec.errors import ContractRevert
+from tests.refusals import reverts
 
 from .conftest import (
     ALICE_ID,
@@ -69,10 +69,6 @@ def test_every_custom_error_is_covered() -> None:
     abi_errors = {e["name"] for e in load_artifact("KeyStore").abi if e["type"] == "error"}
     assert abi_errors == set(COVERED_ERRORS)
     assert set(COVERED_ERRORS.values()) <= set(globals())
-
-
-def reverts(reason: str) -> pytest.RaisesExc[ContractRevert]:
-    return pytest.raises(ContractRevert, match=f"^{reason}$")
 
 
 def onboard(

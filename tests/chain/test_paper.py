@@ -9,7 +9,7 @@ from ethvoip.impl.chain import Chain, PaperKeyStoreClient
 from ethvoip.impl.chain import events as ev
 from ethvoip.impl.chain.artifacts import load_artifact
 from ethvoip.impl.chain.contract import address_bytes
-from ethvoip.spec.errors import ContractRevert
+from tests.refusals import reverts
 
 from .conftest import ALICE_KEY, MALLORY_KEY, Actors
 
@@ -20,10 +20,6 @@ RECEIPT = "GPA.3345-1234-5678-90123"  # shape of a Google Play order id
 @pytest.fixture
 def paper(chain: Chain, actors: Actors) -> PaperKeyStoreClient:
     return PaperKeyStoreClient.deploy(chain, actors.operator)
-
-
-def reverts(reason: str) -> pytest.RaisesExc[ContractRevert]:
-    return pytest.raises(ContractRevert, match=f"^{reason}$")
 
 
 def test_add_approve_get(paper: PaperKeyStoreClient, actors: Actors) -> None:

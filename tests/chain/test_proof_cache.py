@@ -21,7 +21,8 @@ from ethvoip.impl.chain.proofs import (
     VerifiedCache,
     verify_lookup,
 )
-from ethvoip.spec.errors import ProofError
+from ethvoip.spec.errors import Check, ProofError
+from tests.refusals import refused
 
 from .conftest import ALICE_ID, ALICE_KEY, BOB_KEY, SALT, Actors
 from .helpers import register
@@ -69,12 +70,12 @@ def test_bad_header_is_not_remembered(ks: KeyStoreClient, approved: bytes) -> No
     header_rlp = ks.lookup_proof(ALICE_ID, approved).header_rlp
     fields = rlp.decode(header_rlp)
     fields[3] = keccak(b"forged state")  # a lying node's state root
-    with pytest.raises(ProofError, match="trusted block hash"):
+    with refused(Check.HEADER_HASH, ProofError):
         cache.verify_header(approved, rlp.encode(fields))
     assert cache.header(approved) is None
     # A genuine header offered under another hash is refused, and is stored under neither.
     other = keccak(b"another checkpoint")
-    with pytest.raises(ProofError, match="trusted block hash"):
+    with refused(Check.HEADER_HASH, ProofError):
         cache.verify_header(other, header_rlp)
     assert cache.header(other) is None and cache.header(approved) is None
     assert cache.verify_header(approved, header_rlp).block_hash == approved
@@ -87,7 +88,7 @@ def test_tampered_storage_after_a_good_lookup(
     cache, header, proof = warm
     sp = proof.account.storage[0]
     forged_value = _with_storage(proof.account, 0, dataclasses.replace(sp, value=sp.value ^ 1))
-    with pytest.raises(ProofError, match="claimed storage value"):
+    with refused(Check.PROOF_VALUE, ProofError):
         cache.verify_lookup(header, ks.address, ALICE_ID, ks.layout, forged_value)
     last = bytearray(sp.nodes[-1])
     last[-1] ^= 1
@@ -103,7 +104,7 @@ def test_other_slots_after_a_good_lookup(
 ) -> None:
     cache, header, _ = warm
     nobody = ks.lookup_proof(NOBODY_ID, approved).account
-    with pytest.raises(ProofError, match="another slot"):
+    with refused(Check.PROOF_SUBJECT, ProofError):
         cache.verify_lookup(header, ks.address, ALICE_ID, ks.layout, nobody)
     relabelled = tuple(
         StorageProof(slot, sp.value, sp.nodes)
@@ -129,7 +130,7 @@ def test_account_lies_after_a_good_lookup(
     account = proof.account
     # The same (cached) branch with a claimed storage root that is not the proven one.
     lie = dataclasses.replace(account, storage_hash=keccak(b"forged storage"))
-    with pytest.raises(ProofError, match="claimed account fields"):
+    with refused(Check.PROOF_VALUE, ProofError):
         cache.verify_lookup(header, ks.address, ALICE_ID, ks.layout, lie)
     # A tampered account branch is not the cached one: walked again, and rejected.
     last = bytearray(account.nodes[-1])
@@ -141,7 +142,7 @@ def test_account_lies_after_a_good_lookup(
     other = chain.get_proof(
         bytes.fromhex(chain.accounts[1][2:]), ks.layout.slots(ALICE_ID), approved
     )
-    with pytest.raises(ProofError, match="another address"):
+    with refused(Check.PROOF_SUBJECT, ProofError):
         cache.verify_lookup(header, ks.address, ALICE_ID, ks.layout, other)
     with pytest.raises(ProofError):
         cache.verify_lookup(
@@ -201,7 +202,7 @@ def test_client_rejects_a_lie_after_a_good_lookup(
         return _with_storage(account, 0, dataclasses.replace(sp, value=sp.value ^ 1))
 
     monkeypatch.setattr(chain, "get_proof", lying)
-    with pytest.raises(ProofError, match="claimed storage value"):
+    with refused(Check.PROOF_VALUE, ProofError):
         ks.verified_lookup(ALICE_ID, approved)
     # Another checkpoint is not covered by the cached header: its header is fetched anew.
     monkeypatch.setattr(chain, "get_proof", counting("proof", real_proof))

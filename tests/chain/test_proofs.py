@@ -24,7 +24,8 @@ from ethvoip.impl.chain.proofs import (
     verify_header,
     verify_lookup,
 )
-from ethvoip.spec.errors import ChainError, ProofError
+from ethvoip.spec.errors import ChainError, Check, ProofError
+from tests.refusals import refused
 
 from .conftest import ALICE_ID, ALICE_KEY, BOB_KEY, SALT, Actors
 from .helpers import register
@@ -91,7 +92,7 @@ def test_tampered_value_rejected(ks: KeyStoreClient, approved: bytes) -> None:
     proof = _proof(ks, approved)
     forged = dataclasses.replace(proof.account.storage[0], value=proof.account.storage[0].value ^ 1)
     account = dataclasses.replace(proof.account, storage=(forged, *proof.account.storage[1:]))
-    with pytest.raises(ProofError, match="claimed storage value"):
+    with refused(Check.PROOF_VALUE, ProofError):
         _verify(ks, approved, LookupProof(proof.header_rlp, account))
 
 
@@ -108,12 +109,12 @@ def test_tampered_node_rejected(ks: KeyStoreClient, approved: bytes) -> None:
 
 def test_header_must_hash_to_checkpoint(ks: KeyStoreClient, chain: Chain, approved: bytes) -> None:
     proof = _proof(ks, approved)
-    with pytest.raises(ProofError, match="trusted block hash"):
+    with refused(Check.HEADER_HASH, ProofError):
         _verify(ks, keccak(b"another checkpoint"), proof)
     # A header with another state root (a node lying about the state) does not hash right.
     fields = rlp.decode(proof.header_rlp)
     fields[3] = keccak(b"forged state")
-    with pytest.raises(ProofError, match="trusted block hash"):
+    with refused(Check.HEADER_HASH, ProofError):
         _verify(ks, approved, LookupProof(rlp.encode(fields), proof.account))
 
 
@@ -133,7 +134,7 @@ def test_proof_for_another_account_rejected(
     other = chain.get_proof(
         bytes.fromhex(chain.accounts[1][2:]), ks.layout.slots(ALICE_ID), approved
     )
-    with pytest.raises(ProofError, match="another address"):
+    with refused(Check.PROOF_SUBJECT, ProofError):
         _verify(ks, approved, LookupProof(_proof(ks, approved).header_rlp, other))
     # Relabelled as the contract's, its branch proves nothing about the contract.
     relabelled = dataclasses.replace(other, address=ks.address)
@@ -144,7 +145,7 @@ def test_proof_for_another_account_rejected(
 def test_proof_for_another_slot_rejected(ks: KeyStoreClient, chain: Chain, approved: bytes) -> None:
     nobody = identifier("+4930123456", SALT)
     proof = ks.lookup_proof(nobody, approved)  # proves Nobody's (empty) slots
-    with pytest.raises(ProofError, match="another slot"):
+    with refused(Check.PROOF_SUBJECT, ProofError):
         _verify(ks, approved, proof)
     # Relabelled as Alice's slots: the branches are for other keys and do not verify (or
     # prove something else than claimed).
@@ -166,7 +167,7 @@ def test_no_contract_at_address(ks: KeyStoreClient, chain: Chain, approved: byte
         chain.header_rlp(approved), chain.get_proof(stranger, ks.layout.slots(ALICE_ID), approved)
     )
     assert proof.account.storage_hash == EMPTY_TRIE_ROOT
-    with pytest.raises(ProofError, match="no contract"):
+    with refused(Check.PROOF_SUBJECT, ProofError):
         verify_lookup(approved, stranger, ALICE_ID, ks.layout, proof)
 
 

@@ -28,7 +28,8 @@ from ethvoip.impl.chain.trust import (
     TrustedBlock,
 )
 from ethvoip.impl.crypto import IdentityKey, seeded_rng
-from ethvoip.spec.errors import ConfigError, ProofError
+from ethvoip.spec.errors import Check, ConfigError, ProofError
+from tests.refusals import refused
 
 CAROL = "+96100000401"
 
@@ -45,7 +46,7 @@ def test_freshness_refuses_an_old_block_by_the_injected_clock() -> None:
     fresh = Freshness(600.0, lambda: now[0])
     assert fresh.check(block(5, 1000)) == block(5, 1000)  # exactly at the bound: accepted
     now[0] += 1
-    with pytest.raises(StaleHead, match="over the freshness bound"):
+    with refused(Check.FRESHNESS, StaleHead):
         fresh.check(block(5, 1000))
 
 
@@ -53,7 +54,7 @@ def test_freshness_refuses_a_block_below_the_highest_accepted() -> None:
     fresh = Freshness(600.0, lambda: 1000.0)
     fresh.check(block(7))
     fresh.check(block(7))  # the same block again is fine
-    with pytest.raises(StaleHead, match="below block 7"):
+    with refused(Check.ROLLBACK, StaleHead):
         fresh.check(block(6))
     assert fresh.highest == 7  # a refusal changes nothing
 

@@ -18,7 +18,14 @@ from ethvoip.attacks.predict import predict_rejection
 from ethvoip.attacks.replay import outcome, replay
 from ethvoip.spec import trace as tracefmt
 from ethvoip.spec.deduction import Derivation
-from ethvoip.spec.errors import ConformanceError, CryptoError, DecodeError, RemoteProtocolError
+from ethvoip.spec.errors import (
+    Check,
+    ConformanceError,
+    CryptoError,
+    DecodeError,
+    Refused,
+    RemoteProtocolError,
+)
 from ethvoip.spec.terms import Atom, Sk, Sort
 from ethvoip.spec.trace import Trace
 
@@ -45,11 +52,11 @@ PAPER_ATTACKS = [p for p in ALL if ".paper." in p.name and not p.stem.endswith("
 #: both names (I_* attacks: the names differ) or B's name inside the ciphertext is not the
 #: one A called (R_* attacks).  mikey R_3: the paper's a=k: value is not an RFC 3830
 #: I_MESSAGE at all (the forged-SIGNi adaptation is tests/attacks').
-HARDENED_CHECK: dict[tuple[str, str], tuple[type[Exception], str]] = {
-    ("psk_handshake", "R"): (RemoteProtocolError, "names"),
-    ("mikey_key_transport", "R"): (DecodeError, "MIKEY"),
-    ("sts", "I"): (CryptoError, "signature"),
-    ("sts", "R"): (RemoteProtocolError, "names itself"),
+HARDENED_CHECK: dict[tuple[str, str], tuple[type[Exception], Check]] = {
+    ("psk_handshake", "R"): (RemoteProtocolError, Check.IDENTITY_BINDING),
+    ("mikey_key_transport", "R"): (DecodeError, Check.DECODE),
+    ("sts", "I"): (CryptoError, Check.SIGNATURE),
+    ("sts", "R"): (RemoteProtocolError, Check.IDENTITY_BINDING),
 }
 
 
@@ -93,9 +100,10 @@ def test_paper_strategy_is_rejected_by_hardened_where_predicted(path: Path) -> N
     r = replay(t, variant="hardened")
     assert r.rejection is not None
     assert (r.rejection.run, r.rejection.label) == (predicted.run, predicted.label)
-    kind, fragment = HARDENED_CHECK[(t.protocol, t.claim[0] if t.claim else "")]
-    assert type(r.rejection.error) is kind, r.rejection.describe()
-    assert fragment in str(r.rejection.error)
+    family, check = HARDENED_CHECK[(t.protocol, t.claim[0] if t.claim else "")]
+    err = r.rejection.error
+    assert isinstance(err, family), r.rejection.describe()
+    assert isinstance(err, Refused) and err.check is check, r.rejection.describe()
     assert not outcome(r).reproduced
 
 

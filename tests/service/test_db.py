@@ -9,7 +9,8 @@ from pathlib import Path
 import pytest
 
 from ethvoip.impl.service.db import SCHEMA_VERSION, FundingRow, ReceiptRow, ServiceDB
-from ethvoip.spec.errors import ConfigError, ServiceError
+from ethvoip.spec.errors import Check, ConfigError, ServiceError
+from tests.refusals import refused
 
 RECEIPT = ReceiptRow("GPA.1", "tok", "prod", b"\x01" * 20, b"\x02" * 64, "+33612345678")
 
@@ -56,7 +57,7 @@ def test_unique_keys(tmp_path: Path) -> None:
         db.insert_funding(FundingRow("GPA.1", 7, 10, b"\x04" * 32, b"raw", "signed", None))
     with db.transaction():
         db.consume_nonce(b"n" * 16, now=0, expires_at=10)
-    with pytest.raises(ServiceError, match="replayed_request"), db.transaction():
+    with refused(Check.REPLAY, ServiceError), db.transaction():
         db.consume_nonce(b"n" * 16, now=5, expires_at=20)
     with db.transaction():  # expired nonces are purged, then accepted again (window checks time)
         db.consume_nonce(b"n" * 16, now=11, expires_at=30)

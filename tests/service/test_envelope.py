@@ -19,7 +19,8 @@ from ethvoip.impl.service.envelope import (
 )
 from ethvoip.impl.service.messages import ApproveRequest
 from ethvoip.impl.service.strictjson import b64, canonical
-from ethvoip.spec.errors import ServiceError
+from ethvoip.spec.errors import Check, ServiceError
+from tests.refusals import refused
 
 SERVICE = IdentityKey.from_private_bytes(b"\x11" * 32)
 CLIENT = IdentityKey.from_private_bytes(b"\x22" * 32)
@@ -77,11 +78,11 @@ def test_freshness_window_edges() -> None:
 
 def test_reply_for_another_request_or_from_another_key() -> None:
     reply = seal_reply(SERVICE, CLIENT.public_key, NONCE, {"ok": 1})
-    with pytest.raises(ServiceError, match="bad_envelope"):
+    with refused(Check.DECRYPT, ServiceError):
         open_reply(CLIENT, SERVICE.public_key, b"\x00" * 16, reply)
     impostor = IdentityKey.from_private_bytes(b"\x33" * 32)
     forged = seal_reply(impostor, CLIENT.public_key, NONCE, {"ok": 1})
-    with pytest.raises(ServiceError, match="bad_signature"):
+    with refused(Check.SIGNATURE, ServiceError):
         open_reply(CLIENT, SERVICE.public_key, NONCE, forged)
 
 

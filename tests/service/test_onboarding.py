@@ -6,7 +6,6 @@ import hashlib
 import json
 from pathlib import Path
 
-import pytest
 from web3.types import Wei
 
 from ethvoip.impl.chain import EmbeddedChain, KeyStoreClient, PaperKeyStoreClient, Status
@@ -14,7 +13,7 @@ from ethvoip.impl.chain import events as ev
 from ethvoip.impl.service.client import OnboardingClient
 from ethvoip.impl.service.keyfile import load_keystore
 from ethvoip.impl.service.store import TestStore
-from ethvoip.spec.errors import ContractRevert
+from tests.refusals import reverts
 
 from .conftest import Running
 from .helpers import fresh_number
@@ -109,7 +108,7 @@ def test_paper_service_approves_a_front_runners_key(
     token = json.loads(alice.receipt.purchase_data)["purchaseToken"]
     mallory_pk = mallory.key.public_key.to_bytes()
     paper.add_client(alice.phone, mallory_pk, token, mallory.wallet.address)
-    with pytest.raises(ContractRevert, match="ReceiptAlreadyUsed"):
+    with reverts("ReceiptAlreadyUsed"):
         paper.add_client(alice.phone, alice.key.public_key.to_bytes(), token, alice.wallet.address)
     body, nonce = seal(key, alice.key, "approve", {"order_id": alice.order_id})
     status, reply = post(paper_running.url, "/v1/approve", body)

@@ -14,7 +14,8 @@ import pytest
 
 from ethvoip.impl.service.sipdb import SipDatabase, SubscriberCredentials
 from ethvoip.impl.sip.digest import Challenge, DigestVerifier, authorization
-from ethvoip.spec.errors import CryptoError
+from ethvoip.spec.errors import Check, CryptoError
+from tests.refusals import refused
 
 REALM = "ethvoip.test"
 URI = f"sip:{REALM}"
@@ -42,18 +43,18 @@ def test_registrar_checks_provisioned_password_and_sees_rekeying(tmp_path: Path)
     creds = SubscriberCredentials(tmp_path / "sip.sqlite")
     verifier = DigestVerifier(realm=REALM, store=creds, secret=b"s" * 32)
     now = 1_800_000_000.0
-    with pytest.raises(CryptoError, match="unknown user"):
+    with refused(Check.CREDENTIALS, CryptoError):
         verifier.verify(_answer(verifier, "+33612345678", "pw", now), method="REGISTER",
                         uri=URI, now=now)  # fmt: skip
     sip.provision("+33612345678", "first")
     ok = _answer(verifier, "+33612345678", "first", now)
     assert verifier.verify(ok, method="REGISTER", uri=URI, now=now) == "+33612345678"
-    with pytest.raises(CryptoError, match="wrong digest"):
+    with refused(Check.CREDENTIALS, CryptoError):
         verifier.verify(_answer(verifier, "+33612345678", "guess", now), method="REGISTER",
                         uri=URI, now=now)  # fmt: skip
     # A re-approval re-keys the account: the reader sees the new row at once.
     sip.provision("+33612345678", "second")
-    with pytest.raises(CryptoError, match="wrong digest"):
+    with refused(Check.CREDENTIALS, CryptoError):
         verifier.verify(_answer(verifier, "+33612345678", "first", now + 1), method="REGISTER",
                         uri=URI, now=now + 1)  # fmt: skip
     new = _answer(verifier, "+33612345678", "second", now + 1)
