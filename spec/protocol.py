@@ -211,7 +211,8 @@ class Variant:
     def without(self, *checks: str) -> Variant:
         """This variant with ``checks`` removed, derived by its builder (never hand-written).
 
-        The result is called ``<name>-without-<check>[+<check>...]`` and keeps this variant's
+        The result is called ``<name>-without-<check>[-and-<check>...]`` (a variant name: letters,
+        digits, ``_`` and ``-`` only, since it names trace files) and keeps this variant's
         claims' expectations (what the full design promises), so a claim it breaks is one
         that the removed checks were needed for.
         """
@@ -227,7 +228,7 @@ class Variant:
         v = self.build(frozenset(rest))
         return dataclasses.replace(
             v,
-            name=f"{self.name}-without-{'+'.join(checks)}",
+            name=f"{self.name}-without-{'-and-'.join(checks)}",
             summary=f"{self.summary}; without {', '.join(checks)}",
             expected=self.expected,
             checks=rest,

@@ -26,7 +26,7 @@ from pathlib import Path
 from typing import Any
 
 from docutils import nodes
-from ethvoip_spec import para, table
+from ethvoip_spec import chart, para, table
 from sphinx.util.docutils import SphinxDirective
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -171,9 +171,7 @@ class LayersDirective(SphinxDirective):
         for layer in LAYERS:
             for path in (ROOT / layer).rglob("*.py"):
                 self.env.note_dependency(str(path))
-        out: list[nodes.Node] = [
-            nodes.raw("", f'<div class="ethvoip-msc">{layers_svg(g)}</div>', format="html")
-        ]
+        out: list[nodes.Node] = [chart(self, layers_svg(g))]
         rows = [
             [
                 [para(nodes.literal(box, box))],
@@ -257,9 +255,7 @@ class CallFlowDirective(SphinxDirective):
             modules = [s.module for s in stages]
         except DriftError as exc:
             raise self.error(str(exc)) from exc
-        out: list[nodes.Node] = [
-            nodes.raw("", f'<div class="ethvoip-msc">{flow_svg(stages)}</div>', format="html")
-        ]
+        out: list[nodes.Node] = [chart(self, flow_svg(stages))]
         rows = [
             [[para(s.title)], [para(nodes.literal(s.path, s.path))], [para(m)], [para(s.what)]]
             for s, m in zip(stages, modules, strict=True)

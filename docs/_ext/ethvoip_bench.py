@@ -23,7 +23,7 @@ from typing import Any, ClassVar
 
 from docutils import nodes
 from docutils.parsers.rst import directives
-from ethvoip_spec import para, table
+from ethvoip_spec import chart, para, table
 from sphinx.util.docutils import SphinxDirective
 
 
@@ -74,7 +74,9 @@ def _cell(value: float) -> str:
 COLOURS = ("#b03a2e", "#1f618d", "#1e8449", "#7d3c98")
 
 
-def chart(rows: Sequence[tuple[int, dict[str, float]]], columns: Sequence[str], unit: str) -> str:
+def series_chart(
+    rows: Sequence[tuple[int, dict[str, float]]], columns: Sequence[str], unit: str
+) -> str:
     """Log-log line chart of ``columns`` against x, as an SVG string."""
     w, h, left, bottom, top, right = 560, 300, 60, 40, 16, 150
     xs = [x for x, _ in rows]
@@ -147,8 +149,8 @@ class BenchDirective(SphinxDirective):
             raise self.error(":labels: must name every column of :columns:")
         out.append(table([self.options.get("x", "x"), *labels], body))
         if drawn:
-            svg = chart(rows, drawn, self.options.get("unit", ""))
-            out.append(nodes.raw("", f'<div class="ethvoip-msc">{svg}</div>', format="html"))
+            svg = series_chart(rows, drawn, self.options.get("unit", ""))
+            out.append(chart(self, svg))
         return out
 
 
