@@ -12,9 +12,25 @@ from __future__ import annotations
 from collections import Counter
 
 from ethvoip.spec.deduction import Derivation
-from ethvoip.spec.terms import AEnc, Atom, Exp, G, Hash, Pk, SEnc, Sign, Sk, Sort, Term, Tup, exp
+from ethvoip.spec.terms import (
+    AEnc,
+    Atom,
+    Exp,
+    G,
+    Hash,
+    Ltk,
+    Pk,
+    SEnc,
+    Sign,
+    Sk,
+    Sort,
+    Term,
+    Tup,
+    exp,
+)
 
 _PUBLIC = (Sort.AGENT, Sort.CONST)
+_INTRUDER = Atom("e", Sort.AGENT)
 
 
 class Explainer:
@@ -68,6 +84,8 @@ class Explainer:
         if t in self.how:
             return self.how[t]
         match t:
+            case Ltk(o, p) if _INTRUDER in (o, p):
+                return Derivation("initial", t)  # a long-term key he shares
             case Pk(o):
                 return self._cons("pk", t, (o,))
             case Tup(items):

@@ -8,7 +8,8 @@ Signatures reveal their body; hashes and DH values hide their arguments.
 ``derive(t, at)`` is then a formula saying that the intruder can produce ``t`` from what was
 sent strictly before event ``at``: either he *builds* it (tuples, encryptions, signatures,
 hashes from derivable parts, ``g^(x...)`` from a known power and his own exponents, public
-atoms and keys) or it *equals* a readable position.  A position under a symmetric key needs
+atoms and keys, his own long-term keys ``k(e, X)`` and ``k(X, e)``) or it *equals* a
+readable position.  A position under a symmetric key needs
 that key derived with one decryption fewer (``layer - 1``): the recursion is well-founded by
 construction, so no knowledge can justify itself.
 """
@@ -24,6 +25,7 @@ from ethvoip.model.symbolic import (
     Cond,
     Leaf,
     SExp,
+    SLtk,
     SOp,
     SPk,
     SSk,
@@ -88,8 +90,10 @@ class Intruder:
         self,
         known_atoms: dict[Sort, list[int]],
         pos: Sequence[Position],
+        own: int | None = None,
     ) -> None:
         self.known_atoms = known_atoms
+        self.own = own  # the intruder's name: the long-term keys he shares are his
         self.by_shape: dict[object, list[Position]] = {}
         for p in pos:
             self.by_shape.setdefault(p.shape, []).append(p)
@@ -117,6 +121,10 @@ class Intruder:
                 return True  # every public key is public
             case SSk():
                 return False  # only from the initial knowledge or a readable position
+            case SLtk(o, p):
+                if self.own is None:
+                    return False
+                return disj([leaf_is(o, self.own), leaf_is(p, self.own)])
             case SOp(_, args):
                 return conj(self._derive(a, at, layer) for a in args)
             case SExp(exps):

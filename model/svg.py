@@ -45,6 +45,8 @@ def trace_chart(trace: Trace) -> tuple[list[str], list[Event]]:
                 )
             else:
                 events.append(Event(NETWORK, mine, f"{ev.label} (forwarded)", text))
+        elif ev.action == "reveal":
+            events.append(Event(mine, NETWORK, "revealed (old session)", text, "forged"))
         else:
             events.append(Event(mine, mine, ev.label, f"look-up: {text}"))
     if trace.violation is not None:

@@ -6,8 +6,9 @@ message in a bounded execution and z3 only decides which atom sits at each leaf.
 is an integer code from the :class:`Universe` of the bounded world; a leaf is either such a
 constant or a z3 integer variable restricted to the codes of its sort.
 
-Public keys are ``pk(owner)`` with an agent leaf; Diffie-Hellman values are ``g`` raised to a
-tuple of exponent leaves compared as a multiset (``g^(xy) = g^(yx)``).
+Public keys are ``pk(owner)`` with an agent leaf, long-term symmetric keys ``k(A, S)`` two
+agent leaves; Diffie-Hellman values are ``g`` raised to a tuple of exponent leaves compared as
+a multiset (``g^(xy) = g^(yx)``).
 """
 
 from __future__ import annotations
@@ -30,6 +31,13 @@ ATOM_SORTS = (Sort.AGENT, Sort.NONCE, Sort.KEY, Sort.EXP, Sort.CONST)
 HONEST = ("a", "b")
 INTRUDER = "e"
 AGENTS = (*HONEST, INTRUDER)
+
+
+def honest_names(n: int) -> tuple[str, ...]:
+    """The names of ``n`` honest agents: ``a``, ``b``, ``c``, ``d``, ``f`` ... (``e`` is the
+    intruder's); the spec's honest run names its agents the same way."""
+    return tuple("abcdfghijk"[:n])
+
 
 #: How many fresh values of each sort the intruder holds (two lets him pass replay caches).
 INTRUDER_FRESH = 2
@@ -91,6 +99,14 @@ class SSk:
 
 
 @dataclass(frozen=True, eq=False)
+class SLtk:
+    """``k(owner, peer)``: the long-term symmetric key of two agents."""
+
+    owner: Leaf
+    peer: Leaf
+
+
+@dataclass(frozen=True, eq=False)
 class SOp:
     """A constructor application: ``tup``, ``aenc``, ``sign``, ``senc`` or a named hash."""
 
@@ -105,7 +121,7 @@ class SExp:
     exps: tuple[Leaf, ...]
 
 
-STerm: TypeAlias = Leaf | SPk | SSk | SOp | SExp
+STerm: TypeAlias = Leaf | SPk | SSk | SLtk | SOp | SExp
 
 
 def skey(t: STerm) -> object:
@@ -117,6 +133,8 @@ def skey(t: STerm) -> object:
             return ("pk", o.key)
         case SSk(o):
             return ("sk", o.key)
+        case SLtk(o, p):
+            return ("ltk", o.key, p.key)
         case SOp(op, args):
             return (op, *(skey(a) for a in args))
         case SExp(exps):
@@ -133,6 +151,8 @@ def shape(t: STerm) -> object:
             return "pk"
         case SSk():
             return "sk"
+        case SLtk():
+            return "ltk"
         case SOp(op, args):
             return (op, *(shape(a) for a in args))
         case SExp(exps):
@@ -229,6 +249,8 @@ def eq(s: STerm, t: STerm) -> Cond:
             return leaf_eq(s, t)
         case (SPk(o1), SPk(o2)) | (SSk(o1), SSk(o2)):
             return leaf_eq(o1, o2)
+        case SLtk(o1, p1), SLtk(o2, p2):
+            return conj([leaf_eq(o1, o2), leaf_eq(p1, p2)])
         case SOp(op1, a1), SOp(op2, a2):
             if op1 != op2 or len(a1) != len(a2):
                 return False
@@ -242,6 +264,8 @@ def children(t: STerm) -> tuple[STerm, ...]:
     match t:
         case SPk(o) | SSk(o):
             return (o,)
+        case SLtk(o, p):
+            return (o, p)
         case SOp(_, args):
             return args
         case SExp(exps):
@@ -363,6 +387,14 @@ def _shaped(b: Builder, t: T.Term, label: str) -> STerm:
             return b.var(label, sort)
         case T.Pk():
             return SPk(b.var(f"{label}.owner", Sort.AGENT))
+        case T.Sk():
+            return SSk(b.var(f"{label}.owner", Sort.AGENT))
+        case T.Ltk():
+            return SLtk(b.var(f"{label}.owner", Sort.AGENT), b.var(f"{label}.peer", Sort.AGENT))
+        case T.SEnc(body, key) | T.AEnc(body, key) | T.Sign(body, key):
+            # a ticket (a msg variable's value): the shape of the honest one, any atoms
+            op = {T.SEnc: "senc", T.AEnc: "aenc", T.Sign: "sign"}[type(t)]
+            return SOp(op, (_shaped(b, body, f"{label}.m"), _shaped(b, key, f"{label}.k")))
         case T.Hash(fn, args):
             return SOp(
                 "hash:" + fn, tuple(_shaped(b, a, f"{label}.{i}") for i, a in enumerate(args))
@@ -400,6 +432,13 @@ def instantiate(
             if not isinstance(owner, Leaf) or owner.sort is not Sort.AGENT:
                 raise UnsupportedProtocol(f"{label}: key of a non-agent {o}")
             return SPk(owner) if isinstance(t, T.Pk) else SSk(owner)
+        case T.Ltk(o, p):
+            ends = [instantiate(x, env, b, label, bind=bind, run=run) for x in (o, p)]
+            if not all(isinstance(x, Leaf) and x.sort is Sort.AGENT for x in ends):
+                raise UnsupportedProtocol(f"{label}: long-term key of a non-agent in {t}")
+            lo, lp = ends
+            assert isinstance(lo, Leaf) and isinstance(lp, Leaf)
+            return SLtk(lo, lp)
         case T.Inv(k):
             kv = instantiate(k, env, b, label, bind=bind, run=run)
             if not isinstance(kv, SPk):
@@ -452,6 +491,8 @@ def concrete(t: STerm, model: z3.ModelRef, u: Universe) -> T.Term:
             return T.pk(leaf(o))
         case SSk(o):
             return T.sk(leaf(o))
+        case SLtk(o, p):
+            return T.ltk(leaf(o), leaf(p))
         case SOp("tup", args):
             return T.Tup(tuple(concrete(a, model, u) for a in args))
         case SOp("aenc", (m, k)):

@@ -12,6 +12,8 @@ the constructors so that equal terms are equal Python values:
 * ``(g^x)^y = (g^y)^x``: Diffie-Hellman exponents form a multiset (:func:`exp`).
 
 Signatures do not hide their message: whoever sees ``sign(m, sk(X))`` learns ``m``.
+``k(A, S)`` is the long-term symmetric key that agent ``A`` shares with ``S`` (a server): only
+``A`` and ``S`` hold it, so the intruder holds ``k(e, S)`` and ``k(A, e)`` and no other.
 """
 
 from __future__ import annotations
@@ -97,6 +99,18 @@ class Sk:
 
 
 @dataclass(frozen=True, slots=True)
+class Ltk:
+    """The long-term symmetric key ``k(owner, peer)`` shared by two agents (an agent and its
+    server, in the textbook protocols); ordered: ``k(A, S)`` is not ``k(S, A)``."""
+
+    owner: Term
+    peer: Term
+
+    def __str__(self) -> str:
+        return f"k({self.owner}, {self.peer})"
+
+
+@dataclass(frozen=True, slots=True)
 class Inv:
     """The private key matching a public key held in a variable (normalises away)."""
 
@@ -171,10 +185,24 @@ class Exp:
         return f"{self.base}^" + "^".join(str(e) for e in self.exps)
 
 
-Term: TypeAlias = Atom | Var | Fresh | Pk | Sk | Inv | Tup | AEnc | Sign | SEnc | Hash | Exp
+Term: TypeAlias = Atom | Var | Fresh | Pk | Sk | Ltk | Inv | Tup | AEnc | Sign | SEnc | Hash | Exp
 
 #: Every term class, for dispatch tables and exhaustiveness checks.
-TERM_CLASSES: tuple[type, ...] = (Atom, Var, Fresh, Pk, Sk, Inv, Tup, AEnc, Sign, SEnc, Hash, Exp)
+TERM_CLASSES: tuple[type, ...] = (
+    Atom,
+    Var,
+    Fresh,
+    Pk,
+    Sk,
+    Ltk,
+    Inv,
+    Tup,
+    AEnc,
+    Sign,
+    SEnc,
+    Hash,
+    Exp,
+)
 
 #: The Diffie-Hellman generator, a public constant.
 G = Atom("g", Sort.CONST)
@@ -219,6 +247,11 @@ def sk(owner: Term) -> Sk:
     return Sk(owner)
 
 
+def ltk(owner: Term, peer: Term) -> Ltk:
+    """``k(owner, peer)``: the long-term symmetric key ``owner`` shares with ``peer``."""
+    return Ltk(owner, peer)
+
+
 def inv(key: Term) -> Term:
     """The private half of public key ``key``: ``inv(pk(X)) = sk(X)``."""
     if isinstance(key, Pk):
@@ -252,6 +285,8 @@ def children(t: Term) -> tuple[Term, ...]:
             return ()
         case Pk(o) | Sk(o):
             return (o,)
+        case Ltk(o, p):
+            return (o, p)
         case Inv(k):
             return (k,)
         case Tup(items):
@@ -293,6 +328,8 @@ def rebuild(t: Term, f: Callable[[Term], Term]) -> Term:
             return Pk(f(o))
         case Sk(o):
             return Sk(f(o))
+        case Ltk(o, p):
+            return Ltk(f(o), f(p))
         case Inv(k):
             return inv(f(k))
         case Tup(items):
@@ -339,7 +376,7 @@ def sort_of(t: Term) -> Sort:
             return Sort.PUBKEY
         case Exp():
             return Sort.GROUP
-        case Hash():
+        case Hash() | Ltk():
             # hashes and KDF outputs are used as symmetric keys
             return Sort.KEY
     return Sort.MSG
@@ -375,6 +412,8 @@ def _match(p: Term, t: Term, env: dict[Var, Term]) -> bool:
     match p, t:
         case (Pk(po), Pk(to)) | (Sk(po), Sk(to)):
             return _match(po, to, env)
+        case Ltk(po, pp), Ltk(to, tp):
+            return _match(po, to, env) and _match(pp, tp, env)
         case Inv(pkv), Sk(owner):
             return _match(pkv, Pk(owner), env)
         case Tup(pi), Tup(ti):
@@ -421,6 +460,7 @@ def to_json(t: Term) -> JsonTerm:
 _CLASS_BY_OP: dict[str, Callable[..., Term]] = {
     "pk": Pk,
     "sk": Sk,
+    "k": Ltk,
     "inv": inv,
     "tup": lambda *xs: Tup(tuple(xs)),
     "aenc": AEnc,
@@ -430,13 +470,14 @@ _CLASS_BY_OP: dict[str, Callable[..., Term]] = {
 _OPS_BY_CLASS: dict[type, str] = {
     Pk: "pk",
     Sk: "sk",
+    Ltk: "k",
     Inv: "inv",
     Tup: "tup",
     AEnc: "aenc",
     Sign: "sign",
     SEnc: "senc",
 }
-_ARITY = {"pk": 1, "sk": 1, "inv": 1, "aenc": 2, "sign": 2, "senc": 2}
+_ARITY = {"pk": 1, "sk": 1, "k": 2, "inv": 1, "aenc": 2, "sign": 2, "senc": 2}
 
 
 def from_json(obj: object) -> Term:

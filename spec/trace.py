@@ -46,7 +46,7 @@ from ethvoip.spec.protocol import Protocol
 from ethvoip.spec.terms import Term, from_json, to_json
 
 FORMAT = "ethvoip-trace/1"
-ACTIONS = frozenset({"send", "recv", "lookup"})
+ACTIONS = frozenset({"send", "recv", "lookup", "reveal"})
 KINDS = frozenset({"attack", "honest"})
 
 
