@@ -141,7 +141,9 @@ class Knowledge:
             case Pk(owner):
                 return self._build("pk", t, (owner,))
             case Ltk(owner, peer) if self.own is not None and self.own in (owner, peer):
-                return Derivation("initial", t)
+                # his own key with a name he knows (for the intruder: any name)
+                other = peer if owner == self.own else owner
+                return Derivation("initial", t) if self._synth(other) is not None else None
             case Tup(items):
                 return self._build("tup", t, items)
             case AEnc(b, k):
