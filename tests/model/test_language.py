@@ -195,3 +195,8 @@ def test_descriptions_without_the_new_fields_keep_their_form() -> None:
     assert "honest_agents" not in d["variants"]["shared_key"]
     d3 = describe(NSSK)["variants"]
     assert d3["compromise"]["honest_agents"] == 3 and d3["compromise"]["reveals"]
+
+
+def test_a_no_attack_verdict_says_it_is_typed() -> None:
+    (r,) = check_variant(probes.shared_key(flaw=False), max_runs=2)
+    assert r.verdict is Verdict.NO_ATTACK and r.reason.startswith("typed")
