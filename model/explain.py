@@ -98,8 +98,8 @@ class Explainer:
                 return self._cons("sign", t, (b, k))
             case Hash(_, args):
                 return self._cons("hash", t, args)
-            case Exp(base, exps) if base == G:
-                return self._exp(t, exps)
+            case Exp(base, exps) if base == G or (isinstance(base, Atom) and base.sort in _PUBLIC):
+                return self._exp(t, base, exps)
         return None
 
     def _cons(self, rule: str, t: Term, parts: tuple[Term, ...]) -> Derivation | None:
@@ -111,12 +111,15 @@ class Explainer:
             ps.append(d)
         return Derivation(rule, t, tuple(ps))
 
-    def _exp(self, t: Term, exps: tuple[Term, ...]) -> Derivation | None:
-        # start from g or from a known power of g whose exponents the target contains,
-        # then raise it to each missing exponent (which must be one he knows)
-        starts: list[tuple[Derivation, Counter[Term]]] = [(Derivation("public", G), Counter(exps))]
+    def _exp(self, t: Term, base: Term, exps: tuple[Term, ...]) -> Derivation | None:
+        # start from the base (g, or another public constant) or from a known power of it
+        # whose exponents the target contains, then raise it to each missing exponent (which
+        # must be one he knows)
+        starts: list[tuple[Derivation, Counter[Term]]] = [
+            (Derivation("public", base), Counter(exps))
+        ]
         for k, d in self.how.items():
-            if isinstance(k, Exp) and k.base == G and k != t:
+            if isinstance(k, Exp) and k.base == base and k != t:
                 rest = Counter(exps)
                 rest.subtract(Counter(k.exps))
                 if all(n >= 0 for n in rest.values()):

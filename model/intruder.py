@@ -127,15 +127,15 @@ class Intruder:
                 return disj([leaf_is(o, self.own), leaf_is(p, self.own)])
             case SOp(_, args):
                 return conj(self._derive(a, at, layer) for a in args)
-            case SExp(exps):
+            case SExp(exps, base):
                 if not exps:
-                    return True  # g itself
+                    return True  # g itself, or another public base
                 # raise a derivable g^(rest) to an exponent he knows
                 return disj(
                     conj(
                         [
                             self._derive(exps[j], at, layer),
-                            self._derive(SExp(exps[:j] + exps[j + 1 :]), at, layer),
+                            self._derive(SExp(exps[:j] + exps[j + 1 :], base), at, layer),
                         ]
                     )
                     for j in range(len(exps))

@@ -116,9 +116,11 @@ class SOp:
 
 @dataclass(frozen=True, eq=False)
 class SExp:
-    """``g`` raised to the product of ``exps`` (a multiset)."""
+    """``base`` (``g`` or another public constant) raised to the product of ``exps`` (a
+    multiset: exponents commute)."""
 
     exps: tuple[Leaf, ...]
+    base: str = "g"
 
 
 STerm: TypeAlias = Leaf | SPk | SSk | SLtk | SOp | SExp
@@ -137,8 +139,8 @@ def skey(t: STerm) -> object:
             return ("ltk", o.key, p.key)
         case SOp(op, args):
             return (op, *(skey(a) for a in args))
-        case SExp(exps):
-            return ("exp", *sorted(repr(e.key) for e in exps))
+        case SExp(exps, base):
+            return ("exp", base, *sorted(repr(e.key) for e in exps))
     raise AssertionError(t)
 
 
@@ -155,8 +157,8 @@ def shape(t: STerm) -> object:
             return "ltk"
         case SOp(op, args):
             return (op, *(shape(a) for a in args))
-        case SExp(exps):
-            return ("exp", len(exps))
+        case SExp(exps, base):
+            return ("exp", base, len(exps))
     raise AssertionError(t)
 
 
@@ -255,8 +257,8 @@ def eq(s: STerm, t: STerm) -> Cond:
             if op1 != op2 or len(a1) != len(a2):
                 return False
             return conj(eq(x, y) for x, y in zip(a1, a2, strict=True))
-        case SExp(e1), SExp(e2):
-            return multiset_eq(e1, e2)
+        case SExp(e1, b1), SExp(e2, b2):
+            return b1 == b2 and multiset_eq(e1, e2)
     return False
 
 
@@ -368,7 +370,8 @@ class Builder:
             case Sort.PUBKEY:
                 return SPk(self.var(f"{label}.owner", Sort.AGENT))
             case Sort.GROUP:
-                # typed: a received group element is g^z for one exponent z (see docs/model.rst)
+                # typed: a received group element is g^z for one exponent z (see docs/model.rst);
+                # over another base, the honest value's shape (above) gives the base
                 return SExp((self.var(f"{label}.exp", Sort.EXP),))
             case Sort.MSG:
                 raise UnsupportedProtocol(
@@ -401,8 +404,9 @@ def _shaped(b: Builder, t: T.Term, label: str) -> STerm:
             )
         case T.Tup(items):
             return SOp("tup", tuple(_shaped(b, a, f"{label}.{i}") for i, a in enumerate(items)))
-        case T.Exp(_, exps):
-            return SExp(tuple(b.var(f"{label}.exp{i}", Sort.EXP) for i in range(len(exps))))
+        case T.Exp(T.Atom(base, Sort.CONST), exps):
+            leaves_ = tuple(b.var(f"{label}.exp{i}", Sort.EXP) for i in range(len(exps)))
+            return SExp(leaves_, base)
     raise UnsupportedProtocol(f"{label}: a received {t} cannot be encoded")
 
 
@@ -469,10 +473,10 @@ def instantiate(
                 raise UnsupportedProtocol(f"{label}: exponent of {t} is not of sort exp")
             leaves_ = tuple(e for e in ev if isinstance(e, Leaf))
             if isinstance(bv, SExp):
-                return SExp(bv.exps + leaves_)
-            if isinstance(bv, Leaf) and bv.const is not None and b.u.names[bv.const] == "g":
-                return SExp(leaves_)
-            raise UnsupportedProtocol(f"{label}: exponentiation of {base}, not of g")
+                return SExp(bv.exps + leaves_, bv.base)
+            if isinstance(bv, Leaf) and bv.const is not None and bv.sort is Sort.CONST:
+                return SExp(leaves_, b.u.names[bv.const])  # g or another public base
+            raise UnsupportedProtocol(f"{label}: exponentiation of {base}, not of a constant")
     raise UnsupportedProtocol(f"{label}: cannot encode {t!r}")
 
 
@@ -503,8 +507,8 @@ def concrete(t: STerm, model: z3.ModelRef, u: Universe) -> T.Term:
             return T.senc(concrete(m, model, u), concrete(k, model, u))
         case SOp(op, args) if op.startswith("hash:"):
             return T.Hash(op[5:], tuple(concrete(a, model, u) for a in args))
-        case SExp(exps):
-            out: T.Term = T.G
+        case SExp(exps, base):
+            out: T.Term = T.const(base)
             for e in exps:
                 out = T.exp(out, leaf(e))
             return out

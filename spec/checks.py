@@ -133,6 +133,11 @@ def default_shape(t: Term, sort: Sort) -> bool:
     return False
 
 
+def _dh_base(t: Term) -> bool:
+    """A Diffie-Hellman base: ``g`` or another public constant (a group generator)."""
+    return isinstance(t, Atom) and t.sort is Sort.CONST
+
+
 def _agent_atom(t: Term) -> bool:
     return isinstance(t, Atom) and t.sort is Sort.AGENT
 
@@ -155,7 +160,7 @@ def representable(t: Term, opaque: bool = False) -> bool:
         case Hash(_, args) | Tup(args):
             return all(representable(a, opaque) for a in args)
         case Exp(base, exps):
-            return base == G and all(isinstance(e, Atom) and e.sort is Sort.EXP for e in exps)
+            return _dh_base(base) and all(isinstance(e, Atom) and e.sort is Sort.EXP for e in exps)
         case SEnc(body, key) if opaque:
             return representable(body, True) and representable(key)
         case AEnc(body, Pk(o)) if opaque:
@@ -171,8 +176,10 @@ def _check_construct(t: Term, role: Role, label: str) -> None:
             case Atom(name, sort) if sort in (Sort.PUBKEY, Sort.GROUP, Sort.MSG):
                 raise _unsupported(f"a bare {sort.value} atom {name}", role, label)
             case Exp(base, exps):
-                if base != G and not (isinstance(base, Var) and base.sort is Sort.GROUP):
-                    raise _unsupported(f"Diffie-Hellman over base {base}, not g", role, label)
+                if not _dh_base(base) and not (isinstance(base, Var) and base.sort is Sort.GROUP):
+                    raise _unsupported(
+                        f"Diffie-Hellman over base {base}, not a public constant", role, label
+                    )
                 for e in exps:
                     if not isinstance(e, Atom | Var | Fresh) or e.sort is not Sort.EXP:
                         raise _unsupported(f"exponent {e} (not an exp value)", role, label)

@@ -21,7 +21,7 @@ from ethvoip.spec.protocol import (
     holds,
     var,
 )
-from ethvoip.spec.terms import Atom, Sort, Term, ltk, senc, sk, tup
+from ethvoip.spec.terms import Atom, Sort, Term, const, exp, ltk, senc, sign, sk, tup
 
 A, B, S = agent("A"), agent("B"), agent("S")
 N, vN = fresh("N", Sort.NONCE), var("N", Sort.NONCE)
@@ -124,4 +124,40 @@ def opaque_private_key() -> Variant:
         (i, r),
         (Claim("R_alive", ClaimKind.ALIVENESS, "R", "A is alive", peer="I"),),
         {"R_alive": attack(1, "anyone")},
+    )
+
+
+def signed_dh(base: str, *, flaw: bool) -> Variant:
+    """Signed Diffie-Hellman over the public base ``base`` (``g`` or another constant):
+    A's share signed for B, B's answer signed for A over both shares; A's claim is the
+    secrecy of the shared ``base^(x*y)``.  The flaw: A sends her exponent in clear."""
+    q = const(base)
+    x, y = fresh("x", Sort.EXP), fresh("y", Sort.EXP)
+    gx, gy = var("GX", Sort.GROUP), var("GY", Sort.GROUP)
+    i_steps: tuple[Send | Recv, ...] = (
+        Send("I_1", sign(tup(B, exp(q, x)), sk(A))),
+        Recv("I_2", sign(tup(A, exp(q, x), gy), sk(B))),
+    )
+    if flaw:
+        i_steps += (Send("I_3", x, note="the planted flaw: the exponent in clear"),)
+    i = Role("I", A, "initiator", (A, B), (sk(A),), (x,), i_steps, session_key=exp(gy, x))
+    r = Role(
+        "R",
+        B,
+        "responder",
+        (B, A),
+        (sk(B),),
+        (y,),
+        (
+            Recv("R_1", sign(tup(B, gx), sk(A))),
+            Send("R_2", sign(tup(A, gx, exp(q, y)), sk(B))),
+        ),
+        session_key=exp(gx, y),
+    )
+    return Variant(
+        f"signed_dh_{base}",
+        f"signed Diffie-Hellman over {base}",
+        (i, r),
+        (Claim("I_secret", ClaimKind.SECRECY, "I", "the shared key", term=exp(gy, x)),),
+        {"I_secret": attack(2, "the exponent in clear") if flaw else holds()},
     )

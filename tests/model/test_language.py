@@ -28,7 +28,7 @@ from ethvoip.spec.evaluate import evaluate
 from ethvoip.spec.notation import notation
 from ethvoip.spec.protocol import Reveal, Variant, Verdict, var
 from ethvoip.spec.semantics import INTRUDER
-from ethvoip.spec.terms import Atom, Sort, from_json, ltk, match, senc, to_json
+from ethvoip.spec.terms import Atom, Sort, exp, from_json, ltk, match, senc, sign, sk, to_json, tup
 from tests.model import language_probes as probes
 
 a, b = Atom("a", Sort.AGENT), Atom("b", Sort.AGENT)
@@ -200,3 +200,26 @@ def test_descriptions_without_the_new_fields_keep_their_form() -> None:
 def test_a_no_attack_verdict_says_it_is_typed() -> None:
     (r,) = check_variant(probes.shared_key(flaw=False), max_runs=2)
     assert r.verdict is Verdict.NO_ATTACK and r.reason.startswith("typed")
+
+
+# -- Diffie-Hellman over any public base -----------------------------------------------
+
+
+@pytest.mark.parametrize("base", ["g", "q"])
+def test_diffie_hellman_over_a_public_base_runs_and_a_planted_leak_is_an_attack(
+    base: str,
+) -> None:
+    trace = _honest(probes.signed_dh(base, flaw=False))
+    assert any(str(e.term).startswith(f"sign(<a, {base}^") for e in trace.events)
+    assert _verdicts(probes.signed_dh(base, flaw=False), 2) == {"I_secret": (Verdict.NO_ATTACK, 2)}
+    assert _verdicts(probes.signed_dh(base, flaw=True), 2) == {"I_secret": (Verdict.ATTACK, 2)}
+
+
+def test_diffie_hellman_over_a_non_constant_base_is_unsupported() -> None:
+    v = probes.signed_dh("q", flaw=False)
+    i = v.role("I")
+    peer = i.params[1]
+    share = sign(tup(peer, exp(peer, i.fresh[0])), sk(i.agent))  # a name as the base
+    bad = dataclasses.replace(i, steps=(dataclasses.replace(i.steps[0], term=share),))
+    with pytest.raises(UnsupportedProtocol, match="Diffie-Hellman over base B"):
+        front_end(dataclasses.replace(v, roles=(bad, v.role("R"))))
