@@ -26,6 +26,7 @@ from ethvoip.spec.terms import (
     Sort,
     Term,
     Tup,
+    ephemeral,
     exp,
 )
 
@@ -88,6 +89,8 @@ class Explainer:
                 return Derivation("initial", t)  # a long-term key he shares
             case Pk(o):
                 return self._cons("pk", t, (o,))
+            case Sk(o) if ephemeral(o):
+                return self._cons("sk", t, (o,))
             case Tup(items):
                 return self._cons("tup", t, items)
             case AEnc(b, k):

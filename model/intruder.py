@@ -30,6 +30,7 @@ from ethvoip.model.symbolic import (
     SPk,
     SSk,
     STerm,
+    children,
     conj,
     disj,
     eq,
@@ -83,6 +84,13 @@ def positions(term: STerm, sent: Moment | None) -> list[Position]:
     return out
 
 
+def _ephemeral_pair(t: STerm) -> bool:
+    """Whether ``t`` holds a key pair seeded by a nonce or key (not an agent's)."""
+    if isinstance(t, SPk | SSk):
+        return t.owner.sort is not Sort.AGENT
+    return any(_ephemeral_pair(c) for c in children(t))
+
+
 class Intruder:
     """Derivability formulas over a fixed set of positions, memoised per (term, moment, layer)."""
 
@@ -100,7 +108,11 @@ class Intruder:
         # a chain of symmetric decryptions visits distinct positions: this many layers suffice
         n_senc = sum(1 for p in pos if isinstance(p.term, SOp) and p.term.op == "senc")
         n_aenc = sum(1 for p in pos if isinstance(p.term, SOp) and p.term.op == "aenc")
-        self.sk_sent = any(p.shape == "sk" and p.sent is not None for p in pos)
+        # with an ephemeral pair, a private key may be built from a seed read under
+        # encryption: decrypting an aenc then needs the layered rounds, as a sent sk does
+        self.sk_sent = any(p.shape == "sk" and p.sent is not None for p in pos) or any(
+            _ephemeral_pair(p.term) for p in pos
+        )
         self.layers = 1 + n_senc + (n_aenc if self.sk_sent else 0)
         self._memo: dict[tuple[object, int, int], Cond] = {}
 
@@ -117,10 +129,13 @@ class Intruder:
         match t:
             case Leaf(sort):
                 return disj(leaf_is(t, c) for c in self.known_atoms.get(sort, ()))
-            case SPk():
-                return True  # every public key is public
-            case SSk():
-                return False  # only from the initial knowledge or a readable position
+            case SPk(o):
+                # every agent's public key is public; an ephemeral one needs its seed
+                return True if o.sort is Sort.AGENT else self._derive(o, at, layer)
+            case SSk(o):
+                # an agent's: only from the initial knowledge or a readable position; an
+                # ephemeral pair's from its seed too
+                return False if o.sort is Sort.AGENT else self._derive(o, at, layer)
             case SLtk(o, p):
                 if self.own is None:
                     return False

@@ -39,6 +39,9 @@ def honest_names(n: int) -> tuple[str, ...]:
     return tuple("abcdfghijk"[:n])
 
 
+#: Sorts of the owner of a key pair: an agent, or the seed of an ephemeral pair.
+KEY_OWNER_SORTS = frozenset({Sort.AGENT, *T.EPHEMERAL_SORTS})
+
 #: How many fresh values of each sort the intruder holds (two lets him pass replay caches).
 INTRUDER_FRESH = 2
 
@@ -388,10 +391,10 @@ def _shaped(b: Builder, t: T.Term, label: str) -> STerm:
     match t:
         case T.Atom(_, sort):
             return b.var(label, sort)
-        case T.Pk():
-            return SPk(b.var(f"{label}.owner", Sort.AGENT))
-        case T.Sk():
-            return SSk(b.var(f"{label}.owner", Sort.AGENT))
+        case T.Pk(T.Atom(_, sort)):
+            return SPk(b.var(f"{label}.owner", sort))  # an agent's, or an ephemeral pair's
+        case T.Sk(T.Atom(_, sort)):
+            return SSk(b.var(f"{label}.owner", sort))
         case T.Ltk():
             return SLtk(b.var(f"{label}.owner", Sort.AGENT), b.var(f"{label}.peer", Sort.AGENT))
         case T.SEnc(body, key) | T.AEnc(body, key) | T.Sign(body, key):
@@ -433,8 +436,8 @@ def instantiate(
             raise UnsupportedProtocol(f"{label}: {t} is used before it is bound")
         case T.Pk(o) | T.Sk(o):
             owner = instantiate(o, env, b, label, bind=bind, run=run)
-            if not isinstance(owner, Leaf) or owner.sort is not Sort.AGENT:
-                raise UnsupportedProtocol(f"{label}: key of a non-agent {o}")
+            if not isinstance(owner, Leaf) or owner.sort not in KEY_OWNER_SORTS:
+                raise UnsupportedProtocol(f"{label}: key of neither an agent nor a seed {o}")
             return SPk(owner) if isinstance(t, T.Pk) else SSk(owner)
         case T.Ltk(o, p):
             ends = [instantiate(x, env, b, label, bind=bind, run=run) for x in (o, p)]

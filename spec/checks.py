@@ -54,6 +54,7 @@ from ethvoip.spec.terms import (
     Term,
     Tup,
     Var,
+    ephemeral,
     fresh_names,
     subterms,
     variables,
@@ -127,7 +128,7 @@ def default_shape(t: Term, sort: Sort) -> bool:
     if sort in ATOM_SORTS:
         return isinstance(t, Atom) and t.sort is sort
     if sort is Sort.PUBKEY:
-        return isinstance(t, Pk) and isinstance(t.owner, Atom)
+        return isinstance(t, Pk) and _agent_atom(t.owner)
     if sort is Sort.GROUP:
         return isinstance(t, Exp) and t.base == G and len(t.exps) == 1
     return False
@@ -142,6 +143,11 @@ def _agent_atom(t: Term) -> bool:
     return isinstance(t, Atom) and t.sort is Sort.AGENT
 
 
+def _key_owner(t: Term) -> bool:
+    """The owner of a key pair: an agent, or the seed of an ephemeral pair."""
+    return isinstance(t, Atom) and (t.sort is Sort.AGENT or ephemeral(t))
+
+
 def representable(t: Term, opaque: bool = False) -> bool:
     """Whether the model can encode a received value of this shape: atoms, ``pk(agent)``,
     ``k(agent, agent)``, ``g`` to a product of exponents, and hashes and tuples of these (a
@@ -154,7 +160,7 @@ def representable(t: Term, opaque: bool = False) -> bool:
         case Atom(_, sort):
             return sort in ATOM_SORTS
         case Pk(o):
-            return _agent_atom(o)
+            return _key_owner(o)
         case Ltk(o, p):
             return _agent_atom(o) and _agent_atom(p)
         case Hash(_, args) | Tup(args):
@@ -164,9 +170,9 @@ def representable(t: Term, opaque: bool = False) -> bool:
         case SEnc(body, key) if opaque:
             return representable(body, True) and representable(key)
         case AEnc(body, Pk(o)) if opaque:
-            return representable(body, True) and _agent_atom(o)
+            return representable(body, True) and _key_owner(o)
         case Sign(body, Sk(o)) if opaque:
-            return representable(body, True) and _agent_atom(o)
+            return representable(body, True) and _key_owner(o)
     return False
 
 
@@ -183,8 +189,10 @@ def _check_construct(t: Term, role: Role, label: str) -> None:
                 for e in exps:
                     if not isinstance(e, Atom | Var | Fresh) or e.sort is not Sort.EXP:
                         raise _unsupported(f"exponent {e} (not an exp value)", role, label)
-            case Pk(o) | Sk(o) if not (isinstance(o, Atom | Var) and o.sort is Sort.AGENT):
-                raise _unsupported(f"{s}: a key pair of a non-agent", role, label)
+            case Pk(o) | Sk(o) if not (
+                isinstance(o, Atom | Var | Fresh) and (o.sort is Sort.AGENT or ephemeral(o))
+            ):
+                raise _unsupported(f"{s}: a key pair of neither an agent nor a seed", role, label)
             case Ltk(o, p) if not all(
                 isinstance(x, Atom | Var) and x.sort is Sort.AGENT for x in (o, p)
             ):

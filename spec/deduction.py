@@ -6,6 +6,8 @@ whether a term can be *synthesised* from that set (build tuples, encrypt, sign, 
 exponentiate with parts one holds).  Agent names, public constants and the public key of any
 derivable name are public.  The knower's own long-term symmetric keys ``k(own, X)`` and
 ``k(X, own)`` are known from the start (``own``: the intruder ``e``, or a role's agent).
+An ephemeral key pair ``pk(N)``/``sk(N)`` (seeded by a nonce or key ``N``) is built by
+whoever knows ``N``; an agent's private key never is.
 
 Used for the intruder by the independent trace evaluator and for honest roles by the
 well-formedness checks (where variables stand for what the role has bound).  The z3 model
@@ -35,6 +37,7 @@ from ethvoip.spec.terms import (
     Sort,
     Term,
     Tup,
+    ephemeral,
     exp,
 )
 
@@ -140,6 +143,8 @@ class Knowledge:
                 return Derivation("public", t)
             case Pk(owner):
                 return self._build("pk", t, (owner,))
+            case Sk(owner) if ephemeral(owner):
+                return self._build("sk", t, (owner,))
             case Ltk(owner, peer) if self.own is not None and self.own in (owner, peer):
                 # his own key with a name he knows (for the intruder: any name)
                 other = peer if owner == self.own else owner

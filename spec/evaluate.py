@@ -46,6 +46,7 @@ from ethvoip.spec.terms import (
     Term,
     Tup,
     Var,
+    ephemeral,
     exp,
     substitute,
     subterms,
@@ -354,7 +355,7 @@ def _matching_exists(options: Mapping[int, list[int]]) -> bool:
 
 # -- derivation trees -----------------------------------------------------------------
 
-_CONSTRUCTORS = {"tup", "aenc", "senc", "sign", "hash", "pk", "exp"}
+_CONSTRUCTORS = {"tup", "aenc", "senc", "sign", "hash", "pk", "sk", "exp"}
 
 
 def _check_derivation(
@@ -416,6 +417,8 @@ def _constructs(rule: str, prem: list[Term], t: Term) -> bool:
             return tuple(prem) == args
         case "pk", Pk(owner):
             return prem == [owner]
+        case "sk", Sk(owner):
+            return prem == [owner] and ephemeral(owner)  # an agent's never
         case "exp", Exp():
             return (
                 len(prem) == 2

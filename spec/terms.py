@@ -252,6 +252,16 @@ def ltk(owner: Term, peer: Term) -> Ltk:
     return Ltk(owner, peer)
 
 
+#: Sorts of the seed of an ephemeral key pair ``pk(N)``/``sk(N)``: a secret value, not a name.
+EPHEMERAL_SORTS = frozenset({Sort.NONCE, Sort.KEY})
+
+
+def ephemeral(owner: Term) -> bool:
+    """Whether ``pk(owner)``/``sk(owner)`` is an ephemeral key pair (seeded by a secret value,
+    so whoever knows ``owner`` knows both halves), not an agent's long-term pair."""
+    return isinstance(owner, Atom | Var | Fresh) and owner.sort in EPHEMERAL_SORTS
+
+
 def inv(key: Term) -> Term:
     """The private half of public key ``key``: ``inv(pk(X)) = sk(X)``."""
     if isinstance(key, Pk):

@@ -21,7 +21,7 @@ from ethvoip.spec.protocol import (
     holds,
     var,
 )
-from ethvoip.spec.terms import Atom, Sort, Term, const, exp, ltk, senc, sign, sk, tup
+from ethvoip.spec.terms import Atom, Sort, Term, aenc, const, exp, ltk, pk, senc, sign, sk, tup
 
 A, B, S = agent("A"), agent("B"), agent("S")
 N, vN = fresh("N", Sort.NONCE), var("N", Sort.NONCE)
@@ -160,4 +160,35 @@ def signed_dh(base: str, *, flaw: bool) -> Variant:
         (i, r),
         (Claim("I_secret", ClaimKind.SECRECY, "I", "the shared key", term=exp(gy, x)),),
         {"I_secret": attack(2, "the exponent in clear") if flaw else holds()},
+    )
+
+
+def ephemeral_pair(*, flaw: bool) -> Variant:
+    """A signs a fresh public key ``pk(Ek)`` for B; B encrypts its secret M to it; A opens it
+    with ``sk(Ek)``.  The flaw: A sends the seed Ek in clear (whoever knows Ek has sk(Ek))."""
+    ek = fresh("Ek", Sort.KEY)
+    m, vm = fresh("M", Sort.NONCE), var("M", Sort.NONCE)
+    epk = var("EPK", Sort.PUBKEY)
+    i_steps: tuple[Send | Recv, ...] = (
+        Send("I_1", sign(tup(B, pk(ek)), sk(A))),
+        Recv("I_2", aenc(vm, pk(ek))),
+    )
+    if flaw:
+        i_steps += (Send("I_3", ek, note="the planted flaw: the seed in clear"),)
+    i = Role("I", A, "initiator", (A, B), (sk(A),), (ek,), i_steps)
+    r = Role(
+        "R",
+        B,
+        "responder",
+        (B, A),
+        (),
+        (m,),
+        (Recv("R_1", sign(tup(B, epk), sk(A))), Send("R_2", aenc(m, epk))),
+    )
+    return Variant(
+        "ephemeral_pair",
+        "an ephemeral key pair",
+        (i, r),
+        (Claim("R_secret_M", ClaimKind.SECRECY, "R", "B's secret", term=m),),
+        {"R_secret_M": attack(2, "the seed in clear") if flaw else holds()},
     )

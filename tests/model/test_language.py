@@ -28,7 +28,20 @@ from ethvoip.spec.evaluate import evaluate
 from ethvoip.spec.notation import notation
 from ethvoip.spec.protocol import Reveal, Variant, Verdict, var
 from ethvoip.spec.semantics import INTRUDER
-from ethvoip.spec.terms import Atom, Sort, exp, from_json, ltk, match, senc, sign, sk, to_json, tup
+from ethvoip.spec.terms import (
+    Atom,
+    Sort,
+    exp,
+    from_json,
+    ltk,
+    match,
+    pk,
+    senc,
+    sign,
+    sk,
+    to_json,
+    tup,
+)
 from tests.model import language_probes as probes
 
 a, b = Atom("a", Sort.AGENT), Atom("b", Sort.AGENT)
@@ -222,4 +235,30 @@ def test_diffie_hellman_over_a_non_constant_base_is_unsupported() -> None:
     share = sign(tup(peer, exp(peer, i.fresh[0])), sk(i.agent))  # a name as the base
     bad = dataclasses.replace(i, steps=(dataclasses.replace(i.steps[0], term=share),))
     with pytest.raises(UnsupportedProtocol, match="Diffie-Hellman over base B"):
+        front_end(dataclasses.replace(v, roles=(bad, v.role("R"))))
+
+
+# -- ephemeral key pairs -----------------------------------------------------------------
+
+
+def test_ephemeral_key_pairs_are_built_from_their_seed_only() -> None:
+    ek = Atom("Ek#1", Sort.KEY)
+    assert Knowledge([ek]).derivable(pk(ek)) and Knowledge([ek]).derivable(sk(ek))
+    assert not Knowledge([pk(ek)]).derivable(sk(ek))
+    assert not Knowledge([a]).derivable(sk(a))  # an agent's private key never
+
+
+def test_ephemeral_pair_honest_run_and_a_planted_seed_leak_is_an_attack() -> None:
+    trace = _honest(probes.ephemeral_pair(flaw=False))
+    assert any("pk(Ek#1)" in str(e.term) for e in trace.events)
+    assert _verdicts(probes.ephemeral_pair(flaw=False), 2) == {"R_secret_M": (Verdict.NO_ATTACK, 2)}
+    assert _verdicts(probes.ephemeral_pair(flaw=True), 2) == {"R_secret_M": (Verdict.ATTACK, 2)}
+
+
+def test_a_key_pair_of_a_name_or_constant_other_than_an_agent_is_unsupported() -> None:
+    v = probes.ephemeral_pair(flaw=False)
+    i = v.role("I")
+    odd = sign(tup(i.params[1], pk(Atom("q", Sort.CONST))), sk(i.agent))
+    bad = dataclasses.replace(i, steps=(dataclasses.replace(i.steps[0], term=odd),))
+    with pytest.raises(UnsupportedProtocol, match=r"pk\(q\): a key pair of neither"):
         front_end(dataclasses.replace(v, roles=(bad, v.role("R"))))
