@@ -13,12 +13,19 @@ import pytest
 
 from ethvoip.model.cli import honest_trace, prove
 from ethvoip.spec import trace as tracefmt
-from ethvoip.spec.classics import denning_sacco, ns_shared_key, otway_rees, woo_lam, yahalom
+from ethvoip.spec.classics import (
+    denning_sacco,
+    kerberos,
+    ns_shared_key,
+    otway_rees,
+    woo_lam,
+    yahalom,
+)
 from ethvoip.spec.evaluate import evaluate
 from ethvoip.spec.protocol import Protocol, Verdict
 
 CLASSICS: list[Protocol] = [
-    m.PROTOCOL for m in (ns_shared_key, otway_rees, yahalom, woo_lam, denning_sacco)
+    m.PROTOCOL for m in (ns_shared_key, otway_rees, yahalom, woo_lam, denning_sacco, kerberos)
 ]
 VARIANTS = [(p, v) for p in CLASSICS for v in p.variants]
 HOLD_BOUND = 3
@@ -54,7 +61,7 @@ def test_honest_run_is_confirmed(p: Protocol, v: str) -> None:
 
 
 def test_three_party_classics_have_a_server_of_their_own() -> None:
-    for p in (ns_shared_key.PROTOCOL, otway_rees.PROTOCOL, yahalom.PROTOCOL):
+    for p in (ns_shared_key.PROTOCOL, otway_rees.PROTOCOL, yahalom.PROTOCOL, kerberos.PROTOCOL):
         for v in p.variants.values():
             assert v.honest_agents == 3
             trace = honest_trace(p, v.name, "pytest")
