@@ -262,3 +262,30 @@ def test_a_key_pair_of_a_name_or_constant_other_than_an_agent_is_unsupported() -
     bad = dataclasses.replace(i, steps=(dataclasses.replace(i.steps[0], term=odd),))
     with pytest.raises(UnsupportedProtocol, match=r"pk\(q\): a key pair of neither"):
         front_end(dataclasses.replace(v, roles=(bad, v.role("R"))))
+
+
+# -- one front end --------------------------------------------------------------------
+
+ACCEPTED = [
+    probes.shared_key(flaw=False),
+    probes.receives_under_ltk(),
+    probes.server_ticket(flaw=True),
+    probes.public_name(),
+    probes.signed_dh("q", flaw=False),
+    probes.ephemeral_pair(flaw=False),
+    *NSSK.variants.values(),
+]
+
+
+@pytest.mark.parametrize("v", [*ACCEPTED, probes.opaque_private_key()], ids=lambda v: v.name)
+def test_spec_checker_and_model_accept_the_same_new_constructs(v: Variant) -> None:
+    def outcome(f: object) -> str:
+        try:
+            assert callable(f)
+            f(v)
+        except (MalformedProtocol, UnsupportedProtocol) as exc:
+            return f"refused: {type(exc).__name__}"
+        return "accepted"
+
+    spec, model = outcome(front_end), outcome(lambda v: check_variant(v, max_runs=1))
+    assert spec == model == ("accepted" if v in ACCEPTED else "refused: UnsupportedProtocol")
