@@ -20,7 +20,7 @@ the role whose run 0 claims.
 from __future__ import annotations
 
 import itertools
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
 import z3
@@ -162,13 +162,16 @@ class World:
         *,
         passive: bool = False,
         honest: Sequence[str] | None = None,
+        shapes: Mapping[tuple[str, str], T.Term] | None = None,
     ) -> None:
         check_supported(variant)
         self.variant = variant
         self.u = Universe()
         # a context of its own: z3's choices then depend only on this world (determinism)
         self.ctx = z3.Context()
-        self.b = Builder(self.u, self.ctx, receive_shapes(variant))
+        # ``shapes`` (the untyped mode) gives some received variables another shape than
+        # their honest value's: (role, variable) -> a ground term of that shape
+        self.b = Builder(self.u, self.ctx, {**receive_shapes(variant), **(shapes or {})})
         self.constraints: list[z3.BoolRef] = []
         self.passive = passive
         b = self.b

@@ -94,8 +94,13 @@ def intruder_initial(variant: Variant, agents: Iterable[Atom], own: Iterable[Ato
     return list(dict.fromkeys(out))
 
 
-def evaluate(protocol: Protocol, trace: Trace, *, check_digest: bool = True) -> Evaluation:
-    """Re-check ``trace``; raise :class:`TraceError` at the first step that does not hold."""
+def evaluate(
+    protocol: Protocol, trace: Trace, *, check_digest: bool = True, untyped: bool = False
+) -> Evaluation:
+    """Re-check ``trace``; raise :class:`TraceError` at the first step that does not hold.
+
+    ``untyped``: receive patterns bind terms of any sort (a trace of the untyped mode,
+    :mod:`ethvoip.model.untyped`); by default matching is typed, as the model's typed mode."""
     if check_digest:
         trace.check_fresh(protocol)
     variant = protocol.variant(trace.variant)
@@ -149,7 +154,7 @@ def evaluate(protocol: Protocol, trace: Trace, *, check_digest: bool = True) -> 
                 _check_derivation(ev.derivation, ev.term, set(initial), sent, t)
             if ev.term not in sent.values():
                 altered = True
-            if not _receive_once(run, step, ev.term, runs):
+            if not _receive_once(run, step, ev.term, runs, untyped):
                 raise TraceError(f"event {t}: {ev.term} does not match {ev.label}'s pattern")
         if run.finished:
             when_done[run.run_id] = t
@@ -230,9 +235,11 @@ def _check_directory(variant: Variant, trace: Trace, agents: set[Atom]) -> dict[
     return out
 
 
-def _receive_once(run: Run, step: Recv, msg: Term, runs: Mapping[int, Run]) -> bool:
+def _receive_once(
+    run: Run, step: Recv, msg: Term, runs: Mapping[int, Run], untyped: bool = False
+) -> bool:
     before = dict(run.bindings)
-    if not receive(run, msg):
+    if not receive(run, msg, untyped=untyped):
         return False
     if step.once:
         mine = tuple(run.value(t) for t in step.once)

@@ -393,24 +393,29 @@ def sort_of(t: Term) -> Sort:
 
 
 def match(
-    pattern: Term, term: Term, bindings: Mapping[Var, Term] | None = None
+    pattern: Term,
+    term: Term,
+    bindings: Mapping[Var, Term] | None = None,
+    *,
+    untyped: bool = False,
 ) -> dict[Var, Term] | None:
     """Match ground ``term`` against ``pattern`` extending ``bindings``; ``None`` if it fails.
 
     Variables are typed: a variable of sort ``S`` binds only a term of sort ``S`` (``MSG``
     binds anything).  A pattern that is ground once the current bindings are applied is
     compared by equality, which is how ``(g^x)^y = (g^y)^x`` is honoured: a receiver never
-    takes a DH term apart, it recomputes it and compares.
+    takes a DH term apart, it recomputes it and compares.  ``untyped``: every variable
+    binds anything (the receiver does not check types: type-flaw attacks).
     """
     out: dict[Var, Term] = dict(bindings or {})
-    return out if _match(pattern, term, out) else None
+    return out if _match(pattern, term, out, untyped) else None
 
 
-def _match(p: Term, t: Term, env: dict[Var, Term]) -> bool:
+def _match(p: Term, t: Term, env: dict[Var, Term], untyped: bool = False) -> bool:
     if isinstance(p, Var):
         if p in env:
             return env[p] == t
-        if p.sort is not Sort.MSG and sort_of(t) is not p.sort:
+        if not untyped and p.sort is not Sort.MSG and sort_of(t) is not p.sort:
             return False
         env[p] = t
         return True
@@ -421,26 +426,30 @@ def _match(p: Term, t: Term, env: dict[Var, Term]) -> bool:
         return inst == t
     match p, t:
         case (Pk(po), Pk(to)) | (Sk(po), Sk(to)):
-            return _match(po, to, env)
+            return _match(po, to, env, untyped)
         case Ltk(po, pp), Ltk(to, tp):
-            return _match(po, to, env) and _match(pp, tp, env)
+            return _match(po, to, env, untyped) and _match(pp, tp, env, untyped)
         case Inv(pkv), Sk(owner):
-            return _match(pkv, Pk(owner), env)
+            return _match(pkv, Pk(owner), env, untyped)
         case Tup(pi), Tup(ti):
             return len(pi) == len(ti) and all(
-                _match(a, b, env) for a, b in zip(pi, ti, strict=True)
+                _match(a, b, env, untyped) for a, b in zip(pi, ti, strict=True)
             )
         case (
             (AEnc(pb, pk_), AEnc(tb, tk))
             | (Sign(pb, pk_), Sign(tb, tk))
             | (SEnc(pb, pk_), SEnc(tb, tk))
         ):
-            return type(p) is type(t) and _match(pk_, tk, env) and _match(pb, tb, env)
+            return (
+                type(p) is type(t)
+                and _match(pk_, tk, env, untyped)
+                and _match(pb, tb, env, untyped)
+            )
         case Hash(pf, pa), Hash(tf, ta):
             return (
                 pf == tf
                 and len(pa) == len(ta)
-                and all(_match(a, b, env) for a, b in zip(pa, ta, strict=True))
+                and all(_match(a, b, env, untyped) for a, b in zip(pa, ta, strict=True))
             )
     return False
 

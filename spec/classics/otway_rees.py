@@ -12,12 +12,15 @@ literature" (1997); the SPORE library entry "Otway Rees".
     4. B -> A : M, {|Na, Kab|}k(A,S)
 
 B cannot open A's part of message 1 nor A's part of message 3: both are tickets (``msg``
-variables) it forwards.  The server is an honest agent of its own.
+variables) it forwards.  The server is an honest agent of its own.  Inside the encryptions,
+``Na, M, A, B`` is the pair ``<Na, <M, <A, B>>>`` (pairs nested to the right), the reading
+under which the type flaw below exists.
 
 The attacks Clark and Jacob list on Otway-Rees are *type flaws*: A accepts the triple
 ``M, A, B`` of message 1, replayed in place of ``Na, Kab``, as its key.  The typed model
 rules them out (a key variable only holds a key), so typed, the session key stays secret
-for both A and B (the textbook's typed verdict); the type flaw needs an untyped mode.
+for both A and B (the textbook's typed verdict).  The untyped mode
+(:mod:`ethvoip.model.untyped`) finds the type flaw on A with one run (:data:`UNTYPED`).
 """
 
 from __future__ import annotations
@@ -25,23 +28,31 @@ from __future__ import annotations
 from ethvoip.spec.protocol import (
     Claim,
     ClaimKind,
+    Expect,
     Protocol,
     Recv,
     Role,
     Send,
     Variant,
     agent,
+    attack,
     fresh,
     holds,
     var,
 )
-from ethvoip.spec.terms import Sort, ltk, senc, tup
+from ethvoip.spec.terms import Sort, Term, ltk, senc, tup
 
 A, B, S = agent("A"), agent("B"), agent("S")
 Na, Nb, M = fresh("Na", Sort.NONCE), fresh("Nb", Sort.NONCE), fresh("M", Sort.NONCE)
 vNa, vNb, vM = var("Na", Sort.NONCE), var("Nb", Sort.NONCE), var("M", Sort.NONCE)
 Kab, vKab = fresh("Kab", Sort.KEY), var("Kab", Sort.KEY)
 X, Y = var("X", Sort.MSG), var("Y", Sort.MSG)
+
+
+def _part(n: Term, m: Term) -> Term:
+    """``Na, M, A, B`` (or ``Nb, ...``) as pairs nested to the right."""
+    return tup(n, tup(m, tup(A, B)))
+
 
 INITIATOR = Role(
     name="I",
@@ -51,7 +62,7 @@ INITIATOR = Role(
     knows=(),
     fresh=(Na, M),
     steps=(
-        Send("I_1", tup(M, A, B, senc(tup(Na, M, A, B), ltk(A, S)))),
+        Send("I_1", tup(M, A, B, senc(_part(Na, M), ltk(A, S)))),
         Recv("I_4", tup(M, senc(tup(Na, vKab), ltk(A, S)))),
     ),
     session_key=vKab,
@@ -65,7 +76,7 @@ RESPONDER = Role(
     fresh=(Nb,),
     steps=(
         Recv("R_1", tup(vM, A, B, X), note="X: A's part, which B cannot open"),
-        Send("R_2", tup(vM, A, B, X, senc(tup(Nb, vM, A, B), ltk(B, S)))),
+        Send("R_2", tup(vM, A, B, X, senc(_part(Nb, vM), ltk(B, S)))),
         Recv("R_3", tup(vM, Y, senc(tup(Nb, vKab), ltk(B, S))), note="Y: A's part"),
         Send("R_4", tup(vM, Y), note="forwarded unopened"),
     ),
@@ -85,8 +96,8 @@ SERVER = Role(
                 vM,
                 A,
                 B,
-                senc(tup(vNa, vM, A, B), ltk(A, S)),
-                senc(tup(vNb, vM, A, B), ltk(B, S)),
+                senc(_part(vNa, vM), ltk(A, S)),
+                senc(_part(vNb, vM), ltk(B, S)),
             ),
         ),
         Send("S_3", tup(vM, senc(tup(vNa, Kab), ltk(A, S)), senc(tup(vNb, Kab), ltk(B, S)))),
@@ -117,3 +128,10 @@ PROTOCOL = Protocol(
         )
     },
 )
+
+
+#: The untyped mode's verdict (one variable of another shape, depth 3): Clark and Jacob's type
+#: flaw, A's key taken to be ``<M, <A, B>>`` from her own first message replayed.
+UNTYPED: dict[str, dict[str, Expect]] = {
+    "original": {"I_secret_Kab": attack(1, "type flaw: A's Kab := <M, <A, B>>")},
+}

@@ -289,3 +289,44 @@ def test_spec_checker_and_model_accept_the_same_new_constructs(v: Variant) -> No
 
     spec, model = outcome(front_end), outcome(lambda v: check_variant(v, max_runs=1))
     assert spec == model == ("accepted" if v in ACCEPTED else "refused: UnsupportedProtocol")
+
+
+# -- the untyped mode ---------------------------------------------------------------------
+
+
+def test_untyped_matching_binds_any_sort_typed_does_not() -> None:
+    k = var("K", Sort.KEY)
+    n = Atom("n", Sort.NONCE)
+    assert match(senc(k, ltk(a, b)), senc(tup(n, a), ltk(a, b))) is None
+    assert match(senc(k, ltk(a, b)), senc(tup(n, a), ltk(a, b)), untyped=True) == {k: tup(n, a)}
+
+
+def test_untyped_mode_finds_the_otway_rees_type_flaw_and_the_evaluator_confirms_it() -> None:
+    from ethvoip.model.export import build_trace
+    from ethvoip.model.untyped import check_untyped
+    from ethvoip.spec.classics import otway_rees
+
+    p = otway_rees.PROTOCOL
+    for vname, pinned in otway_rees.UNTYPED.items():
+        v = p.variant(vname)
+        runs = max(e.runs or 1 for e in pinned.values())
+        got = {r.claim.name: r for r in check_untyped(v, max_runs=runs)}
+        for claim, want in pinned.items():
+            r = got[claim]
+            assert (r.verdict, r.runs) == (want.verdict, want.runs), r.reason
+            assert r.reason.startswith("untyped") and r.world is not None and r.model is not None
+            t = build_trace(p, vname, r.world, r.model, claim=r.claim, bound=runs, generated_by="t")
+            t = tracefmt.loads(tracefmt.dumps(t))
+            assert evaluate(p, t, untyped=True).violated
+            with pytest.raises(TraceError, match="does not match"):
+                evaluate(p, t)  # typed, the receiver refuses the triple as a key
+
+
+def test_untyped_mode_keeps_typed_attacks_and_says_its_bound_on_no_attack() -> None:
+    from ethvoip.model.untyped import check_untyped
+
+    (flawed,) = check_untyped(probes.shared_key(flaw=True), max_runs=2)
+    assert (flawed.verdict, flawed.runs, flawed.reason) == (Verdict.ATTACK, 2, "")
+    (sound,) = check_untyped(probes.shared_key(flaw=False), max_runs=2)
+    assert sound.verdict is Verdict.NO_ATTACK
+    assert sound.reason.startswith("untyped: one variable of another shape, depth 3")
