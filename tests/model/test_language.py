@@ -42,6 +42,7 @@ from ethvoip.spec.terms import (
     to_json,
     tup,
 )
+from tests.literature_lang import UNTYPED_LANG
 from tests.model import language_probes as probes
 
 a, b = Atom("a", Sort.AGENT), Atom("b", Sort.AGENT)
@@ -307,19 +308,19 @@ def test_untyped_mode_finds_the_otway_rees_type_flaw_and_the_evaluator_confirms_
     from ethvoip.spec.classics import otway_rees
 
     p = otway_rees.PROTOCOL
-    for vname, pinned in otway_rees.UNTYPED.items():
-        v = p.variant(vname)
-        runs = max(e.runs or 1 for e in pinned.values())
-        got = {r.claim.name: r for r in check_untyped(v, max_runs=runs)}
-        for claim, want in pinned.items():
-            r = got[claim]
-            assert (r.verdict, r.runs) == (want.verdict, want.runs), r.reason
-            assert r.reason.startswith("untyped") and r.world is not None and r.model is not None
-            t = build_trace(p, vname, r.world, r.model, claim=r.claim, bound=runs, generated_by="t")
-            t = tracefmt.loads(tracefmt.dumps(t))
-            assert evaluate(p, t, untyped=True).violated
-            with pytest.raises(TraceError, match="does not match"):
-                evaluate(p, t)  # typed, the receiver refuses the triple as a key
+    for (_, vname, claim), (verdict, runs) in UNTYPED_LANG.items():
+        want = otway_rees.UNTYPED[vname][claim]
+        assert (want.verdict, want.runs) == (verdict, runs)  # the module pins the textbook's
+        assert runs is not None
+        got = {r.claim.name: r for r in check_untyped(p.variant(vname), max_runs=runs)}
+        r = got[claim]
+        assert (r.verdict, r.runs) == (verdict, runs), r.reason
+        assert r.reason.startswith("untyped") and r.world is not None and r.model is not None
+        t = build_trace(p, vname, r.world, r.model, claim=r.claim, bound=runs, generated_by="t")
+        t = tracefmt.loads(tracefmt.dumps(t))
+        assert evaluate(p, t, untyped=True).violated
+        with pytest.raises(TraceError, match="does not match"):
+            evaluate(p, t)  # typed, the receiver refuses the triple as a key
 
 
 def test_untyped_mode_keeps_typed_attacks_and_says_its_bound_on_no_attack() -> None:

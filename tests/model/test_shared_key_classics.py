@@ -2,9 +2,10 @@
 tickets, key compromise): every pinned textbook verdict, via the model, at the smallest bound
 that settles it; every attack and every honest run re-checked by the independent evaluator.
 
-The verdicts are the ones each module cites (Clark-Jacob, SPORE, the original papers), pinned
-in the module's ``expected``; the bound is the attack's run count, or for a claim that holds,
-3 runs (one per role: the fewest in which every run of a three-party protocol can finish).
+The yardstick is ``tests/literature_lang.py``, restated from each protocol's source (never
+from the model's output); each module pins the same verdicts in its ``expected`` (checked
+here too).  The bound is the attack's run count, or for a claim that holds, 3 runs (one per
+role: the fewest in which every run of a three-party protocol can finish).
 """
 
 from __future__ import annotations
@@ -14,7 +15,6 @@ import pytest
 from ethvoip.model.cli import honest_trace, prove
 from ethvoip.spec import trace as tracefmt
 from ethvoip.spec.classics import (
-    denning_sacco,
     kerberos,
     ns_shared_key,
     otway_rees,
@@ -23,12 +23,21 @@ from ethvoip.spec.classics import (
 )
 from ethvoip.spec.evaluate import evaluate
 from ethvoip.spec.protocol import Protocol, Verdict
+from tests.literature_lang import CLASSIC_VARIANTS_LANG, expected_lang
 
 CLASSICS: list[Protocol] = [
-    m.PROTOCOL for m in (ns_shared_key, otway_rees, yahalom, woo_lam, denning_sacco, kerberos)
+    m.PROTOCOL for m in (ns_shared_key, otway_rees, yahalom, woo_lam, kerberos)
 ]
 VARIANTS = [(p, v) for p in CLASSICS for v in p.variants]
 HOLD_BOUND = 3
+
+
+def test_the_restatement_covers_these_classics_and_their_pins() -> None:
+    assert {p.name: tuple(p.variants) for p in CLASSICS} == CLASSIC_VARIANTS_LANG
+    for p, v in VARIANTS:
+        for claim, e in p.variant(v).expected.items():
+            assert (e.verdict, e.runs) == expected_lang(p.name, v, claim), (p.name, v, claim)
+            assert e.why, "cited beside the pin"
 
 
 def _bound(p: Protocol, v: str) -> int:
@@ -41,11 +50,9 @@ def test_textbook_verdicts_and_attack_traces(p: Protocol, v: str) -> None:
     rows = prove(p, v, max_runs=_bound(p, v), generated_by="pytest")
     assert {r.claim for r in rows} == set(p.variant(v).expected)
     for row in rows:
-        want = p.variant(v).expected[row.claim]
-        assert (row.result.verdict, row.result.runs if want.runs else None) == (
-            want.verdict,
-            want.runs,
-        ), (row.claim, row.result.reason)
+        verdict, runs = expected_lang(p.name, v, row.claim)
+        got = (row.result.verdict, row.result.runs if runs else None)
+        assert got == (verdict, runs), (row.claim, row.result.reason)
         if row.result.verdict is Verdict.ATTACK:
             assert row.trace is not None
             got = evaluate(p, tracefmt.loads(tracefmt.dumps(row.trace)))
