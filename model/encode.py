@@ -9,7 +9,9 @@ and intended peers are left to z3).  It holds:
   typed leaves), must be derivable by the intruder from what was sent strictly before;
 * per look-up: the key registered under the name (an honest agent's own key; for ``e``
   whatever he registered: his own key, or with ``pop_required`` off any public key);
-* replay caches (``once``): one agent's two runs of a role never accept the same values.
+* replay caches (``once``): one agent's two runs of a role never accept the same values;
+* key compromise (``Variant.reveals``): a run of a revealing role may, after its last step
+  and before run 0 (the claimant) starts, give the intruder its value of the revealed term.
 
 Claims are added on top (:mod:`ethvoip.model.claims`), so one world serves every claim of
 the role whose run 0 claims.
@@ -18,7 +20,7 @@ the role whose run 0 claims.
 from __future__ import annotations
 
 import itertools
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
 import z3
@@ -39,6 +41,7 @@ from ethvoip.model.symbolic import (
     conj,
     disj,
     eq,
+    honest_names,
     implies,
     instantiate,
     leaf_eq,
@@ -58,7 +61,7 @@ class Event:
     run: int
     index: int
     label: str
-    kind: str  # "send" | "recv" | "lookup"
+    kind: str  # "send" | "recv" | "lookup" | "reveal"
     moment: Moment
     term: STerm | None = None  # sent term or received message; the key for a look-up
     name: STerm | None = None  # the looked-up name
@@ -72,6 +75,7 @@ class Run:
     actor: Leaf
     events: list[Event] = field(default_factory=list)
     bound_at: dict[T.Var | T.Fresh, int] = field(default_factory=dict)
+    reveals: list[Event] = field(default_factory=list)  # key compromise after its end
 
     @property
     def last(self) -> Event:
@@ -111,7 +115,8 @@ def check_supported(v: Variant) -> None:
             raise UnsupportedProtocol(f"role {r.name}: its agent {r.agent} is not a parameter")
         for t in _role_terms(r):
             for s in T.subterms(t):
-                if isinstance(s, T.Var | T.Atom | T.Fresh) and s.sort is Sort.MSG:
+                # a msg *variable* is a ticket, shaped by its honest value (Builder.fresh_value)
+                if isinstance(s, T.Atom | T.Fresh) and s.sort is Sort.MSG:
                     raise UnsupportedProtocol(
                         f"role {r.name}: {s} has sort msg; the typed encoding needs a shape"
                     )
@@ -156,17 +161,22 @@ class World:
         roles: Sequence[Role],
         *,
         passive: bool = False,
-        honest: Sequence[str] = HONEST,
+        honest: Sequence[str] | None = None,
+        shapes: Mapping[tuple[str, str], T.Term] | None = None,
     ) -> None:
         check_supported(variant)
         self.variant = variant
         self.u = Universe()
         # a context of its own: z3's choices then depend only on this world (determinism)
         self.ctx = z3.Context()
-        self.b = Builder(self.u, self.ctx, receive_shapes(variant))
+        # ``shapes`` (the untyped mode) gives some received variables another shape than
+        # their honest value's: (role, variable) -> a ground term of that shape
+        self.b = Builder(self.u, self.ctx, {**receive_shapes(variant), **(shapes or {})})
         self.constraints: list[z3.BoolRef] = []
         self.passive = passive
         b = self.b
+        if honest is None:  # the variant's honest agents: a, b (c ... for a server of its own)
+            honest = HONEST if variant.honest_agents <= 2 else honest_names(variant.honest_agents)
         self.honest = tuple(honest)
         self.agent = {n: b.const(n, Sort.AGENT) for n in (*self.honest, INTRUDER)}
         self.e = self.agent[INTRUDER]
@@ -202,20 +212,24 @@ class World:
         self.runs: list[Run] = []
         for rid, role in enumerate(roles):
             self.runs.append(self._make_run(rid, role))
+        if not passive:
+            self._make_reveals()
 
         sent: list[Position] = []
         for run in self.runs:
-            for ev in run.events:
-                if ev.kind == "send" and ev.term is not None:
+            for ev in (*run.events, *run.reveals):
+                if ev.kind in ("send", "reveal") and ev.term is not None:
                     sent += positions(ev.term, ev.moment)
 
         known: dict[Sort, list[int]] = {
-            Sort.AGENT: [x.const for x in self.agent.values() if x.const is not None],
+            # every name is public: the world's agents and the protocol's named agents
+            # (the app store): the evaluator's intruder builds them all too
+            Sort.AGENT: list(self.u.by_sort[Sort.AGENT]),
             Sort.CONST: list(self.u.by_sort[Sort.CONST]),
         }
         for s, leaves_ in intruder_fresh.items():
             known[s] = [x.const for x in leaves_ if x.const is not None]
-        self.intruder = Intruder(known, initial + sent)
+        self.intruder = Intruder(known, initial + sent, own=self.e.const)
         self.sent = sent
 
         for run in self.runs:
@@ -318,6 +332,35 @@ class World:
             # instantiated lazily by claims; check now that it is bound by the end
             instantiate(role.session_key, env, b, f"{tag}.session_key")
         return run
+
+    def _make_reveals(self) -> None:
+        """Key compromise of old sessions: a run of a revealing role may give its value of
+        the term away after its last step, before the claiming run 0 starts."""
+        if not self.variant.reveals or not self.runs:
+            return
+        first = self.runs[0].events[0].moment
+        assert first.done is not None and first.time is not None
+        for run in self.runs[1:]:
+            mine = [rv for rv in self.variant.reveals if rv.role == run.role.name]
+            end = run.last.moment
+            assert end.done is not None and end.time is not None
+            for i, rv in enumerate(mine):
+                tag = f"r{run.rid + 1}.reveal{i}"
+                m = Moment(
+                    run.rid,
+                    len(run.events) + i,
+                    z3.Int(f"t.{tag}", self.ctx),
+                    z3.Bool(f"do.{tag}", self.ctx),
+                )
+                assert m.done is not None and m.time is not None
+                term = instantiate(rv.term, run.env, self.b, tag)
+                run.reveals.append(Event(run.rid, m.index, "reveal", "reveal", m, term))
+                self.constraints.append(
+                    z3.Implies(
+                        m.done,
+                        z3.And(end.done, end.time < m.time, first.done, m.time < first.time),
+                    )
+                )
 
     def _constrain_run(self, run: Run) -> None:
         prev: Event | None = None

@@ -12,9 +12,26 @@ from __future__ import annotations
 from collections import Counter
 
 from ethvoip.spec.deduction import Derivation
-from ethvoip.spec.terms import AEnc, Atom, Exp, G, Hash, Pk, SEnc, Sign, Sk, Sort, Term, Tup, exp
+from ethvoip.spec.terms import (
+    AEnc,
+    Atom,
+    Exp,
+    G,
+    Hash,
+    Ltk,
+    Pk,
+    SEnc,
+    Sign,
+    Sk,
+    Sort,
+    Term,
+    Tup,
+    ephemeral,
+    exp,
+)
 
 _PUBLIC = (Sort.AGENT, Sort.CONST)
+_INTRUDER = Atom("e", Sort.AGENT)
 
 
 class Explainer:
@@ -68,8 +85,12 @@ class Explainer:
         if t in self.how:
             return self.how[t]
         match t:
+            case Ltk(o, p) if _INTRUDER in (o, p):
+                return Derivation("initial", t)  # a long-term key he shares
             case Pk(o):
                 return self._cons("pk", t, (o,))
+            case Sk(o) if ephemeral(o):
+                return self._cons("sk", t, (o,))
             case Tup(items):
                 return self._cons("tup", t, items)
             case AEnc(b, k):
@@ -80,8 +101,8 @@ class Explainer:
                 return self._cons("sign", t, (b, k))
             case Hash(_, args):
                 return self._cons("hash", t, args)
-            case Exp(base, exps) if base == G:
-                return self._exp(t, exps)
+            case Exp(base, exps) if base == G or (isinstance(base, Atom) and base.sort in _PUBLIC):
+                return self._exp(t, base, exps)
         return None
 
     def _cons(self, rule: str, t: Term, parts: tuple[Term, ...]) -> Derivation | None:
@@ -93,12 +114,15 @@ class Explainer:
             ps.append(d)
         return Derivation(rule, t, tuple(ps))
 
-    def _exp(self, t: Term, exps: tuple[Term, ...]) -> Derivation | None:
-        # start from g or from a known power of g whose exponents the target contains,
-        # then raise it to each missing exponent (which must be one he knows)
-        starts: list[tuple[Derivation, Counter[Term]]] = [(Derivation("public", G), Counter(exps))]
+    def _exp(self, t: Term, base: Term, exps: tuple[Term, ...]) -> Derivation | None:
+        # start from the base (g, or another public constant) or from a known power of it
+        # whose exponents the target contains, then raise it to each missing exponent (which
+        # must be one he knows)
+        starts: list[tuple[Derivation, Counter[Term]]] = [
+            (Derivation("public", base), Counter(exps))
+        ]
         for k, d in self.how.items():
-            if isinstance(k, Exp) and k.base == G and k != t:
+            if isinstance(k, Exp) and k.base == base and k != t:
                 rest = Counter(exps)
                 rest.subtract(Counter(k.exps))
                 if all(n >= 0 for n in rest.values()):

@@ -68,7 +68,7 @@ def build_trace(
     steps = [
         (_time(m, ev.moment.time), r.rid, ev.index, r, ev)
         for r in runs
-        for ev in r.events
+        for ev in (*r.events, *r.reveals)
         if _done(m, ev.moment.done)
     ]
     steps.sort(key=lambda x: x[:3])
@@ -83,7 +83,7 @@ def build_trace(
             deriv = know.build(term)
             if deriv is None:
                 raise ModelError(f"model bug: no derivation of {term} at event {i}")
-        if ev.kind == "send":
+        if ev.kind in ("send", "reveal"):
             sent.append(term)
             know.observe(term, i)
         events.append(TraceEvent(ev.run + 1, ev.label, ev.kind, term, deriv))
@@ -152,6 +152,8 @@ def alice_bob(trace: Trace) -> str:
                 lines.append(f"{i:2}. {ev.label:5} {src} -> {actor} : {ev.term}")
                 if ev.derivation is not None:
                     lines += ["        " + s for s in derivation_lines(ev.derivation)]
+            case "reveal":
+                lines.append(f"{i:2}. {ev.label:5} {actor} (finished) -> e : {ev.term}")
             case _:
                 lines.append(f"{i:2}. {ev.label:5} {actor} looks up key: {ev.term}")
     if trace.violation is not None:

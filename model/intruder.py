@@ -8,7 +8,8 @@ Signatures reveal their body; hashes and DH values hide their arguments.
 ``derive(t, at)`` is then a formula saying that the intruder can produce ``t`` from what was
 sent strictly before event ``at``: either he *builds* it (tuples, encryptions, signatures,
 hashes from derivable parts, ``g^(x...)`` from a known power and his own exponents, public
-atoms and keys) or it *equals* a readable position.  A position under a symmetric key needs
+atoms and keys, his own long-term keys ``k(e, X)`` and ``k(X, e)``) or it *equals* a
+readable position.  A position under a symmetric key needs
 that key derived with one decryption fewer (``layer - 1``): the recursion is well-founded by
 construction, so no knowledge can justify itself.
 """
@@ -24,10 +25,12 @@ from ethvoip.model.symbolic import (
     Cond,
     Leaf,
     SExp,
+    SLtk,
     SOp,
     SPk,
     SSk,
     STerm,
+    children,
     conj,
     disj,
     eq,
@@ -81,6 +84,13 @@ def positions(term: STerm, sent: Moment | None) -> list[Position]:
     return out
 
 
+def _ephemeral_pair(t: STerm) -> bool:
+    """Whether ``t`` holds a key pair seeded by a nonce or key (not an agent's)."""
+    if isinstance(t, SPk | SSk):
+        return t.owner.sort is not Sort.AGENT
+    return any(_ephemeral_pair(c) for c in children(t))
+
+
 class Intruder:
     """Derivability formulas over a fixed set of positions, memoised per (term, moment, layer)."""
 
@@ -88,15 +98,21 @@ class Intruder:
         self,
         known_atoms: dict[Sort, list[int]],
         pos: Sequence[Position],
+        own: int | None = None,
     ) -> None:
         self.known_atoms = known_atoms
+        self.own = own  # the intruder's name: the long-term keys he shares are his
         self.by_shape: dict[object, list[Position]] = {}
         for p in pos:
             self.by_shape.setdefault(p.shape, []).append(p)
         # a chain of symmetric decryptions visits distinct positions: this many layers suffice
         n_senc = sum(1 for p in pos if isinstance(p.term, SOp) and p.term.op == "senc")
         n_aenc = sum(1 for p in pos if isinstance(p.term, SOp) and p.term.op == "aenc")
-        self.sk_sent = any(p.shape == "sk" and p.sent is not None for p in pos)
+        # with an ephemeral pair, a private key may be built from a seed read under
+        # encryption: decrypting an aenc then needs the layered rounds, as a sent sk does
+        self.sk_sent = any(p.shape == "sk" and p.sent is not None for p in pos) or any(
+            _ephemeral_pair(p.term) for p in pos
+        )
         self.layers = 1 + n_senc + (n_aenc if self.sk_sent else 0)
         self._memo: dict[tuple[object, int, int], Cond] = {}
 
@@ -113,21 +129,28 @@ class Intruder:
         match t:
             case Leaf(sort):
                 return disj(leaf_is(t, c) for c in self.known_atoms.get(sort, ()))
-            case SPk():
-                return True  # every public key is public
-            case SSk():
-                return False  # only from the initial knowledge or a readable position
+            case SPk(o):
+                # every agent's public key is public; an ephemeral one needs its seed
+                return True if o.sort is Sort.AGENT else self._derive(o, at, layer)
+            case SSk(o):
+                # an agent's: only from the initial knowledge or a readable position; an
+                # ephemeral pair's from its seed too
+                return False if o.sort is Sort.AGENT else self._derive(o, at, layer)
+            case SLtk(o, p):
+                if self.own is None:
+                    return False
+                return disj([leaf_is(o, self.own), leaf_is(p, self.own)])
             case SOp(_, args):
                 return conj(self._derive(a, at, layer) for a in args)
-            case SExp(exps):
+            case SExp(exps, base):
                 if not exps:
-                    return True  # g itself
+                    return True  # g itself, or another public base
                 # raise a derivable g^(rest) to an exponent he knows
                 return disj(
                     conj(
                         [
                             self._derive(exps[j], at, layer),
-                            self._derive(SExp(exps[:j] + exps[j + 1 :]), at, layer),
+                            self._derive(SExp(exps[:j] + exps[j + 1 :], base), at, layer),
                         ]
                     )
                     for j in range(len(exps))

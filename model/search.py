@@ -186,7 +186,11 @@ def check_variant(
         else:
             out.append(
                 ClaimResult(
-                    c, Verdict.NO_ATTACK, max_runs, started[c.name], f"bound: {max_runs} runs"
+                    c,
+                    Verdict.NO_ATTACK,
+                    max_runs,
+                    started[c.name],
+                    f"typed, bound: {max_runs} runs",
                 )
             )
     return out

@@ -45,6 +45,8 @@ def trace_chart(trace: Trace) -> tuple[list[str], list[Event]]:
                 )
             else:
                 events.append(Event(NETWORK, mine, f"{ev.label} (forwarded)", text))
+        elif ev.action == "reveal":
+            events.append(Event(mine, NETWORK, "revealed (old session)", text, "forged"))
         else:
             events.append(Event(mine, mine, ev.label, f"look-up: {text}"))
     if trace.violation is not None:
@@ -73,9 +75,8 @@ def cast(trace: Trace) -> str:
     letting ``a`` run the operator *and* the subscriber.  The chart is truthful about it, and
     this line makes it explicit rather than leaving the reader to think it a drawing error.
     """
-    # here, not at the top: symbolic loads z3, which a chart alone does not need
-    from ethvoip.model.symbolic import HONEST
-
+    # the world's honest agents are the directory's names other than the intruder's
+    honest = [name for name in trace.directory if name != INTRUDER.name]
     parts = []
     for r in trace.runs:
         title = _role_title(trace, r.role)
@@ -90,7 +91,7 @@ def cast(trace: Trace) -> str:
             both = ", ".join(played[:-1]) + " and " + played[-1]
             text += (
                 f" The same honest agent {agent} plays {both}: the model's world has"
-                f" {len(HONEST)} honest agents ({', '.join(HONEST)}), interchangeable names,"
+                f" {len(honest)} honest agents ({', '.join(honest)}), interchangeable names,"
                 " and lets one agent play several roles."
             )
     return text

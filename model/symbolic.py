@@ -6,8 +6,9 @@ message in a bounded execution and z3 only decides which atom sits at each leaf.
 is an integer code from the :class:`Universe` of the bounded world; a leaf is either such a
 constant or a z3 integer variable restricted to the codes of its sort.
 
-Public keys are ``pk(owner)`` with an agent leaf; Diffie-Hellman values are ``g`` raised to a
-tuple of exponent leaves compared as a multiset (``g^(xy) = g^(yx)``).
+Public keys are ``pk(owner)`` with an agent leaf, long-term symmetric keys ``k(A, S)`` two
+agent leaves; Diffie-Hellman values are ``g`` raised to a tuple of exponent leaves compared as
+a multiset (``g^(xy) = g^(yx)``).
 """
 
 from __future__ import annotations
@@ -30,6 +31,16 @@ ATOM_SORTS = (Sort.AGENT, Sort.NONCE, Sort.KEY, Sort.EXP, Sort.CONST)
 HONEST = ("a", "b")
 INTRUDER = "e"
 AGENTS = (*HONEST, INTRUDER)
+
+
+def honest_names(n: int) -> tuple[str, ...]:
+    """The names of ``n`` honest agents: ``a``, ``b``, ``c``, ``d``, ``f`` ... (``e`` is the
+    intruder's); the spec's honest run names its agents the same way."""
+    return tuple("abcdfghijk"[:n])
+
+
+#: Sorts of the owner of a key pair: an agent, or the seed of an ephemeral pair.
+KEY_OWNER_SORTS = frozenset({Sort.AGENT, *T.EPHEMERAL_SORTS})
 
 #: How many fresh values of each sort the intruder holds (two lets him pass replay caches).
 INTRUDER_FRESH = 2
@@ -91,6 +102,14 @@ class SSk:
 
 
 @dataclass(frozen=True, eq=False)
+class SLtk:
+    """``k(owner, peer)``: the long-term symmetric key of two agents."""
+
+    owner: Leaf
+    peer: Leaf
+
+
+@dataclass(frozen=True, eq=False)
 class SOp:
     """A constructor application: ``tup``, ``aenc``, ``sign``, ``senc`` or a named hash."""
 
@@ -100,12 +119,14 @@ class SOp:
 
 @dataclass(frozen=True, eq=False)
 class SExp:
-    """``g`` raised to the product of ``exps`` (a multiset)."""
+    """``base`` (``g`` or another public constant) raised to the product of ``exps`` (a
+    multiset: exponents commute)."""
 
     exps: tuple[Leaf, ...]
+    base: str = "g"
 
 
-STerm: TypeAlias = Leaf | SPk | SSk | SOp | SExp
+STerm: TypeAlias = Leaf | SPk | SSk | SLtk | SOp | SExp
 
 
 def skey(t: STerm) -> object:
@@ -117,10 +138,12 @@ def skey(t: STerm) -> object:
             return ("pk", o.key)
         case SSk(o):
             return ("sk", o.key)
+        case SLtk(o, p):
+            return ("ltk", o.key, p.key)
         case SOp(op, args):
             return (op, *(skey(a) for a in args))
-        case SExp(exps):
-            return ("exp", *sorted(repr(e.key) for e in exps))
+        case SExp(exps, base):
+            return ("exp", base, *sorted(repr(e.key) for e in exps))
     raise AssertionError(t)
 
 
@@ -133,10 +156,12 @@ def shape(t: STerm) -> object:
             return "pk"
         case SSk():
             return "sk"
+        case SLtk():
+            return "ltk"
         case SOp(op, args):
             return (op, *(shape(a) for a in args))
-        case SExp(exps):
-            return ("exp", len(exps))
+        case SExp(exps, base):
+            return ("exp", base, len(exps))
     raise AssertionError(t)
 
 
@@ -229,12 +254,14 @@ def eq(s: STerm, t: STerm) -> Cond:
             return leaf_eq(s, t)
         case (SPk(o1), SPk(o2)) | (SSk(o1), SSk(o2)):
             return leaf_eq(o1, o2)
+        case SLtk(o1, p1), SLtk(o2, p2):
+            return conj([leaf_eq(o1, o2), leaf_eq(p1, p2)])
         case SOp(op1, a1), SOp(op2, a2):
             if op1 != op2 or len(a1) != len(a2):
                 return False
             return conj(eq(x, y) for x, y in zip(a1, a2, strict=True))
-        case SExp(e1), SExp(e2):
-            return multiset_eq(e1, e2)
+        case SExp(e1, b1), SExp(e2, b2):
+            return b1 == b2 and multiset_eq(e1, e2)
     return False
 
 
@@ -242,6 +269,8 @@ def children(t: STerm) -> tuple[STerm, ...]:
     match t:
         case SPk(o) | SSk(o):
             return (o,)
+        case SLtk(o, p):
+            return (o, p)
         case SOp(_, args):
             return args
         case SExp(exps):
@@ -344,7 +373,8 @@ class Builder:
             case Sort.PUBKEY:
                 return SPk(self.var(f"{label}.owner", Sort.AGENT))
             case Sort.GROUP:
-                # typed: a received group element is g^z for one exponent z (see docs/model.rst)
+                # typed: a received group element is g^z for one exponent z (see docs/model.rst);
+                # over another base, the honest value's shape (above) gives the base
                 return SExp((self.var(f"{label}.exp", Sort.EXP),))
             case Sort.MSG:
                 raise UnsupportedProtocol(
@@ -361,16 +391,25 @@ def _shaped(b: Builder, t: T.Term, label: str) -> STerm:
     match t:
         case T.Atom(_, sort):
             return b.var(label, sort)
-        case T.Pk():
-            return SPk(b.var(f"{label}.owner", Sort.AGENT))
+        case T.Pk(T.Atom(_, sort)):
+            return SPk(b.var(f"{label}.owner", sort))  # an agent's, or an ephemeral pair's
+        case T.Sk(T.Atom(_, sort)):
+            return SSk(b.var(f"{label}.owner", sort))
+        case T.Ltk():
+            return SLtk(b.var(f"{label}.owner", Sort.AGENT), b.var(f"{label}.peer", Sort.AGENT))
+        case T.SEnc(body, key) | T.AEnc(body, key) | T.Sign(body, key):
+            # a ticket (a msg variable's value): the shape of the honest one, any atoms
+            op = {T.SEnc: "senc", T.AEnc: "aenc", T.Sign: "sign"}[type(t)]
+            return SOp(op, (_shaped(b, body, f"{label}.m"), _shaped(b, key, f"{label}.k")))
         case T.Hash(fn, args):
             return SOp(
                 "hash:" + fn, tuple(_shaped(b, a, f"{label}.{i}") for i, a in enumerate(args))
             )
         case T.Tup(items):
             return SOp("tup", tuple(_shaped(b, a, f"{label}.{i}") for i, a in enumerate(items)))
-        case T.Exp(_, exps):
-            return SExp(tuple(b.var(f"{label}.exp{i}", Sort.EXP) for i in range(len(exps))))
+        case T.Exp(T.Atom(base, Sort.CONST), exps):
+            leaves_ = tuple(b.var(f"{label}.exp{i}", Sort.EXP) for i in range(len(exps)))
+            return SExp(leaves_, base)
     raise UnsupportedProtocol(f"{label}: a received {t} cannot be encoded")
 
 
@@ -397,9 +436,16 @@ def instantiate(
             raise UnsupportedProtocol(f"{label}: {t} is used before it is bound")
         case T.Pk(o) | T.Sk(o):
             owner = instantiate(o, env, b, label, bind=bind, run=run)
-            if not isinstance(owner, Leaf) or owner.sort is not Sort.AGENT:
-                raise UnsupportedProtocol(f"{label}: key of a non-agent {o}")
+            if not isinstance(owner, Leaf) or owner.sort not in KEY_OWNER_SORTS:
+                raise UnsupportedProtocol(f"{label}: key of neither an agent nor a seed {o}")
             return SPk(owner) if isinstance(t, T.Pk) else SSk(owner)
+        case T.Ltk(o, p):
+            ends = [instantiate(x, env, b, label, bind=bind, run=run) for x in (o, p)]
+            if not all(isinstance(x, Leaf) and x.sort is Sort.AGENT for x in ends):
+                raise UnsupportedProtocol(f"{label}: long-term key of a non-agent in {t}")
+            lo, lp = ends
+            assert isinstance(lo, Leaf) and isinstance(lp, Leaf)
+            return SLtk(lo, lp)
         case T.Inv(k):
             kv = instantiate(k, env, b, label, bind=bind, run=run)
             if not isinstance(kv, SPk):
@@ -430,10 +476,10 @@ def instantiate(
                 raise UnsupportedProtocol(f"{label}: exponent of {t} is not of sort exp")
             leaves_ = tuple(e for e in ev if isinstance(e, Leaf))
             if isinstance(bv, SExp):
-                return SExp(bv.exps + leaves_)
-            if isinstance(bv, Leaf) and bv.const is not None and b.u.names[bv.const] == "g":
-                return SExp(leaves_)
-            raise UnsupportedProtocol(f"{label}: exponentiation of {base}, not of g")
+                return SExp(bv.exps + leaves_, bv.base)
+            if isinstance(bv, Leaf) and bv.const is not None and bv.sort is Sort.CONST:
+                return SExp(leaves_, b.u.names[bv.const])  # g or another public base
+            raise UnsupportedProtocol(f"{label}: exponentiation of {base}, not of a constant")
     raise UnsupportedProtocol(f"{label}: cannot encode {t!r}")
 
 
@@ -452,6 +498,8 @@ def concrete(t: STerm, model: z3.ModelRef, u: Universe) -> T.Term:
             return T.pk(leaf(o))
         case SSk(o):
             return T.sk(leaf(o))
+        case SLtk(o, p):
+            return T.ltk(leaf(o), leaf(p))
         case SOp("tup", args):
             return T.Tup(tuple(concrete(a, model, u) for a in args))
         case SOp("aenc", (m, k)):
@@ -462,8 +510,8 @@ def concrete(t: STerm, model: z3.ModelRef, u: Universe) -> T.Term:
             return T.senc(concrete(m, model, u), concrete(k, model, u))
         case SOp(op, args) if op.startswith("hash:"):
             return T.Hash(op[5:], tuple(concrete(a, model, u) for a in args))
-        case SExp(exps):
-            out: T.Term = T.G
+        case SExp(exps, base):
+            out: T.Term = T.const(base)
             for e in exps:
                 out = T.exp(out, leaf(e))
             return out

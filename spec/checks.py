@@ -33,6 +33,7 @@ from ethvoip.spec.protocol import (
     Lookup,
     Protocol,
     Recv,
+    Reveal,
     Role,
     Send,
     Variant,
@@ -48,6 +49,7 @@ from ethvoip.spec.terms import (
     G,
     Hash,
     Inv,
+    Ltk,
     Pk,
     SEnc,
     Sign,
@@ -56,6 +58,7 @@ from ethvoip.spec.terms import (
     Term,
     Tup,
     Var,
+    ephemeral,
     fresh_names,
     subterms,
     variables,
@@ -144,25 +147,51 @@ def default_shape(t: Term, sort: Sort) -> bool:
     if sort in ATOM_SORTS:
         return isinstance(t, Atom) and t.sort is sort
     if sort is Sort.PUBKEY:
-        return isinstance(t, Pk) and isinstance(t.owner, Atom)
+        return isinstance(t, Pk) and _agent_atom(t.owner)
     if sort is Sort.GROUP:
         return isinstance(t, Exp) and t.base == G and len(t.exps) == 1
     return False
 
 
-def representable(t: Term) -> bool:
+def _dh_base(t: Term) -> bool:
+    """A Diffie-Hellman base: ``g`` or another public constant (a group generator)."""
+    return isinstance(t, Atom) and t.sort is Sort.CONST
+
+
+def _agent_atom(t: Term) -> bool:
+    return isinstance(t, Atom) and t.sort is Sort.AGENT
+
+
+def _key_owner(t: Term) -> bool:
+    """The owner of a key pair: an agent, or the seed of an ephemeral pair."""
+    return isinstance(t, Atom) and (t.sort is Sort.AGENT or ephemeral(t))
+
+
+def representable(t: Term, opaque: bool = False) -> bool:
     """Whether the model can encode a received value of this shape: atoms, ``pk(agent)``,
-    ``g`` to a product of exponents, and hashes and tuples of these (a derived key
-    ``kdf(N)`` or ``h(N, A)`` takes that shape, a new leaf at every atom)."""
+    ``k(agent, agent)``, ``g`` to a product of exponents, and hashes and tuples of these (a
+    derived key ``kdf(N)`` or ``h(N, A)`` takes that shape, a new leaf at every atom).
+
+    ``opaque``: the value is received into a variable of sort ``msg`` (a ticket the role
+    forwards without opening); ciphertexts and signatures of such shapes are encoded too.
+    """
     match t:
         case Atom(_, sort):
             return sort in ATOM_SORTS
         case Pk(o):
-            return isinstance(o, Atom) and o.sort is Sort.AGENT
+            return _key_owner(o)
+        case Ltk(o, p):
+            return _agent_atom(o) and _agent_atom(p)
         case Hash(_, args) | Tup(args):
-            return all(representable(a) for a in args)
+            return all(representable(a, opaque) for a in args)
         case Exp(base, exps):
-            return base == G and all(isinstance(e, Atom) and e.sort is Sort.EXP for e in exps)
+            return _dh_base(base) and all(isinstance(e, Atom) and e.sort is Sort.EXP for e in exps)
+        case SEnc(body, key) if opaque:
+            return representable(body, True) and representable(key)
+        case AEnc(body, Pk(o)) if opaque:
+            return representable(body, True) and _key_owner(o)
+        case Sign(body, Sk(o)) if opaque:
+            return representable(body, True) and _key_owner(o)
     return False
 
 
@@ -172,13 +201,21 @@ def _check_construct(t: Term, role: Role, label: str) -> None:
             case Atom(name, sort) if sort in (Sort.PUBKEY, Sort.GROUP, Sort.MSG):
                 raise _unsupported(f"a bare {sort.value} atom {name}", role, label)
             case Exp(base, exps):
-                if base != G and not (isinstance(base, Var) and base.sort is Sort.GROUP):
-                    raise _unsupported(f"Diffie-Hellman over base {base}, not g", role, label)
+                if not _dh_base(base) and not (isinstance(base, Var) and base.sort is Sort.GROUP):
+                    raise _unsupported(
+                        f"Diffie-Hellman over base {base}, not a public constant", role, label
+                    )
                 for e in exps:
                     if not isinstance(e, Atom | Var | Fresh) or e.sort is not Sort.EXP:
                         raise _unsupported(f"exponent {e} (not an exp value)", role, label)
-            case Pk(o) | Sk(o) if not (isinstance(o, Atom | Var) and o.sort is Sort.AGENT):
-                raise _unsupported(f"{s}: a key pair of a non-agent", role, label)
+            case Pk(o) | Sk(o) if not (
+                isinstance(o, Atom | Var | Fresh) and (o.sort is Sort.AGENT or ephemeral(o))
+            ):
+                raise _unsupported(f"{s}: a key pair of neither an agent nor a seed", role, label)
+            case Ltk(o, p) if not all(
+                isinstance(x, Atom | Var) and x.sort is Sort.AGENT for x in (o, p)
+            ):
+                raise _unsupported(f"{s}: a long-term key of a non-agent", role, label)
             case AEnc(_, key) if not (
                 isinstance(key, Pk) or (isinstance(key, Var) and key.sort is Sort.PUBKEY)
             ):
@@ -218,13 +255,14 @@ def check_typed(v: Variant, runs: list[Run]) -> None:
                 continue
             for x in sorted(variables(step.pattern) - seen, key=lambda x: x.name):
                 value = run.bindings[x]
-                if not representable(value):
+                if not representable(value, opaque=x.sort is Sort.MSG):
                     raise _unsupported(
                         f"{value} received into {x.sort.value} variable {x.name}",
                         run.role,
                         step.label,
-                        "the typed model encodes a received value as atoms, pk(agent), g^x.., "
-                        "and hashes and tuples of these",
+                        "the typed model encodes a received value as atoms, pk(agent), "
+                        "k(agent, agent), g^x.., and hashes and tuples of these (and, in a "
+                        "msg variable, ciphertexts and signatures of these)",
                     )
                 seen.add(x)
 
@@ -234,6 +272,26 @@ def check_variant(v: Variant) -> None:
     for role in v.roles:
         _check_role(v, role)
     _check_claims(v)
+    _check_reveals(v)
+    if v.honest_agents < 2:
+        _fail(f"honest_agents must be at least 2, not {v.honest_agents}", v)
+
+
+def _check_reveals(v: Variant) -> None:
+    roles = {r.name: r for r in v.roles}
+    for rv in v.reveals:
+        if not isinstance(rv, Reveal) or rv.role not in roles:
+            _fail(f"reveal {rv} names no role of the variant", v)
+        role = roles[rv.role]
+        bound: set[Term] = {*role.params, *role.fresh}
+        for s in role.steps:
+            if isinstance(s, Recv):
+                bound |= variables(s.pattern)
+            elif isinstance(s, Lookup):
+                bound.add(s.key)
+        loose = {x for x in subterms(rv.term) if isinstance(x, Var | Fresh)} - bound
+        if loose:
+            _fail(f"reveal of {rv.term}: {sorted(map(str, loose))} never bound", v, role)
 
 
 def _fail(msg: str, v: Variant, role: Role | None = None, label: str | None = None) -> None:
@@ -281,12 +339,9 @@ def _check_role(v: Variant, role: Role) -> None:
                 _fail(f"{s.name} is used with two sorts", v, role)
             if isinstance(s, Fresh) and s not in role.fresh:
                 _fail(f"fresh value {s.name} is not declared", v, role)
-            if isinstance(s, Var) and s.sort is Sort.MSG:
-                raise UnsupportedProtocol(
-                    f"unsupported: untyped variable {s.name} of sort msg at {role.name} "
-                    "(the typed encoding needs the shape of every message)"
-                )
-    know = Knowledge([*role.params, *role.knows, *role.fresh])
+    # a variable of sort msg is a ticket: bound by a receive, forwarded; its honest value's
+    # shape is checked by :func:`check_typed`
+    know = Knowledge([*role.params, *role.knows, *role.fresh], own=role.agent)
     for p in role.params:
         know.add(Pk(p))
     for t in role.knows:
@@ -306,7 +361,7 @@ def _check_role(v: Variant, role: Role) -> None:
                 )
             know.add(step.key)
             continue
-        after = Knowledge([*know.known(), step.pattern])
+        after = Knowledge([*know.known(), step.pattern], own=role.agent)
         problem = _uncheckable(step.pattern, know, after)
         if problem is not None:
             _fail(problem, v, role, step.label)
@@ -344,7 +399,7 @@ def _uncheckable(p: Term, before: Knowledge, after: Knowledge) -> str | None:
             return _uncheckable(body, before, after)
         case SEnc(body, key) if after.derivable(key):
             return _uncheckable(body, before, after)
-        case AEnc() | SEnc() | Hash() | Exp() | Pk():
+        case AEnc() | SEnc() | Hash() | Exp() | Pk() | Ltk():
             # cannot be opened: it must be recomputable and compared as a whole
             if variables(p) - set(before.known()):
                 return f"{p} binds variables inside a part the role cannot open"

@@ -4,7 +4,10 @@ A :class:`Knowledge` is a set of terms closed under *analysis* (split tuples, re
 messages, open ciphertexts whose key is derivable); :meth:`Knowledge.derivable` then asks
 whether a term can be *synthesised* from that set (build tuples, encrypt, sign, hash and
 exponentiate with parts one holds).  Agent names, public constants and the public key of any
-derivable name are public.
+derivable name are public.  The knower's own long-term symmetric keys ``k(own, X)`` and
+``k(X, own)`` are known from the start (``own``: the intruder ``e``, or a role's agent).
+An ephemeral key pair ``pk(N)``/``sk(N)`` (seeded by a nonce or key ``N``) is built by
+whoever knows ``N``; an agent's private key never is.
 
 Used for the intruder by the independent trace evaluator and for honest roles by the
 well-formedness checks (where variables stand for what the role has bound).  The z3 model
@@ -26,6 +29,7 @@ from ethvoip.spec.terms import (
     Exp,
     G,
     Hash,
+    Ltk,
     Pk,
     SEnc,
     Sign,
@@ -33,6 +37,7 @@ from ethvoip.spec.terms import (
     Sort,
     Term,
     Tup,
+    ephemeral,
     exp,
 )
 
@@ -70,8 +75,9 @@ def _sub_multiset(small: tuple[Term, ...], big: tuple[Term, ...]) -> tuple[Term,
 class Knowledge:
     """A Dolev-Yao knowledge set, analysed eagerly, synthesised on demand."""
 
-    def __init__(self, initial: Iterable[Term] = ()) -> None:
+    def __init__(self, initial: Iterable[Term] = (), own: Term | None = None) -> None:
         self._how: dict[Term, Derivation] = {}
+        self.own = own
         self._opaque: set[Term] = set()  # ciphertexts not yet opened
         for t in initial:
             self.add(t, Derivation("initial", t))
@@ -137,6 +143,12 @@ class Knowledge:
                 return Derivation("public", t)
             case Pk(owner):
                 return self._build("pk", t, (owner,))
+            case Sk(owner) if ephemeral(owner):
+                return self._build("sk", t, (owner,))
+            case Ltk(owner, peer) if self.own is not None and self.own in (owner, peer):
+                # his own key with a name he knows (for the intruder: any name)
+                other = peer if owner == self.own else owner
+                return Derivation("initial", t) if self._synth(other) is not None else None
             case Tup(items):
                 return self._build("tup", t, items)
             case AEnc(b, k):

@@ -12,7 +12,10 @@ Given a protocol variant and a :class:`~ethvoip.spec.trace.Trace`, replay it sym
    knowledge and the messages sent *strictly before* it; a stated derivation tree is itself
    checked rule by rule;
 4. for an attack, the named claim really is violated at the end; for an honest trace,
-   every run finishes and no message was altered.
+   every run finishes and no message was altered;
+5. a ``reveal`` event (key compromise, :class:`~ethvoip.spec.protocol.Reveal`) gives the
+   intruder a finished run's value of a term the variant lets him learn, and comes before
+   the claiming run's first event (only old sessions are compromised).
 
 Written separately from the z3 encoding in :mod:`ethvoip.model`, so that a reported attack is
 confirmed by a second, simpler reading of the same semantics.
@@ -34,6 +37,7 @@ from ethvoip.spec.terms import (
     Exp,
     G,
     Hash,
+    Ltk,
     Pk,
     SEnc,
     Sign,
@@ -42,6 +46,7 @@ from ethvoip.spec.terms import (
     Term,
     Tup,
     Var,
+    ephemeral,
     exp,
     substitute,
     subterms,
@@ -69,7 +74,9 @@ def intruder_initial(variant: Variant, agents: Iterable[Atom], own: Iterable[Ato
     """What the intruder knows before anything is sent.
 
     Every agent's name and public key, his own private key, every fresh value of his own
-    (``own``), and what each role he may play knows at its start when he is its actor.
+    (``own``), and what each role he may play knows at its start when he is its actor.  His
+    long-term symmetric keys ``k(e, X)``, ``k(X, e)`` are known too (:class:`Knowledge`
+    gives them to its ``own`` agent, here ``e``).
     """
     agents = list(agents)
     out: list[Term] = [INTRUDER, Sk(INTRUDER), G, *own]
@@ -87,8 +94,13 @@ def intruder_initial(variant: Variant, agents: Iterable[Atom], own: Iterable[Ato
     return list(dict.fromkeys(out))
 
 
-def evaluate(protocol: Protocol, trace: Trace, *, check_digest: bool = True) -> Evaluation:
-    """Re-check ``trace``; raise :class:`TraceError` at the first step that does not hold."""
+def evaluate(
+    protocol: Protocol, trace: Trace, *, check_digest: bool = True, untyped: bool = False
+) -> Evaluation:
+    """Re-check ``trace``; raise :class:`TraceError` at the first step that does not hold.
+
+    ``untyped``: receive patterns bind terms of any sort (a trace of the untyped mode,
+    :mod:`ethvoip.model.untyped`); by default matching is typed, as the model's typed mode."""
     if check_digest:
         trace.check_fresh(protocol)
     variant = protocol.variant(trace.variant)
@@ -102,12 +114,19 @@ def evaluate(protocol: Protocol, trace: Trace, *, check_digest: bool = True) -> 
         if isinstance(s, Atom) and s.name.endswith(INTRUDER_SUFFIX)
     }
     initial = intruder_initial(variant, agents, own)
-    know = Knowledge(initial)
+    know = Knowledge(initial, own=INTRUDER)
     sent: dict[int, Term] = {}
     when_done: dict[int, int] = {}
+    revealed: list[int] = []
     altered = False
     for t, ev in enumerate(trace.events):
         run = runs[ev.run]
+        if ev.action == "reveal":
+            _check_reveal(variant, run, ev, t)
+            sent[t] = ev.term
+            know.observe(ev.term, t)
+            revealed.append(t)
+            continue
         step = run.next_step
         if step is None or step.label != ev.label:
             raise TraceError(f"event {t}: run {ev.run} is not at step {ev.label}")
@@ -135,13 +154,13 @@ def evaluate(protocol: Protocol, trace: Trace, *, check_digest: bool = True) -> 
                 _check_derivation(ev.derivation, ev.term, set(initial), sent, t)
             if ev.term not in sent.values():
                 altered = True
-            if not _receive_once(run, step, ev.term, runs):
+            if not _receive_once(run, step, ev.term, runs, untyped):
                 raise TraceError(f"event {t}: {ev.term} does not match {ev.label}'s pattern")
         if run.finished:
             when_done[run.run_id] = t
     finished = tuple(sorted(when_done))
     if trace.kind == "honest":
-        if len(finished) != len(runs) or altered:
+        if len(finished) != len(runs) or altered or revealed:
             raise TraceError("an honest trace must finish every run with unaltered messages")
         return Evaluation(False, "every run finished; the intruder only forwarded", finished)
     assert trace.claim is not None and trace.violation is not None
@@ -149,8 +168,20 @@ def evaluate(protocol: Protocol, trace: Trace, *, check_digest: bool = True) -> 
     r = runs.get(trace.violation.run)
     if r is None or r.role.name != claim.role or r.run_id not in when_done:
         raise TraceError("the violation must name a finished run of the claiming role")
+    start = min(i for i, ev in enumerate(trace.events) if ev.run == r.run_id)
+    if any(i > start for i in revealed):
+        raise TraceError("a key is revealed after the claiming run started: not an old session")
     violated, why = _violated(variant, claim.name, r, runs, when_done, know, trace.events)
     return Evaluation(violated, why, finished)
+
+
+def _check_reveal(variant: Variant, run: Run, ev: TraceEvent, t: int) -> None:
+    """A reveal gives away a finished run's value of a term its role's reveals name."""
+    if not run.finished:
+        raise TraceError(f"event {t}: run {ev.run} reveals before it finished")
+    allowed = {run.value(rv.term) for rv in variant.reveals if rv.role == run.role.name}
+    if ev.term not in allowed:
+        raise TraceError(f"event {t}: run {ev.run} may not reveal {ev.term}")
 
 
 def _expect(ev: TraceEvent, action: str, t: int) -> None:
@@ -204,9 +235,11 @@ def _check_directory(variant: Variant, trace: Trace, agents: set[Atom]) -> dict[
     return out
 
 
-def _receive_once(run: Run, step: Recv, msg: Term, runs: Mapping[int, Run]) -> bool:
+def _receive_once(
+    run: Run, step: Recv, msg: Term, runs: Mapping[int, Run], untyped: bool = False
+) -> bool:
     before = dict(run.bindings)
-    if not receive(run, msg):
+    if not receive(run, msg, untyped=untyped):
         return False
     if step.once:
         mine = tuple(run.value(t) for t in step.once)
@@ -329,7 +362,7 @@ def _matching_exists(options: Mapping[int, list[int]]) -> bool:
 
 # -- derivation trees -----------------------------------------------------------------
 
-_CONSTRUCTORS = {"tup", "aenc", "senc", "sign", "hash", "pk", "exp"}
+_CONSTRUCTORS = {"tup", "aenc", "senc", "sign", "hash", "pk", "sk", "exp"}
 
 
 def _check_derivation(
@@ -348,7 +381,7 @@ def _check_node(d: Derivation, initial: set[Term], sent: Mapping[int, Term], now
     ok: bool
     match d.rule:
         case "initial":
-            ok = t in initial
+            ok = t in initial or (isinstance(t, Ltk) and INTRUDER in (t.owner, t.peer))
         case "public":
             ok = isinstance(t, Atom) and t.sort in (Sort.AGENT, Sort.CONST)
         case "observed":
@@ -391,6 +424,8 @@ def _constructs(rule: str, prem: list[Term], t: Term) -> bool:
             return tuple(prem) == args
         case "pk", Pk(owner):
             return prem == [owner]
+        case "sk", Sk(owner):
+            return prem == [owner] and ephemeral(owner)  # an agent's never
         case "exp", Exp():
             return (
                 len(prem) == 2

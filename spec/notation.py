@@ -15,6 +15,7 @@ from ethvoip.spec.terms import (
     Fresh,
     Hash,
     Inv,
+    Ltk,
     Pk,
     SEnc,
     Sign,
@@ -30,6 +31,7 @@ LEGEND: tuple[tuple[str, str], ...] = (
     ("sign(m, k)", "signature on m with private key k (it reveals m)"),
     ("<a, b>", "a tuple (its outer brackets are dropped directly inside {...})"),
     ("pk(X), sk(X)", "the long-term public and private key of agent X"),
+    ("k(A, S)", "the long-term symmetric key agent A shares with S (a server)"),
     ("K⁻¹", "the private key matching the public key held in variable K"),
     ("g^(x*y)", "Diffie-Hellman: g raised to x then y"),
     ("h(...), kdf(...)", "one-way functions"),
@@ -45,6 +47,8 @@ def notation(t: Term) -> str:
             return f"pk({notation(owner)})"
         case Sk(owner):
             return f"sk({notation(owner)})"
+        case Ltk(owner, peer):
+            return f"k({notation(owner)}, {notation(peer)})"
         case Inv(key):
             return f"{_atomic(key)}⁻¹"
         case Tup(items):
@@ -75,4 +79,4 @@ def _inner(body: Term) -> str:
 def _atomic(t: Term) -> str:
     """``t`` bracketed when it would otherwise run into what follows it."""
     s = notation(t)
-    return s if isinstance(t, Atom | Var | Fresh | Pk | Sk | Hash | Tup) else f"({s})"
+    return s if isinstance(t, Atom | Var | Fresh | Pk | Sk | Ltk | Hash | Tup) else f"({s})"

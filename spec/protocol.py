@@ -27,6 +27,12 @@ every agent ``r`` believes takes part is honest.  Then:
 
 Agreement data is shared between roles by variable name unless ``peer_data`` says otherwise:
 the initiator's fresh ``N1`` is the responder's variable ``N1``.
+
+Key compromise (:class:`Reveal`, Denning-Sacco's "old session key"): a variant may let the
+intruder learn a role's value of a term (its session key) for any run of that role that
+*finished before the claiming run started*.  A claim then holds only if the compromise of
+old, completed sessions does not break it: a key revealed after the claimant started (a
+partner's, possibly the claimant's own) never counts.
 """
 
 from __future__ import annotations
@@ -87,6 +93,16 @@ Step: TypeAlias = Send | Recv | Lookup
 # them differs from the hardened step (tests/spec/test_ablation.py holds the two together).
 # They name design decisions, not semantics: they are left out of :func:`describe`, so the
 # spec digest (and every committed trace) is the same with or without them.
+
+
+@dataclass(frozen=True, slots=True)
+class Reveal:
+    """Key compromise: the intruder may learn ``role``'s value of ``term`` for any run of
+    ``role`` that finished before the claiming run started (an old session's key)."""
+
+    role: str
+    term: Term
+    note: str = ""
 
 
 @dataclass(frozen=True)
@@ -191,6 +207,9 @@ class Variant:
 
     ``pop_required`` says whether the key directory demands proof of possession: when it
     does not, the intruder may register any public key he knows under his own name.
+    ``honest_agents`` is how many honest agents the model's worlds hold (``a``, ``b``, ``c``
+    ...; two by default, three for a server of its own).  ``reveals`` are the key-compromise
+    events the intruder may use (:class:`Reveal`).
     """
 
     name: str
@@ -200,6 +219,8 @@ class Variant:
     expected: Mapping[str, Expect]
     pop_required: bool = True
     notes: str = ""
+    honest_agents: int = 2
+    reveals: tuple[Reveal, ...] = ()
     #: the named checks (:mod:`ethvoip.spec.checknames`) this variant is built from, and how:
     #: ``build(checks)`` makes the variant with exactly those checks on (see :func:`built`)
     checks: tuple[str, ...] = ()
@@ -363,10 +384,22 @@ def describe(p: Protocol) -> dict[str, Any]:
                 "expected": {
                     k: {"verdict": e.verdict.value, "runs": e.runs} for k, e in v.expected.items()
                 },
+                **_extensions(v),
             }
             for v in p.variants.values()
         },
     }
+
+
+def _extensions(v: Variant) -> dict[str, Any]:
+    """Fields present only when set (so that descriptions, and the digests traces carry, of
+    variants that do not use them stay as they were)."""
+    out: dict[str, Any] = {}
+    if v.honest_agents != 2:
+        out["honest_agents"] = v.honest_agents
+    if v.reveals:
+        out["reveals"] = [{"role": r.role, "term": to_json(r.term)} for r in v.reveals]
+    return out
 
 
 def iter_steps(v: Variant) -> Iterator[tuple[Role, Step]]:

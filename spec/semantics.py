@@ -76,13 +76,15 @@ def send(run: Run) -> Term:
     return run.value(step.term)
 
 
-def receive(run: Run, message: Term) -> bool:
-    """Try the run's next step (a receive) on ``message``; on a match, bind and advance."""
+def receive(run: Run, message: Term, *, untyped: bool = False) -> bool:
+    """Try the run's next step (a receive) on ``message``; on a match, bind and advance.
+
+    ``untyped``: variables bind terms of any sort (the receiver checks no types)."""
     step = run.next_step
     assert isinstance(step, Recv)
     env = {k: v for k, v in run.bindings.items() if isinstance(k, Var)}
     pattern = substitute(step.pattern, {k: v for k, v in run.bindings.items() if k not in env})
-    got = match(pattern, message, env)
+    got = match(pattern, message, env, untyped=untyped)
     if got is None:
         return False
     run.bindings.update(dict(got.items()))

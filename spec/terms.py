@@ -12,6 +12,8 @@ the constructors so that equal terms are equal Python values:
 * ``(g^x)^y = (g^y)^x``: Diffie-Hellman exponents form a multiset (:func:`exp`).
 
 Signatures do not hide their message: whoever sees ``sign(m, sk(X))`` learns ``m``.
+``k(A, S)`` is the long-term symmetric key that agent ``A`` shares with ``S`` (a server): only
+``A`` and ``S`` hold it, so the intruder holds ``k(e, S)`` and ``k(A, e)`` and no other.
 """
 
 from __future__ import annotations
@@ -97,6 +99,18 @@ class Sk:
 
 
 @dataclass(frozen=True, slots=True)
+class Ltk:
+    """The long-term symmetric key ``k(owner, peer)`` shared by two agents (an agent and its
+    server, in the textbook protocols); ordered: ``k(A, S)`` is not ``k(S, A)``."""
+
+    owner: Term
+    peer: Term
+
+    def __str__(self) -> str:
+        return f"k({self.owner}, {self.peer})"
+
+
+@dataclass(frozen=True, slots=True)
 class Inv:
     """The private key matching a public key held in a variable (normalises away)."""
 
@@ -171,10 +185,24 @@ class Exp:
         return f"{self.base}^" + "^".join(str(e) for e in self.exps)
 
 
-Term: TypeAlias = Atom | Var | Fresh | Pk | Sk | Inv | Tup | AEnc | Sign | SEnc | Hash | Exp
+Term: TypeAlias = Atom | Var | Fresh | Pk | Sk | Ltk | Inv | Tup | AEnc | Sign | SEnc | Hash | Exp
 
 #: Every term class, for dispatch tables and exhaustiveness checks.
-TERM_CLASSES: tuple[type, ...] = (Atom, Var, Fresh, Pk, Sk, Inv, Tup, AEnc, Sign, SEnc, Hash, Exp)
+TERM_CLASSES: tuple[type, ...] = (
+    Atom,
+    Var,
+    Fresh,
+    Pk,
+    Sk,
+    Ltk,
+    Inv,
+    Tup,
+    AEnc,
+    Sign,
+    SEnc,
+    Hash,
+    Exp,
+)
 
 #: The Diffie-Hellman generator, a public constant.
 G = Atom("g", Sort.CONST)
@@ -227,6 +255,21 @@ def sk(owner: Term) -> Sk:
     return Sk(owner)
 
 
+def ltk(owner: Term, peer: Term) -> Ltk:
+    """``k(owner, peer)``: the long-term symmetric key ``owner`` shares with ``peer``."""
+    return Ltk(owner, peer)
+
+
+#: Sorts of the seed of an ephemeral key pair ``pk(N)``/``sk(N)``: a secret value, not a name.
+EPHEMERAL_SORTS = frozenset({Sort.NONCE, Sort.KEY})
+
+
+def ephemeral(owner: Term) -> bool:
+    """Whether ``pk(owner)``/``sk(owner)`` is an ephemeral key pair (seeded by a secret value,
+    so whoever knows ``owner`` knows both halves), not an agent's long-term pair."""
+    return isinstance(owner, Atom | Var | Fresh) and owner.sort in EPHEMERAL_SORTS
+
+
 def inv(key: Term) -> Term:
     """The private half of public key ``key``: ``inv(pk(X)) = sk(X)``."""
     if isinstance(key, Pk):
@@ -260,6 +303,8 @@ def children(t: Term) -> tuple[Term, ...]:
             return ()
         case Pk(o) | Sk(o):
             return (o,)
+        case Ltk(o, p):
+            return (o, p)
         case Inv(k):
             return (k,)
         case Tup(items):
@@ -301,6 +346,8 @@ def rebuild(t: Term, f: Callable[[Term], Term]) -> Term:
             return Pk(f(o))
         case Sk(o):
             return Sk(f(o))
+        case Ltk(o, p):
+            return Ltk(f(o), f(p))
         case Inv(k):
             return inv(f(k))
         case Tup(items):
@@ -347,31 +394,36 @@ def sort_of(t: Term) -> Sort:
             return Sort.PUBKEY
         case Exp():
             return Sort.GROUP
-        case Hash():
+        case Hash() | Ltk():
             # hashes and KDF outputs are used as symmetric keys
             return Sort.KEY
     return Sort.MSG
 
 
 def match(
-    pattern: Term, term: Term, bindings: Mapping[Var, Term] | None = None
+    pattern: Term,
+    term: Term,
+    bindings: Mapping[Var, Term] | None = None,
+    *,
+    untyped: bool = False,
 ) -> dict[Var, Term] | None:
     """Match ground ``term`` against ``pattern`` extending ``bindings``; ``None`` if it fails.
 
     Variables are typed: a variable of sort ``S`` binds only a term of sort ``S`` (``MSG``
     binds anything).  A pattern that is ground once the current bindings are applied is
     compared by equality, which is how ``(g^x)^y = (g^y)^x`` is honoured: a receiver never
-    takes a DH term apart, it recomputes it and compares.
+    takes a DH term apart, it recomputes it and compares.  ``untyped``: every variable
+    binds anything (the receiver does not check types: type-flaw attacks).
     """
     out: dict[Var, Term] = dict(bindings or {})
-    return out if _match(pattern, term, out) else None
+    return out if _match(pattern, term, out, untyped) else None
 
 
-def _match(p: Term, t: Term, env: dict[Var, Term]) -> bool:
+def _match(p: Term, t: Term, env: dict[Var, Term], untyped: bool = False) -> bool:
     if isinstance(p, Var):
         if p in env:
             return env[p] == t
-        if p.sort is not Sort.MSG and sort_of(t) is not p.sort:
+        if not untyped and p.sort is not Sort.MSG and sort_of(t) is not p.sort:
             return False
         env[p] = t
         return True
@@ -382,24 +434,30 @@ def _match(p: Term, t: Term, env: dict[Var, Term]) -> bool:
         return inst == t
     match p, t:
         case (Pk(po), Pk(to)) | (Sk(po), Sk(to)):
-            return _match(po, to, env)
+            return _match(po, to, env, untyped)
+        case Ltk(po, pp), Ltk(to, tp):
+            return _match(po, to, env, untyped) and _match(pp, tp, env, untyped)
         case Inv(pkv), Sk(owner):
-            return _match(pkv, Pk(owner), env)
+            return _match(pkv, Pk(owner), env, untyped)
         case Tup(pi), Tup(ti):
             return len(pi) == len(ti) and all(
-                _match(a, b, env) for a, b in zip(pi, ti, strict=True)
+                _match(a, b, env, untyped) for a, b in zip(pi, ti, strict=True)
             )
         case (
             (AEnc(pb, pk_), AEnc(tb, tk))
             | (Sign(pb, pk_), Sign(tb, tk))
             | (SEnc(pb, pk_), SEnc(tb, tk))
         ):
-            return type(p) is type(t) and _match(pk_, tk, env) and _match(pb, tb, env)
+            return (
+                type(p) is type(t)
+                and _match(pk_, tk, env, untyped)
+                and _match(pb, tb, env, untyped)
+            )
         case Hash(pf, pa), Hash(tf, ta):
             return (
                 pf == tf
                 and len(pa) == len(ta)
-                and all(_match(a, b, env) for a, b in zip(pa, ta, strict=True))
+                and all(_match(a, b, env, untyped) for a, b in zip(pa, ta, strict=True))
             )
     return False
 
@@ -429,6 +487,7 @@ def to_json(t: Term) -> JsonTerm:
 _CLASS_BY_OP: dict[str, Callable[..., Term]] = {
     "pk": Pk,
     "sk": Sk,
+    "k": Ltk,
     "inv": inv,
     "tup": lambda *xs: Tup(tuple(xs)),
     "aenc": AEnc,
@@ -438,13 +497,14 @@ _CLASS_BY_OP: dict[str, Callable[..., Term]] = {
 _OPS_BY_CLASS: dict[type, str] = {
     Pk: "pk",
     Sk: "sk",
+    Ltk: "k",
     Inv: "inv",
     Tup: "tup",
     AEnc: "aenc",
     Sign: "sign",
     SEnc: "senc",
 }
-_ARITY = {"pk": 1, "sk": 1, "inv": 1, "aenc": 2, "sign": 2, "senc": 2}
+_ARITY = {"pk": 1, "sk": 1, "k": 2, "inv": 1, "aenc": 2, "sign": 2, "senc": 2}
 
 
 def from_json(obj: object) -> Term:

@@ -21,8 +21,10 @@ Layout::
         {"run": 1, "label": "I_1", "action": "lookup", "term": <key>},
         {"run": 1, "label": "I_2", "action": "send", "term": <msg>},
         {"run": 2, "label": "R_1", "action": "recv", "term": <msg>,
-         "derivation": <derivation>}         # how the intruder built it (absent: forwarded)
-      ],
+         "derivation": <derivation>},        # how the intruder built it (absent: forwarded)
+        {"run": 3, "label": "reveal", "action": "reveal", "term": <value>}
+                                             # key compromise: a finished run's value given
+      ],                                     # to the intruder (Variant.reveals)
       "violation": {"run": 2, "explanation": "...",
                     "secret": <term> | null, "derivation": <derivation> | null}
     }
@@ -46,7 +48,7 @@ from ethvoip.spec.protocol import Protocol
 from ethvoip.spec.terms import Term, from_json, to_json
 
 FORMAT = "ethvoip-trace/1"
-ACTIONS = frozenset({"send", "recv", "lookup"})
+ACTIONS = frozenset({"send", "recv", "lookup", "reveal"})
 KINDS = frozenset({"attack", "honest"})
 
 

@@ -23,6 +23,7 @@ A change to an expectation in spec/ must be argued here too.
 
 from __future__ import annotations
 
+from tests.literature_lang import CLASSIC_VARIANTS_LANG, CLASSICS_LANG
 from ethvoip.spec.protocol import Verdict
 
 A, H = Verdict.ATTACK, Verdict.NO_ATTACK
@@ -145,6 +146,10 @@ CLASSIC_VARIANTS: dict[str, tuple[str, ...]] = {
     "iso9798_3_unilateral": ("unnamed", "iso"),
     "diffie_hellman": ("anonymous",),
 }
+
+# the classics that need a server, tickets, long-term keys or key compromise (issue 15 §2)
+CLASSICS.update(CLASSICS_LANG)
+CLASSIC_VARIANTS.update(CLASSIC_VARIANTS_LANG)
 
 
 def classic_expected(protocol: str, variant: str, claim: str) -> tuple[Verdict, int | None]:

@@ -20,9 +20,19 @@ from ethvoip.spec.catalogue import CATALOGUE
 from ethvoip.spec.evaluate import evaluate
 from ethvoip.spec.protocol import Verdict
 from tests.literature import CLASSIC_VARIANTS, CLASSICS, classic_expected
+from tests.literature_lang import CLASSIC_VARIANTS_LANG
 
-#: The smallest bound every textbook attack of the library needs.
-BOUND = max(runs for _, runs in CLASSICS.values() if runs is not None)
+#: The three-party classics (a server, tickets, key compromise) are decided by the model in
+#: test_shared_key_classics.py, each at its own bound (their holds need 3 runs, which would
+#: triple this module's time); their pins are checked here like every other classic's.
+DECIDED_HERE = [p for p in library.classics().values() if p.name not in CLASSIC_VARIANTS_LANG]
+
+#: The smallest bound every textbook attack decided here needs.
+BOUND = max(
+    runs
+    for (name, _, _), (_, runs) in CLASSICS.items()
+    if runs is not None and name not in CLASSIC_VARIANTS_LANG
+)
 
 ALL = sorted(
     (p.name, v, c.name)
@@ -30,12 +40,13 @@ ALL = sorted(
     for v in p.variants
     for c in p.variant(v).claims
 )
+MODELLED = [k for k in ALL if k[0] not in CLASSIC_VARIANTS_LANG]
 
 
 @pytest.fixture(scope="module")
 def rows() -> dict[tuple[str, str, str], Row]:
     out = {}
-    for p in library.classics().values():
+    for p in DECIDED_HERE:
         for v in p.variants:
             for r in prove(p, v, max_runs=BOUND, generated_by="pytest tests/model/test_classics"):
                 out[(p.name, v, r.claim)] = r
@@ -64,7 +75,7 @@ def test_spec_pins_the_textbook_verdict(key: tuple[str, str, str]) -> None:
     assert e.why  # cited beside the pin
 
 
-@pytest.mark.parametrize("key", ALL, ids=["/".join(k) for k in ALL])
+@pytest.mark.parametrize("key", MODELLED, ids=["/".join(k) for k in MODELLED])
 def test_model_finds_the_textbook_verdict(
     rows: dict[tuple[str, str, str], Row], key: tuple[str, str, str]
 ) -> None:

@@ -11,7 +11,7 @@ from ethvoip.model.cli import main, prove
 from ethvoip.model.search import check_variant
 from ethvoip.spec import trace as tracefmt
 from ethvoip.spec.catalogue import get
-from ethvoip.spec.errors import ModelError, UnsupportedProtocol
+from ethvoip.spec.errors import MalformedProtocol, ModelError, UnsupportedProtocol
 from ethvoip.spec.protocol import Claim, ClaimKind, Recv, Role, Send, Variant, agent, holds, var
 from ethvoip.spec.terms import Atom, Sort, const, exp, fresh_names, tup
 
@@ -95,10 +95,12 @@ def _variant(role: Role) -> Variant:
     return Variant("v", "", (role,), (c,), {"c": holds()})
 
 
-def test_untyped_message_variable_is_unsupported() -> None:
+def test_message_variable_takes_the_shape_of_its_honest_value_or_is_refused() -> None:
+    # a msg variable is a ticket (issue 15 §2), typed by its value in the honest run: with
+    # no honest value (nobody sends it) the protocol is refused, never given a verdict
     m = var("M", Sort.MSG)
     role = Role("I", A, "", (A,), (), (), (Recv("I_1", tup(const("x"), m)),))
-    with pytest.raises(UnsupportedProtocol, match="sort msg"):
+    with pytest.raises(MalformedProtocol, match="honest run cannot complete"):
         check_variant(_variant(role), max_runs=1)
 
 

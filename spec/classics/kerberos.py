@@ -1,0 +1,113 @@
+"""Kerberos (the shared-key core analysed by Burrows, Abadi and Needham): a ticket and an
+authenticator under the key it carries.
+
+Source: S. Miller, C. Neuman, J. Schiller and J. Saltzer, "Kerberos authentication and
+authorization system", Project Athena Technical Plan, 1987; M. Burrows, M. Abadi and
+R. Needham, "A logic of authentication", Proc. R. Soc. Lond. A 426, 1989 (this four-message
+form and its analysis); J. Clark and J. Jacob, "A survey of authentication protocol
+literature" (1997).
+
+::
+
+    1. A -> S : A, B
+    2. S -> A : {|Ts, L, Kab, B, {|Ts, L, Kab, A|}k(B,S)|}k(A,S)
+    3. A -> B : {|Ts, L, Kab, A|}k(B,S), {|A, Ta|}Kab
+    4. B -> A : {|succ(Ta)|}Kab
+
+A forwards the ticket ``{|Ts, L, Kab, A|}k(B,S)`` unopened (a ``msg`` variable) with an
+authenticator under the key inside it.  The server is an honest agent of its own.  The
+timestamps ``Ts`` and ``Ta`` are values their makers generate fresh, the lifetime ``L`` a
+public constant; the model has no clock, so nobody checks that a timestamp is recent: with
+no key compromise this only removes checks, and the session key stays secret for A and for
+B (BAN's conclusion).  What the timestamps are for, refusing an old ticket whose key was
+compromised (Denning-Sacco, :mod:`.ns_shared_key`), is not stated here: without a clock, the
+model would report the replay that the clock prevents.
+"""
+
+from __future__ import annotations
+
+from ethvoip.spec.protocol import (
+    Claim,
+    ClaimKind,
+    Protocol,
+    Recv,
+    Role,
+    Send,
+    Variant,
+    agent,
+    fresh,
+    holds,
+    var,
+)
+from ethvoip.spec.terms import Sort, const, h, ltk, senc, tup
+
+A, B, S = agent("A"), agent("B"), agent("S")
+L = const("L")
+Ts, vTs = fresh("Ts", Sort.NONCE), var("Ts", Sort.NONCE)
+Ta, vTa = fresh("Ta", Sort.NONCE), var("Ta", Sort.NONCE)
+Kab, vKab = fresh("Kab", Sort.KEY), var("Kab", Sort.KEY)
+T = var("T", Sort.MSG)
+
+INITIATOR = Role(
+    name="I",
+    agent=A,
+    title="client A",
+    params=(A, B, S),
+    knows=(),
+    fresh=(Ta,),
+    steps=(
+        Send("I_1", tup(A, B)),
+        Recv("I_2", senc(tup(vTs, L, vKab, B, T), ltk(A, S)), note="T: the ticket for B"),
+        Send("I_3", tup(T, senc(tup(A, Ta), vKab)), note="the ticket and an authenticator"),
+        Recv("I_4", senc(h("succ", Ta), vKab)),
+    ),
+    session_key=vKab,
+)
+RESPONDER = Role(
+    name="R",
+    agent=B,
+    title="service B",
+    params=(B, S),
+    knows=(),
+    fresh=(),
+    steps=(
+        Recv("R_3", tup(senc(tup(vTs, L, vKab, A), ltk(B, S)), senc(tup(A, vTa), vKab))),
+        Send("R_4", senc(h("succ", vTa), vKab)),
+    ),
+    session_key=vKab,
+)
+SERVER = Role(
+    name="S",
+    agent=S,
+    title="key distribution centre S",
+    params=(S,),
+    knows=(),
+    fresh=(Ts, Kab),
+    steps=(
+        Recv("S_1", tup(A, B)),
+        Send("S_2", senc(tup(Ts, L, Kab, B, senc(tup(Ts, L, Kab, A), ltk(B, S))), ltk(A, S))),
+    ),
+    honest_only=True,
+    session_key=Kab,
+)
+
+PROTOCOL = Protocol(
+    name="kerberos",
+    title="Kerberos (BAN's shared-key core)",
+    source="Miller et al. 1987; Burrows, Abadi & Needham 1989; Clark & Jacob 1997",
+    status="classic",
+    narration=__doc__ or "",
+    variants={
+        "original": Variant(
+            name="original",
+            summary="timestamps as fresh values, no clock, no key compromise",
+            roles=(INITIATOR, RESPONDER, SERVER),
+            claims=(
+                Claim("I_secret_Kab", ClaimKind.SECRECY, "I", "A's key stays secret", term=vKab),
+                Claim("R_secret_Kab", ClaimKind.SECRECY, "R", "B's key stays secret", term=vKab),
+            ),
+            expected={"I_secret_Kab": holds("typed"), "R_secret_Kab": holds("typed")},
+            honest_agents=3,
+        )
+    },
+)

@@ -1,0 +1,137 @@
+"""Otway-Rees: B forwards A's part to the server and the server's answer to A, unopened.
+
+Source: D. Otway and O. Rees, "Efficient and timely mutual authentication", ACM Operating
+Systems Review 21(1), 1987; J. Clark and J. Jacob, "A survey of authentication protocol
+literature" (1997); the SPORE library entry "Otway Rees".
+
+::
+
+    1. A -> B : M, A, B, {|Na, M, A, B|}k(A,S)
+    2. B -> S : M, A, B, {|Na, M, A, B|}k(A,S), {|Nb, M, A, B|}k(B,S)
+    3. S -> B : M, {|Na, Kab|}k(A,S), {|Nb, Kab|}k(B,S)
+    4. B -> A : M, {|Na, Kab|}k(A,S)
+
+B cannot open A's part of message 1 nor A's part of message 3: both are tickets (``msg``
+variables) it forwards.  The server is an honest agent of its own.  Inside the encryptions,
+``Na, M, A, B`` is the pair ``<Na, <M, <A, B>>>`` (pairs nested to the right), the reading
+under which the type flaw below exists.
+
+The attacks Clark and Jacob list on Otway-Rees are *type flaws*: A accepts the triple
+``M, A, B`` of message 1, replayed in place of ``Na, Kab``, as its key.  The typed model
+rules them out (a key variable only holds a key), so typed, the session key stays secret
+for both A and B (the textbook's typed verdict).  The untyped mode
+(:mod:`ethvoip.model.untyped`) finds the type flaw on A with one run (:data:`UNTYPED`).
+"""
+
+from __future__ import annotations
+
+from ethvoip.spec.protocol import (
+    Claim,
+    ClaimKind,
+    Expect,
+    Protocol,
+    Recv,
+    Role,
+    Send,
+    Variant,
+    agent,
+    attack,
+    fresh,
+    holds,
+    var,
+)
+from ethvoip.spec.terms import Sort, Term, ltk, senc, tup
+
+A, B, S = agent("A"), agent("B"), agent("S")
+Na, Nb, M = fresh("Na", Sort.NONCE), fresh("Nb", Sort.NONCE), fresh("M", Sort.NONCE)
+vNa, vNb, vM = var("Na", Sort.NONCE), var("Nb", Sort.NONCE), var("M", Sort.NONCE)
+Kab, vKab = fresh("Kab", Sort.KEY), var("Kab", Sort.KEY)
+X, Y = var("X", Sort.MSG), var("Y", Sort.MSG)
+
+
+def _part(n: Term, m: Term) -> Term:
+    """``Na, M, A, B`` (or ``Nb, ...``) as pairs nested to the right."""
+    return tup(n, tup(m, tup(A, B)))
+
+
+INITIATOR = Role(
+    name="I",
+    agent=A,
+    title="initiator A",
+    params=(A, B, S),
+    knows=(),
+    fresh=(Na, M),
+    steps=(
+        Send("I_1", tup(M, A, B, senc(_part(Na, M), ltk(A, S)))),
+        Recv("I_4", tup(M, senc(tup(Na, vKab), ltk(A, S)))),
+    ),
+    session_key=vKab,
+)
+RESPONDER = Role(
+    name="R",
+    agent=B,
+    title="responder B",
+    params=(B, S),
+    knows=(),
+    fresh=(Nb,),
+    steps=(
+        Recv("R_1", tup(vM, A, B, X), note="X: A's part, which B cannot open"),
+        Send("R_2", tup(vM, A, B, X, senc(_part(Nb, vM), ltk(B, S)))),
+        Recv("R_3", tup(vM, Y, senc(tup(Nb, vKab), ltk(B, S))), note="Y: A's part"),
+        Send("R_4", tup(vM, Y), note="forwarded unopened"),
+    ),
+    session_key=vKab,
+)
+SERVER = Role(
+    name="S",
+    agent=S,
+    title="key server S",
+    params=(S,),
+    knows=(),
+    fresh=(Kab,),
+    steps=(
+        Recv(
+            "S_2",
+            tup(
+                vM,
+                A,
+                B,
+                senc(_part(vNa, vM), ltk(A, S)),
+                senc(_part(vNb, vM), ltk(B, S)),
+            ),
+        ),
+        Send("S_3", tup(vM, senc(tup(vNa, Kab), ltk(A, S)), senc(tup(vNb, Kab), ltk(B, S)))),
+    ),
+    honest_only=True,
+    session_key=Kab,
+)
+
+TYPED = "typed: the attacks of the literature are type flaws (a tuple taken for a key)"
+
+PROTOCOL = Protocol(
+    name="otway_rees",
+    title="Otway-Rees",
+    source="Otway & Rees 1987; Clark & Jacob 1997",
+    status="classic",
+    narration=__doc__ or "",
+    variants={
+        "original": Variant(
+            name="original",
+            summary="as published",
+            roles=(INITIATOR, RESPONDER, SERVER),
+            claims=(
+                Claim("I_secret_Kab", ClaimKind.SECRECY, "I", "A's key stays secret", term=vKab),
+                Claim("R_secret_Kab", ClaimKind.SECRECY, "R", "B's key stays secret", term=vKab),
+            ),
+            expected={"I_secret_Kab": holds(TYPED), "R_secret_Kab": holds(TYPED)},
+            honest_agents=3,
+        )
+    },
+)
+
+
+#: The untyped mode's verdict (one variable of another shape, depth 3): Clark and Jacob's type
+#: flaw, A's key taken to be ``<M, <A, B>>`` from her own first message replayed.
+UNTYPED: dict[str, dict[str, Expect]] = {
+    "original": {"I_secret_Kab": attack(1, "type flaw: A's Kab := <M, <A, B>>")},
+}
