@@ -23,8 +23,8 @@ A change to an expectation in spec/ must be argued here too.
 
 from __future__ import annotations
 
-from tests.literature_lang import CLASSIC_VARIANTS_LANG, CLASSICS_LANG
 from ethvoip.spec.protocol import Verdict
+from tests.literature_lang import CLASSIC_VARIANTS_LANG, CLASSICS_LANG
 
 A, H = Verdict.ATTACK, Verdict.NO_ATTACK
 
