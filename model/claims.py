@@ -1,7 +1,8 @@
 """The negation of each claim kind as a formula over a :class:`~ethvoip.model.encode.World`.
 
 Run 0 of the world is the claiming run ``r`` (runs of one role are interchangeable, and so are
-the honest agents ``a`` and ``b``, so ``r`` is taken to be run 0 played by ``a``).  The
+the honest agents ``a`` and ``b``, so ``r`` is taken to be run 0 played by ``a``); the top
+worlds of :mod:`.reduce` name another run of the claiming role instead.  The
 semantics is the one written in :mod:`ethvoip.spec.protocol`: a claim is made once ``r`` has
 executed its last step and every agent ``r`` believes takes part is honest.
 """
@@ -87,11 +88,12 @@ def partner(w: World, claim: Claim, r: Run, s: Run) -> Cond:
     return conj(conds)
 
 
-def violation(w: World, claim: Claim) -> Cond:
-    """A formula satisfied exactly by the bounded executions that break ``claim`` at run 0."""
-    r = w.runs[0]
+def violation(w: World, claim: Claim, r: Run | None = None) -> Cond:
+    """A formula satisfied exactly by the bounded executions that break ``claim`` at run
+    ``r`` (default run 0; any run of the claiming role will do, they are interchangeable)."""
+    r = w.runs[0] if r is None else r
     if r.role.name != claim.role:
-        raise AssertionError("run 0 must play the claiming role")
+        raise AssertionError("the claiming run must play the claiming role")
     base = [active(w, r), leaf_eq(r.actor, w.agent["a"])]
     match claim.kind:
         case ClaimKind.SECRECY:

@@ -102,6 +102,7 @@ def prove(
     max_runs: int = DEFAULT_MAX_RUNS,
     generated_by: str = "ethvoip prove",
     progress: Any = None,
+    reduce: bool = True,
 ) -> list[Row]:
     """Every claim of one variant, with attack traces built from the models."""
     from ethvoip.model.export import build_trace
@@ -109,7 +110,7 @@ def prove(
 
     v = protocol.variant(variant_name)
     rows = []
-    for r in check_variant(v, max_runs=max_runs, progress=progress):
+    for r in check_variant(v, max_runs=max_runs, progress=progress, reduce=reduce):
         tr = None
         if r.world is not None and r.model is not None:
             assert r.runs is not None
@@ -272,6 +273,12 @@ def parser() -> argparse.ArgumentParser:
         "--traces-dir", type=cliargs.folder, metavar="DIR", help="write every trace here"
     )
     ap.add_argument("--quiet", action="store_true", help="no progress line on a terminal")
+    ap.add_argument(
+        "--no-reduce",
+        dest="reduce",
+        action="store_false",
+        help="the plain search: every world of every run count (slower; same verdicts)",
+    )
     ap.add_argument(
         "--record", type=cliargs.output_file, metavar="FILE", help="write the dated matrix here"
     )
@@ -436,7 +443,12 @@ def _prove_all(args: argparse.Namespace, argv: list[str], ctrl_c: CtrlC) -> int:
             honest = honest_trace(p, vname, generated_by)
             ctrl_c.checkpoint()
             got = prove(
-                p, vname, max_runs=args.max_runs, generated_by=generated_by, progress=progress
+                p,
+                vname,
+                max_runs=args.max_runs,
+                generated_by=generated_by,
+                progress=progress,
+                reduce=args.reduce,
             )
             ctrl_c.checkpoint()
         if live:
