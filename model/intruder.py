@@ -90,14 +90,19 @@ class Intruder:
         pos: Sequence[Position],
     ) -> None:
         self.known_atoms = known_atoms
-        # per shape, the positions read without a key (the same at every layer) and the
-        # positions under an encryption (their key is derived one layer down)
         self.by_shape: dict[object, list[Position]] = {}
-        self.clear: dict[object, list[Position]] = {}
-        self.wrapped: dict[object, list[Position]] = {}
+        # per shape, the positions in groups that are readable under the same condition
+        # (one message, the same wrappers around them: the same ``needs`` tuple), apart for
+        # those read without a key (the same at every layer) and those under encryptions
+        # (their keys derived one layer down)
+        groups: dict[tuple[object, int, int], list[Position]] = {}
         for p in pos:
             self.by_shape.setdefault(p.shape, []).append(p)
-            (self.wrapped if p.needs else self.clear).setdefault(p.shape, []).append(p)
+            groups.setdefault((p.shape, id(p.sent), id(p.needs)), []).append(p)
+        self.clear: dict[object, list[tuple[Position, ...]]] = {}
+        self.wrapped: dict[object, list[tuple[Position, ...]]] = {}
+        for (sh, _, _), g in groups.items():
+            (self.wrapped if g[0].needs else self.clear).setdefault(sh, []).append(tuple(g))
         self.sk_sent = any(p.shape == "sk" and p.sent is not None for p in pos)
         self.layers = 1 + len(_layered_keys(pos, self.sk_sent))
         self._memo: dict[tuple[object, int, int], Cond] = {}
@@ -152,24 +157,25 @@ class Intruder:
         ck = (tk, id(at))
         if ck not in self._clear_memo:
             self._clear_memo[ck] = disj(
-                conj([self._sent_before(p.sent, at), self._eq(t, tk, p)])
-                for p in self.clear.get(sh, ())
+                conj([self._sent_before(g[0].sent, at), self._eq(t, tk, g)])
+                for g in self.clear.get(sh, ())
             )
         return disj(
             [
                 self._clear_memo[ck],
                 *(
-                    conj([self.available(p, at, layer), self._eq(t, tk, p)])
-                    for p in self.wrapped.get(sh, ())
+                    conj([self.available(g[0], at, layer), self._eq(t, tk, g)])
+                    for g in self.wrapped.get(sh, ())
                 ),
             ]
         )
 
-    def _eq(self, t: STerm, tk: object, p: Position) -> Cond:
-        # the same at every moment and layer: built once per (term, position)
-        k = (tk, id(p))
+    def _eq(self, t: STerm, tk: object, g: tuple[Position, ...]) -> Cond:
+        """``t`` equals one of the positions of group ``g`` (the same at every moment and
+        layer: built once per term and group)."""
+        k = (tk, id(g))
         if k not in self._eq_memo:
-            self._eq_memo[k] = eq(t, p.term)
+            self._eq_memo[k] = disj(eq(t, p.term) for p in g)
         return self._eq_memo[k]
 
     def _sent_before(self, s: Moment | None, at: Moment) -> Cond:

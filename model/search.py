@@ -28,7 +28,7 @@ import z3
 from ethvoip.model.bounds import DEFAULT_MAX_RUNS as DEFAULT_MAX_RUNS  # re-exported
 from ethvoip.model.claims import active, violation
 from ethvoip.model.encode import Run, World
-from ethvoip.model.reduce import EXACT_RUNS, claimant, symmetry, top_assignments
+from ethvoip.model.reduce import EXACT_RUNS, claimant, top_assignments
 from ethvoip.model.symbolic import Leaf, conj, leaf_eq
 from ethvoip.spec.checks import front_end
 from ethvoip.spec.errors import ModelError, UnsupportedProtocol
@@ -239,7 +239,7 @@ class _Search:
             t0 = time.perf_counter()
             world = World(self.variant, roles, optional_runs=True)
             solver = _solver(self.timeout_ms, world.ctx)
-            solver.add(*world.constraints, *symmetry(world))
+            solver.add(*world.constraints)
             for role in dict.fromkeys(c.role for c in here):
                 r = claimant(world, role)
                 assert r is not None
