@@ -286,8 +286,12 @@ def parser() -> argparse.ArgumentParser:
 
 
 #: What :func:`ethvoip.model.search.check_variant` reports: variant, claim, run count, the
-#: roles of the runs, then "solving" or z3's answer.
-_PROGRESS = re.compile(r"\S+ (?P<claim>\S+) n=(?P<n>\d+) (?P<roles>\[.*\]): (?P<status>\w+)")
+#: roles of the runs, which world of how many at that run count (``(top)``: a top world of
+#: the reduction, which stands for every smaller one), then "solving" or z3's answer.
+_PROGRESS = re.compile(
+    r"\S+ (?P<claim>\S+) n=(?P<n>\d+) (?P<roles>\[.*?\])"
+    r"(?: world (?P<world>\d+/\d+(?: \(top\))?))?: (?P<status>\w+)"
+)
 
 
 class LiveLine:
@@ -329,8 +333,9 @@ class LiveLine:
         if m is None:  # before the first check, or a message of another form
             return f"{self.label} {elapsed}, {self.checks} checks, {self.last}"
         doing = "z3 solving" if m["status"] == "solving" else f"last z3 answer {m['status']}"
+        world = f", world {m['world']}" if m["world"] else ""
         return (
-            f"{self.label} {elapsed}, {m['n']} runs, {self.checks} checks, "
+            f"{self.label} {elapsed}, {m['n']} runs{world}, {self.checks} checks, "
             f"{doing}: {m['claim']} {m['roles']}"
         )
 

@@ -162,9 +162,14 @@ class _Search:
         self.reached = {r.name: False for r in variant.roles}
         self.top_sat: dict[str, bool] = {}
 
-    def _say(self, c: Claim, n: int, roles: Sequence[Role], status: object) -> None:
+    def _say(
+        self, c: Claim, n: int, roles: Sequence[Role], status: object, world: str = ""
+    ) -> None:
         if self.progress is not None:
-            self.progress(f"{self.variant.name} {c.name} n={n} {[r.name for r in roles]}: {status}")
+            where = f" world {world}" if world else ""
+            self.progress(
+                f"{self.variant.name} {c.name} n={n} {[r.name for r in roles]}{where}: {status}"
+            )
 
     def _reach(self, world: World, solver: z3.Solver, r: Run) -> None:
         if self.reached[r.role.name]:
@@ -181,7 +186,8 @@ class _Search:
             by_role.setdefault(c.role, []).append(c)
         for n in range(lo, hi + 1):
             for role, cs in by_role.items():
-                for roles in assignments(self.variant, role, n):
+                todo = list(assignments(self.variant, role, n))
+                for i, roles in enumerate(todo, start=1):
                     open_ = [c for c in cs if c.name not in self.results]
                     if not open_:
                         break
@@ -192,7 +198,8 @@ class _Search:
                     self._reach(world, solver, world.runs[0])
                     share = (time.perf_counter() - t0) / len(open_)
                     for c in open_:
-                        self._claim(world, solver, c, world.runs[0], n, roles, share)
+                        where = f"{i}/{len(todo)}"
+                        self._claim(world, solver, c, world.runs[0], n, roles, share, where)
 
     def _claim(
         self,
@@ -203,6 +210,7 @@ class _Search:
         n: int,
         roles: Sequence[Role],
         share: float,
+        where: str,
         *,
         top: bool = False,
     ) -> z3.CheckSatResult:
@@ -211,7 +219,7 @@ class _Search:
         f = violation(world, c, r)
         solver.add(world.z3(f))
         if f is not False:
-            self._say(c, n, roles, "solving")
+            self._say(c, n, roles, "solving", where)
         status = z3.unsat if f is False else _check(solver)
         self.seconds[c.name] += share + time.perf_counter() - t1
         if status == z3.sat and not top:
@@ -222,7 +230,7 @@ class _Search:
         elif status == z3.unknown and not top:
             self.unknown.setdefault(c.name, f"z3: {solver.reason_unknown()} at {n} runs")
         solver.pop()
-        self._say(c, n, roles, status)
+        self._say(c, n, roles, status, where)
         return status
 
     def top(self, claims: Sequence[Claim], k: int) -> list[Claim]:
@@ -230,7 +238,8 @@ class _Search:
         that z3 cannot decide there, are returned for the run-by-run search."""
         open_ = list(claims)
         suspects: dict[str, Claim] = {}
-        for roles in top_assignments(self.variant, k):
+        todo = list(top_assignments(self.variant, k))
+        for i, roles in enumerate(todo, start=1):
             here = [
                 c for c in open_ if c.name not in suspects and any(r.name == c.role for r in roles)
             ]
@@ -248,7 +257,8 @@ class _Search:
             for c in here:
                 r = claimant(world, c.role)
                 assert r is not None
-                status = self._claim(world, solver, c, r, k, roles, share, top=True)
+                where = f"{i}/{len(todo)} (top)"
+                status = self._claim(world, solver, c, r, k, roles, share, where, top=True)
                 if status != z3.unsat:
                     self.top_sat[c.name] = status == z3.sat
                     suspects[c.name] = c

@@ -7,6 +7,8 @@ every paper attack must still be found at its pinned run count.
 
 from __future__ import annotations
 
+import io
+
 import pytest
 import z3
 
@@ -86,3 +88,18 @@ def test_no_reduce_switch(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["--quiet", "--no-reduce", "--max-runs", "2", "mikey_key_transport"]) == 0
     out = capsys.readouterr().out
     assert "R_secret_K" in out and "MISMATCH" not in out
+
+
+def test_progress_names_each_world_and_the_top_ones() -> None:
+    """The live line says which world of how many it is on, and when it is a top world."""
+    from ethvoip.model.cli import LiveLine
+
+    said: list[str] = []
+    v = get("mikey_key_transport").variant("hardened")
+    check_variant(v, max_runs=2, exact_runs=1, progress=said.append)
+    top = [m for m in said if "(top)" in m]
+    assert top and all(" n=2 " in m for m in top)
+    assert any(" world 1/1: " in m for m in said if " n=1 " in m)
+    line = LiveLine(io.StringIO(), "[1/1] mikey_key_transport/hardened")
+    line.update(top[-1])
+    assert ", 2 runs, world " in line.text() and "(top)" in line.text()
