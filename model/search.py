@@ -6,7 +6,10 @@ what the intruder sends and when.  The first ``n`` with a satisfying assignment 
 attack with the fewest runs; if every assignment up to the bound is unsatisfiable the claim
 holds *within that bound*; a z3 ``unknown`` (timeout) makes the verdict unknown, never
 "no attack".  One world is built per assignment and shared by all claims of its role
-(push/pop), which is where most of the time would otherwise go.
+(push/pop), which is where most of the time would otherwise go.  Above
+:data:`~.reduce.EXACT_RUNS` runs the top worlds of :mod:`.reduce` decide first: one world
+per multiset of exactly ``K`` roles stands for every smaller world, and only the claims one
+of them breaks are searched run count by run count (``reduce=False``: never).
 
 Before any claim, :func:`check_variant` passes the variant through the one front end
 (:func:`honest_run`): the spec's checks, its typed-language check and the model's own honest
