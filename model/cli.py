@@ -267,7 +267,7 @@ def parser() -> argparse.ArgumentParser:
         default=DEFAULT_MAX_RUNS,
         metavar="K",
         help=f"search attacks of up to K role runs, 1..{MAX_RUNS_LIMIT} (default "
-        f"{DEFAULT_MAX_RUNS}; seconds per variant at 8, tens at 10)",
+        f"{DEFAULT_MAX_RUNS}; up to seconds per variant at 8)",
     )
     ap.add_argument(
         "--traces-dir", type=cliargs.folder, metavar="DIR", help="write every trace here"

@@ -18,7 +18,21 @@ from ethvoip.model.encode import World
 from ethvoip.model.search import check_variant
 from ethvoip.spec.catalogue import CATALOGUE, get
 from ethvoip.spec.errors import ModelError
-from ethvoip.spec.protocol import Verdict
+from ethvoip.spec.protocol import (
+    Claim,
+    ClaimKind,
+    Recv,
+    Role,
+    Send,
+    Step,
+    Variant,
+    Verdict,
+    agent,
+    fresh,
+    holds,
+    var,
+)
+from ethvoip.spec.terms import Sort, sign, sk, tup
 
 #: Small enough for seconds, large enough for the top worlds to hold unstarted runs (the
 #: paper attacks need up to 3 runs; a bound of 3 pads the 1- and 2-run ones).
@@ -103,3 +117,47 @@ def test_progress_names_each_world_and_the_top_ones() -> None:
     line = LiveLine(io.StringIO(), "[1/1] mikey_key_transport/hardened")
     line.update(top[-1])
     assert ", 2 runs, world " in line.text() and "(top)" in line.text()
+
+
+def _signed_hello(challenge: bool) -> Variant:
+    """B signs ``<A, B>`` for A (with ``challenge``: and A's fresh nonce); A accepts it.
+
+    Without the nonce, one signature of B serves two runs of A: non-injective agreement
+    holds, injective agreement falls to a replay with 3 runs (two of A, one of B)."""
+    A, B = agent("A"), agent("B")
+    n, vn = fresh("N", Sort.NONCE), var("N", Sort.NONCE)
+    if challenge:
+        i_steps: tuple[Step, ...] = (
+            Send("I_1", tup(A, B, n)),
+            Recv("I_2", sign(tup(A, B, n), sk(B))),
+        )
+        r_steps: tuple[Step, ...] = (
+            Recv("R_1", tup(A, B, vn)),
+            Send("R_2", sign(tup(A, B, vn), sk(B))),
+        )
+    else:
+        i_steps = (Send("I_1", tup(A, B)), Recv("I_2", sign(tup(A, B), sk(B))))
+        r_steps = (Recv("R_1", tup(A, B)), Send("R_2", sign(tup(A, B), sk(B))))
+    i = Role("I", A, "A", (A, B), (), (n,) if challenge else (), i_steps)
+    r = Role("R", B, "B", (B, A), (sk(B),), (), r_steps)
+    claims = tuple(
+        Claim(name, kind, "I", "", peer="R", data=(A, B), peer_at="R_2")
+        for name, kind in (("inj", ClaimKind.I_AGREEMENT), ("ni", ClaimKind.NI_AGREEMENT))
+    )
+    return Variant("t", "", (i, r), claims, {c.name: holds() for c in claims})
+
+
+@pytest.mark.parametrize("reduce", [False, True])
+def test_injective_agreement_is_broken_by_a_replay_and_held_by_a_challenge(reduce: bool) -> None:
+    """The Hall encoding of injective agreement: two runs of A on one run of B is a
+    violation (3 runs), a fresh challenge makes it hold; non-injective holds in both."""
+    got = {
+        r.claim.name: (r.verdict, r.runs)
+        for r in check_variant(_signed_hello(False), max_runs=4, reduce=reduce, exact_runs=1)
+    }
+    assert got == {"inj": (Verdict.ATTACK, 3), "ni": (Verdict.NO_ATTACK, 4)}
+    got = {
+        r.claim.name: r.verdict
+        for r in check_variant(_signed_hello(True), max_runs=4, reduce=reduce, exact_runs=1)
+    }
+    assert got == {"inj": Verdict.NO_ATTACK, "ni": Verdict.NO_ATTACK}
