@@ -16,7 +16,12 @@ sys.path.insert(0, str(Path(__file__).parent / "_ext"))
 project = "ethvoip"
 author = "the ethvoip developers"
 copyright = "2026, the ethvoip developers"
-extensions: list[str] = ["ethvoip_spec", "ethvoip_verdicts", "ethvoip_lifecycle", "ethvoip_bench"]
+extensions: list[str] = [
+    "ethvoip_spec",
+    "ethvoip_verdicts",
+    "ethvoip_lifecycle",
+    "ethvoip_prove_bench",
+]
 exclude_patterns = ["_build"]
 nitpicky = True  # a reference to something that does not exist is a warning, hence an error
 language = "en"

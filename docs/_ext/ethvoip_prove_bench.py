@@ -1,4 +1,4 @@
-"""The ``ethvoip-bench`` directive: the model checker's times, from a committed benchmark run.
+"""The ``ethvoip-prove-bench`` directive: the model checker's times, from a committed benchmark run.
 
 ``bench/prove.py --json docs/model/prove_bench.json`` writes the figures (format
 ``ethvoip-prove-bench/1``) with the date, the machine and the load.  The directive renders,
@@ -27,11 +27,11 @@ FORMAT = "ethvoip-prove-bench/1"
 COLOURS = ("#1f5fa8", "#c0392b", "#2e8b57", "#8e44ad", "#d35400", "#555555")
 
 
-class BenchRecordError(Exception):
+class ProveBenchError(Exception):
     """The record cannot be shown: missing or malformed."""
 
 
-def load_bench(path: Path) -> dict[str, Any]:
+def load_prove_bench(path: Path) -> dict[str, Any]:
     try:
         rec = json.loads(path.read_text(encoding="utf-8"))
         if rec["format"] != FORMAT:
@@ -41,7 +41,7 @@ def load_bench(path: Path) -> dict[str, Any]:
             if missing:
                 raise KeyError(f"a figure lacks {sorted(missing)}")
     except (OSError, ValueError, KeyError, TypeError) as exc:
-        raise BenchRecordError(f"{path}: not a bench record ({exc})") from exc
+        raise ProveBenchError(f"{path}: not a bench record ({exc})") from exc
     return dict(rec)
 
 
@@ -214,8 +214,8 @@ def provenance(rec: dict[str, Any]) -> str:
     )
 
 
-class BenchDirective(SphinxDirective):
-    """``.. ethvoip-bench:: path`` with option ``:part:`` (chart, variants, claims, attacks)."""
+class ProveBenchDirective(SphinxDirective):
+    """``.. ethvoip-prove-bench:: path``, option ``:part:``: chart, variants, claims, attacks."""
 
     required_arguments = 1
     option_spec: ClassVar[dict[str, Any]] = {"part": str}
@@ -225,8 +225,8 @@ class BenchDirective(SphinxDirective):
         path = Path(abspath)
         self.env.note_dependency(str(path))
         try:
-            rec = load_bench(path)
-        except BenchRecordError as exc:
+            rec = load_prove_bench(path)
+        except ProveBenchError as exc:
             raise self.error(str(exc)) from exc
         part = self.options.get("part", "chart")
         if part == "chart":
@@ -244,5 +244,5 @@ class BenchDirective(SphinxDirective):
 
 
 def setup(app: Any) -> dict[str, Any]:
-    app.add_directive("ethvoip-bench", BenchDirective)
+    app.add_directive("ethvoip-prove-bench", ProveBenchDirective)
     return {"version": "1", "parallel_read_safe": True, "parallel_write_safe": True}
