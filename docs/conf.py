@@ -24,6 +24,7 @@ extensions: list[str] = [
     "ethvoip_arch",
     "ethvoip_ablation",
     "ethvoip_errors",
+    "ethvoip_prove_bench",
 ]
 exclude_patterns = ["_build"]
 nitpicky = True  # a reference to something that does not exist is a warning, hence an error

@@ -13,11 +13,13 @@ DEFAULT_MAX_RUNS = 4
 #: variants, and every attack a removal reopens, takes one to three runs (docs/model.rst).
 DEFAULT_ABLATE_RUNS = 3
 
-#: The largest bound ``ethvoip prove`` accepts.  Claim by claim, the search builds one z3
-#: world per multiset of roles for each run count n <= K: sum of C(r + n - 2, n - 1) worlds
-#: (330 for four roles at K = 8), each larger than the last.  Measured on sts (2 cores,
-#: loaded): 12 s at K = 4, 21 s at 5, 44 s at 6, about doubling with every run; extrapolated,
-#: 8 is minutes per protocol and every run beyond doubles it again, towards hours.  Every
-#: attack the catalogue expects needs two or three runs.  A bound that cannot finish in a
-#: working session is a mistake to report at once, not after a night.
+#: The largest bound ``ethvoip prove`` accepts.  Above 3 runs the search builds the top
+#: worlds (:mod:`.reduce`): one per multiset of K roles (K + 1 of them for two roles), each
+#: growing about with the cube of K, so building no longer doubles with every run.  Measured
+#: (2 cores shared with seven other jobs, CPU seconds, all claims, issue 15 §5): at K = 8
+#: every hardened variant takes 1 to 16 s; sts takes 13 s even at K = 10, but z3's own
+#: time on psk_handshake's injective agreement grows three to five times per run past 6
+#: (3 s at 7, 16 s at 8), so 9 and 10 would be minutes there.  Every attack the catalogue
+#: expects needs two or three runs; a bound that cannot finish in a working session is a
+#: mistake to report at once, not after a night.
 MAX_RUNS_LIMIT = 8

@@ -1,17 +1,18 @@
 """The negation of each claim kind as a formula over a :class:`~ethvoip.model.encode.World`.
 
 Run 0 of the world is the claiming run ``r`` (runs of one role are interchangeable, and so are
-the honest agents ``a`` and ``b``, so ``r`` is taken to be run 0 played by ``a``).  The
+the honest agents ``a`` and ``b``, so ``r`` is taken to be run 0 played by ``a``); the top
+worlds of :mod:`.reduce` name another run of the claiming role instead.  The
 semantics is the one written in :mod:`ethvoip.spec.protocol`: a claim is made once ``r`` has
 executed its last step and every agent ``r`` believes takes part is honest.
 """
 
 from __future__ import annotations
 
-import itertools
+import z3
 
 from ethvoip.model.encode import Run, World
-from ethvoip.model.symbolic import Cond, Leaf, conj, disj, eq, leaf_eq, neg
+from ethvoip.model.symbolic import Cond, Leaf, conj, disj, eq, implies, leaf_eq, neg
 from ethvoip.spec.errors import UnsupportedProtocol
 from ethvoip.spec.protocol import Claim, ClaimKind
 
@@ -87,11 +88,12 @@ def partner(w: World, claim: Claim, r: Run, s: Run) -> Cond:
     return conj(conds)
 
 
-def violation(w: World, claim: Claim) -> Cond:
-    """A formula satisfied exactly by the bounded executions that break ``claim`` at run 0."""
-    r = w.runs[0]
+def violation(w: World, claim: Claim, r: Run | None = None) -> Cond:
+    """A formula satisfied exactly by the bounded executions that break ``claim`` at run
+    ``r`` (default run 0; any run of the claiming role will do, they are interchangeable)."""
+    r = w.runs[0] if r is None else r
     if r.role.name != claim.role:
-        raise AssertionError("run 0 must play the claiming role")
+        raise AssertionError("the claiming run must play the claiming role")
     base = [active(w, r), leaf_eq(r.actor, w.agent["a"])]
     match claim.kind:
         case ClaimKind.SECRECY:
@@ -117,32 +119,38 @@ def violation(w: World, claim: Claim) -> Cond:
             )
             return conj([*base, neg(ok)])
         case ClaimKind.I_AGREEMENT:
-            return conj([*base, neg(_injective_matching(w, claim))])
+            return conj([*base, _no_injective_matching(w, claim, r)])
         case ClaimKind.KEY_AGREEMENT:
             return conj([*base, _key_share(w, claim, r)])
     raise UnsupportedProtocol(f"claim kind {claim.kind}")
 
 
-def _injective_matching(w: World, claim: Claim) -> Cond:
-    """Some injective map sends every active claiming run to an agreeing peer run."""
+def _no_injective_matching(w: World, claim: Claim, claimant: Run) -> Cond:
+    """No injective map sends every active claiming run to an agreeing peer run.
+
+    By Hall's theorem such a map exists exactly when every set S of active claiming runs has
+    at least |S| agreeing peer runs between them; so none exists exactly when some S has
+    fewer.  z3 chooses S (``x``) and a superset of its agreeing peers (``y``), with
+    |y| < |S|: a formula linear in claimers times peers, where listing the injective maps
+    grows as (peers + 1) to the power claimers (256 formulas for 4 and 3 runs).  S holds
+    the claimant: the claiming runs are interchangeable, so any run of a violating S can be
+    renamed to be the claimant (and ``a``, by the symmetry of the honest agents).
+    """
     claimers = [x for x in w.runs if x.role.name == claim.role]
     peers = [x for x in w.runs if x.role.name == claim.peer]
-    options: list[Cond] = []
-    # None = "not active, needs no partner"
-    for f in itertools.product([None, *peers], repeat=len(claimers)):
-        chosen = [s for s in f if s is not None]
-        if len({id(s) for s in chosen}) != len(chosen):
-            continue
-        parts: list[Cond] = []
-        for r, s in zip(claimers, f, strict=True):
-            if s is None:
-                parts.append(neg(active(w, r)))
-            elif s is r:
-                parts.append(False)
-            else:
-                parts.append(partner(w, claim, r, s))
-        options.append(conj(parts))
-    return disj(options)
+    tag = f"hall.{claim.name}"
+    xs = [z3.Bool(f"{tag}.x{r.rid}", w.ctx) for r in claimers]
+    ys = [z3.Bool(f"{tag}.y{s.rid}", w.ctx) for s in peers]
+    parts: list[Cond] = []
+    for r, x in zip(claimers, xs, strict=True):
+        parts.append(x if r is claimant else implies(x, active(w, r)))
+        for s, y in zip(peers, ys, strict=True):
+            if s is not r:
+                parts.append(implies(conj([x, partner(w, claim, r, s)]), y))
+    one, zero = z3.IntVal(1, w.ctx), z3.IntVal(0, w.ctx)
+    count = [z3.Sum([z3.If(b, one, zero) for b in bs]) if bs else zero for bs in (ys, xs)]
+    parts.append(count[0] < count[1])
+    return conj(parts)
 
 
 def _key_share(w: World, claim: Claim, r: Run) -> Cond:

@@ -107,6 +107,7 @@ def prove(
     max_runs: int = DEFAULT_MAX_RUNS,
     generated_by: str = "ethvoip prove",
     progress: Any = None,
+    reduce: bool = True,
 ) -> list[Row]:
     """Every claim of one variant, with attack traces built from the models."""
     from ethvoip.model.export import build_trace
@@ -114,7 +115,7 @@ def prove(
 
     v = protocol.variant(variant_name)
     rows = []
-    for r in check_variant(v, max_runs=max_runs, progress=progress):
+    for r in check_variant(v, max_runs=max_runs, progress=progress, reduce=reduce):
         tr = None
         if r.world is not None and r.model is not None:
             assert r.runs is not None
@@ -306,8 +307,7 @@ def parser() -> argparse.ArgumentParser:
         default=None,
         metavar="K",
         help=f"search attacks of up to K role runs, 1..{MAX_RUNS_LIMIT} (default "
-        f"{DEFAULT_MAX_RUNS}, {DEFAULT_ABLATE_RUNS} with --ablate; the cost doubles with every "
-        "run)",
+        f"{DEFAULT_MAX_RUNS}, {DEFAULT_ABLATE_RUNS} with --ablate; up to seconds per variant at 8)",
     )
     ap.add_argument(
         "--traces-dir", type=cliargs.folder, metavar="DIR", help="write every trace here"
@@ -320,14 +320,24 @@ def parser() -> argparse.ArgumentParser:
         f"each removal reopens (default bound {DEFAULT_ABLATE_RUNS} runs; see docs/model.rst)",
     )
     ap.add_argument(
+        "--no-reduce",
+        dest="reduce",
+        action="store_false",
+        help="the plain search: every world of every run count (slower; same verdicts)",
+    )
+    ap.add_argument(
         "--record", type=cliargs.output_file, metavar="FILE", help="write the dated matrix here"
     )
     return ap
 
 
 #: What :func:`ethvoip.model.search.check_variant` reports: variant, claim, run count, the
-#: roles of the runs, then "solving" or z3's answer.
-_PROGRESS = re.compile(r"\S+ (?P<claim>\S+) n=(?P<n>\d+) (?P<roles>\[.*\]): (?P<status>\w+)")
+#: roles of the runs, which world of how many at that run count (``(top)``: a top world of
+#: the reduction, which stands for every smaller one), then "solving" or z3's answer.
+_PROGRESS = re.compile(
+    r"\S+ (?P<claim>\S+) n=(?P<n>\d+) (?P<roles>\[.*?\])"
+    r"(?: world (?P<world>\d+/\d+(?: \(top\))?))?: (?P<status>\w+)"
+)
 
 
 class LiveLine:
@@ -369,8 +379,9 @@ class LiveLine:
         if m is None:  # before the first check, or a message of another form
             return f"{self.label} {elapsed}, {self.checks} checks, {self.last}"
         doing = "z3 solving" if m["status"] == "solving" else f"last z3 answer {m['status']}"
+        world = f", world {m['world']}" if m["world"] else ""
         return (
-            f"{self.label} {elapsed}, {m['n']} runs, {self.checks} checks, "
+            f"{self.label} {elapsed}, {m['n']} runs{world}, {self.checks} checks, "
             f"{doing}: {m['claim']} {m['roles']}"
         )
 
@@ -503,7 +514,12 @@ def _prove_all(args: argparse.Namespace, argv: list[str], ctrl_c: CtrlC) -> int:
             honest = honest_trace(p, vname, generated_by)
             ctrl_c.checkpoint()
             got = prove(
-                p, vname, max_runs=args.max_runs, generated_by=generated_by, progress=progress
+                p,
+                vname,
+                max_runs=args.max_runs,
+                generated_by=generated_by,
+                progress=progress,
+                reduce=args.reduce,
             )
             ctrl_c.checkpoint()
         if live:

@@ -13,6 +13,11 @@ and intended peers are left to z3).  It holds:
 * key compromise (``Variant.reveals``): a run of a revealing role may, after its last step
   and before run 0 (the claimant) starts, give the intruder its value of the revealed term.
 
+With ``optional_runs`` every constraint a run adds on its own (its actor is honest, plays
+the unique role's player, believes no ``e`` in an honest-only role, its look-ups) holds only
+once the run has executed its first step: a run that never starts then constrains nothing,
+so the world also contains every world made of a subset of its runs (:mod:`.reduce`).
+
 Claims are added on top (:mod:`ethvoip.model.claims`), so one world serves every claim of
 the role whose run 0 claims.
 """
@@ -163,6 +168,7 @@ class World:
         passive: bool = False,
         honest: Sequence[str] | None = None,
         shapes: Mapping[tuple[str, str], T.Term] | None = None,
+        optional_runs: bool = False,
     ) -> None:
         check_supported(variant)
         self.variant = variant
@@ -174,6 +180,7 @@ class World:
         self.b = Builder(self.u, self.ctx, {**receive_shapes(variant), **(shapes or {})})
         self.constraints: list[z3.BoolRef] = []
         self.passive = passive
+        self.optional_runs = optional_runs
         b = self.b
         if honest is None:  # the variant's honest agents: a, b (c ... for a server of its own)
             honest = HONEST if variant.honest_agents <= 2 else honest_names(variant.honest_agents)
@@ -256,6 +263,7 @@ class World:
         return list(unique.values())
 
     def _make_run(self, rid: int, role: Role) -> Run:
+        own = len(self.constraints)  # the constraints from here on are this run's own
         b = self.b
         b.role = role.name
         env = Env()
@@ -331,6 +339,10 @@ class World:
         if role.session_key is not None:
             # instantiated lazily by claims; check now that it is bound by the end
             instantiate(role.session_key, env, b, f"{tag}.session_key")
+        if self.optional_runs and run.events:
+            started = run.events[0].moment.done
+            assert started is not None
+            self.constraints[own:] = [z3.Implies(started, c) for c in self.constraints[own:]]
         return run
 
     def _make_reveals(self) -> None:

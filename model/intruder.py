@@ -103,24 +103,42 @@ class Intruder:
         self.known_atoms = known_atoms
         self.own = own  # the intruder's name: the long-term keys he shares are his
         self.by_shape: dict[object, list[Position]] = {}
+        # per shape, the positions in groups that are readable under the same condition
+        # (one message, the same wrappers around them: the same ``needs`` tuple), apart for
+        # those read without a key (the same at every layer) and those under encryptions
+        # (their keys derived one layer down)
+        groups: dict[tuple[object, int, int], list[Position]] = {}
         for p in pos:
             self.by_shape.setdefault(p.shape, []).append(p)
-        # a chain of symmetric decryptions visits distinct positions: this many layers suffice
-        n_senc = sum(1 for p in pos if isinstance(p.term, SOp) and p.term.op == "senc")
-        n_aenc = sum(1 for p in pos if isinstance(p.term, SOp) and p.term.op == "aenc")
+            groups.setdefault((p.shape, id(p.sent), id(p.needs)), []).append(p)
+        self.clear: dict[object, list[tuple[Position, ...]]] = {}
+        self.wrapped: dict[object, list[tuple[Position, ...]]] = {}
+        for (sh, _, _), g in groups.items():
+            (self.wrapped if g[0].needs else self.clear).setdefault(sh, []).append(tuple(g))
         # with an ephemeral pair, a private key may be built from a seed read under
         # encryption: decrypting an aenc then needs the layered rounds, as a sent sk does
         self.sk_sent = any(p.shape == "sk" and p.sent is not None for p in pos) or any(
             _ephemeral_pair(p.term) for p in pos
         )
-        self.layers = 1 + n_senc + (n_aenc if self.sk_sent else 0)
+        self.layers = 1 + len(_layered_keys(pos, self.sk_sent))
         self._memo: dict[tuple[object, int, int], Cond] = {}
+        self._clear_memo: dict[tuple[object, int], Cond] = {}
+        self._eq_memo: dict[tuple[object, int], Cond] = {}
+        self._sent_memo: dict[tuple[int, int], Cond] = {}
+        self._avail_memo: dict[tuple[int, int, int, int], Cond] = {}
+        self._skeys: dict[STerm, object] = {}  # by identity: the terms live as long as this
+
+    def _skey(self, t: STerm) -> object:
+        k = self._skeys.get(t)
+        if k is None:
+            k = self._skeys[t] = skey(t)
+        return k
 
     def derive(self, t: STerm, at: Moment) -> Cond:
         return self._derive(t, at, self.layers)
 
     def _derive(self, t: STerm, at: Moment, layer: int) -> Cond:
-        key = (skey(t), id(at), layer)
+        key = (self._skey(t), id(at), layer)
         if key not in self._memo:
             self._memo[key] = disj([self._build(t, at, layer), self._read(t, at, layer)])
         return self._memo[key]
@@ -158,29 +176,80 @@ class Intruder:
         raise AssertionError(t)
 
     def _read(self, t: STerm, at: Moment, layer: int) -> Cond:
+        sh, tk = shape(t), self._skey(t)
+        ck = (tk, id(at))
+        if ck not in self._clear_memo:
+            self._clear_memo[ck] = disj(
+                conj([self._sent_before(g[0].sent, at), self._eq(t, tk, g)])
+                for g in self.clear.get(sh, ())
+            )
         return disj(
-            conj([self.available(p, at, layer), eq(t, p.term)])
-            for p in self.by_shape.get(shape(t), ())
+            [
+                self._clear_memo[ck],
+                *(
+                    conj([self.available(g[0], at, layer), self._eq(t, tk, g)])
+                    for g in self.wrapped.get(sh, ())
+                ),
+            ]
         )
+
+    def _eq(self, t: STerm, tk: object, g: tuple[Position, ...]) -> Cond:
+        """``t`` equals one of the positions of group ``g`` (the same at every moment and
+        layer: built once per term and group)."""
+        k = (tk, id(g))
+        if k not in self._eq_memo:
+            self._eq_memo[k] = disj(eq(t, p.term) for p in g)
+        return self._eq_memo[k]
+
+    def _sent_before(self, s: Moment | None, at: Moment) -> Cond:
+        """The message at ``s`` (``None``: the initial knowledge) was sent before ``at``."""
+        if s is None:
+            return True
+        k = (id(s), id(at))
+        if k not in self._sent_memo:
+            if at.time is None:
+                self._sent_memo[k] = s.done if s.done is not None else True
+            elif s.run == at.run and s.index >= at.index:
+                self._sent_memo[k] = False  # a run's own later step
+            else:
+                assert s.time is not None and s.done is not None
+                self._sent_memo[k] = conj([s.done, s.time < at.time])
+        return self._sent_memo[k]
 
     def available(self, p: Position, at: Moment, layer: int) -> Cond:
         """Position ``p`` is readable before ``at`` using at most ``layer`` decryption rounds."""
-        guards: list[Cond] = []
-        if p.sent is not None:
-            s = p.sent
-            if at.time is None:
-                guards.append(s.done if s.done is not None else True)
-            else:
-                if s.run == at.run and s.index >= at.index:
-                    return False  # a run's own later step
-                assert s.time is not None and s.done is not None
-                guards += [s.done, s.time < at.time]
-        for kind, k in p.needs:
+        # positions of one message under the same wrappers share ``needs`` (one tuple)
+        k = (id(p.needs), id(p.sent), id(at), layer)
+        hit = self._avail_memo.get(k)
+        if hit is not None:
+            return hit
+        guards: list[Cond] = [self._sent_before(p.sent, at)]
+        for kind, key in p.needs:
             if kind == "inv" and not self.sk_sent:
                 # private keys are never sent: only the initial knowledge holds one
-                guards.append(self._derive(k, at, 0))
+                guards.append(self._derive(key, at, 0))
             elif layer == 0:
-                return False
+                guards.append(False)
+                break
             else:
-                guards.append(self._derive(k, at, layer - 1))
-        return conj(guards)
+                guards.append(self._derive(key, at, layer - 1))
+        out = self._avail_memo[k] = conj(guards)
+        return out
+
+
+def _layered_keys(pos: Sequence[Position], sk_sent: bool) -> set[object]:
+    """The distinct keys a chain of decryptions may need, one layer each.
+
+    Why this many layers suffice: at a fixed moment, let S_L be the set of these keys (as
+    values) derivable with L layers.  What L + 1 layers read differs from what L layers read
+    only through S_L, so once S_L = S_(L-1) nothing grows any more; S only grows by whole
+    values, of which there are at most as many as distinct symbolic keys (equal symbolic
+    terms are equal values).  Private keys count only when some are sent; otherwise they
+    come from the initial knowledge (layer 0).
+    """
+    out: set[object] = set()
+    for p in pos:
+        for kind, k in p.needs:
+            if kind == "key" or sk_sent:
+                out.add((kind, skey(k)))
+    return out

@@ -146,7 +146,7 @@ def _search(
                 solver.add(world.z3(violation(world, claim)))
                 status = _check(solver)
                 if status == z3.sat:
-                    return (n, why, world, _readable(solver, world)), ""
+                    return (n, why, world, _readable(solver, world, world.runs[0])), ""
                 if status == z3.unknown:
                     gave_up = gave_up or f"z3: {solver.reason_unknown()} at {n} runs ({why})"
     return None, gave_up
