@@ -34,7 +34,13 @@ from ethvoip.model.cli import Row, prove
 from ethvoip.spec import lifecycle as LC
 from ethvoip.spec import trace as tracefmt
 from ethvoip.spec.catalogue import CATALOGUE, get
-from ethvoip.spec.errors import MalformedProtocol, TraceError, UnknownProtocol
+from ethvoip.spec.errors import (
+    MalformedProtocol,
+    MalformedStructure,
+    TraceError,
+    UnknownProtocol,
+    UnsupportedProtocol,
+)
 from ethvoip.spec.evaluate import evaluate
 from ethvoip.spec.protocol import Protocol, Variant, Verdict
 
@@ -67,6 +73,8 @@ class Removal:
     confirmed: tuple[tuple[str, bool], ...] = ()
     #: the front end's refusal, when the derived variant has no honest run
     error: str = ""
+    #: the model's refusal of the derived variant (a construct it cannot represent)
+    unsupported: str = ""
     #: for a check not needed alone: each other check whose removal *together with* this one
     #: reopens claims that removing the other alone does not (the pair's removal)
     backed_by: tuple[tuple[str, Removal], ...] = ()
@@ -79,6 +87,8 @@ class Removal:
     def status(self) -> str:
         if self.error:
             return HONEST_FAILS
+        if self.unsupported:
+            return UNKNOWN
         if self.reopened:
             return REOPENS
         if any(r.result.verdict is Verdict.UNKNOWN for r in self.rows):
@@ -219,8 +229,14 @@ def ablate(
         rows = prove(
             dp, derived.name, max_runs=max_runs, generated_by=generated_by, progress=progress
         )
-    except MalformedProtocol as exc:  # UnsupportedProtocol included: the honest run is stuck
+    except MalformedStructure:
+        raise  # a bug of the builder (a bad name, a wrong field), never a finding
+    except MalformedProtocol as exc:  # a finding: without the check, the honest run is stuck
         return dataclasses.replace(base, error=str(exc))
+    except UnsupportedProtocol as exc:
+        # the model cannot represent what is left (its honest run included): not a finding
+        # about the check, and never "not needed"
+        return dataclasses.replace(base, unsupported=str(exc))
     confirmed = tuple((r.claim, confirm(dp, r)) for r in rows if r.result.verdict is Verdict.ATTACK)
     return dataclasses.replace(base, rows=tuple(rows), confirmed=confirmed)
 
@@ -293,6 +309,8 @@ def describe_status(r: Removal) -> str:
         if not r.backed_by:
             text += "; no other single check backs it up either"
         return text
+    if r.status == UNKNOWN and r.unsupported:
+        return f"unknown: the model cannot represent the variant left ({r.unsupported})"
     if r.status == UNKNOWN:
         return (
             "unknown (z3 gave up on: "

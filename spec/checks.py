@@ -111,7 +111,8 @@ def where(protocol: str, variant: str) -> Iterator[None]:
         parts = [x for x in (exc.variant, exc.role, exc.label) if x]
         prefix = "/".join(parts) + ": " if parts else ""
         message = str(exc).removeprefix(prefix)
-        raise MalformedProtocol(
+        # the same class (a structural fault stays one: MalformedStructure)
+        raise type(exc)(
             message, protocol=protocol, variant=variant, role=exc.role, label=exc.label
         ) from exc
     except UnsupportedProtocol as exc:

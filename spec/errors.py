@@ -261,6 +261,16 @@ class MalformedProtocol(SpecError, ValueError):
         super().__init__(f"{where}: {message}" if where else message)
 
 
+class MalformedStructure(MalformedProtocol):
+    """A description that is not even made of the right parts: a field of the wrong type, a
+    name unsafe in a file name (spec/structure.py).
+
+    Apart from the rules about what a protocol *does* because a variant derived by removing a
+    check (``ethvoip prove --ablate``) may legitimately break those (a finding about the
+    check), while a structural fault in it is a bug of its builder, never a finding.
+    """
+
+
 class UnknownProtocol(SpecError, KeyError):
     """A protocol or variant name that the catalogue does not hold."""
 

@@ -17,7 +17,7 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
-from ethvoip.spec.errors import MalformedProtocol
+from ethvoip.spec.errors import MalformedStructure
 from ethvoip.spec.protocol import (
     Claim,
     ClaimKind,
@@ -44,7 +44,7 @@ class _Where:
         self.variant = variant
 
     def fail(self, message: str, role: str | None = None, label: str | None = None) -> None:
-        raise MalformedProtocol(
+        raise MalformedStructure(
             message, protocol=self.protocol, variant=self.variant, role=role, label=label
         )
 
@@ -84,7 +84,7 @@ def check_structure(p: Any) -> None:
     """Raise :class:`MalformedProtocol` unless ``p`` is a :class:`Protocol` of the right
     shape throughout (names, variants, roles, steps, terms, claims, expectations)."""
     if not isinstance(p, Protocol):
-        raise MalformedProtocol(f"{p!r} is not a Protocol")
+        raise MalformedStructure(f"{p!r} is not a Protocol")
     at = _Where()
     _name(p.name, "protocol name", at)
     at.protocol = p.name

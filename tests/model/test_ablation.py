@@ -43,7 +43,7 @@ from ethvoip.model.ablate import (
 )
 from ethvoip.spec import checknames as C
 from ethvoip.spec.catalogue import CATALOGUE
-from ethvoip.spec.errors import TraceError
+from ethvoip.spec.errors import MalformedStructure, TraceError
 from ethvoip.spec.protocol import (
     Claim,
     ClaimKind,
@@ -212,3 +212,20 @@ def test_traces_dir_gets_every_reopened_attack(tmp_path: Path) -> None:
     p = CATALOGUE["key_lookup"]
     derived = with_variant(p, p.variant("hardened").without(C.STATE_PROOF))
     assert evaluate(derived, tracefmt.load(tmp_path / f"{stem}.json")).violated
+
+
+def test_a_structural_fault_of_a_derived_variant_is_a_bug_never_a_finding(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A derived variant whose *name* the front end refuses (as '+' once was) must stop the
+    command, not count as "the honest run fails" or as a check not needed."""
+    v = built(_lookup_built, ("lookup",))
+    p = Protocol("toy", "toy", "test", "test", "", {"hardened": v})
+    real = Variant.without
+
+    def badly_named(self: Variant, *checks: str) -> Variant:
+        return dataclasses.replace(real(self, *checks), name="hardened-without-a+b")
+
+    monkeypatch.setattr(Variant, "without", badly_named)
+    with pytest.raises(MalformedStructure, match="is not a name"):
+        ablate(p, "hardened", "lookup", max_runs=1)
