@@ -13,6 +13,11 @@ DEFAULT_MAX_RUNS = 4
 #: variants, and every attack a removal reopens, takes one to three runs (docs/model.rst).
 DEFAULT_ABLATE_RUNS = 3
 
+#: Role runs for ``ethvoip prove --untyped``: each claim is searched again once per confusion
+#: (variable x shape: tens per protocol), so the default bound is the smallest every known
+#: type flaw of the library needs (Otway-Rees: 1 run) plus one.
+DEFAULT_UNTYPED_RUNS = 2
+
 #: The largest bound ``ethvoip prove`` accepts.  Above 3 runs the search builds the top
 #: worlds (:mod:`.reduce`): one per multiset of K roles (K + 1 of them for two roles), each
 #: growing about with the cube of K, so building no longer doubles with every run.  Measured

@@ -43,7 +43,12 @@ from pathlib import Path
 from types import FrameType, TracebackType
 from typing import TYPE_CHECKING, Any, TextIO
 
-from ethvoip.model.bounds import DEFAULT_ABLATE_RUNS, DEFAULT_MAX_RUNS, MAX_RUNS_LIMIT
+from ethvoip.model.bounds import (
+    DEFAULT_ABLATE_RUNS,
+    DEFAULT_MAX_RUNS,
+    DEFAULT_UNTYPED_RUNS,
+    MAX_RUNS_LIMIT,
+)
 from ethvoip.spec import cliargs, targets
 from ethvoip.spec import trace as tracefmt
 from ethvoip.spec.errors import EthVoipError
@@ -108,14 +113,25 @@ def prove(
     generated_by: str = "ethvoip prove",
     progress: Any = None,
     reduce: bool = True,
+    untyped: bool = False,
 ) -> list[Row]:
-    """Every claim of one variant, with attack traces built from the models."""
+    """Every claim of one variant, with attack traces built from the models.
+
+    ``untyped``: the bounded untyped mode (:mod:`ethvoip.model.untyped`) after the typed
+    search, against the protocol's untyped expectations (:meth:`Protocol.expected`).
+    """
     from ethvoip.model.export import build_trace
     from ethvoip.model.search import check_variant
 
     v = protocol.variant(variant_name)
     rows = []
-    for r in check_variant(v, max_runs=max_runs, progress=progress, reduce=reduce):
+    if untyped:
+        from ethvoip.model.untyped import check_untyped
+
+        results = check_untyped(v, max_runs=max_runs)
+    else:
+        results = check_variant(v, max_runs=max_runs, progress=progress, reduce=reduce)
+    for r in results:
         tr = None
         if r.world is not None and r.model is not None:
             assert r.runs is not None
@@ -128,7 +144,7 @@ def prove(
                 bound=r.runs,
                 generated_by=generated_by,
             )
-        exp = v.expected.get(r.claim.name, Expect(Verdict.NO_ATTACK))
+        exp = protocol.expected(variant_name, r.claim.name, untyped=untyped)
         rows.append(Row(protocol.name, variant_name, r.claim.name, exp, r, tr))
     return rows
 
@@ -320,6 +336,13 @@ def parser() -> argparse.ArgumentParser:
         f"each removal reopens (default bound {DEFAULT_ABLATE_RUNS} runs; see docs/model.rst)",
     )
     ap.add_argument(
+        "--untyped",
+        action="store_true",
+        help="also search type flaws: one received nonce or key variable at a time takes "
+        f"the shape of a subterm of the protocol's messages (depth 3; default bound "
+        f"{DEFAULT_UNTYPED_RUNS} runs; see docs/model.rst)",
+    )
+    ap.add_argument(
         "--no-reduce",
         dest="reduce",
         action="store_false",
@@ -472,7 +495,8 @@ def _prove_all(args: argparse.Namespace, argv: list[str], ctrl_c: CtrlC) -> int:
 
         return ablate_main(args, command_line(argv), ctrl_c.checkpoint)
     if args.max_runs is None:
-        args.max_runs = DEFAULT_MAX_RUNS
+        # the untyped mode multiplies the search by the shapes it tries: a smaller default
+        args.max_runs = DEFAULT_UNTYPED_RUNS if args.untyped else DEFAULT_MAX_RUNS
 
     names = [n for n in args.protocols if not _is_lifecycle(n)]
     chosen = _targets(names, args.classics) if names or args.classics or not args.protocols else []
@@ -520,6 +544,7 @@ def _prove_all(args: argparse.Namespace, argv: list[str], ctrl_c: CtrlC) -> int:
                 generated_by=generated_by,
                 progress=progress,
                 reduce=args.reduce,
+                untyped=args.untyped,
             )
             ctrl_c.checkpoint()
         if live:

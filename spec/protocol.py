@@ -299,9 +299,21 @@ class Protocol:
     status: str
     narration: str
     variants: Mapping[str, Variant] = field(default_factory=dict)
+    #: the verdicts the untyped mode (``ethvoip prove --untyped``) must give where they differ
+    #: from the typed ones: variant -> claim -> expectation (a type flaw, such as
+    #: Otway-Rees's); every other claim is expected as typed.  Not part of the digest: the
+    #: description is the same, only the reading of it differs.
+    untyped: Mapping[str, Mapping[str, Expect]] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "variants", types.MappingProxyType(dict(self.variants)))
+        object.__setattr__(self, "untyped", types.MappingProxyType(dict(self.untyped)))
+
+    def expected(self, variant: str, claim: str, *, untyped: bool = False) -> Expect:
+        """The pinned expectation of one claim, typed or (``untyped``) under the untyped mode."""
+        if untyped and claim in self.untyped.get(variant, {}):
+            return self.untyped[variant][claim]
+        return self.variant(variant).expected.get(claim, Expect(Verdict.NO_ATTACK))
 
     def variant(self, name: str) -> Variant:
         try:

@@ -35,6 +35,9 @@ CLASSIC_VARIANTS_LANG: dict[str, tuple[str, ...]] = {
 #: The untyped mode (one variable of another shape, depth 3): Otway-Rees' type flaw on A.
 UNTYPED_LANG: dict[tuple[str, str, str], tuple[Verdict, int | None]] = {
     ("otway_rees", "original", "I_secret_Kab"): (A, 1),
+    # the same flaw on the responder (Clark & Jacob 1997, the Otway-Rees entry; Boyd & Mao
+    # 1993): B's own component of message 2, returned as message 3, gives B <M, A, B> as Kab
+    ("otway_rees", "original", "R_secret_Kab"): (A, 1),
 }
 
 

@@ -108,12 +108,23 @@ SERVER = Role(
 
 TYPED = "typed: the attacks of the literature are type flaws (a tuple taken for a key)"
 
+#: The untyped mode's verdict (one variable of another shape, depth 3): Clark and Jacob's type
+#: flaw, A's key taken to be ``<M, <A, B>>`` from her own first message replayed, and B's
+#: the same way from his own part of message 2 sent back to him as message 3.
+UNTYPED: dict[str, dict[str, Expect]] = {
+    "original": {
+        "I_secret_Kab": attack(1, "type flaw: A's Kab := <M, <A, B>>"),
+        "R_secret_Kab": attack(1, "type flaw: B's Kab := <M, <A, B>>, its message 2 returned"),
+    },
+}
+
 PROTOCOL = Protocol(
     name="otway_rees",
     title="Otway-Rees",
     source="Otway & Rees 1987; Clark & Jacob 1997",
     status="classic",
     narration=__doc__ or "",
+    untyped=UNTYPED,
     variants={
         "original": Variant(
             name="original",
@@ -128,10 +139,3 @@ PROTOCOL = Protocol(
         )
     },
 )
-
-
-#: The untyped mode's verdict (one variable of another shape, depth 3): Clark and Jacob's type
-#: flaw, A's key taken to be ``<M, <A, B>>`` from her own first message replayed.
-UNTYPED: dict[str, dict[str, Expect]] = {
-    "original": {"I_secret_Kab": attack(1, "type flaw: A's Kab := <M, <A, B>>")},
-}

@@ -331,3 +331,27 @@ def test_untyped_mode_keeps_typed_attacks_and_says_its_bound_on_no_attack() -> N
     (sound,) = check_untyped(probes.shared_key(flaw=False), max_runs=2)
     assert sound.verdict is Verdict.NO_ATTACK
     assert sound.reason.startswith("untyped: one variable of another shape, depth 3")
+
+
+def test_prove_untyped_from_the_command_line_pins_the_type_flaws(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """``ethvoip prove --untyped``: Otway-Rees's two type flaws, each claim against the
+    protocol's untyped expectation; typed, the same file holds (and says it is typed)."""
+    import json
+
+    from ethvoip.model import cli
+    from ethvoip.spec.classics import otway_rees
+
+    path = otway_rees.__file__
+    assert cli.main(["--untyped", "--json", path]) == 0
+    got = {r["claim"]: r for r in json.loads(capsys.readouterr().out)["results"]}
+    for claim, (verdict, runs) in (
+        (c, v) for (p, _, c), v in UNTYPED_LANG.items() if p == "otway_rees"
+    ):
+        assert (got[claim]["verdict"], got[claim]["runs"]) == (verdict.value, runs)
+        assert got[claim]["reason"].startswith("untyped")
+    assert cli.main(["--json", path]) == 0
+    typed = json.loads(capsys.readouterr().out)["results"]
+    assert {r["verdict"] for r in typed} == {Verdict.NO_ATTACK.value}
+    assert all(r["reason"].startswith("typed") for r in typed)
