@@ -20,6 +20,7 @@ extensions: list[str] = [
     "ethvoip_spec",
     "ethvoip_verdicts",
     "ethvoip_lifecycle",
+    "ethvoip_sipua",
     "ethvoip_bench",
     "ethvoip_arch",
     "ethvoip_ablation",
