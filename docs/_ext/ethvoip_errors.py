@@ -33,6 +33,7 @@ DEFINERS = (
     "ethvoip.impl.chain.sync_committee",
     "ethvoip.impl.chain.trust",
     "ethvoip.impl.handshake.sts",
+    "ethvoip.impl.sip.call_states",
     "ethvoip.impl.sip.codec",
 )
 
