@@ -1,6 +1,8 @@
-"""Our TLS 1.3 external-PSK server (tlslite-ng behind the asyncio bridge) against Debian's
-``openssl s_client -psk``: an independent TLS implementation completes the handshake with the
-same (identity, PSK), and application data crosses in both directions."""
+"""Our TLS 1.3 external-PSK server (OpenSSL's handshake through pyca's binding, our record
+layer, behind the asyncio bridge) against Debian's ``openssl s_client -psk``: the command-line
+client completes the handshake with the same (identity, PSK), and application data crosses in
+both directions.  (The independent implementation of the handshake is tlslite-ng, in
+test_tls13_record.py, in both roles.)"""
 
 from __future__ import annotations
 
