@@ -21,7 +21,8 @@ phone on a public chain sees, with a block every 12 s).
 Call setup is timed from the caller's decision to INVITE (before the key look-up) until the
 caller has installed its SRTP keys, which is after the callee installed its own (the callee
 keys its streams before it answers).  Registration (TCP connect, psk_handshake, TLS-PSK
-handshake, REGISTER with digest) is measured separately.
+handshake, REGISTER with digest) is measured separately, before the calls, Eve's and the
+baseline's registrations interleaved like the calls.
 
     .venv/bin/python bench/call_setup.py --calls 30 --anvil [--new-block] [--no-cache]
 """
@@ -33,7 +34,7 @@ import asyncio
 import random
 import statistics
 import time
-from collections.abc import Callable, Coroutine
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from report import Report, add_json_option, machine_line  # bench/report.py, beside this script
@@ -60,11 +61,6 @@ PHASES = (
     "call setup (INVITE decision .. keys on both ends)",
 )
 REGISTRATION = "registration (handshake + TLS-PSK + REGISTER)"
-REGISTRATIONS = 10
-
-
-async def _samples_of(n: int, once: Callable[[], Coroutine[Any, Any, float]]) -> list[float]:
-    return [await once() for _ in range(n)]
 
 
 class Ours:
@@ -87,15 +83,13 @@ class Ours:
         sub = Subscriber(n, self.keys[n], f"pw-{n}")
         return SecurePhone(sub, self.directory(), DOMAIN, SERVER)
 
-    async def start(self) -> list[float]:
-        """Start the server, time registrations, register Alice and Bob; the times."""
+    async def start(self) -> None:
+        """Start the server, register Alice and Bob."""
         self.server = await _server(self.directory(), self.keys[SERVER])
-        reg = await _samples_of(REGISTRATIONS, self.registration)
         self.phones = [self.phone(ALICE), self.phone(BOB)]
         for p in self.phones:
             await p.connect(self.server.address)
             assert await p.register()
-        return reg
 
     async def registration(self) -> float:
         """Eve registers afresh (connect, psk_handshake, TLS-PSK, REGISTER); the time it took."""
@@ -139,7 +133,7 @@ class Ours:
 class Baseline:
     """The same SIP stack on certificate TLS with SDES keys."""
 
-    async def start(self) -> list[float]:
+    async def start(self) -> None:
         server_ctx, self.client_ctx = throwaway_pki(DOMAIN)
         store = InMemoryCredentialStore()
         for n in (ALICE, BOB, EVE):
@@ -148,22 +142,20 @@ class Baseline:
         core = RegistrarProxy(domain=DOMAIN, host=HOST, port=0, verifier=verifier, transport="TLS")
         self.server = TlsSipServer(core, server_ctx)
         _, core.port = await self.server.start(HOST)
-
-        async def registration() -> float:
-            p = self.phone(EVE)
-            t = time.perf_counter()
-            await p.connect(self.server.address, DOMAIN)
-            assert await p.register()
-            spent = time.perf_counter() - t
-            await p.close()
-            return spent
-
-        reg = await _samples_of(REGISTRATIONS, registration)
         self.phones = [self.phone(ALICE), self.phone(BOB)]
         for p in self.phones:
             await p.connect(self.server.address, DOMAIN)
             assert await p.register()
-        return reg
+
+    async def registration(self) -> float:
+        """Eve registers afresh (connect, certificate TLS, REGISTER); the time it took."""
+        p = self.phone(EVE)
+        t = time.perf_counter()
+        await p.connect(self.server.address, DOMAIN)
+        assert await p.register()
+        spent = time.perf_counter() - t
+        await p.close()
+        return spent
 
     def phone(self, n: str) -> SdesPhone:
         return SdesPhone(Subscriber(n, None, f"pw-{n}"), DOMAIN, self.client_ctx)  # type: ignore[arg-type]
@@ -186,17 +178,35 @@ class Baseline:
 Samples = dict[str, list[float]]
 
 
+async def _interleaved(
+    rounds: int, ours: Callable[[], Awaitable[float]], base: Callable[[], Awaitable[float]]
+) -> tuple[list[float], list[float]]:
+    """``rounds`` samples of each, in an order shuffled every round."""
+    mine: list[float] = []
+    theirs: list[float] = []
+    turns = [True, False]
+    for _ in range(rounds):
+        random.shuffle(turns)
+        for turn in turns:
+            (mine if turn else theirs).append(await (ours() if turn else base()))
+            await asyncio.sleep(0.02)
+    return mine, theirs
+
+
 async def measure(
-    chain: Chain, calls: int, cache: bool, new_block: bool
+    chain: Chain, calls: int, cache: bool, new_block: bool, registrations: int
 ) -> tuple[Samples, Samples]:
-    """Samples (seconds) of ours on ``chain`` and of the baseline, their calls interleaved in an
-    order shuffled every round, so that load bursts on the shared machine fall on both alike."""
+    """Samples (seconds) of ours on ``chain`` and of the baseline, their registrations and then
+    their calls interleaved in an order shuffled every round, so that load bursts on the
+    shared machine fall on both alike."""
     ours, base = Ours(chain, cache, new_block), Baseline()
-    ours_reg, base_reg = await ours.start(), await base.start()
+    await ours.start()
+    await base.start()
     out: dict[str, list[float]] = {p: [] for p in PHASES}
     setups: list[float] = []
     turns = [True, False]
     try:
+        ours_reg, base_reg = await _interleaved(registrations, ours.registration, base.registration)
         for _ in range(calls):
             random.shuffle(turns)
             for mine in turns:
@@ -216,6 +226,7 @@ async def measure(
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--calls", type=int, default=30)
+    ap.add_argument("--registrations", type=int, default=20)
     ap.add_argument("--anvil", action="store_true", help="also run on a fresh local anvil")
     ap.add_argument("--rpc", help="also run on this node's JSON-RPC URL")
     ap.add_argument("--no-cache", action="store_true", help="prove every look-up afresh")
@@ -227,7 +238,7 @@ def main() -> None:
     embedded = EmbeddedChain()
     try:
         columns["ours, eth-tester"], columns["baseline (with eth-tester)"] = asyncio.run(
-            measure(embedded, args.calls, cache, args.new_block)
+            measure(embedded, args.calls, cache, args.new_block, args.registrations)
         )
     finally:
         embedded.close()
@@ -237,14 +248,14 @@ def main() -> None:
         rpc = RpcChain(url)
         try:
             columns["ours, anvil"], columns["baseline (with anvil)"] = asyncio.run(
-                measure(rpc, args.calls, cache, args.new_block)
+                measure(rpc, args.calls, cache, args.new_block, args.registrations)
             )
         finally:
             rpc.close()
             if node is not None:
                 node.close()
 
-    print(f"{machine_line()}; median of {args.calls} calls, {REGISTRATIONS} registrations")
+    print(f"{machine_line()}; median of {args.calls} calls, {args.registrations} registrations")
     print(f"per-block key cache: {'on' if cache else 'off (every look-up proven)'}")
     print(f"chain between calls: {'a new block before each' if args.new_block else 'still'}")
     print("each 'ours' column ran interleaved with the baseline column after it")
@@ -276,7 +287,12 @@ class CallReport(Report):
 
 
 def json_report(columns: dict[str, Samples], args: argparse.Namespace) -> CallReport:
-    settings = {"calls": args.calls, "cache": not args.no_cache, "new_block": args.new_block}
+    settings = {
+        "calls": args.calls,
+        "registrations": args.registrations,
+        "cache": not args.no_cache,
+        "new_block": args.new_block,
+    }
     report = CallReport("call_setup", settings)
     report.backends = {}
     names = list(columns)

@@ -28,6 +28,7 @@ SOURCES = ("impl",)
 #: Modules that define refusal classes of their own (imported so the tree shows them).
 DEFINERS = (
     "ethvoip.impl.call.media",
+    "ethvoip.impl.call.openssl_psk",
     "ethvoip.impl.call.signaling",
     "ethvoip.impl.call.tlspsk",
     "ethvoip.impl.chain.sync_committee",

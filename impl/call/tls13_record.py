@@ -116,11 +116,16 @@ class _Direction:
 class RecordLayer:
     """The application-data phase of one TLS 1.3 connection, either side."""
 
-    def __init__(self, suite_code: int, *, read_secret: bytes, write_secret: bytes) -> None:
+    def __init__(
+        self, suite_code: int, *, read_secret: bytes, write_secret: bytes, write_seq: int = 0
+    ) -> None:
         s = suite(suite_code)
         self.suite = s
         self._read = _Direction(s, read_secret)
         self._write = _Direction(s, write_secret)
+        # records the handshake's library already wrote under this key (an OpenSSL server's
+        # NewSessionTicket): their sequence numbers, hence nonces, are taken
+        self._write.seq = write_seq
         self._buf = bytearray()
         self._hs = bytearray()  # post-handshake messages may span records
         self._pending_out: list[bytes] = []  # records we owe the peer (KeyUpdate answers)

@@ -1,23 +1,22 @@
-"""TLS 1.3 with an external pre-shared key (RFC 8446 section 4.2.11) via tlslite-ng, as asyncio
-streams.
+"""TLS 1.3 with an external pre-shared key (RFC 8446 section 4.2.11), as asyncio streams.
 
-Python 3.11's ``ssl`` has no PSK callbacks; tlslite-ng 0.8.2 does TLS 1.3 external PSK
-(``HandshakeSettings.pskConfigs``) and interoperates with ``openssl s_client -psk``.  Its
-handshake runs in tlslite's non-blocking mode (a generator that says whether it waits to read
-or to write) driven by the event loop's readiness callbacks: a peer that stalls mid-handshake
+Python 3.11's ``ssl`` has no PSK callbacks.  The handshake is OpenSSL's, reached through the
+cffi binding pyca ``cryptography`` ships (:mod:`.openssl_psk`, sans-IO with memory BIOs); this
+module moves its bytes with the event loop's socket calls: a peer that stalls mid-handshake
 costs a socket and a suspended coroutine, never a worker thread, so no number of stalled
-peers can starve the others (a thread pool of six did: six silent peers stopped every
-registration).  Callers bound the whole handshake with a timeout.  After it, the application
-traffic secrets go to our own record layer
-(:mod:`.tls13_record`: pyca AEADs, sans-IO) running as an asyncio protocol on the same TCP
-socket: no thread and no extra socket per message, and records cost microseconds instead of
-tlslite's pure-Python AES-GCM.  The application gets an ordinary
-``(StreamReader, StreamWriter)`` pair that :meth:`StreamTransport.attach
+peers can starve the others.  Callers bound the whole handshake with a timeout.  After it,
+the application traffic secrets go to our own record layer (:mod:`.tls13_record`: pyca
+AEADs, sans-IO) running as an asyncio protocol on the same TCP socket.  The application gets
+an ordinary ``(StreamReader, StreamWriter)`` pair that :meth:`StreamTransport.attach
 <ethvoip.impl.sip.transport.StreamTransport.attach>` serves like any TCP connection.
 
+(Until issue 17 the handshake was tlslite-ng's, in pure Python: most of a registration's
+time.  tlslite-ng stays the independent peer in the tests; :func:`psk_settings` is its
+configuration of the same handshake.)
+
 Settings: TLS 1.3 only, ``psk_dhe_ke`` (the PSK authenticates, an (EC)DHE share adds forward
-secrecy), SHA-256 PSK binder (so TLS_AES_128_GCM_SHA256 / TLS_CHACHA20_POLY1305_SHA256), no
-session tickets (every connection starts from the handshake's fresh PSK).  TCP_NODELAY is set
+secrecy), SHA-256 PSK (so TLS_AES_128_GCM_SHA256 / TLS_CHACHA20_POLY1305_SHA256), no
+resumption (every connection starts from the handshake's fresh PSK).  TCP_NODELAY is set
 on the TCP socket: without it the small SIP records wait ~40 ms on Nagle and delayed ACKs.
 
 End of stream: a peer that sends close_notify ends the stream cleanly (the reader sees EOF).
@@ -34,17 +33,11 @@ import logging
 import socket
 from typing import Any, cast
 
-from tlslite import HandshakeSettings, TLSConnection
-from tlslite.errors import BaseTLSException
+from tlslite import HandshakeSettings
 
-from ethvoip.spec.errors import (
-    Check,
-    CryptoRefused,
-    EthVoipError,
-    LocalProtocolError,
-    RemoteProtocolError,
-)
+from ethvoip.spec.errors import Check, CryptoRefused, EthVoipError, RemoteProtocolError
 
+from .openssl_psk import Established, PskHandshake, PskHandshakeError
 from .tls13_record import RecordLayer
 
 PSK_HASH = "sha256"
@@ -56,6 +49,7 @@ class TruncatedStream(RemoteProtocolError, ConnectionError):
 
 
 def psk_settings(identity: bytes, psk: bytes) -> HandshakeSettings:
+    """tlslite-ng's settings for the same handshake (the tests' independent peer)."""
     s = HandshakeSettings()
     s.minVersion = s.maxVersion = (3, 4)
     s.pskConfigs = [(bytearray(identity), bytearray(psk), PSK_HASH)]
@@ -64,49 +58,38 @@ def psk_settings(identity: bytes, psk: bytes) -> HandshakeSettings:
     return s
 
 
-async def _handshake(
-    sock: socket.socket, server: bool, identity: bytes, psk: bytes
-) -> TLSConnection:
-    """tlslite's handshake on non-blocking ``sock``, suspended while the socket is not ready."""
+async def _handshake(sock: socket.socket, server: bool, identity: bytes, psk: bytes) -> Established:
+    """OpenSSL's handshake on non-blocking ``sock``, suspended while the peer is silent."""
+    loop = asyncio.get_running_loop()
     sock.setblocking(False)
     sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-    tls = TLSConnection(sock)
-    settings = psk_settings(identity, psk)
-    steps = (
-        tls.handshakeServerAsync(settings=settings)
-        if server
-        else tls.handshakeClientCert(settings=settings, async_=True)
-    )
+    hs = PskHandshake(server=server, identity=identity, psk=psk)
     try:
-        for wants in steps:
-            await _ready(sock, writable=wants == 1)
-    except (BaseTLSException, OSError) as exc:
+        out = hs.start()
+        while True:
+            if out:
+                await loop.sock_sendall(sock, out)
+            if hs.done:
+                return hs.established()
+            data = await loop.sock_recv(sock, 1 << 16)
+            if not data:
+                raise CryptoRefused(
+                    "the TLS peer closed the connection during the handshake", check=Check.PSK
+                )
+            out = hs.receive(data)
+    except PskHandshakeError as exc:
+        with contextlib.suppress(OSError):
+            if exc.alert:
+                sock.send(exc.alert)  # best effort: tell the peer why
+        sock.close()
+        raise
+    except OSError as exc:
         with contextlib.suppress(OSError):
             sock.close()
         raise CryptoRefused(f"TLS-PSK handshake failed: {exc!r}", check=Check.PSK) from exc
-    if tls.session is None or not tls.session.cipherSuite:
-        raise CryptoRefused("TLS-PSK handshake ended without a session", check=Check.PSK)
-    return tls
-
-
-async def _ready(sock: socket.socket, *, writable: bool) -> None:
-    """Wait until ``sock`` can be read (or written) without blocking."""
-    loop = asyncio.get_running_loop()
-    done: asyncio.Future[None] = loop.create_future()
-    fd = sock.fileno()
-    add, remove = (
-        (loop.add_writer, loop.remove_writer) if writable else (loop.add_reader, loop.remove_reader)
-    )
-
-    def wake() -> None:
-        if not done.done():
-            done.set_result(None)
-
-    add(fd, wake)
-    try:
-        await done
-    finally:
-        remove(fd)
+    except BaseException:
+        sock.close()
+        raise
 
 
 class _TlsProtocol(asyncio.StreamReaderProtocol):
@@ -203,22 +186,15 @@ class _TlsTransport(asyncio.Transport):
         return self._tcp.is_reading()
 
 
-def record_layer(tls: TLSConnection, *, server: bool) -> tuple[RecordLayer, bytes]:
-    """The application-data record layer for a connection whose handshake tlslite finished,
-    and the bytes tlslite already read past the handshake (they belong to the layer)."""
-    session = tls.session
-    client, srv = bytes(session.cl_app_secret), bytes(session.sr_app_secret)
-    layer = RecordLayer(
-        int(session.cipherSuite),
+def record_layer(done: Established, *, server: bool) -> RecordLayer:
+    """The application-data record layer for a finished handshake."""
+    client, srv = done.client_secret, done.server_secret
+    return RecordLayer(
+        done.suite_code,
         read_secret=client if server else srv,
         write_secret=srv if server else client,
+        write_seq=done.write_seq,
     )
-    # tlslite reads the socket through a BufferedSocket that reads ahead (4096 bytes): a
-    # record the peer sent right behind its Finished may already sit in that buffer.
-    buffered = getattr(tls.sock, "_read_buffer", None)
-    if not isinstance(buffered, bytearray):
-        raise LocalProtocolError("tlslite-ng's socket buffer is not where it was (version?)")
-    return layer, bytes(buffered)
 
 
 async def open_tls_psk(
@@ -226,13 +202,13 @@ async def open_tls_psk(
 ) -> tuple[asyncio.StreamReader, asyncio.StreamWriter, str]:
     """Run the TLS-PSK handshake on connected TCP ``sock``; return streams and the suite name.
 
-    Raises :class:`CryptoError` when the peer does not hold the same (identity, PSK).
+    Raises :class:`CryptoRefused` (check ``psk``) when the peer does not hold the same
+    (identity, PSK).
     """
     loop = asyncio.get_running_loop()
-    tls = await _handshake(sock, server, identity, psk)
+    done = await _handshake(sock, server, identity, psk)
     reader = asyncio.StreamReader()
-    layer, early = record_layer(tls, server=server)
-    proto = _TlsProtocol(reader, layer, early)
+    proto = _TlsProtocol(reader, record_layer(done, server=server), done.leftover)
     await loop.connect_accepted_socket(lambda: proto, sock)
     writer = asyncio.StreamWriter(_TlsTransport(proto), proto, reader, loop)
-    return reader, writer, str(tls.getCipherName())
+    return reader, writer, done.suite_name

@@ -114,12 +114,17 @@ class CheckpointPolicy:
 
     def _pin(self) -> ChainHeader:
         """The checkpoint's header from the node, after checking it is the provisioned chain."""
+        [header] = headers_by_number(self.chain, [self.checkpoint.number])
+        return self._pinned(self.chain.chain_id, header)
+
+    def _pinned(self, chain_id: int, header: ChainHeader) -> ChainHeader:
+        """``header`` (the node's block at the checkpoint's number) if it is the checkpoint's
+        and ``chain_id`` (the node's) the provisioned chain's."""
         cp = self.checkpoint
-        if self.chain.chain_id != cp.chain_id:
+        if chain_id != cp.chain_id:
             raise CheckpointMismatch(
-                f"the node is on chain {self.chain.chain_id}, the checkpoint on {cp.chain_id}"
+                f"the node is on chain {chain_id}, the checkpoint on {cp.chain_id}"
             )
-        [header] = headers_by_number(self.chain, [cp.number])
         if header.block_hash != cp.block_hash:
             raise CheckpointMismatch(
                 f"the node's block {cp.number} is 0x{header.block_hash.hex()[:16]}..., not the"
@@ -137,19 +142,37 @@ class CheckpointPolicy:
     ) -> tuple[TrustedBlock, AccountProof | None]:
         """:meth:`trusted_block`, and on a JSON-RPC node at depth 0 the EIP-1186 proof of
         ``slots`` at ``latest``, asked in the same batch as the head (one round trip for a
-        look-up at a new head).  The proof is unchecked: the caller verifies it against the
-        returned block's state root (it may come from a block mined between the answers)."""
+        look-up at a new head; the first look-up also asks the chain id and the checkpoint's
+        block in it, so pinning costs no round trip of its own).  The proof is unchecked: the
+        caller verifies it against the returned block's state root (it may come from a block
+        mined between the answers)."""
         if self.depth != 0 or not isinstance(self.chain, RpcChain):
             return self.trusted_block(), None
-        if self._anchor is None:
-            self._anchor = self._pin()
         keys = ["0x" + s.hex() for s in slots]
-        block_json, proof = self.chain.rpc.batch(
+        pin = (
+            []
+            if self._anchor is not None
+            else [
+                ("eth_chainId", []),
+                ("eth_getBlockByNumber", [hex(self.checkpoint.number), False]),
+            ]
+        )
+        *pinning, block_json, proof = self.chain.rpc.batch(
             [
+                *pin,
                 ("eth_getBlockByNumber", ["latest", False]),
                 ("eth_getProof", ["0x" + address.hex(), keys, "latest"]),
             ]
         )
+        if pinning:
+            chain_id, cp_json = pinning
+            if not isinstance(chain_id, str) or not isinstance(cp_json, dict):
+                raise ChainError("the node did not answer the chain id and checkpoint block")
+            try:
+                node_chain = int(chain_id, 16)
+            except ValueError as exc:
+                raise ChainError(f"eth_chainId: not a hex quantity: {chain_id!r}") from exc
+            self._anchor = self._pinned(node_chain, header_from_json(cp_json))
         if not isinstance(block_json, dict):
             raise ChainError("latest: no block in the answer")
         head = header_from_json(block_json)

@@ -178,6 +178,14 @@ def test_checkpoint_of_another_chain_or_block_is_refused(net: NodeWorld) -> None
         )
         with pytest.raises(CheckpointMismatch):
             policy.trusted_block()
+        batched = CheckpointPolicy(
+            net.chain, wrong, depth=0, freshness=Freshness(DAY, net.chain_time)
+        )
+        ks = net.world.keystore
+        with pytest.raises(CheckpointMismatch):  # pinned inside the look-up's own batch
+            batched.trusted_block_with_proof(
+                ks.address, ks.layout.slots(identifier(BOB, net.world.salt))
+            )
     good = CheckpointPolicy(net.chain, cp, depth=0, freshness=Freshness(DAY, net.chain_time))
     assert good.trusted_block().number == latest_header(net.chain).number
 
@@ -258,9 +266,13 @@ def test_checkpoint_at_depth_0_costs_one_round_trip_at_a_new_head(
     directory = net.directory(net.url, checkpoint_policy(net, depth=0))
     chain = directory.keystore.chain
     assert isinstance(chain, RpcChain)
-    assert directory.lookup(BOB) == net.keys["b"].public_key  # pins the checkpoint first
     rec = Recorder(chain.rpc)
     monkeypatch.setattr(chain, "rpc", rec)
+    assert directory.lookup(BOB) == net.keys["b"].public_key  # pins the checkpoint first
+    pin = ["eth_chainId", "eth_getBlockByNumber"]  # in the same batch: no round trip of its own
+    assert rec.requests[0] == [*pin, "eth_getBlockByNumber", "eth_getProof"]
+    assert all(m == "eth_getBlockByNumber" for b in rec.requests[1:] for m in b)  # the links
+    rec.requests = []
     net.mine(1)
     assert directory.lookup(BOB) == net.keys["b"].public_key
     assert rec.requests == [["eth_getBlockByNumber", "eth_getProof"]]  # head, link, proof
