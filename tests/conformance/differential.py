@@ -28,11 +28,14 @@ the spec's check is :func:`same_check`, off until the spec names its checks.
 
 from __future__ import annotations
 
+import atexit
 import dataclasses
+import json
 import os
 from collections import Counter
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 
 from hypothesis import strategies as st
 
@@ -68,6 +71,20 @@ from ethvoip.spec.terms import (
 )
 
 AGENTS = ("a", "b", "e")
+
+#: Every decision of this process, (protocol/variant, kind, label, outcome) -> count; written
+#: as JSON to $DIFFERENTIAL_STATS at exit (the figures of docs/conformance.rst).
+TALLY: Counter[tuple[str, str, str, str]] = Counter()
+
+
+def _write_tally() -> None:
+    path = os.environ.get("DIFFERENTIAL_STATS")
+    if path and TALLY:
+        rows = [[*k, n] for k, n in sorted(TALLY.items())]
+        Path(path).write_text(json.dumps(rows, indent=0) + "\n")
+
+
+atexit.register(_write_tally)
 
 
 @dataclass(frozen=True)
@@ -549,4 +566,6 @@ def play(data: st.DataObject, protocol: str, variant: str, deliveries: int) -> S
         got = draw_delivery(data, s, rid)
         if got is not None:
             s.deliver(rid, *got)
+    name = f"{protocol}/{variant}"
+    TALLY.update({(name, *k): n for k, n in s.tally.items()})
     return s

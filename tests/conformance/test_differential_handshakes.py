@@ -28,7 +28,7 @@ def test_every_variant_with_machines_is_driven() -> None:
 
 
 @pytest.mark.parametrize(("protocol", "variant"), VARIANTS, ids=[f"{p}/{v}" for p, v in VARIANTS])
-@settings(max_examples=profile_examples(ci=25, deep=12_000))
+@settings(max_examples=profile_examples(ci=25, deep=6_000))
 @given(data=st.data())
 def test_code_and_spec_decide_alike(protocol: str, variant: str, data: st.DataObject) -> None:
     play(data, protocol, variant, deliveries=10)
