@@ -50,7 +50,7 @@ from ethvoip.spec.deduction import Derivation, Knowledge
 from ethvoip.spec.errors import ConformanceError, EthVoipError, MalformedProtocol
 from ethvoip.spec.evaluate import INTRUDER_SUFFIX, _receive_once, intruder_initial
 from ethvoip.spec.protocol import Lookup, Recv, Send, Variant
-from ethvoip.spec.semantics import Run, lookup, receive, send, start_run
+from ethvoip.spec.semantics import INTRUDER, Run, lookup, receive, send, start_run
 from ethvoip.spec.terms import (
     Atom,
     Exp,
@@ -98,17 +98,18 @@ class RunPlan:
 
 
 def plans(variant: Variant) -> tuple[RunPlan, ...]:
-    """Four runs: a calls b, b answers, a calls the intruder e, b answers again (a second
-    session for cross-session messages and replays).  A responder whose role is started with
-    the caller's name (the STS dialog peer) is told ``a``."""
+    """Four runs: a calls b, b answers, a calls the intruder e, and b answers again (a
+    second session, which the intruder opens as the subscriber e, see :meth:`Session.start`).
+    A responder whose role is started with the caller's name (the STS dialog peer) is told
+    ``a`` in run 2 and ``e`` in run 4."""
     init, resp = variant.role("I"), variant.role("R")
     i_peer = next(p.name for p in init.params if p != init.agent)
-    r_peers = {p.name: "a" for p in resp.params if p != resp.agent}
+    r_peers = [p.name for p in resp.params if p != resp.agent]
     return (
         RunPlan(1, "I", "a", {i_peer: "b"}),
-        RunPlan(2, "R", "b", r_peers),
+        RunPlan(2, "R", "b", dict.fromkeys(r_peers, "a")),
         RunPlan(3, "I", "a", {i_peer: "e"}),
-        RunPlan(4, "R", "b", r_peers),
+        RunPlan(4, "R", "b", dict.fromkeys(r_peers, "e")),
     )
 
 
@@ -226,12 +227,35 @@ class Session:
                 elif part.width == 2:
                     fields.pop(0)
 
-    def start(self) -> None:
+    def start(self, prelude: bool = False) -> None:
+        """Start every run.  The intruder then opens a session of his own with b (run 4) as
+        the subscriber e, so that b's later messages are his to read; with ``prelude`` he
+        also answers a's call to him (run 3) to its end and run 4 up to its last receive,
+        so that the checks of a last step (a signature) are reached within a few draws."""
         for rid in self.code:
             # one clock tick per run: MIKEY's T is the clock, which the spec models as a
             # fresh value of each run (two I_MESSAGEs in one NTP instant do not happen)
             self.world.now += 1.0
             self._emit(rid, self.code[rid], self.code[rid].start(), self.spec[rid])
+        for rid, keep in ((4, 1), (3, 0)) if prelude else ((4, len(self.spec[4].role.steps)),):
+            while rid in self.waiting() and _receives_left(self.spec[rid]) > keep:
+                first = self.as_intruder(rid)
+                if first is None or not self.deliver(rid, *first, "as-e"):
+                    break
+
+    def as_intruder_term(self, rid: int) -> Term:
+        """What e sends run ``rid`` as an honest peer: its pattern with e's own values."""
+        term = substitute(self.expecting(rid).pattern, self.spec[rid].bindings)
+        own = {Sort.AGENT: INTRUDER, Sort.GROUP: exp(G, self.own[Sort.EXP][0])}
+        for v in sorted(variables(term), key=str):
+            term = substitute(term, {v: own.get(v.sort) or self.own[v.sort][0]})
+        return term
+
+    def as_intruder(self, rid: int) -> tuple[bytes, Term] | None:
+        """:meth:`as_intruder_term` on bytes (``None``: the intruder cannot build it)."""
+        term = self.as_intruder_term(rid)
+        data = self.forge(rid, term)
+        return None if data is None else (data, term)
 
     def waiting(self) -> list[int]:
         return [
@@ -425,6 +449,10 @@ class Session:
         return Atom(f"junk{self._junk}{INTRUDER_SUFFIX}", Sort.MSG)
 
 
+def _receives_left(run: Run) -> int:
+    return sum(isinstance(step, Recv) for step in run.role.steps[run.done :])
+
+
 def _fork(run: Run) -> Run:
     return dataclasses.replace(run, bindings=dict(run.bindings))
 
@@ -483,7 +511,7 @@ def profile_examples(ci: int, deep: int) -> int:
 # -- drawing deliveries (hypothesis) -----------------------------------------------------
 
 #: How a delivery is chosen; ``honest`` is listed twice so runs get far often enough.
-KINDS = ("honest", "honest", "forward", "foreign", "pattern", "mutate", "bytes")
+KINDS = ("honest", "honest", "as-e", "forward", "foreign", "pattern", "mutate", "bytes")
 
 
 def draw_delivery(data: st.DataObject, s: Session, rid: int) -> tuple[bytes, Term, str] | None:
@@ -498,6 +526,11 @@ def draw_delivery(data: st.DataObject, s: Session, rid: int) -> tuple[bytes, Ter
             return None
         m = data.draw(st.sampled_from(same), label="message")
         return m.data, m.term, kind
+    if kind == "as-e":
+        # e's honest answer, sometimes with a value or a signature from elsewhere
+        term = mutate_term(data, s, s.as_intruder_term(rid), at_least=0)
+        built_e = s.forge(rid, term)
+        return None if built_e is None else (built_e, term, kind)
     if kind == "foreign":
         m = data.draw(st.sampled_from(s.log), label="message")
         return m.data, m.term, kind
@@ -557,7 +590,7 @@ def mutate_bytes(data: st.DataObject, raw: bytes) -> bytes:
 def play(data: st.DataObject, protocol: str, variant: str, deliveries: int) -> Session:
     """One generated schedule: start every run, then up to ``deliveries`` deliveries."""
     s = Session(protocol, variant)
-    s.start()
+    s.start(prelude=data.draw(st.booleans(), label="prelude"))
     for _ in range(deliveries):
         waiting = s.waiting()
         if not waiting:
