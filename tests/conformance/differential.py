@@ -193,7 +193,7 @@ class Session:
         self.known: dict[bytes, Term] = {}  # whole messages and ciphertext fields -> term
         self.spec: dict[int, Run] = {}
         self.code: dict[int, RoleMachine] = {}
-        self.dead: set[int] = set()  # runs whose honest step failed on both sides
+        self.last: tuple[Decision, Decision] | None = None  # (code, spec) of the last delivery
         self.tally: Counter[tuple[str, str, str]] = Counter()  # (kind, label, outcome)
         self._junk = 0
         for p in plans(self.variant):
@@ -258,9 +258,7 @@ class Session:
         return None if data is None else (data, term)
 
     def waiting(self) -> list[int]:
-        return [
-            rid for rid, m in self.code.items() if m.state is State.WAITING and rid not in self.dead
-        ]
+        return [rid for rid, m in self.code.items() if m.state is State.WAITING]
 
     def expecting(self, rid: int) -> Recv:
         step = self.spec[rid].next_step
@@ -279,6 +277,7 @@ class Session:
         except EthVoipError as exc:
             events, code = [], Decision(False, check=refusal_check(exc))
         spec = self._spec_decide(rid, run, term)
+        self.last = (code, spec)
         self.tally[(kind, label, "accept" if code.accepted else "refuse")] += 1
         where = f"{self.protocol}/{self.variant_name} run {rid} at {label} ({kind}): {term}"
         if code.accepted != spec.accepted:
@@ -468,8 +467,42 @@ def _vars(machine: RoleMachine) -> tuple[Var, ...]:
 
 
 def _why(run: Run, term: Term) -> str:
-    """The spec's reason for a refusal: the pattern or the ``once`` replay rule."""
-    return "pattern" if not receive(_fork(run), term) else "once"
+    """The spec's reason for a refusal: ``once`` (the replay rule), or ``pattern:<where>``
+    naming the first part of the receive pattern the message does not match (the variable
+    whose bound value differs, or the constructor or key that does not fit)."""
+    if receive(_fork(run), term):
+        return "once"
+    step = run.next_step
+    assert isinstance(step, Recv)
+    env = {k: v for k, v in run.bindings.items() if isinstance(k, Var)}
+    pattern = substitute(step.pattern, {k: v for k, v in run.bindings.items() if k not in env})
+    return "pattern:" + (_mismatch(pattern, term, env) or "?")
+
+
+def _mismatch(p: Term, t: Term, env: dict[Var, Term]) -> str | None:
+    """Where ``t`` leaves ``p`` (under ``env``, extended as matching goes); ``None``: it fits."""
+    if isinstance(p, Var):
+        if p in env and env[p] != t:
+            return p.name
+        if p not in env and p.sort is not Sort.MSG and sort_of(t) is not p.sort:
+            return f"{p.name} (sort)"
+        env.setdefault(p, t)
+        return None
+    inst = substitute(p, env)
+    if not variables(inst):
+        return None if inst == t else str(inst)
+    if type(p) is not type(t):
+        return type(p).__name__.lower()
+    kids_p, kids_t = children(inst), children(t)
+    if len(kids_p) != len(kids_t):
+        return f"{type(p).__name__.lower()} arity"
+    # keys first: a receiver opens (or checks the signature) before it reads the body
+    order = [1, 0] if len(kids_p) == 2 and not isinstance(p, Tup) else range(len(kids_p))
+    for i in order:
+        where = _mismatch(kids_p[i], kids_t[i], env)
+        if where is not None:
+            return where
+    return None
 
 
 def leaves(t: Term) -> Iterator[tuple[tuple[int, ...], Term]]:

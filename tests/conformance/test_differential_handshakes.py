@@ -15,7 +15,7 @@ from hypothesis import strategies as st
 
 from ethvoip.impl.handshake import IMPLEMENTED
 from ethvoip.spec.catalogue import CATALOGUE
-from tests.conformance.differential import play, profile_examples
+from tests.conformance.differential import Session, play, profile_examples
 
 VARIANTS = sorted({(p, v) for p, v, _ in IMPLEMENTED})
 WITHOUT_MACHINES = ("keystore_registration", "key_lookup")
@@ -32,3 +32,16 @@ def test_every_variant_with_machines_is_driven() -> None:
 @given(data=st.data())
 def test_code_and_spec_decide_alike(protocol: str, variant: str, data: st.DataObject) -> None:
     play(data, protocol, variant, deliveries=10)
+
+
+def test_a_refusal_names_its_check_on_both_sides() -> None:
+    """a's first message of its call to e, forwarded to b: b cannot open it (the code's
+    decryption fails), the spec's pattern wants a ciphertext for pk(b)."""
+    s = Session("psk_handshake", "hardened")
+    s.start()
+    to_e = next(m for m in s.log if m.run == 3 and m.label == "I_2")
+    assert not s.deliver(2, to_e.data, to_e.term, "forward")
+    assert s.last is not None
+    code, spec = s.last
+    assert (code.accepted, code.check) == (False, "CryptoError")
+    assert (spec.accepted, spec.check) == (False, "pattern:pk(b)")
