@@ -537,8 +537,11 @@ def replace_at(t: Term, path: tuple[int, ...], new: Term) -> Term:
 
 
 def profile_examples(ci: int, deep: int) -> int:
-    """Examples per test: ``ci`` in CI (derandomized), ``deep`` under HYPOTHESIS_PROFILE=deep."""
-    return deep if os.environ.get("HYPOTHESIS_PROFILE") == "deep" else ci
+    """Examples per test: ``ci`` in CI (derandomized), ``deep`` under HYPOTHESIS_PROFILE=deep
+    (or $DIFFERENTIAL_DEEP_EXAMPLES, to fit a deep run into the time there is)."""
+    if os.environ.get("HYPOTHESIS_PROFILE") != "deep":
+        return ci
+    return int(os.environ.get("DIFFERENTIAL_DEEP_EXAMPLES", deep))
 
 
 # -- drawing deliveries (hypothesis) -----------------------------------------------------
@@ -634,4 +637,7 @@ def play(data: st.DataObject, protocol: str, variant: str, deliveries: int) -> S
             s.deliver(rid, *got)
     name = f"{protocol}/{variant}"
     TALLY.update({(name, *k): n for k, n in s.tally.items()})
+    TALLY[(name, "schedules", "", "")] += 1
+    if TALLY[(name, "schedules", "", "")] % 200 == 0:
+        _write_tally()  # a long deep run stopped half-way still leaves its figures
     return s
