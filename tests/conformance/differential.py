@@ -227,17 +227,24 @@ class Session:
                 elif part.width == 2:
                     fields.pop(0)
 
-    def start(self, prelude: bool = False) -> None:
-        """Start every run.  The intruder then opens a session of his own with b (run 4) as
-        the subscriber e, so that b's later messages are his to read; with ``prelude`` he
-        also answers a's call to him (run 3) to its end and run 4 up to its last receive,
-        so that the checks of a last step (a signature) are reached within a few draws."""
+    def start(self, opening: str = "") -> None:
+        """Start every run, then open the sessions with the intruder as ``opening`` says:
+        ``""`` leaves them to the schedule (b's run 4 is a second session anyone may open:
+        replays of a's messages); ``"e-opens"``: the intruder opens run 4 as the subscriber
+        e, so that b's later messages are his to read; ``"e-plays"``: he also answers a's
+        call to him (run 3) to its end and run 4 up to its last receive, so that the checks
+        of a last step (a signature) are reached within a few draws."""
         for rid in self.code:
             # one clock tick per run: MIKEY's T is the clock, which the spec models as a
             # fresh value of each run (two I_MESSAGEs in one NTP instant do not happen)
             self.world.now += 1.0
             self._emit(rid, self.code[rid], self.code[rid].start(), self.spec[rid])
-        for rid, keep in ((4, 1), (3, 0)) if prelude else ((4, len(self.spec[4].role.steps)),):
+        plays = {
+            "": (),
+            "e-opens": ((4, _receives_left(self.spec[4]) - 1),),
+            "e-plays": ((4, 1), (3, 0)),
+        }[opening]
+        for rid, keep in plays:
             while rid in self.waiting() and _receives_left(self.spec[rid]) > keep:
                 first = self.as_intruder(rid)
                 if first is None or not self.deliver(rid, *first, "as-e"):
@@ -546,6 +553,9 @@ def profile_examples(ci: int, deep: int) -> int:
 
 # -- drawing deliveries (hypothesis) -----------------------------------------------------
 
+#: How the sessions with the intruder open (:meth:`Session.start`).
+OPENINGS = ("", "e-opens", "e-plays")
+
 #: How a delivery is chosen; ``honest`` is listed twice so runs get far often enough.
 KINDS = ("honest", "honest", "as-e", "forward", "foreign", "pattern", "mutate", "bytes")
 
@@ -626,7 +636,7 @@ def mutate_bytes(data: st.DataObject, raw: bytes) -> bytes:
 def play(data: st.DataObject, protocol: str, variant: str, deliveries: int) -> Session:
     """One generated schedule: start every run, then up to ``deliveries`` deliveries."""
     s = Session(protocol, variant)
-    s.start(prelude=data.draw(st.booleans(), label="prelude"))
+    s.start(data.draw(st.sampled_from(OPENINGS), label="opening"))
     for _ in range(deliveries):
         waiting = s.waiting()
         if not waiting:

@@ -30,7 +30,7 @@ from ethvoip.impl.handshake.machine import Run, Value
 from ethvoip.impl.wire import Tag
 from tests.conformance.differential import Disagreement, play, profile_examples
 
-EXAMPLES = profile_examples(ci=150, deep=1500)
+EXAMPLES = profile_examples(ci=300, deep=3000)
 
 
 def disagreement(protocol: str, variant: str) -> Disagreement | None:
