@@ -22,6 +22,7 @@ replay cache) unless every check passed, so a rejected message changes nothing b
 
 from __future__ import annotations
 
+import copy
 import enum
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -332,6 +333,19 @@ class RoleMachine:
     @property
     def done_labels(self) -> tuple[str, ...]:
         return tuple(s.label for s in self.role.steps[: self._pc])
+
+    def fork(self) -> RoleMachine:
+        """A copy of this run that shares its environment (key store, randomness, replay
+        cache): feed it a message to see what this run would do, then keep either.
+
+        Nothing shared is touched by a refused message (a receive commits only after every
+        check), so a refused fork can be dropped; an accepted one must replace the original,
+        since its replay-cache entry and drawn randomness are already spent.
+        """
+        twin = copy.copy(self)
+        twin._bindings = dict(self._bindings)
+        twin.transcript = list(self.transcript)
+        return twin
 
     def term_of(self, label: str, naming: Callable[[Value], Term]) -> Term:
         """The symbolic term of what step ``label`` sent, received or looked up.

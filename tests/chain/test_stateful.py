@@ -274,6 +274,21 @@ class KeyStoreMachine(_Differential):
         i = IDENTS[ident]
         self.run("execute_recovery", "executeRecovery", sender, i, PUBS[self.recovery_key(i, k)])
 
+    @rule(ident=idents, k=keys)
+    def look_up(self, ident: int, k: int) -> None:
+        """The views a phone and the service call (``lookup``, ``keyUsed``): the same answer,
+        or the same custom error, as the model (the invariant reads raw storage instead)."""
+        i = IDENTS[ident]
+        answers = []
+        for side in (self.model, self.client):
+            try:
+                answers.append(side.lookup(i))
+            except ContractRevert as exc:
+                answers.append(exc.reason)
+        assert answers[0] == answers[1], f"lookup: model {answers[0]}, chain {answers[1]}"
+        event("lookup: " + ("answered" if isinstance(answers[0], tuple) else str(answers[0])))
+        assert self.client.key_used(keccak(PUBS[k])) == self.model.key_used(keccak(PUBS[k]))
+
     @rule()
     def wait(self) -> None:
         self.chain.increase_time(WAIT)
