@@ -28,6 +28,7 @@ from ethvoip.impl.crypto import IdentityPublicKey
 from ethvoip.impl.handshake import ReplayCache, mikey, psk, sts
 from ethvoip.impl.handshake.machine import Run, Value
 from ethvoip.impl.wire import Tag
+from ethvoip.spec.errors import IdentityMismatch
 from tests.conformance.differential import Disagreement, play, profile_examples
 
 EXAMPLES = profile_examples(ci=300, deep=3000)
@@ -57,7 +58,7 @@ def _psk_i3_without_lowe_fix(run: Run, data: bytes) -> dict[str, Value]:
 def _sts_r1_without_dialog(run: Run, data: bytes) -> dict[str, Value]:
     rec = wire.decode(data, Tag.STS_1)
     if rec.text("B") != run.name("B"):
-        raise sts.RemoteProtocolError("not to this agent")
+        raise IdentityMismatch("not to this agent")  # as impl/handshake/sts.py's R_1
     return {"GX": rec["GX"]}  # the caller's name is no longer held to the dialog's peer
 
 
