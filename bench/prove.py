@@ -90,6 +90,37 @@ def main() -> None:
                 check_variant(v, max_runs=4)
 
     print(f"\nwhole matrix, up to 4 runs: {median_time(whole, max(1, min(3, args.repeat))):.2f} s")
+    print_unbounded(args.repeat)
+
+
+def unbounded_medians(repeat: int) -> list[tuple[str, str, float, dict[str, float]]]:
+    """Median seconds of ``prove --unbounded`` per variant (a fresh checker each time: no
+    abstraction reused), with the median per claim; target: each hardened variant <= 2 s."""
+    from ethvoip.model.unbounded import Checker
+
+    out = []
+    for p in CATALOGUE.values():
+        for vname, v in p.variants.items():
+            runs, per_claim = [], {}
+            for _ in range(repeat):
+                t0 = time.perf_counter()
+                results = Checker(v).check()
+                runs.append(time.perf_counter() - t0)
+                for r in results:
+                    per_claim.setdefault(r.claim.name, []).append(r.seconds)
+            medians = {c: statistics.median(ts) for c, ts in per_claim.items()}
+            out.append((p.name, vname, statistics.median(runs), medians))
+    return out
+
+
+def print_unbounded(repeat: int) -> None:
+    print("\nunbounded (Horn-clause abstraction), every claim of each variant")
+    for pname, vname, total, claims in unbounded_medians(repeat):
+        slowest = max(claims.items(), key=lambda kv: kv[1])
+        print(
+            f"  {pname + '/' + vname:32} {total:7.3f} s   slowest claim "
+            f"{slowest[0]} {slowest[1]:.3f} s"
+        )
 
 
 if __name__ == "__main__":
