@@ -31,7 +31,7 @@ from __future__ import annotations
 
 import itertools
 from collections import defaultdict
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 
 from ethvoip.spec.errors import UnsupportedProtocol
@@ -95,33 +95,51 @@ class Universe:
 
     def __init__(self) -> None:
         self.ids: dict[tuple[object, ...], int] = {}
-        self.shown: list[str] = []
+        self.keys: list[tuple[object, ...]] = []  # id -> its key (how :meth:`show` reads it)
         self.facts: dict[str, list[tuple[int, ...]]] = defaultdict(list)
         self.exps: dict[int, tuple[int, ...]] = {}  # group element -> its exponents
         self.atoms: dict[Sort, list[int]] = defaultdict(list)
-        self.sorts: dict[int, Sort] = {}
         self.pk_owner: dict[int, int] = {}  # pk(X) -> X
+        self._compiled: dict[Term, Callable[[Mapping[Term, int]], int]] = {}
 
     def __len__(self) -> int:
-        return len(self.shown)
+        return len(self.keys)
+
+    def _new(self, key: tuple[object, ...]) -> int:
+        got = self.ids[key] = len(self.keys)
+        self.keys.append(key)
+        return got
+
+    def show(self, i: int) -> str:
+        """The term with id ``i``, written out (for messages and debugging)."""
+        key = self.keys[i]
+        head, rest = key[0], key[1:]
+        if head == "atom":
+            return str(rest[0])
+        inner = [self.show(c) for c in rest if isinstance(c, int)]
+        if head == "exp":
+            return "g^" + "^".join(inner)
+        if str(head).startswith("tup"):
+            return "<" + ", ".join(inner) + ">"
+        name = str(head).split("_")[1] if str(head).startswith("h_") else head
+        return f"{name}({', '.join(inner)})"
 
     def atom(self, name: str, sort: Sort) -> int:
         key = ("atom", name)
         got = self.ids.get(key)
         if got is None:
-            got = self.ids[key] = len(self.shown)
-            self.shown.append(name)
+            got = self._new(key)
             self.atoms[sort].append(got)
-            self.sorts[got] = sort
         return got
 
-    def node(self, rel: str, children: tuple[int, ...], shown: str) -> int:
+    def node(self, rel: str, children: tuple[int, ...]) -> int:
         key = (rel, *children)
         got = self.ids.get(key)
         if got is None:
-            got = self.ids[key] = len(self.shown)
-            self.shown.append(shown)
+            got = self._new(key)
             self.facts[rel].append((*children, got))
+            if rel == "pk":
+                self.pk_owner[got] = children[0]
         return got
 
     def power(self, exps: tuple[int, ...]) -> int:
@@ -133,8 +151,7 @@ class Universe:
         got = self.ids.get(key)
         if got is not None:
             return got
-        got = self.ids[key] = len(self.shown)
-        self.shown.append("g^" + "^".join(self.shown[e] for e in exps))
+        got = self._new(key)
         self.exps[got] = exps
         if len(exps) == 1:
             self.facts["expg"].append((exps[0], got))
@@ -145,8 +162,51 @@ class Universe:
 
     def raise_(self, base: int, e: int) -> int:
         if base not in self.exps:
-            raise unsupported(f"{self.shown[base]} raised to a power (not a group element)")
+            raise unsupported(f"{self.show(base)} raised to a power (not a group element)")
         return self.power((*self.exps[base], e))
+
+    def compiled(self, t: Term) -> Callable[[Mapping[Term, int]], int]:
+        """``t`` as a function from a valuation of its keys to its id (built once per term:
+        the universe evaluates each send term for thousands of valuations)."""
+        got = self._compiled.get(t)
+        if got is None:
+            got = self._compiled[t] = self._compile(t)
+        return got
+
+    def _compile(self, t: Term) -> Callable[[Mapping[Term, int]], int]:
+        if isinstance(t, Var | Fresh):
+            return lambda env: env[t]
+        match t:
+            case Atom(name, sort):
+                if sort is Sort.AGENT and name not in AGENTS:
+                    name = OTHER  # a fixed honest name (the app store): an other agent
+                c = self.atom(name, sort)
+                return lambda env: c
+            case Inv(k):
+                fk = self.compiled(k)
+                return lambda env: self.node("sk", (self.pk_owner[fk(env)],))
+            case Exp(base, exps):
+                fes = [self.compiled(e) for e in exps]
+                if base == G:
+                    return lambda env: self.power(tuple(f(env) for f in fes))
+                fb = self.compiled(base)
+
+                def raised(env: Mapping[Term, int]) -> int:
+                    out = fb(env)
+                    for f in fes:
+                        out = self.raise_(out, f(env))
+                    return out
+
+                return raised
+        rel = relation_of(t)
+        fs = [self.compiled(c) for c in _children(t)]
+        if len(fs) == 1:
+            (f0,) = fs
+            return lambda env: self.node(rel, (f0(env),))
+        if len(fs) == 2:
+            f0, f1 = fs
+            return lambda env: self.node(rel, (f0(env), f1(env)))
+        return lambda env: self.node(rel, tuple(f(env) for f in fs))
 
 
 def relation_of(t: Term) -> str:
@@ -171,44 +231,7 @@ def relation_of(t: Term) -> str:
 
 def value(u: Universe, t: Term, env: Mapping[Term, int]) -> int:
     """The id of ``t`` with its variables and fresh names valued by ``env``."""
-    if isinstance(t, Var | Fresh):
-        return env[t]
-    match t:
-        case Atom(name, sort):
-            if sort is Sort.AGENT and name not in AGENTS:
-                name = OTHER  # a fixed honest name (the app store): one of the other agents
-            return u.atom(name, sort)
-        case Inv(k):
-            owner = u.pk_owner[value(u, k, env)]
-            return u.node("sk", (owner,), f"sk({u.shown[owner]})")
-        case Exp(base, exps):
-            es = tuple(value(u, e, env) for e in exps)
-            if base == G:
-                return u.power(es)
-            out = value(u, base, env)
-            for e in es:
-                out = u.raise_(out, e)
-            return out
-        case Tup(items):
-            ch = tuple(value(u, i, env) for i in items)
-        case AEnc(b, k) | SEnc(b, k) | Sign(b, k):
-            ch = (value(u, b, env), value(u, k, env))
-        case Hash(_, args):
-            ch = tuple(value(u, a, env) for a in args)
-        case Pk(o) | Sk(o):
-            ch = (value(u, o, env),)
-        case _:
-            raise unsupported(f"term {t}")
-    rel = relation_of(t)
-    inner = ", ".join(u.shown[c] for c in ch)
-    if rel.startswith("tup"):
-        shown = f"<{inner}>"
-    else:
-        shown = f"{t.fn if isinstance(t, Hash) else rel}({inner})"
-    got = u.node(rel, ch, shown)
-    if rel == "pk":
-        u.pk_owner[got] = ch[0]
-    return got
+    return u.compiled(t)(env)
 
 
 # --------------------------------------------------------------------------------------
@@ -393,7 +416,7 @@ class Program:
                 labels = sorted({0} | self.marks.get((r.name, f.name), frozenset()))
                 doms = [self.param_domain(r, p) for p in ps]
                 for combo in itertools.product(*doms):
-                    args = ",".join(u.shown[c] for c in combo)
+                    args = ",".join(u.show(c) for c in combo)
                     ids = []
                     for m in labels:
                         a = u.atom(f"{f.name}[{args}]{self._label(m)}", f.sort)
@@ -429,7 +452,7 @@ class Program:
                     self.facts["lookup"].append((x, k))
                     self.lookup_of[x].append(k)
         for pk_id, owner in list(u.pk_owner.items()):
-            self.facts["skof"].append((pk_id, u.node("sk", (owner,), f"sk({u.shown[owner]})")))
+            self.facts["skof"].append((pk_id, u.node("sk", (owner,))))
         # what the intruder knows at the start
         known = [self.agent[n] for n in AGENTS]
         known += [a for s in (Sort.CONST,) for a in u.atoms[s]]
