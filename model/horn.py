@@ -444,13 +444,13 @@ class Program:
                 u.power((e1, e2))
         self.lookup_of: dict[int, list[int]] = defaultdict(list)
         for n in AGENTS:
-            x = self.agent[n]
+            who = self.agent[n]
             for y in AGENTS:
                 # e registers his own key, or any public key where no proof of possession
                 if n == y or (n == INTRUDER and not self.variant.pop_required):
-                    k = value(u, Pk(Atom(y, Sort.AGENT)), {})
-                    self.facts["lookup"].append((x, k))
-                    self.lookup_of[x].append(k)
+                    key = value(u, Pk(Atom(y, Sort.AGENT)), {})
+                    self.facts["lookup"].append((who, key))
+                    self.lookup_of[who].append(key)
         for pk_id, owner in list(u.pk_owner.items()):
             self.facts["skof"].append((pk_id, u.node("sk", (owner,))))
         # what the intruder knows at the start
@@ -597,7 +597,7 @@ class Program:
             if out is not None and out != name:
                 raise AssertionError("a leaf is its own variable")
             return name, body
-        if isinstance(t, Atom) or t == G:
+        if isinstance(t, Atom):
             return value(self.u, t, {}), []
         o = out if out is not None else self.aux()
         body = []
@@ -621,10 +621,10 @@ class Program:
                     return o, [*b, *d, Lit("exp2", (a, c, o))]
                 raise unsupported(f"Diffie-Hellman term {t}")
         args: list[Arg] = []
-        for c in _children(t):
-            a, b = self.lits(c, new)
-            args.append(a)
-            body += b
+        for child in _children(t):
+            arg, more = self.lits(child, new)
+            args.append(arg)
+            body += more
         return o, [*body, Lit(relation_of(t), (*args, o))]
 
     def _rules_intruder(self) -> None:

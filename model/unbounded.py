@@ -40,7 +40,7 @@ from ethvoip.model.horn import (
 )
 from ethvoip.spec.checks import default_shape, front_end
 from ethvoip.spec.errors import UnsupportedProtocol
-from ethvoip.spec.protocol import AGREEMENTS, Claim, ClaimKind, Recv, Role, Variant
+from ethvoip.spec.protocol import AGREEMENTS, Claim, ClaimKind, Lookup, Recv, Role, Variant
 from ethvoip.spec.semantics import honest_execution
 from ethvoip.spec.terms import Atom, Exp, Fresh, G, Pk, Sort, Term, Var, substitute, variables
 
@@ -136,16 +136,16 @@ def solve(
     arity: dict[str, int] = {rel: len(rows[0]) for rel, rows in all_facts.items() if rows}
     rules = binary([*(prog.rules if rules is None else rules), *extra])
     for r in rules:
-        for lit in (r.head, *r.body):
-            if lit.rel not in ("=", "!="):
-                arity.setdefault(lit.rel, len(lit.args))
+        for x in (r.head, *r.body):
+            if x.rel not in ("=", "!="):
+                arity.setdefault(x.rel, len(x.args))
     for q in queries:
         arity.setdefault(q, 0)
     arity["ans"] = 1
     bits = max(len(prog.u), len(queries), 2).bit_length()
     sort = f"(_ BitVec {bits})"
     text = [f"(declare-rel {n} ({' '.join([sort] * a)}))" for n, a in arity.items()]
-    names = {a for r in rules for lit in (r.head, *r.body) for a in lit.args if isinstance(a, str)}
+    names = {a for r in rules for x in (r.head, *r.body) for a in x.args if isinstance(a, str)}
     text += [f"(declare-var {n} {sort})" for n in sorted(names)]
 
     def arg(a: str | int) -> str:
@@ -179,7 +179,7 @@ def solve(
         f = z3.Function(rel, *([T] * len(rows[0])), B).ast  # the parsed declaration
         buf = (ctypes.c_uint * len(rows[0]))()
         for row in rows:
-            buf[:] = row
+            buf[:] = list(row)
             z3core.Z3_fixedpoint_add_fact(c, d, f, len(row), buf)
     x = z3.BitVec("ans!x", bits, ctx)
     fp.declare_var(x)
@@ -399,7 +399,7 @@ class Checker:
         if y_var is None:
             raise unsupported(f"claim {c.name}: {c.role} never learns who plays {c.peer}")
         marks: dict[tuple[str, str], frozenset[int]] = {}
-        kinds: list[tuple[str, object]] = []
+        kinds: list[Position] = []
         block_terms: tuple[Term, ...] = ()
         k = 0
         if c.kind is not ClaimKind.ALIVENESS:
@@ -439,7 +439,7 @@ class Checker:
                 rows = list(itertools.product(*columns))
             agents = {x_var.name: ax, y_var.name: ay}
             reach = self.reach(p, claimant, agents, "reach")
-            cond, facts = self._end_conditions(p, c, kinds, ax, ay)
+            cond, facts = self._end_conditions(p, kinds, ax, ay)
             bad_rule = Rule(Lit("bad", ()), (*reach.body, *cond))
             if blocks:
                 facts["blk"] = rows
@@ -449,14 +449,14 @@ class Checker:
             if got["bad"]:
                 bad = True
                 break
-        if not bad and any(kind[0] == "peer-fixed" for kind in kinds):
+        if not bad and any(pos.tag == "peer-fixed" for pos in kinds):
             # a value the peer's begin event fixes, but the claimant's end event holds
             # another: no run agrees, nothing to block, it must simply be underivable
             extra = []
             for cx, cy in CASES:
                 ax, ay = p.agent[cx], p.agent[cy]
                 reach = self.reach(p, claimant, {x_var.name: ax, y_var.name: ay}, "reach")
-                for cond in self._unblocked_conditions(p, c, kinds, ax, ay):
+                for cond in self._unblocked_conditions(p, kinds, ax, ay):
                     extra.append(Rule(Lit("bad", ()), (*reach.body, *cond)))
             bad = solve(p, extra, ["bad"])["bad"]
         return self._verdict(c, reached, bad, time.perf_counter() - t0, size)
@@ -473,12 +473,12 @@ class Checker:
         y_var: Var,
         belief: Var | None,
         marks: dict[tuple[str, str], frozenset[int]],
-    ) -> tuple[str, object]:
+    ) -> Position:
         """How data position ``i`` is compared: ``fixed`` (the claimant's value is named by
         its agents), ``mark`` (fresh values marked ``i``), ``peer-fixed`` (the peer's value is
         named by its agents)."""
         if set(keys_of(mine)) <= {x_var, y_var} and _simple(mine):
-            return ("fixed", (mine, x_var, y_var))
+            return Position("fixed", mine, term=mine, agents=(x_var, y_var))
         a, b = _source(self.v, claimant, mine), _source(self.v, peer, theirs)
         if a is not None and b is not None:
             if a[0] != b[0]:
@@ -488,56 +488,67 @@ class Checker:
                 if marks.get(n, frozenset({i})) != frozenset({i}):
                     raise unsupported(f"claim {c.name}: two data positions may share a value")
                 marks[n] = frozenset({i})
-            return ("mark", (i, a[0], frozenset(names)))
+            return Position("mark", mine, label=i, kind=a[0], names=names)
         if belief is not None and set(keys_of(theirs)) <= {peer.agent, belief} and _simple(theirs):
-            return ("peer-fixed", (theirs, peer.agent, belief))
+            # the peer's value in its own terms: its actor is the case's peer, its belief the
+            # claimant
+            return Position("peer-fixed", mine, term=theirs, agents=(belief, peer.agent))
         raise unsupported(f"claim {c.name}: agreement on {mine} (peer: {theirs})")
 
-    def _fixed_value(self, p: Program, kind: tuple[str, object], ax: int, ay: int) -> int:
+    def _fixed_value(self, p: Program, pos: Position, ax: int, ay: int) -> int:
         """The value a ``fixed`` (claimant's view) or ``peer-fixed`` (peer's view) position
         has in the case where the claimant is ``ax`` and the peer ``ay``."""
-        tag, what = kind
-        term, first, second = what  # type: ignore[misc]
-        env = {first: ax, second: ay} if tag == "fixed" else {first: ay, second: ax}
-        return value(p.u, term, env)
+        assert pos.term is not None and pos.agents is not None
+        x, y = pos.agents
+        return value(p.u, pos.term, {x: ax, y: ay})
 
-    def _blk_column(self, p: Program, kind: tuple[str, object], ax: int, ay: int) -> list[int]:
-        tag, what = kind
-        if tag == "mark":
-            i, sort, _ = what  # type: ignore[misc]
-            return _marked(p, i, sort)
-        return [self._fixed_value(p, kind, ax, ay)]
+    def _blk_column(self, p: Program, pos: Position, ax: int, ay: int) -> list[int]:
+        if pos.tag == "mark":
+            return _marked(p, pos.label, pos.kind)
+        return [self._fixed_value(p, pos, ax, ay)]
 
     def _end_conditions(
-        self, p: Program, c: Claim, kinds: list[tuple[str, object]], ax: int, ay: int
+        self, p: Program, kinds: list[Position], ax: int, ay: int
     ) -> tuple[list[Lit], dict[str, list[tuple[int, ...]]]]:
         """The claimant's data as the blocked begin event would carry it."""
         out: list[Lit] = []
         facts: dict[str, list[tuple[int, ...]]] = {}
-        end_keys = shape(self.v.role(c.role)).state(len(self.v.role(c.role).steps))
-        for (tag, what), mine in zip(kinds, [_by_name(t, end_keys) for t in c.data], strict=True):
-            if tag == "fixed":
+        for pos in kinds:
+            if pos.tag == "fixed":
                 continue  # named by the case's agents already
-            o, body = p.lits(mine, set())
+            o, body = p.lits(pos.mine, set())
             out += body
-            if tag == "mark":
-                i, sort, names = what  # type: ignore[misc]
-                out.append(Lit(f"endok{i}", (o,)))
-                facts[f"endok{i}"] = [(x,) for x in _end_ok(p, i, sort, names)]
+            if pos.tag == "mark":
+                rel = f"endok{pos.label}"
+                out.append(Lit(rel, (o,)))
+                facts[rel] = [(x,) for x in _end_ok(p, pos.label, pos.kind, pos.names)]
             else:
-                out.append(Lit("=", (o, self._fixed_value(p, (tag, what), ax, ay))))
+                out.append(Lit("=", (o, self._fixed_value(p, pos, ax, ay))))
         return out, facts
 
     def _unblocked_conditions(
-        self, p: Program, c: Claim, kinds: list[tuple[str, object]], ax: int, ay: int
+        self, p: Program, kinds: list[Position], ax: int, ay: int
     ) -> list[list[Lit]]:
         out = []
-        end_keys = shape(self.v.role(c.role)).state(len(self.v.role(c.role).steps))
-        for (tag, what), mine in zip(kinds, [_by_name(t, end_keys) for t in c.data], strict=True):
-            if tag == "peer-fixed":
-                o, body = p.lits(mine, set())
-                out.append([*body, Lit("!=", (o, self._fixed_value(p, (tag, what), ax, ay)))])
+        for pos in kinds:
+            if pos.tag == "peer-fixed":
+                o, body = p.lits(pos.mine, set())
+                out.append([*body, Lit("!=", (o, self._fixed_value(p, pos, ax, ay)))])
         return out
+
+
+@dataclass(frozen=True)
+class Position:
+    """How one position of an agreement claim's data is compared (see
+    :meth:`Checker._classify`); ``mine`` is the claimant's term for it, in its own names."""
+
+    tag: str
+    mine: Term
+    term: Term | None = None
+    agents: tuple[Var, Var] | None = None  # (gets the claimant, gets the peer)
+    label: int = 0
+    kind: str = ""
+    names: frozenset[tuple[str, str]] = frozenset()
 
 
 def _by_name(t: Term, keys: Sequence[Key]) -> Term:
@@ -615,9 +626,9 @@ def _check_shapes(v: Variant) -> None:
     for run in runs:
         seen: set[Var] = set(run.role.params)
         for step in run.role.steps:
+            if isinstance(step, Lookup):
+                seen.add(step.key)
             if not isinstance(step, Recv):
-                if hasattr(step, "key"):
-                    seen.add(step.key)  # type: ignore[union-attr]
                 continue
             for x in sorted(variables(step.pattern) - seen, key=lambda x: x.name):
                 value = run.bindings[x]
