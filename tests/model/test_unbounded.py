@@ -176,3 +176,56 @@ def test_agreement_blocks_only_the_marked_begin_event() -> None:
     c = "R_agree_nonces"
     assert Checker(paper).agreement(paper.claim(c), 0.0).verdict is NO
     assert Checker(hardened).agreement(hardened.claim(c), 0.0).verdict is P
+
+
+def test_two_data_positions_that_may_share_a_value_are_unsupported() -> None:
+    # one mark per position: a value at two positions cannot carry both marks, and blocking
+    # by marks would then be unsound; refused, never proved
+    import dataclasses
+
+    from ethvoip.spec.protocol import Claim, holds
+    from ethvoip.spec.protocols.psk_handshake import A, B, vN1
+
+    v = CATALOGUE["psk_handshake"].variant("hardened")
+    dup = Claim(
+        "dup",
+        ClaimKind.NI_AGREEMENT,
+        "R",
+        "N1 twice",
+        peer="I",
+        data=(A, B, vN1, vN1),
+        peer_at="I_4",
+    )
+    (r,) = Checker(dataclasses.replace(v, claims=(dup,), expected={"dup": holds()})).check()
+    assert r.verdict is UVerdict.UNSUPPORTED and "two data positions" in r.reason
+
+
+def test_a_proof_of_a_pinned_attack_is_a_mismatch() -> None:
+    from ethvoip.model.unbounded import UResult
+    from ethvoip.model.unbounded_cli import URow
+    from ethvoip.spec.protocol import attack, holds
+
+    v = CATALOGUE["psk_handshake"].variant("paper")
+    c = v.claim("R_secret_Ks")
+    row = URow("psk_handshake", "paper", attack(2, ""), UResult(c, P, 0.0, ""))
+    assert not row.ok
+    assert URow("p", "v", holds(), UResult(c, P, 0.0, "")).ok
+    assert URow("p", "v", attack(2, ""), UResult(c, NO, 0.0, "")).ok
+    assert not URow("p", "v", holds(), UResult(c, UVerdict.CANNOT_TELL, 0.0, "")).ok
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ["--unbounded", "--max-runs", "3", "sts"],
+        ["--unbounded", "--traces-dir", "x", "sts"],
+        ["--unbounded", "key_lifecycle"],
+    ],
+)
+def test_options_that_do_not_apply_to_unbounded_are_refused(
+    argv: list[str], capsys: pytest.CaptureFixture[str]
+) -> None:
+    from ethvoip.model.cli import main
+
+    assert main(argv) == 2
+    assert "unbounded" in capsys.readouterr().err
