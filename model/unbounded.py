@@ -631,6 +631,12 @@ def _check_shapes(v: Variant) -> None:
             if not isinstance(step, Recv):
                 continue
             for x in sorted(variables(step.pattern) - seen, key=lambda x: x.name):
+                if x.sort is Sort.CONST:
+                    # the universe holds the description's constants only, and the intruder
+                    # may send any other
+                    raise unsupported(
+                        f"a received constant {x.name} at {run.role.name}/{step.label}"
+                    )
                 value = run.bindings[x]
                 if not default_shape(value, x.sort):
                     raise unsupported(

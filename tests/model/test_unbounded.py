@@ -229,3 +229,26 @@ def test_options_that_do_not_apply_to_unbounded_are_refused(
 
     assert main(argv) == 2
     assert "unbounded" in capsys.readouterr().err
+
+
+def test_a_received_constant_is_unsupported() -> None:
+    # the intruder may send a constant the description never names: no abstract value for it
+    from ethvoip.spec.protocol import Claim, Recv, Role, Send, Variant, holds
+    from ethvoip.spec.terms import Sort, Var, aenc, const, pk, sk, tup
+    from tests.model.small_protocols import A, B, M
+
+    tag = Var("T", Sort.CONST)
+    i = Role("I", A, "initiator", (A, B), (sk(A),), (), (Send("I_1", tup(const("hi"), A)),))
+    r = Role(
+        "R",
+        B,
+        "responder",
+        (B,),
+        (sk(B),),
+        (M,),
+        (Recv("R_1", tup(tag, A)), Send("R_2", aenc(M, pk(A)))),
+    )
+    claim = Claim("R_secret_M", ClaimKind.SECRECY, "R", "M", term=M)
+    v = Variant("const", "a received constant", (i, r), (claim,), {"R_secret_M": holds()})
+    (got,) = Checker(v).check()
+    assert got.verdict is UVerdict.UNSUPPORTED and "received constant T" in got.reason
