@@ -116,16 +116,14 @@ def binary(rules: Sequence[Rule]) -> list[Rule]:
     return out
 
 
-def solve(
+def _load(
     prog: Program,
-    extra: Sequence[Rule],
+    rules: Sequence[Rule],
     queries: Sequence[str],
-    *,
-    rules: Sequence[Rule] | None = None,
-    facts: Mapping[str, list[tuple[int, ...]]] | None = None,
-) -> dict[str, bool]:
-    """Which of the nullary relations ``queries`` the least fixpoint derives (``rules``
-    instead of the program's own, ``facts`` on top of its own).
+    facts: Mapping[str, list[tuple[int, ...]]] | None,
+) -> tuple[z3.Fixedpoint, z3.Context, int]:
+    """A Datalog engine holding the program's facts (and ``facts``), ``rules``, and
+    ``ans(i)`` for each derived query ``i``; with the width of its bit-vector sort.
 
     Rules go to z3 as SMT-LIB text (z3's Python layer costs tens of microseconds per term,
     which made building the rules cost more than solving them); facts through
@@ -134,7 +132,7 @@ def solve(
     """
     all_facts = {**prog.facts, **(facts or {})}
     arity: dict[str, int] = {rel: len(rows[0]) for rel, rows in all_facts.items() if rows}
-    rules = binary([*(prog.rules if rules is None else rules), *extra])
+    rules = binary(rules)
     for r in rules:
         for x in (r.head, *r.body):
             if x.rel not in ("=", "!="):
@@ -181,9 +179,23 @@ def solve(
         for row in rows:
             buf[:] = list(row)
             z3core.Z3_fixedpoint_add_fact(c, d, f, len(row), buf)
+    return fp, ctx, bits
+
+
+def solve(
+    prog: Program,
+    extra: Sequence[Rule],
+    queries: Sequence[str],
+    *,
+    rules: Sequence[Rule] | None = None,
+    facts: Mapping[str, list[tuple[int, ...]]] | None = None,
+) -> dict[str, bool]:
+    """Which of the nullary relations ``queries`` the least fixpoint derives (``rules``
+    instead of the program's own, ``facts`` on top of its own)."""
+    fp, ctx, bits = _load(prog, [*(prog.rules if rules is None else rules), *extra], queries, facts)
     x = z3.BitVec("ans!x", bits, ctx)
     fp.declare_var(x)
-    status = fp.query(z3.Function("ans", T, B)(x))
+    status = fp.query(z3.Function("ans", z3.BitVecSort(bits, ctx), z3.BoolSort(ctx))(x))
     if status == z3.unknown:
         raise UnsupportedProtocol(f"z3's Datalog engine gave up: {fp.reason_unknown()}")
     if status != z3.sat:
@@ -195,6 +207,24 @@ def solve(
         q: z3.is_true(z3.simplify(z3.substitute_vars(answer, z3.BitVecVal(i, bits, ctx))))
         for i, q in enumerate(queries)
     }
+
+
+def derived_values(prog: Program, extra: Sequence[Rule], rel: str) -> list[int]:
+    """The ids in the unary relation ``rel`` of the least fixpoint (when z3 answers with a
+    disjunction of equalities; nothing otherwise: this only illustrates a verdict)."""
+    fp, ctx, bits = _load(prog, [*prog.rules, *extra], [], None)
+    x = z3.BitVec("val!x", bits, ctx)
+    fp.declare_var(x)
+    if fp.query(z3.Function(rel, z3.BitVecSort(bits, ctx), z3.BoolSort(ctx))(x)) != z3.sat:
+        return []
+    out, todo = [], [fp.get_answer()]
+    while todo:
+        e = todo.pop()
+        if z3.is_or(e):
+            todo += e.children()
+        elif z3.is_eq(e):
+            out += [c.as_long() for c in e.children() if z3.is_bv_value(c)]
+    return sorted(set(out))
 
 
 # --------------------------------------------------------------------------------------
@@ -268,7 +298,9 @@ class Checker:
 
     # ---- the claim kinds ------------------------------------------------------------
 
-    def secrecy(self, p: Program, c: Claim, q: str) -> list[Rule]:
+    def secrecy(self, p: Program, c: Claim, q: str, leak: bool = False) -> list[Rule]:
+        """``q``: a finished run with honest beliefs holds the term and the intruder knows
+        it (``leak``: ``q(term)``, which abstract values leak)."""
         role = self.v.role(c.role)
         end, keys = self._end(p, role)
         assert c.term is not None
@@ -276,7 +308,8 @@ class Checker:
             raise unsupported(f"claim {c.name}: {c.term} is not bound at the end")
         o, body = p.lits(c.term, set())
         honest = [Lit("honest", (vname(x),)) for x in believed(self.v, role, keys)]
-        return [Rule(Lit(q, ()), (end, *honest, *body, Lit("att", (o,))))]
+        head = Lit(q, ()) if not leak else Lit(q, (o,))
+        return [Rule(head, (end, *honest, *body, Lit("att", (o,))))]
 
     def key_share(self, p: Program, c: Claim, q: str) -> list[Rule]:
         role = self.v.role(c.role)
@@ -344,6 +377,14 @@ class Checker:
                 continue
             secs = shared / max(len(plain), 1) + time.perf_counter() - t1
             results[c.name] = self._verdict(c, got[reach[c.role]], got[q], secs, len(base.u))
+            if c.kind is ClaimKind.SECRECY and got[q] and got[reach[c.role]]:
+                # say which abstract value leaks (one more saturation, for failures only)
+                leaked = derived_values(base, self.secrecy(base, c, "leak", leak=True), "leak")
+                shown = ", ".join(base.u.show(i) for i in leaked[:3])
+                r = results[c.name]
+                why = f"{r.reason}; the intruder derives {shown}" if shown else r.reason
+                secs = shared / max(len(plain), 1) + time.perf_counter() - t1
+                results[c.name] = UResult(c, r.verdict, secs, why, r.terms)
         for c in self.v.claims:
             if c.kind in AGREEMENTS:
                 t1 = time.perf_counter()
