@@ -381,10 +381,10 @@ class Checker:
                 # say which abstract value leaks (one more saturation, for failures only)
                 leaked = derived_values(base, self.secrecy(base, c, "leak", leak=True), "leak")
                 shown = ", ".join(base.u.show(i) for i in leaked[:3])
-                r = results[c.name]
-                why = f"{r.reason}; the intruder derives {shown}" if shown else r.reason
+                old = results[c.name]
+                why = f"{old.reason}; the intruder derives {shown}" if shown else old.reason
                 secs = shared / max(len(plain), 1) + time.perf_counter() - t1
-                results[c.name] = UResult(c, r.verdict, secs, why, r.terms)
+                results[c.name] = UResult(c, old.verdict, secs, why, old.terms)
         for c in self.v.claims:
             if c.kind in AGREEMENTS:
                 t1 = time.perf_counter()
