@@ -309,8 +309,9 @@ def shape(role: Role) -> Shape:
 
 @dataclass(frozen=True)
 class Block:
-    """Runs of ``role`` whose begin event at step ``index`` carries values in ``rel`` (the
-    values of ``terms`` once the step is done) cannot take that step (nor any later one)."""
+    """Runs of ``role`` whose begin event at step ``index`` carries, at every position ``i``,
+    a value outside ``<rel>_not<i>`` (the values of ``terms`` once the step is done) cannot
+    take that step (nor any later one)."""
 
     role: str
     index: int
@@ -675,19 +676,23 @@ class Program:
             for f in sh.intro[k]
         ]
 
-    def _blocked(self, role: Role, k: int) -> list[Lit]:
-        """The guard that keeps blocked runs from taking step ``k``."""
-        out: list[Lit] = []
+    def _blocked(self, role: Role, k: int) -> list[list[Lit]]:
+        """The guard that keeps blocked runs from taking step ``k``, as alternatives (one
+        rule each): a run is blocked when every value of the begin event lies in its
+        position's blocked set, so it is free when some value lies outside it, in the
+        relation ``<rel>_not<i>`` (the position's domain minus the set).  Positive on
+        purpose: z3's Datalog engine (4.x, 5.4) dropped facts of other relations equal to a
+        fact of a negated one (``att(b)`` vanished with ``not blk(b)`` in a body)."""
+        options: list[list[Lit]] = [[]]
         for b in self.blocks:
             if b.role != role.name or b.index != k:
                 continue
-            args: list[Arg] = []
-            for t in b.terms:
+            free: list[list[Lit]] = []
+            for i, t in enumerate(b.terms):
                 o, body = self.lits(t, set())
-                args.append(o)
-                out += body
-            out.append(Lit(b.rel, tuple(args), neg=True))
-        return out
+                free.append([*body, Lit(f"{b.rel}_not{i}", (o,))])
+            options = [[*x, *y] for x in options for y in free]
+        return options
 
     def _rules_role(self, role: Role) -> None:
         start = [
@@ -699,18 +704,22 @@ class Program:
             here = self._st(role, k)
             self.rules.append(Rule(here, (self._pre(role, k), *self._intro(role, k))))
             nxt = self._pre(role, k + 1)
-            guard = self._blocked(role, k)
+            guards = self._blocked(role, k)
             match step:
                 case Send(_, term):
                     o, body = self.lits(term, set())
-                    self.rules.append(Rule(Lit("att", (o,)), (here, *body, *guard)))
-                    self.rules.append(Rule(nxt, (here, *guard)))
+                    for guard in guards:
+                        self.rules.append(Rule(Lit("att", (o,)), (here, *body, *guard)))
+                        self.rules.append(Rule(nxt, (here, *guard)))
                 case Lookup(_, name, key):
                     n, body = self.lits(name, set())
                     look = Lit("lookup", (n, vname(key)))
-                    self.rules.append(Rule(nxt, (here, *body, look, *guard)))
+                    for guard in guards:
+                        self.rules.append(Rule(nxt, (here, *body, look, *guard)))
                 case Recv(_, pattern, _):
-                    self.rules.append(Rule(nxt, (here, *self._recv(role, k, pattern), *guard)))
+                    derive = self._recv(role, k, pattern)
+                    for guard in guards:
+                        self.rules.append(Rule(nxt, (here, *derive, *guard)))
         last = len(role.steps)
         self.rules.append(Rule(self.end(role), (self._pre(role, last), *self._intro(role, last))))
 

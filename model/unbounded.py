@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import ctypes
 import enum
-import itertools
 import time
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
@@ -25,6 +24,8 @@ import z3
 from z3 import z3core
 
 from ethvoip.model.horn import (
+    AGENTS,
+    ATOMIC,
     HONEST,
     NAMED,
     Block,
@@ -470,20 +471,21 @@ class Checker:
         for cx, cy in CASES:
             ax, ay = p.agent[cx], p.agent[cy]
             blocks: list[Block] = []
-            rows: list[tuple[int, ...]] = []
+            columns: list[tuple[Term, list[int]]] = []  # (term, its blocked values)
             if c.kind is ClaimKind.ALIVENESS:
                 blocks = [Block(r.name, 0, (r.agent,), "blk") for r in v.roles]
-                rows = [(ay,)]
+                columns = [(v.roles[0].agent, [ay])]
             elif block_terms:
                 blocks = [Block(peer.name, k, block_terms, "blk")]
-                columns = [[ay], [ax]] + [self._blk_column(p, kind, ax, ay) for kind in kinds]
-                rows = list(itertools.product(*columns))
+                sets = [[ay], [ax]] + [self._blk_column(p, kind, ax, ay) for kind in kinds]
+                columns = list(zip(block_terms, sets, strict=True))
             agents = {x_var.name: ax, y_var.name: ay}
             reach = self.reach(p, claimant, agents, "reach")
             cond, facts = self._end_conditions(p, kinds, ax, ay)
             bad_rule = Rule(Lit("bad", ()), (*reach.body, *cond))
-            if blocks:
-                facts["blk"] = rows
+            for i, (term, blocked) in enumerate(columns):
+                out = set(blocked)
+                facts[f"blk_not{i}"] = [(x,) for x in _domain(p, term) if x not in out]
             got = solve(
                 p, [reach, bad_rule], ["reach", "bad"], rules=p.rules_for(blocks), facts=facts
             )
@@ -598,6 +600,24 @@ def _by_name(t: Term, keys: Sequence[Key]) -> Term:
     names = {k.name: k for k in keys}
     mapping = {x: names[x.name] for x in keys_of(t) if x.name in names}
     return substitute(t, mapping)
+
+
+def _domain(p: Program, t: Term) -> list[int]:
+    """Every value ``t`` can take in the universe (a superset: the free values of a blocked
+    position are this minus the blocked ones)."""
+    u = p.u
+    match t:
+        case Var(_, Sort.AGENT):
+            return [p.agent[n] for n in AGENTS]
+        case Var(_, sort) | Fresh(_, sort) if sort in ATOMIC:
+            return list(u.atoms[sort])
+        case Var(_, Sort.PUBKEY) | Pk():
+            return list(u.pk_owner)
+        case Var(_, Sort.GROUP) | Exp(_, (_,)):
+            return [i for i, e in u.exps.items() if len(e) == 1]
+        case Atom():
+            return [value(u, t, {})]
+    return list(range(len(u)))
 
 
 def _simple(t: Term) -> bool:

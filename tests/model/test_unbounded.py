@@ -12,10 +12,12 @@ is checked in its non-injective form only: "proved non-injective".
 from __future__ import annotations
 
 import pytest
+from hypothesis import event, given, settings
 
 from ethvoip.model.unbounded import Checker, UVerdict
 from ethvoip.spec.catalogue import CATALOGUE
 from ethvoip.spec.protocol import ClaimKind, Verdict
+from tests.model import test_sound_property as sound_property
 from tests.model.small_protocols import derived_key
 
 P, NI, NO = UVerdict.PROVED, UVerdict.PROVED_NI, UVerdict.CANNOT_PROVE
@@ -252,3 +254,26 @@ def test_a_received_constant_is_unsupported() -> None:
     v = Variant("const", "a received constant", (i, r), (claim,), {"R_secret_M": holds()})
     (got,) = Checker(v).check()
     assert got.verdict is UVerdict.UNSUPPORTED and "received constant T" in got.reason
+
+
+@settings(max_examples=15)
+@given(sound_property.shapes)
+def test_on_random_protocols_nothing_the_bounded_model_attacks_is_proved(
+    s: sound_property.Shape,
+) -> None:
+    # the two models against each other: an attack the bounded search finds (re-checked by
+    # the evaluator in test_sound_property) is never "proved" here, and a planted flaw
+    # never either
+    from ethvoip.model.search import check_variant
+
+    v = sound_property.build(s)
+    bounded = {r.claim.name: r.verdict for r in check_variant(v, max_runs=3)}
+    unbounded = {r.claim.name: r.verdict for r in Checker(v).check()}
+    for name, verdict in unbounded.items():
+        event(f"{name}: {verdict.value}")
+        if bounded[name] is Verdict.ATTACK:
+            assert verdict in (NO, UVerdict.UNSUPPORTED), name
+    if s.flaw:
+        assert unbounded["I_secret_N1"] in (NO, UVerdict.UNSUPPORTED)
+    if s.flaw_r:
+        assert unbounded["R_secret_N2"] in (NO, UVerdict.UNSUPPORTED)
