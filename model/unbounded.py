@@ -73,6 +73,30 @@ class UResult:
 # --------------------------------------------------------------------------------------
 
 
+def inline_equalities(r: Rule) -> Rule | None:
+    """``r`` with its ``=`` literals substituted away (None if two constants differ): the
+    engine then sees only relations, as with negation (see :meth:`Program._blocked`), which
+    it mishandled."""
+    head, body = r.head, list(r.body)
+    while True:
+        eq = next((x for x in body if x.rel == "="), None)
+        if eq is None:
+            return Rule(head, tuple(body))
+        body.remove(eq)
+        a, b = eq.args
+        if not isinstance(a, str):
+            a, b = b, a
+        if not isinstance(a, str):
+            if a != b:
+                return None
+            continue
+
+        def sub(x: Lit, a: str = a, b: str | int = b) -> Lit:
+            return Lit(x.rel, tuple(b if y == a else y for y in x.args), x.neg)
+
+        head, body = sub(head), [sub(x) for x in body]
+
+
 def _vars(x: Lit) -> set[str]:
     return {a for a in x.args if isinstance(a, str)}
 
@@ -88,8 +112,8 @@ def binary(rules: Sequence[Rule]) -> list[Rule]:
     out: list[Rule] = []
     n = 0
     for r in rules:
-        pos = [x for x in r.body if not x.neg and x.rel not in ("=", "!=")]
-        rest = [x for x in r.body if x.neg or x.rel in ("=", "!=")]
+        pos = [x for x in r.body if not x.neg]
+        rest = [x for x in r.body if x.neg]
         if len(pos) <= 2:
             out.append(r)
             continue
@@ -133,11 +157,10 @@ def _load(
     """
     all_facts = {**prog.facts, **(facts or {})}
     arity: dict[str, int] = {rel: len(rows[0]) for rel, rows in all_facts.items() if rows}
-    rules = binary(rules)
+    rules = binary([x for x in map(inline_equalities, rules) if x is not None])
     for r in rules:
         for x in (r.head, *r.body):
-            if x.rel not in ("=", "!="):
-                arity.setdefault(x.rel, len(x.args))
+            arity.setdefault(x.rel, len(x.args))
     for q in queries:
         arity.setdefault(q, 0)
     arity["ans"] = 1
@@ -151,9 +174,6 @@ def _load(
         return a if isinstance(a, str) else f"(_ bv{a} {bits})"
 
     def lit(x: Lit) -> str:
-        if x.rel in ("=", "!="):
-            eq = f"(= {arg(x.args[0])} {arg(x.args[1])})"
-            return eq if x.rel == "=" else f"(not {eq})"
         app = f"({x.rel} {' '.join(arg(a) for a in x.args)})" if x.args else x.rel
         return f"(not {app})" if x.neg else app
 
@@ -496,12 +516,13 @@ class Checker:
             # a value the peer's begin event fixes, but the claimant's end event holds
             # another: no run agrees, nothing to block, it must simply be underivable
             extra = []
+            others: dict[str, list[tuple[int, ...]]] = {}
             for cx, cy in CASES:
                 ax, ay = p.agent[cx], p.agent[cy]
                 reach = self.reach(p, claimant, {x_var.name: ax, y_var.name: ay}, "reach")
-                for cond in self._unblocked_conditions(p, kinds, ax, ay):
+                for cond in self._unblocked_conditions(p, kinds, ax, ay, others):
                     extra.append(Rule(Lit("bad", ()), (*reach.body, *cond)))
-            bad = solve(p, extra, ["bad"])["bad"]
+            bad = solve(p, extra, ["bad"], facts=others)["bad"]
         return self._verdict(c, reached, bad, time.perf_counter() - t0, size)
 
     def _classify(
@@ -570,13 +591,23 @@ class Checker:
         return out, facts
 
     def _unblocked_conditions(
-        self, p: Program, kinds: list[Position], ax: int, ay: int
+        self,
+        p: Program,
+        kinds: list[Position],
+        ax: int,
+        ay: int,
+        facts: dict[str, list[tuple[int, ...]]],
     ) -> list[list[Lit]]:
+        """The claimant's value differs from the one the peer's begin event fixes (a
+        relation of the other values, not a disequality: see :meth:`Program._blocked`)."""
         out = []
-        for pos in kinds:
+        for i, pos in enumerate(kinds):
             if pos.tag == "peer-fixed":
                 o, body = p.lits(pos.mine, set())
-                out.append([*body, Lit("!=", (o, self._fixed_value(p, pos, ax, ay)))])
+                rel = f"other{i}_{ax}_{ay}"
+                fixed = self._fixed_value(p, pos, ax, ay)
+                facts[rel] = [(x,) for x in _domain(p, pos.mine) if x != fixed]
+                out.append([*body, Lit(rel, (o,))])
         return out
 
 
