@@ -35,7 +35,7 @@ from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 
 from ethvoip.spec.errors import UnsupportedProtocol
-from ethvoip.spec.protocol import Lookup, Recv, Role, Send, Variant
+from ethvoip.spec.protocol import ClaimKind, Lookup, Recv, Role, Send, Variant
 from ethvoip.spec.terms import (
     AEnc,
     Atom,
@@ -705,23 +705,53 @@ class Program:
             self.rules.append(Rule(here, (self._pre(role, k), *self._intro(role, k))))
             nxt = self._pre(role, k + 1)
             guards = self._blocked(role, k)
+            if guards != [[]]:
+                # a blocked step: its run goes through ``free`` (one rule per way of being
+                # free), so the step's own rule, which may build a large message, is written
+                # once
+                sh = self.shapes[role.name]
+                keys = sh.state(k) if isinstance(step, Send) else sh.after(k)
+                free = self._lit(f"free_{role.name}_{k}", keys)
+                done = self._lit(f"done_{role.name}_{k}", keys)
+                if isinstance(step, Send):
+                    for guard in guards:
+                        self.rules.append(Rule(free, (here, *guard)))
+                    here = free
+                else:
+                    for guard in guards:
+                        self.rules.append(Rule(nxt, (done, *guard)))
+                    nxt = done
             match step:
                 case Send(_, term):
                     o, body = self.lits(term, set())
-                    for guard in guards:
-                        self.rules.append(Rule(Lit("att", (o,)), (here, *body, *guard)))
-                        self.rules.append(Rule(nxt, (here, *guard)))
+                    self.rules.append(Rule(Lit("att", (o,)), (here, *body)))
+                    self.rules.append(Rule(nxt, (here,)))
                 case Lookup(_, name, key):
                     n, body = self.lits(name, set())
                     look = Lit("lookup", (n, vname(key)))
-                    for guard in guards:
-                        self.rules.append(Rule(nxt, (here, *body, look, *guard)))
+                    self.rules.append(Rule(nxt, (here, *body, look)))
                 case Recv(_, pattern, _):
-                    derive = self._recv(role, k, pattern)
-                    for guard in guards:
-                        self.rules.append(Rule(nxt, (here, *derive, *guard)))
+                    self.rules.append(Rule(nxt, (here, *self._recv(role, k, pattern))))
         last = len(role.steps)
         self.rules.append(Rule(self.end(role), (self._pre(role, last), *self._intro(role, last))))
+
+    def _pointless(self, role: Role, k: int) -> list[Lit]:
+        """Past its last send, a run that believes in the intruder can change nothing any
+        query asks about (no message, and every claim, begin event or look at a finished
+        run needs honest beliefs), unless a key-agreement claim looks at every finished run:
+        such runs are dropped, which keeps the intruder's forgeries of their last messages
+        (a signature of his own over every value he knows) out of the fixpoint."""
+        sends = [i for i, s in enumerate(role.steps) if isinstance(s, Send)]
+        if (sends and k < sends[-1]) or any(
+            c.kind is ClaimKind.KEY_AGREEMENT for c in self.variant.claims
+        ):
+            return []
+        names = {a.name for a in self.variant.agent_vars}
+        return [
+            Lit("honest", (vname(x),))
+            for x in self.shapes[role.name].state(k)
+            if isinstance(x, Var) and x.sort is Sort.AGENT and x.name in names
+        ]
 
     def _recv(self, role: Role, k: int, pattern: Term) -> list[Lit]:
         """Literals saying the intruder can derive ``pattern`` (bound as in state ``k``)."""
@@ -730,7 +760,7 @@ class Program:
         new = {x for x in keys_of(pattern) if x not in bound}
         ctx_keys = [x for x in keys_of(pattern) if x in bound]
         ctx = Lit(f"ctx_{role.name}_{k}", tuple(vname(x) for x in ctx_keys))
-        self.rules.append(Rule(ctx, (self._st(role, k),)))
+        self.rules.append(Rule(ctx, (self._st(role, k), *self._pointless(role, k))))
         counter = itertools.count()
 
         def derive(t: Term, ctx: Lit) -> list[Lit]:
