@@ -351,6 +351,12 @@ def parser() -> argparse.ArgumentParser:
     ap.add_argument(
         "--record", type=cliargs.output_file, metavar="FILE", help="write the dated matrix here"
     )
+    ap.add_argument(
+        "--unbounded",
+        action="store_true",
+        help="prove for any number of runs on a Horn-clause abstraction instead "
+        "(proved / cannot prove; no traces, no --max-runs)",
+    )
     return ap
 
 
@@ -482,7 +488,20 @@ class CtrlC:
 
 @cliargs.guard("ethvoip prove")
 def main(argv: list[str]) -> int:
-    args = parser().parse_args(argv)
+    ap = parser()
+    args = ap.parse_args(argv)
+    if args.unbounded:
+        # the unbounded mode has its own module; only its arguments are checked here
+        given = [a.split("=")[0] for a in argv if a.startswith("--")]
+        for bad in ("--max-runs", "--traces-dir", "--record"):
+            if bad in given:
+                ap.error(f"{bad} does not apply to --unbounded")
+        if any(_is_lifecycle(n) for n in args.protocols):
+            ap.error(f"{LIFECYCLE} has its own inductive proof: prove it without --unbounded")
+        from ethvoip.model import unbounded_cli
+
+        live = not args.quiet and sys.stderr.isatty()
+        return unbounded_cli.run(_targets(args.protocols), as_json=args.json, live=live)
     with CtrlC().installed() as ctrl_c:
         return _prove_all(args, argv, ctrl_c)
 

@@ -106,3 +106,16 @@ def test_prove_json_follows_its_documented_schema(capsys: pytest.CaptureFixture[
     assert any(r["trace"] is not None for r in rows)  # the nullable fields both ways
     with pytest.raises(AssertionError):  # and the checker itself can fail
         _check({"results": [{**rows[0], "extra": 1}]}, schema)
+
+
+def test_prove_unbounded_json_follows_its_documented_schema(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    schema = json.loads((DOCS / "cli" / "prove.schema.json").read_text(encoding="utf-8"))
+    assert main(["prove", "--unbounded", "--json", "mikey_key_transport"]) == 0
+    out = json.loads(capsys.readouterr().out)
+    _check(out, schema)
+    rows = out["unbounded"]
+    assert {r["verdict"] for r in rows} == {"proved", "proved non-injective", "cannot prove"}
+    with pytest.raises(AssertionError):  # an unknown verdict is refused
+        _check({"results": [], "unbounded": [{**rows[0], "verdict": "secure"}]}, schema)
