@@ -714,6 +714,10 @@ def _end_ok(p: Program, i: int, kind: str, names: frozenset[tuple[str, str]]) ->
 def _check_shapes(v: Variant) -> None:
     """Received values must have the default shapes (atoms, ``pk(agent)``, ``g^x``): the
     abstraction's universe is built from them."""
+    # key compromise (issue 15 §2) is not in the abstraction: refused whole, never dropped
+    # (left out, it would "prove" the secrecy Denning-Sacco breaks; a test shows it would)
+    if v.reveals:
+        raise unsupported("key compromise (Variant.reveals) is not represented")
     runs, _ = honest_execution(v)
     for run in runs:
         seen: set[Var] = set(run.role.params)

@@ -277,3 +277,19 @@ def test_on_random_protocols_nothing_the_bounded_model_attacks_is_proved(
         assert unbounded["I_secret_N1"] in (NO, UVerdict.UNSUPPORTED)
     if s.flaw_r:
         assert unbounded["R_secret_N2"] in (NO, UVerdict.UNSUPPORTED)
+
+
+def test_constructs_the_abstraction_does_not_know_are_unsupported_never_proved() -> None:
+    """Key compromise, long-term shared keys (issue 15 §2's language) are refused whole: a
+    compromise left out would prove secrecy that Denning-Sacco breaks."""
+    import dataclasses
+
+    from ethvoip.spec.protocol import Reveal
+    from tests.model import language_probes
+
+    hardened = CATALOGUE["psk_handshake"].variant("hardened")
+    ks = next(f for f in hardened.role("I").fresh if f.name == "Ks")
+    compromised = dataclasses.replace(hardened, reveals=(Reveal("I", ks),))
+    for v in (compromised, language_probes.shared_key(flaw=False)):
+        got = Checker(v).check()
+        assert got and {r.verdict for r in got} == {UVerdict.UNSUPPORTED}, v.name
