@@ -212,7 +212,11 @@ def table_rst() -> list[str]:
     for event in CallEvent:
         ours = [(to, action, states) for (e, to, action), states in rows if e is event]
         refused = [s for s in S if (s, event) not in TABLE]
-        cells = [(_names(st), to.name if to else "same", a.value) for to, a, st in ours]
+        # an action "-" would read as an empty bullet list in the RST cell: say it in words
+        cells = [
+            (_names(st), to.name if to else "same", a.value if a.value != "-" else "nothing")
+            for to, a, st in ours
+        ]
         if refused:
             cells.append((_names(refused), "refused", _refusal(event)))
         for i, (states, to_name, what) in enumerate(cells):
