@@ -20,8 +20,17 @@ from ethvoip.spec import trace as tracefmt
 from ethvoip.spec.errors import Check, ConformanceError, Refused
 from ethvoip.spec.trace import Trace
 
-#: Where the committed model traces live (a source checkout; see docs/attacks).
-TRACES = Path(__file__).resolve().parents[1] / "tests" / "traces"
+
+def _traces() -> Path:
+    """A source checkout's tests/traces, else the installed wheel's copy of it, the package
+    ``ethvoip.traces`` (pyproject.toml) beside this one."""
+    here = Path(__file__).resolve().parents[1]
+    source = here / "tests" / "traces"
+    return source if source.is_dir() else here / "traces"
+
+
+#: Where the committed model traces live (see docs/attacks).
+TRACES = _traces()
 
 
 @dataclass(frozen=True)

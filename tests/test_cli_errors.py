@@ -497,11 +497,14 @@ def test_missing_anvil_is_an_environment_error(
 ) -> None:
     from ethvoip.impl.chain import anvil
 
-    monkeypatch.delenv("ANVIL", raising=False)
+    monkeypatch.delenv("ETHVOIP_ANVIL", raising=False)
     monkeypatch.setattr(anvil, "_REPO", tmp_path)  # no node_modules here
+    monkeypatch.setenv("PATH", str(tmp_path))  # and no anvil on PATH
     status, err = run(["demo", "--anvil"], capsys)
-    assert status == ENVIRONMENT and "make node" in one_line(err, "demo")
-    monkeypatch.setenv("ANVIL", str(tmp_path / "no-anvil"))
+    line = one_line(err, "demo")
+    assert status == ENVIRONMENT
+    assert all(place in line for place in ("$ETHVOIP_ANVIL", "PATH", "make node"))
+    monkeypatch.setenv("ETHVOIP_ANVIL", str(tmp_path / "no-anvil"))
     monkeypatch.setenv("ETHVOIP_SERVICE_PASSPHRASE", "a long enough passphrase")
     status, err = run(["serve", "--anvil", "--port", "0"], capsys)
     assert status == ENVIRONMENT and "no-anvil" in one_line(err, "serve")

@@ -1,6 +1,6 @@
 """Run anvil (Foundry's development node, from npm) as a real JSON-RPC Ethereum node.
 
-:func:`start_anvil` launches ``node_modules/.bin/anvil``'s native binary on 127.0.0.1 with a
+:func:`start_anvil` launches anvil (see :func:`anvil_binary`) on 127.0.0.1 with a
 port the OS picks (``--port 0``), reads the "Listening on host:port" line, and returns a handle
 that stops exactly that process (by its PID) when closed.
 """
@@ -10,6 +10,7 @@ from __future__ import annotations
 import errno
 import os
 import re
+import shutil
 import subprocess
 import tempfile
 import time
@@ -24,15 +25,24 @@ _LISTENING = re.compile(rb"Listening on (127\.0\.0\.1:\d+)")
 
 
 def anvil_binary() -> Path:
-    """The anvil executable shipped by npm's @foundry-rs/anvil-linux-amd64 (or $ANVIL)."""
-    override = os.environ.get("ANVIL")
+    """The anvil executable: $ETHVOIP_ANVIL if set, else the one npm installs in a source
+    checkout (``make node``: @foundry-rs/anvil-linux-amd64), else ``anvil`` on PATH."""
+    override = os.environ.get("ETHVOIP_ANVIL")
     if override:
         return Path(override)
-    path = _REPO / "node_modules" / "@foundry-rs" / "anvil-linux-amd64" / "bin" / "anvil"
-    if not path.exists():
-        # A missing tool is the machine's state, not a bad value: an OSError (exit status 3).
-        raise FileNotFoundError(errno.ENOENT, "anvil is not installed: run `make node`", str(path))
-    return path
+    npm = _REPO / "node_modules" / "@foundry-rs" / "anvil-linux-amd64" / "bin" / "anvil"
+    if npm.exists():
+        return npm
+    on_path = shutil.which("anvil")
+    if on_path is not None:
+        return Path(on_path)
+    # A missing tool is the machine's state, not a bad value: an OSError (exit status 3).
+    raise FileNotFoundError(
+        errno.ENOENT,
+        "not found: set $ETHVOIP_ANVIL to its path, put `anvil` on PATH, "
+        "or run `make node` in a source checkout",
+        "anvil",
+    )
 
 
 @dataclass

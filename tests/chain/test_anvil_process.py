@@ -16,3 +16,20 @@ def test_a_failed_start_leaves_no_log(tmp_path: Path, monkeypatch: pytest.Monkey
     with pytest.raises(FileNotFoundError):
         anvil.start_anvil()
     assert list(tmp_path.iterdir()) == []
+
+
+def test_anvil_is_found_on_path_outside_a_checkout(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """An installed wheel has no node_modules beside it: anvil then comes from PATH, and
+    $ETHVOIP_ANVIL, when set, wins over both."""
+    found = tmp_path / "bin" / "anvil"
+    found.parent.mkdir()
+    found.write_text("#!/bin/sh\n")
+    found.chmod(0o755)
+    monkeypatch.delenv("ETHVOIP_ANVIL", raising=False)
+    monkeypatch.setattr(anvil, "_REPO", tmp_path)  # no node_modules here
+    monkeypatch.setenv("PATH", str(found.parent))
+    assert anvil.anvil_binary() == found
+    monkeypatch.setenv("ETHVOIP_ANVIL", str(tmp_path / "chosen"))
+    assert anvil.anvil_binary() == tmp_path / "chosen"
