@@ -240,3 +240,14 @@ def test_any_single_byte_change_is_refused(data: st.DataObject) -> None:
 def test_fuzz_open(data: bytes) -> None:
     with pytest.raises((DecodeError, CryptoError)):
         open_(data, ReplayGuard())
+
+
+def test_signature_type_other_than_the_agreed_one_is_refused() -> None:
+    # Alice's genuine ECDSA signature, in a SIGN payload that declares RSA/PKCS#1: the bytes
+    # verify, but the declared algorithm is not the one agreed (no algorithm confusion).
+    guard = ReplayGuard()
+    for s_type in (m.SIGN_RSA_PKCS1, m.SIGN_RSA_PSS):
+        with pytest.raises(DecodeError, match="signature type"):
+            open_(build(s_type=s_type), guard)
+    assert len(guard) == 0
+    assert open_(build(), guard).tgk == TGK
