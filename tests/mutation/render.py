@@ -35,7 +35,9 @@ The operators:
 - ``drop-call``: a check-call statement (``_verify_...(...)``) becomes a no-op.
 
 Each mutant runs, in a forked process on a throwaway copy of the tree, only the tests that
-``tests/mutation/targets.toml`` maps to its module (``-x``, integration tests excluded); a
+``tests/mutation/targets.toml`` maps to its module: first the module's direct tests, then, if
+they all pass, the rest of its area (``-x``; integration tests, which start anvil, Kamailio,
+sipp or tshark, excluded); a
 contract mutant is compiled by ``contracts/compile.mjs`` into a scratch directory that the
 tests load through ``ETHVOIP_CONTRACTS``.  A mutant is *killed* when a test fails (or the run
 exceeds three times the unmutated run plus a minute: *timeout*), *survived* otherwise; a

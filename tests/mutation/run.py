@@ -78,13 +78,14 @@ def _keyed(items: list[Any]) -> list[tuple[str, Any]]:
     return out
 
 
-def _stages(target: dict[str, Any]) -> tuple[tuple[str, ...], ...]:
+def _stages(target: dict[str, Any], deselect: list[str]) -> tuple[tuple[str, ...], ...]:
     """Direct tests, then the rest of the area without them."""
-    first = tuple(target["tests"])
+    skip = tuple(f"--deselect={t}" for t in deselect)
+    first = (*target["tests"], *skip)
     more = target.get("more", [])
     if not more:
         return (first,)
-    return first, (*more, *(f"--ignore={t}" for t in first))
+    return first, (*more, *(f"--ignore={t}" for t in target["tests"]), *skip)
 
 
 def _record(kind: str, area: str, m: Any) -> dict[str, Any]:
@@ -107,19 +108,19 @@ def _record(kind: str, area: str, m: Any) -> dict[str, Any]:
 def collect(root: Path, targets: dict[str, Any]) -> list[Job]:
     """Every mutant of every target, with its tests."""
     jobs: list[Job] = []
+    deselect = list(targets.get("deselect", []))
     for target in targets.get("python", []):
         for rel in target["modules"]:
             found = list(operators.mutants(rel, (root / rel).read_text()))
             for key, m in _keyed(found):
                 rec = _record("python", target["area"], m)
-                jobs.append(Job(key, rec, {rel: m.source}, _stages(target)))
-    sol = targets.get("solidity")
-    if sol:
+                jobs.append(Job(key, rec, {rel: m.source}, _stages(target, deselect)))
+    for sol in targets.get("solidity", []):
         for rel in sol["sources"]:
             found = list(solidity.mutants(rel, (root / rel).read_text()))
             for key, m in _keyed(found):
                 rec = _record("solidity", "contracts", m)
-                jobs.append(Job(key, rec, {}, _stages(sol), {rel: m.source}))
+                jobs.append(Job(key, rec, {}, _stages(sol, deselect), {rel: m.source}))
     return jobs
 
 
@@ -204,6 +205,14 @@ def _outcome(answer: dict[str, Any]) -> tuple[str, list[str]]:
     return str(answer["outcome"]), list(answer.get("failed", []))
 
 
+def _parallel(task: Any, workers: list[Worker]) -> None:
+    threads = [threading.Thread(target=task, args=(w,)) for w in workers]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+
+
 def run(jobs: list[Job], n: int, log: Any, save: Any = None) -> dict[str, dict[str, Any]]:
     """Baseline each test set, then run every job; results by key (``save`` sees them grow)."""
     base = Path(tempfile.mkdtemp(prefix="ethvoip-mutation-"))
@@ -215,18 +224,34 @@ def run(jobs: list[Job], n: int, log: Any, save: Any = None) -> dict[str, dict[s
             scratch.mkdir()
             workers.append(Worker(make_tree(ROOT, base / f"tree{i}"), scratch))
         budgets: dict[tuple[str, ...], float] = {}
+        lock = threading.Lock()
+        stages: queue.Queue[tuple[str, ...]] = queue.Queue()
         for tests in sorted({stage for j in jobs for stage in j.stages}):
-            answer = workers[0].run(tests, 3600, {}, {})
-            if answer["outcome"] != "survived":
-                raise SystemExit(f"baseline not green for {tests}: see {answer['log']}")
-            budgets[tests] = 3 * float(answer["seconds"]) + 60
-            log(f"baseline {' '.join(tests)}: {answer['seconds']:.1f}s")
+            stages.put(tests)
+
+        def baseline(worker: Worker) -> None:
+            while True:
+                try:
+                    tests = stages.get_nowait()
+                except queue.Empty:
+                    return
+                answer = worker.run(tests, 3600, {}, {})
+                with lock:
+                    budgets[tests] = 3 * float(answer["seconds"]) + 60
+                    log(f"baseline {answer['outcome']} {answer['seconds']:.1f}s {' '.join(tests)}")
+                    if answer["outcome"] != "survived":
+                        red.append(f"{' '.join(tests)}: see {answer['log']}")
+
+        red: list[str] = []
+        _parallel(baseline, workers)
+        if red:  # every mutant of that set would look killed
+            raise SystemExit("baseline not green (unmutated tree):\n" + "\n".join(red))
         todo: queue.Queue[Job] = queue.Queue()
         for job in jobs:
             todo.put(job)
-        lock = threading.Lock()
 
-        def drain(worker: Worker, index: int) -> None:
+        def drain(worker: Worker) -> None:
+            index = workers.index(worker)
             while True:
                 try:
                     job = todo.get_nowait()
@@ -257,11 +282,7 @@ def run(jobs: list[Job], n: int, log: Any, save: Any = None) -> dict[str, dict[s
                     if save is not None and len(results) % 10 == 0:
                         save(results)
 
-        threads = [threading.Thread(target=drain, args=(w, i)) for i, w in enumerate(workers)]
-        for t in threads:
-            t.start()
-        for t in threads:
-            t.join()
+        _parallel(drain, workers)
         for w in workers:
             w.close()
     finally:
