@@ -7,7 +7,7 @@ import dataclasses
 import pytest
 
 from ethvoip.impl.handshake import IMPLEMENTED, SPECS, Completed, State, create, psk
-from ethvoip.impl.handshake.machine import Event, Value, check_table
+from ethvoip.impl.handshake.machine import Event, Run, Value, check_table
 from ethvoip.spec.errors import ChainError, LocalProtocolError, MalformedProtocol
 from ethvoip.spec.terms import Atom, G, Pk, Sort, Term, aenc, exp, tup
 from tests.impl.handshake_helpers import ALICE, BOB, World, pump
@@ -127,3 +127,23 @@ def test_term_of_dh_values() -> None:
     t_r = b.term_of("R_4", names.__getitem__)
     assert t_i == t_r
     assert t_i.key == exp(exp(G, x), y)  # type: ignore[union-attr]
+
+
+def test_a_protocol_that_checks_freshness_refuses_to_run_without_a_clock() -> None:
+    w = World()
+    env = dataclasses.replace(w.env(ALICE), clock=None)
+    a = create("mikey_key_transport", "hardened", "I", env, B=BOB)
+    with pytest.raises(LocalProtocolError, match="clock"):
+        a.start()
+
+
+def test_handlers_read_bindings_only_at_their_sort() -> None:
+    # A value bound under the wrong sort is a table bug: refused, never used as another sort.
+    w = World()
+    run = Run(
+        w.env(ALICE), "hardened", {"N": b"\x01" * 32, "A": ALICE, "KA": w.keys[ALICE].public_key}
+    )
+    assert run.bytes_("N") == b"\x01" * 32 and run.name("A") == ALICE
+    for read, var in ((run.bytes_, "A"), (run.bytes_, "KA"), (run.name, "N"), (run.pub, "N")):
+        with pytest.raises(LocalProtocolError, match="is bound to"):
+            read(var)

@@ -336,6 +336,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--only", help="regex over mutant keys: run these, keep the rest")
     parser.add_argument("--survivors", action="store_true", help="re-run the report's survivors")
     parser.add_argument("--list", action="store_true", help="print the mutants, run nothing")
+    parser.add_argument("--merge", type=Path, help="take another report's results, run nothing")
     parser.add_argument("--report", type=Path, default=REPORT)
     parser.add_argument("--page", type=Path, default=PAGE)
     args = parser.parse_args(argv)
@@ -350,6 +351,22 @@ def main(argv: list[str] | None = None) -> int:
         done = ("killed", "timeout", "stillborn")
         alive = {m["key"] for m in previous.get("mutants", []) if m["outcome"] not in done}
         selected = [j for j in selected if j.key in alive]
+    if args.merge:  # results of a run written elsewhere (e.g. the contracts run alongside)
+        other = json.loads(args.merge.read_text())
+        results = {
+            m["key"]: {
+                "outcome": "survived" if m["outcome"] == "equivalent" else m["outcome"],
+                "failed": m["killed_by"],
+                "seconds": m["seconds"],
+            }
+            for m in other["mutants"]
+            if m["outcome"] != "not run"
+        }
+        report = merge(jobs, results, previous)
+        args.report.write_text(json.dumps(report, indent=1) + "\n")
+        args.page.write_text(render(report))
+        print(f"{len(results)} results merged: {report['counts']}")
+        return 0
     if args.list:
         for j in selected:
             print(f"{j.record['path']}:{j.record['line']} {j.key}")
