@@ -9,6 +9,7 @@ import pytest
 from ethvoip.impl.handshake import IMPLEMENTED, SPECS, Completed, State, create, psk
 from ethvoip.impl.handshake.machine import Event, Run, Value, check_table
 from ethvoip.spec.errors import ChainError, LocalProtocolError, MalformedProtocol
+from ethvoip.spec.protocol import Recv, Send
 from ethvoip.spec.terms import Atom, G, Pk, Sort, Term, aenc, exp, tup
 from tests.impl.handshake_helpers import ALICE, BOB, World, pump
 
@@ -147,3 +148,36 @@ def test_handlers_read_bindings_only_at_their_sort() -> None:
     for read, var in ((run.bytes_, "A"), (run.bytes_, "KA"), (run.name, "N"), (run.pub, "N")):
         with pytest.raises(LocalProtocolError, match="is bound to"):
             read(var)
+
+
+def test_every_table_mismatch_is_caught_against_the_spec() -> None:
+    variant = SPECS["psk_handshake"].variant("paper")
+    role = variant.role("I")
+    recv = next(s for s in role.steps if isinstance(s, Recv))
+    send = next(s for s in role.steps if isinstance(s, Send))
+    any_send = next(iter(psk.INITIATOR.sends.values()))
+    any_recv = next(iter(psk.INITIATOR.recvs.values()))
+    no_recv = dict(psk.INITIATOR.recvs)
+    del no_recv[recv.label]
+    cases = [
+        (dataclasses.replace(psk.INITIATOR, recvs=no_recv), role, "receive step has no handler"),
+        (
+            dataclasses.replace(psk.INITIATOR, sends={**psk.INITIATOR.sends, recv.label: any_send}),
+            role,
+            "not a send",
+        ),
+        (
+            dataclasses.replace(psk.INITIATOR, recvs={**psk.INITIATOR.recvs, send.label: any_recv}),
+            role,
+            "not a recv",
+        ),
+    ]
+    once_on_a_tuple = dataclasses.replace(
+        recv, once=(tup(Atom("x", Sort.NONCE), Atom("y", Sort.NONCE)),)
+    )
+    steps = tuple(once_on_a_tuple if s is recv else s for s in role.steps)
+    cases.append((psk.INITIATOR, dataclasses.replace(role, steps=steps), "non-variables"))
+    for table, spec_role, message in cases:
+        with pytest.raises(MalformedProtocol, match=message):
+            check_table("psk_handshake", variant, spec_role, table)
+    check_table("psk_handshake", variant, role, psk.INITIATOR)  # the real table passes
