@@ -251,3 +251,50 @@ def test_signature_type_other_than_the_agreed_one_is_refused() -> None:
             open_(build(s_type=s_type), guard)
     assert len(guard) == 0
     assert open_(build(), guard).tgk == TGK
+
+
+def _resigned(change: object) -> bytes:
+    """Alice's I_MESSAGE with one payload or the header changed, signed again by Alice: the
+    signature verifies, so only the check of that one thing can refuse it."""
+    msg = m.decode_message(build())
+    changed = change(msg)  # type: ignore[operator]
+    unsigned = m.encode_message(changed)[:-SIG_LEN]
+    return unsigned + ecdsa_signer(ALICE)(unsigned)
+
+
+def _swap(kind: type, new: object) -> object:
+    def change(msg: m.MikeyMessage) -> m.MikeyMessage:
+        payloads = tuple(new if isinstance(p, kind) else p for p in msg.payloads)
+        return m.MikeyMessage(msg.header, payloads)
+
+    return change
+
+
+def _payload(kind: type) -> object:
+    return next(p for p in m.decode_message(build()).payloads if isinstance(p, kind))
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        (
+            lambda msg: m.MikeyMessage(
+                dataclasses.replace(msg.header, data_type=m.DataType.PSK_INIT), msg.payloads
+            ),
+            "want PK_INIT",
+        ),
+        (_swap(m.Timestamp, m.Timestamp(m.TsType.COUNTER, 5)), "NTP-UTC"),
+        (_swap(m.Rand, m.Rand(RAND[:15])), "RAND shorter"),
+        (
+            _swap(m.Kemac, dataclasses.replace(_payload(m.Kemac), encr_alg=m.EncrAlg.NULL)),  # type: ignore[type-var]
+            "KEMAC must be",
+        ),
+    ],
+    ids=["data-type", "counter-timestamp", "short-rand", "null-encryption"],
+)
+def test_signed_messages_of_the_wrong_form_are_refused(change: object, message: str) -> None:
+    assert open_(_resigned(lambda msg: msg), ReplayGuard()).tgk == TGK  # re-signing alone is fine
+    guard = ReplayGuard()
+    with pytest.raises(DecodeError, match=message):
+        open_(_resigned(change), guard)
+    assert len(guard) == 0
