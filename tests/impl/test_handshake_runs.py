@@ -7,7 +7,7 @@ import dataclasses
 import pytest
 
 from ethvoip.impl.handshake import IMPLEMENTED, SPECS, Completed, State, create, psk
-from ethvoip.impl.handshake.machine import Event, Run, Value, check_table
+from ethvoip.impl.handshake.machine import Event, RoleMachine, Run, Value, check_table
 from ethvoip.spec.errors import ChainError, LocalProtocolError, MalformedProtocol
 from ethvoip.spec.protocol import Recv, Send
 from ethvoip.spec.terms import Atom, G, Pk, Sort, Term, aenc, exp, tup
@@ -181,3 +181,28 @@ def test_every_table_mismatch_is_caught_against_the_spec() -> None:
         with pytest.raises(MalformedProtocol, match=message):
             check_table("psk_handshake", variant, spec_role, table)
     check_table("psk_handshake", variant, role, psk.INITIATOR)  # the real table passes
+
+
+def test_a_machine_is_never_built_on_a_mismatched_table() -> None:
+    variant = SPECS["psk_handshake"].variant("paper")
+    table = dict(psk.INITIATOR.sends)
+    del table["I_4"]
+    broken = dataclasses.replace(psk.INITIATOR, sends=table)
+    with pytest.raises(MalformedProtocol, match="I_4"):
+        RoleMachine(
+            "psk_handshake", variant, variant.role("I"), broken, World().env(ALICE), {"B": BOB}
+        )
+
+
+def test_term_of_a_step_not_yet_executed_is_refused() -> None:
+    w = World()
+    a = w.machine("psk_handshake", "paper", "I", ALICE, B=BOB)
+    a.start()
+    done = a.done_labels
+    later = next(
+        label
+        for label in SPECS["psk_handshake"].variant("paper").role("I").labels
+        if label not in done
+    )
+    with pytest.raises(LocalProtocolError, match="not been executed"):
+        a.term_of(later, lambda v: Atom("x", Sort.NONCE))
