@@ -206,3 +206,10 @@ def test_term_of_a_step_not_yet_executed_is_refused() -> None:
     )
     with pytest.raises(LocalProtocolError, match="not been executed"):
         a.term_of(later, lambda v: Atom("x", Sort.NONCE))
+
+
+def test_a_machine_starts_once() -> None:
+    a = World().machine("psk_handshake", "paper", "I", ALICE, B=BOB)
+    a.start()
+    with pytest.raises(LocalProtocolError):
+        a.start()
