@@ -4,17 +4,19 @@ psk_handshake nonces, the MIKEY INVITE's callee, the a=k: encoding, the crypto s
 
 from __future__ import annotations
 
+import dataclasses
+
 import pytest
 
 from ethvoip.impl import wire
 from ethvoip.impl.crypto import encrypt_to
-from ethvoip.impl.handshake import State
+from ethvoip.impl.handshake import State, create
 from ethvoip.impl.handshake import mikey as hs_mikey
 from ethvoip.impl.media import mikey_pk
 from ethvoip.impl.media.mikey import CryptoSession, srtp_policy_aes_cm_128_hmac_sha1_80
 from ethvoip.impl.media.mikey_identity import SIG_LEN, ecdsa_signer, ecies_envelope
 from ethvoip.impl.wire import Tag
-from ethvoip.spec.errors import DecodeError, LocalProtocolError, RemoteProtocolError
+from ethvoip.spec.errors import CryptoError, DecodeError, LocalProtocolError, RemoteProtocolError
 from tests.impl.handshake_helpers import ALICE, BOB, EVE, World, sent
 
 
@@ -100,3 +102,37 @@ def test_srtp_master_of_a_run_without_a_key_is_refused() -> None:
     for variant in ("paper", "hardened"):
         with pytest.raises(LocalProtocolError, match="no key"):
             hs_mikey.srtp_master(variant, {})
+
+
+@pytest.mark.parametrize("variant", ["paper", "hardened", "unbound"])
+def test_sts_message_1_for_another_callee_is_refused(variant: str) -> None:
+    w = World()
+    b = w.responder("sts", variant, BOB, ALICE)
+    b.start()
+    gx = b"\x01" * 32  # an X25519 public value
+    with pytest.raises(RemoteProtocolError, match="call addressed"):
+        b.receive(wire.encode(Tag.STS_1, ALICE, EVE, gx))
+
+
+@pytest.mark.parametrize("variant", ["paper", "hardened"])
+@pytest.mark.parametrize("wrong", ["responder", "initiator"])
+def test_sts_signature_by_a_key_other_than_the_registered_one_is_refused(
+    variant: str, wrong: str
+) -> None:
+    # Everything else honest: the one party signs with Eve's key instead of its registered one.
+    w = World()
+    env_a, env_b = w.env(ALICE), w.env(BOB)
+    if wrong == "responder":
+        env_b = dataclasses.replace(env_b, key=w.keys[EVE])
+    else:
+        env_a = dataclasses.replace(env_a, key=w.keys[EVE])
+    a = create("sts", variant, "I", env_a, B=BOB)
+    b = create("sts", variant, "R", env_b, A=ALICE)
+    message_2 = sent(b.receive(sent(a.start())[0]))[0]
+    if wrong == "responder":
+        with pytest.raises(CryptoError):
+            a.receive(message_2)
+        return
+    message_3 = sent(a.receive(message_2))[0]
+    with pytest.raises(CryptoError):
+        b.receive(message_3)
