@@ -43,7 +43,7 @@ tests load through ``ETHVOIP_CONTRACTS``.  A mutant is *killed* when a test fail
 exceeds three times the unmutated run plus a minute: *timeout*), *survived* otherwise; a
 survivor is either killed by a new test or argued *equivalent* in
 ``tests/mutation/equivalent.toml``, with the reason shown below.  *Stillborn*: the mutated
-contract does not compile.
+contract does not compile; *not run*: the last run did not reach it (counted as not decided).
 
 *What it proves and does not.*  A killed mutant shows that some test fails when that check is
 gone or weakened; it does not show that the check is the right one (the model's ablation, issue
@@ -94,9 +94,11 @@ def render(report: dict[str, Any]) -> str:
     rows = []
     for path, c in sorted(by_path.items()):
         killed = c["killed"] + c["timeout"]
-        rows.append([_code(path), str(sum(c.values())), str(killed), str(c["equivalent"])])
-        rows[-1].append(str(c["survived"] + c["error"] + c["not run"] + c["stillborn"]))
-    lines += _table(["module", "mutants", "killed", "equivalent", "other"], rows, "40 12 12 12 12")
+        counts = [sum(c.values()), killed, c["equivalent"], c["survived"]]
+        counts.append(c["error"] + c["not run"] + c["stillborn"])
+        rows.append([_code(path), *map(str, counts)])
+    header = ["module", "mutants", "killed", "equivalent", "survived", "not decided"]
+    lines += _table(header, rows, "40 12 12 12 12 12")
     for title, outcome in (("Survivors", "survived"), ("Equivalent mutants", "equivalent")):
         chosen = [m for m in mutants if m["outcome"] == outcome]
         lines += [title, "-" * len(title), ""]
@@ -113,7 +115,7 @@ def render(report: dict[str, Any]) -> str:
             for m in chosen
         ]
         lines += _table(["where", "operator", "change", "reason"], rows, "25 10 35 30")
-    others = [m for m in mutants if m["outcome"] in ("error", "stillborn", "not run")]
+    others = [m for m in mutants if m["outcome"] in ("error", "stillborn")]
     if others:
         lines += ["Not decided", "-----------", ""]
         rows = [[f"``{m['path']}:{m['line']}``", m["operator"], m["outcome"]] for m in others]
