@@ -145,6 +145,7 @@ def test_ha1_is_kamailio_subscriber_form() -> None:
     [
         "Digest",
         'Digest realm="x"',
+        'Digest nonce="n"',
         'Digest realm="x", nonce="unterminated',
         "Digest realm=",
         'Digest realm="a", realm="b", nonce="n"',
@@ -267,3 +268,18 @@ def test_nonce_with_a_forged_mac_is_refused() -> None:
     assert right != value
     with pytest.raises(CryptoError, match="not issued here"):
         _verify(v, value)
+
+
+def test_only_qop_auth_is_spoken() -> None:
+    with pytest.raises(DecodeError, match="unsupported qop"):
+        compute_response(ha1="0" * 32, method="REGISTER", uri=URI, nonce="n", qop="auth-int")
+    offers_auth_int = Challenge.parse('Digest realm="r", nonce="n", qop="auth-int"')
+    with pytest.raises(DecodeError, match="none supported"):
+        authorization(
+            offers_auth_int, username="u", password="p", method="REGISTER", uri=URI, cnonce="c"
+        )
+    offers_both = Challenge.parse('Digest realm="r", nonce="n", qop="auth-int,auth"')
+    answer = authorization(
+        offers_both, username="u", password="p", method="REGISTER", uri=URI, cnonce="c"
+    )
+    assert "qop=auth," in answer
