@@ -283,3 +283,24 @@ def test_only_qop_auth_is_spoken() -> None:
         offers_both, username="u", password="p", method="REGISTER", uri=URI, cnonce="c"
     )
     assert "qop=auth," in answer
+
+
+@pytest.mark.parametrize(
+    ("value", "message"),
+    [
+        ('Di@gest realm="x"', "bad scheme"),
+        ('Digest realm="x", nonce', "without '='"),
+        ("Digest =x", "bad parameter name"),  # '=' first: a parameter with no name
+        ('Digest re@lm="x"', "bad parameter name"),
+        ('Digest realm=, nonce="n"', "empty value"),
+        ('Digest realm="x', "unterminated"),
+        ('Digest realm="a", realm="b"', "duplicate"),
+    ],
+)
+def test_auth_header_parser_names_each_fault(value: str, message: str) -> None:
+    with pytest.raises(DecodeError, match=message):
+        parse_auth_params(value)
+    assert parse_auth_params('Digest realm="x", nonce=n') == (
+        "Digest",
+        {"realm": "x", "nonce": "n"},
+    )
