@@ -27,6 +27,7 @@ from ethvoip.spec.errors import (
     CryptoError,
     DecodeError,
     EthVoipError,
+    LocalProtocolError,
     RemoteProtocolError,
     ReplayError,
 )
@@ -298,3 +299,21 @@ def test_signed_messages_of_the_wrong_form_are_refused(change: object, message: 
     with pytest.raises(DecodeError, match=message):
         open_(_resigned(change), guard)
     assert len(guard) == 0
+
+
+def test_builder_refuses_what_would_make_a_weak_or_ambiguous_message() -> None:
+    with pytest.raises(LocalProtocolError, match="RAND"):
+        build(rand=RAND[:15])
+    build(rand=RAND[:16])  # the shortest RAND taken
+    with pytest.raises(LocalProtocolError, match="IDr without IDi"):
+        build(id_i=None)
+    with pytest.raises(LocalProtocolError, match="signer returned"):
+        build(sign=lambda unsigned: ecdsa_signer(ALICE)(unsigned)[:-1])
+
+
+def test_srtp_master_only_for_a_crypto_session_of_the_bundle() -> None:
+    kt = open_(build(), ReplayGuard())
+    assert len(kt.crypto_sessions) == 1
+    for cs_id in (0, 2):
+        with pytest.raises(LocalProtocolError, match="no crypto session"):
+            kt.srtp_master(cs_id)
