@@ -317,3 +317,49 @@ def test_srtp_master_only_for_a_crypto_session_of_the_bundle() -> None:
     for cs_id in (0, 2):
         with pytest.raises(LocalProtocolError, match="no crypto session"):
             kt.srtp_master(cs_id)
+
+
+def _reordered(order: object) -> object:
+    def change(msg: m.MikeyMessage) -> m.MikeyMessage:
+        return m.MikeyMessage(msg.header, order(list(msg.payloads)))  # type: ignore[operator]
+
+    return change
+
+
+def _swap_at(i: int, j: int) -> object:
+    def order(ps: list[object]) -> tuple[object, ...]:
+        ps[i], ps[j] = ps[j], ps[i]
+        return tuple(ps)
+
+    return _reordered(order)
+
+
+@pytest.mark.parametrize(
+    "change",
+    [
+        _swap_at(0, 1),  # RAND before T
+        _swap_at(-3, -2),  # PKE before KEMAC
+        _swap_at(3, 4),  # SP before IDr
+        _reordered(lambda ps: (*ps[:4], m.Identity(m.IdType.URI, b"sip:carol@ethvoip"), *ps[4:])),
+    ],
+    ids=["rand-first", "pke-before-kemac", "sp-before-id", "three-ids"],
+)
+def test_signed_messages_out_of_rfc3830_order_are_refused(change: object) -> None:
+    guard = ReplayGuard()
+    with pytest.raises(DecodeError, match="not an I_MESSAGE"):
+        open_(_resigned(change), guard)
+    assert len(guard) == 0
+
+
+def test_the_smallest_i_message_opens() -> None:
+    # T, RAND, KEMAC, PKE, SIGN: no IDs, no policy (RFC 3830 makes them optional)
+    smallest = build(id_i=None, id_r=None, policies=())
+    assert len(m.decode_message(smallest).payloads) == 5
+    kt = open_i_message(
+        smallest,
+        now=NOW,
+        replay=ReplayGuard(),
+        decrypt_envelope=ecies_open(BOB),
+        verify=ecdsa_verifier(lambda _id: ALICE.public_key),
+    )
+    assert kt.tgk == TGK and kt.id_i is None and kt.id_r is None
