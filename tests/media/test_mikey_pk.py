@@ -326,6 +326,9 @@ def _reordered(order: object) -> object:
     return change
 
 
+CAROL = m.Identity(m.IdType.URI, b"sip:carol@ethvoip")
+
+
 def _swap_at(i: int, j: int) -> object:
     def order(ps: list[object]) -> tuple[object, ...]:
         ps[i], ps[j] = ps[j], ps[i]
@@ -340,9 +343,11 @@ def _swap_at(i: int, j: int) -> object:
         _swap_at(0, 1),  # RAND before T
         _swap_at(-3, -2),  # PKE before KEMAC
         _swap_at(3, 4),  # SP before IDr
-        _reordered(lambda ps: (*ps[:4], m.Identity(m.IdType.URI, b"sip:carol@ethvoip"), *ps[4:])),
+        _reordered(lambda ps: (*ps[:4], CAROL, *ps[4:])),
+        _reordered(lambda ps: (CAROL, *ps[1:])),  # no T: an ID where it belongs
+        _reordered(lambda ps: (ps[0], CAROL, *ps[2:])),  # no RAND
     ],
-    ids=["rand-first", "pke-before-kemac", "sp-before-id", "three-ids"],
+    ids=["rand-first", "pke-before-kemac", "sp-before-id", "three-ids", "no-t", "no-rand"],
 )
 def test_signed_messages_out_of_rfc3830_order_are_refused(change: object) -> None:
     guard = ReplayGuard()
@@ -363,3 +368,10 @@ def test_the_smallest_i_message_opens() -> None:
         verify=ecdsa_verifier(lambda _id: ALICE.public_key),
     )
     assert kt.tgk == TGK and kt.id_i is None and kt.id_r is None
+
+
+def test_a_message_of_t_and_rand_alone_is_refused_typed() -> None:
+    msg = m.decode_message(build())
+    two = m.encode_message(m.MikeyMessage(msg.header, msg.payloads[:2]))
+    with pytest.raises(DecodeError, match="not an I_MESSAGE"):
+        open_(two, ReplayGuard())
