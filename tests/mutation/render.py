@@ -72,8 +72,9 @@ def _flat(text: str) -> str:
 
 
 def _cell(text: str) -> str:
+    """Plain text for a table cell: every character reStructuredText reads as markup escaped."""
     text = " ".join(str(text).split())
-    return text.replace("\\", "\\\\").replace("`", "'").replace("*", "\\*") or "—"
+    return "".join("\\" + c if c in "\\`*_|<>[]" else c for c in text) or "—"
 
 
 def _code(text: str) -> str:
@@ -107,7 +108,7 @@ def render(report: dict[str, Any]) -> str:
             continue
         rows = [
             [
-                f"``{m['path']}:{m['line']}`` {_cell(m['function'])}",
+                f"``{m['path']}:{m['line']}`` {_code(m['function'])}",
                 m["operator"],
                 _code(m["original"]) + " → " + _code(m["replacement"]),
                 _cell(m.get("reason", "no test fails")),
