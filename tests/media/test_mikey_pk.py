@@ -375,3 +375,43 @@ def test_a_message_of_t_and_rand_alone_is_refused_typed() -> None:
     two = m.encode_message(m.MikeyMessage(msg.header, msg.payloads[:2]))
     with pytest.raises(DecodeError, match="not an I_MESSAGE"):
         open_(two, ReplayGuard())
+
+
+def test_a_verifier_that_answers_false_refuses() -> None:
+    # VerifyFn may answer False instead of raising: that is a refusal too.
+    with pytest.raises(CryptoError, match="bad initiator signature"):
+        open_i_message(
+            build(),
+            now=NOW,
+            replay=ReplayGuard(),
+            decrypt_envelope=ecies_open(BOB),
+            verify=lambda id_i, signed, signature: False,
+        )
+
+
+def test_replay_and_stale_messages_are_refused_before_the_envelope_is_opened() -> None:
+    opened: list[bytes] = []
+
+    def decrypt(pke: bytes) -> bytes:
+        opened.append(pke)
+        return ecies_open(BOB)(pke)
+
+    def open_counting(data: bytes, guard: ReplayGuard, now: float = NOW) -> KeyTransport:
+        return open_i_message(
+            data,
+            now=now,
+            replay=guard,
+            decrypt_envelope=decrypt,
+            verify=ecdsa_verifier(lookup),
+            expected_id_r=b"sip:bob@ethvoip",
+        )
+
+    guard = ReplayGuard(window=60)
+    data = build()
+    open_counting(data, guard)
+    assert len(opened) == 1
+    with pytest.raises(ReplayError):
+        open_counting(data, guard, now=NOW + 1)  # a replay
+    with pytest.raises(ReplayError):
+        open_counting(build(), ReplayGuard(window=60), now=NOW + 61)  # stale
+    assert len(opened) == 1  # neither envelope was opened
