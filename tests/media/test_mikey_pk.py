@@ -290,8 +290,12 @@ def _payload(kind: type) -> object:
             _swap(m.Kemac, dataclasses.replace(_payload(m.Kemac), encr_alg=m.EncrAlg.NULL)),  # type: ignore[type-var]
             "KEMAC must be",
         ),
+        (
+            _swap(m.Kemac, dataclasses.replace(_payload(m.Kemac), mac_alg=m.MacAlg.NULL, mac=b"")),  # type: ignore[type-var]
+            "KEMAC must be",
+        ),
     ],
-    ids=["data-type", "counter-timestamp", "short-rand", "null-encryption"],
+    ids=["data-type", "counter-timestamp", "short-rand", "null-encryption", "null-mac"],
 )
 def test_signed_messages_of_the_wrong_form_are_refused(change: object, message: str) -> None:
     assert open_(_resigned(lambda msg: msg), ReplayGuard()).tgk == TGK  # re-signing alone is fine
