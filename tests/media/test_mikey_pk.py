@@ -13,6 +13,7 @@ from hypothesis import strategies as st
 
 from ethvoip.impl.crypto import IdentityKey, IdentityPublicKey, seeded_rng
 from ethvoip.impl.media import mikey as m
+from ethvoip.impl.media import mikey_pk
 from ethvoip.impl.media.mikey_identity import (
     SIG_LEN,
     ecdsa_signer,
@@ -419,3 +420,30 @@ def test_replay_and_stale_messages_are_refused_before_the_envelope_is_opened() -
     with pytest.raises(ReplayError):
         open_counting(build(), ReplayGuard(window=60), now=NOW + 61)  # stale
     assert len(opened) == 1  # neither envelope was opened
+
+
+@pytest.mark.parametrize(
+    ("items", "message"),
+    [
+        ([m.KeyData(m.KeyType.TGK, TGK), m.KeyData(m.KeyType.TGK, TGK[::-1])], "exactly one TGK"),
+        ([m.KeyData(m.KeyType.TEK, TGK)], "exactly one TGK"),
+        (
+            [m.KeyData(m.KeyType.TGK, TGK, kv_type=m.KvType.SPI, kv_data=(b"\x01",))],
+            "exactly one TGK",
+        ),
+        ([m.KeyData(m.KeyType.TGK, b"")], "empty TGK"),
+    ],
+    ids=["two-tgks", "tek", "kv-spi", "empty"],
+)
+def test_kemac_must_carry_exactly_one_plain_tgk(
+    monkeypatch: pytest.MonkeyPatch, items: list[m.KeyData], message: str
+) -> None:
+    # The sender's own builder, encrypting, MACing and signing other key data than one TGK:
+    # every other check passes, only the key data check can refuse it.
+    monkeypatch.setattr(mikey_pk, "encode_key_data", lambda _one: m.encode_key_data(items))
+    data = build()
+    monkeypatch.undo()
+    guard = ReplayGuard()
+    with pytest.raises(DecodeError, match=message):
+        open_(data, guard)
+    assert len(guard) == 0
