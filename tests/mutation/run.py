@@ -359,8 +359,8 @@ def main(argv: list[str] | None = None) -> int:
         pattern = re.compile(args.only)
         selected = [j for j in selected if pattern.search(j.key)]
     if args.survivors:
-        done = ("killed", "timeout", "stillborn")
-        alive = {m["key"] for m in previous.get("mutants", []) if m["outcome"] not in done}
+        again = ("survived", "equivalent", "error")
+        alive = {m["key"] for m in previous.get("mutants", []) if m["outcome"] in again}
         selected = [j for j in selected if j.key in alive]
     if args.merge:  # results of a run written elsewhere (e.g. the contracts run alongside)
         other = json.loads(args.merge.read_text())
