@@ -447,3 +447,14 @@ def test_kemac_must_carry_exactly_one_plain_tgk(
     with pytest.raises(DecodeError, match=message):
         open_(data, guard)
     assert len(guard) == 0
+
+
+def test_replay_window_is_inclusive_and_ntp_time_starts_at_the_unix_epoch() -> None:
+    guard = ReplayGuard(window=60)
+    guard.check(NOW, b"d1", NOW + 60)
+    guard.check(NOW, b"d2", NOW - 60)
+    with pytest.raises(ReplayError):
+        guard.check(NOW, b"d3", NOW + 60.5)
+    assert unix_to_ntp(0) == 2_208_988_800 << 32  # 1970 in NTP's 1900 era
+    with pytest.raises(ValueError, match="negative"):
+        unix_to_ntp(-1)
