@@ -111,3 +111,17 @@ def test_bound_rtcp_port_opens_the_peers_srtcp_only() -> None:
         ch.open(wire, ("127.0.0.1", PEER[1] + 2))
     with pytest.raises(ReplayError):
         ch.open(wire, PEER)  # the same SRTCP index again
+
+
+def test_sts_app_length_and_padding_are_exact() -> None:
+    assert unwrap(RtcpApp(1, 7, b"STS1", b"\x00\x00")) == b""  # the shortest: no body, no pad
+    for data, message in (
+        (b"\x00", "not an STS message"),  # shorter than the length field
+        (b"\x00\x02ab\x00\x00\x00\x00", "padding disagree"),  # 4 bytes of padding
+        (b"\x00\x02ab\x01\x00", "padding disagree"),  # padding that is not zero
+        (b"\x00\x05ab", "padding disagree"),  # shorter than announced
+    ):
+        with pytest.raises(DecodeError, match=message):
+            unwrap(RtcpApp(1, 7, b"STS1", data))
+    with pytest.raises(DecodeError, match="not an STS message"):
+        unwrap(RtcpApp(1, 7, b"STSK", b"\x00\x02ab\x00\x00"))
