@@ -125,3 +125,12 @@ def test_sts_app_length_and_padding_are_exact() -> None:
             unwrap(RtcpApp(1, 7, b"STS1", data))
     with pytest.raises(DecodeError, match="not an STS message"):
         unwrap(RtcpApp(1, 7, b"STSK", b"\x00\x02ab\x00\x00"))
+
+
+def test_key_switch_must_be_named_and_sized_as_one() -> None:
+    app = key_switch(KS, 0x1234, 77)
+    renamed = RtcpApp(app.subtype, app.ssrc, b"STS1", app.data)  # right MAC, wrong name
+    longer = RtcpApp(app.subtype, app.ssrc, app.name, app.data + b"\x00\x00\x00\x00")
+    for bad in (renamed, longer):
+        with pytest.raises(DecodeError, match="not a key switch"):
+            read_key_switch(bad, KS, 0x1234)
