@@ -13,7 +13,13 @@ from ethvoip.impl.call.media import ForeignSource, RtcpChannel
 from ethvoip.impl.call.sts_rtcp import key_switch, read_key_switch, unwrap, wrap
 from ethvoip.impl.media.rtcp import RtcpApp, encode_rtcp
 from ethvoip.impl.media.srtp import SrtpReceiver, SrtpSender
-from ethvoip.spec.errors import CryptoError, DecodeError, EthVoipError, ReplayError
+from ethvoip.spec.errors import (
+    CryptoError,
+    DecodeError,
+    EthVoipError,
+    RemoteProtocolError,
+    ReplayError,
+)
 
 KS = bytes(range(32))
 
@@ -58,7 +64,7 @@ def test_key_switch_is_authenticated() -> None:
         read_key_switch(moved, KS, 0x1234)  # an attacker cannot move the switch point
     with pytest.raises(CryptoError):
         read_key_switch(app, bytes(32), 0x1234)  # nor make one without the STS key
-    with pytest.raises(EthVoipError):
+    with pytest.raises(RemoteProtocolError, match="another SSRC"):
         read_key_switch(app, KS, 0x9999)
 
 

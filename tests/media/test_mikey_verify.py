@@ -83,7 +83,7 @@ def _answer(
     only the check of that one thing can refuse it."""
     auth_key = derive_envelope_keys(VALUES["env_key"], VALUES["csb_id"], VALUES["rand"]).auth_key
     header = m.Header(data_type, VALUES["csb_id"], (m.CryptoSession(0, 0x1234, 0),))
-    ts = unix_to_ntp(NOW) if ts_type is m.TsType.NTP_UTC else 7
+    ts = 7 if ts_type is m.TsType.COUNTER else unix_to_ntp(NOW)
     ids = (m.Identity(m.IdType.URI, VALUES["id_r"]),) if with_id else ()
     body = (m.Timestamp(ts_type, ts), *ids, *extra, m.Verification(mac_alg, bytes(V_MAC_LEN)))
     unsigned = m.encode_message(m.MikeyMessage(header, body))[:-V_MAC_LEN]
@@ -100,6 +100,8 @@ def test_well_macd_answers_of_the_wrong_form_are_refused() -> None:
         check(_answer(extra=(m.Identity(m.IdType.URI, b"sip:carol@ethvoip"),)))
     with pytest.raises(ReplayError):  # a counter is no time: the window cannot be checked
         check(_answer(ts_type=m.TsType.COUNTER))
+    with pytest.raises(ReplayError):  # NTP in local time, not UTC: the time is not comparable
+        check(_answer(ts_type=m.TsType.NTP))
 
 
 def test_mac_algorithm_must_be_hmac_sha1() -> None:
