@@ -9,7 +9,7 @@ import pytest
 from ethvoip.impl.handshake import IMPLEMENTED, SPECS, Completed, State, create, psk
 from ethvoip.impl.handshake.machine import Event, RoleMachine, Run, Value, check_table
 from ethvoip.spec.errors import ChainError, LocalProtocolError, MalformedProtocol
-from ethvoip.spec.protocol import Recv, Send
+from ethvoip.spec.protocol import Lookup, Recv, Send
 from ethvoip.spec.terms import Atom, G, Pk, Sort, Term, aenc, exp, tup
 from tests.impl.handshake_helpers import ALICE, BOB, World, pump
 
@@ -213,3 +213,15 @@ def test_a_machine_starts_once() -> None:
     a.start()
     with pytest.raises(LocalProtocolError):
         a.start()
+
+
+def test_a_look_up_of_a_non_variable_is_a_malformed_protocol() -> None:
+    variant = SPECS["psk_handshake"].variant("paper")
+    role = variant.role("I")
+    lookup = next(s for s in role.steps if isinstance(s, Lookup))
+    constant = dataclasses.replace(lookup, name=Atom("b", Sort.AGENT))
+    steps = tuple(constant if s is lookup else s for s in role.steps)
+    broken = dataclasses.replace(role, steps=steps)
+    m = RoleMachine("psk_handshake", variant, broken, psk.INITIATOR, World().env(ALICE), {"B": BOB})
+    with pytest.raises(MalformedProtocol, match="non-variable"):
+        m.start()
