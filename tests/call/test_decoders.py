@@ -17,6 +17,7 @@ from ethvoip.spec.errors import (
     CryptoError,
     DecodeError,
     EthVoipError,
+    LocalProtocolError,
     RemoteProtocolError,
     ReplayError,
 )
@@ -140,3 +141,13 @@ def test_key_switch_must_be_named_and_sized_as_one() -> None:
     for bad in (renamed, longer):
         with pytest.raises(DecodeError, match="not a key switch"):
             read_key_switch(bad, KS, 0x1234)
+
+
+def test_unknown_key_transport_variant_is_refused_both_ways() -> None:
+    with pytest.raises(LocalProtocolError, match="unknown key transport variant"):
+        build_sdp(user="u", host="127.0.0.1", rtp_port=4000, variant="zrtp", key=None, sess_id=1)
+    good = build_sdp(
+        user="u", host="127.0.0.1", rtp_port=4000, variant="paper", key=None, sess_id=1
+    )
+    with pytest.raises(LocalProtocolError, match="unknown key transport variant"):
+        read_sdp(good, "zrtp")
