@@ -11,7 +11,7 @@ PKGS   := ethvoip.spec ethvoip.model ethvoip.impl ethvoip.attacks
 
 APT_PKGS := $(shell sed -e 's/#.*//' apt.txt)
 
-.PHONY: install system node contracts traces run test lint typecheck pytest docs clean
+.PHONY: install system node contracts traces run test lint typecheck pytest docs clean mutate
 
 install: $(STAMP)
 
@@ -53,6 +53,13 @@ run: install system node
 # (tests/traces/) and the dated verdict record the docs render.  Needed after a spec change.
 traces: install
 	$(BIN)/ethvoip prove --quiet --traces-dir tests/traces --record docs/model/verdicts.json
+
+# Mutation testing of the checks (issue 18 §2; not part of `make test`: tens of minutes on two
+# cores): removes or weakens each check of the security-deciding modules and the contracts,
+# runs the mapped tests on each mutant and writes docs/mutation/report.json and
+# docs/mutation.rst.  Never writes the worktree's sources (each worker has a scratch copy).
+mutate: install node
+	nice -n 10 $(BIN)/python -m tests.mutation.run
 
 # mypy cannot see through setuptools' editable finder, so it reads the packages through a
 # link farm that mirrors the installed layout (ethvoip/<layer> -> <layer>/).

@@ -43,6 +43,8 @@ MASTER_LEN = 30  # 16-byte key || 14-byte salt
 MAX_WIRE = 1500  # pylibsrtp's buffer: a longer SRTP/SRTCP packet cannot be opened at all
 _SEQ_SSRC = struct.Struct(">2xH4xI")  # sequence number and SSRC of a 12-byte RTP header
 _MAX_PACKET = 1500 - pylibsrtp.SRTP_MAX_TRAILER_LEN  # pylibsrtp's buffer less the trailer
+# SRTCP's trailer is longer (E flag and index): pylibsrtp raises a bare ValueError past this.
+_MAX_RTCP = 1500 - pylibsrtp.SRTP_MAX_SRTCP_TRAILER_LEN
 _lib = ctypes.CDLL(_binding.__file__)
 _lib.srtp_set_stream_roc.argtypes = [ctypes.c_void_p, ctypes.c_uint32, ctypes.c_uint32]
 _lib.srtp_set_stream_roc.restype = ctypes.c_int
@@ -169,8 +171,8 @@ class SrtpSender(_Stream):
         return out
 
     def protect_rtcp(self, rtcp: bytes) -> bytes:
-        if len(rtcp) > _MAX_PACKET:
-            raise LocalProtocolError(f"SRTCP: packet longer than {_MAX_PACKET} bytes")
+        if len(rtcp) > _MAX_RTCP:
+            raise LocalProtocolError(f"SRTCP: packet longer than {_MAX_RTCP} bytes")
         # SRTCP keys follow the newest key in force for RTP (one key per crypto session).
         index = (self._roc << 16) | (self._last_seq or 0)
         try:

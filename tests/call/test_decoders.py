@@ -13,7 +13,14 @@ from ethvoip.impl.call.media import ForeignSource, RtcpChannel
 from ethvoip.impl.call.sts_rtcp import key_switch, read_key_switch, unwrap, wrap
 from ethvoip.impl.media.rtcp import RtcpApp, encode_rtcp
 from ethvoip.impl.media.srtp import SrtpReceiver, SrtpSender
-from ethvoip.spec.errors import CryptoError, DecodeError, EthVoipError, ReplayError
+from ethvoip.spec.errors import (
+    CryptoError,
+    DecodeError,
+    EthVoipError,
+    LocalProtocolError,
+    RemoteProtocolError,
+    ReplayError,
+)
 
 KS = bytes(range(32))
 
@@ -58,7 +65,7 @@ def test_key_switch_is_authenticated() -> None:
         read_key_switch(moved, KS, 0x1234)  # an attacker cannot move the switch point
     with pytest.raises(CryptoError):
         read_key_switch(app, bytes(32), 0x1234)  # nor make one without the STS key
-    with pytest.raises(EthVoipError):
+    with pytest.raises(RemoteProtocolError, match="another SSRC"):
         read_key_switch(app, KS, 0x9999)
 
 
@@ -111,3 +118,36 @@ def test_bound_rtcp_port_opens_the_peers_srtcp_only() -> None:
         ch.open(wire, ("127.0.0.1", PEER[1] + 2))
     with pytest.raises(ReplayError):
         ch.open(wire, PEER)  # the same SRTCP index again
+
+
+def test_sts_app_length_and_padding_are_exact() -> None:
+    assert unwrap(RtcpApp(1, 7, b"STS1", b"\x00\x00")) == b""  # the shortest: no body, no pad
+    for data, message in (
+        (b"\x00", "not an STS message"),  # shorter than the length field
+        (b"\x00\x02ab\x00\x00\x00\x00", "padding disagree"),  # 4 bytes of padding
+        (b"\x00\x02ab\x01\x00", "padding disagree"),  # padding that is not zero
+        (b"\x00\x05ab", "padding disagree"),  # shorter than announced
+    ):
+        with pytest.raises(DecodeError, match=message):
+            unwrap(RtcpApp(1, 7, b"STS1", data))
+    with pytest.raises(DecodeError, match="not an STS message"):
+        unwrap(RtcpApp(1, 7, b"STSK", b"\x00\x02ab\x00\x00"))
+
+
+def test_key_switch_must_be_named_and_sized_as_one() -> None:
+    app = key_switch(KS, 0x1234, 77)
+    renamed = RtcpApp(app.subtype, app.ssrc, b"STS1", app.data)  # right MAC, wrong name
+    longer = RtcpApp(app.subtype, app.ssrc, app.name, app.data + b"\x00\x00\x00\x00")
+    for bad in (renamed, longer):
+        with pytest.raises(DecodeError, match="not a key switch"):
+            read_key_switch(bad, KS, 0x1234)
+
+
+def test_unknown_key_transport_variant_is_refused_both_ways() -> None:
+    with pytest.raises(LocalProtocolError, match="unknown key transport variant"):
+        build_sdp(user="u", host="127.0.0.1", rtp_port=4000, variant="zrtp", key=None, sess_id=1)
+    good = build_sdp(
+        user="u", host="127.0.0.1", rtp_port=4000, variant="paper", key=None, sess_id=1
+    )
+    with pytest.raises(LocalProtocolError, match="unknown key transport variant"):
+        read_sdp(good, "zrtp")

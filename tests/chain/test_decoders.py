@@ -221,3 +221,34 @@ def test_identifier_total(number: str) -> None:
     except DecodeError:
         return
     assert len(ident) == 32 and ident != identifier(number, b"\x01" * 32)  # the salt matters
+
+
+def _good_proof() -> dict[str, Any]:
+    return {
+        "address": "0x" + bytes(range(20)).hex(),
+        "nonce": "0x0",
+        "balance": "0x0",
+        "storageHash": "0x" + bytes(32).hex(),
+        "codeHash": "0x" + bytes(32).hex(),
+        "accountProof": ["0x80"],
+        "storageProof": [{"key": "0x01", "value": "0x0", "proof": ["0x80"]}],
+    }
+
+
+@pytest.mark.parametrize(
+    ("field", "bad"),
+    [
+        ("address", 7),  # not a string
+        ("address", bytes(range(20)).hex()),  # no 0x
+        ("nonce", 0),
+        ("nonce", "0"),
+        ("nonce", "0x" + "f" * 65),  # longer than a 256-bit quantity
+        ("accountProof", "0x80"),  # not a list
+        ("accountProof", ["80"]),  # a node without 0x
+        ("accountProof", [80]),  # a node that is not a string
+    ],
+)
+def test_eip1186_each_malformed_field_is_a_decode_error(field: str, bad: Any) -> None:
+    assert parse_eip1186(_good_proof()).address == bytes(range(20))
+    with pytest.raises(DecodeError):
+        parse_eip1186(_good_proof() | {field: bad})

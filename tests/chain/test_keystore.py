@@ -84,6 +84,9 @@ def test_bad_configuration(chain: Chain, actors: Actors) -> None:
         KeyStoreClient.deploy(chain, actors.operator, recovery_delay=0)
     with reverts("BadConfiguration"):
         KeyStoreClient.deploy(chain, actors.operator, pending_ttl=0)
+    with reverts("BadConfiguration"):  # the TTL is added to a 64-bit time: it must fit
+        KeyStoreClient.deploy(chain, actors.operator, pending_ttl=1 << 63)
+    KeyStoreClient.deploy(chain, actors.operator, pending_ttl=(1 << 63) - 1)  # the largest
 
 
 def test_register_approve_lookup(ks: KeyStoreClient, chain: Chain, actors: Actors) -> None:

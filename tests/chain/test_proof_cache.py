@@ -158,6 +158,25 @@ def test_account_lies_after_a_good_lookup(
     )
 
 
+def test_cached_branch_labelled_for_another_address_is_refused(
+    ks: KeyStoreClient,
+    chain: Chain,
+    approved: bytes,
+    warm: tuple[VerifiedCache, TrustedHeader, LookupProof],
+) -> None:
+    # The contract's own (cached) branch, but the proof says it is another account's: the
+    # cache must refuse it as plain verification does, not answer from the cached entry.
+    cache, header, proof = warm
+    other = bytes.fromhex(chain.accounts[1][2:])
+    relabelled = dataclasses.replace(proof.account, address=other)
+    with pytest.raises(ProofError, match="another address"):
+        cache.verify_lookup(header, ks.address, ALICE_ID, ks.layout, relabelled)
+    with pytest.raises(ProofError, match="another address"):
+        verify_lookup(
+            approved, ks.address, ALICE_ID, ks.layout, LookupProof(proof.header_rlp, relabelled)
+        )
+
+
 def test_proof_from_another_block_after_a_good_lookup(
     ks: KeyStoreClient,
     chain: Chain,

@@ -7,8 +7,9 @@ import dataclasses
 import pytest
 
 from ethvoip.impl.handshake import IMPLEMENTED, SPECS, Completed, State, create, psk
-from ethvoip.impl.handshake.machine import Event, Value, check_table
+from ethvoip.impl.handshake.machine import Event, RoleMachine, Run, Value, check_table
 from ethvoip.spec.errors import ChainError, LocalProtocolError, MalformedProtocol
+from ethvoip.spec.protocol import Lookup, Recv, Send
 from ethvoip.spec.terms import Atom, G, Pk, Sort, Term, aenc, exp, tup
 from tests.impl.handshake_helpers import ALICE, BOB, World, pump
 
@@ -127,3 +128,100 @@ def test_term_of_dh_values() -> None:
     t_r = b.term_of("R_4", names.__getitem__)
     assert t_i == t_r
     assert t_i.key == exp(exp(G, x), y)  # type: ignore[union-attr]
+
+
+def test_a_protocol_that_checks_freshness_refuses_to_run_without_a_clock() -> None:
+    w = World()
+    env = dataclasses.replace(w.env(ALICE), clock=None)
+    a = create("mikey_key_transport", "hardened", "I", env, B=BOB)
+    with pytest.raises(LocalProtocolError, match="clock"):
+        a.start()
+
+
+def test_handlers_read_bindings_only_at_their_sort() -> None:
+    # A value bound under the wrong sort is a table bug: refused, never used as another sort.
+    w = World()
+    run = Run(
+        w.env(ALICE), "hardened", {"N": b"\x01" * 32, "A": ALICE, "KA": w.keys[ALICE].public_key}
+    )
+    assert run.bytes_("N") == b"\x01" * 32 and run.name("A") == ALICE
+    for read, var in ((run.bytes_, "A"), (run.bytes_, "KA"), (run.name, "N"), (run.pub, "N")):
+        with pytest.raises(LocalProtocolError, match="is bound to"):
+            read(var)
+
+
+def test_every_table_mismatch_is_caught_against_the_spec() -> None:
+    variant = SPECS["psk_handshake"].variant("paper")
+    role = variant.role("I")
+    recv = next(s for s in role.steps if isinstance(s, Recv))
+    send = next(s for s in role.steps if isinstance(s, Send))
+    any_send = next(iter(psk.INITIATOR.sends.values()))
+    any_recv = next(iter(psk.INITIATOR.recvs.values()))
+    no_recv = dict(psk.INITIATOR.recvs)
+    del no_recv[recv.label]
+    cases = [
+        (dataclasses.replace(psk.INITIATOR, recvs=no_recv), role, "receive step has no handler"),
+        (
+            dataclasses.replace(psk.INITIATOR, sends={**psk.INITIATOR.sends, recv.label: any_send}),
+            role,
+            "not a send",
+        ),
+        (
+            dataclasses.replace(psk.INITIATOR, recvs={**psk.INITIATOR.recvs, send.label: any_recv}),
+            role,
+            "not a recv",
+        ),
+    ]
+    once_on_a_tuple = dataclasses.replace(
+        recv, once=(tup(Atom("x", Sort.NONCE), Atom("y", Sort.NONCE)),)
+    )
+    steps = tuple(once_on_a_tuple if s is recv else s for s in role.steps)
+    cases.append((psk.INITIATOR, dataclasses.replace(role, steps=steps), "non-variables"))
+    for table, spec_role, message in cases:
+        with pytest.raises(MalformedProtocol, match=message):
+            check_table("psk_handshake", variant, spec_role, table)
+    check_table("psk_handshake", variant, role, psk.INITIATOR)  # the real table passes
+
+
+def test_a_machine_is_never_built_on_a_mismatched_table() -> None:
+    variant = SPECS["psk_handshake"].variant("paper")
+    table = dict(psk.INITIATOR.sends)
+    del table["I_4"]
+    broken = dataclasses.replace(psk.INITIATOR, sends=table)
+    with pytest.raises(MalformedProtocol, match="I_4"):
+        RoleMachine(
+            "psk_handshake", variant, variant.role("I"), broken, World().env(ALICE), {"B": BOB}
+        )
+
+
+def test_term_of_a_step_not_yet_executed_is_refused() -> None:
+    w = World()
+    a = w.machine("psk_handshake", "paper", "I", ALICE, B=BOB)
+    a.start()
+    done = a.done_labels
+    later = next(
+        label
+        for label in SPECS["psk_handshake"].variant("paper").role("I").labels
+        if label not in done
+    )
+    with pytest.raises(LocalProtocolError, match="not been executed"):
+        a.term_of(later, lambda v: Atom("x", Sort.NONCE))
+
+
+def test_a_machine_starts_once() -> None:
+    a = World().machine("psk_handshake", "paper", "I", ALICE, B=BOB)
+    a.start()
+    with pytest.raises(LocalProtocolError):
+        a.start()
+
+
+def test_a_look_up_of_a_non_variable_is_a_malformed_protocol() -> None:
+    variant = SPECS["psk_handshake"].variant("paper")
+    role = variant.role("I")
+    lookup = next(s for s in role.steps if isinstance(s, Lookup))
+    constant = dataclasses.replace(lookup, name=Atom("b", Sort.AGENT))
+    steps = tuple(constant if s is lookup else s for s in role.steps)
+    broken = dataclasses.replace(role, steps=steps)
+    m = RoleMachine("psk_handshake", variant, broken, psk.INITIATOR, World().env(ALICE), {"B": BOB})
+    with pytest.raises(MalformedProtocol, match="non-variable"):
+        m.start()

@@ -13,6 +13,7 @@ from hypothesis import strategies as st
 
 from ethvoip.impl.crypto import IdentityKey, IdentityPublicKey, seeded_rng
 from ethvoip.impl.media import mikey as m
+from ethvoip.impl.media import mikey_pk
 from ethvoip.impl.media.mikey_identity import (
     SIG_LEN,
     ecdsa_signer,
@@ -28,6 +29,7 @@ from ethvoip.spec.errors import (
     CryptoError,
     DecodeError,
     EthVoipError,
+    LocalProtocolError,
     RemoteProtocolError,
     ReplayError,
 )
@@ -242,3 +244,219 @@ def test_any_single_byte_change_is_refused(data: st.DataObject) -> None:
 def test_fuzz_open(data: bytes) -> None:
     with pytest.raises((DecodeError, CryptoError)):
         open_(data, ReplayGuard())
+
+
+def test_signature_type_other_than_the_agreed_one_is_refused() -> None:
+    # Alice's genuine ECDSA signature, in a SIGN payload that declares RSA/PKCS#1: the bytes
+    # verify, but the declared algorithm is not the one agreed (no algorithm confusion).
+    guard = ReplayGuard()
+    for s_type in (m.SIGN_RSA_PKCS1, m.SIGN_RSA_PSS):
+        with pytest.raises(DecodeError, match="signature type"):
+            open_(build(s_type=s_type), guard)
+    assert len(guard) == 0
+    assert open_(build(), guard).tgk == TGK
+
+
+def _resigned(change: object) -> bytes:
+    """Alice's I_MESSAGE with one payload or the header changed, signed again by Alice: the
+    signature verifies, so only the check of that one thing can refuse it."""
+    msg = m.decode_message(build())
+    changed = change(msg)  # type: ignore[operator]
+    unsigned = m.encode_message(changed)[:-SIG_LEN]
+    return unsigned + ecdsa_signer(ALICE)(unsigned)
+
+
+def _swap(kind: type, new: object) -> object:
+    def change(msg: m.MikeyMessage) -> m.MikeyMessage:
+        payloads = tuple(new if isinstance(p, kind) else p for p in msg.payloads)
+        return m.MikeyMessage(msg.header, payloads)
+
+    return change
+
+
+def _payload(kind: type) -> object:
+    return next(p for p in m.decode_message(build()).payloads if isinstance(p, kind))
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        (
+            lambda msg: m.MikeyMessage(
+                dataclasses.replace(msg.header, data_type=m.DataType.PSK_INIT), msg.payloads
+            ),
+            "want PK_INIT",
+        ),
+        (_swap(m.Timestamp, m.Timestamp(m.TsType.COUNTER, 5)), "NTP-UTC"),
+        (_swap(m.Rand, m.Rand(RAND[:15])), "RAND shorter"),
+        (
+            _swap(m.Kemac, dataclasses.replace(_payload(m.Kemac), encr_alg=m.EncrAlg.NULL)),  # type: ignore[type-var]
+            "KEMAC must be",
+        ),
+        (
+            _swap(m.Kemac, dataclasses.replace(_payload(m.Kemac), mac_alg=m.MacAlg.NULL, mac=b"")),  # type: ignore[type-var]
+            "KEMAC must be",
+        ),
+    ],
+    ids=["data-type", "counter-timestamp", "short-rand", "null-encryption", "null-mac"],
+)
+def test_signed_messages_of_the_wrong_form_are_refused(change: object, message: str) -> None:
+    assert open_(_resigned(lambda msg: msg), ReplayGuard()).tgk == TGK  # re-signing alone is fine
+    guard = ReplayGuard()
+    with pytest.raises(DecodeError, match=message):
+        open_(_resigned(change), guard)
+    assert len(guard) == 0
+
+
+def test_builder_refuses_what_would_make_a_weak_or_ambiguous_message() -> None:
+    with pytest.raises(LocalProtocolError, match="RAND"):
+        build(rand=RAND[:15])
+    build(rand=RAND[:16])  # the shortest RAND taken
+    with pytest.raises(LocalProtocolError, match="IDr without IDi"):
+        build(id_i=None)
+    with pytest.raises(LocalProtocolError, match="signer returned"):
+        build(sign=lambda unsigned: ecdsa_signer(ALICE)(unsigned)[:-1])
+
+
+def test_srtp_master_only_for_a_crypto_session_of_the_bundle() -> None:
+    kt = open_(build(), ReplayGuard())
+    assert len(kt.crypto_sessions) == 1
+    for cs_id in (0, 2):
+        with pytest.raises(LocalProtocolError, match="no crypto session"):
+            kt.srtp_master(cs_id)
+
+
+def _reordered(order: object) -> object:
+    def change(msg: m.MikeyMessage) -> m.MikeyMessage:
+        return m.MikeyMessage(msg.header, order(list(msg.payloads)))  # type: ignore[operator]
+
+    return change
+
+
+CAROL = m.Identity(m.IdType.URI, b"sip:carol@ethvoip")
+
+
+def _swap_at(i: int, j: int) -> object:
+    def order(ps: list[object]) -> tuple[object, ...]:
+        ps[i], ps[j] = ps[j], ps[i]
+        return tuple(ps)
+
+    return _reordered(order)
+
+
+@pytest.mark.parametrize(
+    "change",
+    [
+        _swap_at(0, 1),  # RAND before T
+        _swap_at(-3, -2),  # PKE before KEMAC
+        _swap_at(3, 4),  # SP before IDr
+        _reordered(lambda ps: (*ps[:4], CAROL, *ps[4:])),
+        _reordered(lambda ps: (CAROL, *ps[1:])),  # no T: an ID where it belongs
+        _reordered(lambda ps: (ps[0], CAROL, *ps[2:])),  # no RAND
+    ],
+    ids=["rand-first", "pke-before-kemac", "sp-before-id", "three-ids", "no-t", "no-rand"],
+)
+def test_signed_messages_out_of_rfc3830_order_are_refused(change: object) -> None:
+    guard = ReplayGuard()
+    with pytest.raises(DecodeError, match="not an I_MESSAGE"):
+        open_(_resigned(change), guard)
+    assert len(guard) == 0
+
+
+def test_the_smallest_i_message_opens() -> None:
+    # T, RAND, KEMAC, PKE, SIGN: no IDs, no policy (RFC 3830 makes them optional)
+    smallest = build(id_i=None, id_r=None, policies=())
+    assert len(m.decode_message(smallest).payloads) == 5
+    kt = open_i_message(
+        smallest,
+        now=NOW,
+        replay=ReplayGuard(),
+        decrypt_envelope=ecies_open(BOB),
+        verify=ecdsa_verifier(lambda _id: ALICE.public_key),
+    )
+    assert kt.tgk == TGK and kt.id_i is None and kt.id_r is None
+
+
+def test_a_message_of_t_and_rand_alone_is_refused_typed() -> None:
+    msg = m.decode_message(build())
+    two = m.encode_message(m.MikeyMessage(msg.header, msg.payloads[:2]))
+    with pytest.raises(DecodeError, match="not an I_MESSAGE"):
+        open_(two, ReplayGuard())
+
+
+def test_a_verifier_that_answers_false_refuses() -> None:
+    # VerifyFn may answer False instead of raising: that is a refusal too.
+    with pytest.raises(CryptoError, match="bad initiator signature"):
+        open_i_message(
+            build(),
+            now=NOW,
+            replay=ReplayGuard(),
+            decrypt_envelope=ecies_open(BOB),
+            verify=lambda id_i, signed, signature: False,
+        )
+
+
+def test_replay_and_stale_messages_are_refused_before_the_envelope_is_opened() -> None:
+    opened: list[bytes] = []
+
+    def decrypt(pke: bytes) -> bytes:
+        opened.append(pke)
+        return ecies_open(BOB)(pke)
+
+    def open_counting(data: bytes, guard: ReplayGuard, now: float = NOW) -> KeyTransport:
+        return open_i_message(
+            data,
+            now=now,
+            replay=guard,
+            decrypt_envelope=decrypt,
+            verify=ecdsa_verifier(lookup),
+            expected_id_r=b"sip:bob@ethvoip",
+        )
+
+    guard = ReplayGuard(window=60)
+    data = build()
+    open_counting(data, guard)
+    assert len(opened) == 1
+    with pytest.raises(ReplayError):
+        open_counting(data, guard, now=NOW + 1)  # a replay
+    with pytest.raises(ReplayError):
+        open_counting(build(), ReplayGuard(window=60), now=NOW + 61)  # stale
+    assert len(opened) == 1  # neither envelope was opened
+
+
+@pytest.mark.parametrize(
+    ("items", "message"),
+    [
+        ([m.KeyData(m.KeyType.TGK, TGK), m.KeyData(m.KeyType.TGK, TGK[::-1])], "exactly one TGK"),
+        ([m.KeyData(m.KeyType.TEK, TGK)], "exactly one TGK"),
+        (
+            [m.KeyData(m.KeyType.TGK, TGK, kv_type=m.KvType.SPI, kv_data=(b"\x01",))],
+            "exactly one TGK",
+        ),
+        ([m.KeyData(m.KeyType.TGK, b"")], "empty TGK"),
+    ],
+    ids=["two-tgks", "tek", "kv-spi", "empty"],
+)
+def test_kemac_must_carry_exactly_one_plain_tgk(
+    monkeypatch: pytest.MonkeyPatch, items: list[m.KeyData], message: str
+) -> None:
+    # The sender's own builder, encrypting, MACing and signing other key data than one TGK:
+    # every other check passes, only the key data check can refuse it.
+    monkeypatch.setattr(mikey_pk, "encode_key_data", lambda _one: m.encode_key_data(items))
+    data = build()
+    monkeypatch.undo()
+    guard = ReplayGuard()
+    with pytest.raises(DecodeError, match=message):
+        open_(data, guard)
+    assert len(guard) == 0
+
+
+def test_replay_window_is_inclusive_and_ntp_time_starts_at_the_unix_epoch() -> None:
+    guard = ReplayGuard(window=60)
+    guard.check(NOW, b"d1", NOW + 60)
+    guard.check(NOW, b"d2", NOW - 60)
+    with pytest.raises(ReplayError):
+        guard.check(NOW, b"d3", NOW + 60.5)
+    assert unix_to_ntp(0) == 2_208_988_800 << 32  # 1970 in NTP's 1900 era
+    with pytest.raises(ValueError, match="negative"):
+        unix_to_ntp(-1)

@@ -4,14 +4,18 @@ CSB), is refused with a typed error.  tshark's reading of it is in test_tshark.p
 
 from __future__ import annotations
 
+import hashlib
+import hmac
+
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
 from ethvoip.impl.media import mikey as m
+from ethvoip.impl.media.mikey_kdf import derive_envelope_keys
 from ethvoip.impl.media.mikey_replay import unix_to_ntp
-from ethvoip.impl.media.mikey_verify import build_r_message, verify_r_message
-from ethvoip.spec.errors import Check, CryptoError, EthVoipError, ReplayError
+from ethvoip.impl.media.mikey_verify import V_MAC_LEN, build_r_message, verify_r_message
+from ethvoip.spec.errors import Check, CryptoError, DecodeError, EthVoipError, ReplayError
 from tests.refusals import refused
 
 NOW = 1_800_000_000.0
@@ -67,3 +71,49 @@ def test_other_responder_other_csb_and_stale_answers_are_refused() -> None:
         check(R, csb_id=1)
     with pytest.raises(ReplayError):
         check(R, now=NOW + 121)
+
+
+def _answer(
+    data_type: m.DataType = m.DataType.PK_VERIFY,
+    ts_type: m.TsType = m.TsType.NTP_UTC,
+    with_id: bool = True,
+    extra: tuple[m.Identity, ...] = (),
+    mac_alg: m.MacAlg = m.MacAlg.HMAC_SHA1_160,
+) -> bytes:
+    """An R_MESSAGE made as the responder makes it, with one thing changed, correctly MAC'd:
+    only the check of that one thing can refuse it."""
+    auth_key = derive_envelope_keys(VALUES["env_key"], VALUES["csb_id"], VALUES["rand"]).auth_key
+    header = m.Header(data_type, VALUES["csb_id"], (m.CryptoSession(0, 0x1234, 0),))
+    ts = 7 if ts_type is m.TsType.COUNTER else unix_to_ntp(NOW)
+    ids = (m.Identity(m.IdType.URI, VALUES["id_r"]),) if with_id else ()
+    body = (m.Timestamp(ts_type, ts), *ids, *extra, m.Verification(mac_alg, bytes(V_MAC_LEN)))
+    unsigned = m.encode_message(m.MikeyMessage(header, body))[:-V_MAC_LEN]
+    data = unsigned + VALUES["id_i"] + VALUES["id_r"] + VALUES["t_i"].to_bytes(8, "big")  # type: ignore[operator, attr-defined]
+    return unsigned + hmac.new(auth_key, data, hashlib.sha1).digest()
+
+
+def test_well_macd_answers_of_the_wrong_form_are_refused() -> None:
+    assert _answer() == R  # the same construction as the responder's
+    check(_answer(with_id=False))  # IDr is optional (RFC 3830 section 3.2)
+    with pytest.raises(DecodeError, match="want PK_VERIFY"):
+        check(_answer(data_type=m.DataType.PK_INIT))
+    with pytest.raises(DecodeError, match="want T"):
+        check(_answer(extra=(m.Identity(m.IdType.URI, b"sip:carol@ethvoip"),)))
+    with pytest.raises(ReplayError):  # a counter is no time: the window cannot be checked
+        check(_answer(ts_type=m.TsType.COUNTER))
+    with pytest.raises(ReplayError):  # NTP in local time, not UTC: the time is not comparable
+        check(_answer(ts_type=m.TsType.NTP))
+
+
+def test_mac_algorithm_must_be_hmac_sha1() -> None:
+    raw = bytearray(R)
+    raw[-V_MAC_LEN - 1] = m.MacAlg.NULL  # V payload: next payload, MAC alg, MAC
+    with pytest.raises(DecodeError, match="HMAC-SHA-1-160"):
+        check(bytes(raw[:-V_MAC_LEN]))
+
+
+def test_timestamp_window_is_inclusive() -> None:
+    check(R, now=NOW + 120)
+    check(R, now=NOW - 120)
+    with pytest.raises(ReplayError):
+        check(R, now=NOW - 121)

@@ -194,3 +194,80 @@ def test_any_bit_flip_is_refused(seq: int, payload: bytes, data: st.DataObject) 
     with pytest.raises((DecodeError, CryptoError)):
         receiver.unprotect(bytes(protected))
     assert decode_rtp(rtp(seq, payload)).payload == payload
+
+
+# --- each refusal of the stream, at its boundary (tests/mutation: each check's mutant dies) ---
+
+
+def test_packet_older_than_every_key_held_is_a_replay() -> None:
+    sender, receiver = SrtpSender(MASTER, SSRC), SrtpReceiver(MASTER, SSRC)
+    old = sender.protect(rtp(5))  # index 5, under the first key
+    for at in (10, 20, 30):  # three re-keys: only the last three keys are kept
+        receiver.rekey(bytes(range(at, at + 30)), at)
+    with pytest.raises(ReplayError, match="older than every key"):
+        receiver.unprotect(old)
+    assert receiver.dropped == {"replay": 1}
+
+
+def test_ssrc_is_32_bits() -> None:
+    for ssrc in (0, (1 << 32) - 1):  # both ends of the range are streams
+        sender, receiver = SrtpSender(MASTER, ssrc), SrtpReceiver(MASTER, ssrc)
+        assert receiver.unprotect(sender.protect(rtp(1, ssrc=ssrc))) == rtp(1, ssrc=ssrc)
+    for ssrc in (-1, 1 << 32):
+        with pytest.raises(LocalProtocolError):
+            SrtpSender(MASTER, ssrc)
+
+
+def test_rekey_must_start_strictly_later() -> None:
+    with pytest.raises(LocalProtocolError):
+        SrtpSender(MASTER, SSRC).rekey(bytes(30), 0)  # the first key already starts at 0
+    s = SrtpReceiver(MASTER, SSRC)
+    s.rekey(bytes(30), 100)
+    with pytest.raises(LocalProtocolError):
+        s.rekey(bytes(range(30)), 100)
+    s.rekey(bytes(range(30)), 101)
+
+
+def test_protect_refuses_what_is_not_rtp() -> None:
+    sender = SrtpSender(MASTER, SSRC)
+    with pytest.raises(DecodeError):
+        sender.protect(rtp(1)[:11])  # shorter than a header
+    version_1 = bytes([0x40]) + rtp(1)[1:]
+    with pytest.raises(DecodeError):
+        sender.protect(version_1)
+    assert SrtpReceiver(MASTER, SSRC).unprotect(sender.protect(rtp(1))) == rtp(1)
+
+
+def test_protect_refuses_a_packet_too_long_for_the_buffer() -> None:
+    sender, receiver = SrtpSender(MASTER, SSRC), SrtpReceiver(MASTER, SSRC)
+    longest = rtp(1, payload=b"\xd5" * (1356 - 12))
+    assert len(longest) == 1356  # pylibsrtp's buffer less the largest trailer
+    assert receiver.unprotect(sender.protect(longest)) == longest
+    with pytest.raises(LocalProtocolError):
+        sender.protect(rtp(2, payload=b"\xd5" * (1357 - 12)))
+    # SRTCP's trailer is 4 bytes longer: 1352 bytes is its longest packet (found by this
+    # test: a 1356-byte one escaped as pylibsrtp's bare ValueError).
+    app = encode_rtcp([RtcpApp(0, SSRC, b"STS1", bytes(1352 - 12))])
+    assert len(app) == 1352
+    assert receiver.unprotect_rtcp(sender.protect_rtcp(app)) == app
+    with pytest.raises(LocalProtocolError):
+        sender.protect_rtcp(encode_rtcp([RtcpApp(0, SSRC, b"STS1", bytes(1356 - 12))]))
+
+
+def test_sender_refuses_to_reuse_an_index() -> None:
+    # libsrtp refuses to encrypt a second packet under an index already used (the same
+    # keystream twice); the refusal must reach the caller, typed.
+    sender = SrtpSender(MASTER, SSRC)
+    sender.protect(rtp(7))
+    with pytest.raises(ReplayError):
+        sender.protect(rtp(7, payload=b"\x00" * 160))
+
+
+def test_receiver_reads_up_to_the_wire_limit() -> None:
+    receiver = SrtpReceiver(MASTER, SSRC)
+    at_limit = rtp(1, payload=b"\x11" * (1500 - 12))
+    assert len(at_limit) == 1500
+    with pytest.raises(CryptoError):  # read, and refused by authentication, not by size
+        receiver.unprotect(at_limit)
+    with pytest.raises(DecodeError, match="more than"):
+        receiver.unprotect(at_limit + b"\x11")

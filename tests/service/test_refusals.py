@@ -14,7 +14,7 @@ from ethvoip.impl.chain import EmbeddedChain, KeyStoreClient, identifier
 from ethvoip.impl.crypto import IdentityKey, IdentityPublicKey
 from ethvoip.impl.service.envelope import MAX_BODY
 from ethvoip.impl.service.ledger import install_signers
-from ethvoip.impl.service.receipts import PurchaseState, SignedReceipt
+from ethvoip.impl.service.receipts import PurchaseRecord, PurchaseState, SignedReceipt
 from ethvoip.impl.service.store import TestStore
 
 from .conftest import MIN_AGE, Running
@@ -366,3 +366,22 @@ def test_front_running_key_is_not_approved(
     ident = identifier(alice.phone, running.built.service.salt)
     ks = running.built.service.ledger.keystore
     assert ks.lookup(ident) == (alice.key.public_key.to_bytes(), result["version"])
+
+
+def test_purchase_token_used_by_another_order(
+    running: Running, service_key: IdentityPublicKey, alice: Subscriber, store: TestStore
+) -> None:
+    # A second order id carrying the first order's purchase token (one purchase, two orders):
+    # the token is spent once, whatever order id it comes under.
+    assert post(running.url, "/v1/fund", fund(service_key, alice))[0] == 200
+    first = json.loads(alice.receipt.purchase_data)
+    data = PurchaseRecord(
+        order_id=first["orderId"] + "-2",
+        product_id=first["productId"],
+        purchase_time=first["purchaseTime"],
+        purchase_state=PurchaseState(first["purchaseState"]),
+        purchase_token=first["purchaseToken"],
+    ).to_bytes()
+    bob = subscriber(SignedReceipt(data, store.sign(data)))
+    status, reply = post(running.url, "/v1/fund", fund(service_key, bob))
+    assert (status, error_code(reply)) == (409, "receipt_used")

@@ -145,6 +145,7 @@ def test_ha1_is_kamailio_subscriber_form() -> None:
     [
         "Digest",
         'Digest realm="x"',
+        'Digest nonce="n"',
         'Digest realm="x", nonce="unterminated',
         "Digest realm=",
         'Digest realm="a", realm="b", nonce="n"',
@@ -166,3 +167,140 @@ def test_auth_header_parser_never_crashes(text: str) -> None:
     except (DecodeError, CryptoError, ReplayError):
         return
     raise AssertionError("random credentials accepted")
+
+
+# --- each refusal of the verifier on an answer that is otherwise right --------------------
+# (a correct response whose one checked field was changed after it was computed: only that
+# check can refuse it; tests/mutation finds the check-removing mutants these kill)
+
+URI = "sip:example.com"
+
+
+def _verify(v: DigestVerifier, value: str, now: float = 101) -> str:
+    return v.verify(value, method="REGISTER", uri=URI, now=now)
+
+
+def test_answer_for_another_realm_uri_or_algorithm_is_refused() -> None:
+    v = _verifier()
+    right = _answer(v, 100)
+    assert 'realm="example.com"' in right and f'uri="{URI}"' in right
+    with pytest.raises(CryptoError, match="another realm"):
+        _verify(v, right.replace('realm="example.com"', 'realm="other.com"'))
+    with pytest.raises(CryptoError, match="Request-URI"):
+        _verify(v, right.replace(f'uri="{URI}"', 'uri="sip:other.com"'))
+    assert "algorithm=MD5" in right
+    with pytest.raises(CryptoError, match="only MD5"):
+        _verify(v, right.replace("algorithm=MD5", "algorithm=SHA-256"))
+    assert _verify(v, right.replace("algorithm=MD5", "algorithm=md5")) == "alice"
+
+
+def test_not_digest_or_incomplete_credentials_are_malformed() -> None:
+    v = _verifier()
+    right = _answer(v, 100)
+    with pytest.raises(DecodeError, match="not Digest"):
+        _verify(v, "Basic" + right.removeprefix("Digest"))
+    for name in ("username", "realm", "nonce", "uri", "response"):
+        _, params = parse_auth_params(right)
+        del params[name]
+        value = "Digest " + ", ".join(f'{k}="{x}"' for k, x in params.items())
+        with pytest.raises(DecodeError, match=f"without {name}"):
+            _verify(v, value)
+
+
+def _with_nc(v: DigestVerifier, nc: str, drop: str = "") -> str:
+    """A right answer whose nonce count is ``nc`` as written (response computed over it)."""
+    ch = Challenge.parse(v.challenge(100))
+    response = compute_response(
+        ha1=compute_ha1("alice", "example.com", "wonderland"),
+        method="REGISTER",
+        uri=URI,
+        nonce=ch.nonce,
+        qop="auth",
+        nc=nc,
+        cnonce="cafe",
+    )
+    params = {
+        "username": "alice",
+        "realm": "example.com",
+        "nonce": ch.nonce,
+        "uri": URI,
+        "response": response,
+        "qop": "auth",
+        "nc": nc,
+        "cnonce": "cafe",
+    }
+    params.pop(drop, None)
+    return "Digest " + ", ".join(f'{k}="{x}"' for k, x in params.items())
+
+
+def test_nonce_count_must_be_eight_hex_digits_and_grow() -> None:
+    v = _verifier()
+    assert _verify(v, _with_nc(v, "0000000a")) == "alice"
+    for bad in ("b", "0000000g", "00000000b"):
+        with pytest.raises(DecodeError, match="nonce count"):
+            _verify(v, _with_nc(v, bad))
+    with pytest.raises(ReplayError):
+        _verify(v, _with_nc(v, "00000009"))  # lower than one already seen
+    for drop in ("nc", "cnonce"):
+        with pytest.raises(DecodeError, match="qop without"):
+            _verify(v, _with_nc(v, "0000000b", drop=drop))
+
+
+def test_nonce_lifetime_bounds_are_inclusive() -> None:
+    v = _verifier()  # nonces live 300 s (plus the second they were issued in)
+    assert _verify(_verifier(), _answer(v, 100), now=100) == "alice"
+    assert _verify(_verifier(), _answer(v, 100), now=401) == "alice"
+    with pytest.raises(ReplayError, match="stale"):
+        _verify(_verifier(), _answer(v, 100), now=402)
+    with pytest.raises(ReplayError, match="stale"):
+        _verify(_verifier(), _answer(v, 100), now=99)  # issued "later" than now
+
+
+def test_nonce_with_a_forged_mac_is_refused() -> None:
+    v = _verifier()
+    right = _answer(v, 100)
+    nonce = Challenge.parse(v.challenge(100)).nonce
+    forged = nonce[:-32] + ("0" if nonce[-1] != "0" else "1") * 32
+    ch = Challenge(realm="example.com", nonce=forged, qop=("auth",))
+    value = authorization(
+        ch, username="alice", password="wonderland", method="REGISTER", uri=URI, cnonce="c", nc=1
+    )
+    assert right != value
+    with pytest.raises(CryptoError, match="not issued here"):
+        _verify(v, value)
+
+
+def test_only_qop_auth_is_spoken() -> None:
+    with pytest.raises(DecodeError, match="unsupported qop"):
+        compute_response(ha1="0" * 32, method="REGISTER", uri=URI, nonce="n", qop="auth-int")
+    offers_auth_int = Challenge.parse('Digest realm="r", nonce="n", qop="auth-int"')
+    with pytest.raises(DecodeError, match="none supported"):
+        authorization(
+            offers_auth_int, username="u", password="p", method="REGISTER", uri=URI, cnonce="c"
+        )
+    offers_both = Challenge.parse('Digest realm="r", nonce="n", qop="auth-int,auth"')
+    answer = authorization(
+        offers_both, username="u", password="p", method="REGISTER", uri=URI, cnonce="c"
+    )
+    assert "qop=auth," in answer
+
+
+@pytest.mark.parametrize(
+    ("value", "message"),
+    [
+        ('Di@gest realm="x"', "bad scheme"),
+        ('Digest realm="x", nonce', "without '='"),
+        ("Digest =x", "bad parameter name"),  # '=' first: a parameter with no name
+        ('Digest re@lm="x"', "bad parameter name"),
+        ('Digest realm=, nonce="n"', "empty value"),
+        ('Digest realm="x', "unterminated"),
+        ('Digest realm="a", realm="b"', "duplicate"),
+    ],
+)
+def test_auth_header_parser_names_each_fault(value: str, message: str) -> None:
+    with pytest.raises(DecodeError, match=message):
+        parse_auth_params(value)
+    assert parse_auth_params('Digest realm="x", nonce=n') == (
+        "Digest",
+        {"realm": "x", "nonce": "n"},
+    )

@@ -273,3 +273,25 @@ def test_an_expired_registration_gets_480() -> None:
     call_id = alice.invite("sip:bob@example.com", SDP_A, net.now)
     net.pump()
     assert CallFailed(call_id, 480) in net.events[ALICE]
+
+
+def _response(top_via: str) -> bytes:
+    return (
+        "SIP/2.0 200 OK\r\n"
+        f"Via: SIP/2.0/UDP {top_via};branch=z9hG4bKtop\r\n"
+        "Via: SIP/2.0/UDP 10.0.0.2:5062;branch=z9hG4bKnext\r\n"
+        "From: <sip:alice@example.com>;tag=1\r\n"
+        "To: <sip:bob@example.com>;tag=2\r\n"
+        "Call-ID: forged@10.9.9.9\r\n"
+        "CSeq: 1 INVITE\r\n"
+        "Content-Length: 0\r\n\r\n"
+    ).encode()
+
+
+def test_proxy_forwards_only_responses_whose_top_via_is_its_own() -> None:
+    _, _, _, proxy = _world()
+    proxy.receive(_response("10.9.9.9:5060"), ("10.9.9.9", 5060), 0.0)  # not our Via
+    assert proxy.dropped == 1 and proxy.take_outputs() == []
+    proxy.receive(_response(f"{PROXY[0]}:{PROXY[1]}"), ("10.0.0.3", 5064), 0.0)
+    (out,) = proxy.take_outputs()
+    assert out.dest == ALICE and proxy.dropped == 1
