@@ -106,16 +106,17 @@ def render(report: dict[str, Any]) -> str:
         if not chosen:
             lines += ["None.", ""]
             continue
-        rows = [
-            [
-                f"``{m['path']}:{m['line']}`` {_code(m['function'])}",
-                m["operator"],
-                _code(m["original"]) + " → " + _code(m["replacement"]),
-                _cell(m.get("reason", "no test fails")),
+        # a list, not a table: the code of a change does not wrap, and a table of them
+        # would stick out of the page's column
+        for m in chosen:
+            lines += [
+                f"- ``{m['path']}:{m['line']}`` {_code(m['function'])}, {m['operator']}:",
+                "",
+                f"  {_code(m['original'])} → {_code(m['replacement'])}",
+                "",
+                f"  {_cell(m.get('reason', 'no test fails'))}",
+                "",
             ]
-            for m in chosen
-        ]
-        lines += _table(["where", "operator", "change", "reason"], rows, "25 10 35 30")
     others = [m for m in mutants if m["outcome"] in ("error", "stillborn")]
     if others:
         lines += ["Not decided", "-----------", ""]
