@@ -118,4 +118,10 @@ def build_policy(
         )
     if endpoints is None:
         endpoints = {url: RpcChain(url) for url in settings.endpoints}
-    return QuorumPolicy(endpoints, settings.quorum, depth=settings.depth, freshness=freshness)
+    return QuorumPolicy(
+        endpoints,
+        settings.quorum,
+        depth=settings.depth,
+        freshness=freshness,
+        chain_id=settings.checkpoint.chain_id,
+    )

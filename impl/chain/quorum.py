@@ -14,6 +14,9 @@ and asks each endpoint that reached it for its header there.  Each header is re-
   ``k`` votes is :class:`~ethvoip.impl.chain.trust.QuorumUnavailable`.
 * The agreed block passes :class:`~ethvoip.impl.chain.trust.Freshness` (a quorum of nodes
   that all lag is still refused).
+* Given the provisioned ``chain_id`` (the checkpoint's), an endpoint on another chain never
+  votes (a testnet, or a fork under another id, could otherwise make up a quorum of its own
+  whose blocks all agree with each other); each endpoint is asked once it answers.
 
 What it trusts: that fewer than ``k`` endpoints collude or share one compromised upstream.
 Separate operators and providers matter more than the count; ``n`` endpoints in front of one
@@ -48,6 +51,7 @@ class QuorumPolicy:
         *,
         depth: int,
         freshness: Freshness,
+        chain_id: int | None = None,
     ) -> None:
         if not 1 <= k <= len(endpoints) or depth < 0:
             raise ConfigError(
@@ -57,6 +61,8 @@ class QuorumPolicy:
         self.k = k
         self.depth = depth
         self.freshness = freshness
+        self.chain_id = chain_id
+        self._chains: dict[str, int] = {}  # endpoint -> the chain id it answered
         self._pool: ThreadPoolExecutor | None = None
 
     def close(self) -> None:
@@ -80,10 +86,38 @@ class QuorumPolicy:
 
         return dict(zip(names, self._pool.map(one, names), strict=True))
 
+    def _on_our_chain(self) -> tuple[list[str], dict[str, str]]:
+        """The endpoints that may vote (all, or those on ``chain_id``), and why the others
+        may not.  An endpoint's chain id is asked once it answers, then remembered."""
+        if self.chain_id is None:
+            return list(self.endpoints), {}
+        unknown = [n for n in self.endpoints if n not in self._chains]
+        if unknown:
+            pool = self._pool or ThreadPoolExecutor(len(self.endpoints), "quorum")
+            self._pool = pool
+
+            def ask(name: str) -> int | ChainError:
+                try:
+                    return self.endpoints[name].chain_id
+                except ChainError as exc:
+                    return exc
+
+            for name, got in zip(unknown, pool.map(ask, unknown), strict=True):
+                if not isinstance(got, ChainError):
+                    self._chains[name] = got
+        why: dict[str, str] = {}
+        for name in self.endpoints:
+            known = self._chains.get(name)
+            if known is None:
+                why[name] = "no chain id"
+            elif known != self.chain_id:
+                why[name] = f"on chain {known}, not {self.chain_id}"
+        return [n for n in self.endpoints if n not in why], why
+
     def trusted_block(self) -> TrustedBlock:
-        missing: dict[str, str] = {}
+        voting, missing = self._on_our_chain()
         heads: dict[str, int] = {}
-        for name, got in self._ask(list(self.endpoints), latest_header).items():
+        for name, got in self._ask(voting, latest_header).items():
             if isinstance(got, ChainError):
                 missing[name] = f"no head: {got}"
             else:

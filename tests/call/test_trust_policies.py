@@ -322,3 +322,29 @@ def test_lookup_cli_says_verified_by_whom_or_unverified(
     save_trust(tmp_path / "other", TrustSettings(wrong, "checkpoint"))
     assert ethvoip([*base, "--dir", str(tmp_path / "other")]) == 1
     assert "CheckpointMismatch" in capsys.readouterr().err
+
+
+def test_an_endpoint_on_another_chain_never_votes(net: NodeWorld) -> None:
+    """A quorum given the provisioned chain id: an endpoint answering another one (a testnet,
+    a fork under another id) is left out, named, and a quorum without it is refused."""
+
+    class OtherChain(RpcChain):
+        @property
+        def chain_id(self) -> int:
+            return net.checkpoint.chain_id + 1
+
+    cid = net.checkpoint.chain_id
+    with LyingRpc(net.url, None, "a") as a, LyingRpc(net.url, None, "b") as b:
+        endpoints = {"a": RpcChain(a.url), "other": OtherChain(b.url)}
+        fresh = Freshness(DAY, net.chain_time)
+        policy = QuorumPolicy(endpoints, 2, depth=0, freshness=fresh, chain_id=cid)
+        with pytest.raises(QuorumUnavailable) as refused:
+            policy.trusted_block()
+        assert refused.value.missing == {"other": f"on chain {cid + 1}, not {cid}"}
+        one = QuorumPolicy(endpoints, 1, depth=0, freshness=fresh, chain_id=cid)
+        assert one.trusted_block().block_hash == latest_header(net.chain).block_hash
+        # without the chain id the other chain's endpoint votes (what the check adds)
+        blind = QuorumPolicy(endpoints, 2, depth=0, freshness=fresh)
+        assert blind.trusted_block()
+        for p in (policy, one, blind):
+            p.close()
