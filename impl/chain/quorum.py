@@ -27,6 +27,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from concurrent.futures import ThreadPoolExecutor
+from typing import TypeVar
 
 from ethvoip.impl.chain.backend import Chain
 from ethvoip.impl.chain.headers import ChainHeader, headers_by_number, latest_header
@@ -37,6 +38,8 @@ from ethvoip.impl.chain.trust import (
     TrustedBlock,
 )
 from ethvoip.spec.errors import ChainError, ConfigError
+
+T = TypeVar("T")
 
 
 class QuorumPolicy:
@@ -71,14 +74,12 @@ class QuorumPolicy:
             self._pool.shutdown()
             self._pool = None
 
-    def _ask(
-        self, names: list[str], read: Callable[[Chain], ChainHeader]
-    ) -> dict[str, ChainHeader | ChainError]:
+    def _ask(self, names: list[str], read: Callable[[Chain], T]) -> dict[str, T | ChainError]:
         """``read`` on each named endpoint, all at once (one round trip for all, not ``n``)."""
         if self._pool is None:
             self._pool = ThreadPoolExecutor(len(self.endpoints), "quorum")
 
-        def one(name: str) -> ChainHeader | ChainError:
+        def one(name: str) -> T | ChainError:
             try:
                 return read(self.endpoints[name])
             except ChainError as exc:  # ProofError too: an answer that is not a header
@@ -93,16 +94,7 @@ class QuorumPolicy:
             return list(self.endpoints), {}
         unknown = [n for n in self.endpoints if n not in self._chains]
         if unknown:
-            pool = self._pool or ThreadPoolExecutor(len(self.endpoints), "quorum")
-            self._pool = pool
-
-            def ask(name: str) -> int | ChainError:
-                try:
-                    return self.endpoints[name].chain_id
-                except ChainError as exc:
-                    return exc
-
-            for name, got in zip(unknown, pool.map(ask, unknown), strict=True):
+            for name, got in self._ask(unknown, lambda chain: chain.chain_id).items():
                 if not isinstance(got, ChainError):
                     self._chains[name] = got
         why: dict[str, str] = {}
