@@ -28,7 +28,6 @@ from __future__ import annotations
 from collections import deque
 from dataclasses import dataclass, field
 
-from ethvoip.attacks.layouts import Layout, layout
 from ethvoip.attacks.strategy import NetworkIntruder, encode
 from ethvoip.attacks.world import Naming, World
 from ethvoip.impl.handshake import (
@@ -40,6 +39,7 @@ from ethvoip.impl.handshake import (
     State,
     create,
 )
+from ethvoip.impl.handshake.layouts import Layout, layout
 from ethvoip.spec.catalogue import get
 from ethvoip.spec.deduction import Derivation
 from ethvoip.spec.errors import ConformanceError, EthVoipError

@@ -5,7 +5,7 @@ starts from, which key opens it, which item is taken, what is encrypted to whom.
 :class:`NetworkIntruder` evaluates such a tree bottom-up on real values, with the crypto of
 :class:`ethvoip.impl.handshake.adversary.Intruder`: it opens only with private keys it holds
 (its own), signs only as itself, and encrypts to any public key.  Wire formats come from
-:mod:`ethvoip.attacks.layouts`; the layout wanted at each node is passed top-down from the
+:mod:`ethvoip.impl.handshake.layouts`; the layout wanted at each node is passed top-down from the
 receiving step, so a re-encryption lands in the record the receiver expects.
 
 Values (:data:`CVal`) mirror terms: ``bytes`` (nonces, keys, half-keys), ``str`` (agent
@@ -19,7 +19,11 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TypeAlias
 
-from ethvoip.attacks.layouts import (
+from ethvoip.attacks.world import Naming, World
+from ethvoip.impl import wire
+from ethvoip.impl.crypto import IdentityPublicKey, decrypt_with, encrypt_to
+from ethvoip.impl.handshake.adversary import Intruder
+from ethvoip.impl.handshake.layouts import (
     BareKey,
     Const,
     Layout,
@@ -31,10 +35,6 @@ from ethvoip.attacks.layouts import (
     Sealed,
     Signed,
 )
-from ethvoip.attacks.world import Naming, World
-from ethvoip.impl import wire
-from ethvoip.impl.crypto import IdentityPublicKey, decrypt_with, encrypt_to
-from ethvoip.impl.handshake.adversary import Intruder
 from ethvoip.spec.deduction import Derivation
 from ethvoip.spec.errors import ConformanceError
 from ethvoip.spec.evaluate import INTRUDER_SUFFIX

@@ -39,12 +39,12 @@ from pathlib import Path
 
 from hypothesis import strategies as st
 
-from ethvoip.attacks.layouts import Const, Layout, Leaf, Opaque, Part, Rec, Sealed, layout
 from ethvoip.attacks.strategy import CVal, NetworkIntruder, encode
 from ethvoip.attacks.world import Naming, World
 from ethvoip.impl import wire
 from ethvoip.impl.crypto import DhKey
 from ethvoip.impl.handshake import Completed, Event, LookedUp, RoleMachine, Sent, State, create
+from ethvoip.impl.handshake.layouts import Const, Layout, Leaf, Opaque, Part, Rec, Sealed, layout
 from ethvoip.spec.catalogue import get
 from ethvoip.spec.deduction import Derivation, Knowledge
 from ethvoip.spec.errors import ConformanceError, EthVoipError, MalformedProtocol
