@@ -38,8 +38,9 @@ from ethvoip.impl.handshake import (
     Sent,
     State,
     create,
+    layout,
 )
-from ethvoip.impl.handshake.layouts import Layout, layout
+from ethvoip.impl.handshake.layouts import Layout
 from ethvoip.spec.catalogue import get
 from ethvoip.spec.deduction import Derivation
 from ethvoip.spec.errors import ConformanceError, EthVoipError

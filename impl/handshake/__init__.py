@@ -10,15 +10,20 @@ Start here::
     out = b.receive(out[-1].data)       # ...
 
 :func:`create` builds a :class:`RoleMachine` from the spec role and the protocol module's
-handler table (:mod:`.psk`, :mod:`.mikey`, :mod:`.sts`).  :data:`IMPLEMENTED` lists every
-(protocol, variant, role) with a table; a test checks it against the spec catalogue.
+handler table, :func:`layout` gives a step's wire layout.  Each handshake module here
+(:mod:`.psk`, :mod:`.mikey`, :mod:`.sts`) declares both in its ``BINDING``
+(:mod:`.binding`); :data:`BINDINGS` collects them, each checked against the spec catalogue,
+and :data:`IMPLEMENTED` lists every (protocol, variant, role) with a table.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import importlib
+import pkgutil
+from collections.abc import Iterator, Mapping
 
-from ethvoip.impl.handshake import mikey, psk, sts
+from ethvoip.impl.handshake.binding import Binding, registry
+from ethvoip.impl.handshake.layouts import Layout
 from ethvoip.impl.handshake.machine import (
     Completed,
     Directory,
@@ -34,24 +39,28 @@ from ethvoip.impl.handshake.machine import (
     StaticDirectory,
     Value,
 )
-from ethvoip.spec.errors import UnknownProtocol
+from ethvoip.spec.catalogue import CATALOGUE
+from ethvoip.spec.errors import ConformanceError, UnknownProtocol
 from ethvoip.spec.protocol import Protocol
-from ethvoip.spec.protocols import mikey_key_transport, psk_handshake
-from ethvoip.spec.protocols import sts as sts_spec
 
-SPECS: Mapping[str, Protocol] = {
-    p.name: p for p in (psk_handshake.PROTOCOL, mikey_key_transport.PROTOCOL, sts_spec.PROTOCOL)
-}
 
-TABLES: Mapping[str, Mapping[tuple[str, str], RoleSpec]] = {
-    "psk_handshake": psk.ROLES,
-    "mikey_key_transport": mikey.ROLES,
-    "sts": sts.ROLES,
-}
+def _modules_bindings() -> Iterator[Binding]:
+    """The ``BINDING`` of every module of this package that has one."""
+    for module in pkgutil.iter_modules(__path__):
+        binding = getattr(importlib.import_module(f"{__name__}.{module.name}"), "BINDING", None)
+        if isinstance(binding, Binding):
+            yield binding
+
+
+#: The handshakes that have role machines, by name (a module each).
+BINDINGS: Mapping[str, Binding] = registry(_modules_bindings())
+
+#: Their spec protocols, from the catalogue.
+SPECS: Mapping[str, Protocol] = {name: CATALOGUE[name] for name in BINDINGS}
 
 #: Every (protocol, variant, role) that has a machine.
 IMPLEMENTED: frozenset[tuple[str, str, str]] = frozenset(
-    (p, v, r) for p, table in TABLES.items() for (v, r) in table
+    (p, v, r) for p, b in BINDINGS.items() for (v, r) in b.roles
 )
 
 
@@ -59,7 +68,7 @@ def create(protocol: str, variant: str, role: str, env: Env, **peers: str) -> Ro
     """A fresh machine for one run; ``peers`` names the agents the role starts with (``B=``)."""
     try:
         spec = SPECS[protocol]
-        impl = TABLES[protocol][(variant, role)]
+        impl = BINDINGS[protocol].roles[(variant, role)]
     except KeyError:
         raise UnknownProtocol(
             f"no machine for {protocol}/{variant}/{role} (have: "
@@ -70,7 +79,16 @@ def create(protocol: str, variant: str, role: str, env: Env, **peers: str) -> Ro
     return RoleMachine(protocol, v, v.role(role), impl, env, peers)
 
 
+def layout(protocol: str, variant: str, label: str) -> Layout:
+    """The wire layout of the message of step ``label``."""
+    try:
+        return BINDINGS[protocol].layouts[variant][label]
+    except KeyError:
+        raise ConformanceError(f"no wire layout for {protocol}/{variant} step {label}") from None
+
+
 __all__ = [
+    "BINDINGS",
     "IMPLEMENTED",
     "SPECS",
     "Completed",
@@ -87,4 +105,5 @@ __all__ = [
     "StaticDirectory",
     "Value",
     "create",
+    "layout",
 ]

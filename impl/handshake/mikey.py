@@ -33,6 +33,8 @@ from collections.abc import Mapping
 
 from ethvoip.impl import wire
 from ethvoip.impl.crypto import decrypt_with, encrypt_to
+from ethvoip.impl.handshake.binding import bind
+from ethvoip.impl.handshake.layouts import NAME, BareKey, Const, Layout, Leaf, Raw, Rec, both
 from ethvoip.impl.handshake.machine import RoleSpec, Run, Value
 from ethvoip.impl.media import bare_key, mikey_pk
 from ethvoip.impl.media.mikey import CryptoSession, srtp_policy_aes_cm_128_hmac_sha1_80
@@ -51,6 +53,7 @@ from ethvoip.spec.errors import (
     IdentityMismatch,
     LocalProtocolError,
 )
+from ethvoip.spec.protocols.mikey_key_transport import PROTOCOL
 
 SIG_TAG = SIGN_TAG  # the domain tag SIGNi is made under (media layer's identity adapter)
 FRESHNESS_WINDOW = 120.0  # seconds either side of the receiver's clock (RFC 3830 section 5.4)
@@ -190,3 +193,17 @@ ROLES = {
         sends={}, recvs={"R_1": _invite, "R_3": hardened_r_3}, peer_var="A", session_key=_k
     ),
 }
+
+
+def layouts(variant: str) -> dict[str, Layout]:
+    """Each message's wire layout, at its send and its receive label."""
+    invite = Rec(Tag.MIKEY_INVITE, (Const("invite"), NAME, NAME))
+    if variant == "paper":
+        return both(
+            {("I_2", "R_1"): invite, ("I_3", "R_2"): BareKey(Leaf(size=bare_key.MASTER_LEN))}
+        )
+    i_message = Raw("RFC 3830 I_MESSAGE (the media layer's MIKEY codec)")
+    return both({("I_2", "R_1"): invite, ("I_3", "R_3"): i_message})
+
+
+BINDING = bind(PROTOCOL.name, ROLES, layouts)

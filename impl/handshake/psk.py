@@ -18,9 +18,12 @@ from __future__ import annotations
 
 from ethvoip.impl import wire
 from ethvoip.impl.crypto import ct_equal, decrypt_with, encrypt_to
+from ethvoip.impl.handshake.binding import bind
+from ethvoip.impl.handshake.layouts import NAME, VALUE, Layout, Signed, both, sealed
 from ethvoip.impl.handshake.machine import RoleSpec, Run, Value
 from ethvoip.impl.wire import Tag
 from ethvoip.spec.errors import Check, IdentityMismatch, PeerRefused
+from ethvoip.spec.protocols.psk_handshake import PROTOCOL
 
 SIG_TAG_PAPER = b"psk_handshake/paper/Ks"
 SIG_TAG_HARDENED = b"psk_handshake/hardened/msg6"
@@ -139,3 +142,28 @@ RESPONDER = RoleSpec(
 #: Both variants share the handlers; they branch on ``run.variant`` where the spec differs.
 ROLES = {("paper", "I"): INITIATOR, ("paper", "R"): RESPONDER}
 ROLES |= {("hardened", "I"): INITIATOR, ("hardened", "R"): RESPONDER}
+
+
+def layouts(variant: str) -> dict[str, Layout]:
+    """Each message's wire layout, at its send and its receive label."""
+    hardened = variant == "hardened"
+    return both(
+        {
+            ("I_2", "R_1"): sealed(Tag.PSK_1, Tag.PSK_1_BODY, VALUE, NAME),
+            ("R_3", "I_3"): sealed(Tag.PSK_2, Tag.PSK_2_BODY_HARDENED, VALUE, VALUE, NAME)
+            if hardened
+            else sealed(Tag.PSK_2, Tag.PSK_2_BODY_PAPER, VALUE, VALUE),
+            ("I_4", "R_4"): sealed(Tag.PSK_3, Tag.PSK_3_BODY, VALUE),
+            # hardened: the signed tuple <psk, Ks, A, B, N1, N2> travels as Ks and the
+            # signature; the rest is recomputed by the receiver
+            ("I_5", "R_5"): sealed(
+                Tag.PSK_4,
+                Tag.PSK_4_BODY,
+                Signed(SIG_TAG_HARDENED, implicit=True) if hardened else Signed(SIG_TAG_PAPER),
+                VALUE,
+            ),
+        }
+    )
+
+
+BINDING = bind(PROTOCOL.name, ROLES, layouts)

@@ -24,9 +24,12 @@ from __future__ import annotations
 
 from ethvoip.impl import wire
 from ethvoip.impl.crypto import DhKey, aead_decrypt, aead_encrypt, hkdf_sha256
+from ethvoip.impl.handshake.binding import bind
+from ethvoip.impl.handshake.layouts import NAME, VALUE, Layout, Opaque, Rec, both
 from ethvoip.impl.handshake.machine import RoleSpec, Run, Value
 from ethvoip.impl.wire import Tag
 from ethvoip.spec.errors import Check, IdentityMismatch, PeerRefused
+from ethvoip.spec.protocols.sts import PROTOCOL
 
 
 class DialogMismatch(PeerRefused):
@@ -174,3 +177,18 @@ UNBOUND_RESPONDER = RoleSpec(
 ROLES = {("paper", "I"): INITIATOR, ("paper", "R"): RESPONDER}
 ROLES |= {("hardened", "I"): INITIATOR, ("hardened", "R"): RESPONDER}
 ROLES |= {("unbound", "I"): INITIATOR, ("unbound", "R"): UNBOUND_RESPONDER}
+
+
+def layouts(variant: str) -> dict[str, Layout]:
+    """Each message's wire layout, at its send and its receive label."""
+    del variant  # every variant puts its differences inside the DH-keyed ciphertexts
+    return both(
+        {
+            ("I_2", "R_1"): Rec(Tag.STS_1, (NAME, NAME, VALUE)),
+            ("R_3", "I_3"): Rec(Tag.STS_2, (VALUE, Opaque("AEAD under g^xy"))),
+            ("I_4", "R_4"): Rec(Tag.STS_3, (Opaque("AEAD under g^xy"),)),
+        }
+    )
+
+
+BINDING = bind(PROTOCOL.name, ROLES, layouts)

@@ -43,8 +43,17 @@ from ethvoip.attacks.strategy import CVal, NetworkIntruder, encode
 from ethvoip.attacks.world import Naming, World
 from ethvoip.impl import wire
 from ethvoip.impl.crypto import DhKey
-from ethvoip.impl.handshake import Completed, Event, LookedUp, RoleMachine, Sent, State, create
-from ethvoip.impl.handshake.layouts import Const, Layout, Leaf, Opaque, Part, Rec, Sealed, layout
+from ethvoip.impl.handshake import (
+    Completed,
+    Event,
+    LookedUp,
+    RoleMachine,
+    Sent,
+    State,
+    create,
+    layout,
+)
+from ethvoip.impl.handshake.layouts import Const, Layout, Leaf, Opaque, Part, Rec, Sealed
 from ethvoip.spec.catalogue import get
 from ethvoip.spec.deduction import Derivation, Knowledge
 from ethvoip.spec.errors import ConformanceError, EthVoipError, MalformedProtocol

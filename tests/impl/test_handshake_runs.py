@@ -6,9 +6,26 @@ import dataclasses
 
 import pytest
 
-from ethvoip.impl.handshake import IMPLEMENTED, SPECS, Completed, State, create, psk
+from ethvoip.impl.handshake import (
+    BINDINGS,
+    IMPLEMENTED,
+    SPECS,
+    Completed,
+    State,
+    create,
+    layout,
+    psk,
+)
+from ethvoip.impl.handshake.binding import Binding, registry
 from ethvoip.impl.handshake.machine import Event, RoleMachine, Run, Value, check_table
-from ethvoip.spec.errors import ChainError, LocalProtocolError, MalformedProtocol
+from ethvoip.spec.catalogue import CATALOGUE
+from ethvoip.spec.errors import (
+    ChainError,
+    ConformanceError,
+    LocalProtocolError,
+    MalformedProtocol,
+    UnknownProtocol,
+)
 from ethvoip.spec.protocol import Lookup, Recv, Send
 from ethvoip.spec.terms import Atom, G, Pk, Sort, Term, aenc, exp, tup
 from tests.impl.handshake_helpers import ALICE, BOB, World, pump
@@ -24,6 +41,24 @@ def test_every_spec_role_has_a_machine() -> None:
         for r in v.roles
     }
     assert wanted == set(IMPLEMENTED)
+
+
+def test_the_registry_is_the_catalogues_handshakes_in_its_order() -> None:
+    assert list(BINDINGS) == ["psk_handshake", "mikey_key_transport", "sts"]
+    assert all(SPECS[name] is CATALOGUE[name] for name in BINDINGS)
+    with pytest.raises(UnknownProtocol, match="nope"):
+        registry([*BINDINGS.values(), Binding("nope", {}, {})])
+
+
+def test_every_sent_or_received_step_has_a_wire_layout() -> None:
+    for spec in SPECS.values():
+        for v in spec.variants.values():
+            for r in v.roles:
+                for step in r.steps:
+                    if isinstance(step, Send | Recv):
+                        layout(spec.name, v.name, step.label)  # ConformanceError if none
+    with pytest.raises(ConformanceError, match="step I_1"):
+        layout("psk_handshake", "paper", "I_1")  # a look-up: nothing on the wire
 
 
 def test_a_missing_handler_is_caught_against_the_spec() -> None:
