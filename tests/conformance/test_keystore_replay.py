@@ -2,7 +2,7 @@
 
 Conformance: each step's concrete value (a pool transaction's calldata, the contract's
 storage, the operator's transaction, an off-chain sealed message) maps back to the trace's
-term exactly (:mod:`tests.conformance.keystore_chain`).  Then the claim's outcome is checked
+term exactly (:mod:`ethvoip.attacks.keystore_replay`).  Then the claim's outcome is checked
 on chain: paper honest and hardened honest, the subscriber's key is the approved one; paper
 ``O_agree_key``, the key approved for the victim's number is not the victim's; paper
 ``O_secret_password``, the intruder, following the trace's derivation on what the chain
@@ -18,14 +18,13 @@ from pathlib import Path
 import pytest
 
 from ethvoip.attacks.credential_leak import scan
+from ethvoip.attacks.keystore_replay import SALT, KeystoreReplay, replay
 from ethvoip.impl.chain import identifier
 from ethvoip.spec import trace as tracefmt
 from ethvoip.spec.deduction import Derivation
 from ethvoip.spec.errors import ConformanceError
 from ethvoip.spec.terms import Atom, Pk, Sign, Sort, Term, Tup
 from ethvoip.spec.trace import Trace
-
-from .keystore_chain import SALT, KeystoreReplay, replay
 
 TRACES = Path(__file__).resolve().parents[1] / "traces"
 ALL = sorted(TRACES.glob("keystore_registration.*.json"))
