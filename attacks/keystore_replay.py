@@ -26,16 +26,19 @@ After every step the concrete value is mapped back to a term (phone number or sa
 identifier -> agent, key -> ``pk(owner)``, receipt token -> ``sign(<S, NP#r>, sk(store))``
 of the run that bought it, proof of possession -> ``sign(<pop, S, C>, sk(X))`` with X
 recovered by ecrecover, storage read -> ``sign(..., sk(C))``) and must equal the trace's
-term; any difference is a :class:`ConformanceError`.
+term; any difference is a :class:`ConformanceError`.  The walk, the forwards and the
+intruder's observations are the conformance engine's (:mod:`ethvoip.attacks.conformance`),
+which the handshake replay shares.
 """
 
 from __future__ import annotations
 
 import hashlib
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 from ethvoip.attacks.chain_world import HONEST_TIP, ChainWorld, Mempool
+from ethvoip.attacks.conformance import TraceWalk
 from ethvoip.impl.chain import (
     MIN_COMMITMENT_AGE,
     KeyStoreClient,
@@ -94,19 +97,20 @@ class Password:
     run: int
 
 
-@dataclass
-class KeystoreReplay:
-    trace: Trace
-    world: ChainWorld
-    chain_agent: str
-    operator: str
-    paper: PaperKeyStoreClient | None = None
-    keystore: KeyStoreClient | None = None
-    pool: Mempool | None = None
-    sent: dict[int, Any] = field(default_factory=dict)
-    tokens: dict[str, int] = field(default_factory=dict)  # token -> subscriber run
-    received: dict[int, dict[str, Any]] = field(default_factory=dict)  # operator run state
-    provisioned: dict[str, str] = field(default_factory=dict)  # number -> SIP password
+class KeystoreReplay(TraceWalk[Any]):
+    """The conformance engine on the key-store contracts (always in conformance mode)."""
+
+    def __init__(self, trace: Trace, world: ChainWorld, chain_agent: str, operator: str) -> None:
+        super().__init__(trace, trace.variant)
+        self.world = world
+        self.chain_agent = chain_agent
+        self.operator = operator
+        self.paper: PaperKeyStoreClient | None = None
+        self.keystore: KeyStoreClient | None = None
+        self.pool: Mempool | None = None
+        self.tokens: dict[str, int] = {}  # token -> subscriber run
+        self.received: dict[int, dict[str, Any]] = {}  # operator run state
+        self.provisioned: dict[str, str] = {}  # number -> SIP password
 
     # -- naming ------------------------------------------------------------------------
 
@@ -174,9 +178,7 @@ class KeystoreReplay:
         match d.rule:
             case "observed":
                 assert d.event is not None
-                if d.event not in self.sent:
-                    raise ConformanceError(f"the intruder uses event {d.event}, which sent nothing")
-                return self.sent[d.event]
+                return self.observed(d.event)
             case "public":
                 t = d.term
                 assert isinstance(t, Atom)
@@ -200,28 +202,17 @@ class KeystoreReplay:
 
     # -- the walk ----------------------------------------------------------------------
 
-    def run(self) -> KeystoreReplay:
-        for i, ev in enumerate(self.trace.events):
-            value = self.step(i, ev)
-            got = self.term_of(value)
-            if got != ev.term:
-                r = self.trace.run(ev.run)
-                raise ConformanceError(
-                    f"event {i} ({r.agent}: {r.role}#{r.id} {ev.action} {ev.label}): "
-                    f"the chain's term is {got}, the trace's {ev.term}"
-                )
-            if ev.action == "send":
-                self.sent[i] = value
-        return self
+    def event(self, i: int, ev: TraceEvent) -> bool:
+        value = self.step(i, ev)
+        self.check_term(i, ev, self.term_of(value))
+        if ev.action == "send":
+            self.sent[i] = value
+        return True
 
     def incoming(self, i: int, ev: TraceEvent) -> Any:
         if ev.derivation is not None:
             return self.derive(ev.derivation)
-        for j in range(i - 1, -1, -1):
-            e = self.trace.events[j]
-            if e.action == "send" and e.term == ev.term:
-                return self.sent[j]
-        raise ConformanceError(f"event {i}: a message forwarded from nowhere")
+        return self.forwarded(i, ev)
 
     def step(self, i: int, ev: TraceEvent) -> Any:
         run = self.trace.run(ev.run)
@@ -386,4 +377,5 @@ def replay(trace: Trace, seed: bytes = b"ethvoip/keystore-replay") -> KeystoreRe
     else:
         r.keystore = KeyStoreClient.deploy(world.chain, op.address)
     r.pool = Mempool(world.chain)
-    return r.run()
+    r.walk()
+    return r

@@ -1,5 +1,8 @@
 """Replay a model trace on the concrete role machines, step label by step label.
 
+The walk is the conformance engine's (:class:`~ethvoip.attacks.conformance.TraceWalk`); this
+module is its target on the handshakes' role machines.
+
 :func:`replay` builds a :class:`~ethvoip.attacks.world.World` (agents ``a``, ``b``, ``e`` with
 real identity keys, the trace's directory), starts one role machine per trace run with the
 run's parameters, deterministic randomness and the shared clock, and walks the trace's events
@@ -28,6 +31,7 @@ from __future__ import annotations
 from collections import deque
 from dataclasses import dataclass, field
 
+from ethvoip.attacks.conformance import TraceWalk, actor
 from ethvoip.attacks.strategy import NetworkIntruder, encode
 from ethvoip.attacks.world import Naming, World
 from ethvoip.impl.handshake import (
@@ -97,8 +101,7 @@ class Replay:
         return done
 
     def actor(self, run: int) -> str:
-        r = self.trace.run(run)
-        return f"{r.agent}: {r.role}#{r.id}"
+        return actor(self.trace, run)
 
 
 def replay(trace: Trace, *, variant: str | None = None, seed: bytes = b"ethvoip") -> Replay:
@@ -106,11 +109,11 @@ def replay(trace: Trace, *, variant: str | None = None, seed: bytes = b"ethvoip"
     return _Replayer(trace, variant or trace.variant, seed).run()
 
 
-class _Replayer:
+class _Replayer(TraceWalk[tuple[bytes, Layout]]):
+    """The conformance engine on the role machines: a step is a machine's send or receive."""
+
     def __init__(self, trace: Trace, variant: str, seed: bytes) -> None:
-        self.trace = trace
-        self.variant = variant
-        self.strict = variant == trace.variant
+        super().__init__(trace, variant)
         protocol = get(trace.protocol)
         trace.check_fresh(protocol)
         self.spec = protocol.variant(variant)
@@ -118,8 +121,7 @@ class _Replayer:
         world = World(seed + b"/" + trace.protocol.encode(), sorted(agents))
         world.register(trace.directory)
         naming = Naming(world)
-        self.sent: dict[int, tuple[bytes, Layout]] = {}
-        intruder = NetworkIntruder(world, naming, self._observed, seed)
+        intruder = NetworkIntruder(world, naming, self.observed, seed)
         self.out = Replay(trace, variant, world, naming, {}, intruder)
         self.pending: dict[int, deque[Event]] = {}
         for r in trace.runs:
@@ -130,17 +132,6 @@ class _Replayer:
             self.pending[r.id] = deque()
 
     # -- helpers -----------------------------------------------------------------------
-
-    def _observed(self, index: int) -> tuple[bytes, Layout]:
-        if index not in self.sent:
-            raise ConformanceError(f"the intruder uses event {index}, which sent nothing")
-        return self.sent[index]
-
-    def _mismatch(self, i: int, ev: TraceEvent, what: str) -> ConformanceError:
-        return ConformanceError(
-            f"{self.trace.protocol}/{self.variant} event {i} ({self.out.actor(ev.run)} "
-            f"{ev.action} {ev.label}): {what}"
-        )
 
     def _take(self, run: int, kind: type, label: str | None) -> Event | None:
         """The run's next emitted event of ``kind`` (with ``label`` in conformance mode)."""
@@ -162,28 +153,27 @@ class _Replayer:
         try:
             term = m.term_of(label, self.out.naming)
         except KeyError as exc:
-            raise self._mismatch(i, ev, f"a value with no symbolic name: {exc}") from None
-        if self.strict and term != ev.term:
-            raise self._mismatch(i, ev, f"the code's term is {term}, the trace's {ev.term}")
+            raise self.mismatch(i, ev, f"a value with no symbolic name: {exc}") from None
+        self.check_term(i, ev, term)
         return term
 
     # -- the walk ----------------------------------------------------------------------
 
     def run(self) -> Replay:
-        for i, ev in enumerate(self.trace.events):
-            try:
-                go_on = self._event(i, ev)
-            except ConformanceError:
-                raise
-            except EthVoipError as exc:
-                # a typed failure outside a receive: the intruder could not do its part
-                if self.strict:
-                    raise self._mismatch(i, ev, f"{type(exc).__name__}: {exc}") from exc
-                self.out.rejection = Rejection(ev.run, ev.label, exc)
-                go_on = False
-            if not go_on:
-                break
+        self.walk()
         return self.out
+
+    def event(self, i: int, ev: TraceEvent) -> bool:
+        try:
+            return self._event(i, ev)
+        except ConformanceError:
+            raise
+        except EthVoipError as exc:
+            # a typed failure outside a receive: the intruder could not do its part
+            if self.strict:
+                raise self.mismatch(i, ev, f"{type(exc).__name__}: {exc}") from exc
+            self.out.rejection = Rejection(ev.run, ev.label, exc)
+            return False
 
     def _event(self, i: int, ev: TraceEvent) -> bool:
         m = self.out.machines[ev.run]
@@ -195,7 +185,7 @@ class _Replayer:
             if got is None:
                 if ev.action == "lookup" and not self.strict:
                     return True  # this variant's role does not look up here
-                raise self._mismatch(i, ev, f"the machine emitted no {ev.action} here ({m!r})")
+                raise self.mismatch(i, ev, f"the machine emitted no {ev.action} here ({m!r})")
             assert isinstance(got, Sent | LookedUp)
             term = self._check_term(i, ev, got.label)
             data = got.data if isinstance(got, Sent) else None
@@ -210,20 +200,20 @@ class _Replayer:
     def _receive(self, i: int, ev: TraceEvent, m: RoleMachine) -> bool:
         label = m.expecting
         if label is None or (self.strict and label != ev.label):
-            raise self._mismatch(i, ev, f"the machine waits at {label}, not {ev.label}")
+            raise self.mismatch(i, ev, f"the machine waits at {label}, not {ev.label}")
         log_start = len(self.out.intruder.log)
         if ev.derivation is not None:
             # the intruder builds what the trace says, in the format of the trace's step
             target = layout(self.trace.protocol, self.trace.variant, ev.label)
             data = encode(target, self.out.intruder.derive(ev.derivation, target))
         else:
-            data = self._forwarded(i, ev)
+            data = self.forwarded(i, ev)[0]
         said = tuple(self.out.intruder.log[log_start:])
         try:
             self.pending[ev.run].extend(m.receive(data))
         except EthVoipError as exc:
             if self.strict:
-                raise self._mismatch(i, ev, f"rejected: {type(exc).__name__}: {exc}") from exc
+                raise self.mismatch(i, ev, f"rejected: {type(exc).__name__}: {exc}") from exc
             self.out.rejection = Rejection(ev.run, label, exc)
             self.out.steps.append(
                 Step(
@@ -244,14 +234,6 @@ class _Replayer:
             Step(i, ev.run, label, "recv", self.out.actor(ev.run), data, term, ev.derivation, said)
         )
         return True
-
-    def _forwarded(self, i: int, ev: TraceEvent) -> bytes:
-        """The bytes of the latest earlier send whose (trace) term is the received term."""
-        for j in range(i - 1, -1, -1):
-            e = self.trace.events[j]
-            if e.action == "send" and e.term == ev.term:
-                return self._observed(j)[0]
-        raise self._mismatch(i, ev, "a message forwarded from nowhere")
 
 
 @dataclass(frozen=True)
