@@ -17,7 +17,7 @@ from typing import Any
 from ethvoip.attacks.predict import predict_rejection
 from ethvoip.attacks.replay import Replay, outcome, replay
 from ethvoip.spec import trace as tracefmt
-from ethvoip.spec.errors import Check, ConformanceError, Refused
+from ethvoip.spec.errors import Check, ConformanceError, EthVoipError, Refused
 from ethvoip.spec.trace import Trace
 
 
@@ -162,6 +162,31 @@ def narrate(r: Replay) -> list[Line]:
 def refused_by(error: BaseException | None) -> tuple[Check, ...]:
     """The check a refusal names, as a one-element tuple; () for anything else."""
     return (error.check,) if isinstance(error, Refused) else ()
+
+
+#: A hand-built hardened half: (blocked, by what, the narrated steps, the checks that refused).
+Attempt = tuple[bool, str, list[Line], tuple[Check, ...]]
+
+
+def last_step(
+    step: Callable[[], object],
+    at: tuple[str, str, str],
+    lines: list[Line],
+    check: Check,
+    accepted: str,
+) -> Attempt:
+    """The adversary's last ``step`` against hardened, blocked only when ``check`` refuses it.
+
+    ``at`` is (step label, acting run, what the refusal is called in the narration);
+    ``accepted`` says what went wrong if nothing refused."""
+    label, actor, rejects = at
+    try:
+        step()
+    except EthVoipError as exc:
+        why = f"{label}: {type(exc).__name__}: {exc}"
+        lines.append(Line(label, actor, f"{rejects}: {why}"))
+        return refused_by(exc) == (check,), why, lines, refused_by(exc)
+    return False, f"nothing: {accepted}", lines, ()
 
 
 def trace_attack(name: str, trace: Trace, check: Check | None) -> AttackResult:

@@ -104,20 +104,33 @@ def lookup_owner(ks: KeyStoreClient, ident: bytes, names: dict[bytes, str]) -> s
     return names.get(key, "unknown key")
 
 
-def setup(w: ChainWorld) -> tuple[KeyStoreClient, bytes]:
-    ks = KeyStoreClient.deploy(w.chain, w["o"].address)
-    return ks, identifier(w["a"].phone, w.rng("salt")(32))
+def paper_with_a(w: ChainWorld, *, approved: bool) -> PaperKeyStoreClient:
+    """A KeyStorePaper where a has sent addClient(her number, pk(a), her receipt), and the
+    operator has approved it if ``approved``."""
+    op, a = w["o"], w["a"]
+    paper = PaperKeyStoreClient.deploy(w.chain, op.address)
+    token = w.receipt_token("a")
+    paper.add_client(a.phone, a.public_key, token, a.address)
+    if approved:
+        paper.approve_client(a.phone, token, op.address)
+    return paper
+
+
+def hardened_with_a(w: ChainWorld) -> tuple[KeyStoreClient, bytes]:
+    """A KeyStore where a's number (its identifier, returned) holds pk(a), approved: version 1."""
+    op, a = w["o"], w["a"]
+    ks = KeyStoreClient.deploy(w.chain, op.address)
+    ident = identifier(a.phone, w.rng("salt")(32))
+    onboard(ks, w, ident, a.identity, a, op)
+    return ks, ident
 
 
 # ------------------------------------------------------------------ stolen_key_reuse
 
 
 def stolen_paper(w: ChainWorld) -> Outcome:
-    op, a = w["o"], w["a"]
-    paper = PaperKeyStoreClient.deploy(w.chain, op.address)
-    token = w.receipt_token("a")
-    paper.add_client(a.phone, a.public_key, token, a.address)
-    paper.approve_client(a.phone, token, op.address)
+    a = w["a"]
+    paper = paper_with_a(w, approved=True)
     lines = [Line("S_2", "a", f"addClient({a.phone}, pk(a), receipt); approved")]
     lines.append(Line("steal", "e", "copies a's phone storage: keystore (sk(a)), sip.json"))
     names = [str(f.get("name")) for f in paper.artifact.abi if f.get("type") == "function"]
@@ -133,8 +146,7 @@ def stolen_paper(w: ChainWorld) -> Outcome:
 
 def stolen_hardened(w: ChainWorld) -> Blocked:
     op, a, e = w["o"], w["a"], w["e"]
-    ks, ident = setup(w)
-    onboard(ks, w, ident, a.identity, a, op)
+    ks, ident = hardened_with_a(w)
     lines = [Line("S_2", "a", "commit, register(ident, pk(a)), approved: version 1")]
     lines.append(Line("steal", "e", "copies a's keystore (sk(a)), sip.json and receipt"))
     revoke(ks, ident, a.identity, a)
@@ -158,10 +170,7 @@ def stolen_hardened(w: ChainWorld) -> Blocked:
 
 def bypass_paper(w: ChainWorld) -> Outcome:
     op, a = w["o"], w["a"]
-    paper = PaperKeyStoreClient.deploy(w.chain, op.address)
-    token = w.receipt_token("a")
-    paper.add_client(a.phone, a.public_key, token, a.address)
-    paper.approve_client(a.phone, token, op.address)
+    paper = paper_with_a(w, approved=True)
     lines = [Line("S_2", "a", f"addClient({a.phone}, pk(a), receipt); approved")]
     mine = fresh_key(w, "o/paper")
     forged = w.receipt_token("o/forged")  # the operator sells receipts: it mints one
@@ -175,8 +184,7 @@ def bypass_paper(w: ChainWorld) -> Outcome:
 
 def bypass_hardened(w: ChainWorld) -> Blocked:
     op, a = w["o"], w["a"]
-    ks, ident = setup(w)
-    onboard(ks, w, ident, a.identity, a, op)
+    ks, ident = hardened_with_a(w)
     lines = [Line("S_2", "a", "commit, register(ident, pk(a)), approved: version 1")]
     mine = fresh_key(w, "o/hardened")
     err = attempt(lambda: ks.operator_revoke(ident, op.address))
@@ -200,10 +208,8 @@ def bypass_hardened(w: ChainWorld) -> Blocked:
 
 
 def cross_paper(w: ChainWorld) -> Outcome:
-    op, a, e = w["o"], w["a"], w["e"]
-    paper = PaperKeyStoreClient.deploy(w.chain, op.address)
-    token = w.receipt_token("a")
-    paper.add_client(a.phone, a.public_key, token, a.address)
+    a, e = w["a"], w["e"]
+    paper = paper_with_a(w, approved=False)
     lines = [Line("S_2", "a", f"addClient({a.phone}, pk(a), receipt): no signature at all")]
     other = w.receipt_token("e")
     paper.add_client(a.phone, a.public_key, other, e.address)
@@ -215,8 +221,7 @@ def cross_paper(w: ChainWorld) -> Outcome:
 
 def cross_hardened(w: ChainWorld) -> Blocked:
     op, a = w["o"], w["a"]
-    ks, ident = setup(w)
-    onboard(ks, w, ident, a.identity, a, op)
+    ks, ident = hardened_with_a(w)
     lines = [Line("S_2", "a", "commit, register(ident, pk(a)), approved")]
     lost = fresh_key(w, "a/recovered")
     sig = recovery_consent(ks, ident, lost, op)

@@ -13,7 +13,15 @@ store at ``R_3`` and refuses it.
 
 from __future__ import annotations
 
-from ethvoip.attacks.base import Attack, AttackResult, Line, load_trace, refused_by, trace_attack
+from ethvoip.attacks.base import (
+    Attack,
+    AttackResult,
+    Attempt,
+    Line,
+    last_step,
+    load_trace,
+    trace_attack,
+)
 from ethvoip.attacks.world import World
 from ethvoip.impl import wire
 from ethvoip.impl.handshake import Value, create
@@ -21,7 +29,7 @@ from ethvoip.impl.handshake import mikey as mikey_impl
 from ethvoip.impl.handshake.machine import Run
 from ethvoip.impl.wire import Tag
 from ethvoip.spec import checknames as C
-from ethvoip.spec.errors import Check, EthVoipError
+from ethvoip.spec.errors import Check
 
 TRACE = "mikey_key_transport.paper.R_secret_K"
 CHECK = Check.SIGNATURE
@@ -39,7 +47,7 @@ def forged_i_message(world: World) -> tuple[bytes, bytes]:
     return msg, k
 
 
-def hardened_attempt() -> tuple[bool, str, list[Line], tuple[Check, ...]]:
+def hardened_attempt() -> Attempt:
     """Run the adapted adversary against a hardened callee; (blocked, by what, narration,
     the check that refused)."""
     world = World(b"ethvoip/mikey_substitution")
@@ -52,13 +60,8 @@ def hardened_attempt() -> tuple[bool, str, list[Line], tuple[Check, ...]]:
     lines.append(
         Line("R_3", "b: R#1", f"receives e's I_MESSAGE for K' = {k.hex()[:16]}..., signed by e")
     )
-    try:
-        bob.receive(msg)
-    except EthVoipError as exc:
-        why = f"R_3: {type(exc).__name__}: {exc}"
-        lines.append(Line("R_3", "b: R#1", f"REJECTS: {why}"))
-        return refused_by(exc) == (CHECK,), why, lines, refused_by(exc)
-    return False, "nothing: b accepted e's key", lines, ()
+    at = ("R_3", "b: R#1", "REJECTS")
+    return last_step(lambda: bob.receive(msg), at, lines, CHECK, "b accepted e's key")
 
 
 def run() -> AttackResult:
@@ -85,6 +88,4 @@ ATTACK = Attack(
 )
 
 if __name__ == "__main__":
-    from ethvoip.attacks.runner import main
-
-    raise SystemExit(main(["mikey_substitution"]))
+    raise SystemExit(ATTACK.main())

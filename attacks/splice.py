@@ -14,7 +14,7 @@ and, even when e is simply handed N2 (a test-only grant), B refuses the spliced 
 
 from __future__ import annotations
 
-from ethvoip.attacks.base import Attack, AttackResult, Line, narrate, refused_by
+from ethvoip.attacks.base import Attack, AttackResult, Attempt, Line, last_step, narrate
 from ethvoip.attacks.replay import outcome, replay
 from ethvoip.attacks.world import World
 from ethvoip.impl import wire
@@ -25,7 +25,7 @@ from ethvoip.spec import checknames as C
 from ethvoip.spec import semantics as sem
 from ethvoip.spec.catalogue import get
 from ethvoip.spec.deduction import Knowledge
-from ethvoip.spec.errors import Check, EthVoipError
+from ethvoip.spec.errors import Check
 from ethvoip.spec.evaluate import intruder_atom, intruder_initial
 from ethvoip.spec.protocol import Lookup
 from ethvoip.spec.terms import Atom, Sort, Term, aenc, pk, sign, sk, tup
@@ -105,7 +105,7 @@ def splice_trace() -> Trace:
     )
 
 
-def hardened_attempt() -> tuple[bool, str, list[Line], tuple[Check, ...]]:
+def hardened_attempt() -> Attempt:
     """Session 1 a <-> e honest, then e splices a's signed Ks into b's session, N2 granted."""
     w = World(b"ethvoip/splice")
     for x in "abe":
@@ -131,13 +131,11 @@ def hardened_attempt() -> tuple[bool, str, list[Line], tuple[Check, ...]]:
     lines.append(Line("R_3", "b: R#3", "answers a; e is GRANTED N2 (test-only, no oracle left)"))
     bob.receive(eve.seal(Tag.PSK_3, wire.encode(Tag.PSK_3_BODY, n2), pk_b))
     splice = wire.encode(Tag.PSK_4_BODY, signed["Ks"], signed["sig"], n2)
-    try:
-        bob.receive(eve.seal(Tag.PSK_4, splice, pk_b))
-    except EthVoipError as exc:
-        why = f"R_5: {type(exc).__name__}: {exc}"
-        lines.append(Line("R_5", "b: R#3", f"REJECTS the spliced signature: {why}"))
-        return refused_by(exc) == (CHECK,), why, lines, refused_by(exc)
-    return False, "nothing: b accepted the spliced Ks", lines, ()
+    at = ("R_5", "b: R#3", "REJECTS the spliced signature")
+    accepted = "b accepted the spliced Ks"
+    return last_step(
+        lambda: bob.receive(eve.seal(Tag.PSK_4, splice, pk_b)), at, lines, CHECK, accepted
+    )
 
 
 def run() -> AttackResult:
@@ -173,6 +171,4 @@ ATTACK = Attack(
 )
 
 if __name__ == "__main__":
-    from ethvoip.attacks.runner import main
-
-    raise SystemExit(main(["splice"]))
+    raise SystemExit(ATTACK.main())
