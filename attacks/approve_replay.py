@@ -24,8 +24,8 @@ from pathlib import Path
 from cryptography.hazmat.primitives.asymmetric import rsa
 from eth_account import Account
 
-from ethvoip.attacks.base import Attack, AttackResult, Blocked, Line, refused_by
-from ethvoip.attacks.chain_world import ChainWorld, run_contract_attack
+from ethvoip.attacks.base import Blocked, Line, refused_by
+from ethvoip.attacks.chain_world import ChainWorld, contract_attack
 from ethvoip.attacks.lifecycle import Outcome, register_as
 from ethvoip.impl.chain import KeyStoreClient, PaperKeyStoreClient, identifier
 from ethvoip.impl.crypto import IdentityKey
@@ -117,20 +117,15 @@ def _hardened(w: ChainWorld, tmp: Path) -> Blocked:
         built.close()
 
 
-def run() -> AttackResult:
-    return run_contract_attack(
-        "approve_replay",
-        "key life cycle (operator service; issue 13)",
-        paper_half,
-        hardened_half,
-    )
-
-
-ATTACK = Attack(
-    "approve_replay", "key_lifecycle", "approval request replayed", run, checks=(C.REQUEST_NONCE,)
+ATTACK = contract_attack(
+    "approve_replay",
+    protocol="key_lifecycle",
+    title="approval request replayed",
+    setting="key life cycle (operator service; issue 13)",
+    paper=paper_half,
+    hardened=hardened_half,
+    checks=(C.REQUEST_NONCE,),
 )
 
 if __name__ == "__main__":
-    from ethvoip.attacks.runner import main
-
-    raise SystemExit(main(["approve_replay"]))
+    raise SystemExit(ATTACK.main())

@@ -125,6 +125,12 @@ class Attack:
     run: Callable[[], AttackResult]
     checks: tuple[str, ...] = ()
 
+    def main(self) -> int:
+        """``python -m`` on the attack's module: ``ethvoip attack`` with this attack alone."""
+        from ethvoip.attacks.runner import main
+
+        return main([self.name])
+
 
 def load_trace(stem: str) -> Trace:
     path = TRACES / f"{stem}.json"

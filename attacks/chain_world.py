@@ -30,7 +30,7 @@ from eth_account.signers.local import LocalAccount
 from hexbytes import HexBytes
 from web3 import Web3
 
-from ethvoip.attacks.base import AttackResult, Blocked, Line
+from ethvoip.attacks.base import Attack, AttackResult, Blocked, Line
 from ethvoip.attacks.world import PHONES
 from ethvoip.impl.chain import EmbeddedChain
 from ethvoip.impl.chain.backend import normalise_revert
@@ -299,3 +299,24 @@ def run_contract_attack(
     paper = paper_half(w)
     hardened = hardened_half(w)
     return AttackResult.of_halves(name, protocol, paper, hardened)
+
+
+def contract_attack(
+    name: str,
+    *,
+    protocol: str,
+    title: str,
+    setting: str,
+    paper: Half,
+    hardened: Callable[[ChainWorld], Blocked],
+    checks: tuple[str, ...],
+) -> Attack:
+    """A contract attack script's :class:`Attack`: :func:`run_contract_attack` of its halves.
+
+    ``protocol`` and ``title`` are as the table of checks knows the attack, ``setting`` is
+    what its result names as the protocol (the contracts and the model trace it follows)."""
+
+    def run() -> AttackResult:
+        return run_contract_attack(name, setting, paper, hardened)
+
+    return Attack(name, protocol, title, run, checks=checks)

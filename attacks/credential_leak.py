@@ -22,12 +22,12 @@ from __future__ import annotations
 
 import hashlib
 
-from ethvoip.attacks.base import Attack, AttackResult, Blocked, Line
+from ethvoip.attacks.base import Blocked, Line
 from ethvoip.attacks.chain_world import (
     ChainWorld,
     calldata_of,
+    contract_attack,
     raw_logs,
-    run_contract_attack,
     storage_values,
 )
 from ethvoip.impl.chain import (
@@ -126,25 +126,18 @@ def hardened_half(w: ChainWorld) -> Blocked:
     return blocked, lines, why, ()  # nothing to refuse: what is absent cannot leak
 
 
-def run() -> AttackResult:
-    return run_contract_attack(
-        "credential_leak",
-        "keystore_registration (KeyStorePaper vs KeyStore on the embedded chain; "
-        "model trace keystore_registration.paper.O_secret_password)",
-        paper_half,
-        hardened_half,
-    )
-
-
-ATTACK = Attack(
+ATTACK = contract_attack(
     "credential_leak",
-    "keystore_registration",
-    "SIP password from the chain",
-    run,
+    protocol="keystore_registration",
+    title="SIP password from the chain",
+    setting=(
+        "keystore_registration (KeyStorePaper vs KeyStore on the embedded chain; "
+        "model trace keystore_registration.paper.O_secret_password)"
+    ),
+    paper=paper_half,
+    hardened=hardened_half,
     checks=(C.RECEIPT_OFF_CHAIN, C.RANDOM_PASSWORD),
 )
 
 if __name__ == "__main__":
-    from ethvoip.attacks.runner import main
-
-    raise SystemExit(main(["credential_leak"]))
+    raise SystemExit(ATTACK.main())

@@ -122,6 +122,4 @@ ATTACK = Attack(
 )
 
 if __name__ == "__main__":
-    from ethvoip.attacks.runner import main
-
-    raise SystemExit(main(["forged_head"]))
+    raise SystemExit(ATTACK.main())

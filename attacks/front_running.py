@@ -24,13 +24,13 @@ Run: ``python -m ethvoip.attacks.front_running`` or ``ethvoip attack front_runni
 
 from __future__ import annotations
 
-from ethvoip.attacks.base import Attack, AttackResult, Blocked, Line
+from ethvoip.attacks.base import Blocked, Line
 from ethvoip.attacks.chain_world import (
     HONEST_TIP,
     ChainWorld,
     Included,
     Mempool,
-    run_contract_attack,
+    contract_attack,
 )
 from ethvoip.impl.chain import (
     MIN_COMMITMENT_AGE,
@@ -208,25 +208,18 @@ def hardened_half(w: ChainWorld) -> Blocked:
     return blocked, lines, why, checks
 
 
-def run() -> AttackResult:
-    return run_contract_attack(
-        "front_running",
-        "keystore_registration (KeyStorePaper vs KeyStore on the embedded chain; "
-        "model trace keystore_registration.paper.O_agree_key)",
-        paper_half,
-        hardened_half,
-    )
-
-
-ATTACK = Attack(
+ATTACK = contract_attack(
     "front_running",
-    "keystore_registration",
-    "front-running addClient",
-    run,
+    protocol="keystore_registration",
+    title="front-running addClient",
+    setting=(
+        "keystore_registration (KeyStorePaper vs KeyStore on the embedded chain; "
+        "model trace keystore_registration.paper.O_agree_key)"
+    ),
+    paper=paper_half,
+    hardened=hardened_half,
     checks=(C.COMMIT_REVEAL, C.POP, C.RECEIPT_BINDS_KEY),
 )
 
 if __name__ == "__main__":
-    from ethvoip.attacks.runner import main
-
-    raise SystemExit(main(["front_running"]))
+    raise SystemExit(ATTACK.main())

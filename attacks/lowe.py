@@ -27,6 +27,4 @@ ATTACK = Attack(
 )
 
 if __name__ == "__main__":
-    from ethvoip.attacks.runner import main
-
-    raise SystemExit(main(["lowe"]))
+    raise SystemExit(ATTACK.main())

@@ -7,30 +7,19 @@ Run: ``python -m ethvoip.attacks.operator_bypass`` or ``ethvoip attack operator_
 
 from __future__ import annotations
 
-from ethvoip.attacks.base import Attack, AttackResult
-from ethvoip.attacks.chain_world import run_contract_attack
+from ethvoip.attacks.chain_world import contract_attack
 from ethvoip.attacks.lifecycle import bypass_hardened, bypass_paper
 from ethvoip.spec import checknames as C
 
-
-def run() -> AttackResult:
-    return run_contract_attack(
-        "operator_bypass",
-        "key life cycle (KeyStorePaper vs KeyStore on the embedded chain; issue 13)",
-        bypass_paper,
-        bypass_hardened,
-    )
-
-
-ATTACK = Attack(
+ATTACK = contract_attack(
     "operator_bypass",
-    "key_lifecycle",
-    "the operator replaces a key at once",
-    run,
+    protocol="key_lifecycle",
+    title="the operator replaces a key at once",
+    setting="key life cycle (KeyStorePaper vs KeyStore on the embedded chain; issue 13)",
+    paper=bypass_paper,
+    hardened=bypass_hardened,
     checks=(C.KILL_SWITCH_SUSPENDS,),
 )
 
 if __name__ == "__main__":
-    from ethvoip.attacks.runner import main
-
-    raise SystemExit(main(["operator_bypass"]))
+    raise SystemExit(ATTACK.main())

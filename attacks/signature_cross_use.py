@@ -7,30 +7,19 @@ Run: ``python -m ethvoip.attacks.signature_cross_use`` or ``ethvoip attack signa
 
 from __future__ import annotations
 
-from ethvoip.attacks.base import Attack, AttackResult
-from ethvoip.attacks.chain_world import run_contract_attack
+from ethvoip.attacks.chain_world import contract_attack
 from ethvoip.attacks.lifecycle import cross_hardened, cross_paper
 from ethvoip.spec import checknames as C
 
-
-def run() -> AttackResult:
-    return run_contract_attack(
-        "signature_cross_use",
-        "key life cycle (KeyStorePaper vs KeyStore on the embedded chain; issue 13)",
-        cross_paper,
-        cross_hardened,
-    )
-
-
-ATTACK = Attack(
+ATTACK = contract_attack(
     "signature_cross_use",
-    "key_lifecycle",
-    "a signature accepted for a second change",
-    run,
+    protocol="key_lifecycle",
+    title="a signature accepted for a second change",
+    setting="key life cycle (KeyStorePaper vs KeyStore on the embedded chain; issue 13)",
+    paper=cross_paper,
+    hardened=cross_hardened,
     checks=(C.KEY_SPENT_ONCE, C.TYPED_SIGNATURES),
 )
 
 if __name__ == "__main__":
-    from ethvoip.attacks.runner import main
-
-    raise SystemExit(main(["signature_cross_use"]))
+    raise SystemExit(ATTACK.main())

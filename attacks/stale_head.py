@@ -132,6 +132,4 @@ ATTACK = Attack(
 )
 
 if __name__ == "__main__":
-    from ethvoip.attacks.runner import main
-
-    raise SystemExit(main(["stale_head"]))
+    raise SystemExit(ATTACK.main())

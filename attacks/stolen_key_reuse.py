@@ -7,30 +7,19 @@ Run: ``python -m ethvoip.attacks.stolen_key_reuse`` or ``ethvoip attack stolen_k
 
 from __future__ import annotations
 
-from ethvoip.attacks.base import Attack, AttackResult
-from ethvoip.attacks.chain_world import run_contract_attack
+from ethvoip.attacks.chain_world import contract_attack
 from ethvoip.attacks.lifecycle import stolen_hardened, stolen_paper
 from ethvoip.spec import checknames as C
 
-
-def run() -> AttackResult:
-    return run_contract_attack(
-        "stolen_key_reuse",
-        "key life cycle (KeyStorePaper vs KeyStore on the embedded chain; issue 13)",
-        stolen_paper,
-        stolen_hardened,
-    )
-
-
-ATTACK = Attack(
+ATTACK = contract_attack(
     "stolen_key_reuse",
-    "key_lifecycle",
-    "a revoked key registered again by its thief",
-    run,
+    protocol="key_lifecycle",
+    title="a revoked key registered again by its thief",
+    setting="key life cycle (KeyStorePaper vs KeyStore on the embedded chain; issue 13)",
+    paper=stolen_paper,
+    hardened=stolen_hardened,
     checks=(C.KEY_SPENT_ONCE,),
 )
 
 if __name__ == "__main__":
-    from ethvoip.attacks.runner import main
-
-    raise SystemExit(main(["stolen_key_reuse"]))
+    raise SystemExit(ATTACK.main())

@@ -231,6 +231,4 @@ ATTACK = Attack(
 )
 
 if __name__ == "__main__":
-    from ethvoip.attacks.runner import main
-
-    raise SystemExit(main(["sts_rekey_hijack"]))
+    raise SystemExit(ATTACK.main())

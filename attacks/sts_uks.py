@@ -34,6 +34,4 @@ ATTACK = Attack(
 )
 
 if __name__ == "__main__":
-    from ethvoip.attacks.runner import main
-
-    raise SystemExit(main(["sts_uks"]))
+    raise SystemExit(ATTACK.main())

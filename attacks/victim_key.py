@@ -15,8 +15,8 @@ Run: ``python -m ethvoip.attacks.victim_key`` or ``ethvoip attack victim_key``.
 
 from __future__ import annotations
 
-from ethvoip.attacks.base import Attack, AttackResult, Blocked, Line
-from ethvoip.attacks.chain_world import Actor, ChainWorld, calldata_of, run_contract_attack
+from ethvoip.attacks.base import Blocked, Line
+from ethvoip.attacks.chain_world import Actor, ChainWorld, calldata_of, contract_attack
 from ethvoip.impl.chain import (
     MIN_COMMITMENT_AGE,
     KeyStoreClient,
@@ -114,21 +114,18 @@ def _register_input(w: ChainWorld, ks: KeyStoreClient, start: int) -> bytes:
     raise ChainError("no register transaction on chain")
 
 
-def run() -> AttackResult:
-    return run_contract_attack(
-        "victim_key",
+ATTACK = contract_attack(
+    "victim_key",
+    protocol="keystore_registration",
+    title="a's key under e's number",
+    setting=(
         "keystore_registration (KeyStorePaper vs KeyStore on the embedded chain; "
-        "the directory of model trace sts.paper.R_key_share)",
-        paper_half,
-        hardened_half,
-    )
-
-
-ATTACK = Attack(
-    "victim_key", "keystore_registration", "a's key under e's number", run, checks=(C.POP,)
+        "the directory of model trace sts.paper.R_key_share)"
+    ),
+    paper=paper_half,
+    hardened=hardened_half,
+    checks=(C.POP,),
 )
 
 if __name__ == "__main__":
-    from ethvoip.attacks.runner import main
-
-    raise SystemExit(main(["victim_key"]))
+    raise SystemExit(ATTACK.main())
