@@ -34,17 +34,9 @@ from dataclasses import dataclass, field
 from ethvoip.attacks.conformance import TraceWalk, actor
 from ethvoip.attacks.strategy import NetworkIntruder, encode
 from ethvoip.attacks.world import Naming, World
-from ethvoip.impl.handshake import (
-    Completed,
-    Event,
-    LookedUp,
-    RoleMachine,
-    Sent,
-    State,
-    create,
-    layout,
-)
+from ethvoip.impl.handshake import create, layout
 from ethvoip.impl.handshake.layouts import Layout
+from ethvoip.impl.handshake.machine import Completed, Event, LookedUp, RoleMachine, Sent, State
 from ethvoip.spec.catalogue import get
 from ethvoip.spec.deduction import Derivation
 from ethvoip.spec.errors import ConformanceError, EthVoipError
