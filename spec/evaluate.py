@@ -25,7 +25,7 @@ from __future__ import annotations
 
 import itertools
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from ethvoip.spec.deduction import Derivation, Knowledge
 from ethvoip.spec.errors import TraceError
@@ -114,53 +114,83 @@ def evaluate(
         if isinstance(s, Atom) and s.name.endswith(INTRUDER_SUFFIX)
     }
     initial = intruder_initial(variant, agents, own)
-    know = Knowledge(initial, own=INTRUDER)
-    sent: dict[int, Term] = {}
-    when_done: dict[int, int] = {}
-    revealed: list[int] = []
-    altered = False
+    replay = _Replay(runs, directory, Knowledge(initial, own=INTRUDER), set(initial), untyped)
     for t, ev in enumerate(trace.events):
-        run = runs[ev.run]
+        replay.event(variant, t, ev)
+    return _verdict(variant, trace, replay)
+
+
+@dataclass
+class _Replay:
+    """The state of a replay in progress: the runs, what was sent and what the intruder knows."""
+
+    runs: dict[int, Run]
+    directory: dict[str, Term]
+    know: Knowledge
+    initial: set[Term]
+    untyped: bool
+    sent: dict[int, Term] = field(default_factory=dict)
+    when_done: dict[int, int] = field(default_factory=dict)
+    revealed: list[int] = field(default_factory=list)
+    altered: bool = False
+
+    def event(self, variant: Variant, t: int, ev: TraceEvent) -> None:
+        """Check event ``t`` as the next step of its run and apply it."""
+        run = self.runs[ev.run]
         if ev.action == "reveal":
             _check_reveal(variant, run, ev, t)
-            sent[t] = ev.term
-            know.observe(ev.term, t)
-            revealed.append(t)
-            continue
+            self.sent[t] = ev.term
+            self.know.observe(ev.term, t)
+            self.revealed.append(t)
+            return
         step = run.next_step
         if step is None or step.label != ev.label:
             raise TraceError(f"event {t}: run {ev.run} is not at step {ev.label}")
         if isinstance(step, Send):
-            _expect(ev, "send", t)
-            got = send(run)
-            if got != ev.term:
-                raise TraceError(f"event {t}: {ev.label} sends {got}, trace says {ev.term}")
-            sent[t] = got
-            know.observe(got, t)
+            self._send(run, ev, t)
         elif isinstance(step, Lookup):
-            _expect(ev, "lookup", t)
-            name = run.value(step.name)
-            if not isinstance(name, Atom) or name.name not in directory:
-                raise TraceError(f"event {t}: look-up of unregistered name {name}")
-            if directory[name.name] != ev.term:
-                raise TraceError(f"event {t}: directory holds {directory[name.name]} for {name}")
-            run.bindings[step.key] = ev.term
-            run.done += 1
+            self._lookup(run, step, ev, t)
         else:
-            _expect(ev, "recv", t)
-            if not know.derivable(ev.term):
-                raise TraceError(f"event {t}: the intruder cannot derive {ev.term} by then")
-            if ev.derivation is not None:
-                _check_derivation(ev.derivation, ev.term, set(initial), sent, t)
-            if ev.term not in sent.values():
-                altered = True
-            if not _receive_once(run, step, ev.term, runs, untyped):
-                raise TraceError(f"event {t}: {ev.term} does not match {ev.label}'s pattern")
+            self._recv(run, step, ev, t)
         if run.finished:
-            when_done[run.run_id] = t
+            self.when_done[run.run_id] = t
+
+    def _send(self, run: Run, ev: TraceEvent, t: int) -> None:
+        _expect(ev, "send", t)
+        got = send(run)
+        if got != ev.term:
+            raise TraceError(f"event {t}: {ev.label} sends {got}, trace says {ev.term}")
+        self.sent[t] = got
+        self.know.observe(got, t)
+
+    def _lookup(self, run: Run, step: Lookup, ev: TraceEvent, t: int) -> None:
+        _expect(ev, "lookup", t)
+        name = run.value(step.name)
+        if not isinstance(name, Atom) or name.name not in self.directory:
+            raise TraceError(f"event {t}: look-up of unregistered name {name}")
+        if self.directory[name.name] != ev.term:
+            raise TraceError(f"event {t}: directory holds {self.directory[name.name]} for {name}")
+        run.bindings[step.key] = ev.term
+        run.done += 1
+
+    def _recv(self, run: Run, step: Recv, ev: TraceEvent, t: int) -> None:
+        _expect(ev, "recv", t)
+        if not self.know.derivable(ev.term):
+            raise TraceError(f"event {t}: the intruder cannot derive {ev.term} by then")
+        if ev.derivation is not None:
+            _check_derivation(ev.derivation, ev.term, self.initial, self.sent, t)
+        if ev.term not in self.sent.values():
+            self.altered = True
+        if not _receive_once(run, step, ev.term, self.runs, self.untyped):
+            raise TraceError(f"event {t}: {ev.term} does not match {ev.label}'s pattern")
+
+
+def _verdict(variant: Variant, trace: Trace, replay: _Replay) -> Evaluation:
+    """After a replay: an honest trace must be clean; an attack must violate its claim."""
+    runs, when_done, revealed = replay.runs, replay.when_done, replay.revealed
     finished = tuple(sorted(when_done))
     if trace.kind == "honest":
-        if len(finished) != len(runs) or altered or revealed:
+        if len(finished) != len(runs) or replay.altered or revealed:
             raise TraceError("an honest trace must finish every run with unaltered messages")
         return Evaluation(False, "every run finished; the intruder only forwarded", finished)
     assert trace.claim is not None and trace.violation is not None
@@ -171,7 +201,7 @@ def evaluate(
     start = min(i for i, ev in enumerate(trace.events) if ev.run == r.run_id)
     if any(i > start for i in revealed):
         raise TraceError("a key is revealed after the claiming run started: not an old session")
-    violated, why = _violated(variant, claim.name, r, runs, when_done, know, trace.events)
+    violated, why = _violated(variant, claim.name, r, runs, when_done, replay.know, trace.events)
     return Evaluation(violated, why, finished)
 
 
