@@ -326,20 +326,8 @@ def _role_terms(role: Role) -> list[Term]:
 
 
 def _check_role(v: Variant, role: Role) -> None:
-    if not role.steps:
-        _fail("a role needs at least one step", v, role)
-    if role.agent not in role.params:
-        _fail(f"the agent variable {role.agent} must be a parameter", v, role)
-    for p in role.params:
-        if p.sort is not Sort.AGENT:
-            _fail(f"parameter {p} must be of sort agent", v, role)
-    sorts: dict[str, Sort] = {}
-    for t in _role_terms(role):
-        for s in subterms(t):
-            if isinstance(s, Var | Fresh) and sorts.setdefault(s.name, s.sort) is not s.sort:
-                _fail(f"{s.name} is used with two sorts", v, role)
-            if isinstance(s, Fresh) and s not in role.fresh:
-                _fail(f"fresh value {s.name} is not declared", v, role)
+    _check_role_params(v, role)
+    _check_role_sorts(v, role)
     # a variable of sort msg is a ticket: bound by a receive, forwarded; its honest value's
     # shape is checked by :func:`check_typed`
     know = Knowledge([*role.params, *role.knows, *role.fresh], own=role.agent)
@@ -350,28 +338,59 @@ def _check_role(v: Variant, role: Role) -> None:
             _fail(f"initial knowledge {t} uses values the role does not have", v, role)
     for step in role.steps:
         if isinstance(step, Send):
-            if not know.derivable(step.term):
-                _fail(f"sends {step.term} which it cannot build", v, role, step.label)
-            continue
-        if isinstance(step, Lookup):
-            if not know.derivable(step.name):
-                _fail(f"looks up {step.name} which it does not know", v, role, step.label)
-            if step.key.sort is not Sort.PUBKEY or know.derivable(step.key):
-                _fail(
-                    f"look-up must bind a new pubkey variable, not {step.key}", v, role, step.label
-                )
-            know.add(step.key)
-            continue
-        after = Knowledge([*know.known(), step.pattern], own=role.agent)
-        problem = _uncheckable(step.pattern, know, after)
-        if problem is not None:
-            _fail(problem, v, role, step.label)
-        for t in step.once:
-            if not after.derivable(t):
-                _fail(f"replay-cache term {t} is not known after the receive", v, role, step.label)
-        know = after
-        for x in variables(step.pattern):
-            know.add(x)
+            _check_send(v, role, step, know)
+        elif isinstance(step, Lookup):
+            _check_lookup(v, role, step, know)
+        else:
+            know = _check_recv(v, role, step, know)
+
+
+def _check_role_params(v: Variant, role: Role) -> None:
+    if not role.steps:
+        _fail("a role needs at least one step", v, role)
+    if role.agent not in role.params:
+        _fail(f"the agent variable {role.agent} must be a parameter", v, role)
+    for p in role.params:
+        if p.sort is not Sort.AGENT:
+            _fail(f"parameter {p} must be of sort agent", v, role)
+
+
+def _check_role_sorts(v: Variant, role: Role) -> None:
+    sorts: dict[str, Sort] = {}
+    for t in _role_terms(role):
+        for s in subterms(t):
+            if isinstance(s, Var | Fresh) and sorts.setdefault(s.name, s.sort) is not s.sort:
+                _fail(f"{s.name} is used with two sorts", v, role)
+            if isinstance(s, Fresh) and s not in role.fresh:
+                _fail(f"fresh value {s.name} is not declared", v, role)
+
+
+def _check_send(v: Variant, role: Role, step: Send, know: Knowledge) -> None:
+    if not know.derivable(step.term):
+        _fail(f"sends {step.term} which it cannot build", v, role, step.label)
+
+
+def _check_lookup(v: Variant, role: Role, step: Lookup, know: Knowledge) -> None:
+    """A look-up names someone the role knows and binds a new public key (added to ``know``)."""
+    if not know.derivable(step.name):
+        _fail(f"looks up {step.name} which it does not know", v, role, step.label)
+    if step.key.sort is not Sort.PUBKEY or know.derivable(step.key):
+        _fail(f"look-up must bind a new pubkey variable, not {step.key}", v, role, step.label)
+    know.add(step.key)
+
+
+def _check_recv(v: Variant, role: Role, step: Recv, know: Knowledge) -> Knowledge:
+    """A receive's pattern must be checkable; returns what the role knows after it."""
+    after = Knowledge([*know.known(), step.pattern], own=role.agent)
+    problem = _uncheckable(step.pattern, know, after)
+    if problem is not None:
+        _fail(problem, v, role, step.label)
+    for t in step.once:
+        if not after.derivable(t):
+            _fail(f"replay-cache term {t} is not known after the receive", v, role, step.label)
+    for x in variables(step.pattern):
+        after.add(x)
+    return after
 
 
 def _uncheckable(p: Term, before: Knowledge, after: Knowledge) -> str | None:
