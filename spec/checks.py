@@ -29,6 +29,7 @@ from ethvoip.spec.deduction import Knowledge
 from ethvoip.spec.errors import MalformedProtocol, UnsupportedProtocol
 from ethvoip.spec.protocol import (
     AGREEMENTS,
+    Claim,
     ClaimKind,
     Lookup,
     Protocol,
@@ -431,6 +432,14 @@ def _check_claims(v: Variant) -> None:
     names = [c.name for c in v.claims]
     if len(set(names)) != len(names):
         _fail(f"claim names repeat: {names}", v)
+    _check_expected(v, names)
+    role_names = {r.name for r in v.roles}
+    for c in v.claims:
+        _check_claim(v, c, role_names)
+
+
+def _check_expected(v: Variant, names: list[str]) -> None:
+    """One expectation per claim, each a definite verdict (an attack with its run count)."""
     if set(v.expected) != set(names):
         _fail(f"expected verdicts {sorted(v.expected)} do not match claims {sorted(names)}", v)
     for name, e in v.expected.items():
@@ -438,25 +447,30 @@ def _check_claims(v: Variant) -> None:
             _fail(f"{name}: 'unknown' is not an expectation", v)
         if (e.verdict is Verdict.ATTACK) != (e.runs is not None and e.runs >= 1):
             _fail(f"{name}: an expected attack needs its smallest run count (only)", v)
-    role_names = {r.name for r in v.roles}
-    for c in v.claims:
-        if c.role not in role_names:
-            _fail(f"claim {c.name} names unknown role {c.role}", v)
-        role = v.role(c.role)
-        if c.kind in (ClaimKind.SECRECY, ClaimKind.KEY_AGREEMENT) and c.term is None:
-            _fail(f"claim {c.name} needs a term", v, role)
-        if c.kind is ClaimKind.KEY_AGREEMENT:
-            for r in v.roles:
-                if r.session_key is None:
-                    _fail(f"claim {c.name} needs every role to declare its session_key", v, r)
-        if c.kind in AGREEMENTS:
-            if c.peer not in role_names or c.peer == c.role:
-                _fail(f"claim {c.name} needs another existing role as peer", v, role)
-            assert c.peer is not None
-            peer = v.role(c.peer)
-            if c.kind is not ClaimKind.ALIVENESS and c.peer_at not in peer.labels:
-                _fail(f"claim {c.name}: peer_at must be a label of {peer.name}", v, role)
-            if len(c.data) != len(c.peer_view):
-                _fail(f"claim {c.name}: data and peer_data differ in length", v, role)
-            if c.kind in (ClaimKind.ALIVENESS, ClaimKind.WEAK_AGREEMENT) and c.data:
-                _fail(f"claim {c.name}: {c.kind.value} takes no data", v, role)
+
+
+def _check_claim(v: Variant, c: Claim, role_names: set[str]) -> None:
+    if c.role not in role_names:
+        _fail(f"claim {c.name} names unknown role {c.role}", v)
+    role = v.role(c.role)
+    if c.kind in (ClaimKind.SECRECY, ClaimKind.KEY_AGREEMENT) and c.term is None:
+        _fail(f"claim {c.name} needs a term", v, role)
+    if c.kind is ClaimKind.KEY_AGREEMENT:
+        for r in v.roles:
+            if r.session_key is None:
+                _fail(f"claim {c.name} needs every role to declare its session_key", v, r)
+    if c.kind in AGREEMENTS:
+        _check_agreement(v, c, role, role_names)
+
+
+def _check_agreement(v: Variant, c: Claim, role: Role, role_names: set[str]) -> None:
+    if c.peer not in role_names or c.peer == c.role:
+        _fail(f"claim {c.name} needs another existing role as peer", v, role)
+    assert c.peer is not None
+    peer = v.role(c.peer)
+    if c.kind is not ClaimKind.ALIVENESS and c.peer_at not in peer.labels:
+        _fail(f"claim {c.name}: peer_at must be a label of {peer.name}", v, role)
+    if len(c.data) != len(c.peer_view):
+        _fail(f"claim {c.name}: data and peer_data differ in length", v, role)
+    if c.kind in (ClaimKind.ALIVENESS, ClaimKind.WEAK_AGREEMENT) and c.data:
+        _fail(f"claim {c.name}: {c.kind.value} takes no data", v, role)
