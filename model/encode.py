@@ -187,14 +187,7 @@ class World:
         self.honest = tuple(honest)
         self.agent = {n: b.const(n, Sort.AGENT) for n in (*self.honest, INTRUDER)}
         self.e = self.agent[INTRUDER]
-        for r in variant.roles:
-            for t in _role_terms(r):
-                for a in _atoms_in(t):
-                    b.const(a.name, a.sort)
-        intruder_fresh = {
-            s: [b.const(f"{s.value}{i}#e", s) for i in range(1, INTRUDER_FRESH + 1)]
-            for s in (Sort.NONCE, Sort.KEY, Sort.EXP)
-        }
+        intruder_fresh = self._declare_constants()
         # the directory entry of e: his own key, or (no proof of possession) any known one
         self.reg_e = b.var("registered_e", Sort.AGENT)
         # restricted to the world's agents (a, b, e), as the evaluator's directory check is;
@@ -205,12 +198,7 @@ class World:
         if variant.pop_required or passive:  # the honest run: nobody registers others' keys
             self.constraints.append(as_z3(leaf_eq(self.reg_e, self.e), self.ctx))
 
-        initial: list[Position] = []
-        for r in variant.roles:
-            if r.honest_only:
-                continue
-            for kt in self._intruder_knows(r):
-                initial += positions(kt, None)
+        initial = self._initial_positions()
 
         # one player world-wide for each unique role (the operator, the contract)
         self.player = {
@@ -222,21 +210,8 @@ class World:
         if not passive:
             self._make_reveals()
 
-        sent: list[Position] = []
-        for run in self.runs:
-            for ev in (*run.events, *run.reveals):
-                if ev.kind in ("send", "reveal") and ev.term is not None:
-                    sent += positions(ev.term, ev.moment)
-
-        known: dict[Sort, list[int]] = {
-            # every name is public: the world's agents and the protocol's named agents
-            # (the app store): the evaluator's intruder builds them all too
-            Sort.AGENT: list(self.u.by_sort[Sort.AGENT]),
-            Sort.CONST: list(self.u.by_sort[Sort.CONST]),
-        }
-        for s, leaves_ in intruder_fresh.items():
-            known[s] = [x.const for x in leaves_ if x.const is not None]
-        self.intruder = Intruder(known, initial + sent, own=self.e.const)
+        sent = self._sent_positions()
+        self.intruder = Intruder(self._known(intruder_fresh), initial + sent, own=self.e.const)
         self.sent = sent
 
         for run in self.runs:
@@ -245,6 +220,50 @@ class World:
         self.constraints += b.domain_constraints()
 
     # ----------------------------------------------------------------------------------
+
+    def _declare_constants(self) -> dict[Sort, list[Leaf]]:
+        """The protocol's constants, then the intruder's own fresh values (in this order:
+        a constant's number is its order of declaration)."""
+        b = self.b
+        for r in self.variant.roles:
+            for t in _role_terms(r):
+                for a in _atoms_in(t):
+                    b.const(a.name, a.sort)
+        return {
+            s: [b.const(f"{s.value}{i}#e", s) for i in range(1, INTRUDER_FRESH + 1)]
+            for s in (Sort.NONCE, Sort.KEY, Sort.EXP)
+        }
+
+    def _initial_positions(self) -> list[Position]:
+        """What e knows at the start, as each role he may play knows it."""
+        initial: list[Position] = []
+        for r in self.variant.roles:
+            if r.honest_only:
+                continue
+            for kt in self._intruder_knows(r):
+                initial += positions(kt, None)
+        return initial
+
+    def _sent_positions(self) -> list[Position]:
+        """Every message the runs send and every value they reveal, at its moment."""
+        sent: list[Position] = []
+        for run in self.runs:
+            for ev in (*run.events, *run.reveals):
+                if ev.kind in ("send", "reveal") and ev.term is not None:
+                    sent += positions(ev.term, ev.moment)
+        return sent
+
+    def _known(self, intruder_fresh: Mapping[Sort, list[Leaf]]) -> dict[Sort, list[int]]:
+        """The atoms e knows by sort: every name, and his own fresh values."""
+        known: dict[Sort, list[int]] = {
+            # every name is public: the world's agents and the protocol's named agents
+            # (the app store): the evaluator's intruder builds them all too
+            Sort.AGENT: list(self.u.by_sort[Sort.AGENT]),
+            Sort.CONST: list(self.u.by_sort[Sort.CONST]),
+        }
+        for s, leaves_ in intruder_fresh.items():
+            known[s] = [x.const for x in leaves_ if x.const is not None]
+        return known
 
     def _intruder_knows(self, r: Role) -> list[STerm]:
         """The initial knowledge of role ``r`` played by ``e``, for every choice of peers."""
