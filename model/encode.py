@@ -56,7 +56,7 @@ from ethvoip.model.symbolic import (
 )
 from ethvoip.spec import terms as T
 from ethvoip.spec.errors import MalformedProtocol, UnsupportedProtocol
-from ethvoip.spec.protocol import Lookup, Recv, Role, Send, Variant
+from ethvoip.spec.protocol import Lookup, Recv, Role, Send, Step, Variant
 from ethvoip.spec.semantics import honest_execution
 from ethvoip.spec.terms import Sort
 
@@ -291,22 +291,7 @@ class World:
         env[role.agent] = actor
         run = Run(rid, role, env, actor)
         run.bound_at[role.agent] = -1
-        trusted = {r.agent for r in self.variant.roles if r.honest_only}
-        for p in role.params:
-            if p == role.agent:
-                continue
-            if p.sort is not Sort.AGENT:
-                raise UnsupportedProtocol(f"role {role.name}: parameter {p} is not an agent")
-            env[p] = b.var(f"{tag}.{p.name}", Sort.AGENT)
-            run.bound_at[p] = -1
-            if p in trusted:
-                # the player of an honest-only role (the chain, the operator) is never e,
-                # so nobody starts a session believing e plays it
-                self.constraints.append(as_z3(neg(leaf_eq(env.leaf(p), self.e)), self.ctx))
-            if p in self.player:
-                self.constraints.append(as_z3(leaf_eq(env.leaf(p), self.player[p]), self.ctx))
-        if role.agent in self.player:
-            self.constraints.append(as_z3(leaf_eq(actor, self.player[role.agent]), self.ctx))
+        self._bind_params(run, tag)
         for f in role.fresh:
             env[f] = b.const(f"{f.name}#{rid + 1}", f.sort)
             run.bound_at[f] = -1
@@ -320,38 +305,8 @@ class World:
                 z3.Int(f"t.{tag}.{step.label}", self.ctx),
                 z3.Bool(f"do.{tag}.{step.label}", self.ctx),
             )
-            label = f"{tag}.{step.label}"
             before = set(env.values)
-            match step:
-                case Send(_, term):
-                    ev = Event(rid, k, step.label, "send", m, instantiate(term, env, b, label))
-                case Recv(_, pattern):
-                    msg = instantiate(pattern, env, b, label, bind=True, run=tag)
-                    ev = Event(rid, k, step.label, "recv", m, msg)
-                case Lookup(_, name, key):
-                    who = instantiate(name, env, b, label)
-                    if not isinstance(who, Leaf) or who.sort is not Sort.AGENT:
-                        raise UnsupportedProtocol(f"{label}: look-up of a non-agent {name}")
-                    if key in env:
-                        val = env[key]
-                    else:
-                        val = b.fresh_value(key, f"{tag}.{key.name}")
-                        env[key] = val
-                    if not isinstance(val, SPk):
-                        raise UnsupportedProtocol(f"{label}: look-up into {key} (not a pubkey)")
-                    is_e = leaf_eq(who, self.e)
-                    self.constraints.append(
-                        as_z3(
-                            conj(
-                                [
-                                    implies(is_e, leaf_eq(val.owner, self.reg_e)),
-                                    implies(neg(is_e), leaf_eq(val.owner, who)),
-                                ]
-                            ),
-                            self.ctx,
-                        )
-                    )
-                    ev = Event(rid, k, step.label, "lookup", m, val, who)
+            ev = self._event(run, k, step, m, tag)
             for v in set(env.values) - before:
                 run.bound_at[v] = k
             run.events.append(ev)
@@ -363,6 +318,69 @@ class World:
             assert started is not None
             self.constraints[own:] = [z3.Implies(started, c) for c in self.constraints[own:]]
         return run
+
+    def _bind_params(self, run: Run, tag: str) -> None:
+        """The run's peers: agents, never e for an honest-only role, the one player of a
+        unique role."""
+        role, env = run.role, run.env
+        trusted = {r.agent for r in self.variant.roles if r.honest_only}
+        for p in role.params:
+            if p == role.agent:
+                continue
+            if p.sort is not Sort.AGENT:
+                raise UnsupportedProtocol(f"role {role.name}: parameter {p} is not an agent")
+            env[p] = self.b.var(f"{tag}.{p.name}", Sort.AGENT)
+            run.bound_at[p] = -1
+            if p in trusted:
+                # the player of an honest-only role (the chain, the operator) is never e,
+                # so nobody starts a session believing e plays it
+                self.constraints.append(as_z3(neg(leaf_eq(env.leaf(p), self.e)), self.ctx))
+            if p in self.player:
+                self.constraints.append(as_z3(leaf_eq(env.leaf(p), self.player[p]), self.ctx))
+        if role.agent in self.player:
+            self.constraints.append(as_z3(leaf_eq(run.actor, self.player[role.agent]), self.ctx))
+
+    def _event(self, run: Run, k: int, step: Step, m: Moment, tag: str) -> Event:
+        """Step ``k`` of ``run`` as an event: its term, bound in the run's environment."""
+        env, b, rid = run.env, self.b, run.rid
+        label = f"{tag}.{step.label}"
+        match step:
+            case Send(_, term):
+                return Event(rid, k, step.label, "send", m, instantiate(term, env, b, label))
+            case Recv(_, pattern):
+                msg = instantiate(pattern, env, b, label, bind=True, run=tag)
+                return Event(rid, k, step.label, "recv", m, msg)
+        assert isinstance(step, Lookup)
+        return self._lookup(run, k, step, m, tag)
+
+    def _lookup(self, run: Run, k: int, step: Lookup, m: Moment, tag: str) -> Event:
+        """A directory look-up: the key registered for e is reg_e's, anyone else's is his own."""
+        env, b = run.env, self.b
+        label = f"{tag}.{step.label}"
+        name, key = step.name, step.key
+        who = instantiate(name, env, b, label)
+        if not isinstance(who, Leaf) or who.sort is not Sort.AGENT:
+            raise UnsupportedProtocol(f"{label}: look-up of a non-agent {name}")
+        if key in env:
+            val = env[key]
+        else:
+            val = b.fresh_value(key, f"{tag}.{key.name}")
+            env[key] = val
+        if not isinstance(val, SPk):
+            raise UnsupportedProtocol(f"{label}: look-up into {key} (not a pubkey)")
+        is_e = leaf_eq(who, self.e)
+        self.constraints.append(
+            as_z3(
+                conj(
+                    [
+                        implies(is_e, leaf_eq(val.owner, self.reg_e)),
+                        implies(neg(is_e), leaf_eq(val.owner, who)),
+                    ]
+                ),
+                self.ctx,
+            )
+        )
+        return Event(run.rid, k, step.label, "lookup", m, val, who)
 
     def _make_reveals(self) -> None:
         """Key compromise of old sessions: a run of a revealing role may give its value of
