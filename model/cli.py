@@ -57,6 +57,7 @@ from ethvoip.spec.protocol import Expect, Protocol, Verdict
 from ethvoip.spec.trace import Trace
 
 if TYPE_CHECKING:  # z3 behind these: imported where a proof runs
+    from ethvoip.model.lifecycle_cli import LifecycleRow
     from ethvoip.model.search import ClaimResult
 
 
@@ -529,15 +530,7 @@ def _prove_all(args: argparse.Namespace, argv: list[str], ctrl_c: CtrlC) -> int:
         check_dir_writable(args.traces_dir, "--traces-dir")
     if args.record is not None:
         check_file_writable(args.record, "--record")
-    # The one front end for every target before any claim: a protocol that fails it (or
-    # whose honest run is stuck) is an error naming the step, found before minutes of proving.
-    from ethvoip.model.search import honest_run
-    from ethvoip.spec.checks import where
-
-    for p, vname in chosen:
-        with where(p.name, vname):
-            honest_run(p.variant(vname))
-        ctrl_c.checkpoint()
+    _front_end(chosen, ctrl_c)
     traces: dict[str, str] = {}  # written only once every protocol is done
     generated_by = command_line(argv)
     live = not args.quiet and sys.stderr.isatty()
@@ -545,36 +538,7 @@ def _prove_all(args: argparse.Namespace, argv: list[str], ctrl_c: CtrlC) -> int:
     t0 = time.perf_counter()
     for i, (p, vname) in enumerate(chosen, start=1):
         label = f"[{i}/{len(chosen)}] {p.name}/{vname}"
-        started = time.perf_counter()
-        with contextlib.ExitStack() as stack:
-            line = stack.enter_context(LiveLine(sys.stderr, label)) if live else None
-
-            def progress(message: str, line: LiveLine | None = line) -> None:
-                ctrl_c.checkpoint()
-                if line is not None:
-                    line.update(message)
-
-            honest = honest_trace(p, vname, generated_by)
-            ctrl_c.checkpoint()
-            got = prove(
-                p,
-                vname,
-                max_runs=args.max_runs,
-                generated_by=generated_by,
-                progress=progress,
-                reduce=args.reduce,
-                untyped=args.untyped,
-            )
-            ctrl_c.checkpoint()
-        if live:
-            bad = sum(not r.ok for r in got)
-            print(
-                f"{label}: {len(got)} claims, "
-                f"{'all as expected' if not bad else f'{bad} MISMATCH'}, "
-                f"{time.perf_counter() - started:.1f} s",
-                file=sys.stderr,
-                flush=True,
-            )
+        honest, got = _prove_target(args, p, vname, label, generated_by, live, ctrl_c)
         rows += got
         if args.traces_dir is not None:
             traces.update(trace_files(honest))
@@ -593,11 +557,89 @@ def _prove_all(args: argparse.Namespace, argv: list[str], ctrl_c: CtrlC) -> int:
     if args.traces_dir is not None:
         write_files(args.traces_dir, traces)
     if args.record is not None:
-        rec = record(rows, generated_by, args.max_runs, [p for p, _ in chosen])
-        if lc_rows:
-            rec["results"] += [r.as_json() for r in lc_rows]
-            rec["lifecycle_digests"] = lifecycle_cli.digests()
-        atomic_write(args.record, json.dumps(rec, indent=1) + "\n", mode=PUBLIC)
+        _write_record(args.record, rows, lc_rows, generated_by, args.max_runs, chosen)
+    _print_results(args, rows, lc_rows, t0)
+    return 0 if ok else 1
+
+
+def _front_end(chosen: Sequence[tuple[Protocol, str]], ctrl_c: CtrlC) -> None:
+    """The one front end for every target before any claim: a protocol that fails it (or
+    whose honest run is stuck) is an error naming the step, found before minutes of proving."""
+    from ethvoip.model.search import honest_run
+    from ethvoip.spec.checks import where
+
+    for p, vname in chosen:
+        with where(p.name, vname):
+            honest_run(p.variant(vname))
+        ctrl_c.checkpoint()
+
+
+def _prove_target(
+    args: argparse.Namespace,
+    p: Protocol,
+    vname: str,
+    label: str,
+    generated_by: str,
+    live: bool,
+    ctrl_c: CtrlC,
+) -> tuple[Trace, list[Row]]:
+    """One variant's honest trace and claims, with its live line on a terminal."""
+    started = time.perf_counter()
+    with contextlib.ExitStack() as stack:
+        line = stack.enter_context(LiveLine(sys.stderr, label)) if live else None
+
+        def progress(message: str, line: LiveLine | None = line) -> None:
+            ctrl_c.checkpoint()
+            if line is not None:
+                line.update(message)
+
+        honest = honest_trace(p, vname, generated_by)
+        ctrl_c.checkpoint()
+        got = prove(
+            p,
+            vname,
+            max_runs=args.max_runs,
+            generated_by=generated_by,
+            progress=progress,
+            reduce=args.reduce,
+            untyped=args.untyped,
+        )
+        ctrl_c.checkpoint()
+    if live:
+        bad = sum(not r.ok for r in got)
+        print(
+            f"{label}: {len(got)} claims, "
+            f"{'all as expected' if not bad else f'{bad} MISMATCH'}, "
+            f"{time.perf_counter() - started:.1f} s",
+            file=sys.stderr,
+            flush=True,
+        )
+    return honest, got
+
+
+def _write_record(
+    path: Path,
+    rows: Sequence[Row],
+    lc_rows: Sequence[LifecycleRow],
+    generated_by: str,
+    max_runs: int,
+    chosen: Sequence[tuple[Protocol, str]],
+) -> None:
+    from ethvoip.model import lifecycle_cli
+
+    rec = record(rows, generated_by, max_runs, [p for p, _ in chosen])
+    if lc_rows:
+        rec["results"] += [r.as_json() for r in lc_rows]
+        rec["lifecycle_digests"] = lifecycle_cli.digests()
+    atomic_write(path, json.dumps(rec, indent=1) + "\n", mode=PUBLIC)
+
+
+def _print_results(
+    args: argparse.Namespace, rows: Sequence[Row], lc_rows: Sequence[LifecycleRow], t0: float
+) -> None:
+    """The matrix as JSON, or as tables with a summary line."""
+    from ethvoip.model import lifecycle_cli
+
     if args.json:
         print(
             json.dumps(
@@ -608,23 +650,22 @@ def _prove_all(args: argparse.Namespace, argv: list[str], ctrl_c: CtrlC) -> int:
                 indent=1,
             )
         )
-    else:
-        if rows:
-            print(table(rows))
-        if lc_rows:
-            print(("\n" if rows else "") + lifecycle_cli.table(lc_rows))
-        print(
-            f"\n{len(rows) + len(lc_rows)} claims, "
-            f"{sum(not r.ok for r in rows) + sum(not r.ok for r in lc_rows)} mismatches, "
-            f"bound {args.max_runs} runs"
-            + (
-                f" (life cycle: inductive, search {lifecycle_cli.SEARCH_STEPS} calls)"
-                if lc_rows
-                else ""
-            )
-            + f", {time.perf_counter() - t0:.1f} s"
+        return
+    if rows:
+        print(table(rows))
+    if lc_rows:
+        print(("\n" if rows else "") + lifecycle_cli.table(lc_rows))
+    print(
+        f"\n{len(rows) + len(lc_rows)} claims, "
+        f"{sum(not r.ok for r in rows) + sum(not r.ok for r in lc_rows)} mismatches, "
+        f"bound {args.max_runs} runs"
+        + (
+            f" (life cycle: inductive, search {lifecycle_cli.SEARCH_STEPS} calls)"
+            if lc_rows
+            else ""
         )
-    return 0 if ok else 1
+        + f", {time.perf_counter() - t0:.1f} s"
+    )
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -56,7 +56,7 @@ from ethvoip.model.symbolic import (
 )
 from ethvoip.spec import terms as T
 from ethvoip.spec.errors import MalformedProtocol, UnsupportedProtocol
-from ethvoip.spec.protocol import Lookup, Recv, Role, Send, Variant
+from ethvoip.spec.protocol import Lookup, Recv, Role, Send, Step, Variant
 from ethvoip.spec.semantics import honest_execution
 from ethvoip.spec.terms import Sort
 
@@ -187,14 +187,7 @@ class World:
         self.honest = tuple(honest)
         self.agent = {n: b.const(n, Sort.AGENT) for n in (*self.honest, INTRUDER)}
         self.e = self.agent[INTRUDER]
-        for r in variant.roles:
-            for t in _role_terms(r):
-                for a in _atoms_in(t):
-                    b.const(a.name, a.sort)
-        intruder_fresh = {
-            s: [b.const(f"{s.value}{i}#e", s) for i in range(1, INTRUDER_FRESH + 1)]
-            for s in (Sort.NONCE, Sort.KEY, Sort.EXP)
-        }
+        intruder_fresh = self._declare_constants()
         # the directory entry of e: his own key, or (no proof of possession) any known one
         self.reg_e = b.var("registered_e", Sort.AGENT)
         # restricted to the world's agents (a, b, e), as the evaluator's directory check is;
@@ -205,12 +198,7 @@ class World:
         if variant.pop_required or passive:  # the honest run: nobody registers others' keys
             self.constraints.append(as_z3(leaf_eq(self.reg_e, self.e), self.ctx))
 
-        initial: list[Position] = []
-        for r in variant.roles:
-            if r.honest_only:
-                continue
-            for kt in self._intruder_knows(r):
-                initial += positions(kt, None)
+        initial = self._initial_positions()
 
         # one player world-wide for each unique role (the operator, the contract)
         self.player = {
@@ -222,21 +210,8 @@ class World:
         if not passive:
             self._make_reveals()
 
-        sent: list[Position] = []
-        for run in self.runs:
-            for ev in (*run.events, *run.reveals):
-                if ev.kind in ("send", "reveal") and ev.term is not None:
-                    sent += positions(ev.term, ev.moment)
-
-        known: dict[Sort, list[int]] = {
-            # every name is public: the world's agents and the protocol's named agents
-            # (the app store): the evaluator's intruder builds them all too
-            Sort.AGENT: list(self.u.by_sort[Sort.AGENT]),
-            Sort.CONST: list(self.u.by_sort[Sort.CONST]),
-        }
-        for s, leaves_ in intruder_fresh.items():
-            known[s] = [x.const for x in leaves_ if x.const is not None]
-        self.intruder = Intruder(known, initial + sent, own=self.e.const)
+        sent = self._sent_positions()
+        self.intruder = Intruder(self._known(intruder_fresh), initial + sent, own=self.e.const)
         self.sent = sent
 
         for run in self.runs:
@@ -245,6 +220,50 @@ class World:
         self.constraints += b.domain_constraints()
 
     # ----------------------------------------------------------------------------------
+
+    def _declare_constants(self) -> dict[Sort, list[Leaf]]:
+        """The protocol's constants, then the intruder's own fresh values (in this order:
+        a constant's number is its order of declaration)."""
+        b = self.b
+        for r in self.variant.roles:
+            for t in _role_terms(r):
+                for a in _atoms_in(t):
+                    b.const(a.name, a.sort)
+        return {
+            s: [b.const(f"{s.value}{i}#e", s) for i in range(1, INTRUDER_FRESH + 1)]
+            for s in (Sort.NONCE, Sort.KEY, Sort.EXP)
+        }
+
+    def _initial_positions(self) -> list[Position]:
+        """What e knows at the start, as each role he may play knows it."""
+        initial: list[Position] = []
+        for r in self.variant.roles:
+            if r.honest_only:
+                continue
+            for kt in self._intruder_knows(r):
+                initial += positions(kt, None)
+        return initial
+
+    def _sent_positions(self) -> list[Position]:
+        """Every message the runs send and every value they reveal, at its moment."""
+        sent: list[Position] = []
+        for run in self.runs:
+            for ev in (*run.events, *run.reveals):
+                if ev.kind in ("send", "reveal") and ev.term is not None:
+                    sent += positions(ev.term, ev.moment)
+        return sent
+
+    def _known(self, intruder_fresh: Mapping[Sort, list[Leaf]]) -> dict[Sort, list[int]]:
+        """The atoms e knows by sort: every name, and his own fresh values."""
+        known: dict[Sort, list[int]] = {
+            # every name is public: the world's agents and the protocol's named agents
+            # (the app store): the evaluator's intruder builds them all too
+            Sort.AGENT: list(self.u.by_sort[Sort.AGENT]),
+            Sort.CONST: list(self.u.by_sort[Sort.CONST]),
+        }
+        for s, leaves_ in intruder_fresh.items():
+            known[s] = [x.const for x in leaves_ if x.const is not None]
+        return known
 
     def _intruder_knows(self, r: Role) -> list[STerm]:
         """The initial knowledge of role ``r`` played by ``e``, for every choice of peers."""
@@ -272,22 +291,7 @@ class World:
         env[role.agent] = actor
         run = Run(rid, role, env, actor)
         run.bound_at[role.agent] = -1
-        trusted = {r.agent for r in self.variant.roles if r.honest_only}
-        for p in role.params:
-            if p == role.agent:
-                continue
-            if p.sort is not Sort.AGENT:
-                raise UnsupportedProtocol(f"role {role.name}: parameter {p} is not an agent")
-            env[p] = b.var(f"{tag}.{p.name}", Sort.AGENT)
-            run.bound_at[p] = -1
-            if p in trusted:
-                # the player of an honest-only role (the chain, the operator) is never e,
-                # so nobody starts a session believing e plays it
-                self.constraints.append(as_z3(neg(leaf_eq(env.leaf(p), self.e)), self.ctx))
-            if p in self.player:
-                self.constraints.append(as_z3(leaf_eq(env.leaf(p), self.player[p]), self.ctx))
-        if role.agent in self.player:
-            self.constraints.append(as_z3(leaf_eq(actor, self.player[role.agent]), self.ctx))
+        self._bind_params(run, tag)
         for f in role.fresh:
             env[f] = b.const(f"{f.name}#{rid + 1}", f.sort)
             run.bound_at[f] = -1
@@ -301,38 +305,8 @@ class World:
                 z3.Int(f"t.{tag}.{step.label}", self.ctx),
                 z3.Bool(f"do.{tag}.{step.label}", self.ctx),
             )
-            label = f"{tag}.{step.label}"
             before = set(env.values)
-            match step:
-                case Send(_, term):
-                    ev = Event(rid, k, step.label, "send", m, instantiate(term, env, b, label))
-                case Recv(_, pattern):
-                    msg = instantiate(pattern, env, b, label, bind=True, run=tag)
-                    ev = Event(rid, k, step.label, "recv", m, msg)
-                case Lookup(_, name, key):
-                    who = instantiate(name, env, b, label)
-                    if not isinstance(who, Leaf) or who.sort is not Sort.AGENT:
-                        raise UnsupportedProtocol(f"{label}: look-up of a non-agent {name}")
-                    if key in env:
-                        val = env[key]
-                    else:
-                        val = b.fresh_value(key, f"{tag}.{key.name}")
-                        env[key] = val
-                    if not isinstance(val, SPk):
-                        raise UnsupportedProtocol(f"{label}: look-up into {key} (not a pubkey)")
-                    is_e = leaf_eq(who, self.e)
-                    self.constraints.append(
-                        as_z3(
-                            conj(
-                                [
-                                    implies(is_e, leaf_eq(val.owner, self.reg_e)),
-                                    implies(neg(is_e), leaf_eq(val.owner, who)),
-                                ]
-                            ),
-                            self.ctx,
-                        )
-                    )
-                    ev = Event(rid, k, step.label, "lookup", m, val, who)
+            ev = self._event(run, k, step, m, tag)
             for v in set(env.values) - before:
                 run.bound_at[v] = k
             run.events.append(ev)
@@ -344,6 +318,69 @@ class World:
             assert started is not None
             self.constraints[own:] = [z3.Implies(started, c) for c in self.constraints[own:]]
         return run
+
+    def _bind_params(self, run: Run, tag: str) -> None:
+        """The run's peers: agents, never e for an honest-only role, the one player of a
+        unique role."""
+        role, env = run.role, run.env
+        trusted = {r.agent for r in self.variant.roles if r.honest_only}
+        for p in role.params:
+            if p == role.agent:
+                continue
+            if p.sort is not Sort.AGENT:
+                raise UnsupportedProtocol(f"role {role.name}: parameter {p} is not an agent")
+            env[p] = self.b.var(f"{tag}.{p.name}", Sort.AGENT)
+            run.bound_at[p] = -1
+            if p in trusted:
+                # the player of an honest-only role (the chain, the operator) is never e,
+                # so nobody starts a session believing e plays it
+                self.constraints.append(as_z3(neg(leaf_eq(env.leaf(p), self.e)), self.ctx))
+            if p in self.player:
+                self.constraints.append(as_z3(leaf_eq(env.leaf(p), self.player[p]), self.ctx))
+        if role.agent in self.player:
+            self.constraints.append(as_z3(leaf_eq(run.actor, self.player[role.agent]), self.ctx))
+
+    def _event(self, run: Run, k: int, step: Step, m: Moment, tag: str) -> Event:
+        """Step ``k`` of ``run`` as an event: its term, bound in the run's environment."""
+        env, b, rid = run.env, self.b, run.rid
+        label = f"{tag}.{step.label}"
+        match step:
+            case Send(_, term):
+                return Event(rid, k, step.label, "send", m, instantiate(term, env, b, label))
+            case Recv(_, pattern):
+                msg = instantiate(pattern, env, b, label, bind=True, run=tag)
+                return Event(rid, k, step.label, "recv", m, msg)
+        assert isinstance(step, Lookup)
+        return self._lookup(run, k, step, m, tag)
+
+    def _lookup(self, run: Run, k: int, step: Lookup, m: Moment, tag: str) -> Event:
+        """A directory look-up: the key registered for e is reg_e's, anyone else's is his own."""
+        env, b = run.env, self.b
+        label = f"{tag}.{step.label}"
+        name, key = step.name, step.key
+        who = instantiate(name, env, b, label)
+        if not isinstance(who, Leaf) or who.sort is not Sort.AGENT:
+            raise UnsupportedProtocol(f"{label}: look-up of a non-agent {name}")
+        if key in env:
+            val = env[key]
+        else:
+            val = b.fresh_value(key, f"{tag}.{key.name}")
+            env[key] = val
+        if not isinstance(val, SPk):
+            raise UnsupportedProtocol(f"{label}: look-up into {key} (not a pubkey)")
+        is_e = leaf_eq(who, self.e)
+        self.constraints.append(
+            as_z3(
+                conj(
+                    [
+                        implies(is_e, leaf_eq(val.owner, self.reg_e)),
+                        implies(neg(is_e), leaf_eq(val.owner, who)),
+                    ]
+                ),
+                self.ctx,
+            )
+        )
+        return Event(run.rid, k, step.label, "lookup", m, val, who)
 
     def _make_reveals(self) -> None:
         """Key compromise of old sessions: a run of a revealing role may give its value of

@@ -390,6 +390,22 @@ class Program:
         return [self.agent[n] for n in AGENTS]
 
     def _atoms(self) -> None:
+        # the order of these phases is the atoms' numbering: keep it
+        self._agent_atoms()
+        self._intruder_values()
+        self._fresh_values()
+        self._constants()
+        self._dh_powers()
+        self._lookups()
+        known = self._initial_knowledge()
+        self._recv_hashes()
+        self._role_values()
+        self._claim_values()
+        for a in known:
+            self.facts["att"].append((a,))
+
+    def _agent_atoms(self) -> None:
+        """The agents, their key pairs and which are honest, named, distinct."""
         u = self.u
         for n in HONEST:
             self.facts["honest"].append((self.agent[n],))
@@ -403,13 +419,18 @@ class Program:
         for x, y in itertools.product(AGENTS, repeat=2):
             if x != y:
                 self.facts["neq"].append((self.agent[x], self.agent[y]))
-        # the intruder's own values, one of each sort (and one per mark)
+
+    def _intruder_values(self) -> None:
+        """The intruder's own values, one of each sort (and one per mark)."""
         for sort in (Sort.NONCE, Sort.KEY, Sort.EXP):
             for m in sorted({0} | self.marks.get(("", sort.value), frozenset())):
-                a = u.atom(f"{INTRUDER}:{sort.value}{self._label(m)}", sort)
+                a = self.u.atom(f"{INTRUDER}:{sort.value}{self._label(m)}", sort)
                 self.mark_of[a] = m
                 self.origin[a] = ("", sort.value)
-        # the fresh values of every role, per agents that name them and per mark
+
+    def _fresh_values(self) -> None:
+        """The fresh values of every role, per agents that name them and per mark."""
+        u = self.u
         for r in self.variant.roles:
             sh = self.shapes[r.name]
             for f, ps in sh.params.items():
@@ -427,7 +448,10 @@ class Program:
                         ids.append(a)
                     table[combo] = ids
                 self.fresh_ids[(r.name, f)] = table
-        # every constant and agent name in the description
+
+    def _constants(self) -> None:
+        """Every constant and agent name in the description, and the atoms' sort facts."""
+        u = self.u
         for r in self.variant.roles:
             for t in self._role_terms(r):
                 for s in subterms(t):
@@ -437,12 +461,20 @@ class Program:
         for sort in ATOMIC:
             if sort is not Sort.AGENT:  # "agent" holds the agents of the world only
                 self.facts[SORT_REL[sort]] += [(a,) for a in u.atoms[sort]]
+
+    def _dh_powers(self) -> None:
+        """g to one or two exponents, when the protocol uses Diffie-Hellman."""
+        u = self.u
         exps = list(u.atoms[Sort.EXP])
         if self._uses_dh():
             for e in exps:
                 self.facts["is_g1"].append((u.power((e,)),))
             for e1, e2 in itertools.combinations_with_replacement(exps, 2):
                 u.power((e1, e2))
+
+    def _lookups(self) -> None:
+        """The directory, and the private key of each public key."""
+        u = self.u
         self.lookup_of: dict[int, list[int]] = defaultdict(list)
         for n in AGENTS:
             who = self.agent[n]
@@ -454,7 +486,10 @@ class Program:
                     self.lookup_of[who].append(key)
         for pk_id, owner in list(u.pk_owner.items()):
             self.facts["skof"].append((pk_id, u.node("sk", (owner,))))
-        # what the intruder knows at the start
+
+    def _initial_knowledge(self) -> list[int]:
+        """What the intruder knows at the start."""
+        u = self.u
         known = [self.agent[n] for n in AGENTS]
         known += [a for s in (Sort.CONST,) for a in u.atoms[s]]
         known += [a for a, o in self.origin.items() if o[0] == ""]
@@ -462,7 +497,10 @@ class Program:
         for r in self.variant.roles:
             if not r.honest_only:
                 known += self._intruder_knows(r)
-        # hashes in receive patterns are recomputed by the receiver: all their instances
+        return known
+
+    def _recv_hashes(self) -> None:
+        """Hashes in receive patterns are recomputed by the receiver: all their instances."""
         for r in self.variant.roles:
             sh = self.shapes[r.name]
             for step in r.steps:
@@ -470,26 +508,29 @@ class Program:
                     for s in subterms(step.pattern):
                         if isinstance(s, Hash):
                             for env in self.envs(r, sh, keys_of(s)):
-                                value(u, s, env)
-        # every message a run can send, every term a run knows, every claim term
+                                value(self.u, s, env)
+
+    def _role_values(self) -> None:
+        """Every message a run can send, every term a run knows."""
         for r in self.variant.roles:
             sh = self.shapes[r.name]
             for step in r.steps:
                 if isinstance(step, Send):
                     for env in self.envs(r, sh, keys_of(step.term)):
-                        value(u, step.term, env)
+                        value(self.u, step.term, env)
             for t in r.knows:
                 for env in self.envs(r, sh, keys_of(t)):
-                    value(u, t, env)
+                    value(self.u, t, env)
+
+    def _claim_values(self) -> None:
+        """Every claim term and session key, in every environment of its role."""
         for c in self.variant.claims:
             r = self.variant.role(c.role)
             for t in ([c.term] if c.term is not None else []) + (
                 [r.session_key] if r.session_key is not None else []
             ):
                 for env in self.envs(r, self.shapes[r.name], keys_of(t)):
-                    value(u, t, env)
-        for a in known:
-            self.facts["att"].append((a,))
+                    value(self.u, t, env)
 
     def _uses_dh(self) -> bool:
         return any(

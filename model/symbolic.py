@@ -422,65 +422,80 @@ def instantiate(
     bound in ``env``; otherwise an unbound variable is an error of the protocol description.
     Fresh names must already be in ``env``.
     """
+
+    def sub(x: T.Term) -> STerm:
+        return instantiate(x, env, b, label, bind=bind, run=run)
+
     match t:
         case T.Atom(name, sort):
             if sort is Sort.PUBKEY or sort is Sort.GROUP or sort is Sort.MSG:
                 raise UnsupportedProtocol(f"atom {name} of sort {sort}")
             return b.const(name, sort)
         case T.Var() | T.Fresh():
-            if t in env:
-                return env[t]
-            if isinstance(t, T.Var) and bind:
-                env[t] = b.fresh_value(t, f"{run}.{t.name}")
-                return env[t]
-            raise UnsupportedProtocol(f"{label}: {t} is used before it is bound")
+            return _bound(t, env, b, label, bind=bind, run=run)
         case T.Pk(o) | T.Sk(o):
-            owner = instantiate(o, env, b, label, bind=bind, run=run)
+            owner = sub(o)
             if not isinstance(owner, Leaf) or owner.sort not in KEY_OWNER_SORTS:
                 raise UnsupportedProtocol(f"{label}: key of neither an agent nor a seed {o}")
             return SPk(owner) if isinstance(t, T.Pk) else SSk(owner)
         case T.Ltk(o, p):
-            ends = [instantiate(x, env, b, label, bind=bind, run=run) for x in (o, p)]
-            if not all(isinstance(x, Leaf) and x.sort is Sort.AGENT for x in ends):
-                raise UnsupportedProtocol(f"{label}: long-term key of a non-agent in {t}")
-            lo, lp = ends
-            assert isinstance(lo, Leaf) and isinstance(lp, Leaf)
-            return SLtk(lo, lp)
+            return _ltk(t, sub(o), sub(p), label)
         case T.Inv(k):
-            kv = instantiate(k, env, b, label, bind=bind, run=run)
+            kv = sub(k)
             if not isinstance(kv, SPk):
                 raise UnsupportedProtocol(f"{label}: inv() of {k}")
             return SSk(kv.owner)
         case T.Tup(items):
-            return SOp(
-                "tup", tuple(instantiate(i, env, b, label, bind=bind, run=run) for i in items)
-            )
+            return SOp("tup", tuple(sub(i) for i in items))
         case T.AEnc(body, key) | T.Sign(body, key) | T.SEnc(body, key):
             # key first: a pattern binds the key's variables before the body is read
-            sk_ = instantiate(key, env, b, label, bind=bind, run=run)
-            sm = instantiate(body, env, b, label, bind=bind, run=run)
-            op = {T.AEnc: "aenc", T.Sign: "sign", T.SEnc: "senc"}[type(t)]
-            if op == "aenc" and not isinstance(sk_, SPk):
-                raise UnsupportedProtocol(f"{label}: public-key encryption under {key}")
-            if op == "sign" and not isinstance(sk_, SSk):
-                raise UnsupportedProtocol(f"{label}: signature with {key}")
-            return SOp(op, (sm, sk_))
+            sk_ = sub(key)
+            return _crypto(t, sub(body), sk_, key, label)
         case T.Hash(fn, args):
-            return SOp(
-                "hash:" + fn, tuple(instantiate(a, env, b, label, bind=bind, run=run) for a in args)
-            )
+            return SOp("hash:" + fn, tuple(sub(a) for a in args))
         case T.Exp(base, exps):
-            bv = instantiate(base, env, b, label, bind=bind, run=run)
-            ev = [instantiate(e, env, b, label, bind=bind, run=run) for e in exps]
-            if not all(isinstance(e, Leaf) and e.sort is Sort.EXP for e in ev):
-                raise UnsupportedProtocol(f"{label}: exponent of {t} is not of sort exp")
-            leaves_ = tuple(e for e in ev if isinstance(e, Leaf))
-            if isinstance(bv, SExp):
-                return SExp(bv.exps + leaves_, bv.base)
-            if isinstance(bv, Leaf) and bv.const is not None and bv.sort is Sort.CONST:
-                return SExp(leaves_, b.u.names[bv.const])  # g or another public base
-            raise UnsupportedProtocol(f"{label}: exponentiation of {base}, not of a constant")
+            bv = sub(base)
+            return _exp(t, base, bv, [sub(e) for e in exps], b, label)
     raise UnsupportedProtocol(f"{label}: cannot encode {t!r}")
+
+
+def _bound(t: T.Var | T.Fresh, env: Env, b: Builder, label: str, *, bind: bool, run: str) -> STerm:
+    """A variable's value in the run; a receive pattern binds one not yet bound."""
+    if t in env:
+        return env[t]
+    if isinstance(t, T.Var) and bind:
+        env[t] = b.fresh_value(t, f"{run}.{t.name}")
+        return env[t]
+    raise UnsupportedProtocol(f"{label}: {t} is used before it is bound")
+
+
+def _ltk(t: T.Term, lo: STerm, lp: STerm, label: str) -> STerm:
+    if not all(isinstance(x, Leaf) and x.sort is Sort.AGENT for x in (lo, lp)):
+        raise UnsupportedProtocol(f"{label}: long-term key of a non-agent in {t}")
+    assert isinstance(lo, Leaf) and isinstance(lp, Leaf)
+    return SLtk(lo, lp)
+
+
+def _crypto(t: T.Term, sm: STerm, sk_: STerm, key: T.Term, label: str) -> STerm:
+    """Encryption or signature of ``sm`` under ``sk_``: a public key, a private key."""
+    op = {T.AEnc: "aenc", T.Sign: "sign", T.SEnc: "senc"}[type(t)]
+    if op == "aenc" and not isinstance(sk_, SPk):
+        raise UnsupportedProtocol(f"{label}: public-key encryption under {key}")
+    if op == "sign" and not isinstance(sk_, SSk):
+        raise UnsupportedProtocol(f"{label}: signature with {key}")
+    return SOp(op, (sm, sk_))
+
+
+def _exp(t: T.Term, base: T.Term, bv: STerm, ev: list[STerm], b: Builder, label: str) -> STerm:
+    """``base`` raised to exponent leaves: an exponentiation grows, a constant base starts one."""
+    if not all(isinstance(e, Leaf) and e.sort is Sort.EXP for e in ev):
+        raise UnsupportedProtocol(f"{label}: exponent of {t} is not of sort exp")
+    leaves_ = tuple(e for e in ev if isinstance(e, Leaf))
+    if isinstance(bv, SExp):
+        return SExp(bv.exps + leaves_, bv.base)
+    if isinstance(bv, Leaf) and bv.const is not None and bv.sort is Sort.CONST:
+        return SExp(leaves_, b.u.names[bv.const])  # g or another public base
+    raise UnsupportedProtocol(f"{label}: exponentiation of {base}, not of a constant")
 
 
 def concrete(t: STerm, model: z3.ModelRef, u: Universe) -> T.Term:

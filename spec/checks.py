@@ -29,6 +29,7 @@ from ethvoip.spec.deduction import Knowledge
 from ethvoip.spec.errors import MalformedProtocol, UnsupportedProtocol
 from ethvoip.spec.protocol import (
     AGREEMENTS,
+    Claim,
     ClaimKind,
     Lookup,
     Protocol,
@@ -326,20 +327,8 @@ def _role_terms(role: Role) -> list[Term]:
 
 
 def _check_role(v: Variant, role: Role) -> None:
-    if not role.steps:
-        _fail("a role needs at least one step", v, role)
-    if role.agent not in role.params:
-        _fail(f"the agent variable {role.agent} must be a parameter", v, role)
-    for p in role.params:
-        if p.sort is not Sort.AGENT:
-            _fail(f"parameter {p} must be of sort agent", v, role)
-    sorts: dict[str, Sort] = {}
-    for t in _role_terms(role):
-        for s in subterms(t):
-            if isinstance(s, Var | Fresh) and sorts.setdefault(s.name, s.sort) is not s.sort:
-                _fail(f"{s.name} is used with two sorts", v, role)
-            if isinstance(s, Fresh) and s not in role.fresh:
-                _fail(f"fresh value {s.name} is not declared", v, role)
+    _check_role_params(v, role)
+    _check_role_sorts(v, role)
     # a variable of sort msg is a ticket: bound by a receive, forwarded; its honest value's
     # shape is checked by :func:`check_typed`
     know = Knowledge([*role.params, *role.knows, *role.fresh], own=role.agent)
@@ -350,28 +339,59 @@ def _check_role(v: Variant, role: Role) -> None:
             _fail(f"initial knowledge {t} uses values the role does not have", v, role)
     for step in role.steps:
         if isinstance(step, Send):
-            if not know.derivable(step.term):
-                _fail(f"sends {step.term} which it cannot build", v, role, step.label)
-            continue
-        if isinstance(step, Lookup):
-            if not know.derivable(step.name):
-                _fail(f"looks up {step.name} which it does not know", v, role, step.label)
-            if step.key.sort is not Sort.PUBKEY or know.derivable(step.key):
-                _fail(
-                    f"look-up must bind a new pubkey variable, not {step.key}", v, role, step.label
-                )
-            know.add(step.key)
-            continue
-        after = Knowledge([*know.known(), step.pattern], own=role.agent)
-        problem = _uncheckable(step.pattern, know, after)
-        if problem is not None:
-            _fail(problem, v, role, step.label)
-        for t in step.once:
-            if not after.derivable(t):
-                _fail(f"replay-cache term {t} is not known after the receive", v, role, step.label)
-        know = after
-        for x in variables(step.pattern):
-            know.add(x)
+            _check_send(v, role, step, know)
+        elif isinstance(step, Lookup):
+            _check_lookup(v, role, step, know)
+        else:
+            know = _check_recv(v, role, step, know)
+
+
+def _check_role_params(v: Variant, role: Role) -> None:
+    if not role.steps:
+        _fail("a role needs at least one step", v, role)
+    if role.agent not in role.params:
+        _fail(f"the agent variable {role.agent} must be a parameter", v, role)
+    for p in role.params:
+        if p.sort is not Sort.AGENT:
+            _fail(f"parameter {p} must be of sort agent", v, role)
+
+
+def _check_role_sorts(v: Variant, role: Role) -> None:
+    sorts: dict[str, Sort] = {}
+    for t in _role_terms(role):
+        for s in subterms(t):
+            if isinstance(s, Var | Fresh) and sorts.setdefault(s.name, s.sort) is not s.sort:
+                _fail(f"{s.name} is used with two sorts", v, role)
+            if isinstance(s, Fresh) and s not in role.fresh:
+                _fail(f"fresh value {s.name} is not declared", v, role)
+
+
+def _check_send(v: Variant, role: Role, step: Send, know: Knowledge) -> None:
+    if not know.derivable(step.term):
+        _fail(f"sends {step.term} which it cannot build", v, role, step.label)
+
+
+def _check_lookup(v: Variant, role: Role, step: Lookup, know: Knowledge) -> None:
+    """A look-up names someone the role knows and binds a new public key (added to ``know``)."""
+    if not know.derivable(step.name):
+        _fail(f"looks up {step.name} which it does not know", v, role, step.label)
+    if step.key.sort is not Sort.PUBKEY or know.derivable(step.key):
+        _fail(f"look-up must bind a new pubkey variable, not {step.key}", v, role, step.label)
+    know.add(step.key)
+
+
+def _check_recv(v: Variant, role: Role, step: Recv, know: Knowledge) -> Knowledge:
+    """A receive's pattern must be checkable; returns what the role knows after it."""
+    after = Knowledge([*know.known(), step.pattern], own=role.agent)
+    problem = _uncheckable(step.pattern, know, after)
+    if problem is not None:
+        _fail(problem, v, role, step.label)
+    for t in step.once:
+        if not after.derivable(t):
+            _fail(f"replay-cache term {t} is not known after the receive", v, role, step.label)
+    for x in variables(step.pattern):
+        after.add(x)
+    return after
 
 
 def _uncheckable(p: Term, before: Knowledge, after: Knowledge) -> str | None:
@@ -412,6 +432,14 @@ def _check_claims(v: Variant) -> None:
     names = [c.name for c in v.claims]
     if len(set(names)) != len(names):
         _fail(f"claim names repeat: {names}", v)
+    _check_expected(v, names)
+    role_names = {r.name for r in v.roles}
+    for c in v.claims:
+        _check_claim(v, c, role_names)
+
+
+def _check_expected(v: Variant, names: list[str]) -> None:
+    """One expectation per claim, each a definite verdict (an attack with its run count)."""
     if set(v.expected) != set(names):
         _fail(f"expected verdicts {sorted(v.expected)} do not match claims {sorted(names)}", v)
     for name, e in v.expected.items():
@@ -419,25 +447,30 @@ def _check_claims(v: Variant) -> None:
             _fail(f"{name}: 'unknown' is not an expectation", v)
         if (e.verdict is Verdict.ATTACK) != (e.runs is not None and e.runs >= 1):
             _fail(f"{name}: an expected attack needs its smallest run count (only)", v)
-    role_names = {r.name for r in v.roles}
-    for c in v.claims:
-        if c.role not in role_names:
-            _fail(f"claim {c.name} names unknown role {c.role}", v)
-        role = v.role(c.role)
-        if c.kind in (ClaimKind.SECRECY, ClaimKind.KEY_AGREEMENT) and c.term is None:
-            _fail(f"claim {c.name} needs a term", v, role)
-        if c.kind is ClaimKind.KEY_AGREEMENT:
-            for r in v.roles:
-                if r.session_key is None:
-                    _fail(f"claim {c.name} needs every role to declare its session_key", v, r)
-        if c.kind in AGREEMENTS:
-            if c.peer not in role_names or c.peer == c.role:
-                _fail(f"claim {c.name} needs another existing role as peer", v, role)
-            assert c.peer is not None
-            peer = v.role(c.peer)
-            if c.kind is not ClaimKind.ALIVENESS and c.peer_at not in peer.labels:
-                _fail(f"claim {c.name}: peer_at must be a label of {peer.name}", v, role)
-            if len(c.data) != len(c.peer_view):
-                _fail(f"claim {c.name}: data and peer_data differ in length", v, role)
-            if c.kind in (ClaimKind.ALIVENESS, ClaimKind.WEAK_AGREEMENT) and c.data:
-                _fail(f"claim {c.name}: {c.kind.value} takes no data", v, role)
+
+
+def _check_claim(v: Variant, c: Claim, role_names: set[str]) -> None:
+    if c.role not in role_names:
+        _fail(f"claim {c.name} names unknown role {c.role}", v)
+    role = v.role(c.role)
+    if c.kind in (ClaimKind.SECRECY, ClaimKind.KEY_AGREEMENT) and c.term is None:
+        _fail(f"claim {c.name} needs a term", v, role)
+    if c.kind is ClaimKind.KEY_AGREEMENT:
+        for r in v.roles:
+            if r.session_key is None:
+                _fail(f"claim {c.name} needs every role to declare its session_key", v, r)
+    if c.kind in AGREEMENTS:
+        _check_agreement(v, c, role, role_names)
+
+
+def _check_agreement(v: Variant, c: Claim, role: Role, role_names: set[str]) -> None:
+    if c.peer not in role_names or c.peer == c.role:
+        _fail(f"claim {c.name} needs another existing role as peer", v, role)
+    assert c.peer is not None
+    peer = v.role(c.peer)
+    if c.kind is not ClaimKind.ALIVENESS and c.peer_at not in peer.labels:
+        _fail(f"claim {c.name}: peer_at must be a label of {peer.name}", v, role)
+    if len(c.data) != len(c.peer_view):
+        _fail(f"claim {c.name}: data and peer_data differ in length", v, role)
+    if c.kind in (ClaimKind.ALIVENESS, ClaimKind.WEAK_AGREEMENT) and c.data:
+        _fail(f"claim {c.name}: {c.kind.value} takes no data", v, role)

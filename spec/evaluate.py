@@ -24,12 +24,12 @@ confirmed by a second, simpler reading of the same semantics.
 from __future__ import annotations
 
 import itertools
-from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field
 
 from ethvoip.spec.deduction import Derivation, Knowledge
 from ethvoip.spec.errors import TraceError
-from ethvoip.spec.protocol import ClaimKind, Lookup, Protocol, Recv, Send, Variant
+from ethvoip.spec.protocol import Claim, ClaimKind, Lookup, Protocol, Recv, Send, Variant
 from ethvoip.spec.semantics import INTRUDER, Run, receive, send, start_run
 from ethvoip.spec.terms import (
     AEnc,
@@ -114,53 +114,83 @@ def evaluate(
         if isinstance(s, Atom) and s.name.endswith(INTRUDER_SUFFIX)
     }
     initial = intruder_initial(variant, agents, own)
-    know = Knowledge(initial, own=INTRUDER)
-    sent: dict[int, Term] = {}
-    when_done: dict[int, int] = {}
-    revealed: list[int] = []
-    altered = False
+    replay = _Replay(runs, directory, Knowledge(initial, own=INTRUDER), set(initial), untyped)
     for t, ev in enumerate(trace.events):
-        run = runs[ev.run]
+        replay.event(variant, t, ev)
+    return _verdict(variant, trace, replay)
+
+
+@dataclass
+class _Replay:
+    """The state of a replay in progress: the runs, what was sent and what the intruder knows."""
+
+    runs: dict[int, Run]
+    directory: dict[str, Term]
+    know: Knowledge
+    initial: set[Term]
+    untyped: bool
+    sent: dict[int, Term] = field(default_factory=dict)
+    when_done: dict[int, int] = field(default_factory=dict)
+    revealed: list[int] = field(default_factory=list)
+    altered: bool = False
+
+    def event(self, variant: Variant, t: int, ev: TraceEvent) -> None:
+        """Check event ``t`` as the next step of its run and apply it."""
+        run = self.runs[ev.run]
         if ev.action == "reveal":
             _check_reveal(variant, run, ev, t)
-            sent[t] = ev.term
-            know.observe(ev.term, t)
-            revealed.append(t)
-            continue
+            self.sent[t] = ev.term
+            self.know.observe(ev.term, t)
+            self.revealed.append(t)
+            return
         step = run.next_step
         if step is None or step.label != ev.label:
             raise TraceError(f"event {t}: run {ev.run} is not at step {ev.label}")
         if isinstance(step, Send):
-            _expect(ev, "send", t)
-            got = send(run)
-            if got != ev.term:
-                raise TraceError(f"event {t}: {ev.label} sends {got}, trace says {ev.term}")
-            sent[t] = got
-            know.observe(got, t)
+            self._send(run, ev, t)
         elif isinstance(step, Lookup):
-            _expect(ev, "lookup", t)
-            name = run.value(step.name)
-            if not isinstance(name, Atom) or name.name not in directory:
-                raise TraceError(f"event {t}: look-up of unregistered name {name}")
-            if directory[name.name] != ev.term:
-                raise TraceError(f"event {t}: directory holds {directory[name.name]} for {name}")
-            run.bindings[step.key] = ev.term
-            run.done += 1
+            self._lookup(run, step, ev, t)
         else:
-            _expect(ev, "recv", t)
-            if not know.derivable(ev.term):
-                raise TraceError(f"event {t}: the intruder cannot derive {ev.term} by then")
-            if ev.derivation is not None:
-                _check_derivation(ev.derivation, ev.term, set(initial), sent, t)
-            if ev.term not in sent.values():
-                altered = True
-            if not _receive_once(run, step, ev.term, runs, untyped):
-                raise TraceError(f"event {t}: {ev.term} does not match {ev.label}'s pattern")
+            self._recv(run, step, ev, t)
         if run.finished:
-            when_done[run.run_id] = t
+            self.when_done[run.run_id] = t
+
+    def _send(self, run: Run, ev: TraceEvent, t: int) -> None:
+        _expect(ev, "send", t)
+        got = send(run)
+        if got != ev.term:
+            raise TraceError(f"event {t}: {ev.label} sends {got}, trace says {ev.term}")
+        self.sent[t] = got
+        self.know.observe(got, t)
+
+    def _lookup(self, run: Run, step: Lookup, ev: TraceEvent, t: int) -> None:
+        _expect(ev, "lookup", t)
+        name = run.value(step.name)
+        if not isinstance(name, Atom) or name.name not in self.directory:
+            raise TraceError(f"event {t}: look-up of unregistered name {name}")
+        if self.directory[name.name] != ev.term:
+            raise TraceError(f"event {t}: directory holds {self.directory[name.name]} for {name}")
+        run.bindings[step.key] = ev.term
+        run.done += 1
+
+    def _recv(self, run: Run, step: Recv, ev: TraceEvent, t: int) -> None:
+        _expect(ev, "recv", t)
+        if not self.know.derivable(ev.term):
+            raise TraceError(f"event {t}: the intruder cannot derive {ev.term} by then")
+        if ev.derivation is not None:
+            _check_derivation(ev.derivation, ev.term, self.initial, self.sent, t)
+        if ev.term not in self.sent.values():
+            self.altered = True
+        if not _receive_once(run, step, ev.term, self.runs, self.untyped):
+            raise TraceError(f"event {t}: {ev.term} does not match {ev.label}'s pattern")
+
+
+def _verdict(variant: Variant, trace: Trace, replay: _Replay) -> Evaluation:
+    """After a replay: an honest trace must be clean; an attack must violate its claim."""
+    runs, when_done, revealed = replay.runs, replay.when_done, replay.revealed
     finished = tuple(sorted(when_done))
     if trace.kind == "honest":
-        if len(finished) != len(runs) or altered or revealed:
+        if len(finished) != len(runs) or replay.altered or revealed:
             raise TraceError("an honest trace must finish every run with unaltered messages")
         return Evaluation(False, "every run finished; the intruder only forwarded", finished)
     assert trace.claim is not None and trace.violation is not None
@@ -171,7 +201,7 @@ def evaluate(
     start = min(i for i, ev in enumerate(trace.events) if ev.run == r.run_id)
     if any(i > start for i in revealed):
         raise TraceError("a key is revealed after the claiming run started: not an old session")
-    violated, why = _violated(variant, claim.name, r, runs, when_done, know, trace.events)
+    violated, why = _violated(variant, claim.name, r, runs, when_done, replay.know, trace.events)
     return Evaluation(violated, why, finished)
 
 
@@ -276,71 +306,111 @@ def _violated(
     claim = variant.claim(claim_name)
     if not _honest(r, variant):
         return False, "the claiming run talks to the intruder: no guarantee is claimed"
-    at = when_done[r.run_id]
-    if claim.kind is ClaimKind.SECRECY:
-        assert claim.term is not None
-        secret = r.value(claim.term)
-        if know.derivable(secret):
-            return True, f"the intruder derives {secret}"
-        return False, f"{secret} stays secret"
-    if claim.kind is ClaimKind.KEY_AGREEMENT:
-        assert claim.term is not None
-        key = r.value(claim.term)
-        for s in runs.values():
-            if s is r or s.run_id not in when_done or s.role.session_key is None:
-                continue
-            if s.value(s.role.session_key) == key:
-                for v in variant.agent_vars:
-                    if v not in s.bindings or v not in r.bindings:
-                        continue  # a run that never learnt this name holds no belief on it
-                    if s.value(v) != r.value(v):
-                        return True, f"run {s.run_id} holds the same key with {v} = {s.value(v)}"
-        return False, "every holder of the key agrees on the peers"
+    end = _End(variant, claim, r, runs, when_done, know, events)
+    return _BY_KIND.get(claim.kind, _agreement)(end)
+
+
+@dataclass(frozen=True)
+class _End:
+    """The end of a replayed trace, as the claim of run ``r`` is judged against it."""
+
+    variant: Variant
+    claim: Claim
+    r: Run
+    runs: Mapping[int, Run]
+    when_done: Mapping[int, int]
+    know: Knowledge
+    events: tuple[TraceEvent, ...]
+
+
+def _secrecy(end: _End) -> tuple[bool, str]:
+    assert end.claim.term is not None
+    secret = end.r.value(end.claim.term)
+    if end.know.derivable(secret):
+        return True, f"the intruder derives {secret}"
+    return False, f"{secret} stays secret"
+
+
+def _key_agreement(end: _End) -> tuple[bool, str]:
+    assert end.claim.term is not None
+    r = end.r
+    key = r.value(end.claim.term)
+    for s in end.runs.values():
+        if s is r or s.run_id not in end.when_done or s.role.session_key is None:
+            continue
+        if s.value(s.role.session_key) != key:
+            continue
+        for v in end.variant.agent_vars:
+            if v not in s.bindings or v not in r.bindings:
+                continue  # a run that never learnt this name holds no belief on it
+            if s.value(v) != r.value(v):
+                return True, f"run {s.run_id} holds the same key with {v} = {s.value(v)}"
+    return False, "every holder of the key agrees on the peers"
+
+
+def _aliveness(end: _End) -> tuple[bool, str]:
+    assert end.claim.peer is not None
+    peer_agent = end.r.value(end.variant.role(end.claim.peer).agent)
+    for t, ev in enumerate(end.events[: end.when_done[end.r.run_id] + 1]):
+        if end.runs[ev.run].actor == peer_agent:
+            return False, f"{peer_agent} acted at event {t}"
+    return True, f"{peer_agent} never acted"
+
+
+def _agreement(end: _End) -> tuple[bool, str]:
+    """Weak, non-injective and injective agreement: a matching peer run (one each)."""
+    claim, r, runs = end.claim, end.r, end.runs
     assert claim.peer is not None
-    peer_role = variant.role(claim.peer)
-    peer_agent = r.value(peer_role.agent)
-    if claim.kind is ClaimKind.ALIVENESS:
-        for t, ev in enumerate(events[: at + 1]):
-            if runs[ev.run].actor == peer_agent:
-                return False, f"{peer_agent} acted at event {t}"
-        return True, f"{peer_agent} never acted"
-    assert claim.peer_at is not None
-    step_index = peer_role.labels.index(claim.peer_at)
-
-    def partners(claimer: Run) -> list[Run]:
-        out = []
-        claimer_at = when_done[claimer.run_id]
-        for s in runs.values():
-            if s.role is not peer_role or s.actor != claimer.value(peer_role.agent):
-                continue
-            if s.value(variant.role(claim.role).agent) != claimer.actor:
-                continue
-            reached = [
-                t
-                for t, ev in enumerate(events)
-                if ev.run == s.run_id and ev.label == claim.peer_at and t <= claimer_at
-            ]
-            if not reached or s.done <= step_index:
-                continue
-            if claim.kind is not ClaimKind.WEAK_AGREEMENT:
-                mine = tuple(claimer.value(d) for d in claim.data)
-                theirs = tuple(s.value(d) for d in claim.peer_view)
-                if mine != theirs:
-                    continue
-            out.append(s)
-        return out
-
-    if not partners(r):
+    peer_agent = r.value(end.variant.role(claim.peer).agent)
+    if not _partners(end, r):
         return True, f"no run of {peer_agent} as {claim.peer} agrees with run {r.run_id}"
     if claim.kind is ClaimKind.I_AGREEMENT:
         claimers = [
             c
             for c in runs.values()
-            if c.role is r.role and c.run_id in when_done and _honest(c, variant)
+            if c.role is r.role and c.run_id in end.when_done and _honest(c, end.variant)
         ]
-        if not _matching_exists({c.run_id: [s.run_id for s in partners(c)] for c in claimers}):
+        if not _matching_exists(
+            {c.run_id: [s.run_id for s in _partners(end, c)] for c in claimers}
+        ):
             return True, "two claiming runs must share one peer run: injectivity fails"
     return False, "a matching peer run exists"
+
+
+def _partners(end: _End, claimer: Run) -> list[Run]:
+    """The peer runs that reached the claim's peer step by the claimer's end and agree."""
+    claim = end.claim
+    assert claim.peer is not None and claim.peer_at is not None
+    peer_role = end.variant.role(claim.peer)
+    step_index = peer_role.labels.index(claim.peer_at)
+    claimer_at = end.when_done[claimer.run_id]
+    out = []
+    for s in end.runs.values():
+        if s.role is not peer_role or s.actor != claimer.value(peer_role.agent):
+            continue
+        if s.value(end.variant.role(claim.role).agent) != claimer.actor:
+            continue
+        reached = [
+            t
+            for t, ev in enumerate(end.events)
+            if ev.run == s.run_id and ev.label == claim.peer_at and t <= claimer_at
+        ]
+        if not reached or s.done <= step_index:
+            continue
+        if claim.kind is not ClaimKind.WEAK_AGREEMENT:
+            mine = tuple(claimer.value(d) for d in claim.data)
+            theirs = tuple(s.value(d) for d in claim.peer_view)
+            if mine != theirs:
+                continue
+        out.append(s)
+    return out
+
+
+_BY_KIND: dict[ClaimKind, Callable[[_End], tuple[bool, str]]] = {
+    ClaimKind.SECRECY: _secrecy,
+    ClaimKind.KEY_AGREEMENT: _key_agreement,
+    ClaimKind.ALIVENESS: _aliveness,
+}
 
 
 def _matching_exists(options: Mapping[int, list[int]]) -> bool:

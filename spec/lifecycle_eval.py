@@ -26,7 +26,7 @@ from typing import Any
 from ethvoip.spec import lifecycle as LC
 from ethvoip.spec.errors import MalformedProtocol, StaleTrace, TraceError, UnknownProtocol
 from ethvoip.spec.lifecycle import PY, Call, ClaimId, SigValue, State, Status
-from ethvoip.spec.lifecycle_trace import LifecycleTrace
+from ethvoip.spec.lifecycle_trace import LifecycleTrace, SigRecord, Step
 
 
 @dataclass(frozen=True)
@@ -148,6 +148,29 @@ def evaluate(
     replay on when it is not one of :data:`~ethvoip.spec.lifecycle.VARIANTS` (a table derived
     by :func:`~ethvoip.spec.lifecycle.without`); its name must be the trace's.
     """
+    v = _table(trace, variant, check_digest)
+    question = _question(v, trace)
+    if trace.operator not in ("honest", "malicious"):
+        raise TraceError(f"operator must be honest or malicious, not {trace.operator!r}")
+    replay = _Replay(v, trace, question, states)
+    for t, step in enumerate(trace.steps):
+        done = replay.step(t, step)
+        if done is not None:
+            return done
+    i, found = replay.calls, replay.found
+    if trace.kind == "attack":
+        return LifecycleEvaluation(
+            False, f"claim {trace.claim} is not violated at the named call", i
+        )
+    if found:
+        raise TraceError(f"an honest trace violates {sorted(found)}: {next(iter(found.values()))}")
+    return LifecycleEvaluation(False, "every call legal, no claim violated", i)
+
+
+def _table(
+    trace: LifecycleTrace, variant: LC.LifecycleVariant | None, check_digest: bool
+) -> LC.LifecycleVariant:
+    """The table the trace is replayed on, refused when it is not the trace's own."""
     if variant is not None and variant.name != trace.variant:
         raise TraceError(f"trace is for {trace.variant}, not {variant.name}")
     v = LC.variant(trace.variant) if variant is None else variant
@@ -156,43 +179,90 @@ def evaluate(
             f"life-cycle trace {trace.variant}/{trace.claim or 'honest'} was made from an older "
             f"table; regenerate it with: {trace.generated_by}"
         )
-    question = None
-    if trace.claim is not None:
-        named = [q for q in v.all_questions if q.name == trace.claim]
-        if not named:
-            raise TraceError(f"variant {v.name} has no claim {trace.claim!r}")
-        question = named[0]
-    honest_op = trace.operator == "honest"
-    if trace.operator not in ("honest", "malicious"):
-        raise TraceError(f"operator must be honest or malicious, not {trace.operator!r}")
-    st = LC.initial_state()
-    h = _History()
-    theft_at = -1
-    theft_seen = False
-    i = 0  # calls so far
-    found: dict[ClaimId, str] = {}
-    for t, step in enumerate(trace.steps):
+    return v
+
+
+def _question(v: LC.LifecycleVariant, trace: LifecycleTrace) -> LC.Question | None:
+    """The question whose claim an attack trace names (``None`` for an honest trace)."""
+    if trace.claim is None:
+        return None
+    named = [q for q in v.all_questions if q.name == trace.claim]
+    if not named:
+        raise TraceError(f"variant {v.name} has no claim {trace.claim!r}")
+    return named[0]
+
+
+_SigKey = tuple[str, tuple[int, ...], int]
+
+
+@dataclass
+class _Replay:
+    """A life-cycle replay in progress: the contract's state, the clock, the claims' memory."""
+
+    v: LC.LifecycleVariant
+    trace: LifecycleTrace
+    question: LC.Question | None
+    states: list[State[Any]] | None
+    st: State[Any] = field(default_factory=LC.initial_state)
+    h: _History = field(default_factory=_History)
+    theft_at: int = -1
+    theft_seen: bool = False
+    calls: int = 0
+    found: dict[ClaimId, str] = field(default_factory=dict)
+
+    def step(self, t: int, step: Step) -> LifecycleEvaluation | None:
+        """Check and apply step ``t``; the evaluation when it violates the named claim."""
+        st = self.st
         if step.now != st.scalars["now"]:
             raise TraceError(f"step {t}: the clock reads {st.scalars['now']}, not {step.now}")
         if step.action == "tick":
             if st.scalars["now"] >= LC.MAX_TIME:
                 raise TraceError(f"step {t}: the clock is at its bound {LC.MAX_TIME}")
             st.scalars["now"] += 1
-            continue
+            return None
         if step.action == "theft":
-            if theft_seen:
+            if self.theft_seen:
                 raise TraceError(f"step {t}: a second theft")
-            theft_seen, theft_at = True, i
-            continue
+            self.theft_seen, self.theft_at = True, self.calls
+            return None
         if step.action != "call" or step.function is None:
             raise TraceError(f"step {t}: action {step.action!r} is not part of the life cycle")
+        return self._call(t, step, step.function)
+
+    def _call(self, t: int, step: Step, function: str) -> LifecycleEvaluation | None:
         try:
-            fn = v.function(step.function)
+            fn = self.v.function(function)
         except UnknownProtocol as exc:
             raise TraceError(f"step {t}: {exc}") from None
         actor = _index(LC.ACTORS, step.actor, "actor")
         number = _index(LC.NUMBERS, step.number, "number")
         key = _index(LC.KEYS, step.key, "key") if fn.uses_key else 0
+        self._check_callable(t, step, fn, actor, number, key)
+        sig_values, sig_keys = self._read_sigs(t, step, fn)
+        c = Call(actor, number, key, tuple(sig_values), self.calls)
+        self._check_sigs(t, step, fn, c, sig_keys)
+        self._check_guards(t, fn, c)
+        pre = copy.deepcopy(self.st)
+        writes: list[LC.Write] = []
+        for _, eff in fn.effects:
+            writes += eff(PY, pre, c)
+        if fn.status_to is not None:
+            writes.append(("status", (number,), int(fn.status_to)))
+        _apply(self.st, writes)
+        if self.states is not None:
+            self.states.append(copy.deepcopy(self.st))
+        done = self._judge(fn, c, pre, sig_keys)
+        if done is not None:
+            return done
+        self._remember(fn, c, pre, sig_keys)
+        self.calls += 1
+        return None
+
+    def _check_callable(
+        self, t: int, step: Step, fn: LC.Function, actor: int, number: int, key: int
+    ) -> None:
+        """Who may call ``fn``, in which status, and the owner never offers its stolen key."""
+        st = self.st
         if fn.caller == LC.OPERATOR_ONLY and actor != LC.OPERATOR:
             raise TraceError(f"step {t}: {fn.name} is the operator's, {step.actor} called it")
         if (
@@ -208,64 +278,81 @@ def evaluate(
             actor == LC.OWNER
             and fn.name in LC.NEW_KEY_FUNCTIONS
             and key == LC.STOLEN
-            and theft_at >= 0
+            and self.theft_at >= 0
         ):
             raise TraceError(f"step {t}: the honest owner offers its stolen key")
+
+    def _read_sigs(
+        self, t: int, step: Step, fn: LC.Function
+    ) -> tuple[list[SigValue[Any]], list[_SigKey]]:
+        """The step's signatures as the contract reads them, and as the history keeps them."""
         if len(step.sigs) != len(fn.sigs):
             raise TraceError(f"step {t}: {fn.name} takes {len(fn.sigs)} signatures")
         sig_values: list[SigValue[Any]] = []
-        sig_keys: list[tuple[str, tuple[int, ...], int]] = []
+        sig_keys: list[_SigKey] = []
         for rec in step.sigs:
             skey = _index(LC.KEYS, rec.key, "key")
             if len(rec.fields) != 4:
                 raise TraceError(f"step {t}: a digest has four fields")
-            tag = _index(tuple(d.name for d in v.digests), rec.digest, "digest") + 1
+            tag = _index(tuple(d.name for d in self.v.digests), rec.digest, "digest") + 1
             f0, f1, f2, f3 = rec.fields
             sig_values.append(SigValue(tag, (f0, f1, f2, f3), skey))
             sig_keys.append((rec.digest, rec.fields, skey))
-        c = Call(actor, number, key, tuple(sig_values), i)
-        for rec, rule, sv, sk in zip(step.sigs, fn.sigs, sig_values, sig_keys, strict=True):
+        return sig_values, sig_keys
+
+    def _check_sigs(
+        self, t: int, step: Step, fn: LC.Function, c: Call[Any], sig_keys: list[_SigKey]
+    ) -> None:
+        """Each signature: the right digest, over the fields now, by the right key and maker."""
+        st = self.st
+        for rec, rule, sv, sk in zip(step.sigs, fn.sigs, c.sigs, sig_keys, strict=True):
             if rec.digest != rule.digest:
                 raise TraceError(f"step {t}: {fn.name} wants a {rule.digest} signature")
-            d = next(x for x in v.digests if x.name == rule.digest)
+            d = next(x for x in self.v.digests if x.name == rule.digest)
             want = tuple(d.fn(PY, st, c))
             if sv.fields != want:
                 raise TraceError(f"step {t}: {rule.digest} digest is {want}, trace has {sv.fields}")
-            signer = st.numbers["key"][number] if rule.signer == "current" else key
+            signer = st.numbers["key"][c.number] if rule.signer == "current" else c.key
             if sv.key != signer:
                 raise TraceError(f"step {t}: the {rule.digest} signature is not by {rule.signer}")
-            if not LC.maker_ok(PY, fn, actor, number, sv.key, theft_at) and sk not in h.accepted:
+            maker_ok = LC.maker_ok(PY, fn, c.actor, c.number, sv.key, self.theft_at)
+            if not maker_ok and sk not in self.h.accepted:
                 raise TraceError(
                     f"step {t}: {step.actor} cannot make a signature with {rec.key}, "
                     "and none like it was accepted before"
                 )
+
+    def _check_guards(self, t: int, fn: LC.Function, c: Call[Any]) -> None:
         for chk in fn.guards:
-            if not chk.fn(PY, st, c):
+            if not chk.fn(PY, self.st, c):
                 raise TraceError(f"step {t}: {fn.name} reverts with {chk.error} ({chk.text})")
-        service = honest_op and fn.caller == LC.OPERATOR_ONLY
-        if service and not LC.service_ok(PY, v, st, fn, c, theft_at):
+        service = self.trace.operator == "honest" and fn.caller == LC.OPERATOR_ONLY
+        if service and not LC.service_ok(PY, self.v, self.st, fn, c, self.theft_at):
             raise TraceError(f"step {t}: the operator's service refuses {fn.name}")
-        pre = copy.deepcopy(st)
-        writes: list[LC.Write] = []
-        for _, eff in fn.effects:
-            writes += eff(PY, pre, c)
-        if fn.status_to is not None:
-            writes.append(("status", (number,), int(fn.status_to)))
-        _apply(st, writes)
-        if states is not None:
-            states.append(copy.deepcopy(st))
+
+    def _judge(
+        self, fn: LC.Function, c: Call[Any], pre: State[Any], sig_keys: list[_SigKey]
+    ) -> LifecycleEvaluation | None:
+        """Record the claims the call violates; the evaluation if it is the named violation."""
+        i, q, violation = self.calls, self.question, self.trace.violation
         cross = [False]
-        for claim, why in _violations(v, fn, c, pre, st, h, sig_keys, cross).items():
-            found.setdefault(claim, f"call {i}: {why}")
+        for claim, why in _violations(self.v, fn, c, pre, self.st, self.h, sig_keys, cross).items():
+            self.found.setdefault(claim, f"call {i}: {why}")
             if (
-                question is not None
-                and trace.violation is not None
-                and trace.violation.step == i
-                and question.claim == claim
-                and (question.condition != LC.CROSS_FUNCTION or cross[0])
+                q is not None
+                and violation is not None
+                and violation.step == i
+                and q.claim == claim
+                and (q.condition != LC.CROSS_FUNCTION or cross[0])
             ):
                 return LifecycleEvaluation(True, why, i + 1)
-        # the history after the call
+        return None
+
+    def _remember(
+        self, fn: LC.Function, c: Call[Any], pre: State[Any], sig_keys: list[_SigKey]
+    ) -> None:
+        """The history after the call: what the claims of later calls look back on."""
+        st, h, number = self.st, self.h, c.number
         for n in range(len(LC.NUMBERS)):
             before, after = _current(pre, n), _current(st, n)
             if before is not None and before != after:
@@ -281,21 +368,13 @@ def evaluate(
         if (
             fn.name == "revoke"
             and number == 0
-            and actor == LC.OWNER
-            and theft_at >= 0
+            and c.actor == LC.OWNER
+            and self.theft_at >= 0
             and _current(pre, 0) == LC.STOLEN
         ):
             h.stolen_revoked = True
         h.accepted += sig_keys
         h.accepted_by += [fn.name] * len(sig_keys)
-        i += 1
-    if trace.kind == "attack":
-        return LifecycleEvaluation(
-            False, f"claim {trace.claim} is not violated at the named call", i
-        )
-    if found:
-        raise TraceError(f"an honest trace violates {sorted(found)}: {next(iter(found.values()))}")
-    return LifecycleEvaluation(False, "every call legal, no claim violated", i)
 
 
 # -- honest runs, built without a solver -------------------------------------------------------
@@ -335,8 +414,6 @@ HONEST: dict[str, dict[str, Scenario]] = {
 
 def build_honest(variant_name: str, name: str, generated_by: str) -> LifecycleTrace:
     """The trace of scenario ``name``: each caller signs what the table asks, now."""
-    from ethvoip.spec.lifecycle_trace import SigRecord, Step
-
     v = LC.variant(variant_name)
     st = LC.initial_state()
     steps: list[Step] = []

@@ -512,46 +512,62 @@ def from_json(obj: object) -> Term:
     if not isinstance(obj, dict):
         raise TermError(f"term must be an object, got {type(obj).__name__}")
     try:
-        for leaf, cls in (("atom", Atom), ("var", Var), ("fresh", Fresh)):
-            if leaf in obj:
-                if (
-                    set(obj) != {leaf, "sort"}
-                    or not isinstance(obj[leaf], str)
-                    or not isinstance(obj["sort"], str)
-                ):
-                    raise TermError(f"bad {leaf}: {obj!r}")
-                return cls(obj[leaf], Sort(obj["sort"]))
-        op = obj.get("op")
-        if not isinstance(op, str):
-            raise TermError(f"unknown term form: {obj!r}")
-        if op == "exp":
-            if set(obj) != {"op", "base", "exps"} or not isinstance(obj["exps"], list):
-                raise TermError(f"bad exp: {obj!r}")
-            out: Term = from_json(obj["base"])
-            if not obj["exps"]:
-                raise TermError("exp needs an exponent")
-            for e in obj["exps"]:
-                out = exp(out, from_json(e))
-            return out
-        if op == "hash":
-            if (
-                set(obj) != {"op", "fn", "args"}
-                or not isinstance(obj["args"], list)
-                or not isinstance(obj["fn"], str)
-            ):
-                raise TermError(f"bad hash: {obj!r}")
-            return h(obj["fn"], *(from_json(a) for a in obj["args"]))
-        if op in _CLASS_BY_OP:
-            if set(obj) != {"op", "args"} or not isinstance(obj["args"], list):
-                raise TermError(f"bad {op}: {obj!r}")
-            args = [from_json(a) for a in obj["args"]]
-            if op == "tup" and len(args) < 2:
-                raise TermError("a tuple needs at least two items")
-            if op in _ARITY and len(args) != _ARITY[op]:
-                raise TermError(f"{op} takes {_ARITY[op]} arguments")
-            return _CLASS_BY_OP[op](*args)
+        return _from_json_object(obj)
     except ValueError as exc:  # unknown Sort value
         if isinstance(exc, TermError):
             raise
         raise TermError(str(exc)) from exc
+
+
+def _from_json_object(obj: dict[Any, Any]) -> Term:
+    for leaf, cls in (("atom", Atom), ("var", Var), ("fresh", Fresh)):
+        if leaf in obj:
+            if (
+                set(obj) != {leaf, "sort"}
+                or not isinstance(obj[leaf], str)
+                or not isinstance(obj["sort"], str)
+            ):
+                raise TermError(f"bad {leaf}: {obj!r}")
+            return cls(obj[leaf], Sort(obj["sort"]))
+    op = obj.get("op")
+    if not isinstance(op, str):
+        raise TermError(f"unknown term form: {obj!r}")
+    if op == "exp":
+        return _exp_from_json(obj)
+    if op == "hash":
+        return _hash_from_json(obj)
+    if op in _CLASS_BY_OP:
+        return _op_from_json(op, obj)
     raise TermError(f"unknown term form: {obj!r}")
+
+
+def _exp_from_json(obj: dict[Any, Any]) -> Term:
+    if set(obj) != {"op", "base", "exps"} or not isinstance(obj["exps"], list):
+        raise TermError(f"bad exp: {obj!r}")
+    out: Term = from_json(obj["base"])
+    if not obj["exps"]:
+        raise TermError("exp needs an exponent")
+    for e in obj["exps"]:
+        out = exp(out, from_json(e))
+    return out
+
+
+def _hash_from_json(obj: dict[Any, Any]) -> Term:
+    if (
+        set(obj) != {"op", "fn", "args"}
+        or not isinstance(obj["args"], list)
+        or not isinstance(obj["fn"], str)
+    ):
+        raise TermError(f"bad hash: {obj!r}")
+    return h(obj["fn"], *(from_json(a) for a in obj["args"]))
+
+
+def _op_from_json(op: str, obj: dict[Any, Any]) -> Term:
+    if set(obj) != {"op", "args"} or not isinstance(obj["args"], list):
+        raise TermError(f"bad {op}: {obj!r}")
+    args = [from_json(a) for a in obj["args"]]
+    if op == "tup" and len(args) < 2:
+        raise TermError("a tuple needs at least two items")
+    if op in _ARITY and len(args) != _ARITY[op]:
+        raise TermError(f"{op} takes {_ARITY[op]} arguments")
+    return _CLASS_BY_OP[op](*args)

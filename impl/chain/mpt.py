@@ -9,7 +9,7 @@ two packages (independent implementations) on random tries and random bytes.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import TypeAlias
 
 # pysha3 (C) rather than eth_hash.auto (pycryptodome here): a quarter of the cost per
@@ -156,45 +156,59 @@ def walk_proof(root: bytes, path: str, nodes: Sequence[bytes], what: str = "trie
     ref: Item = root
     pos = 0
     while True:
-        node: Item
-        if isinstance(ref, list):  # an embedded node: authenticated as part of its parent
-            node = ref
-        elif ref == b"":
+        node = _resolve(ref, by_hash, what)
+        if node is None:
             return b""  # an empty branch slot: the key is absent
-        elif len(ref) == 32:
-            raw = by_hash.get(ref)
-            if raw is None:
-                raise ProofInvalid(f"{what}: Merkle proof lacks node 0x{ref.hex()}")
-            try:
-                node = decode_rlp(raw)
-            except DecodeError as exc:
-                raise ProofInvalid(f"{what}: proof node is not RLP") from exc
-        else:
-            raise ProofInvalid(f"{what}: malformed child reference")
-        if not isinstance(node, list):
-            raise ProofInvalid(f"{what}: proof node is not a list")
         if len(node) == 17:  # branch: 16 children by nibble, then a value
             if pos == len(path):
                 return _leaf_value(node[16], what)
             ref = node[int(path[pos], 16)]
             pos += 1
             continue
-        if len(node) != 2 or not isinstance(node[0], bytes) or not node[0]:
-            raise ProofInvalid(f"{what}: proof node is neither a branch, a leaf nor an extension")
-        # Hex-prefix encoding: high nibble 0/1 extension, 2/3 leaf; odd flag = odd length.
-        encoded = node[0].hex()
-        flag = int(encoded[0], 16)
-        if flag > 3 or (not flag & 1 and encoded[1] != "0"):
-            raise ProofInvalid(f"{what}: bad hex-prefix path")
-        part = encoded[1:] if flag & 1 else encoded[2:]
-        if flag & 2:  # leaf: the key is here, or the proof shows it absent
+        leaf, part = _short_node_path(node, what)
+        if leaf:  # the key is here, or the proof shows it absent
             return _leaf_value(node[1], what) if path[pos:] == part else b""
-        if not part:
-            raise ProofInvalid(f"{what}: extension with an empty path")
         if not path.startswith(part, pos):
             return b""  # the path leaves the extension: nothing stored under the key
         pos += len(part)
         ref = node[1]
+
+
+def _resolve(ref: Item, by_hash: Mapping[bytes, bytes], what: str) -> list[Item] | None:
+    """The node a parent's reference points to (``None`` for an empty slot)."""
+    node: Item
+    if isinstance(ref, list):  # an embedded node: authenticated as part of its parent
+        node = ref
+    elif ref == b"":
+        return None
+    elif len(ref) == 32:
+        raw = by_hash.get(ref)
+        if raw is None:
+            raise ProofInvalid(f"{what}: Merkle proof lacks node 0x{ref.hex()}")
+        try:
+            node = decode_rlp(raw)
+        except DecodeError as exc:
+            raise ProofInvalid(f"{what}: proof node is not RLP") from exc
+    else:
+        raise ProofInvalid(f"{what}: malformed child reference")
+    if not isinstance(node, list):
+        raise ProofInvalid(f"{what}: proof node is not a list")
+    return node
+
+
+def _short_node_path(node: list[Item], what: str) -> tuple[bool, str]:
+    """A leaf's or an extension's path (hex): (whether it is a leaf, the nibbles)."""
+    if len(node) != 2 or not isinstance(node[0], bytes) or not node[0]:
+        raise ProofInvalid(f"{what}: proof node is neither a branch, a leaf nor an extension")
+    # Hex-prefix encoding: high nibble 0/1 extension, 2/3 leaf; odd flag = odd length.
+    encoded = node[0].hex()
+    flag = int(encoded[0], 16)
+    if flag > 3 or (not flag & 1 and encoded[1] != "0"):
+        raise ProofInvalid(f"{what}: bad hex-prefix path")
+    part = encoded[1:] if flag & 1 else encoded[2:]
+    if not flag & 2 and not part:
+        raise ProofInvalid(f"{what}: extension with an empty path")
+    return bool(flag & 2), part
 
 
 def _leaf_value(value: Item, what: str) -> bytes:

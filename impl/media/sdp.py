@@ -19,7 +19,8 @@ import base64
 import binascii
 import ipaddress
 import re
-from dataclasses import dataclass, replace
+from collections.abc import Callable
+from dataclasses import dataclass, field, replace
 
 from ethvoip.spec.errors import DecodeError, LocalProtocolError
 
@@ -153,60 +154,95 @@ _NEXT = {
 def decode_sdp(data: bytes | str) -> SessionDescription:
     """Parse an SDP body; raises :class:`DecodeError` on anything outside the subset."""
     state = "start"
-    origin: Origin | None = None
-    name = ""
-    conn: Connection | None = None
-    timing: list[tuple[int, int]] = []
-    attrs: list[Attribute] = []
-    media: list[Media] = []
-    m_attrs: list[Attribute] = []
-
-    def close_media() -> None:
-        if media:
-            media[-1] = replace(media[-1], attributes=tuple(m_attrs))
-
+    sd = _Partial()
     for kind, value in _lines(data):
         in_media = state in ("m", "mc", "ma")
         if kind not in _NEXT[state]:
             raise DecodeError(f"SDP: {kind}= line not allowed here (state {state})")
-        if kind == "v":
-            if value != "0":
-                raise DecodeError(f"SDP: unsupported version {value!r}")
-        elif kind == "o":
-            user, sid, sver, nettype, addrtype, address = _fields("o", value)
-            if nettype != "IN" or addrtype not in _ADDRTYPES:
-                raise DecodeError("SDP: unsupported origin address type")
-            origin = Origin(user, int(sid), int(sver), address, nettype, addrtype)
-        elif kind == "s":
-            if not value:
-                raise DecodeError("SDP: empty session name")
-            name = value
-        elif kind == "c":
-            if in_media:
-                media[-1] = replace(media[-1], connection=_connection(value))
-            else:
-                conn = _connection(value)
-        elif kind == "t":
-            start, stop = _fields("t", value)
-            timing.append((int(start), int(stop)))
-        elif kind == "a":
-            (m_attrs if in_media else attrs).append(_attribute(value))
-        elif kind == "m":
-            close_media()
-            m_attrs = []
-            mtype, port, proto, fmts = _fields("m", value)
-            if int(port) > 65535:
-                raise DecodeError(f"SDP: port {port} out of range")
-            media.append(Media(mtype, int(port), proto, tuple(fmts.split())))
+        _READ[kind](sd, value, in_media)
         state = {"c": "mc", "a": "ma", "m": "m"}[kind] if in_media or kind == "m" else kind
     if "end" not in _NEXT[state]:
         raise DecodeError("SDP: description ends too early")
-    close_media()
-    if conn is None and any(m.connection is None for m in media):
+    sd.close_media()
+    if sd.conn is None and any(m.connection is None for m in sd.media):
         raise DecodeError("SDP: a media description has no c= line and the session has none")
-    if origin is None:  # unreachable: the grammar table demands an o= line
+    if sd.origin is None:  # unreachable: the grammar table demands an o= line
         raise DecodeError("SDP: no o= line")
-    return SessionDescription(origin, name, conn, tuple(timing), tuple(attrs), tuple(media))
+    return SessionDescription(
+        sd.origin, sd.name, sd.conn, tuple(sd.timing), tuple(sd.attrs), tuple(sd.media)
+    )
+
+
+@dataclass
+class _Partial:
+    """A description being parsed: what its lines so far have given."""
+
+    origin: Origin | None = None
+    name: str = ""
+    conn: Connection | None = None
+    timing: list[tuple[int, int]] = field(default_factory=list)
+    attrs: list[Attribute] = field(default_factory=list)
+    media: list[Media] = field(default_factory=list)
+    m_attrs: list[Attribute] = field(default_factory=list)  # of the last media description
+
+    def close_media(self) -> None:
+        if self.media:
+            self.media[-1] = replace(self.media[-1], attributes=tuple(self.m_attrs))
+
+
+def _read_v(sd: _Partial, value: str, in_media: bool) -> None:
+    if value != "0":
+        raise DecodeError(f"SDP: unsupported version {value!r}")
+
+
+def _read_o(sd: _Partial, value: str, in_media: bool) -> None:
+    user, sid, sver, nettype, addrtype, address = _fields("o", value)
+    if nettype != "IN" or addrtype not in _ADDRTYPES:
+        raise DecodeError("SDP: unsupported origin address type")
+    sd.origin = Origin(user, int(sid), int(sver), address, nettype, addrtype)
+
+
+def _read_s(sd: _Partial, value: str, in_media: bool) -> None:
+    if not value:
+        raise DecodeError("SDP: empty session name")
+    sd.name = value
+
+
+def _read_c(sd: _Partial, value: str, in_media: bool) -> None:
+    if in_media:
+        sd.media[-1] = replace(sd.media[-1], connection=_connection(value))
+    else:
+        sd.conn = _connection(value)
+
+
+def _read_t(sd: _Partial, value: str, in_media: bool) -> None:
+    start, stop = _fields("t", value)
+    sd.timing.append((int(start), int(stop)))
+
+
+def _read_a(sd: _Partial, value: str, in_media: bool) -> None:
+    (sd.m_attrs if in_media else sd.attrs).append(_attribute(value))
+
+
+def _read_m(sd: _Partial, value: str, in_media: bool) -> None:
+    sd.close_media()
+    sd.m_attrs = []
+    mtype, port, proto, fmts = _fields("m", value)
+    if int(port) > 65535:
+        raise DecodeError(f"SDP: port {port} out of range")
+    sd.media.append(Media(mtype, int(port), proto, tuple(fmts.split())))
+
+
+# What each line type adds to the description (the grammar table above says where it may come).
+_READ: dict[str, Callable[[_Partial, str, bool], None]] = {
+    "v": _read_v,
+    "o": _read_o,
+    "s": _read_s,
+    "c": _read_c,
+    "t": _read_t,
+    "a": _read_a,
+    "m": _read_m,
+}
 
 
 def _check(text: str, what: str) -> str:

@@ -83,6 +83,14 @@ def test_missing_node_rejected(items: dict[bytes, bytes], probe: bytes) -> None:
         walk_proof(t.root_hash, probe.hex(), nodes[1:])
 
 
+def test_extension_with_empty_path_refused() -> None:
+    # hex-prefix 0x00: an even-length extension of no nibbles, then an embedded leaf for "ab";
+    # a walk that let it through would prove a value no real trie holds at that node
+    extension = rlp.encode([b"\x00", [b"\x20\xab", b"value"]])
+    with refused(Check.PROOF, ProofError):
+        walk_proof(keccak(extension), "ab", [extension])
+
+
 def test_empty_trie_proves_absence() -> None:
     # keccak256(rlp(b"")) from the Yellow Paper: the root of the empty trie.
     assert EMPTY_TRIE_ROOT.hex() == (

@@ -220,82 +220,106 @@ def run(
 
     Without ``baseline`` (a re-run of a few mutants right after a full run) every stage gets
     a fixed generous budget and the unmutated tree is assumed green."""
-    base = Path(tempfile.mkdtemp(prefix="ethvoip-mutation-"))
-    results: dict[str, dict[str, Any]] = {}
+    pool = _Pool(Path(tempfile.mkdtemp(prefix="ethvoip-mutation-")), log)
     try:
-        workers = []
         for i in range(n):
-            scratch = base / f"logs{i}"
+            scratch = pool.base / f"logs{i}"
             scratch.mkdir()
-            workers.append(Worker(make_tree(ROOT, base / f"tree{i}"), scratch))
-        budgets: dict[tuple[str, ...], float] = {}
-        lock = threading.Lock()
-        stages: queue.Queue[tuple[str, ...]] = queue.Queue()
-        for tests in sorted({stage for j in jobs for stage in j.stages}):
-            if baseline:
-                stages.put(tests)
-            else:
-                budgets[tests] = 900.0
+            pool.workers.append(Worker(make_tree(ROOT, pool.base / f"tree{i}"), scratch))
+        stages = sorted({stage for j in jobs for stage in j.stages})
+        if baseline:
+            pool.baseline(stages)
+        else:
+            pool.budgets = dict.fromkeys(stages, 900.0)
+        pool.drain(jobs, save)
+        for w in pool.workers:
+            w.close()
+    finally:
+        shutil.rmtree(pool.base, ignore_errors=True)
+    return pool.results
 
-        def baseline(worker: Worker) -> None:
+
+@dataclass
+class _Pool:
+    """The workers of a run, the time budget of each test set, the results so far."""
+
+    base: Path
+    log: Any
+    workers: list[Worker] = field(default_factory=list)
+    lock: threading.Lock = field(default_factory=threading.Lock)
+    budgets: dict[tuple[str, ...], float] = field(default_factory=dict)
+    results: dict[str, dict[str, Any]] = field(default_factory=dict)
+
+    def baseline(self, stages: list[tuple[str, ...]]) -> None:
+        """Time each test set on the unmutated tree: its budget is 3 times that plus a minute."""
+        todo: queue.Queue[tuple[str, ...]] = queue.Queue()
+        for tests in stages:
+            todo.put(tests)
+        red: list[str] = []
+
+        def time_stages(worker: Worker) -> None:
             while True:
                 try:
-                    tests = stages.get_nowait()
+                    tests = todo.get_nowait()
                 except queue.Empty:
                     return
                 answer = worker.run(tests, 3600, {}, {})
-                with lock:
-                    budgets[tests] = 3 * float(answer["seconds"]) + 60
-                    log(f"baseline {answer['outcome']} {answer['seconds']:.1f}s {' '.join(tests)}")
+                with self.lock:
+                    self.budgets[tests] = 3 * float(answer["seconds"]) + 60
+                    self.log(
+                        f"baseline {answer['outcome']} {answer['seconds']:.1f}s {' '.join(tests)}"
+                    )
                     if answer["outcome"] != "survived":
                         red.append(f"{' '.join(tests)}: see {answer['log']}")
 
-        red: list[str] = []
-        _parallel(baseline, workers)
+        _parallel(time_stages, self.workers)
         if red:  # every mutant of that set would look killed
             raise SystemExit("baseline not green (unmutated tree):\n" + "\n".join(red))
+
+    def drain(self, jobs: list[Job], save: Any) -> None:
+        """Every job on the first free worker; ``save`` every ten results."""
         todo: queue.Queue[Job] = queue.Queue()
         for job in jobs:
             todo.put(job)
 
-        def drain(worker: Worker) -> None:
-            index = workers.index(worker)
+        def work(worker: Worker) -> None:
+            index = self.workers.index(worker)
             while True:
                 try:
                     job = todo.get_nowait()
                 except queue.Empty:
                     return
-                env: dict[str, str] = {}
-                if job.solidity:
-                    out = base / f"sol{index}"
-                    if not compile_contracts(worker.tree, job.solidity, out):
-                        answer = {"outcome": "stillborn", "failed": [], "seconds": 0.0}
-                        with lock:
-                            results[job.key] = answer
-                        continue
-                    env["ETHVOIP_CONTRACTS"] = str(out / "contracts")
-                seconds = 0.0
-                for stage in job.stages:
-                    answer = worker.run(stage, budgets[stage], env, job.files)
-                    seconds += float(answer["seconds"])
-                    if answer["outcome"] != "survived":
-                        break
-                answer["seconds"] = seconds
-                with lock:
-                    results[job.key] = answer
-                    log(
-                        f"[{len(results)}/{len(jobs)}] {answer['outcome']:9} "
+                answer = self._job(worker, index, job)
+                with self.lock:
+                    self.results[job.key] = answer
+                    if answer["outcome"] == "stillborn":
+                        continue  # its contracts did not compile: recorded, not logged
+                    self.log(
+                        f"[{len(self.results)}/{len(jobs)}] {answer['outcome']:9} "
                         f"{answer['seconds']:5.1f}s {job.key}"
                     )
-                    if save is not None and len(results) % 10 == 0:
-                        save(results)
+                    if save is not None and len(self.results) % 10 == 0:
+                        save(self.results)
 
-        _parallel(drain, workers)
-        for w in workers:
-            w.close()
-    finally:
-        shutil.rmtree(base, ignore_errors=True)
-    return results
+        _parallel(work, self.workers)
+
+    def _job(self, worker: Worker, index: int, job: Job) -> dict[str, Any]:
+        """One mutant: its contracts compiled if it mutates them, then its test sets in turn
+        until one fails."""
+        env: dict[str, str] = {}
+        if job.solidity:
+            out = self.base / f"sol{index}"
+            if not compile_contracts(worker.tree, job.solidity, out):
+                return {"outcome": "stillborn", "failed": [], "seconds": 0.0}
+            env["ETHVOIP_CONTRACTS"] = str(out / "contracts")
+        seconds = 0.0
+        for stage in job.stages:
+            answer = worker.run(stage, self.budgets[stage], env, job.files)
+            seconds += float(answer["seconds"])
+            if answer["outcome"] != "survived":
+                break
+        answer["seconds"] = seconds
+        return answer
 
 
 def _commit() -> str:
