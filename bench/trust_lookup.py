@@ -5,6 +5,9 @@ Variants (each its own :class:`~ethvoip.impl.call.directory.ChainDirectory`, def
 * ``eth_call``: raw JSON-RPC ``lookup(id)`` on a kept-alive connection (the node's word);
 * ``eth_getProof``: raw JSON-RPC proof of the record's slots at latest, not checked: what the
   node alone spends on a verified look-up, hence the floor of every verified variant;
+* ``header+proof``: the raw batch a cold look-up at depth 0 sends (the head's block and the
+  proof at latest, one round trip), not parsed nor checked: that look-up's floor, the node's
+  answer and the transport without any of our work;
 * ``unverified``: proof against the node's own head (one batch: head + proof at latest);
 * ``checkpoint d=0`` / ``checkpoint d=1``: :class:`CheckpointPolicy`, confirmation depth 0/1;
 * ``quorum 2/3``: :class:`QuorumPolicy`, 2 of 3 endpoints (asked in parallel), depth 1.
@@ -104,7 +107,20 @@ def main() -> None:
             # the node's share of a verified look-up: the proof alone, not checked (the floor)
             return chain.rpc.call("eth_getProof", proof_request)
 
-        fns: dict[str, Callable[[], object]] = {"eth_call": raw, "eth_getProof": raw_proof}
+        head_and_proof = [
+            ("eth_getBlockByNumber", ["latest", False]),
+            ("eth_getProof", proof_request),
+        ]
+
+        def raw_batch() -> object:
+            # what a cold look-up at depth 0 asks, in one round trip, left unparsed
+            return chain.rpc.batch(head_and_proof)
+
+        fns: dict[str, Callable[[], object]] = {
+            "eth_call": raw,
+            "eth_getProof": raw_proof,
+            "header+proof": raw_batch,
+        }
         for name, d in dirs.items():
             fns[name] = lambda d=d: d.lookup(NUMBER)  # type: ignore[misc]
         want = key.public_key
@@ -124,6 +140,8 @@ def main() -> None:
         for name in fns:
             report.samples(f"{when}/{name}", samples[name], "ms")
             report.ratio(f"{when}/{name}/over_eth_call", f"{when}/{name}", f"{when}/eth_call")
+        for name in policies:  # what our parsing and checking add to the node's answer
+            report.ratio(f"{when}/{name}/over_floor", f"{when}/{name}", f"{when}/header+proof")
     print(f"anvil, medians of {n} rounds; {machine_line()}")
     print(f"{'look-up':<16}{'warm ms':>9}{'ratio':>7}{'cold ms':>10}{'ratio':>7}")
     for name in fns:
