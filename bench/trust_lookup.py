@@ -23,9 +23,9 @@ machine hit them alike.  Mining is outside the timed part.
 The ``ethvoip.directory`` log (a warning per unverified look-up) is silenced while timing.
 
 Run: ``.venv/bin/python bench/trust_lookup.py [N] [--json PATH]`` (medians of N rounds,
-N >= 30).  Figures ``<variant>/<warm or cold>`` (ms) and ``<variant>/<warm or cold>_x`` (the
-ratio to the raw ``eth_call``); ratios ``*/over_floor`` divide each policy by the raw
-header+proof batch.
+N >= 30); ``--profile VARIANT`` profiles N cold look-ups of one variant instead.  Figures
+``<variant>/<warm or cold>`` (ms) and ``<variant>/<warm or cold>_x`` (the ratio to the raw
+``eth_call``); ratios ``*/over_floor`` divide each policy by the raw header+proof batch.
 """
 
 from __future__ import annotations
@@ -69,9 +69,28 @@ def rounds(
     return samples
 
 
+def profile_cold(fn: Callable[[], object], n: int, mine: Callable[[], None]) -> None:
+    """Print where ``n`` cold calls of ``fn`` spend their time (pyinstrument, wall clock:
+    ``pip install pyinstrument``; it is not a dependency of the project)."""
+    from pyinstrument import Profiler
+
+    profiler = Profiler(interval=0.0001)
+    for _ in range(n):
+        mine()  # untimed, as in the cold rounds
+        profiler.start()
+        fn()
+        profiler.stop()
+    print(profiler.output_text(unicode=False, color=False))
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("rounds", nargs="?", type=int, default=100)
+    ap.add_argument(
+        "--profile",
+        metavar="VARIANT",
+        help="instead of timing, profile N cold look-ups of VARIANT (e.g. 'checkpoint d=0')",
+    )
     add_json_option(ap)
     args = ap.parse_args()
     n = max(30, args.rounds)
@@ -131,6 +150,9 @@ def main() -> None:
         def mine() -> None:
             chain.rpc.call("evm_mine", [])
 
+        if args.profile is not None:
+            profile_cold(fns[args.profile], n, mine)
+            return
         warm = rounds(fns, n, lambda: None)
         cold = rounds(fns, n, mine)
         assert all(d.lookup(NUMBER) == want for d in dirs.values())
