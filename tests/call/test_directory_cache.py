@@ -29,20 +29,19 @@ def test_cache_within_a_block_and_fresh_proof_after_it(world: World) -> None:
     assert directory.lookup(ALICE) == first and directory.proofs_checked == 3
 
 
-def test_cache_off_proves_every_time(world: World) -> None:
+def test_cache_off_proves_every_time(world: World, monkeypatch: pytest.MonkeyPatch) -> None:
     policy = world.directory.policy
     directory = ChainDirectory(
         world.provisioned.keystore, world.provisioned.salt, policy, cache=False
     )
+    reads = _count_reads(monkeypatch)
     directory.lookup(ALICE)
     directory.lookup(ALICE)
-    assert directory.proofs_checked == 2
+    assert directory.proofs_checked == 2 and len(reads) == 2  # storage branches walked twice
 
 
-def test_a_new_block_that_leaves_the_keystore_alone_reuses_the_read_record(
-    world: World, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    directory = world.directory
+def _count_reads(monkeypatch: pytest.MonkeyPatch) -> list[bytes]:
+    """The identifiers whose storage branches the directory walks (read_record), in order."""
     reads: list[bytes] = []
     real = directory_module.read_record
 
@@ -51,6 +50,14 @@ def test_a_new_block_that_leaves_the_keystore_alone_reuses_the_read_record(
         return real(header, state, ident, *rest)
 
     monkeypatch.setattr(directory_module, "read_record", counted)
+    return reads
+
+
+def test_a_new_block_that_leaves_the_keystore_alone_reuses_the_read_record(
+    world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    directory = world.directory
+    reads = _count_reads(monkeypatch)
     first = directory.resolve(ALICE)
     world.chain.increase_time(1)  # a new block, no transaction: the storage root is the same
     again = directory.resolve(ALICE)
