@@ -4,7 +4,7 @@ Both machines run in-process (no network), with real randomness.  Prints the med
 of a whole handshake over ``--runs`` runs (default 200) and the share of that time spent in
 each cryptographic operation, plus the machine it ran on.
 
-    .venv/bin/python bench/handshake.py [--runs N]
+    .venv/bin/python bench/handshake.py [--runs N] [--json PATH]
 
 The per-operation split wraps the crypto functions the handshake modules call with a timer;
 the wrapper itself costs well under a microsecond per call, which the "rest" line absorbs
@@ -14,14 +14,13 @@ the wrapper itself costs well under a microsecond per call, which the "rest" lin
 from __future__ import annotations
 
 import argparse
-import os
-import platform
-import statistics
 import time
 from collections import defaultdict
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
+
+from report import Report, add_json_option, machine_line  # bench/report.py, beside this script
 
 from ethvoip.impl import crypto
 from ethvoip.impl.crypto import IdentityKey
@@ -82,7 +81,9 @@ def instrumented() -> Iterator[None]:
 
 def one_run(protocol: str, keys: dict[str, IdentityKey], directory: StaticDirectory) -> None:
     a = create(protocol, "hardened", "I", Env("alice", keys["alice"], directory), B="bob")
-    b = create(protocol, "hardened", "R", Env("bob", keys["bob"], directory))
+    # the responder of a mutually named protocol (sts) is told its initiator too
+    peers = {"A": "alice"} if protocol == "sts" else {}
+    b = create(protocol, "hardened", "R", Env("bob", keys["bob"], directory), **peers)
     pending: list[tuple[RoleMachine, bytes]] = [
         (b, e.data) for e in a.start() if isinstance(e, Sent)
     ]
@@ -94,7 +95,7 @@ def one_run(protocol: str, keys: dict[str, IdentityKey], directory: StaticDirect
         raise SystemExit(f"{protocol}: handshake did not complete")
 
 
-def bench(protocol: str, runs: int) -> tuple[float, dict[str, float], float]:
+def bench(protocol: str, runs: int) -> tuple[list[float], dict[str, float], float]:
     keys = {n: IdentityKey.generate() for n in ("alice", "bob")}
     directory = StaticDirectory({n: k.public_key for n, k in keys.items()})
     for _ in range(5):  # warm-up
@@ -110,24 +111,28 @@ def bench(protocol: str, runs: int) -> tuple[float, dict[str, float], float]:
         for _ in range(runs):
             one_run(protocol, keys, directory)
         total = time.perf_counter() - t
-    return statistics.median(times), dict(SPENT), total
+    return times, dict(SPENT), total
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=200)
+    add_json_option(parser)
     args = parser.parse_args()
-    print(
-        f"machine: {platform.machine()} {platform.processor() or ''} {os.cpu_count()} cpus, "
-        f"Python {platform.python_version()}, {platform.platform()}"
-    )
+    print(f"machine: {machine_line()}")
+    report = Report("handshake", {"runs": args.runs, "variant": "hardened"})
     for protocol in ("psk_handshake", "sts"):
-        median, spent, total = bench(protocol, args.runs)
-        ms = median * 1e3
-        print(f"\n{protocol}/hardened: median {ms:.2f} ms per handshake ({args.runs} runs)")
-        for label, secs in sorted(spent.items(), key=lambda kv: -kv[1]):
-            print(f"  {label:<16} {100 * secs / total:5.1f} %")
-        print(f"  {'rest':<16} {100 * (total - sum(spent.values())) / total:5.1f} %")
+        times, spent, total = bench(protocol, args.runs)
+        fig = report.samples(f"{protocol}/handshake_ms", [t * 1e3 for t in times], "ms")
+        print(
+            f"\n{protocol}/hardened: median {fig['median']:.2f} ms per handshake ({args.runs} runs)"
+        )
+        shares = {label: 100 * secs / total for label, secs in spent.items()}
+        shares["rest"] = 100 * (total - sum(spent.values())) / total
+        for label, share in sorted(shares.items(), key=lambda kv: -kv[1] if kv[0] != "rest" else 1):
+            report.value(f"{protocol}/share/{label}", share, "%")
+            print(f"  {label:<16} {share:5.1f} %")
+    report.write(args.json)
 
 
 if __name__ == "__main__":

@@ -15,18 +15,17 @@ verified figures:
 * **cold**: a checkpoint seen for the first time: header and proof in one batched round
   trip, everything verified (no cache).
 
-Run: ``.venv/bin/python bench/lookup_proof.py [N]``.
+Run: ``.venv/bin/python bench/lookup_proof.py [N] [--json PATH]``.
 """
 
 from __future__ import annotations
 
-import os
-import platform
+import argparse
 import random
-import statistics
-import sys
 import time
 from collections.abc import Callable
+
+from report import Report, add_json_option, machine_line  # bench/report.py, beside this script
 
 from ethvoip.impl.chain import KeyStoreClient, RpcChain, identifier, start_anvil
 from ethvoip.impl.chain.proofs import VerifiedRecord, verify_lookup
@@ -35,8 +34,8 @@ from ethvoip.impl.crypto import IdentityKey
 TARGET = 1.5
 
 
-def medians_ms(fns: dict[str, Callable[[], object]], n: int) -> dict[str, float]:
-    """Median time of each function.  They take turns, so that a burst of load on the shared
+def samples_ms(fns: dict[str, Callable[[], object]], n: int) -> dict[str, list[float]]:
+    """Times (ms) of each function.  They take turns, so that a burst of load on the shared
     machine hits them all alike, in an order shuffled every round (seeded), since whichever
     runs right after the heavy web3 call finds the CPU caches cold."""
     for fn in fns.values():
@@ -50,12 +49,16 @@ def medians_ms(fns: dict[str, Callable[[], object]], n: int) -> dict[str, float]
         for name in order:
             start = time.perf_counter()
             fns[name]()
-            samples[name].append(time.perf_counter() - start)
-    return {name: statistics.median(s) * 1e3 for name, s in samples.items()}
+            samples[name].append((time.perf_counter() - start) * 1e3)
+    return samples
 
 
 def main() -> None:
-    n = max(50, int(sys.argv[1]) if len(sys.argv) > 1 else 200)
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("runs", nargs="?", type=int, default=200)
+    add_json_option(ap)
+    args = ap.parse_args()
+    n = max(50, args.runs)
     with start_anvil() as node:
         chain = RpcChain(node.url)
         op, alice = chain.accounts[0], chain.accounts[1]
@@ -85,7 +88,7 @@ def main() -> None:
         # Checking alone, on proofs fetched once.
         proof = ks.lookup_proof(ident, trusted)
         header = ks.proven.verify_header(trusted, proof.header_rlp)
-        t = medians_ms(
+        got = samples_ms(
             {
                 "plain": raw_lookup,
                 "web3": lambda: ks.lookup(ident),
@@ -99,8 +102,11 @@ def main() -> None:
             n,
         )
         chain.close()
-    machine = f"{platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}"
-    print(f"anvil look-up, median of {n}; {machine}")
+    report = Report("lookup_proof", {"runs": n, "node": "anvil"})
+    t = {name: report.samples(name, xs, "ms")["median"] for name, xs in got.items()}
+    for name in ("web3", "warm", "cold"):
+        report.ratio(f"{name}/over_plain", name, "plain")
+    print(f"anvil look-up, median of {n}; {machine_line()}")
     plain = t["plain"]
     print(f"plain eth_call lookup(), raw JSON-RPC      {plain:8.3f} ms")
     print(f"plain eth_call lookup(), via web3          {t['web3']:8.3f} ms")
@@ -115,6 +121,7 @@ def main() -> None:
     ratio = t["warm"] / plain
     print(f"warm ratio to raw eth_call {ratio:.2f}x (target <= {TARGET}x: ", end="")
     print("met)" if ratio <= TARGET else "MISSED)")
+    report.write(args.json)
 
 
 if __name__ == "__main__":

@@ -16,6 +16,11 @@ open against it; medians on loopback.
   through one SIP server: p50 and p99 of call setup.
 
     .venv/bin/python bench/server_load.py [--silent 1000] [--stalled 50] [--slow-http 200]
+        [--json PATH]
+
+In the JSON, each row is a figure ``<row>/registration_ms``, ``<row>/call_setup_ms`` or
+``<row>/info_ms`` (rows ``unloaded``, ``silent``, ``silent+stalled``, ``slow_http``) with a
+ratio to the unloaded row, and ``concurrent/call_setup_ms`` (p50 is the median).
 """
 
 from __future__ import annotations
@@ -23,13 +28,13 @@ from __future__ import annotations
 import argparse
 import asyncio
 import socket
-import statistics
 import tempfile
 import time
 import urllib.request
 from pathlib import Path
 
-from call_setup import BOB, DOMAIN, Ours, machine  # the call-setup bench's world, as it is
+from call_setup import BOB, DOMAIN, Ours  # the call-setup bench's world, as it is
+from report import Report, add_json_option, machine_line  # bench/report.py, beside this script
 
 from ethvoip.impl.call import IncomingSession
 from ethvoip.impl.call.provision import register_numbers
@@ -55,24 +60,28 @@ async def _open_from(source: str, address: tuple[str, int]) -> socket.socket:
     return sock
 
 
-async def _medians(ours: Ours) -> tuple[float, float]:
+Samples = list[float]
+
+
+async def _samples(ours: Ours) -> tuple[Samples, Samples]:
     reg = [await ours.registration() for _ in range(SAMPLES)]
     calls = [(await ours.call())[-1] for _ in range(SAMPLES)]
-    return statistics.median(reg), statistics.median(calls)
+    return reg, calls
 
 
-async def sip_server(silent: int, stalled: int) -> list[tuple[str, float, float]]:
+async def sip_server(silent: int, stalled: int) -> list[tuple[str, str, Samples, Samples]]:
     chain = EmbeddedChain()
     ours = Ours(chain, cache=True, new_block=False)
     await ours.start()
     # the attack is held for the whole measurement: no deadline cuts it meanwhile
     ours.server.limits = ServerLimits(handshake_timeout=3600.0, per_source=64)
-    rows = [("unloaded", *await _medians(ours))]
+    rows = [("unloaded", "unloaded", *await _samples(ours))]
     held: list[socket.socket] = []
     try:
         for i in range(silent):
             held.append(await _open_from(SOURCES[i % len(SOURCES)], ours.server.address))
-        rows.append((f"{silent} silent connections held", *await _medians(ours)))
+        label = f"{silent} silent connections held"
+        rows.append(("silent", label, *await _samples(ours)))
         bob = ours.phone(BOB)
         for i in range(stalled):
             sock = await _open_from(SOURCES[i % len(SOURCES)], ours.server.address)
@@ -80,7 +89,7 @@ async def sip_server(silent: int, stalled: int) -> list[tuple[str, float, float]
             await _drive(create(PROTOCOL, "hardened", "I", bob.env(), B=ours.server.env.name), sock)
         await bob.close()
         label = f"{silent} silent + {stalled} stalled before ClientHello"
-        rows.append((label, *await _medians(ours)))
+        rows.append(("silent+stalled", label, *await _samples(ours)))
     finally:
         for s in held:
             s.close()
@@ -89,7 +98,7 @@ async def sip_server(silent: int, stalled: int) -> list[tuple[str, float, float]
     return rows
 
 
-async def concurrent_calls(pairs: int, calls: int) -> tuple[float, float, int]:
+async def concurrent_calls(pairs: int, calls: int) -> Samples:
     chain = EmbeddedChain()
     ours = Ours(chain, cache=True, new_block=False)
     numbers = [f"+9617{i:07d}" for i in range(2 * pairs)]
@@ -126,22 +135,20 @@ async def concurrent_calls(pairs: int, calls: int) -> tuple[float, float, int]:
             await p.close()
         await ours.close()
         chain.close()
-    setups.sort()
-    p99 = setups[min(len(setups) - 1, int(0.99 * len(setups)))]
-    return statistics.median(setups), p99, len(setups)
+    return setups
 
 
-def _info_latency(url: str) -> float:
+def _info_latency(url: str) -> Samples:
     samples = []
     for _ in range(SAMPLES):
         started = time.perf_counter()
         with urllib.request.urlopen(url + "/v1/info", timeout=60) as answer:
             answer.read()
         samples.append(time.perf_counter() - started)
-    return statistics.median(samples)
+    return samples
 
 
-def operator_service(slow: int) -> list[tuple[str, float]]:
+def operator_service(slow: int) -> list[tuple[str, str, Samples]]:
     chain = EmbeddedChain()
     with tempfile.TemporaryDirectory() as tmp:
         config = ServiceConfig(TestStore().public_key_pem)
@@ -154,7 +161,7 @@ def operator_service(slow: int) -> list[tuple[str, float]]:
             key_scrypt_n=2**10,
         )
         with BackgroundServer(make_app(built.service)) as server:
-            rows = [("unloaded", _info_latency(server.url))]
+            rows = [("unloaded", "unloaded", _info_latency(server.url))]
             port = int(server.url.rsplit(":", 1)[1])
             held = []
             try:
@@ -164,7 +171,8 @@ def operator_service(slow: int) -> list[tuple[str, float]]:
                     )
                     s.sendall(b"GET /v1/info HTTP/1.1\r\nHost: x\r\nX-Slow: a")  # never ends
                     held.append(s)
-                rows.append((f"{slow} slow clients held", _info_latency(server.url)))
+                label = f"{slow} slow clients held"
+                rows.append(("slow_http", label, _info_latency(server.url)))
             finally:
                 for s in held:
                     s.close()
@@ -181,31 +189,46 @@ def main() -> None:
     ap.add_argument("--pairs", type=int, default=10)
     ap.add_argument("--calls", type=int, default=10, help="calls per pair")
     ap.add_argument("--only-concurrency", action="store_true", help="skip the attack runs")
+    add_json_option(ap)
     args = ap.parse_args()
-    print(f"{machine()}; medians of {SAMPLES}")
+    settings = {k: v for k, v in vars(args).items() if k != "json"}
+    report = Report("server_load", {**settings, "samples": SAMPLES, "chain": "embedded"})
+    print(f"{machine_line()}; medians of {SAMPLES}")
     if not args.only_concurrency:
-        attacked(args)
-    p50, p99, n = asyncio.run(concurrent_calls(args.pairs, args.calls))
+        attacked(args, report)
+    setups = asyncio.run(concurrent_calls(args.pairs, args.calls))
+    fig = report.samples("concurrent/call_setup_ms", [t * 1e3 for t in setups], "ms")
     print(
-        f"{n} call setups, {args.pairs} at a time through one SIP server:"
-        f" p50 {p50 * 1e3:.2f} ms, p99 {p99 * 1e3:.2f} ms"
+        f"{fig['samples']} call setups, {args.pairs} at a time through one SIP server:"
+        f" p50 {fig['median']:.2f} ms, p99 {fig['p99']:.2f} ms"
     )
+    report.write(args.json)
 
 
-def attacked(args: argparse.Namespace) -> None:
+def attacked(args: argparse.Namespace, report: Report) -> None:
     """Legitimate work with and without the stalled peers and slow clients held open."""
     print("SIP server (embedded chain)        registration      call setup")
-    rows = asyncio.run(sip_server(args.silent, args.stalled))
-    for label, reg, call in rows:
-        print(f"  {label:<48} {reg * 1e3:8.2f} ms {call * 1e3:8.2f} ms")
-    base = rows[0]
-    for label, reg, call in rows[1:]:
-        print(f"  {label}: {reg / base[1]:.2f}x registration, {call / base[2]:.2f}x call setup")
+    for key, label, reg, call in asyncio.run(sip_server(args.silent, args.stalled)):
+        r = report.samples(f"{key}/registration_ms", [t * 1e3 for t in reg], "ms")["median"]
+        c = report.samples(f"{key}/call_setup_ms", [t * 1e3 for t in call], "ms")["median"]
+        print(f"  {label:<48} {r:8.2f} ms {c:8.2f} ms")
+        if key != "unloaded":
+            rr = report.ratio(
+                f"{key}/registration/over_unloaded",
+                f"{key}/registration_ms",
+                "unloaded/registration_ms",
+            )
+            rc = report.ratio(
+                f"{key}/call_setup/over_unloaded", f"{key}/call_setup_ms", "unloaded/call_setup_ms"
+            )
+            print(f"  {label}: {rr:.2f}x registration, {rc:.2f}x call setup")
     print("operator service                   GET /v1/info")
-    http = operator_service(args.slow_http)
-    for label, t in http:
-        print(f"  {label:<48} {t * 1e3:8.2f} ms")
-    print(f"  {http[1][0]}: {http[1][1] / http[0][1]:.2f}x")
+    for key, label, samples in operator_service(args.slow_http):
+        t = report.samples(f"{key}/info_ms", [x * 1e3 for x in samples], "ms")["median"]
+        print(f"  {label:<48} {t:8.2f} ms")
+        if key != "unloaded":
+            ratio = report.ratio(f"{key}/info/over_unloaded", f"{key}/info_ms", "unloaded/info_ms")
+            print(f"  {label}: {ratio:.2f}x")
 
 
 if __name__ == "__main__":

@@ -1,7 +1,7 @@
 """Benchmark: SRTP protect + unprotect (AES_CM_128_HMAC_SHA1_80 via libsrtp) for 20 ms PCMA
 packets, plus one MIKEY public-key I_MESSAGE build and open.
 
-    .venv/bin/python bench/srtp.py [--packets N] [--rounds R]
+    .venv/bin/python bench/srtp.py [--packets N] [--rounds R] [--json PATH]
 
 Prints, with the machine it ran on: the median time per packet of protect and of unprotect
 through our API (:class:`SrtpSender` / :class:`SrtpReceiver`), pylibsrtp's own
@@ -15,9 +15,10 @@ from __future__ import annotations
 
 import argparse
 import os
-import platform
 import statistics
 import time
+
+from report import Report, add_json_option, machine_line  # bench/report.py, beside this script
 
 from ethvoip.impl.crypto import IdentityKey
 from ethvoip.impl.media import mikey as m
@@ -35,18 +36,7 @@ from ethvoip.impl.media.rtp import encode_rtp
 from ethvoip.impl.media.srtp import SrtpReceiver, SrtpSender, _new_session
 
 
-def machine() -> str:
-    cpu = platform.processor()
-    if os.path.exists("/proc/cpuinfo"):
-        with open("/proc/cpuinfo") as f:
-            cpu = next(
-                (ln.split(":", 1)[1].strip() for ln in f if ln.startswith("model name")), cpu
-            )
-    py = f"{platform.python_implementation()} {platform.python_version()}"
-    return f"{cpu} ({platform.machine()}, {os.cpu_count()} cpu), {py}, {platform.platform()}"
-
-
-def bench_srtp(n: int, rounds: int) -> tuple[float, float]:
+def bench_srtp(n: int, rounds: int) -> tuple[list[float], list[float]]:
     master = os.urandom(30)
     samples = [((i * 37) % 2000) - 1000 for i in range(160 * n)]
     packets = [encode_rtp(p) for p in packetize(samples, ssrc=0x1234, seq=0)]
@@ -68,10 +58,10 @@ def bench_srtp(n: int, rounds: int) -> tuple[float, float]:
         t2 = time.perf_counter()
         protect.append((t1 - t0) / n)
         unprotect.append((t2 - t1) / n)
-    return statistics.median(protect), statistics.median(unprotect)
+    return protect, unprotect
 
 
-def bench_floor(n: int, rounds: int) -> float:
+def bench_floor(n: int, rounds: int) -> list[float]:
     """pylibsrtp's own Session.protect on the same packets: the floor our wrapper adds to."""
     master = os.urandom(30)
     samples = [((i * 37) % 2000) - 1000 for i in range(160 * n)]
@@ -88,10 +78,10 @@ def bench_floor(n: int, rounds: int) -> float:
         for p in batch:
             session.protect(p)
         times.append((time.perf_counter() - t0) / n)
-    return statistics.median(times)
+    return times
 
 
-def bench_mikey(rounds: int) -> tuple[float, float]:
+def bench_mikey(rounds: int) -> tuple[list[float], list[float]]:
     alice, bob = IdentityKey.generate(), IdentityKey.generate()
     build, open_ = [], []
     for i in range(rounds):
@@ -122,29 +112,39 @@ def bench_mikey(rounds: int) -> tuple[float, float]:
         t2 = time.perf_counter()
         build.append(t1 - t0)
         open_.append(t2 - t1)
-    return statistics.median(build), statistics.median(open_)
+    return build, open_
 
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--packets", type=int, default=1000)
     ap.add_argument("--rounds", type=int, default=21)
+    add_json_option(ap)
     args = ap.parse_args()
-    print(f"machine: {machine()}")
+    print(f"machine: {machine_line()}")
+    report = Report("srtp", {"packets": args.packets, "rounds": args.rounds, "codec": "PCMA 20 ms"})
     prot, unprot = bench_srtp(args.packets, args.rounds)
-    for what, t in (("protect", prot), ("unprotect", unprot)):
+    for what, samples in (("protect", prot), ("unprotect", unprot)):
+        report.samples(f"srtp_{what}_us", [x * 1e6 for x in samples], "us/packet")
+        t = statistics.median(samples)
         pps = 1 / t
         print(
             f"SRTP {what:9s}: median {t * 1e6:7.2f} us/packet  {pps:10.0f} packets/s  "
             f"{pps * 160 * 8 / 1e6:7.1f} Mbit/s payload  ({pps / 50:.0f}x one call direction)"
         )
-    floor = bench_floor(args.packets, args.rounds)
+    floor_samples = bench_floor(args.packets, args.rounds)
+    report.samples("pylibsrtp_protect_us", [x * 1e6 for x in floor_samples], "us/packet")
+    report.ratio("protect/over_pylibsrtp", "srtp_protect_us", "pylibsrtp_protect_us")
+    floor, p = statistics.median(floor_samples), statistics.median(prot)
     print(
         f"pylibsrtp Session.protect alone: median {floor * 1e6:7.2f} us/packet "
-        f"{1 / floor:10.0f} packets/s (our protect adds {(prot - floor) * 1e6:.2f} us)"
+        f"{1 / floor:10.0f} packets/s (our protect adds {(p - floor) * 1e6:.2f} us)"
     )
-    b, o = bench_mikey(max(5, args.rounds))
-    print(f"MIKEY I_MESSAGE: build median {b * 1e3:.2f} ms, open median {o * 1e3:.2f} ms")
+    build, open_ = bench_mikey(max(5, args.rounds))
+    b = report.samples("mikey_build_ms", [x * 1e3 for x in build], "ms")["median"]
+    o = report.samples("mikey_open_ms", [x * 1e3 for x in open_], "ms")["median"]
+    print(f"MIKEY I_MESSAGE: build median {b:.2f} ms, open median {o:.2f} ms")
+    report.write(args.json)
 
 
 if __name__ == "__main__":

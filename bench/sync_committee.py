@@ -17,48 +17,60 @@ committee).  Medians of N runs:
 
 Signing (the simulated full node's side) is shown too, though no client pays it.
 
-Run: ``.venv/bin/python bench/sync_committee.py [N]``.
+Run: ``.venv/bin/python bench/sync_committee.py [N] [--json PATH]``.
 """
 
 from __future__ import annotations
 
-import os
-import platform
+import argparse
 import statistics
-import sys
 import time
 from collections.abc import Callable
 
 from eth_consensus_specs.utils import bls
+from report import Report, add_json_option, machine_line  # bench/report.py, beside this script
 
 from ethvoip.impl.chain import EmbeddedChain
 from ethvoip.impl.chain.beacon_sim import SimulatedBeacon, aggregate_signature, committee_keys
 from ethvoip.impl.chain.sync_committee import COMMITTEE_SIZE, LightClient, SyncCommitteePolicy
 
 
-def median_ms(fn: Callable[[], object], n: int) -> float:
+def samples_ms(fn: Callable[[], object], n: int) -> list[float]:
     samples = []
     for _ in range(n):
         start = time.perf_counter()
         fn()
-        samples.append(time.perf_counter() - start)
-    return statistics.median(samples) * 1e3
+        samples.append((time.perf_counter() - start) * 1e3)
+    return samples
 
 
 def main() -> None:
-    n = max(20, int(sys.argv[1]) if len(sys.argv) > 1 else 50)
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("runs", nargs="?", type=int, default=50)
+    add_json_option(ap)
+    args = ap.parse_args()
+    n = max(20, args.runs)
+    report = Report("sync_committee", {"runs": n, "committee": COMMITTEE_SIZE, "preset": "minimal"})
     secrets, committee = committee_keys(b"bench", 0)
     pubkeys = list(committee.pubkeys)
     message = b"\x01" * 32
     signature = aggregate_signature(secrets, range(COMMITTEE_SIZE), message)
-    verify = median_ms(lambda: bls.FastAggregateVerify(pubkeys, message, signature), n)
+    verify = report.samples(
+        "bls_verify_arkworks_ms",
+        samples_ms(lambda: bls.FastAggregateVerify(pubkeys, message, signature), n),
+        "ms",
+    )["median"]
 
     from py_ecc.bls import G2ProofOfPossession  # web3's dependency: the pure-Python backend
 
     raw_keys = [bytes(pk) for pk in pubkeys]
-    py_ecc = median_ms(
-        lambda: G2ProofOfPossession.FastAggregateVerify(raw_keys, message, signature), 3
-    )
+    py_ecc = report.samples(
+        "bls_verify_py_ecc_ms",
+        samples_ms(
+            lambda: G2ProofOfPossession.FastAggregateVerify(raw_keys, message, signature), 3
+        ),
+        "ms",
+    )["median"]
 
     chain = EmbeddedChain()
     beacon = SimulatedBeacon(chain, b"bench")
@@ -75,7 +87,9 @@ def main() -> None:
         signing.append(time.perf_counter() - start)
         served.append(beacon.latest_update())
     updates = iter(served)
-    update = median_ms(lambda: client.process(next(updates)), n)
+    update = report.samples(
+        "update_ms", samples_ms(lambda: client.process(next(updates)), n), "ms"
+    )["median"]
 
     policy = SyncCommitteePolicy.for_chain(chain, clock=lambda: 0.0)
     policy.trusted_block()
@@ -88,13 +102,13 @@ def main() -> None:
         start = time.perf_counter()
         policy.trusted_block()
         same_head.append(time.perf_counter() - start)
-    sign = statistics.median(signing) * 1e3
+    sign = report.samples("sign_update_ms", [x * 1e3 for x in signing], "ms")["median"]
+    # the new head's look-up less the beacon's signing inside it (median of each)
     new = statistics.median(new_head) * 1e3 - sign
-    same = statistics.median(same_head) * 1e3
+    report.value("lookup_new_head_ms", new, "ms")
+    same = report.samples("lookup_same_head_ms", [x * 1e3 for x in same_head], "ms")["median"]
 
-    print(
-        f"# {platform.python_implementation()} {platform.python_version()}, {os.cpu_count()} cores"
-    )
+    print(f"# {machine_line()}")
     print(f"# N = {n}, committee = {COMMITTEE_SIZE} (minimal preset), medians in ms")
     print(f"BLS FastAggregateVerify, arkworks      {verify:8.2f}")
     print(f"BLS FastAggregateVerify, py_ecc        {py_ecc:8.2f}   (3 runs)")
@@ -103,8 +117,10 @@ def main() -> None:
     print(f"look-up, same head                     {same:8.2f}")
     for looks in (1, 10, 100):
         amortised = (new + (looks - 1) * same) / looks
+        report.value(f"{looks}/amortised_ms", amortised, "ms")
         print(f"amortised, 1 update per {looks:3d} look-ups  {amortised:8.2f}")
     print(f"simulated full node: sign one update   {sign:8.2f}")
+    report.write(args.json)
 
 
 if __name__ == "__main__":

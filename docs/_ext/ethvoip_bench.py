@@ -6,7 +6,8 @@ A benchmark run with ``--json`` writes one object (``bench/report.py``); committ
 measured at, so a figure in the docs is always one a reader can trace to a run.  Figures named
 ``<x>/<column>`` (``1000/verified_cold_ms``) form a series: one row per ``x``, one column per
 name given in ``:columns:``; ``:chart:`` draws the listed columns against ``x`` on log-log
-axes as an inline SVG (offline, no script).
+axes as an inline SVG (offline, no script).  ``:rows:`` names the rows instead, when they are
+not numbers (``checkpoint d=0/cold``): those rows in that order, and no chart.
 
 The ``ethvoip-cost`` directive multiplies a gas run (``bench/gas.py --json``) by the dated,
 sourced prices of a prices file: what each contract call costs a subscriber in ETH and in USD.
@@ -58,13 +59,29 @@ def series(run: dict[str, Any], columns: Sequence[str]) -> list[tuple[int, dict[
         x, sep, col = name.partition("/")
         if sep and x.isdigit() and col in columns:
             rows.setdefault(int(x), {})[col] = float(fig["median"])
-    for x, row in rows.items():
-        missing = [c for c in columns if c not in row]
-        if missing:
-            raise BenchRecordError(f"run has no figure {x}/{missing[0]}")
     if not rows:
         raise BenchRecordError(f"run has no series of {list(columns)}")
-    return sorted(rows.items())
+    return sorted((x, _complete(x, row, columns)) for x, row in rows.items())
+
+
+def named_rows(
+    run: dict[str, Any], names: Sequence[str], columns: Sequence[str]
+) -> list[tuple[str, dict[str, float]]]:
+    """``(name, {column: median})`` of the figures named ``<name>/<column>``, in ``names``'
+    order: rows that are not numbers (the variants of one look-up, say)."""
+    rows: dict[str, dict[str, float]] = {n: {} for n in names}
+    for name, fig in run["figures"].items():
+        x, sep, col = name.partition("/")
+        if sep and x in rows and col in columns:
+            rows[x][col] = float(fig["median"])
+    return [(x, _complete(x, row, columns)) for x, row in rows.items()]
+
+
+def _complete(x: object, row: dict[str, float], columns: Sequence[str]) -> dict[str, float]:
+    missing = [c for c in columns if c not in row]
+    if missing:
+        raise BenchRecordError(f"run has no figure {x}/{missing[0]}")
+    return row
 
 
 def _cell(value: float) -> str:
@@ -127,6 +144,7 @@ class BenchDirective(SphinxDirective):
         "unit": directives.unchanged,
         "x": directives.unchanged,
         "labels": directives.unchanged,
+        "rows": directives.unchanged,
     }
 
     def run(self) -> list[nodes.Node]:
@@ -135,21 +153,32 @@ class BenchDirective(SphinxDirective):
         self.env.note_dependency(str(path))
         columns = _names(self.options["columns"])
         drawn = _names(self.options.get("chart", ""))
+        names = _names(self.options.get("rows", ""))
         try:
             run = load_run(path)
-            rows = series(run, columns)
+            rows: Sequence[tuple[int | str, dict[str, float]]] = (
+                named_rows(run, names, columns) if names else series(run, columns)
+            )
             if any(c not in columns for c in drawn):
                 raise BenchRecordError(f":chart: names a column not in :columns: ({drawn})")
+            if names and drawn:
+                raise BenchRecordError(":chart: draws numeric rows only, not :rows:")
         except BenchRecordError as exc:
             raise self.error(str(exc)) from exc
         out: list[nodes.Node] = [para(provenance(run), classes=["ethvoip-note"])]
-        body = [[[para(f"{x:,}")], *[[para(_cell(row[c]))] for c in columns]] for x, row in rows]
+        body = [
+            [
+                [para(f"{x:,}" if isinstance(x, int) else x)],
+                *[[para(_cell(row[c]))] for c in columns],
+            ]
+            for x, row in rows
+        ]
         labels = _names(self.options.get("labels", "")) or columns
         if len(labels) != len(columns):
             raise self.error(":labels: must name every column of :columns:")
         out.append(table([self.options.get("x", "x"), *labels], body))
         if drawn:
-            svg = series_chart(rows, drawn, self.options.get("unit", ""))
+            svg = series_chart(series(run, columns), drawn, self.options.get("unit", ""))
             out.append(chart(self, svg))
         return out
 

@@ -24,7 +24,11 @@ Cache: a key proven at block hash ``h`` is remembered for ``h`` (``cache=True``,
 default).  That is sound because the proof's answer is a function of the state root ``h``
 commits to.  When the vouched-for block moves, the cache is emptied and the next look-up is
 proven afresh, so a key is never served from a block older than the one the policy vouches
-for during that very look-up.
+for during that very look-up.  Proven afresh means the header and the contract's account
+branch; the record's storage branches are walked again only if the contract's storage root
+(and code hash) changed: a record is a function of the storage root it was read under, and
+that root was just proven under the new block's state root.  Most blocks do not touch the
+KeyStore, so a look-up at a new block usually skips three storage walks.
 
 Every look-up is timed (:attr:`ChainDirectory.timings`, seconds) for the call-setup
 breakdown; the clock is injected.
@@ -32,10 +36,11 @@ breakdown; the clock is injected.
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from ethvoip.impl.chain import KeyStoreClient, identifier
@@ -43,6 +48,8 @@ from ethvoip.impl.chain.checkpoint import CheckpointPolicy
 from ethvoip.impl.chain.proofs import (
     APPROVED,
     AccountProof,
+    AccountState,
+    StorageProof,
     TrustedHeader,
     VerifiedRecord,
     read_record,
@@ -100,6 +107,11 @@ class ChainDirectory:
         self.cache = cache
         self._cached_at: bytes | None = None  # the block hash the cached keys were proven at
         self._cached: dict[str, Lookup] = {}
+        # identifier and storage slots of a name: functions of the name and the salt only
+        self._where: dict[str, tuple[bytes, list[bytes]]] = {}
+        # records read under one (storage root, code hash) of the contract, by name
+        self._storage_at: tuple[bytes, bytes] | None = None
+        self._records: dict[str, VerifiedRecord] = {}
         self.proofs_checked = 0
         self.last: Lookup | None = None
 
@@ -134,10 +146,37 @@ class ChainDirectory:
             self._cached_at, self._cached = block_hash, {}
         return self._cached.get(name) if self.cache else None
 
+    def _slots(self, name: str) -> tuple[bytes, list[bytes]]:
+        """``name``'s identifier and the storage slots of its record."""
+        where = self._where.get(name)
+        if where is None:
+            ident = identifier(name, self.salt)
+            where = self._where[name] = (ident, self.keystore.layout.slots(ident))
+        return where
+
+    def _read(
+        self,
+        header: TrustedHeader,
+        state: AccountState,
+        name: str,
+        ident: bytes,
+        storage: Sequence[StorageProof],
+    ) -> VerifiedRecord:
+        """:func:`read_record`, unless ``name``'s record was read under this very storage
+        root and code hash (proven under ``header``'s state root by the caller)."""
+        at = (state.storage_root, state.code_hash)
+        if at != self._storage_at:
+            self._storage_at, self._records = at, {}
+        known = self._records.get(name) if self.cache else None
+        if known is not None:
+            return dataclasses.replace(known, block_number=header.number)
+        rec = read_record(header, state, ident, self.keystore.layout, storage)
+        self._records[name] = rec
+        return rec
+
     def _at_trusted(self, name: str, policy: TrustPolicy) -> Lookup:
         ks = self.keystore
-        ident = identifier(name, self.salt)
-        slots = ks.layout.slots(ident)
+        ident, slots = self._slots(name)
         early: AccountProof | None = None
         if isinstance(policy, CheckpointPolicy):  # the proof in the same batch as the head
             block, early = policy.trusted_block_with_proof(ks.address, slots)
@@ -151,13 +190,13 @@ class ChainDirectory:
         if early is not None:
             try:
                 state = ks.proven.verify_account(block.state_root, ks.address, early)
-                rec = read_record(header, state, ident, ks.layout, early.storage)
+                rec = self._read(header, state, name, ident, early.storage)
             except ProofError:
                 rec = None  # e.g. a block came in between the batch's two answers
         if rec is None:  # the proof at exactly this block, by hash (checked just the same)
             account = ks.chain.get_proof(ks.address, slots, block.block_hash)
             state = ks.proven.verify_account(block.state_root, ks.address, account)
-            rec = read_record(header, state, ident, ks.layout, account.storage)
+            rec = self._read(header, state, name, ident, account.storage)
         return self._keep(block.block_hash, name, rec, block)
 
     def _at_node_head(self, name: str) -> Lookup:

@@ -6,7 +6,7 @@ import json
 from pathlib import Path
 
 import pytest
-from ethvoip_bench import BenchRecordError, cost_usd, load_prices, load_run, series
+from ethvoip_bench import BenchRecordError, cost_usd, load_prices, load_run, named_rows, series
 
 BENCH = Path(__file__).resolve().parents[2] / "docs" / "bench"
 
@@ -30,6 +30,21 @@ def test_series_groups_figures_by_their_x_and_refuses_a_gap() -> None:
     del run["figures"]["100/b"]
     with pytest.raises(BenchRecordError, match="100/b"):
         series(run, ["a", "b"])
+
+
+def test_named_rows_keep_the_order_asked_and_refuse_a_gap() -> None:
+    run = {
+        "figures": {
+            "eth_call/cold": {"median": 0.5},
+            "quorum 2-of-3/cold": {"median": 3.0},
+            "checkpoint d=0/cold": {"median": 0.6},
+            "checkpoint d=0/cold/extra": {"median": 9.0},
+        }
+    }
+    got = named_rows(run, ["eth_call", "checkpoint d=0"], ["cold"])
+    assert got == [("eth_call", {"cold": 0.5}), ("checkpoint d=0", {"cold": 0.6})]
+    with pytest.raises(BenchRecordError, match="unverified/cold"):
+        named_rows(run, ["unverified"], ["cold"])
 
 
 def test_a_file_that_is_not_a_run_is_refused(tmp_path: Path) -> None:
