@@ -5,7 +5,8 @@ module re-exports every public name); the modules inside are
 * :mod:`.identity`: secp256k1 identity keys, signatures, recovery and ECDH
   (:mod:`.secp256k1_math`: the public-data curve arithmetic recovery needs);
 * :mod:`.ecies`: encryption to an identity key;
-* :mod:`.aead`: AES-256-GCM;  :mod:`.dh`: X25519;  :mod:`.receipts`: RSA receipt signatures;
+* :mod:`.aead`: AES-256-GCM;  :mod:`.aes_ctr`: AES-CTR (SRTP's and MIKEY's AES-CM);
+* :mod:`.dh`: X25519;  :mod:`.receipts`: RSA receipt signatures;
 * :mod:`.hashes`: hashes, MACs, HKDF, constant-time comparison;
 * :mod:`.rng`: injected randomness;  :mod:`.sizes`: byte lengths and their check.
 
@@ -54,9 +55,17 @@ integers leak nothing secret.
 """
 
 from ethvoip.impl.crypto.aead import aead_decrypt, aead_encrypt
+from ethvoip.impl.crypto.aes_ctr import aes_ctr
 from ethvoip.impl.crypto.dh import DhKey
 from ethvoip.impl.crypto.ecies import ECIES_OVERHEAD, decrypt_with, encrypt_to
-from ethvoip.impl.crypto.hashes import ct_equal, hkdf_sha256, hmac_sha256, keccak256, sha256
+from ethvoip.impl.crypto.hashes import (
+    ct_equal,
+    hkdf_sha256,
+    hmac_sha1,
+    hmac_sha256,
+    keccak256,
+    sha256,
+)
 from ethvoip.impl.crypto.identity import (
     IdentityKey,
     IdentityPublicKey,
@@ -97,10 +106,12 @@ __all__ = [
     "Rng",
     "aead_decrypt",
     "aead_encrypt",
+    "aes_ctr",
     "ct_equal",
     "decrypt_with",
     "encrypt_to",
     "hkdf_sha256",
+    "hmac_sha1",
     "hmac_sha256",
     "keccak256",
     "load_rsa_public_key",

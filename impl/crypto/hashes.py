@@ -25,6 +25,11 @@ def hmac_sha256(key: bytes, data: bytes) -> bytes:
     return hmac.new(key, data, hashlib.sha256).digest()
 
 
+def hmac_sha1(key: bytes, data: bytes) -> bytes:
+    """HMAC-SHA-1 (160 bits): the MAC SRTP and MIKEY specify (RFC 3711, RFC 3830)."""
+    return hmac.new(key, data, hashlib.sha1).digest()
+
+
 def ct_equal(a: bytes, b: bytes) -> bool:
     """Compare secrets (MACs, keys, nonces) in time independent of where they differ."""
     return hmac.compare_digest(a, b)
