@@ -5,9 +5,10 @@ module re-exports every public name); the modules inside are
 * :mod:`.identity`: secp256k1 identity keys, signatures, recovery and ECDH
   (:mod:`.secp256k1_math`: the public-data curve arithmetic recovery needs);
 * :mod:`.ecies`: encryption to an identity key;
-* :mod:`.aead`: AES-256-GCM;  :mod:`.aes_ctr`: AES-CTR (SRTP's and MIKEY's AES-CM);
-* :mod:`.dh`: X25519;  :mod:`.receipts`: RSA receipt signatures;
-* :mod:`.hashes`: hashes, MACs, HKDF, constant-time comparison;
+* :mod:`.aead`: AES-256-GCM, and AEADs with given nonces (TLS 1.3 records);
+* :mod:`.aes_ctr`: AES-CTR (SRTP's and MIKEY's AES-CM);
+* :mod:`.dh`: X25519;  :mod:`.receipts`: RSA receipt signatures and keys;
+* :mod:`.hashes`: hashes, MACs, HKDF, scrypt, constant-time comparison;
 * :mod:`.rng`: injected randomness;  :mod:`.sizes`: byte lengths and their check.
 
 What is here and why:
@@ -54,16 +55,21 @@ public key recovery from a signature; it handles public data only, so Python's v
 integers leak nothing secret.
 """
 
-from ethvoip.impl.crypto.aead import aead_decrypt, aead_encrypt
+from ethvoip.impl.crypto.aead import AeadName, NonceAead, aead_decrypt, aead_encrypt
 from ethvoip.impl.crypto.aes_ctr import aes_ctr
 from ethvoip.impl.crypto.dh import DhKey
 from ethvoip.impl.crypto.ecies import ECIES_OVERHEAD, decrypt_with, encrypt_to
 from ethvoip.impl.crypto.hashes import (
+    HASH_SIZES,
+    HashName,
     ct_equal,
+    hkdf_expand,
     hkdf_sha256,
     hmac_sha1,
     hmac_sha256,
     keccak256,
+    md5,
+    scrypt,
     sha256,
 )
 from ethvoip.impl.crypto.identity import (
@@ -72,7 +78,17 @@ from ethvoip.impl.crypto.identity import (
     recover_public_key,
     recover_signer,
 )
-from ethvoip.impl.crypto.receipts import load_rsa_public_key, rsa_receipt_sign, rsa_receipt_verify
+from ethvoip.impl.crypto.receipts import (
+    RsaPrivateKey,
+    RsaPublicKey,
+    generate_rsa_key,
+    load_rsa_private_key,
+    load_rsa_public_key,
+    rsa_private_pem,
+    rsa_public_pem,
+    rsa_receipt_sign,
+    rsa_receipt_verify,
+)
 from ethvoip.impl.crypto.rng import DEFAULT_RNG, Rng, seeded_rng
 from ethvoip.impl.crypto.sizes import (
     ADDRESS_SIZE,
@@ -96,29 +112,42 @@ __all__ = [
     "DH_PUBLIC_SIZE",
     "DIGEST_SIZE",
     "ECIES_OVERHEAD",
+    "HASH_SIZES",
     "PRIVATE_KEY_SIZE",
     "PUBLIC_KEY_SIZE",
     "RECOVERABLE_SIGNATURE_SIZE",
     "SIGNATURE_SIZE",
+    "AeadName",
     "DhKey",
+    "HashName",
     "IdentityKey",
     "IdentityPublicKey",
+    "NonceAead",
     "Rng",
+    "RsaPrivateKey",
+    "RsaPublicKey",
     "aead_decrypt",
     "aead_encrypt",
     "aes_ctr",
     "ct_equal",
     "decrypt_with",
     "encrypt_to",
+    "generate_rsa_key",
+    "hkdf_expand",
     "hkdf_sha256",
     "hmac_sha1",
     "hmac_sha256",
     "keccak256",
+    "load_rsa_private_key",
     "load_rsa_public_key",
+    "md5",
     "recover_public_key",
     "recover_signer",
+    "rsa_private_pem",
+    "rsa_public_pem",
     "rsa_receipt_sign",
     "rsa_receipt_verify",
+    "scrypt",
     "seeded_rng",
     "sha256",
 ]
