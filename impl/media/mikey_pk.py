@@ -58,7 +58,7 @@ from .mikey import (
     Timestamp,
     TsType,
     decode_key_data,
-    decode_message,
+    decode_strict,
     encode_key_data,
     encode_message,
     encode_pieces,
@@ -208,11 +208,7 @@ def open_i_message(
     s_type: int = SIGN_ECDSA_SECP256K1,
 ) -> KeyTransport:
     """Authenticate, check freshness of, and decrypt an I_MESSAGE; return what it carries."""
-    msg = decode_message(data)
-    if encode_message(msg) != bytes(data):
-        raise DecodeError("MIKEY: non-canonical encoding")
-    if msg.header.data_type is not DataType.PK_INIT:
-        raise DecodeError(f"MIKEY: data type {msg.header.data_type.name}, want PK_INIT")
+    msg = decode_strict(data, DataType.PK_INIT, "encoding")
     t, rand, ids, sps, kemac, pke, sign = _shape(msg)
     if t.ts_type is not TsType.NTP_UTC:
         raise DecodeError("MIKEY: I_MESSAGE timestamp must be NTP-UTC")

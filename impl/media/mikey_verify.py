@@ -36,7 +36,7 @@ from .mikey import (
     Timestamp,
     TsType,
     Verification,
-    decode_message,
+    decode_strict,
     encode_message,
 )
 from .mikey_kdf import derive_envelope_keys
@@ -86,11 +86,7 @@ def verify_r_message(
     window: float,
 ) -> None:
     """Check an R_MESSAGE against the initiator's own values; raise a typed error if bad."""
-    msg = decode_message(data)
-    if encode_message(msg) != bytes(data):
-        raise DecodeError("MIKEY: non-canonical R_MESSAGE")
-    if msg.header.data_type is not DataType.PK_VERIFY:
-        raise DecodeError(f"MIKEY: data type {msg.header.data_type.name}, want PK_VERIFY")
+    msg = decode_strict(data, DataType.PK_VERIFY, "R_MESSAGE")
     ps = list(msg.payloads)
     if not (
         len(ps) in (2, 3)
