@@ -193,6 +193,45 @@ class Expect:
     why: str = ""
 
 
+def share_agreement(
+    names: tuple[Term, Term],
+    mine: tuple[Term, Term],
+    received: tuple[Term, Term],
+    *,
+    peer_at: tuple[str, str],
+    shares: str = "shares",
+) -> tuple[Claim, Claim]:
+    """``I_agree`` and ``R_agree`` of a two-party Diffie-Hellman exchange between roles I and R:
+    each side agrees with the other on both ``names`` (A, B) and both shares.  ``mine`` are
+    the shares each side makes (``g^x``, ``g^y``), ``received`` the variables each binds the
+    other's to (``GY`` at I, ``GX`` at R); ``peer_at`` the steps R and I have reached."""
+    a, b = names
+    gx, gy = mine
+    gy_seen, gx_seen = received
+    return (
+        Claim(
+            "I_agree",
+            ClaimKind.NI_AGREEMENT,
+            "I",
+            f"A agrees with B on both names and both {shares}",
+            peer="R",
+            data=(a, b, gx, gy_seen),
+            peer_data=(a, b, gx_seen, gy),
+            peer_at=peer_at[0],
+        ),
+        Claim(
+            "R_agree",
+            ClaimKind.NI_AGREEMENT,
+            "R",
+            f"B agrees with A on both names and both {shares}",
+            peer="I",
+            data=(a, b, gx_seen, gy),
+            peer_data=(a, b, gx, gy_seen),
+            peer_at=peer_at[1],
+        ),
+    )
+
+
 def attack(runs: int, why: str) -> Expect:
     return Expect(Verdict.ATTACK, runs, why)
 
