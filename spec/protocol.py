@@ -200,7 +200,7 @@ def share_agreement(
     *,
     peer_at: tuple[str, str],
     shares: str = "shares",
-) -> tuple[Claim, Claim]:
+) -> tuple[Claim, ...]:
     """``I_agree`` and ``R_agree`` of a two-party Diffie-Hellman exchange between roles I and R:
     each side agrees with the other on both ``names`` (A, B) and both shares.  ``mine`` are
     the shares each side makes (``g^x``, ``g^y``), ``received`` the variables each binds the
@@ -208,27 +208,22 @@ def share_agreement(
     a, b = names
     gx, gy = mine
     gy_seen, gx_seen = received
-    return (
+    at_i, at_r = (a, b, gx, gy_seen), (a, b, gx_seen, gy)  # what each side holds
+    return tuple(
         Claim(
-            "I_agree",
+            f"{role}_agree",
             ClaimKind.NI_AGREEMENT,
-            "I",
-            f"A agrees with B on both names and both {shares}",
-            peer="R",
-            data=(a, b, gx, gy_seen),
-            peer_data=(a, b, gx_seen, gy),
-            peer_at=peer_at[0],
-        ),
-        Claim(
-            "R_agree",
-            ClaimKind.NI_AGREEMENT,
-            "R",
-            f"B agrees with A on both names and both {shares}",
-            peer="I",
-            data=(a, b, gx_seen, gy),
-            peer_data=(a, b, gx, gy_seen),
-            peer_at=peer_at[1],
-        ),
+            role,
+            f"{me} agrees with {them} on both names and both {shares}",
+            peer=peer,
+            data=data,
+            peer_data=peer_data,
+            peer_at=at,
+        )
+        for role, peer, me, them, data, peer_data, at in (
+            ("I", "R", "A", "B", at_i, at_r, peer_at[0]),
+            ("R", "I", "B", "A", at_r, at_i, peer_at[1]),
+        )
     )
 
 
