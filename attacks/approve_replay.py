@@ -21,14 +21,13 @@ import os
 import tempfile
 from pathlib import Path
 
-from cryptography.hazmat.primitives.asymmetric import rsa
 from eth_account import Account
 
 from ethvoip.attacks.base import Blocked, Line, refused_by
 from ethvoip.attacks.chain_world import ChainWorld, contract_attack
 from ethvoip.attacks.lifecycle import Outcome, register_as
 from ethvoip.impl.chain import KeyStoreClient, PaperKeyStoreClient, identifier
-from ethvoip.impl.crypto import IdentityKey
+from ethvoip.impl.crypto import IdentityKey, generate_rsa_key
 from ethvoip.impl.service.config import ServiceConfig
 from ethvoip.impl.service.envelope import NONCE_SIZE, seal_request
 from ethvoip.impl.service.ledger import install_signers
@@ -65,7 +64,7 @@ def hardened_half(w: ChainWorld) -> Blocked:
 
 
 def _hardened(w: ChainWorld, tmp: Path) -> Blocked:
-    store = TestStore(rsa.generate_private_key(public_exponent=65537, key_size=2048))
+    store = TestStore(generate_rsa_key())
     built = build_service(
         ServiceConfig(store.public_key_pem),
         w.chain,

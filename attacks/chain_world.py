@@ -250,13 +250,14 @@ def storage_values(chain: EmbeddedChain, address: bytes) -> list[int]:
     """Every non-zero storage word of the contract at ``address`` (latest block), read from
     py-evm's storage trie: what anyone running a node can read, getters or not."""
     import rlp
-    from eth_hash.auto import keccak
     from trie.hexary import HexaryTrie
     from trie.iter import NodeIterator
 
+    from ethvoip.impl.crypto import keccak256
+
     db = chain.tester.backend.chain.chaindb.db
     header = chain.tester.backend.chain.get_canonical_head()
-    encoded = HexaryTrie(db, header.state_root).get(keccak(address))
+    encoded = HexaryTrie(db, header.state_root).get(keccak256(address))
     if not encoded:
         return []
     storage_root = rlp.decode(encoded)[2]

@@ -20,8 +20,6 @@ Run: ``python -m ethvoip.attacks.credential_leak`` or ``ethvoip attack credentia
 
 from __future__ import annotations
 
-import hashlib
-
 from ethvoip.attacks.base import Blocked, Line
 from ethvoip.attacks.chain_world import (
     ChainWorld,
@@ -39,13 +37,14 @@ from ethvoip.impl.chain import (
 )
 from ethvoip.impl.chain.events import ClientAdded
 from ethvoip.impl.chain.keystore import PendingKey
+from ethvoip.impl.crypto import sha256
 from ethvoip.impl.service.service import paper_password
 from ethvoip.spec import checknames as C
 
 
 def password_from(token: str) -> str:
     """Paper III.A.3c: "the SIP password is the hash of the receipt token" (SHA-256, hex)."""
-    return hashlib.sha256(token.encode()).hexdigest()
+    return sha256(token.encode()).hex()
 
 
 def paper_half(w: ChainWorld) -> tuple[bool, list[Line], str]:
@@ -88,7 +87,7 @@ def scan(
     logs = raw_logs(w.chain, address, start)
     words = storage_values(w.chain, address)
     blobs = [*calls, *logs, *(v.to_bytes(32, "big") for v in words)]
-    digest = hashlib.sha256(token.encode()).digest()
+    digest = sha256(token.encode())
     needles = [token.encode(), bytes.fromhex(token), digest, digest.hex().encode()]
     return calls, logs, words, [n for n in needles for b in blobs if n in b]
 

@@ -31,12 +31,12 @@ from typing import Any, Protocol
 from urllib.parse import urlsplit
 
 import rlp
-from eth_hash.auto import keccak
 from trie.hexary import HexaryTrie
 
 from ethvoip.impl.chain import KeyStoreClient
 from ethvoip.impl.chain.backend import header_rlp_from_json
 from ethvoip.impl.chain.jsonrpc import JsonRpcClient
+from ethvoip.impl.crypto import keccak256
 from ethvoip.spec.errors import ChainError
 
 Handled = tuple[bool, Any]  # (answered by the lie, the result)
@@ -172,7 +172,7 @@ class ForgeBlock:
         storage = HexaryTrie({})
         for slot, value in words.items():
             if value:
-                storage.set(keccak(slot), rlp.encode(value))  # type: ignore[no-untyped-call]
+                storage.set(keccak256(slot), rlp.encode(value))  # type: ignore[no-untyped-call]
         account: list[Any] = [
             int(proof["nonce"], 16),
             int(proof["balance"], 16),
@@ -180,7 +180,7 @@ class ForgeBlock:
             bytes.fromhex(proof["codeHash"][2:]),
         ]
         state = HexaryTrie({})
-        state.set(keccak(address), rlp.encode(account))  # type: ignore[no-untyped-call]
+        state.set(keccak256(address), rlp.encode(account))  # type: ignore[no-untyped-call]
         block = self._rehash({**real, "stateRoot": _hex(state.root_hash)})
         self.forged = _Forged(self.height, block, state, storage, account)
         self.blocks: dict[int, dict[str, Any]] = {self.height: block}
@@ -191,7 +191,7 @@ class ForgeBlock:
 
     @staticmethod
     def _rehash(block: dict[str, Any]) -> dict[str, Any]:
-        return {**block, "hash": _hex(keccak(header_rlp_from_json(block)))}
+        return {**block, "hash": _hex(keccak256(header_rlp_from_json(block)))}
 
     def _number(self, tag: Any, node: JsonRpcClient) -> int | None:
         if tag == "latest":
@@ -221,12 +221,12 @@ class ForgeBlock:
         storage = []
         for key in keys:
             slot = bytes.fromhex(key[2:]).rjust(32, b"\0")
-            raw = f.storage.get(keccak(slot))
+            raw = f.storage.get(keccak256(slot))
             storage.append(
                 {
                     "key": key,
                     "value": hex(rlp.decode(raw, sedes=rlp.sedes.big_endian_int) if raw else 0),
-                    "proof": [_hex(rlp.encode(n)) for n in f.storage.get_proof(keccak(slot))],  # type: ignore[no-untyped-call]
+                    "proof": [_hex(rlp.encode(n)) for n in f.storage.get_proof(keccak256(slot))],  # type: ignore[no-untyped-call]
                 }
             )
         nonce, balance, root, code = f.account
@@ -238,7 +238,7 @@ class ForgeBlock:
             "codeHash": _hex(bytes(code)),
             "accountProof": [
                 _hex(rlp.encode(n))
-                for n in f.state.get_proof(keccak(address))  # type: ignore[no-untyped-call]
+                for n in f.state.get_proof(keccak256(address))  # type: ignore[no-untyped-call]
             ],
             "storageProof": storage,
         }

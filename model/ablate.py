@@ -43,6 +43,7 @@ from ethvoip.spec.errors import (
 )
 from ethvoip.spec.evaluate import evaluate
 from ethvoip.spec.protocol import Protocol, Variant, Verdict
+from ethvoip.spec.texttable import text_table
 
 if TYPE_CHECKING:
     from ethvoip.model.ablate_lifecycle import LifecycleRemoval
@@ -334,14 +335,7 @@ def _attacks(r: Removal) -> str:
 def table(removals: Sequence[AnyRemoval]) -> str:
     head = ("protocol", "check removed", "claims it reopens (runs of the attack)")
     body = [(f"{r.protocol}/{r.variant}", r.check, r.text()) for r in removals]
-    widths = [max(len(x) for x in col) for col in zip(head, *body, strict=True)]
-    widths[-1] = len(head[-1])
-    lines = [
-        "  ".join(c.ljust(w) for c, w in zip(row, widths, strict=True)).rstrip()
-        for row in (head, *body)
-    ]
-    lines.insert(1, "  ".join("-" * w for w in widths))
-    return "\n".join(lines)
+    return text_table(head, body, fit_last=False)
 
 
 def record(removals: Sequence[AnyRemoval], generated_by: str, max_runs: int) -> dict[str, Any]:

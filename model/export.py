@@ -3,8 +3,9 @@
 The model fixes every leaf and every event time; executed events are listed in time order
 (ties broken by run and step, which never matters: a receive always comes strictly after
 the sends it uses).  Each received message that is not a verbatim copy of an earlier one
-carries the intruder's derivation (:mod:`ethvoip.model.explain`); a secrecy violation
-carries the derivation of the secret from everything sent.
+carries the intruder's derivation (Dolev-Yao deduction on the concrete messages,
+:class:`ethvoip.spec.deduction.Knowledge`); a secrecy violation carries the derivation of the
+secret from everything sent.
 """
 
 from __future__ import annotations
@@ -13,12 +14,12 @@ import z3
 
 from ethvoip.model.boundary import solver_boundary
 from ethvoip.model.encode import Run, World
-from ethvoip.model.explain import Explainer
 from ethvoip.model.symbolic import SPk, concrete
 from ethvoip.spec import terms as T
-from ethvoip.spec.deduction import Derivation
+from ethvoip.spec.deduction import Derivation, Knowledge
 from ethvoip.spec.errors import ModelError
 from ethvoip.spec.protocol import Claim, ClaimKind, Protocol
+from ethvoip.spec.semantics import INTRUDER
 from ethvoip.spec.trace import Trace, TraceEvent, TraceRun, Violation
 
 
@@ -72,7 +73,7 @@ def build_trace(
         if _done(m, ev.moment.done)
     ]
     steps.sort(key=lambda x: x[:3])
-    know = Explainer(_intruder_initial(w, m))
+    know = Knowledge(_intruder_initial(w, m), own=INTRUDER)
     sent: list[T.Term] = []
     events: list[TraceEvent] = []
     for i, (_, _, _, _, ev) in enumerate(steps):
@@ -80,7 +81,7 @@ def build_trace(
         term = concrete(ev.term, m, w.u)
         deriv: Derivation | None = None
         if ev.kind == "recv" and term not in sent:
-            deriv = know.build(term)
+            deriv = know.derivation(term)
             if deriv is None:
                 raise ModelError(f"model bug: no derivation of {term} at event {i}")
         if ev.kind in ("send", "reveal"):
@@ -108,14 +109,14 @@ def build_trace(
     )
 
 
-def _violation(w: World, m: z3.ModelRef, claim: Claim, know: Explainer) -> Violation:
+def _violation(w: World, m: z3.ModelRef, claim: Claim, know: Knowledge) -> Violation:
     r: Run = w.runs[0]
     if claim.kind is ClaimKind.SECRECY:
         assert claim.term is not None
         st = w.value(r, claim.term)
         assert st is not None
         secret = concrete(st, m, w.u)
-        d = know.build(secret)
+        d = know.derivation(secret)
         if d is None:
             raise ModelError(f"model bug: the intruder cannot derive {secret} at the end")
         return Violation(r.rid + 1, f"the intruder derives {secret}", secret, d)

@@ -38,6 +38,7 @@ from ethvoip.spec.lifecycle import (
     Function,
     LifecycleClaim,
     LifecycleVariant,
+    OperatorLogic,
     Question,
     SigValue,
     State,
@@ -58,7 +59,7 @@ IDLE = 0
 ENV_ACTIONS = ("idle",)
 
 
-class Z3Logic:
+class Z3Logic(OperatorLogic):
     """:class:`ethvoip.spec.lifecycle.Logic` on z3 terms of one context."""
 
     def __init__(self, ctx: z3.Context, bv: bool) -> None:
@@ -78,15 +79,6 @@ class Z3Logic:
 
     def not_(self, x: Any) -> Any:
         return z3.Not(x)
-
-    def eq(self, a: Any, b: Any) -> Any:
-        return a == b
-
-    def lt(self, a: Any, b: Any) -> Any:
-        return a < b
-
-    def add(self, a: Any, b: Any) -> Any:
-        return a + b
 
     def ite(self, c: Any, a: Any, b: Any) -> Any:
         return z3.If(c, a, b)

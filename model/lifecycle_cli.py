@@ -21,6 +21,7 @@ from ethvoip.spec.errors import TraceError, UnknownProtocol
 from ethvoip.spec.lifecycle import Expect, Expected
 from ethvoip.spec.lifecycle_eval import HONEST, build_honest, evaluate
 from ethvoip.spec.msc import Event, render_msc
+from ethvoip.spec.texttable import text_table
 
 NAME = "key_lifecycle"
 CONTRACT = "key store (+ service)"
@@ -133,13 +134,7 @@ def table(rows: Sequence[LifecycleRow]) -> str:
         )
         for r in rows
     ]
-    widths = [max(len(x) for x in col) for col in zip(head, *body, strict=True)]
-    lines = [
-        "  ".join(c.ljust(w) for c, w in zip(row, widths, strict=True)).rstrip()
-        for row in (head, *body)
-    ]
-    lines.insert(1, "  ".join("-" * w for w in widths))
-    return "\n".join(lines)
+    return text_table(head, body)
 
 
 # -- rendering a trace ----------------------------------------------------------------------

@@ -41,8 +41,8 @@ from ethvoip.model.horn import (
 )
 from ethvoip.spec.checks import default_shape, front_end
 from ethvoip.spec.errors import UnsupportedProtocol
-from ethvoip.spec.protocol import AGREEMENTS, Claim, ClaimKind, Lookup, Recv, Role, Variant
-from ethvoip.spec.semantics import honest_execution
+from ethvoip.spec.protocol import AGREEMENTS, Claim, ClaimKind, Recv, Role, Variant
+from ethvoip.spec.semantics import honest_execution, received_variables
 from ethvoip.spec.terms import Atom, Exp, Fresh, G, Pk, Sort, Term, Var, substitute, variables
 
 #: (claimant, peer) as the named agents: distinct, or one agent in both roles.
@@ -720,23 +720,14 @@ def _check_shapes(v: Variant) -> None:
         raise unsupported("key compromise (Variant.reveals) is not represented")
     runs, _ = honest_execution(v)
     for run in runs:
-        seen: set[Var] = set(run.role.params)
-        for step in run.role.steps:
-            if isinstance(step, Lookup):
-                seen.add(step.key)
-            if not isinstance(step, Recv):
-                continue
-            for x in sorted(variables(step.pattern) - seen, key=lambda x: x.name):
-                if x.sort is Sort.CONST:
-                    # the universe holds the description's constants only, and the intruder
-                    # may send any other
-                    raise unsupported(
-                        f"a received constant {x.name} at {run.role.name}/{step.label}"
-                    )
-                value = run.bindings[x]
-                if not default_shape(value, x.sort):
-                    raise unsupported(
-                        f"{value} received into {x.sort.value} variable {x.name} at "
-                        f"{run.role.name}/{step.label} (only atoms, pk(agent) and g^x)"
-                    )
-                seen.add(x)
+        for step, x in received_variables(run):
+            if x.sort is Sort.CONST:
+                # the universe holds the description's constants only, and the intruder
+                # may send any other
+                raise unsupported(f"a received constant {x.name} at {run.role.name}/{step.label}")
+            value = run.bindings[x]
+            if not default_shape(value, x.sort):
+                raise unsupported(
+                    f"{value} received into {x.sort.value} variable {x.name} at "
+                    f"{run.role.name}/{step.label} (only atoms, pk(agent) and g^x)"
+                )

@@ -18,6 +18,7 @@ from typing import Any
 
 from ethvoip.model.unbounded import Checker, UResult, UVerdict
 from ethvoip.spec.protocol import Expect, Protocol, Verdict
+from ethvoip.spec.texttable import text_table
 
 
 @dataclass(frozen=True)
@@ -71,13 +72,7 @@ def table(rows: Sequence[URow]) -> str:
         )
         for r in rows
     ]
-    widths = [max(len(x) for x in col) for col in zip(head, *body, strict=True)]
-    lines = [
-        "  ".join(c.ljust(w) for c, w in zip(row, widths, strict=True)).rstrip()
-        for row in (head, *body)
-    ]
-    lines.insert(1, "  ".join("-" * w for w in widths))
-    return "\n".join(lines)
+    return text_table(head, body)
 
 
 def run(targets: Sequence[tuple[Protocol, str]], *, as_json: bool, live: bool) -> int:

@@ -40,7 +40,7 @@ from ethvoip.spec.protocol import (
     Variant,
     Verdict,
 )
-from ethvoip.spec.semantics import HonestEvent, Run, honest_execution
+from ethvoip.spec.semantics import HonestEvent, Run, honest_execution, received_variables
 from ethvoip.spec.structure import check_structure, check_variant_structure
 from ethvoip.spec.terms import (
     AEnc,
@@ -249,24 +249,17 @@ def check_typed(v: Variant, runs: list[Run]) -> None:
                     if not (isinstance(name, Atom | Var) and name.sort is Sort.AGENT):
                         raise _unsupported(f"look-up of {name}, not an agent", role, label)
     for run in runs:
-        seen: set[Var] = set(run.role.params)
-        for step in run.role.steps:
-            if isinstance(step, Lookup):
-                seen.add(step.key)
-            if not isinstance(step, Recv):
-                continue
-            for x in sorted(variables(step.pattern) - seen, key=lambda x: x.name):
-                value = run.bindings[x]
-                if not representable(value, opaque=x.sort is Sort.MSG):
-                    raise _unsupported(
-                        f"{value} received into {x.sort.value} variable {x.name}",
-                        run.role,
-                        step.label,
-                        "the typed model encodes a received value as atoms, pk(agent), "
-                        "k(agent, agent), g^x.., and hashes and tuples of these (and, in a "
-                        "msg variable, ciphertexts and signatures of these)",
-                    )
-                seen.add(x)
+        for step, x in received_variables(run):
+            value = run.bindings[x]
+            if not representable(value, opaque=x.sort is Sort.MSG):
+                raise _unsupported(
+                    f"{value} received into {x.sort.value} variable {x.name}",
+                    run.role,
+                    step.label,
+                    "the typed model encodes a received value as atoms, pk(agent), "
+                    "k(agent, agent), g^x.., and hashes and tuples of these (and, in a "
+                    "msg variable, ciphertexts and signatures of these)",
+                )
 
 
 def check_variant(v: Variant) -> None:

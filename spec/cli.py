@@ -17,6 +17,7 @@ from ethvoip.spec.errors import EthVoipError, SpecError
 from ethvoip.spec.lifecycle import VARIANTS as LIFECYCLE_VARIANTS
 from ethvoip.spec.lifecycle_eval import TableCheck, check_table
 from ethvoip.spec.protocol import Protocol
+from ethvoip.spec.texttable import text_table
 
 
 def _table(rows: list[CheckResult]) -> str:
@@ -32,13 +33,7 @@ def _table(rows: list[CheckResult]) -> str:
         )
         for r in rows
     ]
-    widths = [max(len(x) for x in col) for col in zip(head, *body, strict=True)]
-    lines = [
-        "  ".join(c.ljust(w) for c, w in zip(row, widths, strict=True)).rstrip()
-        for row in (head, *body)
-    ]
-    lines.insert(1, "  ".join("-" * w for w in widths))
-    return "\n".join(lines)
+    return text_table(head, body)
 
 
 def _grouped(chosen: list[tuple[Protocol, str]]) -> list[tuple[Protocol, set[str]]]:

@@ -9,9 +9,12 @@ derivable name are public.  The knower's own long-term symmetric keys ``k(own, X
 An ephemeral key pair ``pk(N)``/``sk(N)`` (seeded by a nonce or key ``N``) is built by
 whoever knows ``N``; an agent's private key never is.
 
-Used for the intruder by the independent trace evaluator and for honest roles by the
-well-formedness checks (where variables stand for what the role has bound).  The z3 model
-checker does *not* use this module: it is the yardstick the model's traces are held to.
+Used for the intruder by the independent trace evaluator, for honest roles by the
+well-formedness checks (where variables stand for what the role has bound), and by the model
+to write down how the intruder built each message of a trace it found.  The z3 encoding itself
+does not use this module, and the evaluator does not take the trees the model writes with it
+on trust: it re-checks every node of a stated derivation on its own (``_check_derivation`` in
+:mod:`ethvoip.spec.evaluate`).
 
 Every analysed term remembers how it was obtained, so :meth:`Knowledge.explain` returns a
 derivation tree (:class:`Derivation`) that a trace can carry and a reader can follow.
@@ -131,16 +134,21 @@ class Knowledge:
             raise ValueError(f"{t} is not derivable")
         return d
 
+    def derivation(self, t: Term) -> Derivation | None:
+        """A derivation tree for ``t``, or ``None`` if ``t`` is not derivable."""
+        return self._synth(t)
+
     def known(self) -> frozenset[Term]:
         """Everything analysis has extracted so far."""
         return frozenset(self._how)
 
     def _synth(self, t: Term) -> Derivation | None:
+        if isinstance(t, Atom) and t.sort in _PUBLIC_SORTS:
+            # even when seen inside a message: "public" is the shortest explanation of a name
+            return Derivation("public", t)
         if t in self._how:
             return self._how[t]
         match t:
-            case Atom(_, sort) if sort in _PUBLIC_SORTS:
-                return Derivation("public", t)
             case Pk(owner):
                 return self._build("pk", t, (owner,))
             case Sk(owner) if ephemeral(owner):

@@ -100,7 +100,21 @@ class Logic(Protocol[V]):
     def sel(self, xs: Sequence[V], i: V) -> V: ...
 
 
-class PyLogic:
+class OperatorLogic:
+    """The part of :class:`Logic` that Python's operators already are, for integers and for
+    z3 terms alike (the model's logic shares it)."""
+
+    def eq(self, a: Any, b: Any) -> Any:
+        return a == b
+
+    def lt(self, a: Any, b: Any) -> Any:
+        return a < b
+
+    def add(self, a: Any, b: Any) -> Any:
+        return a + b
+
+
+class PyLogic(OperatorLogic):
     """:class:`Logic` on plain Python integers and booleans."""
 
     def const(self, x: int | bool) -> Any:
@@ -114,15 +128,6 @@ class PyLogic:
 
     def not_(self, x: Any) -> Any:
         return not x
-
-    def eq(self, a: Any, b: Any) -> Any:
-        return a == b
-
-    def lt(self, a: Any, b: Any) -> Any:
-        return a < b
-
-    def add(self, a: Any, b: Any) -> Any:
-        return a + b
 
     def ite(self, c: Any, a: Any, b: Any) -> Any:
         return a if c else b
@@ -502,6 +507,15 @@ def receipt_ok(
     return L.or_(mine, copied)
 
 
+def _recovery_pending(L: Logic[V], st: State[V], c: Call[V]) -> V:
+    return st.n(L, "rec_on", c.number)
+
+
+def _pending_recovery(L: Logic[V], st: State[V], c: Call[V]) -> tuple[V, V, V, V]:
+    """What a digest naming the pending recovery signs: number, new key, serial."""
+    return (c.number, st.n(L, "rec_key", c.number), st.n(L, "rec_serial", c.number), L.const(0))
+
+
 def _no_recovery(L: Logic[V], st: State[V], c: Call[V]) -> V:
     return L.not_(st.n(L, "rec_on", c.number))
 
@@ -622,12 +636,7 @@ def _v1() -> LifecycleVariant:
         Digest(
             "Cancel",
             "(CANCEL_RECOVERY_TAG, chain, contract, identifier, keyHash, serial)",
-            lambda L, st, c: (
-                c.number,
-                st.n(L, "rec_key", c.number),
-                st.n(L, "rec_serial", c.number),
-                L.const(0),
-            ),
+            _pending_recovery,
             shape=("number", "key", "int"),
         ),
     )
@@ -717,7 +726,7 @@ def _v1() -> LifecycleVariant:
                 Check(
                     "a recovery is pending",
                     "NoRecoveryPending",
-                    lambda L, st, c: st.n(L, "rec_on", c.number),
+                    _recovery_pending,
                 ),
             ),
             effects=(("delete recovery", _clear_recovery),),
@@ -857,16 +866,14 @@ def _hardened() -> LifecycleVariant:
         Digest(
             "Veto",
             "EIP-712 Veto{identifier, newKeyHash, serial}: the pending announcement's",
-            lambda L, st, c: (
-                c.number,
-                st.n(L, "rec_key", c.number),
-                st.n(L, "rec_serial", c.number),
-                L.const(0),
-            ),
+            _pending_recovery,
             shape=("number", "key", "int"),
         ),
     )
     live = frozenset({Status.APPROVED, Status.SUSPENDED})
+    recovery_pending = Check(
+        "a recovery is pending", "NoRecoveryPending", _recovery_pending, C.ONE_RECOVERY
+    )
     fresh = Check("the key never entered the store", "KeyAlreadyUsed", _key_unused, SPENT)
     fns = (
         Function(
@@ -1021,14 +1028,7 @@ def _hardened() -> LifecycleVariant:
             None,
             None,
             (SigRule("Veto", "current"),),
-            guards=(
-                Check(
-                    "a recovery is pending",
-                    "NoRecoveryPending",
-                    lambda L, st, c: st.n(L, "rec_on", c.number),
-                    C.ONE_RECOVERY,
-                ),
-            ),
+            guards=(recovery_pending,),
             effects=(("delete recovery", _clear_recovery),),
             uses_key=False,
             reachable_from=live,
@@ -1040,12 +1040,7 @@ def _hardened() -> LifecycleVariant:
             Status.APPROVED,
             NO_SIG,
             guards=(
-                Check(
-                    "a recovery is pending",
-                    "NoRecoveryPending",
-                    lambda L, st, c: st.n(L, "rec_on", c.number),
-                    C.ONE_RECOVERY,
-                ),
+                recovery_pending,
                 Check(
                     "now >= executableAt",
                     "RecoveryNotReady",

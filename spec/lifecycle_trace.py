@@ -29,12 +29,12 @@ numbers, keys and actors, or version and serial numbers), in the order of the va
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from ethvoip.spec.errors import TraceError
+from ethvoip.spec.trace import json_text, parse_json
 
 FORMAT = "ethvoip-lifecycle-trace/1"
 ACTIONS = frozenset({"call", "buy", "theft", "tick"})
@@ -176,14 +176,11 @@ def from_dict(obj: object) -> LifecycleTrace:
 
 
 def dumps(t: LifecycleTrace) -> str:
-    return json.dumps(to_dict(t), indent=1, sort_keys=True) + "\n"
+    return json_text(to_dict(t))
 
 
 def loads(text: str) -> LifecycleTrace:
-    try:
-        return from_dict(json.loads(text))
-    except json.JSONDecodeError as exc:
-        raise TraceError(f"life-cycle trace is not JSON: {exc}") from exc
+    return from_dict(parse_json(text, "life-cycle trace"))
 
 
 def load(path: Path) -> LifecycleTrace:

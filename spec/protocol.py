@@ -193,6 +193,40 @@ class Expect:
     why: str = ""
 
 
+def share_agreement(
+    names: tuple[Term, Term],
+    mine: tuple[Term, Term],
+    received: tuple[Term, Term],
+    *,
+    peer_at: tuple[str, str],
+    shares: str = "shares",
+) -> tuple[Claim, ...]:
+    """``I_agree`` and ``R_agree`` of a two-party Diffie-Hellman exchange between roles I and R:
+    each side agrees with the other on both ``names`` (A, B) and both shares.  ``mine`` are
+    the shares each side makes (``g^x``, ``g^y``), ``received`` the variables each binds the
+    other's to (``GY`` at I, ``GX`` at R); ``peer_at`` the steps R and I have reached."""
+    a, b = names
+    gx, gy = mine
+    gy_seen, gx_seen = received
+    at_i, at_r = (a, b, gx, gy_seen), (a, b, gx_seen, gy)  # what each side holds
+    return tuple(
+        Claim(
+            f"{role}_agree",
+            ClaimKind.NI_AGREEMENT,
+            role,
+            f"{me} agrees with {them} on both names and both {shares}",
+            peer=peer,
+            data=data,
+            peer_data=peer_data,
+            peer_at=at,
+        )
+        for role, peer, me, them, data, peer_data, at in (
+            ("I", "R", "A", "B", at_i, at_r, peer_at[0]),
+            ("R", "I", "B", "A", at_r, at_i, peer_at[1]),
+        )
+    )
+
+
 def attack(runs: int, why: str) -> Expect:
     return Expect(Verdict.ATTACK, runs, why)
 

@@ -14,12 +14,12 @@ cannot finish would make every security verdict vacuous.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 
 from ethvoip.spec.errors import MalformedProtocol
 from ethvoip.spec.protocol import Lookup, Recv, Role, Send, Step, Variant
-from ethvoip.spec.terms import Atom, Pk, Sort, Term, Var, match, substitute
+from ethvoip.spec.terms import Atom, Pk, Sort, Term, Var, match, substitute, variables
 
 #: The intruder's own name; honest agents are ``a``, ``b``, ``c`` ...
 INTRUDER = Atom("e", Sort.AGENT)
@@ -186,3 +186,17 @@ def honest_execution(variant: Variant) -> tuple[list[Run], list[HonestEvent]]:
             label=step.label,
         )
     return runs, events
+
+
+def received_variables(run: Run) -> Iterator[tuple[Recv, Var]]:
+    """Each variable ``run``'s role first binds at a receive, with that receive: in step order,
+    by name within a step (parameters and looked-up keys are bound otherwise)."""
+    seen: set[Var] = set(run.role.params)
+    for step in run.role.steps:
+        if isinstance(step, Lookup):
+            seen.add(step.key)
+        if not isinstance(step, Recv):
+            continue
+        for x in sorted(variables(step.pattern) - seen, key=lambda x: x.name):
+            yield step, x
+            seen.add(x)

@@ -282,16 +282,25 @@ def _from_dict(obj: object) -> Trace:
     )
 
 
+def json_text(obj: Mapping[str, Any]) -> str:
+    """The one layout of trace files: indent 1, keys sorted, a final newline (stable diffs)."""
+    return json.dumps(obj, indent=1, sort_keys=True) + "\n"
+
+
+def parse_json(text: str, what: str) -> object:
+    """``text`` as JSON; anything else raises :class:`TraceError` naming ``what``."""
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise TraceError(f"{what} is not JSON: {exc}") from exc
+
+
 def dumps(t: Trace) -> str:
-    return json.dumps(to_dict(t), indent=1, sort_keys=True) + "\n"
+    return json_text(to_dict(t))
 
 
 def loads(text: str) -> Trace:
-    try:
-        obj = json.loads(text)
-    except json.JSONDecodeError as exc:
-        raise TraceError(f"trace is not JSON: {exc}") from exc
-    return from_dict(obj)
+    return from_dict(parse_json(text, "trace"))
 
 
 def load(path: Path) -> Trace:

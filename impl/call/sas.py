@@ -27,9 +27,7 @@ on average for a collision) within the seconds a call setup allows.  See docs/ca
 
 from __future__ import annotations
 
-import hashlib
-
-from ethvoip.impl.crypto import IdentityKey, IdentityPublicKey
+from ethvoip.impl.crypto import IdentityKey, IdentityPublicKey, scrypt, sha256
 from ethvoip.impl.handshake import Completed, Received, RoleMachine, Sent, State
 from ethvoip.spec.errors import LocalProtocolError
 
@@ -47,16 +45,8 @@ def render_b32(sasvalue: int) -> str:
 
 def sas_value(protocol: str, keys: bytes, transcript: bytes, session_key: bytes) -> int:
     """The 32-bit sasvalue (see the module docstring)."""
-    salt = hashlib.sha256(_INFO + _field(protocol.encode()) + keys + transcript).digest()
-    sashash = hashlib.scrypt(
-        session_key,
-        salt=salt,
-        n=SCRYPT_N,
-        r=SCRYPT_R,
-        p=SCRYPT_P,
-        maxmem=64 * 1024 * 1024,
-        dklen=32,
-    )
+    salt = sha256(_INFO + _field(protocol.encode()) + keys + transcript)
+    sashash = scrypt(session_key, salt=salt, n=SCRYPT_N, r=SCRYPT_R, p=SCRYPT_P)
     return int.from_bytes(sashash[:4], "big")
 
 

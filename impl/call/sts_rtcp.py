@@ -31,12 +31,10 @@ message arrived (the MAC covers the SSRC, so one direction's switch cannot pass 
 
 from __future__ import annotations
 
-import hashlib
-import hmac
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from ethvoip.impl.crypto import hkdf_sha256
+from ethvoip.impl.crypto import ct_equal, hkdf_sha256, hmac_sha256
 from ethvoip.impl.handshake import Completed, Env, RoleMachine, Sent, State, create
 from ethvoip.impl.media.rtcp import RtcpApp, RtcpPacket
 from ethvoip.impl.sip.ua import Address
@@ -100,7 +98,7 @@ def unwrap(app: RtcpApp) -> bytes:
 def _switch_mac(session_key: bytes, ssrc: int, index: int) -> bytes:
     key = hkdf_sha256(session_key, info=SWITCH_INFO)
     msg = ssrc.to_bytes(4, "big") + index.to_bytes(8, "big")
-    return hmac.new(key, msg, hashlib.sha256).digest()[:MAC_LEN]
+    return hmac_sha256(key, msg)[:MAC_LEN]
 
 
 def key_switch(session_key: bytes, ssrc: int, index: int) -> RtcpApp:
@@ -115,7 +113,7 @@ def read_key_switch(app: RtcpApp, session_key: bytes, ssrc: int) -> int:
     if app.ssrc != ssrc:
         raise PeerRefused("key switch for another SSRC", check=Check.STREAM_BINDING)
     index = int.from_bytes(app.data[:8], "big")
-    if not hmac.compare_digest(app.data[8:], _switch_mac(session_key, ssrc, index)):
+    if not ct_equal(app.data[8:], _switch_mac(session_key, ssrc, index)):
         raise MacInvalid("key switch MAC does not verify")
     return index
 

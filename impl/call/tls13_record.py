@@ -25,12 +25,20 @@ from __future__ import annotations
 import struct
 from dataclasses import dataclass, field
 
-from cryptography.exceptions import InvalidTag
-from cryptography.hazmat.primitives import hashes
-from cryptography.hazmat.primitives.ciphers.aead import AESGCM, ChaCha20Poly1305
-from cryptography.hazmat.primitives.kdf.hkdf import HKDFExpand
-
-from ethvoip.spec.errors import CryptoError, DecodeError, LocalProtocolError, RemoteProtocolError
+from ethvoip.impl.crypto import (
+    HASH_SIZES,
+    AeadName,
+    HashName,
+    NonceAead,
+    hkdf_expand,
+)
+from ethvoip.spec.errors import (
+    CryptoError,
+    DecodeError,
+    DecryptFailed,
+    LocalProtocolError,
+    RemoteProtocolError,
+)
 
 # ContentType (section 5.1)
 CHANGE_CIPHER_SPEC, ALERT, HANDSHAKE, APPLICATION_DATA = 20, 21, 22, 23
@@ -48,15 +56,15 @@ class Suite:
     """A TLS 1.3 cipher suite: its AEAD, key length and hash (Appendix B.4)."""
 
     code: int
-    aead: type[AESGCM] | type[ChaCha20Poly1305]
+    aead: AeadName
     key_len: int
-    hash: type[hashes.SHA256] | type[hashes.SHA384]
+    hash: HashName
 
 
 SUITES = {
-    0x1301: Suite(0x1301, AESGCM, 16, hashes.SHA256),  # TLS_AES_128_GCM_SHA256
-    0x1302: Suite(0x1302, AESGCM, 32, hashes.SHA384),  # TLS_AES_256_GCM_SHA384
-    0x1303: Suite(0x1303, ChaCha20Poly1305, 32, hashes.SHA256),  # TLS_CHACHA20_POLY1305_SHA256
+    0x1301: Suite(0x1301, "aes-gcm", 16, "sha256"),  # TLS_AES_128_GCM_SHA256
+    0x1302: Suite(0x1302, "aes-gcm", 32, "sha384"),  # TLS_AES_256_GCM_SHA384
+    0x1303: Suite(0x1303, "chacha20-poly1305", 32, "sha256"),  # TLS_CHACHA20_POLY1305_SHA256
 }
 
 
@@ -68,7 +76,7 @@ def suite(code: int) -> Suite:
 
 
 def hkdf_expand_label(
-    hash_: type[hashes.SHA256] | type[hashes.SHA384],
+    hash_: HashName,
     secret: bytes,
     label: bytes,
     context: bytes,
@@ -77,7 +85,7 @@ def hkdf_expand_label(
     """HKDF-Expand-Label (section 7.1): ``HkdfLabel = length || "tls13 " + label || context``."""
     full = b"tls13 " + label
     info = length.to_bytes(2, "big") + bytes([len(full)]) + full + bytes([len(context)]) + context
-    return HKDFExpand(hash_(), length, info).derive(secret)
+    return hkdf_expand(hash_, secret, info, length)
 
 
 @dataclass
@@ -86,7 +94,7 @@ class _Direction:
 
     suite: Suite
     secret: bytes
-    aead: AESGCM | ChaCha20Poly1305 = field(init=False)
+    aead: NonceAead = field(init=False)
     iv: int = field(init=False)
     seq: int = 0
 
@@ -96,13 +104,13 @@ class _Direction:
     def _install(self, secret: bytes) -> None:
         s = self.suite
         self.secret = secret
-        self.aead = s.aead(hkdf_expand_label(s.hash, secret, b"key", b"", s.key_len))
+        self.aead = NonceAead(s.aead, hkdf_expand_label(s.hash, secret, b"key", b"", s.key_len))
         self.iv = int.from_bytes(hkdf_expand_label(s.hash, secret, b"iv", b"", 12), "big")
         self.seq = 0
 
     def update(self) -> None:
         """application_traffic_secret_N+1 (section 7.2); keys and sequence number restart."""
-        n = self.suite.hash.digest_size
+        n = HASH_SIZES[self.suite.hash]
         self._install(hkdf_expand_label(self.suite.hash, self.secret, b"traffic upd", b"", n))
 
     def nonce(self) -> bytes:
@@ -137,7 +145,7 @@ class RecordLayer:
     def _seal(self, content_type: int, data: bytes) -> bytes:
         inner = data + bytes([content_type])
         header = HEADER.pack(APPLICATION_DATA, LEGACY_VERSION, len(inner) + TAG_LEN)
-        return header + self._write.aead.encrypt(self._write.nonce(), inner, header)
+        return header + self._write.aead.seal(self._write.nonce(), inner, header)
 
     def protect(self, data: bytes) -> bytes:
         """Application data as records of at most 2**14 bytes of plaintext each."""
@@ -216,8 +224,8 @@ class RecordLayer:
         if len(body) < TAG_LEN + 1:
             raise self._failure(DecodeError("TLS record shorter than its tag"))
         try:
-            inner = self._read.aead.decrypt(self._read.nonce(), body, header)
-        except InvalidTag:
+            inner = self._read.aead.open(self._read.nonce(), body, header)
+        except DecryptFailed:
             raise self._failure(CryptoError("TLS record does not authenticate")) from None
         end = len(inner.rstrip(b"\x00"))  # section 5.4: strip the zero padding
         if end == 0:

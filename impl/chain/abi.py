@@ -12,8 +12,8 @@ from typing import Any
 
 from eth_abi.abi import decode
 from eth_abi.exceptions import DecodingError
-from eth_hash.auto import keccak
 
+from ethvoip.impl.crypto import keccak256
 from ethvoip.spec.errors import Check, ContractRevert, DecodeError
 
 #: The check each key-store custom error (contracts/KeyStore.sol, KeyStorePaper.sol) stands
@@ -51,8 +51,8 @@ def contract_revert(name: str, data: bytes | None = None) -> ContractRevert:
     return ContractRevert(name, data=data, check=CONTRACT_CHECKS.get(name))
 
 
-_ERROR_STRING = keccak(b"Error(string)")[:4]
-_PANIC = keccak(b"Panic(uint256)")[:4]
+_ERROR_STRING = keccak256(b"Error(string)")[:4]
+_PANIC = keccak256(b"Panic(uint256)")[:4]
 
 
 def _canonical_type(param: dict[str, Any]) -> str:
@@ -78,7 +78,7 @@ class ErrorCodec:
         table = {}
         for item in abi:
             if item.get("type") == "error":
-                table[keccak(_signature(item).encode())[:4]] = (
+                table[keccak256(_signature(item).encode())[:4]] = (
                     item["name"],
                     [_canonical_type(p) for p in item["inputs"]],
                 )
@@ -132,7 +132,7 @@ class EventCodec:
         for item in abi:
             if item.get("type") == "event" and not item.get("anonymous"):
                 ins = item["inputs"]
-                table[keccak(_signature(item).encode())] = _EventSpec(
+                table[keccak256(_signature(item).encode())] = _EventSpec(
                     item["name"],
                     [(p["name"], _canonical_type(p)) for p in ins if p["indexed"]],
                     [(p["name"], _canonical_type(p)) for p in ins if not p["indexed"]],

@@ -7,7 +7,6 @@ that was not recompiled.
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 from dataclasses import dataclass
@@ -15,6 +14,7 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
+from ethvoip.impl.crypto import sha256
 from ethvoip.spec.errors import ConfigError
 
 #: Where the artifacts live: the repository's contracts/ folder (override with ETHVOIP_CONTRACTS).
@@ -62,7 +62,7 @@ def stale_artifacts(names: tuple[str, ...] = ("KeyStore", "KeyStorePaper")) -> l
     stale = []
     for name in names:
         art = load_artifact(name)
-        digest = hashlib.sha256((CONTRACTS_DIR / art.source_name).read_bytes()).hexdigest()
+        digest = sha256((CONTRACTS_DIR / art.source_name).read_bytes()).hex()
         if digest != art.source_sha256:
             stale.append(name)
     return stale

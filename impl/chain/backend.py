@@ -17,7 +17,6 @@ from collections.abc import Sequence
 from typing import Any
 
 import rlp
-from eth_hash.auto import keccak
 from web3 import Web3
 from web3.exceptions import ContractLogicError, Web3RPCError
 
@@ -25,6 +24,7 @@ from ethvoip.impl.chain.abi import ErrorCodec
 from ethvoip.impl.chain.jsonrpc import JsonRpcClient
 from ethvoip.impl.chain.mpt import encode_flat_list
 from ethvoip.impl.chain.proofs import AccountProof, parse_eip1186
+from ethvoip.impl.crypto import keccak256
 from ethvoip.spec.errors import ChainError, ContractRevert
 
 _REVERTED = "execution reverted: "
@@ -184,18 +184,18 @@ class EmbeddedChain(Chain):
         header = self._header(block_hash)
         db = self.tester.backend.chain.chaindb.db
         state = HexaryTrie(db, header.state_root)
-        account_key = keccak(address)
+        account_key = keccak256(address)
         account_nodes = [rlp.encode(n) for n in state.get_proof(account_key)]  # type: ignore[no-untyped-call]
         encoded = state.get(account_key)
         if encoded:
             nonce, balance, storage_root, code_hash = rlp.decode(encoded)
         else:  # an absent account: empty storage, empty code
             nonce, balance = b"", b""
-            storage_root, code_hash = HexaryTrie.BLANK_NODE_HASH, keccak(b"")
+            storage_root, code_hash = HexaryTrie.BLANK_NODE_HASH, keccak256(b"")
         storage = HexaryTrie(db, storage_root)
         storage_proofs = []
         for slot in slots:
-            key = keccak(slot)
+            key = keccak256(slot)
             raw = storage.get(key)
             nodes = storage.get_proof(key)  # type: ignore[no-untyped-call]
             storage_proofs.append(

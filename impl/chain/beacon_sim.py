@@ -23,7 +23,6 @@ of the cost.
 
 from __future__ import annotations
 
-import hashlib
 from functools import lru_cache
 from typing import Any
 
@@ -36,6 +35,7 @@ from ethvoip.impl.chain.sync_committee import (
     SLOTS_PER_PERIOD,
     encode,
 )
+from ethvoip.impl.crypto import sha256
 
 #: The order of the BLS12-381 scalar field: secret keys are integers below it.
 CURVE_ORDER = 0x73EDA753299D7D483339D80809A1D80553BDA402FFFE5BFEFFFFFFFF00000001
@@ -50,7 +50,7 @@ def committee_keys(seed: bytes, period: int) -> tuple[tuple[int, ...], Any]:
     """The secret keys of period ``period``'s committee and its ``SyncCommittee`` object."""
     secrets = tuple(
         int.from_bytes(
-            hashlib.sha256(seed + period.to_bytes(8, "big") + i.to_bytes(4, "big")).digest(),
+            sha256(seed + period.to_bytes(8, "big") + i.to_bytes(4, "big")),
             "big",
         )
         % (CURVE_ORDER - 1)
@@ -94,8 +94,8 @@ class SimulatedBeacon:
     ) -> None:
         self.chain = chain
         self.seed = seed
-        self.genesis_validators_root = (
-            genesis_validators_root or hashlib.sha256(seed + b"/genesis_validators_root").digest()
+        self.genesis_validators_root = genesis_validators_root or sha256(
+            seed + b"/genesis_validators_root"
         )
         self.fork_version = spec.Version(fork_version or spec.config.CAPELLA_FORK_VERSION)
         self.participants = participants

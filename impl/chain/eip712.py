@@ -15,8 +15,8 @@ from __future__ import annotations
 from typing import Any
 
 from eth_abi.abi import encode
-from eth_hash.auto import keccak
 
+from ethvoip.impl.crypto import keccak256
 from ethvoip.spec.errors import DecodeError
 
 NAME = "ethvoip KeyStore"
@@ -49,7 +49,7 @@ def type_string(name: str, fields: tuple[tuple[str, str], ...]) -> str:
 
 
 def type_hash(name: str) -> bytes:
-    return keccak(type_string(name, TYPES[name]).encode())
+    return keccak256(type_string(name, TYPES[name]).encode())
 
 
 def _address(value: bytes) -> str:
@@ -59,13 +59,13 @@ def _address(value: bytes) -> str:
 
 
 def domain_separator(chain_id: int, contract: bytes) -> bytes:
-    return keccak(
+    return keccak256(
         encode(
             ["bytes32", "bytes32", "bytes32", "uint256", "address"],
             [
-                keccak(type_string("EIP712Domain", DOMAIN_FIELDS).encode()),
-                keccak(NAME.encode()),
-                keccak(VERSION.encode()),
+                keccak256(type_string("EIP712Domain", DOMAIN_FIELDS).encode()),
+                keccak256(NAME.encode()),
+                keccak256(VERSION.encode()),
                 chain_id,
                 _address(contract),
             ],
@@ -94,12 +94,12 @@ def _check(name: str, values: dict[str, Any]) -> list[Any]:
 
 def struct_hash(name: str, values: dict[str, Any]) -> bytes:
     ordered = _check(name, values)
-    return keccak(encode(["bytes32", *(t for _, t in TYPES[name])], [type_hash(name), *ordered]))
+    return keccak256(encode(["bytes32", *(t for _, t in TYPES[name])], [type_hash(name), *ordered]))
 
 
 def digest(chain_id: int, contract: bytes, name: str, **values: Any) -> bytes:
     """What a key signs for ``name`` (one of :data:`TYPES`) with these field values."""
-    return keccak(b"\x19\x01" + domain_separator(chain_id, contract) + struct_hash(name, values))
+    return keccak256(b"\x19\x01" + domain_separator(chain_id, contract) + struct_hash(name, values))
 
 
 def typed_data(chain_id: int, contract: bytes, name: str, **values: Any) -> dict[str, Any]:

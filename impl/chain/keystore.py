@@ -17,14 +17,13 @@ from dataclasses import dataclass
 from enum import IntEnum
 from typing import Any
 
-from eth_hash.auto import keccak
 from web3 import Web3
 
 from ethvoip.impl.chain import messages
 from ethvoip.impl.chain.backend import Chain
 from ethvoip.impl.chain.contract import ContractClient, TxResult, address_bytes
 from ethvoip.impl.chain.proofs import LookupProof, RecordLayout, VerifiedCache, VerifiedRecord
-from ethvoip.impl.crypto import IdentityKey, Rng
+from ethvoip.impl.crypto import IdentityKey, Rng, keccak256
 
 #: Defaults: ENS's one minute minimum commitment age, one day maximum, two days of recovery
 #: delay, a week for the operator to approve a pending registration.
@@ -34,7 +33,7 @@ RECOVERY_DELAY = 172_800
 PENDING_TTL = 604_800
 #: ``keys[keyHash]`` of a key that has entered the store.
 USED = 1
-REGISTERED_TOPIC = keccak(b"Registered(bytes32,bytes32,uint64,address)")
+REGISTERED_TOPIC = keccak256(b"Registered(bytes32,bytes32,uint64,address)")
 
 
 class Status(IntEnum):

@@ -12,9 +12,9 @@ from __future__ import annotations
 import re
 
 from eth_abi.abi import encode
-from eth_hash.auto import keccak
 
 from ethvoip.impl.chain import eip712
+from ethvoip.impl.crypto import keccak256
 from ethvoip.spec.errors import DecodeError
 
 # E.164: '+', a country code that does not start with 0, at most 15 digits in all.
@@ -47,19 +47,19 @@ def identifier(number: str, salt: bytes) -> bytes:
     Hides the number from someone reading the chain; it does not resist a dictionary search
     of the ~10^10 numbers of a country by someone who knows the salt (see docs/contracts.rst).
     """
-    return keccak(IDENTIFIER_TAG + _bytes32("operator salt", salt) + check_e164(number).encode())
+    return keccak256(IDENTIFIER_TAG + _bytes32("operator salt", salt) + check_e164(number).encode())
 
 
 def key_hash(public_key: bytes) -> bytes:
     """keccak256 of the 64-byte public key: what approval and recovery name a key by."""
     if len(public_key) != 64:
         raise DecodeError(f"public key must be 64 bytes, got {len(public_key)}")
-    return keccak(bytes(public_key))
+    return keccak256(bytes(public_key))
 
 
 def commitment(ident: bytes, public_key: bytes, sender: bytes, secret: bytes) -> bytes:
     """keccak256(abi.encode(identifier, publicKey, sender, secret)), as ``register`` rebuilds it."""
-    return keccak(
+    return keccak256(
         encode(
             ["bytes32", "bytes", "address", "bytes32"],
             [
@@ -157,7 +157,7 @@ BINDING_BITS = 192
 def pending_binding(ident: bytes, record_version: int, registrant: bytes) -> int:
     """The low 192 bits of keccak256(abi.encode(identifier, recordVersion, registrant)): what
     ``keys[keyHash]`` holds for a pending registration, beside its time."""
-    word = keccak(
+    word = keccak256(
         encode(
             ["bytes32", "uint64", "address"],
             [_bytes32("identifier", ident), record_version, _address(registrant)],

@@ -12,10 +12,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import TypeAlias
 
-# pysha3 (C) rather than eth_hash.auto (pycryptodome here): a quarter of the cost per
-# short input, and a look-up hashes a dozen times.  Same function (Keccak-256, not SHA3-256).
-from eth_hash.backends.pysha3 import keccak256 as keccak
-
+from ethvoip.impl.crypto import keccak256 as keccak  # exported: the trie's hash
 from ethvoip.spec.errors import DecodeError, ProofInvalid
 
 __all__ = [

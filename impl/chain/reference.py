@@ -16,12 +16,11 @@ from __future__ import annotations
 from dataclasses import dataclass, field, replace
 
 from eth_abi.abi import encode
-from eth_hash.auto import keccak
 
 from ethvoip.impl.chain import events as ev
 from ethvoip.impl.chain import messages
 from ethvoip.impl.chain.abi import contract_revert
-from ethvoip.impl.crypto import recover_signer
+from ethvoip.impl.crypto import keccak256, recover_signer
 from ethvoip.spec.errors import ContractRevert, CryptoError, DecodeError
 
 NONE, PENDING, APPROVED, REVOKED, SUSPENDED = 0, 1, 2, 3, 4
@@ -97,14 +96,14 @@ class KeyStoreModel:
             recovered = recover_signer(digest, signature)
         except (CryptoError, DecodeError):  # what ecrecover answers with address 0
             raise _revert("BadSignature") from None
-        if recovered != keccak(public_key)[-20:]:
+        if recovered != keccak256(public_key)[-20:]:
             raise _revert("WrongSigner")
 
     def _record(self, ident: bytes) -> ModelRecord:
         return self.records.get(ident, ModelRecord())
 
     def _fresh_key(self, public_key: bytes) -> bytes:
-        kh = keccak(public_key)
+        kh = keccak256(public_key)
         if self.keys.get(kh, 0) != 0:
             raise _revert("KeyAlreadyUsed")
         return kh
@@ -136,7 +135,7 @@ class KeyStoreModel:
         record_version: int,
         signature: bytes,
     ) -> list[ev.Event]:
-        c = keccak(
+        c = keccak256(
             encode(["bytes32", "bytes", "address", "bytes32"], [ident, public_key, sender, secret])
         )
         at = self.commitments.get(c, 0)
@@ -169,7 +168,7 @@ class KeyStoreModel:
     ) -> list[ev.Event]:
         self._only_operator(sender)
         public_key = x + y
-        kh = keccak(public_key)
+        kh = keccak256(public_key)
         entry = self.keys.get(kh, 0)
         if entry == USED:
             raise _revert("KeyAlreadyUsed")
@@ -280,7 +279,7 @@ class KeyStoreModel:
         if now < pending.executable_at:
             raise _revert("RecoveryNotReady")
         self._split_key(new_key)
-        if keccak(new_key) != pending.key_hash:
+        if keccak256(new_key) != pending.key_hash:
             raise _revert("KeyMismatch")
         kh = self._fresh_key(new_key)
         rec = self._record(ident)

@@ -477,6 +477,18 @@ def decode_message(data: bytes) -> MikeyMessage:
     return MikeyMessage(header, tuple(payloads))
 
 
+def decode_strict(data: bytes, data_type: DataType, what: str) -> MikeyMessage:
+    """Decode a message that must be of ``data_type`` and encoded the one canonical way (a
+    re-encoded twin would be a second message with the same signature or MAC); ``what``
+    names the message in the error."""
+    msg = decode_message(data)
+    if encode_message(msg) != bytes(data):
+        raise DecodeError(f"MIKEY: non-canonical {what}")
+    if msg.header.data_type is not data_type:
+        raise DecodeError(f"MIKEY: data type {msg.header.data_type.name}, want {data_type.name}")
+    return msg
+
+
 def decode_key_data(data: bytes) -> tuple[KeyData, ...]:
     """Decode a KEMAC's plaintext: one or more Key data sub-payloads, nothing else."""
     r = Reader(data, "MIKEY key data")

@@ -13,11 +13,10 @@ against a second derivation written independently (see there).
 
 from __future__ import annotations
 
-import hashlib
-import hmac
-from dataclasses import dataclass
-
+from ethvoip.impl.crypto import hmac_sha1
 from ethvoip.spec.errors import CryptoError
+
+from .srtp_kdf import KeySet, derive_key_set
 
 # Section 4.1.3: constants for keys derived from a TGK (nine-digit chunks of e's expansion).
 TEK_CONST = 0x2AD01C64
@@ -33,17 +32,13 @@ _SLICE = 32  # the PRF splits its input key into 256-bit pieces
 _HMAC_LEN = 20  # SHA-1 output, 160 bits
 
 
-def _hmac_sha1(key: bytes, data: bytes) -> bytes:
-    return hmac.new(key, data, hashlib.sha1).digest()
-
-
 def p_sha1(s: bytes, label: bytes, m: int) -> bytes:
     """``P(s, label, m)``: m HMAC-SHA1 blocks chained through ``A_i = HMAC(s, A_{i-1})``."""
     out = bytearray()
     a = label
     for _ in range(m):
-        a = _hmac_sha1(s, a)
-        out += _hmac_sha1(s, a + label)
+        a = hmac_sha1(s, a)
+        out += hmac_sha1(s, a + label)
     return bytes(out)
 
 
@@ -75,21 +70,15 @@ def envelope_label(constant: int, csb_id: int, rand: bytes) -> bytes:
     return tgk_label(constant, 0xFF, csb_id, rand)
 
 
-@dataclass(frozen=True)
-class EnvelopeKeys:
-    """The keys that protect a KEMAC payload (section 4.1.4)."""
-
-    encr_key: bytes  # AES-CM-128 key for the encrypted key data
-    salt: bytes  # 112-bit salt for the AES-CM IV (section 4.2.3)
-    auth_key: bytes  # HMAC-SHA-1-160 key for the KEMAC MAC
-
-
-def derive_envelope_keys(env_key: bytes, csb_id: int, rand: bytes) -> EnvelopeKeys:
-    """Derive the KEMAC encryption, salting and authentication keys from the envelope key."""
-    return EnvelopeKeys(
-        encr_key=prf(env_key, envelope_label(ENV_ENCR_CONST, csb_id, rand), 16),
-        salt=prf(env_key, envelope_label(ENV_SALT_CONST, csb_id, rand), 14),
-        auth_key=prf(env_key, envelope_label(ENV_AUTH_CONST, csb_id, rand), 20),
+def derive_envelope_keys(env_key: bytes, csb_id: int, rand: bytes) -> KeySet:
+    """The KEMAC encryption, authentication and salting keys from the envelope key: the
+    AES-CM-128 key for the encrypted key data, the HMAC-SHA-1-160 key for the KEMAC MAC, and
+    the 112-bit salt for the AES-CM IV (section 4.2.3)."""
+    return derive_key_set(
+        lambda constant, length: prf(env_key, envelope_label(constant, csb_id, rand), length),
+        ENV_ENCR_CONST,
+        ENV_AUTH_CONST,
+        ENV_SALT_CONST,
     )
 
 

@@ -21,13 +21,10 @@ identity, when the caller names one (RemoteProtocolError).
 
 from __future__ import annotations
 
-import hashlib
-import hmac
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
-
+from ethvoip.impl.crypto import aes_ctr, ct_equal, hmac_sha1, sha256
 from ethvoip.spec.errors import (
     Check,
     CryptoRefused,
@@ -61,13 +58,14 @@ from .mikey import (
     Timestamp,
     TsType,
     decode_key_data,
-    decode_message,
+    decode_strict,
     encode_key_data,
     encode_message,
     encode_pieces,
 )
 from .mikey_kdf import derive_envelope_keys, derive_srtp_master
 from .mikey_replay import ReplayGuard, ntp_to_unix, unix_to_ntp
+from .srtp_kdf import aes_cm_iv
 
 MIN_RAND = 16  # RFC 3830 6.11: RAND SHOULD be at least 128 bits; we insist
 MAC_FIELD = 20
@@ -100,10 +98,7 @@ class KeyTransport:
 
 def _aes_cm(key: bytes, salt: bytes, csb_id: int, ntp_time: int, data: bytes) -> bytes:
     # Section 4.2.3: IV = (S XOR (0x0000 || CSB ID || T)) || 0x0000, S the 112-bit salt.
-    block = (csb_id.to_bytes(4, "big") + ntp_time.to_bytes(8, "big")).rjust(14, b"\x00")
-    iv = bytes(a ^ b for a, b in zip(salt, block, strict=True)) + b"\x00\x00"
-    enc = Cipher(algorithms.AES(key), modes.CTR(iv)).encryptor()
-    return enc.update(data) + enc.finalize()
+    return aes_ctr(key, aes_cm_iv(salt, (csb_id << 64) | ntp_time), data)
 
 
 def _mac_input(msg: MikeyMessage) -> bytes:
@@ -145,7 +140,7 @@ def build_i_message(
     ntp_time = unix_to_ntp(now)
     keys = derive_envelope_keys(env_key, csb_id, rand)
     plain = encode_key_data([KeyData(KeyType.TGK, tgk)])
-    encr = _aes_cm(keys.encr_key, keys.salt, csb_id, ntp_time, plain)
+    encr = _aes_cm(keys.encr, keys.salt, csb_id, ntp_time, plain)
     header = Header(DataType.PK_INIT, csb_id, crypto_sessions, v_flag=v_flag)
     ids = tuple(Identity(IdType.URI, i) for i in (id_i, id_r) if i is not None)
     kemac = Kemac(EncrAlg.AES_CM_128, encr, MacAlg.HMAC_SHA1_160, bytes(MAC_FIELD))
@@ -160,7 +155,7 @@ def build_i_message(
         pke,
         placeholder,
     )
-    mac = hmac.new(keys.auth_key, _mac_input(MikeyMessage(header, body)), hashlib.sha1).digest()
+    mac = hmac_sha1(keys.auth, _mac_input(MikeyMessage(header, body)))
     body = tuple(Kemac(k.encr_alg, k.encr_data, k.mac_alg, mac) if k is kemac else k for k in body)
     unsigned = encode_message(MikeyMessage(header, body))[:-sig_len]
     signature = sign(unsigned)
@@ -213,11 +208,7 @@ def open_i_message(
     s_type: int = SIGN_ECDSA_SECP256K1,
 ) -> KeyTransport:
     """Authenticate, check freshness of, and decrypt an I_MESSAGE; return what it carries."""
-    msg = decode_message(data)
-    if encode_message(msg) != bytes(data):
-        raise DecodeError("MIKEY: non-canonical encoding")
-    if msg.header.data_type is not DataType.PK_INIT:
-        raise DecodeError(f"MIKEY: data type {msg.header.data_type.name}, want PK_INIT")
+    msg = decode_strict(data, DataType.PK_INIT, "encoding")
     t, rand, ids, sps, kemac, pke, sign = _shape(msg)
     if t.ts_type is not TsType.NTP_UTC:
         raise DecodeError("MIKEY: I_MESSAGE timestamp must be NTP-UTC")
@@ -241,17 +232,17 @@ def open_i_message(
 
     # Keyed on the signed bytes, not the whole message: a re-encoded (malleated) ECDSA
     # signature over the same bytes must still hit the cache.
-    digest = hashlib.sha256(signed).digest()
+    digest = sha256(signed)
     msg_time = ntp_to_unix(t.value)
     sender = id_i or b""  # per sender identity: one sender cannot fill another's share
     replay.check(msg_time, digest, now, sender)
 
     env_key = _guarded("envelope decryption", Check.DECRYPT, lambda: decrypt_envelope(pke.data))
     keys = derive_envelope_keys(env_key, msg.header.csb_id, rand.value)
-    want = hmac.new(keys.auth_key, _mac_input(msg), hashlib.sha1).digest()
-    if not hmac.compare_digest(want, kemac.mac):
+    want = hmac_sha1(keys.auth, _mac_input(msg))
+    if not ct_equal(want, kemac.mac):
         raise MacInvalid("MIKEY: KEMAC MAC does not verify")
-    plain = _aes_cm(keys.encr_key, keys.salt, msg.header.csb_id, t.value, kemac.encr_data)
+    plain = _aes_cm(keys.encr, keys.salt, msg.header.csb_id, t.value, kemac.encr_data)
     items = decode_key_data(plain)
     if (
         len(items) != 1

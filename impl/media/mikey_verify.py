@@ -22,9 +22,7 @@ Independent check: tshark dissects what :func:`build_r_message` writes
 
 from __future__ import annotations
 
-import hashlib
-import hmac
-
+from ethvoip.impl.crypto import ct_equal, hmac_sha1
 from ethvoip.spec.errors import Check, CryptoRefused, DecodeError, MacInvalid, Stale
 
 from .mikey import (
@@ -38,7 +36,7 @@ from .mikey import (
     Timestamp,
     TsType,
     Verification,
-    decode_message,
+    decode_strict,
     encode_message,
 )
 from .mikey_kdf import derive_envelope_keys
@@ -49,7 +47,7 @@ V_MAC_LEN = 20
 
 def _mac(auth_key: bytes, unsigned: bytes, id_i: bytes, id_r: bytes, t_i: int) -> bytes:
     data = unsigned + id_i + id_r + t_i.to_bytes(8, "big")
-    return hmac.new(auth_key, data, hashlib.sha1).digest()
+    return hmac_sha1(auth_key, data)
 
 
 def build_r_message(
@@ -64,7 +62,7 @@ def build_r_message(
     now: float,
 ) -> bytes:
     """The responder's R_MESSAGE for the I_MESSAGE with these values (see the docstring)."""
-    auth_key = derive_envelope_keys(env_key, csb_id, rand).auth_key
+    auth_key = derive_envelope_keys(env_key, csb_id, rand).auth
     header = Header(DataType.PK_VERIFY, csb_id, crypto_sessions)
     body = (
         Timestamp(TsType.NTP_UTC, unix_to_ntp(now)),
@@ -88,11 +86,7 @@ def verify_r_message(
     window: float,
 ) -> None:
     """Check an R_MESSAGE against the initiator's own values; raise a typed error if bad."""
-    msg = decode_message(data)
-    if encode_message(msg) != bytes(data):
-        raise DecodeError("MIKEY: non-canonical R_MESSAGE")
-    if msg.header.data_type is not DataType.PK_VERIFY:
-        raise DecodeError(f"MIKEY: data type {msg.header.data_type.name}, want PK_VERIFY")
+    msg = decode_strict(data, DataType.PK_VERIFY, "R_MESSAGE")
     ps = list(msg.payloads)
     if not (
         len(ps) in (2, 3)
@@ -115,7 +109,7 @@ def verify_r_message(
         raise Stale("MIKEY: R_MESSAGE timestamp outside the window")
     if v.mac_alg is not MacAlg.HMAC_SHA1_160:
         raise DecodeError("MIKEY: R_MESSAGE MAC must be HMAC-SHA-1-160")
-    auth_key = derive_envelope_keys(env_key, csb_id, rand).auth_key
+    auth_key = derive_envelope_keys(env_key, csb_id, rand).auth
     want = _mac(auth_key, bytes(data[:-V_MAC_LEN]), id_i, id_r, t_i)
-    if not hmac.compare_digest(want, v.mac):
+    if not ct_equal(want, v.mac):
         raise MacInvalid("MIKEY: R_MESSAGE MAC does not verify")

@@ -49,10 +49,9 @@ MAX_SCRYPT_N = 2**20
 
 def store_public_pem(path: Path) -> bytes:
     """The store's public key from ``path`` (created with a new test-store key if absent)."""
-    from cryptography.hazmat.primitives import serialization
-    from cryptography.hazmat.primitives.asymmetric import rsa
-
+    from ethvoip.impl.crypto import load_rsa_private_key, rsa_public_pem
     from ethvoip.impl.service.store import TestStore
+    from ethvoip.spec.errors import CryptoError
 
     if not path.exists():
         path.parent.mkdir(parents=True, exist_ok=True)
@@ -61,12 +60,11 @@ def store_public_pem(path: Path) -> bytes:
             atomic_write(path, TestStore().private_key_pem(), mode=PRIVATE, exclusive=True)
     data = path.read_bytes()
     if b"PRIVATE KEY" in data:
-        key = serialization.load_pem_private_key(data, password=None)
-        if not isinstance(key, rsa.RSAPrivateKey):
-            raise EthVoipError(f"{path}: not an RSA key")
-        return key.public_key().public_bytes(
-            serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
-        )
+        try:
+            key = load_rsa_private_key(data)
+        except CryptoError:
+            raise EthVoipError(f"{path}: not an RSA key") from None
+        return rsa_public_pem(key.public_key())
     return data
 
 

@@ -20,9 +20,7 @@ from dataclasses import dataclass
 from enum import IntEnum
 from typing import Any
 
-from cryptography.hazmat.primitives.asymmetric import rsa
-
-from ethvoip.impl.crypto import load_rsa_public_key, rsa_receipt_verify
+from ethvoip.impl.crypto import RsaPublicKey, load_rsa_public_key, rsa_receipt_verify
 from ethvoip.impl.service.codes import Code, refuse
 from ethvoip.impl.service.strictjson import Fields, b64, canonical, parse_object
 from ethvoip.spec.errors import CryptoError, ServiceError
@@ -100,7 +98,7 @@ def _parse_record(data: bytes) -> PurchaseRecord:
     return record
 
 
-def load_public_key(pem: bytes) -> rsa.RSAPublicKey:
+def load_public_key(pem: bytes) -> RsaPublicKey:
     """The store's RSA public key from PEM (SubjectPublicKeyInfo)."""
     try:
         return load_rsa_public_key(pem)
@@ -109,7 +107,7 @@ def load_public_key(pem: bytes) -> rsa.RSAPublicKey:
 
 
 def verify_receipt(
-    receipt: SignedReceipt, store_key: rsa.RSAPublicKey, product_id: str
+    receipt: SignedReceipt, store_key: RsaPublicKey, product_id: str
 ) -> PurchaseRecord:
     """Check the store's signature, the record's shape, the product and the purchase state."""
     try:

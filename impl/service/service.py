@@ -18,7 +18,6 @@ every check has passed).
 from __future__ import annotations
 
 import base64
-import hashlib
 import os
 import time
 from collections.abc import Callable
@@ -28,7 +27,7 @@ from typing import Any
 from ethvoip.impl.chain import Status, identifier, key_hash
 from ethvoip.impl.chain.checkpoint import checkpoint_at
 from ethvoip.impl.chain.trust import Checkpoint
-from ethvoip.impl.crypto import IdentityKey, Rng
+from ethvoip.impl.crypto import IdentityKey, Rng, sha256
 from ethvoip.impl.service.codes import Code, refuse
 from ethvoip.impl.service.config import ServiceConfig
 from ethvoip.impl.service.db import ApprovalRow, FundingRow, ReceiptRow, ServiceDB
@@ -73,7 +72,7 @@ class Approved:
 def paper_password(purchase_token: str) -> str:
     """The paper's SIP password: "the hash of the receipt token" (anyone reading the chain
     can compute it, since KeyStorePaper stores the token in clear)."""
-    return hashlib.sha256(purchase_token.encode()).hexdigest()
+    return sha256(purchase_token.encode()).hex()
 
 
 class WalletService:

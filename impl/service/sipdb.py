@@ -19,10 +19,10 @@ against exactly the rows the service provisioned.
 
 from __future__ import annotations
 
-import hashlib
 import sqlite3
 from pathlib import Path
 
+from ethvoip.impl.crypto import md5
 from ethvoip.impl.service.db import open_connection
 from ethvoip.spec.files import private_files
 
@@ -52,7 +52,7 @@ INSERT INTO version (table_name, table_version) values ('subscriber','7');
 
 def digest_ha1(username: str, realm: str, password: str) -> str:
     """RFC 2617 H(A1) for MD5: hex MD5 of ``username:realm:password``."""
-    return hashlib.md5(f"{username}:{realm}:{password}".encode()).hexdigest()
+    return md5(f"{username}:{realm}:{password}".encode()).hex()
 
 
 class SipDatabase:

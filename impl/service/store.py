@@ -12,11 +12,18 @@ import os
 import time
 from collections.abc import Callable
 
-from cryptography.hazmat.primitives import serialization
-from cryptography.hazmat.primitives.asymmetric import rsa
-
-from ethvoip.impl.crypto import Rng, rsa_receipt_sign
+from ethvoip.impl.crypto import (
+    Rng,
+    RsaPrivateKey,
+    RsaPublicKey,
+    generate_rsa_key,
+    load_rsa_private_key,
+    rsa_private_pem,
+    rsa_public_pem,
+    rsa_receipt_sign,
+)
 from ethvoip.impl.service.receipts import PurchaseRecord, PurchaseState, SignedReceipt
+from ethvoip.spec.errors import CryptoError
 
 DEFAULT_PRODUCT = "org.ethvoip.registration.ether"
 
@@ -28,38 +35,33 @@ class TestStore:
 
     def __init__(
         self,
-        key: rsa.RSAPrivateKey | None = None,
+        key: RsaPrivateKey | None = None,
         *,
         clock_ms: Callable[[], int] | None = None,
         rng: Rng | None = None,
     ) -> None:
-        self.key = key or rsa.generate_private_key(public_exponent=65537, key_size=2048)
+        self.key = key or generate_rsa_key()
         self._clock_ms = clock_ms or (lambda: int(time.time() * 1000))
         self._rng = rng or os.urandom
         self._orders = 0
 
     @property
-    def public_key(self) -> rsa.RSAPublicKey:
+    def public_key(self) -> RsaPublicKey:
         return self.key.public_key()
 
     @property
     def public_key_pem(self) -> bytes:
-        return self.public_key.public_bytes(
-            serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
-        )
+        return rsa_public_pem(self.public_key)
 
     def private_key_pem(self) -> bytes:
-        return self.key.private_bytes(
-            serialization.Encoding.PEM,
-            serialization.PrivateFormat.PKCS8,
-            serialization.NoEncryption(),
-        )
+        return rsa_private_pem(self.key)
 
     @classmethod
     def from_private_pem(cls, pem: bytes, **kwargs: object) -> TestStore:
-        key = serialization.load_pem_private_key(pem, password=None)
-        if not isinstance(key, rsa.RSAPrivateKey):
-            raise TypeError("the store key must be RSA")
+        try:
+            key = load_rsa_private_key(pem)
+        except CryptoError:
+            raise TypeError("the store key must be RSA") from None
         return cls(key, **kwargs)  # type: ignore[arg-type]
 
     def sign(self, data: bytes) -> bytes:

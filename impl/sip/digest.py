@@ -14,12 +14,11 @@ clock.
 
 from __future__ import annotations
 
-import hashlib
-import hmac
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Protocol
 
+from ethvoip.impl.crypto import ct_equal, hmac_sha256, md5, sha256
 from ethvoip.spec.errors import (
     Check,
     CryptoRefused,
@@ -32,8 +31,8 @@ from ethvoip.spec.errors import (
 from .fields import is_token
 
 _HASHES: dict[str, Callable[[bytes], str]] = {
-    "MD5": lambda b: hashlib.md5(b, usedforsecurity=False).hexdigest(),
-    "SHA-256": lambda b: hashlib.sha256(b).hexdigest(),
+    "MD5": lambda b: md5(b).hex(),
+    "SHA-256": lambda b: sha256(b).hex(),
 }
 
 
@@ -235,8 +234,8 @@ class DigestVerifier:
     _seen_nc: dict[tuple[str, str, str], int] = field(default_factory=dict)
 
     def _nonce(self, issued: int) -> str:
-        mac = hmac.new(self.secret, f"{issued}:{self.realm}".encode(), hashlib.sha256)
-        return f"{issued:x}{mac.hexdigest()[:32]}"
+        mac = hmac_sha256(self.secret, f"{issued}:{self.realm}".encode())
+        return f"{issued:x}{mac.hex()[:32]}"
 
     def challenge(self, now: float, *, stale: bool = False) -> str:
         """A WWW-Authenticate / Proxy-Authenticate value."""
@@ -281,7 +280,7 @@ class DigestVerifier:
             nc=p.get("nc"),
             cnonce=p.get("cnonce"),
         )
-        if not hmac.compare_digest(expected, p["response"].lower()):
+        if not ct_equal(expected, p["response"].lower()):
             raise CryptoRefused("wrong digest response", check=Check.CREDENTIALS)
         if qop is not None:
             nc_text = p["nc"]
@@ -301,7 +300,7 @@ class DigestVerifier:
             issued = int(stamp, 16)
         except ValueError:
             raise MacInvalid("nonce not issued here") from None
-        if not hmac.compare_digest(self._nonce(issued), nonce):
+        if not ct_equal(self._nonce(issued), nonce):
             raise MacInvalid("nonce not issued here")
         if not issued <= now <= issued + self.nonce_lifetime + 1:
             raise Stale("stale nonce")

@@ -15,10 +15,10 @@ retransmitted REGISTER gets the stored answer instead of a second digest check.
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
+from ethvoip.impl.crypto import sha256
 from ethvoip.spec.errors import (
     Check,
     CryptoError,
@@ -190,7 +190,7 @@ class RegistrarProxy:
         self._send(resp, source if self.reliable else top_via(resp).response_address())
 
     def _tag(self, req: Request) -> str:
-        return hashlib.sha256(self._secret + req.call_id.encode()).hexdigest()[:10]
+        return sha256(self._secret + req.call_id.encode()).hex()[:10]
 
     # --- requests -------------------------------------------------------------------
 
@@ -302,7 +302,7 @@ class RegistrarProxy:
         upstream = top_via(req)
         method = "INVITE" if req.method in ("ACK", "CANCEL") else req.method
         seed = f"{upstream.branch}|{upstream.sent_by}|{req.call_id}|{method}"
-        digest = hashlib.sha256(self._secret + seed.encode()).hexdigest()[:20]
+        digest = sha256(self._secret + seed.encode()).hex()[:20]
         return f"SIP/2.0/{self.transport} {self.host}:{self.port};branch={BRANCH_COOKIE}{digest}"
 
     # --- responses ------------------------------------------------------------------

@@ -45,6 +45,7 @@ from ethvoip.spec.protocol import (
     attack,
     fresh,
     holds,
+    share_agreement,
     var,
 )
 from ethvoip.spec.terms import G, Sort, Term, exp, sign, sk, tup
@@ -99,26 +100,7 @@ def roles(iso: bool) -> tuple[Role, Role]:
 CLAIMS = (
     Claim("I_secret_K", ClaimKind.SECRECY, "I", "A's key g^(xy) stays secret", term=K_I),
     Claim("R_secret_K", ClaimKind.SECRECY, "R", "B's key g^(xy) stays secret", term=K_R),
-    Claim(
-        "I_agree",
-        ClaimKind.NI_AGREEMENT,
-        "I",
-        "A agrees with B on both names and both shares",
-        peer="R",
-        data=(A, B, gx, GY),
-        peer_data=(A, B, GX, gy),
-        peer_at="R_2",
-    ),
-    Claim(
-        "R_agree",
-        ClaimKind.NI_AGREEMENT,
-        "R",
-        "B agrees with A on both names and both shares",
-        peer="I",
-        data=(A, B, GX, gy),
-        peer_data=(A, B, gx, GY),
-        peer_at="I_3",
-    ),
+    *share_agreement((A, B), (gx, gy), (GY, GX), peer_at=("R_2", "I_3")),
     Claim("I_key_share", ClaimKind.KEY_AGREEMENT, "I", "no unknown key-share for A", term=K_I),
     Claim("R_key_share", ClaimKind.KEY_AGREEMENT, "R", "no unknown key-share for B", term=K_R),
 )

@@ -69,6 +69,7 @@ from ethvoip.spec.protocol import (
     built,
     fresh,
     holds,
+    share_agreement,
     var,
 )
 from ethvoip.spec.terms import G, Sort, const, exp, inv, senc, seq, sign, sk, tup
@@ -165,26 +166,7 @@ CLAIMS = (
     Claim("I_secret_K", ClaimKind.SECRECY, "I", "A's DH key stays secret", term=K_I),
     Claim("R_secret_K", ClaimKind.SECRECY, "R", "B's DH key stays secret", term=K_R),
     Claim("I_alive", ClaimKind.ALIVENESS, "I", "B took part", peer="R"),
-    Claim(
-        "I_agree",
-        ClaimKind.NI_AGREEMENT,
-        "I",
-        "A agrees with B on both names and both half-keys",
-        peer="R",
-        data=(A, B, gx, GY),
-        peer_data=(A, B, GX, gy),
-        peer_at="R_3",
-    ),
-    Claim(
-        "R_agree",
-        ClaimKind.NI_AGREEMENT,
-        "R",
-        "B agrees with A on both names and both half-keys",
-        peer="I",
-        data=(A, B, GX, gy),
-        peer_data=(A, B, gx, GY),
-        peer_at="I_4",
-    ),
+    *share_agreement((A, B), (gx, gy), (GY, GX), peer_at=("R_3", "I_4"), shares="half-keys"),
     Claim(
         "R_dialog",
         ClaimKind.WEAK_AGREEMENT,

@@ -18,9 +18,11 @@ from hypothesis import strategies as st
 
 from ethvoip.impl import crypto
 from ethvoip.impl.crypto import (
+    AeadName,
     DhKey,
     IdentityKey,
     IdentityPublicKey,
+    NonceAead,
     aead_decrypt,
     aead_encrypt,
     decrypt_with,
@@ -30,7 +32,7 @@ from ethvoip.impl.crypto import (
     recover_signer,
     seeded_rng,
 )
-from ethvoip.spec.errors import CryptoError, DecodeError, EthVoipError
+from ethvoip.spec.errors import CryptoError, DecodeError, DecryptFailed, EthVoipError
 
 VECTORS = json.loads((Path(__file__).parent / "vectors" / "crypto_vectors.json").read_text())
 N = 0xFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFEBAAEDCE6AF48A03BBFD25E8CD0364141  # SEC 2, secp256k1 order
@@ -295,3 +297,21 @@ def test_ct_equal() -> None:
     assert crypto.ct_equal(b"abc", b"abc")
     assert not crypto.ct_equal(b"abc", b"abd")
     assert not crypto.ct_equal(b"abc", b"ab")
+
+
+def test_nonce_aead_round_trip_and_any_tamper_is_decrypt_failed() -> None:
+    cases: tuple[tuple[AeadName, bytes], ...] = (
+        ("aes-gcm", bytes(16)),
+        ("chacha20-poly1305", bytes(32)),
+    )
+    for name, key in cases:
+        aead = NonceAead(name, key)
+        sealed = aead.seal(bytes(12), b"record", b"header")
+        assert aead.open(bytes(12), sealed, b"header") == b"record"
+        for nonce, blob, aad in (
+            (bytes(11) + b"\x01", sealed, b"header"),
+            (bytes(12), sealed[:-1] + bytes([sealed[-1] ^ 1]), b"header"),
+            (bytes(12), sealed, b"headeR"),
+        ):
+            with pytest.raises(DecryptFailed):
+                aead.open(nonce, blob, aad)

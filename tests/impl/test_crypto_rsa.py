@@ -16,7 +16,7 @@ from cryptography.hazmat.primitives.asymmetric import ec, rsa
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from ethvoip.impl.crypto import load_rsa_public_key, rsa_receipt_sign, rsa_receipt_verify
+from ethvoip.impl.crypto import load_rsa_public_key, receipts, rsa_receipt_sign, rsa_receipt_verify
 from ethvoip.spec.errors import CryptoError
 
 KEY = rsa.generate_private_key(public_exponent=65537, key_size=2048)
@@ -78,3 +78,14 @@ def test_a_non_rsa_or_broken_key_is_a_crypto_error() -> None:
     for pem in (ec_pem, b"-----BEGIN PUBLIC KEY-----\nnope\n-----END PUBLIC KEY-----\n", b""):
         with pytest.raises(CryptoError):
             load_rsa_public_key(pem)
+
+
+def test_private_key_pem_round_trip_and_a_key_of_another_type_is_refused() -> None:
+    again = receipts.load_rsa_private_key(receipts.rsa_private_pem(KEY))
+    pem = receipts.rsa_public_pem
+    assert pem(again.public_key()) == pem(KEY.public_key())
+    other = ec.generate_private_key(ec.SECP256R1()).private_bytes(
+        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+    )
+    with pytest.raises(CryptoError, match="not an RSA key"):
+        receipts.load_rsa_private_key(other)

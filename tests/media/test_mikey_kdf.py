@@ -102,8 +102,8 @@ def test_constants_are_consecutive_digits_of_e() -> None:
 def test_envelope_and_srtp_derivations_use_the_right_labels() -> None:
     env, rand, csb = bytes(range(32)), bytes(range(100, 116)), 0x11223344
     keys = kdf.derive_envelope_keys(env, csb, rand)
-    assert keys.encr_key == prf_reference(env, bytes.fromhex("150533e1ff11223344") + rand, 128)
-    assert keys.auth_key == prf_reference(env, bytes.fromhex("2d22ac75ff11223344") + rand, 160)
+    assert keys.encr == prf_reference(env, bytes.fromhex("150533e1ff11223344") + rand, 128)
+    assert keys.auth == prf_reference(env, bytes.fromhex("2d22ac75ff11223344") + rand, 160)
     assert keys.salt == prf_reference(env, bytes.fromhex("29b88916ff11223344") + rand, 112)
     key, salt = kdf.derive_srtp_master(env, 2, csb, rand)
     assert key == prf_reference(env, bytes.fromhex("2ad01c640211223344") + rand, 128)

@@ -118,7 +118,7 @@ def test_message_layout_is_rfc3830_pk_mode() -> None:
     keys = derive_envelope_keys(bytes(range(50, 66)), 0xC0FFEE, RAND)
     t = (0xC0FFEE).to_bytes(4, "big") + unix_to_ntp(NOW).to_bytes(8, "big")
     iv = bytes(a ^ b for a, b in zip(keys.salt, b"\x00\x00" + t, strict=True)) + b"\x00\x00"
-    d = Cipher(algorithms.AES(keys.encr_key), modes.CTR(iv)).decryptor()
+    d = Cipher(algorithms.AES(keys.encr), modes.CTR(iv)).decryptor()
     plain = d.update(kemac.encr_data) + d.finalize()
     assert plain == b"\x00\x00\x00\x20" + TGK  # last, TGK/KV null, len 32
 

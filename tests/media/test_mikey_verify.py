@@ -82,7 +82,7 @@ def _answer(
 ) -> bytes:
     """An R_MESSAGE made as the responder makes it, with one thing changed, correctly MAC'd:
     only the check of that one thing can refuse it."""
-    auth_key = derive_envelope_keys(VALUES["env_key"], VALUES["csb_id"], VALUES["rand"]).auth_key
+    auth_key = derive_envelope_keys(VALUES["env_key"], VALUES["csb_id"], VALUES["rand"]).auth
     header = m.Header(data_type, VALUES["csb_id"], (m.CryptoSession(0, 0x1234, 0),))
     ts = 7 if ts_type is m.TsType.COUNTER else unix_to_ntp(NOW)
     ids = (m.Identity(m.IdType.URI, VALUES["id_r"]),) if with_id else ()

@@ -350,11 +350,11 @@ def test_public_key_mode_i_message(capture: Path) -> None:
     keys = derive_envelope_keys(ENV, CSB, RAND)
     block = b"\x00\x00" + CSB.to_bytes(4, "big") + unix_to_ntp(NOW).to_bytes(8, "big")
     iv = bytes(a ^ b for a, b in zip(keys.salt, block, strict=True)) + b"\x00\x00"
-    dec = Cipher(algorithms.AES(keys.encr_key), modes.CTR(iv)).decryptor()
+    dec = Cipher(algorithms.AES(keys.encr), modes.CTR(iv)).decryptor()
     assert dec.update(encr) + dec.finalize() == b"\x00\x00" + len(TGK).to_bytes(2, "big") + TGK
     raw = i_message()
     mac = bytes.fromhex(one(f, "mikey.kemac.mac"))
-    assert hmac.new(keys.auth_key, raw[: raw.index(mac)], hashlib.sha1).digest() == mac
+    assert hmac.new(keys.auth, raw[: raw.index(mac)], hashlib.sha1).digest() == mac
     # PKE: the ECIES ciphertext of the envelope key, remade with the same seeded RNG.
     expected_pke = encrypt_to(BOB.public_key, ENV, PKE_AAD, seeded_rng(b"ts-eph"))
     assert num(f, "mikey.pke.c") == 0 and num(f, "mikey.pke.len") == len(expected_pke)
@@ -449,7 +449,7 @@ def test_verification_message(capture: Path) -> None:
     assert one(f, "mikey.id.data") == ID_R.decode()
     assert num(f, "mikey.v.auth_alg") == 1  # HMAC-SHA-1-160
     data = r_message()
-    auth_key = derive_envelope_keys(ENV, CSB, RAND).auth_key
+    auth_key = derive_envelope_keys(ENV, CSB, RAND).auth
     want = hmac.new(
         auth_key, data[:-20] + ID_I + ID_R + unix_to_ntp(NOW).to_bytes(8, "big"), hashlib.sha1
     ).hexdigest()

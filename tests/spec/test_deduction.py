@@ -57,3 +57,11 @@ def test_explanations_follow_the_steps() -> None:
     assert body.term == tup(n, a)
     assert body.rule == "decrypt" and body.premises[0].rule == "observed"
     assert body.premises[0].event == 3
+
+
+def test_a_name_seen_in_a_message_is_still_explained_as_public() -> None:
+    know = Knowledge([])
+    know.observe(tup(n, a), event=0)
+    assert know.explain(a).rule == "public"  # the shortest explanation, not "item 1 of"
+    assert know.explain(n).rule == "project"
+    assert know.derivation(sk(a)) is None
