@@ -108,7 +108,7 @@ def table_one(rows: list[tuple[str, float]], total: float) -> str:
     return "\n".join(lines)
 
 
-async def _server(
+async def start_sip_server(
     chain_dir: ChainDirectory, key: IdentityKey, store: CredentialStore | None = None
 ) -> SecureSipServer:
     """The SIP server; without a ``store``, Alice, Bob and Eve with password ``pw-<number>``
@@ -239,7 +239,7 @@ def operator_service(chain: Chain, workdir: Path, report: Report) -> Iterator[Wo
 async def run_demo(world: World, report: Report) -> tuple[list[tuple[str, float]], float]:
     keys, dirs = world.keys, world.directories
     print("== 3. secure signalling: psk_handshake, then SIP over TLS 1.3 with the PSK")
-    server = await _server(dirs[SERVER], keys[SERVER], world.credentials)
+    server = await start_sip_server(dirs[SERVER], keys[SERVER], world.credentials)
     phones = {
         n: SecurePhone(Subscriber(n, keys[n], world.passwords[n]), dirs[n], DOMAIN, SERVER)
         for n in (ALICE, BOB)

@@ -33,7 +33,7 @@ from call_setup import BOB, DOMAIN, Ours, machine  # the call-setup bench's worl
 
 from ethvoip.impl.call import IncomingSession
 from ethvoip.impl.call.provision import register_numbers
-from ethvoip.impl.call.signaling import PROTOCOL, ServerLimits, _drive
+from ethvoip.impl.call.signaling import PROTOCOL, ServerLimits, drive_handshake
 from ethvoip.impl.chain import EmbeddedChain
 from ethvoip.impl.crypto import IdentityKey
 from ethvoip.impl.handshake import create
@@ -77,7 +77,9 @@ async def sip_server(silent: int, stalled: int) -> list[tuple[str, float, float]
         for i in range(stalled):
             sock = await _open_from(SOURCES[i % len(SOURCES)], ours.server.address)
             held.append(sock)
-            await _drive(create(PROTOCOL, "hardened", "I", bob.env(), B=ours.server.env.name), sock)
+            await drive_handshake(
+                create(PROTOCOL, "hardened", "I", bob.env(), B=ours.server.env.name), sock
+            )
         await bob.close()
         label = f"{silent} silent + {stalled} stalled before ClientHello"
         rows.append((label, *await _medians(ours)))
