@@ -21,7 +21,7 @@ import sys
 import tempfile
 from pathlib import Path
 
-from ethvoip.impl.service.loadgen import run_load
+from testbed.loadgen import run_load
 
 
 def _ms(values: list[float]) -> str:

@@ -6,7 +6,7 @@ the keys are only as secret as every TLS hop through the proxy.
 :class:`TlsSipServer` serves a :class:`RegistrarProxy` on ``ssl``-wrapped TCP;
 :class:`SdesPhone` registers and calls through it.  Each side puts the key it sends with in
 its SDP (offer: the caller's, answer: the callee's) and an ``a=ssrc`` for its stream, so media
-runs both ways with separate keys, as in :class:`~.phone.SecurePhone`.
+runs both ways with separate keys, as in :class:`~ethvoip.impl.call.phone.SecurePhone`.
 """
 
 from __future__ import annotations
@@ -21,6 +21,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from ethvoip.impl.call.keying import build_sdp, read_sdp
+from ethvoip.impl.call.media import Datagrams, MediaReceiver, MediaSender, RtcpChannel
+from ethvoip.impl.call.phone import SipPhoneBase, Subscriber, bind_rtp_pair, other_ssrc
 from ethvoip.impl.crypto import DEFAULT_RNG, Rng
 from ethvoip.impl.sip.registrar import RegistrarProxy
 from ethvoip.impl.sip.transport import SipEndpoint, StreamTransport
@@ -28,9 +31,6 @@ from ethvoip.impl.sip.ua import Address, CallAnswered, CallFailed, IncomingCall
 from ethvoip.spec.errors import EthVoipError, LocalProtocolError, SipError
 
 from . import sdes
-from .keying import build_sdp, read_sdp
-from .media import Datagrams, MediaReceiver, MediaSender, RtcpChannel
-from .phone import SipPhoneBase, Subscriber, bind_rtp_pair, other_ssrc
 
 VARIANT = "sdes"
 
