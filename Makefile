@@ -8,14 +8,25 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.stamp-install
 PKGS   := ethvoip.spec ethvoip.model ethvoip.impl ethvoip.attacks
+# The files the editable install links (pyproject.toml: strict mode links files, not folders).
+PKG_FILES := $(shell find spec model impl attacks contracts tests/traces -type f \
+               \( -name '*.py' -o -name '*.json' -o -name '*.sol' -o -name py.typed \) \
+               -not -path '*/__pycache__/*' | LC_ALL=C sort)
 
 APT_PKGS := $(shell sed -e 's/#.*//' apt.txt)
 
-.PHONY: install system node contracts traces run test lint typecheck pytest docs clean mutate
+.PHONY: install system node contracts traces run test lint typecheck pytest docs clean mutate FORCE
 
 install: $(STAMP)
 
-$(STAMP): pyproject.toml constraints.txt
+# Rewritten only when the list changes: a module added or removed re-runs the install, which
+# relinks build/__editable__.ethvoip-*/ (`make clean` removes both, so the next make installs).
+build/package-files.txt: FORCE
+	@mkdir -p build
+	@printf '%s\n' $(PKG_FILES) > $@.new
+	@if cmp -s $@.new $@; then rm $@.new; else mv $@.new $@; fi
+
+$(STAMP): pyproject.toml constraints.txt build/package-files.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install -q --upgrade pip
 	$(BIN)/python -m pip install -q -c constraints.txt -e '.[dev]'
@@ -61,19 +72,15 @@ traces: install
 mutate: install node
 	nice -n 10 $(BIN)/python -m tests.mutation.run
 
-# mypy cannot see through setuptools' editable finder, so it reads the packages through a
-# link farm that mirrors the installed layout (ethvoip/<layer> -> <layer>/).
-build/typecheck/ethvoip:
-	mkdir -p $@
-	for d in spec model impl attacks; do ln -sfn ../../../$$d $@/$$d; done
-
 lint: install
 	$(BIN)/ruff check spec model impl attacks tests bench docs/conf.py docs/_ext docs/tutorial
 	$(BIN)/ruff format --check spec model impl attacks tests bench docs/conf.py docs/_ext docs/tutorial
 
-typecheck: install build/typecheck/ethvoip
-	cd build/typecheck && ../../$(BIN)/mypy --config-file ../../pyproject.toml $(addprefix -p ,$(PKGS))
-	cd build/typecheck && MYPYPATH=../../docs/_ext ../../$(BIN)/mypy --config-file ../../pyproject.toml --strict ../../docs/_ext/*.py
+# mypy finds the package as installed (the strict editable install's tree on sys.path), and
+# the testbed the benchmarks and tests share from the source tree.
+typecheck: install
+	$(BIN)/mypy $(addprefix -p ,$(PKGS)) -p bench.testbed
+	MYPYPATH=docs/_ext $(BIN)/mypy --strict docs/_ext/*.py
 
 pytest: install
 	$(BIN)/python -m pytest -q

@@ -30,7 +30,7 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
     "prove": ("ethvoip.model.cli", "main", "check every claim with the z3 model (main job)"),
     "attack": ("ethvoip.attacks.runner", "main", "reproduce the attacks on the concrete code"),
     "serve": ("ethvoip.impl.service.cli", "main", "run the operator's wallet-management service"),
-    "register": ("ethvoip.impl.service.client_cli", "main", "onboard a subscriber"),
+    "register": ("ethvoip.impl.subscriber.cli", "main", "onboard a subscriber"),
     "demo": ("ethvoip.attacks.demo", "main", "the whole system end to end"),
     "lookup": ("ethvoip.impl.lookup_cli", "main", "a key look-up, saying what vouches"),
 }

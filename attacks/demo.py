@@ -5,7 +5,7 @@
 2. the operator's wallet-management service started for real (HTTP on 127.0.0.1, SQLite in a
    temporary directory): it deploys both key-store contracts (the paper's and the hardened
    KeyStore); the operator registers its SIP server's key; then Alice and Bob onboard through
-   the service's HTTP API with :class:`~ethvoip.impl.service.client.OnboardingClient`
+   the service's HTTP API with :class:`~ethvoip.impl.subscriber.client.OnboardingClient`
    (receipt from the test app store, funding, commit-reveal registration with proof of
    possession, approval, SIP credentials, the checkpoint pinned in ``trust.json``), each step
    printed; every party's key look-ups are proven under the default trust policy
@@ -60,13 +60,13 @@ from ethvoip.impl.media.bare_key import encode_bare_key
 from ethvoip.impl.media.packetize import packetize
 from ethvoip.impl.service import ServiceConfig, TestStore
 from ethvoip.impl.service.app import make_app
-from ethvoip.impl.service.client import OnboardingClient
-from ethvoip.impl.service.keyfile import load_keystore, load_trust
 from ethvoip.impl.service.runtime import build_service
 from ethvoip.impl.service.server import BackgroundServer
 from ethvoip.impl.service.sipdb import SubscriberCredentials
 from ethvoip.impl.sip.digest import CredentialStore, DigestVerifier, InMemoryCredentialStore
 from ethvoip.impl.sip.registrar import RegistrarProxy
+from ethvoip.impl.subscriber.client import OnboardingClient
+from ethvoip.impl.subscriber.keyfile import load_keystore, load_trust
 from ethvoip.spec import cliargs
 from ethvoip.spec.errors import EthVoipError
 
@@ -108,7 +108,7 @@ def table_one(rows: list[tuple[str, float]], total: float) -> str:
     return "\n".join(lines)
 
 
-async def _server(
+async def start_sip_server(
     chain_dir: ChainDirectory, key: IdentityKey, store: CredentialStore | None = None
 ) -> SecureSipServer:
     """The SIP server; without a ``store``, Alice, Bob and Eve with password ``pw-<number>``
@@ -239,7 +239,7 @@ def operator_service(chain: Chain, workdir: Path, report: Report) -> Iterator[Wo
 async def run_demo(world: World, report: Report) -> tuple[list[tuple[str, float]], float]:
     keys, dirs = world.keys, world.directories
     print("== 3. secure signalling: psk_handshake, then SIP over TLS 1.3 with the PSK")
-    server = await _server(dirs[SERVER], keys[SERVER], world.credentials)
+    server = await start_sip_server(dirs[SERVER], keys[SERVER], world.credentials)
     phones = {
         n: SecurePhone(Subscriber(n, keys[n], world.passwords[n]), dirs[n], DOMAIN, SERVER)
         for n in (ALICE, BOB)

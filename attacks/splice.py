@@ -15,11 +15,11 @@ and, even when e is simply handed N2 (a test-only grant), B refuses the spliced 
 from __future__ import annotations
 
 from ethvoip.attacks.base import Attack, AttackResult, Attempt, Line, last_step, narrate
+from ethvoip.attacks.intruder import Intruder
 from ethvoip.attacks.replay import outcome, replay
 from ethvoip.attacks.world import World
 from ethvoip.impl import wire
 from ethvoip.impl.handshake import Event, Sent, create
-from ethvoip.impl.handshake.adversary import Intruder
 from ethvoip.impl.wire import Tag
 from ethvoip.spec import checknames as C
 from ethvoip.spec import semantics as sem

@@ -3,7 +3,7 @@
 A forged message in a model trace comes with its derivation tree: which observed message it
 starts from, which key opens it, which item is taken, what is encrypted to whom.
 :class:`NetworkIntruder` evaluates such a tree bottom-up on real values, with the crypto of
-:class:`ethvoip.impl.handshake.adversary.Intruder`: it opens only with private keys it holds
+:class:`ethvoip.attacks.intruder.Intruder`: it opens only with private keys it holds
 (its own), signs only as itself, and encrypts to any public key.  Wire formats come from
 :mod:`ethvoip.impl.handshake.layouts`; the layout wanted at each node is passed top-down from the
 receiving step, so a re-encryption lands in the record the receiver expects.
@@ -19,10 +19,10 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TypeAlias
 
+from ethvoip.attacks.intruder import Intruder
 from ethvoip.attacks.world import Naming, World
 from ethvoip.impl import wire
 from ethvoip.impl.crypto import IdentityPublicKey, decrypt_with, encrypt_to
-from ethvoip.impl.handshake.adversary import Intruder
 from ethvoip.impl.handshake.layouts import (
     BareKey,
     Const,

@@ -38,10 +38,10 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 from report import Report, add_json_option, machine_line  # bench/report.py, beside this script
+from testbed.baseline import SdesPhone, TlsSipServer, throwaway_pki
 
-from ethvoip.attacks.demo import ALICE, BOB, DOMAIN, EVE, HOST, SERVER, _server
+from ethvoip.attacks.demo import ALICE, BOB, DOMAIN, EVE, HOST, SERVER, start_sip_server
 from ethvoip.impl.call import ChainDirectory, IncomingSession, SecurePhone, Subscriber
-from ethvoip.impl.call.baseline import SdesPhone, TlsSipServer, throwaway_pki
 from ethvoip.impl.call.provision import deploy, register_numbers
 from ethvoip.impl.chain import Chain, EmbeddedChain, RpcChain, start_anvil
 from ethvoip.impl.chain.checkpoint import checkpoint_at
@@ -85,7 +85,7 @@ class Ours:
 
     async def start(self) -> None:
         """Start the server, register Alice and Bob."""
-        self.server = await _server(self.directory(), self.keys[SERVER])
+        self.server = await start_sip_server(self.directory(), self.keys[SERVER])
         self.phones = [self.phone(ALICE), self.phone(BOB)]
         for p in self.phones:
             await p.connect(self.server.address)

@@ -38,7 +38,7 @@ from report import Report, add_json_option, machine_line  # bench/report.py, bes
 
 from ethvoip.impl.call import IncomingSession
 from ethvoip.impl.call.provision import register_numbers
-from ethvoip.impl.call.signaling import PROTOCOL, ServerLimits, _drive
+from ethvoip.impl.call.signaling import PROTOCOL, ServerLimits, drive_handshake
 from ethvoip.impl.chain import EmbeddedChain
 from ethvoip.impl.crypto import IdentityKey
 from ethvoip.impl.handshake import create
@@ -86,7 +86,9 @@ async def sip_server(silent: int, stalled: int) -> list[tuple[str, str, Samples,
         for i in range(stalled):
             sock = await _open_from(SOURCES[i % len(SOURCES)], ours.server.address)
             held.append(sock)
-            await _drive(create(PROTOCOL, "hardened", "I", bob.env(), B=ours.server.env.name), sock)
+            await drive_handshake(
+                create(PROTOCOL, "hardened", "I", bob.env(), B=ours.server.env.name), sock
+            )
         await bob.close()
         label = f"{silent} silent + {stalled} stalled before ClientHello"
         rows.append(("silent+stalled", label, *await _samples(ours)))

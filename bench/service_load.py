@@ -41,13 +41,13 @@ from pathlib import Path
 
 from eth_account import Account
 from report import Report, add_json_option, machine_line  # bench/report.py, beside this script
+from testbed.loadgen import ServiceProcess, run_load
 
 from ethvoip.impl.chain import KeyStoreClient, RpcChain, identifier, start_anvil
 from ethvoip.impl.crypto import IdentityKey
-from ethvoip.impl.service.client import OnboardingClient
 from ethvoip.impl.service.ledger import install_signers
-from ethvoip.impl.service.loadgen import ServiceProcess, run_load
 from ethvoip.impl.service.store import TestStore
+from ethvoip.impl.subscriber.client import OnboardingClient
 from ethvoip.spec.files import PRIVATE, atomic_write
 
 PHASES = ("fund", "chain", "approve", "onboarding")

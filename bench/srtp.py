@@ -33,7 +33,7 @@ from ethvoip.impl.media.mikey_pk import build_i_message, open_i_message
 from ethvoip.impl.media.mikey_replay import ReplayGuard
 from ethvoip.impl.media.packetize import packetize
 from ethvoip.impl.media.rtp import encode_rtp
-from ethvoip.impl.media.srtp import SrtpReceiver, SrtpSender, _new_session
+from ethvoip.impl.media.srtp import SrtpReceiver, SrtpSender, new_session
 
 
 def bench_srtp(n: int, rounds: int) -> tuple[list[float], list[float]]:
@@ -67,7 +67,7 @@ def bench_floor(n: int, rounds: int) -> list[float]:
     samples = [((i * 37) % 2000) - 1000 for i in range(160 * n)]
     packets = [encode_rtp(p) for p in packetize(samples, ssrc=0x1234, seq=0)]
     times, seq_base = [], 0
-    session = _new_session(master, 0x1234, 0, inbound=False)
+    session = new_session(master, 0x1234, 0, inbound=False)
     for _ in range(rounds):
         batch = [
             p[:2] + ((seq_base + i) & 0xFFFF).to_bytes(2, "big") + p[4:]

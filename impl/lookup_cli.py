@@ -39,7 +39,7 @@ def main(argv: list[str]) -> int:
     from ethvoip.impl.call.directory import ChainDirectory
     from ethvoip.impl.chain import KeyStoreClient, RpcChain
     from ethvoip.impl.chain.policies import build_policy
-    from ethvoip.impl.service.keyfile import load_trust
+    from ethvoip.impl.subscriber.keyfile import load_trust
     from ethvoip.spec.errors import EthVoipError
 
     chain = RpcChain(args.rpc)

@@ -88,6 +88,11 @@ class Check(enum.Enum):
         "order",
         "Out of the order the protocol allows: a lower in-dialog CSeq, slots out of order.",
     )
+    CALL_STATE = (
+        "call_state",
+        "A call's life cycle has no row for this event in the call's state: a peer's ACK with "
+        "no 2xx of ours to acknowledge, a hang-up before the call is answered.",
+    )
     # --- binding to this session -------------------------------------------------------
     NONCE_MATCH = (
         "nonce_match",

@@ -19,6 +19,7 @@ protocols.
 from __future__ import annotations
 
 import datetime
+import json
 import os
 import stat
 import tempfile
@@ -26,6 +27,7 @@ import threading
 from collections.abc import Iterator
 from contextlib import contextmanager, suppress
 from pathlib import Path
+from typing import Any
 
 from ethvoip.spec.errors import ConfigError
 
@@ -76,6 +78,15 @@ def atomic_write(
     # The rename itself must be durable too: fsync the directory entry.
     _fsync_dir(directory)
     return path
+
+
+def write_private(path: Path, data: dict[str, Any], *, exclusive: bool = False) -> None:
+    """Write JSON readable by the owner only, atomically, on disk when this returns.
+
+    ``exclusive``: fail with :class:`FileExistsError` instead of replacing a file.
+    """
+    text = json.dumps(data, indent=2, sort_keys=True)
+    atomic_write(path, text, mode=PRIVATE, exclusive=exclusive)
 
 
 def backup(path: Path, now: datetime.datetime) -> Path:

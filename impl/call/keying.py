@@ -9,9 +9,9 @@ that the names the MIKEY machine checks are those of the SIP request that carrie
   profile ``RTP/SAVP`` (RFC 3711);
 * ``paper`` (only when asked for): ``a=k:<HEX>`` at session level with ``RTP/AVP``, as the
   capture of Fig. 8 shows;
-* ``sdes`` (the benchmark's baseline, not the paper's): ``a=crypto:`` (RFC 4568,
-  :mod:`.sdes`) on the audio media with ``RTP/SAVP``; each side's attribute is the key it
-  sends with.
+* ``sdes`` (the benchmark's baseline, not the paper's): ``a=crypto:`` (RFC 4568; the
+  benchmark's testbed parses its value) on the audio media with ``RTP/SAVP``; each side's
+  attribute is the key it sends with.
 
 Mutual authentication (hardened): the offer's I_MESSAGE sets the V flag and the answer carries
 the callee's RFC 3830 R_MESSAGE in its own ``a=key-mgmt:mikey`` (RFC 4567 puts the
@@ -43,10 +43,9 @@ from ethvoip.impl.sip.fields import SipUri
 from ethvoip.impl.wire import Tag
 from ethvoip.spec.errors import Check, CryptoRefused, DecodeError, LocalProtocolError
 
-from . import sdes
-
 VARIANTS = ("paper", "hardened", "sdes")
 PROFILE = {"paper": "RTP/AVP", "hardened": "RTP/SAVP", "sdes": "RTP/SAVP"}
+SDES_ATTRIBUTE = "crypto"  # RFC 4568 section 9.1: a=crypto:<value>
 CALLEE_CS_ID = 2  # the callee's stream in the MIKEY CSB (the caller's is CS 1)
 
 
@@ -85,7 +84,7 @@ def build_sdp(
     if key is not None and variant == "hardened":
         media_attrs.insert(0, sdp.key_mgmt_attribute(key))
     elif key is not None and variant == "sdes":
-        media_attrs.insert(0, sdp.Attribute(sdes.ATTRIBUTE, key.decode("ascii")))
+        media_attrs.insert(0, sdp.Attribute(SDES_ATTRIBUTE, key.decode("ascii")))
     elif key is not None:
         session_attrs = (sdp.Attribute(BARE_ATTRIBUTE, key.decode("ascii")),)
     desc = sdp.SessionDescription(
@@ -118,7 +117,7 @@ def read_sdp(body: bytes, variant: str) -> MediaOffer:
     if variant == "hardened":
         key = sdp.mikey_from_sdp(desc, audio[0])
     else:
-        attr = sdes.ATTRIBUTE if variant == "sdes" else BARE_ATTRIBUTE
+        attr = SDES_ATTRIBUTE if variant == "sdes" else BARE_ATTRIBUTE
         value = desc.attribute(attr, audio[0])
         if value is not None and not value.isascii():
             raise DecodeError(f"SDP: a={attr} value is not ASCII")

@@ -51,7 +51,9 @@ from ethvoip.spec.errors import (
 PACKET_TIME = 0.020  # 20 ms of PCMA per packet
 
 
-class _Datagrams(asyncio.DatagramProtocol):
+class Datagrams(asyncio.DatagramProtocol):
+    """A UDP socket of a call (RTP or RTCP), bound by :func:`bind_udp`."""
+
     transport: asyncio.DatagramTransport | None = None
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
@@ -67,12 +69,12 @@ class _Datagrams(asyncio.DatagramProtocol):
             self.transport.close()
 
 
-async def bind_udp(proto: _Datagrams, host: str, port: int = 0) -> None:
+async def bind_udp(proto: Datagrams, host: str, port: int = 0) -> None:
     loop = asyncio.get_running_loop()
     await loop.create_datagram_endpoint(lambda: proto, local_addr=(host, port))
 
 
-class MediaReceiver(_Datagrams):
+class MediaReceiver(Datagrams):
     """The RTP port of one call: SRTP in, authenticated RTP packets kept."""
 
     def __init__(self, master: bytes, ssrc: int | None) -> None:
@@ -141,7 +143,7 @@ class MediaReceiver(_Datagrams):
 class MediaSender:
     """One outgoing SRTP stream to ``dest`` over a bound UDP endpoint."""
 
-    def __init__(self, udp: _Datagrams, dest: Address, master: bytes, ssrc: int) -> None:
+    def __init__(self, udp: Datagrams, dest: Address, master: bytes, ssrc: int) -> None:
         self.udp, self.dest = udp, dest
         self.srtp = SrtpSender(master, ssrc)
         self.ssrc = ssrc
@@ -192,7 +194,7 @@ class ForeignSource(PeerRefused):
     check = Check.SOURCE_ADDRESS
 
 
-class RtcpChannel(_Datagrams):
+class RtcpChannel(Datagrams):
     """The RTCP port: decoded compound packets in a queue; refused datagrams counted by kind
     (``source``: not from the call's peer, ``auth``/``replay``: SRTCP refused it,
     ``malformed``: not RTCP)."""

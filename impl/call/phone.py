@@ -48,7 +48,7 @@ from .keying import (
     read_sdp,
     stream_masters,
 )
-from .media import MediaReceiver, MediaSender, RtcpChannel, _Datagrams, bind_udp
+from .media import Datagrams, MediaReceiver, MediaSender, RtcpChannel, bind_udp
 from .sas import machine_sas
 from .signaling import SecureLink, secure_connect
 from .sts_rtcp import Rekey, sts_rekey_initiator, sts_rekey_responder
@@ -148,14 +148,14 @@ class RefusedCall:
     error: EthVoipError
 
 
-def _other_ssrc(rng: Rng, taken: int | None) -> int:
+def other_ssrc(rng: Rng, taken: int | None) -> int:
     """A random SSRC for our own stream, never the peer's (RFC 3550 8.1)."""
     while (ssrc := int.from_bytes(rng(4), "big")) == taken:
         pass
     return ssrc
 
 
-async def _bind_rtp_pair(host: str, first: _Datagrams) -> RtcpChannel:
+async def bind_rtp_pair(host: str, first: Datagrams) -> RtcpChannel:
     """Bind ``first`` to an even port whose successor is free for RTCP (RFC 3550 11)."""
     for _ in range(50):
         await bind_udp(first, host, 0)
@@ -179,7 +179,7 @@ class SipPhoneBase:
     domain: str
     rng: Rng
     endpoint: SipEndpoint | None
-    sockets: list[_Datagrams]
+    sockets: list[Datagrams]
 
     def _attach(
         self,
@@ -233,7 +233,7 @@ class SipPhoneBase:
         event = await self._next(Registered, RegistrationFailed)
         return isinstance(event, Registered)
 
-    def _release(self, *channels: _Datagrams) -> None:
+    def _release(self, *channels: Datagrams) -> None:
         for ch in channels:
             ch.close()
             with contextlib.suppress(ValueError):
@@ -273,7 +273,7 @@ class SecurePhone(SipPhoneBase):
     endpoint: SipEndpoint | None = None
     link: SecureLink | None = None
     _lost: asyncio.Future[None] | None = field(default=None, repr=False)
-    sockets: list[_Datagrams] = field(default_factory=list)
+    sockets: list[Datagrams] = field(default_factory=list)
 
     def env(self, directory: Directory | None = None, rng: Rng | None = None) -> Env:
         return Env(
@@ -337,7 +337,7 @@ class SecurePhone(SipPhoneBase):
         ssrc = int.from_bytes(ssrc_bytes if isinstance(ssrc_bytes, bytes) else self.rng(4), "big")
         receiver = MediaReceiver(to_caller, None)  # the callee's stream, SSRC from the answer
         times.srtp_derivation = self.perf() - t
-        rtcp = await _bind_rtp_pair(self.host, receiver)
+        rtcp = await bind_rtp_pair(self.host, receiver)
         self.sockets += [receiver, rtcp]
         offer = build_sdp(
             user=self.sub.number,
@@ -418,9 +418,9 @@ class SecurePhone(SipPhoneBase):
         ssrc_bytes = machine.bindings.get("SSRC")
         ssrc = int.from_bytes(ssrc_bytes, "big") if isinstance(ssrc_bytes, bytes) else None
         media = MediaReceiver(to_callee, ssrc)
-        own_ssrc = _other_ssrc(self.rng, ssrc)
+        own_ssrc = other_ssrc(self.rng, ssrc)
         times.srtp_derivation = self.perf() - t
-        rtcp = await _bind_rtp_pair(self.host, media)
+        rtcp = await bind_rtp_pair(self.host, media)
         self.sockets += [media, rtcp]
         sender = MediaSender(media, (offer.host, offer.port), to_caller, own_ssrc)
         if self.bind_rtcp:

@@ -65,7 +65,7 @@ class SecureLink:
     cipher: str
 
 
-async def _drive(machine: Any, sock: socket.socket) -> Completed:
+async def drive_handshake(machine: Any, sock: socket.socket) -> Completed:
     """Run a handshake machine over frames until it completes (or raise its error)."""
     events = machine.start() if machine.state is State.IDLE else []
     while True:
@@ -88,7 +88,7 @@ async def secure_connect(
     sock.setblocking(False)
     try:
         await loop.sock_connect(sock, (host, port))
-        done = await _drive(create(PROTOCOL, variant, "I", env, B=server_name), sock)
+        done = await drive_handshake(create(PROTOCOL, variant, "I", env, B=server_name), sock)
         local = sock.getsockname()[:2]
         reader, writer, cipher = await open_tls_psk(
             sock, server=False, identity=env.name.encode(), psk=done.session_key
@@ -265,7 +265,7 @@ class SecureSipServer:
         machine = create(PROTOCOL, self.variant, "R", self.env)
         try:
             async with asyncio.timeout(self.limits.handshake_timeout):
-                done = await _drive(machine, sock)
+                done = await drive_handshake(machine, sock)
                 reader, writer, cipher = await open_tls_psk(
                     sock, server=True, identity=done.peer.encode(), psk=done.session_key
                 )

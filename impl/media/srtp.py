@@ -50,7 +50,8 @@ _lib.srtp_set_stream_roc.argtypes = [ctypes.c_void_p, ctypes.c_uint32, ctypes.c_
 _lib.srtp_set_stream_roc.restype = ctypes.c_int
 
 
-def _new_session(master: bytes, ssrc: int, roc: int, inbound: bool) -> pylibsrtp.Session:
+def new_session(master: bytes, ssrc: int, roc: int, inbound: bool) -> pylibsrtp.Session:
+    """A bare libsrtp session for one SSRC from ``roc`` on (AES-CM-128 / HMAC-SHA1-80)."""
     if len(master) != MASTER_LEN:
         raise LocalProtocolError("SRTP master key || salt must be 30 bytes")
     policy = pylibsrtp.Policy(
@@ -107,7 +108,7 @@ class _Stream:
             raise LocalProtocolError("SSRC is 32 bits")
         self.ssrc = ssrc
         self.inbound = inbound
-        first = _new_session(master, ssrc, 0, inbound)
+        first = new_session(master, ssrc, 0, inbound)
         self.epochs = [_Epoch(0, master, first)]
         # (first index, first index of the next key, session) of the key used last
         self._fast: tuple[int, float, pylibsrtp.Session] = (0, 0, first)
@@ -117,7 +118,7 @@ class _Stream:
         """Use ``master`` for packets whose index is ``at_index`` or later."""
         if at_index <= self.epochs[-1].start:
             raise LocalProtocolError("a re-key must start after the current key's start")
-        _new_session(master, self.ssrc, 0, self.inbound)  # validate now, build when used
+        new_session(master, self.ssrc, 0, self.inbound)  # validate now, build when used
         self.epochs.append(_Epoch(at_index, master))
         # Keep at most the current key and one before it (late packets of the old key).
         self.epochs = self.epochs[-3:]
@@ -128,7 +129,7 @@ class _Stream:
         if epoch is None:
             raise Replayed("SRTP: packet older than every key still held")
         if epoch.session is None:
-            epoch.session = _new_session(epoch.master, self.ssrc, epoch.start >> 16, self.inbound)
+            epoch.session = new_session(epoch.master, self.ssrc, epoch.start >> 16, self.inbound)
         later = [e.start for e in self.epochs if e.start > epoch.start]
         self._fast = (epoch.start, min(later, default=float("inf")), epoch.session)
         return epoch.session

@@ -6,10 +6,9 @@ Public API (see docs/service.rst)::
     built = build_service(ServiceConfig(store.public_key_pem), chain, "svc.sqlite", "sip.sqlite",
                           passphrase=passphrase)  # opens svc-keys.json, the encrypted keys
     app = make_app(built.service)                         # aiohttp.web application
-    client = OnboardingClient(service_url, chain, store)  # the subscriber's side
-    result = client.onboard("+33612345678", keystore_dir, passphrase)
 
-``ethvoip serve`` (:mod:`.cli`) and ``ethvoip register`` (:mod:`.client_cli`) wrap these.
+``ethvoip serve`` (:mod:`.cli`) wraps these.  The subscriber's side (the onboarding client,
+``ethvoip register``) is :mod:`ethvoip.impl.subscriber`.
 
 The names below are loaded on first use (PEP 562): importing a submodule such as
 :mod:`.cli` must not pull in the chain stack, so that ``ethvoip serve --help`` is instant.

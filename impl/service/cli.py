@@ -199,8 +199,7 @@ def main(argv: list[str]) -> int:
     from ethvoip.impl.chain import MIN_COMMITMENT_AGE, Chain, EmbeddedChain, RpcChain, start_anvil
     from ethvoip.impl.service.app import make_app
     from ethvoip.impl.service.config import ServiceConfig
-    from ethvoip.impl.service.keyfile import DEFAULT_SCRYPT_N
-    from ethvoip.impl.service.keyvault import read_passphrase
+    from ethvoip.impl.service.keyvault import DEFAULT_SCRYPT_N, read_passphrase
     from ethvoip.impl.service.receipts import load_public_key
     from ethvoip.impl.service.runtime import build_service, default_keys_path
     from ethvoip.impl.service.store import DEFAULT_PRODUCT

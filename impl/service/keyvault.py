@@ -4,9 +4,10 @@ The service holds three secrets: its **identity** key (secp256k1: it opens seale
 and signs replies), the **treasury** wallet key (pays subscribers) and the **operator**
 wallet key (deployed the contracts, approves keys).  They live in one JSON file (mode 0600,
 written atomically and fsynced), each as an Ethereum Web3 Secret Storage entry (scrypt +
-AES-128-CTR + keccak MAC, eth-account's ``Account.encrypt``: the format of the client's
-``keystore.json``, see :mod:`.keyfile`), under a passphrase that comes from
-``--key-passphrase-file`` or the ``ETHVOIP_SERVICE_PASSPHRASE`` environment variable.
+AES-128-CTR + keccak MAC, eth-account's ``Account.encrypt``: the format of the
+subscriber's ``keystore.json``, see :mod:`ethvoip.impl.subscriber.keyfile`), under a
+passphrase that comes from ``--key-passphrase-file`` or the ``ETHVOIP_SERVICE_PASSPHRASE``
+environment variable.
 
 The database keeps only the *public* facts (:meth:`ServiceKeys.public_facts`: the identity
 public key and the two addresses), so that a start with another key file, or with the right
@@ -25,17 +26,20 @@ from typing import Any
 from eth_account import Account
 
 from ethvoip.impl.crypto import IdentityKey, Rng
-from ethvoip.impl.service.keyfile import DEFAULT_SCRYPT_N, write_private
 from ethvoip.spec.errors import (
     ConfigError,
     DecryptFailed,
     EthVoipError,
     WouldOverwrite,
 )
+from ethvoip.spec.files import write_private
 
 FORMAT = "ethvoip-service-keys/v1"
 ROLES = ("identity", "treasury", "operator")
 PASSPHRASE_ENV = "ETHVOIP_SERVICE_PASSPHRASE"
+#: scrypt N of eth-account's default (2^18), for these keys and the subscriber's keystore;
+#: tests pass a small one to stay fast.
+DEFAULT_SCRYPT_N = 2**18
 
 
 @dataclass(frozen=True)

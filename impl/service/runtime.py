@@ -33,8 +33,8 @@ from ethvoip.impl.chain import (
 from ethvoip.impl.crypto import Rng
 from ethvoip.impl.service.config import ServiceConfig
 from ethvoip.impl.service.db import PLAINTEXT_KEY_ROWS, ServiceDB
-from ethvoip.impl.service.keyfile import DEFAULT_SCRYPT_N
 from ethvoip.impl.service.keyvault import (
+    DEFAULT_SCRYPT_N,
     ROLES,
     ServiceKeys,
     check_passphrase,

@@ -23,7 +23,13 @@ from dataclasses import dataclass
 from enum import Enum, auto
 from types import MappingProxyType
 
-from ethvoip.spec.errors import LocalProtocolError, ProtocolError, RemoteProtocolError
+from ethvoip.spec.errors import (
+    Check,
+    LocalProtocolError,
+    ProtocolError,
+    Refused,
+    RemoteProtocolError,
+)
 
 
 class CallState(Enum):
@@ -130,8 +136,10 @@ class Transition:
     action: Action
 
 
-class CallRefused(ProtocolError):
+class CallRefused(Refused, ProtocolError):
     """The call life cycle has no row for ``event`` in ``state``."""
+
+    check = Check.CALL_STATE
 
     def __init__(self, state: CallState, event: CallEvent, call_id: str = "") -> None:
         self.state = state

@@ -9,8 +9,8 @@ import ssl
 
 import pytest
 
+from bench.testbed.baseline import SdesPhone, TlsSipServer, throwaway_pki
 from ethvoip.impl.call import Subscriber
-from ethvoip.impl.call.baseline import SdesPhone, TlsSipServer, throwaway_pki
 from ethvoip.impl.media.packetize import packetize
 from ethvoip.impl.sip.digest import DigestVerifier, InMemoryCredentialStore
 from ethvoip.impl.sip.registrar import RegistrarProxy

@@ -10,7 +10,7 @@ import ssl
 
 import pytest
 
-from ethvoip.impl.call.baseline import throwaway_pki
+from bench.testbed.baseline import throwaway_pki
 from ethvoip.impl.call.openssl_psk import PskHandshake, PskHandshakeError
 from ethvoip.impl.call.tls13_record import RecordLayer
 from ethvoip.impl.call.tlspsk import record_layer

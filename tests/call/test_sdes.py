@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from ethvoip.impl.call import sdes
+from bench.testbed import sdes
 from ethvoip.spec.errors import DecodeError, EthVoipError, RemoteProtocolError
 
 # RFC 4568 section 9.1 (the example offer) and section 6.1 (lifetime omitted, MKI 1066:4).

@@ -11,7 +11,7 @@ from ethvoip.impl.call.signaling import (
     ConnectionRefused,
     HandshakeTimeout,
     ServerLimits,
-    _drive,
+    drive_handshake,
 )
 from ethvoip.impl.handshake import create
 
@@ -67,7 +67,7 @@ def test_peers_stalled_before_the_client_hello_do_not_stop_registrations(world: 
                 sock = await _silent_peer(server.address)
                 stalled.append(sock)
                 machine = create(PROTOCOL, "hardened", "I", bob.env(), B=server.env.name)
-                await _drive(machine, sock)  # psk_handshake done; no ClientHello follows
+                await drive_handshake(machine, sock)  # psk_handshake done; no ClientHello follows
             alice = world.phone(ALICE)
             try:
                 async with asyncio.timeout(PATIENCE):

@@ -32,7 +32,7 @@ from ethvoip.impl.chain.trust import (
     QuorumUnavailable,
     StaleHead,
 )
-from ethvoip.impl.service.keyfile import save_trust
+from ethvoip.impl.subscriber.keyfile import save_trust
 from ethvoip.spec.errors import ChainError, Check
 from tests.refusals import refused
 

@@ -9,12 +9,12 @@ from __future__ import annotations
 import pytest
 
 from ethvoip.attacks import splice
+from ethvoip.attacks.intruder import Intruder
 from ethvoip.attacks.replay import outcome, replay
 from ethvoip.impl import wire
 from ethvoip.impl.crypto import IdentityKey, encrypt_to, seeded_rng
 from ethvoip.impl.handshake import Completed, ReplayCache, RoleMachine, State
 from ethvoip.impl.handshake import mikey as mikey_impl
-from ethvoip.impl.handshake.adversary import Intruder
 from ethvoip.impl.media.bare_key import encode_bare_key
 from ethvoip.impl.media.mikey import CryptoSession
 from ethvoip.impl.media.mikey_identity import SIG_LEN, ecdsa_signer, ecies_envelope

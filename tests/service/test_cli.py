@@ -10,7 +10,7 @@ import pytest
 from ethvoip.attacks.cli import main as ethvoip
 from ethvoip.impl.chain.policies import DEFAULT_POLICY
 from ethvoip.impl.service.cli import store_public_pem
-from ethvoip.impl.service.keyfile import load_keystore, load_trust
+from ethvoip.impl.subscriber.keyfile import load_keystore, load_trust
 
 
 def test_register_embedded(

@@ -11,8 +11,8 @@ from pathlib import Path
 import pytest
 
 from ethvoip.impl.chain import EmbeddedChain
-from ethvoip.impl.service.client import OnboardingClient
 from ethvoip.impl.service.store import TestStore
+from ethvoip.impl.subscriber.client import OnboardingClient
 
 from .conftest import Running
 from .helpers import fresh_number

@@ -14,10 +14,10 @@ import pytest
 
 from ethvoip.impl.chain import EmbeddedChain, KeyStoreClient, Status
 from ethvoip.impl.crypto import IdentityKey
-from ethvoip.impl.service.client import Onboarded, OnboardingClient
 from ethvoip.impl.service.config import ServiceConfig
-from ethvoip.impl.service.keyfile import load_keystore
 from ethvoip.impl.service.store import TestStore
+from ethvoip.impl.subscriber.client import Onboarded, OnboardingClient
+from ethvoip.impl.subscriber.keyfile import load_keystore
 
 from .conftest import Running, start
 from .helpers import error_code, fresh_number, opened, post, seal

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from ethvoip.impl.service.loadgen import run_load
+from bench.testbed.loadgen import run_load
 
 pytestmark = pytest.mark.integration
 

@@ -14,12 +14,12 @@ import pytest
 from ethvoip.attacks.cli import main as ethvoip
 from ethvoip.impl import chain as chain_module
 from ethvoip.impl.chain import EmbeddedChain
-from ethvoip.impl.service import client as client_module
-from ethvoip.impl.service.client import OnboardingClient
 from ethvoip.impl.service.config import ServiceConfig
-from ethvoip.impl.service.keyfile import KEYSTORE_NAME, SIP_NAME, load_keystore
 from ethvoip.impl.service.sipdb import SubscriberCredentials
 from ethvoip.impl.service.store import TestStore
+from ethvoip.impl.subscriber import client as client_module
+from ethvoip.impl.subscriber.client import OnboardingClient
+from ethvoip.impl.subscriber.keyfile import KEYSTORE_NAME, SIP_NAME, load_keystore
 from ethvoip.spec.errors import ServiceError, WouldOverwrite
 
 from .conftest import Running, build
@@ -260,7 +260,7 @@ def test_a_crash_while_replacing_a_keystore_leaves_it_whole(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     from ethvoip.impl.crypto import IdentityKey
-    from ethvoip.impl.service.keyfile import Secrets, save_keystore
+    from ethvoip.impl.subscriber.keyfile import Secrets, save_keystore
 
     (tmp_path / KEYSTORE_NAME).write_bytes(OLD_KEYSTORE)
 
@@ -315,7 +315,7 @@ def test_an_empty_keystore_passphrase_is_refused_before_any_key(
 def test_a_passphrase_file_gives_its_first_line_without_line_ends(tmp_path: Path) -> None:
     import argparse
 
-    from ethvoip.impl.service import client_cli
+    from ethvoip.impl.subscriber import cli as client_cli
 
     pw = tmp_path / "pw"
     pw.write_bytes(b"correct horse\r\nignored\r\n")

@@ -10,9 +10,9 @@ from web3.types import Wei
 
 from ethvoip.impl.chain import EmbeddedChain, KeyStoreClient, PaperKeyStoreClient, Status
 from ethvoip.impl.chain import events as ev
-from ethvoip.impl.service.client import OnboardingClient
-from ethvoip.impl.service.keyfile import load_keystore
 from ethvoip.impl.service.store import TestStore
+from ethvoip.impl.subscriber.client import OnboardingClient
+from ethvoip.impl.subscriber.keyfile import load_keystore
 from tests.refusals import reverts
 
 from .conftest import Running

@@ -36,7 +36,7 @@ from ethvoip.impl.sip.call_states import (
 from ethvoip.impl.sip.codec import encode
 from ethvoip.impl.sip.message import Request
 from ethvoip.impl.sip.ua import Send, UaConfig, UserAgent
-from ethvoip.spec.errors import EthVoipError, LocalProtocolError, RemoteProtocolError
+from ethvoip.spec.errors import Check, EthVoipError, LocalProtocolError, RemoteProtocolError
 
 S, E = CallState, CallEvent
 Address = tuple[str, int]
@@ -130,6 +130,7 @@ def test_pairs_the_rfc_forbids_are_refused(
         step(state, event, "c@x")
     assert isinstance(caught.value, LocalProtocolError | RemoteProtocolError)
     assert (caught.value.state, caught.value.event) == (state, event)
+    assert caught.value.check is Check.CALL_STATE
 
 
 # --- the UA's methods in each state ---------------------------------------------------

@@ -13,12 +13,13 @@
 7. check on chain that the approved key is ours, store the SIP credentials and the trust
    settings (``trust.json``: that checkpoint and the default policy) beside the keystore.
 
-Before step 1 the number and the folder are checked (:func:`.messages.check_phone`,
-:func:`.keyfile.check_free`): a mistake is refused before any key is made or any byte sent,
-and an existing keystore is never overwritten unless ``force`` (then it is kept as a dated
-backup).  Each step reports through ``progress(step, detail)``.  Requests that fail for a transient
-reason (connection refused, 503) are retried with a fresh nonce: the service's answer to a
-repeated request for the same receipt and binding is the same funding.
+Before step 1 the number and the folder are checked
+(:func:`ethvoip.impl.service.messages.check_phone`, :func:`.keyfile.check_free`): a mistake
+is refused before any key is made or any byte sent, and an existing keystore is never
+overwritten unless ``force`` (then it is kept as a dated backup).  Each step reports through
+``progress(step, detail)``.  Requests that fail for a transient reason (connection refused,
+503) are retried with a fresh nonce: the service's answer to a repeated request for the same
+receipt and binding is the same funding.
 """
 
 from __future__ import annotations
@@ -41,8 +42,12 @@ from ethvoip.impl.chain.trust import Checkpoint
 from ethvoip.impl.crypto import IdentityKey, IdentityPublicKey, Rng
 from ethvoip.impl.service.codes import from_wire
 from ethvoip.impl.service.envelope import NONCE_SIZE, open_reply, seal_request
-from ethvoip.impl.service.keyfile import (
-    DEFAULT_SCRYPT_N,
+from ethvoip.impl.service.keyvault import DEFAULT_SCRYPT_N
+from ethvoip.impl.service.ledger import install_signers
+from ethvoip.impl.service.messages import ApproveRequest, FundRequest, check_phone
+from ethvoip.impl.service.receipts import SignedReceipt
+from ethvoip.impl.service.store import TestStore
+from ethvoip.impl.subscriber.keyfile import (
     Secrets,
     check_free,
     retire,
@@ -50,10 +55,6 @@ from ethvoip.impl.service.keyfile import (
     save_sip,
     save_trust,
 )
-from ethvoip.impl.service.ledger import install_signers
-from ethvoip.impl.service.messages import ApproveRequest, FundRequest, check_phone
-from ethvoip.impl.service.receipts import SignedReceipt
-from ethvoip.impl.service.store import TestStore
 from ethvoip.spec.errors import Check, ConfigError, ServiceError, ServiceRefused
 
 Progress = Callable[[str, str], None]

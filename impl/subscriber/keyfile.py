@@ -30,14 +30,13 @@ from eth_account import Account
 
 from ethvoip.impl.chain.policies import TrustSettings
 from ethvoip.impl.crypto import IdentityKey
+from ethvoip.impl.service.keyvault import DEFAULT_SCRYPT_N
 from ethvoip.spec.errors import ConfigError, DecryptFailed, WouldOverwrite
-from ethvoip.spec.files import PRIVATE, atomic_write, backup, check_dir_writable
+from ethvoip.spec.files import backup, check_dir_writable, write_private
 
 KEYSTORE_NAME = "keystore.json"
 SIP_NAME = "sip.json"
 TRUST_NAME = "trust.json"
-#: scrypt N of eth-account's default (2^18); tests pass a small one to stay fast.
-DEFAULT_SCRYPT_N = 2**18
 
 
 @dataclass(frozen=True)
@@ -47,15 +46,6 @@ class Secrets:
 
 
 Clock = Callable[[], float]
-
-
-def write_private(path: Path, data: dict[str, Any], *, exclusive: bool = False) -> None:
-    """Write JSON readable by the owner only, atomically, on disk when this returns.
-
-    ``exclusive``: fail with :class:`FileExistsError` instead of replacing a file.
-    """
-    text = json.dumps(data, indent=2, sort_keys=True)
-    atomic_write(path, text, mode=PRIVATE, exclusive=exclusive)
 
 
 def _taken_message(paths: list[Path]) -> str:

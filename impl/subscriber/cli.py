@@ -132,9 +132,10 @@ def main(argv: list[str]) -> int:
     if args.service and (not args.rpc or not args.store_key):
         raise UsageError("--service needs --rpc and --store-key (see ethvoip register --help)")
     from ethvoip.impl.chain import Chain, RpcChain
-    from ethvoip.impl.service.client import OnboardingClient
-    from ethvoip.impl.service.keyfile import DEFAULT_SCRYPT_N, check_free
+    from ethvoip.impl.service.keyvault import DEFAULT_SCRYPT_N
     from ethvoip.impl.service.store import TestStore
+    from ethvoip.impl.subscriber.client import OnboardingClient
+    from ethvoip.impl.subscriber.keyfile import check_free
 
     args.scrypt_n = args.scrypt_n or DEFAULT_SCRYPT_N
     check_free(args.dir, force=args.force)  # before any key is made or request sent
@@ -157,11 +158,11 @@ def main(argv: list[str]) -> int:
 def _embedded(args: argparse.Namespace, passphrase: str) -> int:
     from ethvoip.impl.chain import EmbeddedChain
     from ethvoip.impl.service.app import make_app
-    from ethvoip.impl.service.client import OnboardingClient
     from ethvoip.impl.service.config import ServiceConfig
     from ethvoip.impl.service.runtime import build_service
     from ethvoip.impl.service.server import BackgroundServer
     from ethvoip.impl.service.store import TestStore
+    from ethvoip.impl.subscriber.client import OnboardingClient
 
     chain = EmbeddedChain()
     store = TestStore()

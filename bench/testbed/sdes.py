@@ -26,6 +26,7 @@ import binascii
 import re
 from dataclasses import dataclass
 
+from ethvoip.impl.call.keying import SDES_ATTRIBUTE
 from ethvoip.spec.errors import (
     Check,
     DecodeError,
@@ -33,7 +34,7 @@ from ethvoip.spec.errors import (
     PeerRefused,
 )
 
-ATTRIBUTE = "crypto"
+ATTRIBUTE = SDES_ATTRIBUTE  # where keying puts the value in the SDP
 # suite -> key || salt length (RFC 4568 section 6.2)
 SUITES = {
     "AES_CM_128_HMAC_SHA1_80": 30,

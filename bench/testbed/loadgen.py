@@ -12,8 +12,9 @@ service's database, is the exactly-once claim:
   one Kamailio subscriber row per subscriber, whose H(A1) is that of a password the
   subscriber was given.
 
-The clients behave as :class:`~.client.OnboardingClient` does: a request refused for a
-transient reason (connection refused or reset, 5xx) is sent again with a fresh nonce.
+The clients behave as :class:`~ethvoip.impl.subscriber.client.OnboardingClient` does: a
+request refused for a transient reason (connection refused or reset, 5xx) is sent again with
+a fresh nonce.
 """
 
 from __future__ import annotations

@@ -6,7 +6,7 @@ the keys are only as secret as every TLS hop through the proxy.
 :class:`TlsSipServer` serves a :class:`RegistrarProxy` on ``ssl``-wrapped TCP;
 :class:`SdesPhone` registers and calls through it.  Each side puts the key it sends with in
 its SDP (offer: the caller's, answer: the callee's) and an ``a=ssrc`` for its stream, so media
-runs both ways with separate keys, as in :class:`~.phone.SecurePhone`.
+runs both ways with separate keys, as in :class:`~ethvoip.impl.call.phone.SecurePhone`.
 """
 
 from __future__ import annotations
@@ -21,6 +21,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from ethvoip.impl.call.keying import build_sdp, read_sdp
+from ethvoip.impl.call.media import Datagrams, MediaReceiver, MediaSender, RtcpChannel
+from ethvoip.impl.call.phone import SipPhoneBase, Subscriber, bind_rtp_pair, other_ssrc
 from ethvoip.impl.crypto import DEFAULT_RNG, Rng
 from ethvoip.impl.sip.registrar import RegistrarProxy
 from ethvoip.impl.sip.transport import SipEndpoint, StreamTransport
@@ -28,9 +31,6 @@ from ethvoip.impl.sip.ua import Address, CallAnswered, CallFailed, IncomingCall
 from ethvoip.spec.errors import EthVoipError, LocalProtocolError, SipError
 
 from . import sdes
-from .keying import build_sdp, read_sdp
-from .media import MediaReceiver, MediaSender, RtcpChannel, _Datagrams
-from .phone import SipPhoneBase, Subscriber, _bind_rtp_pair, _other_ssrc
 
 VARIANT = "sdes"
 
@@ -89,7 +89,7 @@ class SdesPhone(SipPhoneBase):
     rng: Rng = DEFAULT_RNG
     perf: Callable[[], float] = time.perf_counter
     endpoint: SipEndpoint | None = None
-    sockets: list[_Datagrams] = field(default_factory=list)
+    sockets: list[Datagrams] = field(default_factory=list)
 
     async def connect(self, server: Address, server_hostname: str) -> None:
         reader, writer = await asyncio.open_connection(
@@ -99,7 +99,7 @@ class SdesPhone(SipPhoneBase):
         self._attach(reader, writer, (local[0], local[1]), server)
 
     def _stream(self) -> tuple[bytes, int]:
-        return self.rng(sdes.SUITES["AES_CM_128_HMAC_SHA1_80"]), _other_ssrc(self.rng, None)
+        return self.rng(sdes.SUITES["AES_CM_128_HMAC_SHA1_80"]), other_ssrc(self.rng, None)
 
     async def call(self, number: str) -> SdesCall:
         """INVITE with our key in ``a=crypto``; keys installed both ways when it returns."""
@@ -107,7 +107,7 @@ class SdesPhone(SipPhoneBase):
         start = self.perf()
         key, ssrc = self._stream()
         receiver = MediaReceiver(bytes(30), None)  # keyed from the answer
-        rtcp = await _bind_rtp_pair(self.host, receiver)
+        rtcp = await bind_rtp_pair(self.host, receiver)
         self.sockets += [receiver, rtcp]
         offer = build_sdp(
             user=self.sub.number,
@@ -152,7 +152,7 @@ class SdesPhone(SipPhoneBase):
             raise
         key, ssrc = self._stream()
         media = MediaReceiver(theirs, offer.ssrc)
-        rtcp = await _bind_rtp_pair(self.host, media)
+        rtcp = await bind_rtp_pair(self.host, media)
         self.sockets += [media, rtcp]
         sender = MediaSender(media, (offer.host, offer.port), key, ssrc)
         body = build_sdp(
