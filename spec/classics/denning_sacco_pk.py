@@ -24,6 +24,7 @@ Abadi and Needham's fix, variant ``named``: ``A, B, {sign(<A, B, K>, sk(A))}pk(B
 
 from __future__ import annotations
 
+from ethvoip.spec.cast import A, B, K, vK
 from ethvoip.spec.protocol import (
     Claim,
     ClaimKind,
@@ -32,16 +33,11 @@ from ethvoip.spec.protocol import (
     Role,
     Send,
     Variant,
-    agent,
     attack,
-    fresh,
     holds,
-    var,
 )
-from ethvoip.spec.terms import Sort, Term, aenc, pk, sign, sk, tup
-
-A, B = agent("A"), agent("B")
-K, vK = fresh("K", Sort.KEY), var("K", Sort.KEY)
+from ethvoip.spec.terms import Term, aenc, pk, sign, sk, tup
+from ethvoip.spec.textbook import initiator, responder
 
 
 def roles(named: bool) -> tuple[Role, Role]:
@@ -50,27 +46,23 @@ def roles(named: bool) -> tuple[Role, Role]:
     def signed(k: Term) -> Term:
         return sign(tup(A, B, k) if named else k, sk(A))
 
-    distributor = Role(
-        name="I",
-        agent=A,
-        title="A, who chooses the key",
-        params=(A, B),
-        knows=(sk(A),),
-        fresh=(K,),
-        steps=(Send("I_1", tup(A, B, aenc(signed(K), pk(B)))),),
-        session_key=K,
+    return (
+        initiator(
+            title="A, who chooses the key",
+            params=(A, B),
+            knows=(sk(A),),
+            fresh=(K,),
+            steps=(Send("I_1", tup(A, B, aenc(signed(K), pk(B)))),),
+            session_key=K,
+        ),
+        responder(
+            title="B, who receives it",
+            params=(B,),
+            knows=(sk(B),),
+            steps=(Recv("R_1", tup(A, B, aenc(signed(vK), pk(B)))),),
+            session_key=vK,
+        ),
     )
-    receiver = Role(
-        name="R",
-        agent=B,
-        title="B, who receives it",
-        params=(B,),
-        knows=(sk(B),),
-        fresh=(),
-        steps=(Recv("R_1", tup(A, B, aenc(signed(vK), pk(B)))),),
-        session_key=vK,
-    )
-    return distributor, receiver
 
 
 CLAIMS = (

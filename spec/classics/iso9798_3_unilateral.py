@@ -20,6 +20,7 @@ A's answer convinces B (two runs).  Weak agreement fails, and every stronger cla
 
 from __future__ import annotations
 
+from ethvoip.spec.cast import A, B, Na, Nb, vNa, vNb
 from ethvoip.spec.protocol import (
     Claim,
     ClaimKind,
@@ -28,21 +29,18 @@ from ethvoip.spec.protocol import (
     Role,
     Send,
     Variant,
-    agent,
     attack,
-    fresh,
     holds,
-    var,
 )
-from ethvoip.spec.terms import Sort, sign, sk, tup
-
-A, B = agent("A"), agent("B")
-Na, Nb = fresh("Na", Sort.NONCE), fresh("Nb", Sort.NONCE)
-vNa, vNb = var("Na", Sort.NONCE), var("Nb", Sort.NONCE)
+from ethvoip.spec.terms import Term, sign, sk, tup
 
 
 def roles(iso: bool) -> tuple[Role, Role]:
     """Verifier B and prover A; ``iso``: A's signature names B."""
+
+    def token(na: Term, nb: Term) -> Term:
+        return tup(A, na, sign(tup(na, nb, B) if iso else tup(na, nb), sk(A)))
+
     verifier = Role(
         name="V",
         agent=B,
@@ -50,10 +48,7 @@ def roles(iso: bool) -> tuple[Role, Role]:
         params=(B,),
         knows=(),
         fresh=(Nb,),
-        steps=(
-            Send("V_1", Nb),
-            Recv("V_2", tup(A, vNa, sign(tup(vNa, Nb, B) if iso else tup(vNa, Nb), sk(A)))),
-        ),
+        steps=(Send("V_1", Nb), Recv("V_2", token(vNa, Nb))),
     )
     prover = Role(
         name="P",
@@ -62,10 +57,7 @@ def roles(iso: bool) -> tuple[Role, Role]:
         params=(A, B),
         knows=(sk(A),),
         fresh=(Na,),
-        steps=(
-            Recv("P_1", vNb),
-            Send("P_2", tup(A, Na, sign(tup(Na, vNb, B) if iso else tup(Na, vNb), sk(A)))),
-        ),
+        steps=(Recv("P_1", vNb), Send("P_2", token(Na, vNb))),
     )
     return verifier, prover
 

@@ -32,29 +32,10 @@ e's signature in the attack would have to name B, and B's would name e: every cl
 
 from __future__ import annotations
 
-from ethvoip.spec.protocol import (
-    Claim,
-    ClaimKind,
-    Expect,
-    Protocol,
-    Recv,
-    Role,
-    Send,
-    Variant,
-    agent,
-    attack,
-    fresh,
-    holds,
-    share_agreement,
-    var,
-)
-from ethvoip.spec.terms import G, Sort, Term, exp, sign, sk, tup
-
-A, B = agent("A"), agent("B")
-x, y = fresh("x", Sort.EXP), fresh("y", Sort.EXP)
-GX, GY = var("GX", Sort.GROUP), var("GY", Sort.GROUP)
-gx, gy = exp(G, x), exp(G, y)
-K_I, K_R = exp(GY, x), exp(GX, y)  # g^(xy) for both once the shares are honest
+from ethvoip.spec.cast import GX, GY, K_I, K_R, A, B, gx, gy, x, y
+from ethvoip.spec.protocol import Protocol, Recv, Role, Send, Variant, holds
+from ethvoip.spec.terms import Term, sign, sk, tup
+from ethvoip.spec.textbook import dh_claims, initiator, responder, unknown_key_share
 
 
 def roles(iso: bool) -> tuple[Role, Role]:
@@ -74,49 +55,32 @@ def roles(iso: bool) -> tuple[Role, Role]:
         msg2_i = tup(B, GY, sign(tup(gx, GY), sk(B)))
         msg2_r = tup(B, gy, sign(tup(GX, gy), sk(B)))
         msg3_i, msg3_r = tup(A, sign(tup(GY, gx), sk(A))), tup(A, sign(tup(gy, GX), sk(A)))
-    initiator = Role(
-        name="I",
-        agent=A,
-        title="initiator A",
-        params=(A, B),
-        knows=(sk(A),),
-        fresh=(x,),
-        steps=(Send("I_1", msg1_i), Recv("I_2", msg2_i), Send("I_3", msg3_i)),
-        session_key=K_I,
+    return (
+        initiator(
+            params=(A, B),
+            knows=(sk(A),),
+            fresh=(x,),
+            steps=(Send("I_1", msg1_i), Recv("I_2", msg2_i), Send("I_3", msg3_i)),
+            session_key=K_I,
+        ),
+        responder(
+            params=(B,),
+            knows=(sk(B),),
+            fresh=(y,),
+            steps=(Recv("R_1", msg1_r), Send("R_2", msg2_r), Recv("R_3", msg3_r)),
+            session_key=K_R,
+        ),
     )
-    responder = Role(
-        name="R",
-        agent=B,
-        title="responder B",
-        params=(B,),
-        knows=(sk(B),),
-        fresh=(y,),
-        steps=(Recv("R_1", msg1_r), Send("R_2", msg2_r), Recv("R_3", msg3_r)),
-        session_key=K_R,
-    )
-    return initiator, responder
 
 
-CLAIMS = (
-    Claim("I_secret_K", ClaimKind.SECRECY, "I", "A's key g^(xy) stays secret", term=K_I),
-    Claim("R_secret_K", ClaimKind.SECRECY, "R", "B's key g^(xy) stays secret", term=K_R),
-    *share_agreement((A, B), (gx, gy), (GY, GX), peer_at=("R_2", "I_3")),
-    Claim("I_key_share", ClaimKind.KEY_AGREEMENT, "I", "no unknown key-share for A", term=K_I),
-    Claim("R_key_share", ClaimKind.KEY_AGREEMENT, "R", "no unknown key-share for B", term=K_R),
-)
-
-_MISBIND_R = "Krawczyk 2003, BADH misbinding: e signs message 3 himself; B's peer is e, A's is B"
-_MISBIND_I = "the same misbinding mirrored: e signs message 2 himself; A's peer is e, B's is A"
+CLAIMS = dh_claims(peer_at=("R_2", "I_3"))
 
 #: Krawczyk 2003: BADH's key stays secret, but identities are misbound (two runs).
-BADH: dict[str, Expect] = {
-    "I_secret_K": holds("Krawczyk: the misbinding does not reveal the key"),
-    "R_secret_K": holds("Krawczyk: the misbinding does not reveal the key"),
-    "I_agree": attack(2, _MISBIND_R),
-    "R_agree": attack(2, _MISBIND_I),
-    "I_key_share": attack(2, _MISBIND_R),
-    "R_key_share": attack(2, _MISBIND_I),
-}
+BADH = unknown_key_share(
+    "Krawczyk: the misbinding does not reveal the key",
+    i_fails="Krawczyk 2003, BADH misbinding: e signs message 3 himself; B's peer is e, A's is B",
+    r_fails="the same misbinding mirrored: e signs message 2 himself; A's peer is e, B's is A",
+)
 
 PROTOCOL = Protocol(
     name="signed_dh",

@@ -19,33 +19,13 @@ simplification) or type flaws.  Typed: the key stays secret for A and for B.
 
 from __future__ import annotations
 
-from ethvoip.spec.protocol import (
-    Claim,
-    ClaimKind,
-    Protocol,
-    Recv,
-    Role,
-    Send,
-    Variant,
-    agent,
-    fresh,
-    holds,
-    var,
-)
-from ethvoip.spec.terms import Sort, ltk, senc, tup
+from ethvoip.spec.cast import A, B, Kab, Na, Nb, S, X, vKab, vNa, vNb
+from ethvoip.spec.protocol import Protocol, Recv, Send, Variant, holds
+from ethvoip.spec.terms import ltk, senc, tup
+from ethvoip.spec.textbook import initiator, responder, secret_keys, server
 
-A, B, S = agent("A"), agent("B"), agent("S")
-Na, Nb = fresh("Na", Sort.NONCE), fresh("Nb", Sort.NONCE)
-vNa, vNb = var("Na", Sort.NONCE), var("Nb", Sort.NONCE)
-Kab, vKab = fresh("Kab", Sort.KEY), var("Kab", Sort.KEY)
-X = var("X", Sort.MSG)
-
-INITIATOR = Role(
-    name="I",
-    agent=A,
-    title="initiator A",
+INITIATOR = initiator(
     params=(A, B, S),
-    knows=(),
     fresh=(Na,),
     steps=(
         Send("I_1", tup(A, Na)),
@@ -54,12 +34,8 @@ INITIATOR = Role(
     ),
     session_key=vKab,
 )
-RESPONDER = Role(
-    name="R",
-    agent=B,
-    title="responder B",
+RESPONDER = responder(
     params=(B, S),
-    knows=(),
     fresh=(Nb,),
     steps=(
         Recv("R_1", tup(A, vNa)),
@@ -68,12 +44,7 @@ RESPONDER = Role(
     ),
     session_key=vKab,
 )
-SERVER = Role(
-    name="S",
-    agent=S,
-    title="key server S",
-    params=(S,),
-    knows=(),
+SERVER = server(
     fresh=(Kab,),
     steps=(
         Recv("S_2", tup(B, senc(tup(A, vNa, vNb), ltk(B, S)))),
@@ -82,9 +53,10 @@ SERVER = Role(
             tup(senc(tup(B, Kab, vNa, vNb), ltk(A, S)), senc(tup(A, Kab), ltk(B, S))),
         ),
     ),
-    honest_only=True,
     session_key=Kab,
 )
+
+CLAIMS = secret_keys("Kab", (vKab, vKab))
 
 PROTOCOL = Protocol(
     name="yahalom",
@@ -97,11 +69,8 @@ PROTOCOL = Protocol(
             name="original",
             summary="as published",
             roles=(INITIATOR, RESPONDER, SERVER),
-            claims=(
-                Claim("I_secret_Kab", ClaimKind.SECRECY, "I", "A's key stays secret", term=vKab),
-                Claim("R_secret_Kab", ClaimKind.SECRECY, "R", "B's key stays secret", term=vKab),
-            ),
-            expected={"I_secret_Kab": holds("typed"), "R_secret_Kab": holds("typed")},
+            claims=CLAIMS,
+            expected={c.name: holds("typed") for c in CLAIMS},
             honest_agents=3,
         )
     },
