@@ -144,6 +144,17 @@ class Variant:
             build=self.build,
         )
 
+    def fixed(self, name: str, summary: str, roles: tuple[Role, ...], why: str) -> Variant:
+        """The fix of this (broken) variant: the same claims and settings with ``roles``
+        instead, every claim expected to hold (``why``: who says so)."""
+        return dataclasses.replace(
+            self,
+            name=name,
+            summary=summary,
+            roles=roles,
+            expected={c.name: holds(why) for c in self.claims},
+        )
+
     def role(self, name: str) -> Role:
         for r in self.roles:
             if r.name == name:
@@ -170,6 +181,20 @@ def built(build: Builder, checks: tuple[str, ...]) -> Variant:
     """The variant ``build`` makes with every one of ``checks`` on, remembering how: its
     :meth:`Variant.without` derives the variant with one check removed."""
     return dataclasses.replace(build(frozenset(checks)), checks=checks, build=build)
+
+
+def hardened(
+    summary: str, roles: tuple[Role, ...], claims: tuple[Claim, ...], *, pop_required: bool
+) -> Variant:
+    """Our ``hardened`` variant of a catalogue protocol, with every claim expected to hold."""
+    return Variant(
+        name="hardened",
+        summary=summary,
+        roles=roles,
+        claims=claims,
+        expected={c.name: holds() for c in claims},
+        pop_required=pop_required,
+    )
 
 
 def adds(on: frozenset[str], *checks: str) -> tuple[str, ...]:

@@ -5,90 +5,111 @@ same facts many times over: the initiator is A, the responder B, the server S an
 of its own; each side's session key stays secret; an authenticated Diffie-Hellman exchange
 claims secrecy, agreement on both names and both shares, and no unknown key-share.  These
 helpers say each fact once, in the terms of :mod:`ethvoip.spec.cast`, and return the plain
-:class:`~ethvoip.spec.protocol.Role` and :class:`~ethvoip.spec.protocol.Claim` values a
+:class:`~ethvoip.spec.protocol.Role` and :class:`~ethvoip.spec.claims.Claim` values a
 description would otherwise spell out (the description, and its digest, are the same).
 """
 
 from __future__ import annotations
 
-from ethvoip.spec.cast import GX, GY, K_I, K_R, A, B, S, gx, gy
-from ethvoip.spec.protocol import (
-    Claim,
-    ClaimKind,
-    Expect,
-    Role,
-    Step,
-    attack,
-    holds,
-    share_agreement,
-)
-from ethvoip.spec.terms import Fresh, Term, Var
+from typing import Required, TypedDict, Unpack
+
+from ethvoip.spec.cast import GX, GY, K_I, K_R, A, B, S, gx, gy, vKab, x, y
+from ethvoip.spec.claims import Claim, ClaimKind, Expect, attack, holds, share_agreement
+from ethvoip.spec.protocol import Role, Variant
+from ethvoip.spec.steps import Step
+from ethvoip.spec.terms import Fresh, Term, Var, sk
 
 
-def initiator(
+class ServerFields(TypedDict, total=False):
+    """What a key server's role leaves to the description: its steps, what it makes fresh."""
+
+    steps: Required[tuple[Step, ...]]
+    fresh: tuple[Fresh, ...]
+    session_key: Term | None
+
+
+class RoleFields(TypedDict, total=False):
+    """What a stock role leaves to the description (see :class:`~ethvoip.spec.protocol.Role`):
+    the parameters and the steps, and what it knows and makes fresh (by default nothing)."""
+
+    params: Required[tuple[Var, ...]]
+    steps: Required[tuple[Step, ...]]
+    knows: tuple[Term, ...]
+    fresh: tuple[Fresh, ...]
+    session_key: Term | None
+
+
+def _role(
+    name: str,
+    agent: Var,
+    title: str,
+    honest_only: bool,
     *,
     params: tuple[Var, ...],
     steps: tuple[Step, ...],
     knows: tuple[Term, ...] = (),
     fresh: tuple[Fresh, ...] = (),
     session_key: Term | None = None,
-    title: str = "initiator A",
 ) -> Role:
+    return Role(
+        name=name,
+        agent=agent,
+        title=title,
+        params=params,
+        knows=knows,
+        fresh=fresh,
+        steps=steps,
+        honest_only=honest_only,
+        session_key=session_key,
+    )
+
+
+def initiator(*, title: str = "initiator A", **fields: Unpack[RoleFields]) -> Role:
     """Role ``I``, played by A."""
-    return Role(
-        name="I",
-        agent=A,
-        title=title,
-        params=params,
-        knows=knows,
-        fresh=fresh,
-        steps=steps,
-        session_key=session_key,
-    )
+    return _role("I", A, title, False, **fields)
 
 
-def responder(
-    *,
-    params: tuple[Var, ...],
-    steps: tuple[Step, ...],
-    knows: tuple[Term, ...] = (),
-    fresh: tuple[Fresh, ...] = (),
-    session_key: Term | None = None,
-    title: str = "responder B",
-) -> Role:
+def responder(*, title: str = "responder B", **fields: Unpack[RoleFields]) -> Role:
     """Role ``R``, played by B."""
-    return Role(
-        name="R",
-        agent=B,
-        title=title,
-        params=params,
-        knows=knows,
-        fresh=fresh,
-        steps=steps,
-        session_key=session_key,
-    )
+    return _role("R", B, title, False, **fields)
 
 
 def server(
-    *,
-    steps: tuple[Step, ...],
-    fresh: tuple[Fresh, ...] = (),
-    session_key: Term | None = None,
-    params: tuple[Var, ...] = (S,),
-    title: str = "key server S",
+    *, title: str = "key server S", params: tuple[Var, ...] = (S,), **fields: Unpack[ServerFields]
 ) -> Role:
     """Role ``S``, played by the server S: an honest agent of its own, which holds no key
     beyond those it shares with each agent (``k(A, S)``, ``k(B, S)``)."""
-    return Role(
-        name="S",
-        agent=S,
-        title=title,
-        params=params,
-        knows=(),
-        fresh=fresh,
-        steps=steps,
-        honest_only=True,
-        session_key=session_key,
+    return _role("S", S, title, True, params=params, **fields)
+
+
+def signing_dh_parties(
+    i_steps: tuple[Step, ...],
+    r_steps: tuple[Step, ...],
+    *,
+    r_params: tuple[Var, ...] = (B,),
+    titles: tuple[str, str] = ("initiator A", "responder B"),
+) -> tuple[Role, Role]:
+    """Initiator A and responder B of a Diffie-Hellman exchange that each side signs: each
+    knows its own private key, makes its exponent (``x``, ``y``) and ends holding its
+    ``g^(xy)`` (``K_I``, ``K_R``); ``i_steps`` and ``r_steps`` are the messages."""
+    i_title, r_title = titles
+    return (
+        initiator(
+            title=i_title,
+            params=(A, B),
+            knows=(sk(A),),
+            fresh=(x,),
+            steps=i_steps,
+            session_key=K_I,
+        ),
+        responder(
+            title=r_title,
+            params=r_params,
+            knows=(sk(B),),
+            fresh=(y,),
+            steps=r_steps,
+            session_key=K_R,
+        ),
     )
 
 
@@ -155,4 +176,19 @@ def agrees_on_nonces(nonces: tuple[Term, Term], peer_at: str) -> Claim:
         peer="R",
         data=(A, B, *nonces),
         peer_at=peer_at,
+    )
+
+
+def key_server_variant(summary: str, roles: tuple[Role, ...], why: str) -> Variant:
+    """The one variant, ``original``, of a classic in which the key server S makes a session
+    key ``Kab`` for A and B: each side's key stays secret (``why``: who says so), among three
+    honest agents (A, B and the server)."""
+    claims = secret_keys("Kab", (vKab, vKab))
+    return Variant(
+        name="original",
+        summary=summary,
+        roles=roles,
+        claims=claims,
+        expected={c.name: holds(why) for c in claims},
+        honest_agents=3,
     )

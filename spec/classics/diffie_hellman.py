@@ -18,7 +18,9 @@ peer took part.  Authenticated variants are :mod:`.signed_dh` and :mod:`.station
 from __future__ import annotations
 
 from ethvoip.spec.cast import GX, GY, K_I, K_R, A, B, gx, gy, x, y
-from ethvoip.spec.protocol import Claim, ClaimKind, Protocol, Recv, Send, Variant, attack
+from ethvoip.spec.claims import Claim, ClaimKind, attack
+from ethvoip.spec.protocol import Protocol, Variant
+from ethvoip.spec.steps import Recv, Send
 from ethvoip.spec.textbook import initiator, responder, secret_keys
 
 INITIATOR = initiator(

@@ -21,17 +21,9 @@ A's answer convinces B (two runs).  Weak agreement fails, and every stronger cla
 from __future__ import annotations
 
 from ethvoip.spec.cast import A, B, Na, Nb, vNa, vNb
-from ethvoip.spec.protocol import (
-    Claim,
-    ClaimKind,
-    Protocol,
-    Recv,
-    Role,
-    Send,
-    Variant,
-    attack,
-    holds,
-)
+from ethvoip.spec.claims import Claim, ClaimKind, attack, holds
+from ethvoip.spec.protocol import Protocol, Role, Variant
+from ethvoip.spec.steps import Recv, Send
 from ethvoip.spec.terms import Term, sign, sk, tup
 
 
@@ -86,30 +78,29 @@ CLAIMS = (
 
 _RELAY = "Abadi & Needham principle 3: e relays B's challenge into A's session with e"
 
+UNNAMED = Variant(
+    name="unnamed",
+    summary="A signs both nonces but not B's name",
+    roles=roles(iso=False),
+    claims=CLAIMS,
+    expected={
+        "V_alive": holds("Lowe 1997: only A signs with sk(A), on B's fresh nonce"),
+        "V_weak_agree": attack(2, _RELAY),
+        "V_agree": attack(2, _RELAY),
+    },
+)
+ISO = UNNAMED.fixed(
+    "iso",
+    "A's signed token names the verifier B (ISO/IEC 9798-3)",
+    roles(iso=True),
+    "ISO/IEC 9798-3: the token names B",
+)
+
 PROTOCOL = Protocol(
     name="iso9798_3_unilateral",
     title="ISO/IEC 9798-3 two-pass unilateral authentication (signature challenge-response)",
     source="ISO/IEC 9798-3; Abadi & Needham 1996; Lowe 1997",
     status="unnamed: weak agreement fails (2 runs); iso: no attack",
     narration=__doc__ or "",
-    variants={
-        "unnamed": Variant(
-            name="unnamed",
-            summary="A signs both nonces but not B's name",
-            roles=roles(iso=False),
-            claims=CLAIMS,
-            expected={
-                "V_alive": holds("Lowe 1997: only A signs with sk(A), on B's fresh nonce"),
-                "V_weak_agree": attack(2, _RELAY),
-                "V_agree": attack(2, _RELAY),
-            },
-        ),
-        "iso": Variant(
-            name="iso",
-            summary="A's signed token names the verifier B (ISO/IEC 9798-3)",
-            roles=roles(iso=True),
-            claims=CLAIMS,
-            expected={c.name: holds("ISO/IEC 9798-3: the token names B") for c in CLAIMS},
-        ),
-    },
+    variants={"unnamed": UNNAMED, "iso": ISO},
 )

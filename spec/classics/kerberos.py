@@ -27,9 +27,10 @@ model would report the replay that the clock prevents.
 from __future__ import annotations
 
 from ethvoip.spec.cast import A, B, Kab, S, T, vKab
-from ethvoip.spec.protocol import Protocol, Recv, Send, Variant, fresh, holds, var
+from ethvoip.spec.protocol import Protocol, fresh, var
+from ethvoip.spec.steps import Recv, Send
 from ethvoip.spec.terms import Sort, const, h, ltk, senc, tup
-from ethvoip.spec.textbook import initiator, responder, secret_keys, server
+from ethvoip.spec.textbook import initiator, key_server_variant, responder, server
 
 L = const("L")
 Ts, vTs = fresh("Ts", Sort.NONCE), var("Ts", Sort.NONCE)
@@ -66,8 +67,6 @@ SERVER = server(
     session_key=Kab,
 )
 
-CLAIMS = secret_keys("Kab", (vKab, vKab))
-
 PROTOCOL = Protocol(
     name="kerberos",
     title="Kerberos (BAN's shared-key core)",
@@ -75,13 +74,10 @@ PROTOCOL = Protocol(
     status="classic",
     narration=__doc__ or "",
     variants={
-        "original": Variant(
-            name="original",
-            summary="timestamps as fresh values, no clock, no key compromise",
-            roles=(INITIATOR, RESPONDER, SERVER),
-            claims=CLAIMS,
-            expected={c.name: holds("typed") for c in CLAIMS},
-            honest_agents=3,
+        "original": key_server_variant(
+            "timestamps as fresh values, no clock, no key compromise",
+            (INITIATOR, RESPONDER, SERVER),
+            "typed",
         )
     },
 )

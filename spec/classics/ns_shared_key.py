@@ -30,7 +30,9 @@ nonce Na makes message 2 fresh).  Variant ``original`` has no compromise: typed,
 from __future__ import annotations
 
 from ethvoip.spec.cast import A, B, Kab, Na, Nb, S, T, vKab, vNa, vNb
-from ethvoip.spec.protocol import Protocol, Recv, Reveal, Send, Variant, attack, holds
+from ethvoip.spec.claims import attack, holds
+from ethvoip.spec.protocol import Protocol, Reveal, Variant
+from ethvoip.spec.steps import Recv, Send
 from ethvoip.spec.terms import h, ltk, senc, tup
 from ethvoip.spec.textbook import initiator, responder, secret_keys, server
 

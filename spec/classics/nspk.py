@@ -23,17 +23,9 @@ who A thought), and A is alive.  Lowe's fix, B's name in message 2, is :mod:`.ns
 from __future__ import annotations
 
 from ethvoip.spec.cast import A, B, Na, Nb, vNa, vNb
-from ethvoip.spec.protocol import (
-    Claim,
-    ClaimKind,
-    Protocol,
-    Recv,
-    Role,
-    Send,
-    Variant,
-    attack,
-    holds,
-)
+from ethvoip.spec.claims import Claim, ClaimKind, attack, holds
+from ethvoip.spec.protocol import Protocol, Role, Variant
+from ethvoip.spec.steps import Recv, Send
 from ethvoip.spec.terms import aenc, pk, sk, tup
 from ethvoip.spec.textbook import agrees_on_nonces, initiator, responder, took_part
 

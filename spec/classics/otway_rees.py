@@ -26,9 +26,11 @@ for both A and B (the textbook's typed verdict).  The untyped mode
 from __future__ import annotations
 
 from ethvoip.spec.cast import A, B, Kab, Na, Nb, S, X, vKab, vNa, vNb
-from ethvoip.spec.protocol import Expect, Protocol, Recv, Send, Variant, attack, fresh, holds, var
+from ethvoip.spec.claims import Expect, attack
+from ethvoip.spec.protocol import Protocol, fresh, var
+from ethvoip.spec.steps import Recv, Send
 from ethvoip.spec.terms import Sort, Term, ltk, senc, tup
-from ethvoip.spec.textbook import initiator, responder, secret_keys, server
+from ethvoip.spec.textbook import initiator, key_server_variant, responder, server
 
 M, vM = fresh("M", Sort.NONCE), var("M", Sort.NONCE)
 Y = var("Y", Sort.MSG)
@@ -77,8 +79,6 @@ SERVER = server(
     session_key=Kab,
 )
 
-CLAIMS = secret_keys("Kab", (vKab, vKab))
-
 TYPED = "typed: the attacks of the literature are type flaws (a tuple taken for a key)"
 
 #: The untyped mode's verdict (one variable of another shape, depth 3): Clark and Jacob's type
@@ -99,13 +99,6 @@ PROTOCOL = Protocol(
     narration=__doc__ or "",
     untyped=UNTYPED,
     variants={
-        "original": Variant(
-            name="original",
-            summary="as published",
-            roles=(INITIATOR, RESPONDER, SERVER),
-            claims=CLAIMS,
-            expected={c.name: holds(TYPED) for c in CLAIMS},
-            honest_agents=3,
-        )
+        "original": key_server_variant("as published", (INITIATOR, RESPONDER, SERVER), TYPED)
     },
 )

@@ -42,17 +42,9 @@ claim holds.
 from __future__ import annotations
 
 from ethvoip.spec.cast import A, B, Nb, S, X, vNb
-from ethvoip.spec.protocol import (
-    Claim,
-    ClaimKind,
-    Protocol,
-    Recv,
-    Role,
-    Send,
-    Variant,
-    attack,
-    holds,
-)
+from ethvoip.spec.claims import Claim, ClaimKind, attack, holds
+from ethvoip.spec.protocol import Protocol, Role, Variant
+from ethvoip.spec.steps import Recv, Send
 from ethvoip.spec.terms import Term, ltk, senc, tup
 from ethvoip.spec.textbook import initiator, responder, server
 

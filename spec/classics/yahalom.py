@@ -20,9 +20,10 @@ simplification) or type flaws.  Typed: the key stays secret for A and for B.
 from __future__ import annotations
 
 from ethvoip.spec.cast import A, B, Kab, Na, Nb, S, X, vKab, vNa, vNb
-from ethvoip.spec.protocol import Protocol, Recv, Send, Variant, holds
+from ethvoip.spec.protocol import Protocol
+from ethvoip.spec.steps import Recv, Send
 from ethvoip.spec.terms import ltk, senc, tup
-from ethvoip.spec.textbook import initiator, responder, secret_keys, server
+from ethvoip.spec.textbook import initiator, key_server_variant, responder, server
 
 INITIATOR = initiator(
     params=(A, B, S),
@@ -56,8 +57,6 @@ SERVER = server(
     session_key=Kab,
 )
 
-CLAIMS = secret_keys("Kab", (vKab, vKab))
-
 PROTOCOL = Protocol(
     name="yahalom",
     title="Yahalom",
@@ -65,13 +64,6 @@ PROTOCOL = Protocol(
     status="classic",
     narration=__doc__ or "",
     variants={
-        "original": Variant(
-            name="original",
-            summary="as published",
-            roles=(INITIATOR, RESPONDER, SERVER),
-            claims=CLAIMS,
-            expected={c.name: holds("typed") for c in CLAIMS},
-            honest_agents=3,
-        )
+        "original": key_server_variant("as published", (INITIATOR, RESPONDER, SERVER), "typed")
     },
 )
