@@ -110,6 +110,15 @@ def _name(name: str) -> Field:
 _CT = Field("ct", min_size=1, max_size=2048)
 _SIG = Field("sig", size=64)
 _GROUP = 32  # an X25519 public value
+#: MIKEY's I_MESSAGE up to SIGNi: what SIGNi signs, and the message without its signature
+_MIKEY_SIGNED = (
+    Field("T", size=8),
+    Field("RAND", size=16),
+    _name("IDi"),
+    _name("IDr"),
+    Field("PKE", min_size=1, max_size=2048),
+    Field("KEMAC", min_size=1, max_size=2048),
+)
 
 SCHEMAS: Mapping[Tag, tuple[Field, ...]] = MappingProxyType(
     {
@@ -132,25 +141,10 @@ SCHEMAS: Mapping[Tag, tuple[Field, ...]] = MappingProxyType(
         Tag.MIKEY_INVITE: (_name("A"), _name("B")),
         Tag.MIKEY_K: (_CT,),
         Tag.MIKEY_K_BODY: (Field("K", size=32),),
-        Tag.MIKEY_I_MESSAGE: (
-            Field("T", size=8),
-            Field("RAND", size=16),
-            _name("IDi"),
-            _name("IDr"),
-            Field("PKE", min_size=1, max_size=2048),
-            Field("KEMAC", min_size=1, max_size=2048),
-            _SIG,
-        ),
+        Tag.MIKEY_I_MESSAGE: (*_MIKEY_SIGNED, _SIG),
         Tag.MIKEY_ENV_BODY: (Field("Kenv", size=32),),
         Tag.MIKEY_KEMAC_BODY: (Field("K", size=32),),
-        Tag.MIKEY_SIGNED: (
-            Field("T", size=8),
-            Field("RAND", size=16),
-            _name("IDi"),
-            _name("IDr"),
-            Field("PKE", min_size=1, max_size=2048),
-            Field("KEMAC", min_size=1, max_size=2048),
-        ),
+        Tag.MIKEY_SIGNED: _MIKEY_SIGNED,
         Tag.STS_1: (_name("A"), _name("B"), Field("GX", size=_GROUP)),
         Tag.STS_2: (Field("GY", size=_GROUP), _CT),
         Tag.STS_3: (_CT,),

@@ -30,11 +30,10 @@ numbers, keys and actors, or version and serial numbers), in the order of the va
 from __future__ import annotations
 
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 from ethvoip.spec.errors import TraceError
-from ethvoip.spec.trace import json_text, parse_json
+from ethvoip.spec.trace import JsonFormat
 
 FORMAT = "ethvoip-lifecycle-trace/1"
 ACTIONS = frozenset({"call", "buy", "theft", "tick"})
@@ -175,13 +174,5 @@ def from_dict(obj: object) -> LifecycleTrace:
     )
 
 
-def dumps(t: LifecycleTrace) -> str:
-    return json_text(to_dict(t))
-
-
-def loads(text: str) -> LifecycleTrace:
-    return from_dict(parse_json(text, "life-cycle trace"))
-
-
-def load(path: Path) -> LifecycleTrace:
-    return loads(path.read_text(encoding="utf-8"))
+_JSON = JsonFormat("life-cycle trace", to_dict, from_dict)
+dumps, loads, load = _JSON.dumps, _JSON.loads, _JSON.load

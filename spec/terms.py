@@ -46,36 +46,30 @@ class Sort(enum.StrEnum):
 
 
 @dataclass(frozen=True, slots=True)
-class Atom:
+class _Named:
+    """A name of a sort, printed as the name: what atoms, variables and fresh values share
+    (each is its own class, so equal names of different kinds are different terms)."""
+
+    name: str
+    sort: Sort
+
+    def __str__(self) -> str:
+        return self.name
+
+
+@dataclass(frozen=True, slots=True)
+class Atom(_Named):
     """A ground name: an agent (``a``), an instance of a fresh value (``Na#1``), a constant."""
 
-    name: str
-    sort: Sort
-
-    def __str__(self) -> str:
-        return self.name
-
 
 @dataclass(frozen=True, slots=True)
-class Var:
+class Var(_Named):
     """A role variable, bound by a receive pattern, a look-up or the role's start."""
 
-    name: str
-    sort: Sort
-
-    def __str__(self) -> str:
-        return self.name
-
 
 @dataclass(frozen=True, slots=True)
-class Fresh:
+class Fresh(_Named):
     """A value the role generates anew in every run (instantiated as ``Atom(name#run)``)."""
-
-    name: str
-    sort: Sort
-
-    def __str__(self) -> str:
-        return self.name
 
 
 @dataclass(frozen=True, slots=True)

@@ -37,15 +37,17 @@ Terms use :func:`ethvoip.spec.terms.to_json`.  A derivation is
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Generic, TypeVar
 
 from ethvoip.spec.deduction import Derivation
 from ethvoip.spec.errors import StaleTrace, TermError, TraceError
 from ethvoip.spec.protocol import Protocol
 from ethvoip.spec.terms import Term, from_json, to_json
+
+T = TypeVar("T")
 
 FORMAT = "ethvoip-trace/1"
 ACTIONS = frozenset({"send", "recv", "lookup", "reveal"})
@@ -295,13 +297,25 @@ def parse_json(text: str, what: str) -> object:
         raise TraceError(f"{what} is not JSON: {exc}") from exc
 
 
-def dumps(t: Trace) -> str:
-    return json_text(to_dict(t))
+@dataclass(frozen=True)
+class JsonFormat(Generic[T]):
+    """How one kind of trace file is written and read: ``to_dict``/``from_dict`` as JSON text
+    (``dumps``, ``loads``) and from a file (``load``); a defect raises :class:`TraceError`
+    naming ``what``."""
+
+    what: str
+    to_dict: Callable[[T], Mapping[str, Any]]
+    from_dict: Callable[[object], T]
+
+    def dumps(self, t: T) -> str:
+        return json_text(self.to_dict(t))
+
+    def loads(self, text: str) -> T:
+        return self.from_dict(parse_json(text, self.what))
+
+    def load(self, path: Path) -> T:
+        return self.loads(path.read_text(encoding="utf-8"))
 
 
-def loads(text: str) -> Trace:
-    return from_dict(parse_json(text, "trace"))
-
-
-def load(path: Path) -> Trace:
-    return loads(path.read_text(encoding="utf-8"))
+_JSON = JsonFormat("trace", to_dict, from_dict)
+dumps, loads, load = _JSON.dumps, _JSON.loads, _JSON.load

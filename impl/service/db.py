@@ -30,6 +30,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from ethvoip.impl.service.codes import Code, refuse
 from ethvoip.spec.errors import ConfigError
@@ -406,33 +407,8 @@ class ServiceDB:
             (number, block_hash.hex()),
         )
 
-    def approvals_of(self, ident: bytes) -> list[ApprovalRow]:
-        rows = self.conn.execute(
-            "SELECT order_id, identifier, version, block_hash, sip_user FROM approvals "
-            "WHERE identifier = ?",
-            (ident.hex(),),
-        ).fetchall()
-        return [
-            ApprovalRow(
-                r[0],
-                bytes.fromhex(r[1]),
-                int(r[2]),
-                None if r[3] is None else bytes.fromhex(r[3]),
-                r[4],
-            )
-            for r in rows
-        ]
-
-    # ------------------------------------------------------------ approvals
-
-    def approval(self, order_id: str) -> ApprovalRow | None:
-        row = self.conn.execute(
-            "SELECT order_id, identifier, version, block_hash, sip_user FROM approvals "
-            "WHERE order_id = ?",
-            (order_id,),
-        ).fetchone()
-        if row is None:
-            return None
+    @staticmethod
+    def _approval(row: tuple[Any, ...]) -> ApprovalRow:
         return ApprovalRow(
             row[0],
             bytes.fromhex(row[1]),
@@ -440,6 +416,22 @@ class ServiceDB:
             None if row[3] is None else bytes.fromhex(row[3]),
             row[4],
         )
+
+    _APPROVAL_COLUMNS = "order_id, identifier, version, block_hash, sip_user"
+
+    def approvals_of(self, ident: bytes) -> list[ApprovalRow]:
+        rows = self.conn.execute(
+            f"SELECT {self._APPROVAL_COLUMNS} FROM approvals WHERE identifier = ?", (ident.hex(),)
+        ).fetchall()
+        return [self._approval(r) for r in rows]
+
+    # ------------------------------------------------------------ approvals
+
+    def approval(self, order_id: str) -> ApprovalRow | None:
+        row = self.conn.execute(
+            f"SELECT {self._APPROVAL_COLUMNS} FROM approvals WHERE order_id = ?", (order_id,)
+        ).fetchone()
+        return None if row is None else self._approval(row)
 
     def upsert_approval(self, row: ApprovalRow, *, now: int) -> None:
         """Record an approval (inside the caller's transaction); a re-approval of the same key

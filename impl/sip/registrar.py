@@ -29,13 +29,13 @@ from ethvoip.spec.errors import (
 )
 
 from .builders import make_response, top_via
-from .codec import decode_datagram, encode
+from .codec import encode
 from .digest import DigestVerifier
 from .fields import BRANCH_COOKIE, NameAddr, SipUri
 from .message import Message, Request, Response
 from .timers import TimerConfig
 from .transaction import Output, ServerTransaction, Transmit, server_key
-from .ua import Address, Send
+from .ua import Address, Endpoint, Send
 
 MAX_EXPIRES = 3600
 DEFAULT_EXPIRES = 3600
@@ -81,7 +81,7 @@ class LocationService:
         return list(per_aor.values())
 
 
-class RegistrarProxy:
+class RegistrarProxy(Endpoint):
     """Registrar and stateless proxy for ``domain``, listening at ``host:port``."""
 
     def __init__(
@@ -122,14 +122,6 @@ class RegistrarProxy:
     def tick(self, now: float) -> None:
         for key, (tx, peer) in list(self._servers.items()):
             self._flush(key, tx, peer, tx.on_time(now))
-
-    def receive(self, data: bytes, source: Address, now: float) -> None:
-        try:
-            msg = decode_datagram(data)
-        except DecodeError:
-            self.dropped += 1
-            return
-        self.receive_message(msg, source, now)
 
     def flow_closed(self, source: Address) -> None:
         """The connection ``source`` closed: its bindings go (stream transports only; over

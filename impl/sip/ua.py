@@ -16,6 +16,7 @@ action and then commits the next state.
 
 from __future__ import annotations
 
+import abc
 import os
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -48,6 +49,26 @@ from .transaction import (
 
 Address = tuple[str, int]
 ALLOW = "INVITE, ACK, CANCEL, BYE, OPTIONS"
+
+
+class Endpoint(abc.ABC):
+    """What the user agent and the registrar share: they are fed whole messages, and one that
+    does not decode is counted in ``dropped`` and goes no further."""
+
+    dropped: int
+
+    def receive(self, data: bytes, source: Address, now: float) -> None:
+        """One datagram (or one framed stream message, re-encoded) from ``source``."""
+        try:
+            msg = decode_datagram(data)
+        except DecodeError:
+            self.dropped += 1
+            return
+        self.receive_message(msg, source, now)
+
+    @abc.abstractmethod
+    def receive_message(self, msg: Message, source: Address, now: float) -> None:
+        """One decoded message from ``source``."""
 
 
 @dataclass(frozen=True)
@@ -193,7 +214,7 @@ def _request(o: _Occurrence) -> tuple[Request, ServerTransaction]:
     return o.request, o.tx
 
 
-class UserAgent:
+class UserAgent(Endpoint):
     """The UA core; all time comes in as ``now`` and randomness from ``random_bytes``."""
 
     def __init__(self, config: UaConfig, random_bytes: Callable[[int], bytes] = os.urandom) -> None:
@@ -275,15 +296,6 @@ class UserAgent:
             # 13.3.1.4: resend our 2xx until its ACK comes, for at most 64*T1
             event = CallEvent.NO_ACK if now >= call.ok_give_up else CallEvent.RESEND_2XX
             self._fire(_Occurrence(event, call.call_id, call, now))
-
-    def receive(self, data: bytes, source: Address, now: float) -> None:
-        """One datagram (or one framed stream message, re-encoded) from ``source``."""
-        try:
-            msg = decode_datagram(data)
-        except DecodeError:
-            self.dropped += 1
-            return
-        self.receive_message(msg, source, now)
 
     def receive_message(self, msg: Message, source: Address, now: float) -> None:
         try:

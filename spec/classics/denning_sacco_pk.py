@@ -24,24 +24,12 @@ Abadi and Needham's fix, variant ``named``: ``A, B, {sign(<A, B, K>, sk(A))}pk(B
 
 from __future__ import annotations
 
-from ethvoip.spec.protocol import (
-    Claim,
-    ClaimKind,
-    Protocol,
-    Recv,
-    Role,
-    Send,
-    Variant,
-    agent,
-    attack,
-    fresh,
-    holds,
-    var,
-)
-from ethvoip.spec.terms import Sort, Term, aenc, pk, sign, sk, tup
-
-A, B = agent("A"), agent("B")
-K, vK = fresh("K", Sort.KEY), var("K", Sort.KEY)
+from ethvoip.spec.cast import A, B, K, vK
+from ethvoip.spec.claims import Claim, ClaimKind, attack, holds
+from ethvoip.spec.protocol import Protocol, Role, Variant
+from ethvoip.spec.steps import Recv, Send
+from ethvoip.spec.terms import Term, aenc, pk, sign, sk, tup
+from ethvoip.spec.textbook import initiator, responder
 
 
 def roles(named: bool) -> tuple[Role, Role]:
@@ -50,27 +38,23 @@ def roles(named: bool) -> tuple[Role, Role]:
     def signed(k: Term) -> Term:
         return sign(tup(A, B, k) if named else k, sk(A))
 
-    distributor = Role(
-        name="I",
-        agent=A,
-        title="A, who chooses the key",
-        params=(A, B),
-        knows=(sk(A),),
-        fresh=(K,),
-        steps=(Send("I_1", tup(A, B, aenc(signed(K), pk(B)))),),
-        session_key=K,
+    return (
+        initiator(
+            title="A, who chooses the key",
+            params=(A, B),
+            knows=(sk(A),),
+            fresh=(K,),
+            steps=(Send("I_1", tup(A, B, aenc(signed(K), pk(B)))),),
+            session_key=K,
+        ),
+        responder(
+            title="B, who receives it",
+            params=(B,),
+            knows=(sk(B),),
+            steps=(Recv("R_1", tup(A, B, aenc(signed(vK), pk(B)))),),
+            session_key=vK,
+        ),
     )
-    receiver = Role(
-        name="R",
-        agent=B,
-        title="B, who receives it",
-        params=(B,),
-        knows=(sk(B),),
-        fresh=(),
-        steps=(Recv("R_1", tup(A, B, aenc(signed(vK), pk(B)))),),
-        session_key=vK,
-    )
-    return distributor, receiver
 
 
 CLAIMS = (
@@ -90,30 +74,26 @@ CLAIMS = (
 
 _AN = "Abadi & Needham: e re-encrypts for B the signed key A meant for e"
 
+ORIGINAL = Variant(
+    name="original",
+    summary="A signs the bare key",
+    roles=roles(named=False),
+    claims=CLAIMS,
+    expected={
+        "I_secret_K": holds("Abadi & Needham: only the named B can open A's message"),
+        "R_secret_K": attack(2, _AN),
+        "R_agree": attack(2, _AN),
+    },
+)
+NAMED = ORIGINAL.fixed(
+    "named", "A signs <A, B, K> (Abadi & Needham's fix)", roles(named=True), "Abadi & Needham's fix"
+)
+
 PROTOCOL = Protocol(
     name="denning_sacco_pk",
     title="Denning-Sacco public-key key distribution",
     source="Denning & Sacco 1981; Abadi & Needham 1994/1996; Clark & Jacob 1997",
     status="original: Abadi-Needham attack (2 runs); named: no attack",
     narration=__doc__ or "",
-    variants={
-        "original": Variant(
-            name="original",
-            summary="A signs the bare key",
-            roles=roles(named=False),
-            claims=CLAIMS,
-            expected={
-                "I_secret_K": holds("Abadi & Needham: only the named B can open A's message"),
-                "R_secret_K": attack(2, _AN),
-                "R_agree": attack(2, _AN),
-            },
-        ),
-        "named": Variant(
-            name="named",
-            summary="A signs <A, B, K> (Abadi & Needham's fix)",
-            roles=roles(named=True),
-            claims=CLAIMS,
-            expected={c.name: holds("Abadi & Needham's fix") for c in CLAIMS},
-        ),
-    },
+    variants={"original": ORIGINAL, "named": NAMED},
 )

@@ -17,50 +17,21 @@ peer took part.  Authenticated variants are :mod:`.signed_dh` and :mod:`.station
 
 from __future__ import annotations
 
-from ethvoip.spec.protocol import (
-    Claim,
-    ClaimKind,
-    Protocol,
-    Recv,
-    Role,
-    Send,
-    Variant,
-    agent,
-    attack,
-    fresh,
-    var,
-)
-from ethvoip.spec.terms import G, Sort, exp
+from ethvoip.spec.cast import GX, GY, K_I, K_R, A, B, gx, gy, x, y
+from ethvoip.spec.claims import Claim, ClaimKind, attack
+from ethvoip.spec.protocol import Protocol, Variant
+from ethvoip.spec.steps import Recv, Send
+from ethvoip.spec.textbook import initiator, responder, secret_keys
 
-A, B = agent("A"), agent("B")
-x, y = fresh("x", Sort.EXP), fresh("y", Sort.EXP)
-GX, GY = var("GX", Sort.GROUP), var("GY", Sort.GROUP)
-K_I, K_R = exp(GY, x), exp(GX, y)
-
-INITIATOR = Role(
-    name="I",
-    agent=A,
-    title="initiator A",
-    params=(A, B),
-    knows=(),
-    fresh=(x,),
-    steps=(Send("I_1", exp(G, x)), Recv("I_2", GY)),
-    session_key=K_I,
+INITIATOR = initiator(
+    params=(A, B), fresh=(x,), steps=(Send("I_1", gx), Recv("I_2", GY)), session_key=K_I
 )
-RESPONDER = Role(
-    name="R",
-    agent=B,
-    title="responder B",
-    params=(B, A),
-    knows=(),
-    fresh=(y,),
-    steps=(Recv("R_1", GX), Send("R_2", exp(G, y))),
-    session_key=K_R,
+RESPONDER = responder(
+    params=(B, A), fresh=(y,), steps=(Recv("R_1", GX), Send("R_2", gy)), session_key=K_R
 )
 
 CLAIMS = (
-    Claim("I_secret_K", ClaimKind.SECRECY, "I", "A's key g^(xy) stays secret", term=K_I),
-    Claim("R_secret_K", ClaimKind.SECRECY, "R", "B's key g^(xy) stays secret", term=K_R),
+    *secret_keys("K", (K_I, K_R), "key g^(xy)"),
     Claim("I_alive", ClaimKind.ALIVENESS, "I", "B took part", peer="R"),
     Claim("R_alive", ClaimKind.ALIVENESS, "R", "A took part", peer="I"),
 )

@@ -20,29 +20,19 @@ A's answer convinces B (two runs).  Weak agreement fails, and every stronger cla
 
 from __future__ import annotations
 
-from ethvoip.spec.protocol import (
-    Claim,
-    ClaimKind,
-    Protocol,
-    Recv,
-    Role,
-    Send,
-    Variant,
-    agent,
-    attack,
-    fresh,
-    holds,
-    var,
-)
-from ethvoip.spec.terms import Sort, sign, sk, tup
-
-A, B = agent("A"), agent("B")
-Na, Nb = fresh("Na", Sort.NONCE), fresh("Nb", Sort.NONCE)
-vNa, vNb = var("Na", Sort.NONCE), var("Nb", Sort.NONCE)
+from ethvoip.spec.cast import A, B, Na, Nb, vNa, vNb
+from ethvoip.spec.claims import Claim, ClaimKind, attack, holds
+from ethvoip.spec.protocol import Protocol, Role, Variant
+from ethvoip.spec.steps import Recv, Send
+from ethvoip.spec.terms import Term, sign, sk, tup
 
 
 def roles(iso: bool) -> tuple[Role, Role]:
     """Verifier B and prover A; ``iso``: A's signature names B."""
+
+    def token(na: Term, nb: Term) -> Term:
+        return tup(A, na, sign(tup(na, nb, B) if iso else tup(na, nb), sk(A)))
+
     verifier = Role(
         name="V",
         agent=B,
@@ -50,10 +40,7 @@ def roles(iso: bool) -> tuple[Role, Role]:
         params=(B,),
         knows=(),
         fresh=(Nb,),
-        steps=(
-            Send("V_1", Nb),
-            Recv("V_2", tup(A, vNa, sign(tup(vNa, Nb, B) if iso else tup(vNa, Nb), sk(A)))),
-        ),
+        steps=(Send("V_1", Nb), Recv("V_2", token(vNa, Nb))),
     )
     prover = Role(
         name="P",
@@ -62,10 +49,7 @@ def roles(iso: bool) -> tuple[Role, Role]:
         params=(A, B),
         knows=(sk(A),),
         fresh=(Na,),
-        steps=(
-            Recv("P_1", vNb),
-            Send("P_2", tup(A, Na, sign(tup(Na, vNb, B) if iso else tup(Na, vNb), sk(A)))),
-        ),
+        steps=(Recv("P_1", vNb), Send("P_2", token(Na, vNb))),
     )
     return verifier, prover
 
@@ -94,30 +78,29 @@ CLAIMS = (
 
 _RELAY = "Abadi & Needham principle 3: e relays B's challenge into A's session with e"
 
+UNNAMED = Variant(
+    name="unnamed",
+    summary="A signs both nonces but not B's name",
+    roles=roles(iso=False),
+    claims=CLAIMS,
+    expected={
+        "V_alive": holds("Lowe 1997: only A signs with sk(A), on B's fresh nonce"),
+        "V_weak_agree": attack(2, _RELAY),
+        "V_agree": attack(2, _RELAY),
+    },
+)
+ISO = UNNAMED.fixed(
+    "iso",
+    "A's signed token names the verifier B (ISO/IEC 9798-3)",
+    roles(iso=True),
+    "ISO/IEC 9798-3: the token names B",
+)
+
 PROTOCOL = Protocol(
     name="iso9798_3_unilateral",
     title="ISO/IEC 9798-3 two-pass unilateral authentication (signature challenge-response)",
     source="ISO/IEC 9798-3; Abadi & Needham 1996; Lowe 1997",
     status="unnamed: weak agreement fails (2 runs); iso: no attack",
     narration=__doc__ or "",
-    variants={
-        "unnamed": Variant(
-            name="unnamed",
-            summary="A signs both nonces but not B's name",
-            roles=roles(iso=False),
-            claims=CLAIMS,
-            expected={
-                "V_alive": holds("Lowe 1997: only A signs with sk(A), on B's fresh nonce"),
-                "V_weak_agree": attack(2, _RELAY),
-                "V_agree": attack(2, _RELAY),
-            },
-        ),
-        "iso": Variant(
-            name="iso",
-            summary="A's signed token names the verifier B (ISO/IEC 9798-3)",
-            roles=roles(iso=True),
-            claims=CLAIMS,
-            expected={c.name: holds("ISO/IEC 9798-3: the token names B") for c in CLAIMS},
-        ),
-    },
+    variants={"unnamed": UNNAMED, "iso": ISO},
 )

@@ -26,34 +26,19 @@ model would report the replay that the clock prevents.
 
 from __future__ import annotations
 
-from ethvoip.spec.protocol import (
-    Claim,
-    ClaimKind,
-    Protocol,
-    Recv,
-    Role,
-    Send,
-    Variant,
-    agent,
-    fresh,
-    holds,
-    var,
-)
+from ethvoip.spec.cast import A, B, Kab, S, T, vKab
+from ethvoip.spec.protocol import Protocol, fresh, var
+from ethvoip.spec.steps import Recv, Send
 from ethvoip.spec.terms import Sort, const, h, ltk, senc, tup
+from ethvoip.spec.textbook import initiator, key_server_variant, responder, server
 
-A, B, S = agent("A"), agent("B"), agent("S")
 L = const("L")
 Ts, vTs = fresh("Ts", Sort.NONCE), var("Ts", Sort.NONCE)
 Ta, vTa = fresh("Ta", Sort.NONCE), var("Ta", Sort.NONCE)
-Kab, vKab = fresh("Kab", Sort.KEY), var("Kab", Sort.KEY)
-T = var("T", Sort.MSG)
 
-INITIATOR = Role(
-    name="I",
-    agent=A,
+INITIATOR = initiator(
     title="client A",
     params=(A, B, S),
-    knows=(),
     fresh=(Ta,),
     steps=(
         Send("I_1", tup(A, B)),
@@ -63,31 +48,22 @@ INITIATOR = Role(
     ),
     session_key=vKab,
 )
-RESPONDER = Role(
-    name="R",
-    agent=B,
+RESPONDER = responder(
     title="service B",
     params=(B, S),
-    knows=(),
-    fresh=(),
     steps=(
         Recv("R_3", tup(senc(tup(vTs, L, vKab, A), ltk(B, S)), senc(tup(A, vTa), vKab))),
         Send("R_4", senc(h("succ", vTa), vKab)),
     ),
     session_key=vKab,
 )
-SERVER = Role(
-    name="S",
-    agent=S,
+SERVER = server(
     title="key distribution centre S",
-    params=(S,),
-    knows=(),
     fresh=(Ts, Kab),
     steps=(
         Recv("S_1", tup(A, B)),
         Send("S_2", senc(tup(Ts, L, Kab, B, senc(tup(Ts, L, Kab, A), ltk(B, S))), ltk(A, S))),
     ),
-    honest_only=True,
     session_key=Kab,
 )
 
@@ -98,16 +74,10 @@ PROTOCOL = Protocol(
     status="classic",
     narration=__doc__ or "",
     variants={
-        "original": Variant(
-            name="original",
-            summary="timestamps as fresh values, no clock, no key compromise",
-            roles=(INITIATOR, RESPONDER, SERVER),
-            claims=(
-                Claim("I_secret_Kab", ClaimKind.SECRECY, "I", "A's key stays secret", term=vKab),
-                Claim("R_secret_Kab", ClaimKind.SECRECY, "R", "B's key stays secret", term=vKab),
-            ),
-            expected={"I_secret_Kab": holds("typed"), "R_secret_Kab": holds("typed")},
-            honest_agents=3,
+        "original": key_server_variant(
+            "timestamps as fresh values, no clock, no key compromise",
+            (INITIATOR, RESPONDER, SERVER),
+            "typed",
         )
     },
 )

@@ -29,35 +29,15 @@ nonce Na makes message 2 fresh).  Variant ``original`` has no compromise: typed,
 
 from __future__ import annotations
 
-from ethvoip.spec.protocol import (
-    Claim,
-    ClaimKind,
-    Protocol,
-    Recv,
-    Reveal,
-    Role,
-    Send,
-    Variant,
-    agent,
-    attack,
-    fresh,
-    holds,
-    var,
-)
-from ethvoip.spec.terms import Sort, h, ltk, senc, tup
+from ethvoip.spec.cast import A, B, Kab, Na, Nb, S, T, vKab, vNa, vNb
+from ethvoip.spec.claims import attack, holds
+from ethvoip.spec.protocol import Protocol, Reveal, Variant
+from ethvoip.spec.steps import Recv, Send
+from ethvoip.spec.terms import h, ltk, senc, tup
+from ethvoip.spec.textbook import initiator, responder, secret_keys, server
 
-A, B, S = agent("A"), agent("B"), agent("S")
-Na, Nb = fresh("Na", Sort.NONCE), fresh("Nb", Sort.NONCE)
-vNa, vNb = var("Na", Sort.NONCE), var("Nb", Sort.NONCE)
-Kab, vKab = fresh("Kab", Sort.KEY), var("Kab", Sort.KEY)
-T = var("T", Sort.MSG)
-
-INITIATOR = Role(
-    name="I",
-    agent=A,
-    title="initiator A",
+INITIATOR = initiator(
     params=(A, B, S),
-    knows=(),
     fresh=(Na,),
     steps=(
         Send("I_1", tup(A, B, Na)),
@@ -68,12 +48,8 @@ INITIATOR = Role(
     ),
     session_key=vKab,
 )
-RESPONDER = Role(
-    name="R",
-    agent=B,
-    title="responder B",
+RESPONDER = responder(
     params=(B, S),
-    knows=(),
     fresh=(Nb,),
     steps=(
         Recv("R_3", senc(tup(vKab, A), ltk(B, S))),
@@ -82,25 +58,16 @@ RESPONDER = Role(
     ),
     session_key=vKab,
 )
-SERVER = Role(
-    name="S",
-    agent=S,
-    title="key server S",
-    params=(S,),
-    knows=(),
+SERVER = server(
     fresh=(Kab,),
     steps=(
         Recv("S_1", tup(A, B, vNa)),
         Send("S_2", senc(tup(vNa, B, Kab, senc(tup(Kab, A), ltk(B, S))), ltk(A, S))),
     ),
-    honest_only=True,
     session_key=Kab,
 )
 
-CLAIMS = (
-    Claim("I_secret_Kab", ClaimKind.SECRECY, "I", "A's session key stays secret", term=vKab),
-    Claim("R_secret_Kab", ClaimKind.SECRECY, "R", "B's session key stays secret", term=vKab),
-)
+CLAIMS = secret_keys("Kab", (vKab, vKab), "session key")
 
 
 def _variant(name: str, summary: str, compromise: bool) -> Variant:

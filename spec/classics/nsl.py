@@ -18,8 +18,9 @@ it for an unbounded number of runs, so no attack within any bound is the textboo
 
 from __future__ import annotations
 
+from ethvoip.spec.claims import holds
 from ethvoip.spec.classics.nspk import CLAIMS, roles
-from ethvoip.spec.protocol import Protocol, Variant, holds
+from ethvoip.spec.protocol import Protocol, Variant
 
 PROTOCOL = Protocol(
     name="needham_schroeder_lowe",

@@ -25,28 +25,15 @@ for both A and B (the textbook's typed verdict).  The untyped mode
 
 from __future__ import annotations
 
-from ethvoip.spec.protocol import (
-    Claim,
-    ClaimKind,
-    Expect,
-    Protocol,
-    Recv,
-    Role,
-    Send,
-    Variant,
-    agent,
-    attack,
-    fresh,
-    holds,
-    var,
-)
+from ethvoip.spec.cast import A, B, Kab, Na, Nb, S, X, vKab, vNa, vNb
+from ethvoip.spec.claims import Expect, attack
+from ethvoip.spec.protocol import Protocol, fresh, var
+from ethvoip.spec.steps import Recv, Send
 from ethvoip.spec.terms import Sort, Term, ltk, senc, tup
+from ethvoip.spec.textbook import initiator, key_server_variant, responder, server
 
-A, B, S = agent("A"), agent("B"), agent("S")
-Na, Nb, M = fresh("Na", Sort.NONCE), fresh("Nb", Sort.NONCE), fresh("M", Sort.NONCE)
-vNa, vNb, vM = var("Na", Sort.NONCE), var("Nb", Sort.NONCE), var("M", Sort.NONCE)
-Kab, vKab = fresh("Kab", Sort.KEY), var("Kab", Sort.KEY)
-X, Y = var("X", Sort.MSG), var("Y", Sort.MSG)
+M, vM = fresh("M", Sort.NONCE), var("M", Sort.NONCE)
+Y = var("Y", Sort.MSG)
 
 
 def _part(n: Term, m: Term) -> Term:
@@ -54,12 +41,8 @@ def _part(n: Term, m: Term) -> Term:
     return tup(n, tup(m, tup(A, B)))
 
 
-INITIATOR = Role(
-    name="I",
-    agent=A,
-    title="initiator A",
+INITIATOR = initiator(
     params=(A, B, S),
-    knows=(),
     fresh=(Na, M),
     steps=(
         Send("I_1", tup(M, A, B, senc(_part(Na, M), ltk(A, S)))),
@@ -67,12 +50,8 @@ INITIATOR = Role(
     ),
     session_key=vKab,
 )
-RESPONDER = Role(
-    name="R",
-    agent=B,
-    title="responder B",
+RESPONDER = responder(
     params=(B, S),
-    knows=(),
     fresh=(Nb,),
     steps=(
         Recv("R_1", tup(vM, A, B, X), note="X: A's part, which B cannot open"),
@@ -82,12 +61,7 @@ RESPONDER = Role(
     ),
     session_key=vKab,
 )
-SERVER = Role(
-    name="S",
-    agent=S,
-    title="key server S",
-    params=(S,),
-    knows=(),
+SERVER = server(
     fresh=(Kab,),
     steps=(
         Recv(
@@ -102,7 +76,6 @@ SERVER = Role(
         ),
         Send("S_3", tup(vM, senc(tup(vNa, Kab), ltk(A, S)), senc(tup(vNb, Kab), ltk(B, S)))),
     ),
-    honest_only=True,
     session_key=Kab,
 )
 
@@ -126,16 +99,6 @@ PROTOCOL = Protocol(
     narration=__doc__ or "",
     untyped=UNTYPED,
     variants={
-        "original": Variant(
-            name="original",
-            summary="as published",
-            roles=(INITIATOR, RESPONDER, SERVER),
-            claims=(
-                Claim("I_secret_Kab", ClaimKind.SECRECY, "I", "A's key stays secret", term=vKab),
-                Claim("R_secret_Kab", ClaimKind.SECRECY, "R", "B's key stays secret", term=vKab),
-            ),
-            expected={"I_secret_Kab": holds(TYPED), "R_secret_Kab": holds(TYPED)},
-            honest_agents=3,
-        )
+        "original": key_server_variant("as published", (INITIATOR, RESPONDER, SERVER), TYPED)
     },
 )

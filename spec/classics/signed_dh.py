@@ -32,29 +32,11 @@ e's signature in the attack would have to name B, and B's would name e: every cl
 
 from __future__ import annotations
 
-from ethvoip.spec.protocol import (
-    Claim,
-    ClaimKind,
-    Expect,
-    Protocol,
-    Recv,
-    Role,
-    Send,
-    Variant,
-    agent,
-    attack,
-    fresh,
-    holds,
-    share_agreement,
-    var,
-)
-from ethvoip.spec.terms import G, Sort, Term, exp, sign, sk, tup
-
-A, B = agent("A"), agent("B")
-x, y = fresh("x", Sort.EXP), fresh("y", Sort.EXP)
-GX, GY = var("GX", Sort.GROUP), var("GY", Sort.GROUP)
-gx, gy = exp(G, x), exp(G, y)
-K_I, K_R = exp(GY, x), exp(GX, y)  # g^(xy) for both once the shares are honest
+from ethvoip.spec.cast import GX, GY, A, B, gx, gy
+from ethvoip.spec.protocol import Protocol, Role, Variant
+from ethvoip.spec.steps import Recv, Send
+from ethvoip.spec.terms import Term, sign, sk, tup
+from ethvoip.spec.textbook import dh_claims, signing_dh_parties, unknown_key_share
 
 
 def roles(iso: bool) -> tuple[Role, Role]:
@@ -74,49 +56,35 @@ def roles(iso: bool) -> tuple[Role, Role]:
         msg2_i = tup(B, GY, sign(tup(gx, GY), sk(B)))
         msg2_r = tup(B, gy, sign(tup(GX, gy), sk(B)))
         msg3_i, msg3_r = tup(A, sign(tup(GY, gx), sk(A))), tup(A, sign(tup(gy, GX), sk(A)))
-    initiator = Role(
-        name="I",
-        agent=A,
-        title="initiator A",
-        params=(A, B),
-        knows=(sk(A),),
-        fresh=(x,),
-        steps=(Send("I_1", msg1_i), Recv("I_2", msg2_i), Send("I_3", msg3_i)),
-        session_key=K_I,
+    return signing_dh_parties(
+        (Send("I_1", msg1_i), Recv("I_2", msg2_i), Send("I_3", msg3_i)),
+        (Recv("R_1", msg1_r), Send("R_2", msg2_r), Recv("R_3", msg3_r)),
     )
-    responder = Role(
-        name="R",
-        agent=B,
-        title="responder B",
-        params=(B,),
-        knows=(sk(B),),
-        fresh=(y,),
-        steps=(Recv("R_1", msg1_r), Send("R_2", msg2_r), Recv("R_3", msg3_r)),
-        session_key=K_R,
-    )
-    return initiator, responder
 
 
-CLAIMS = (
-    Claim("I_secret_K", ClaimKind.SECRECY, "I", "A's key g^(xy) stays secret", term=K_I),
-    Claim("R_secret_K", ClaimKind.SECRECY, "R", "B's key g^(xy) stays secret", term=K_R),
-    *share_agreement((A, B), (gx, gy), (GY, GX), peer_at=("R_2", "I_3")),
-    Claim("I_key_share", ClaimKind.KEY_AGREEMENT, "I", "no unknown key-share for A", term=K_I),
-    Claim("R_key_share", ClaimKind.KEY_AGREEMENT, "R", "no unknown key-share for B", term=K_R),
-)
+CLAIMS = dh_claims(peer_at=("R_2", "I_3"))
 
-_MISBIND_R = "Krawczyk 2003, BADH misbinding: e signs message 3 himself; B's peer is e, A's is B"
-_MISBIND_I = "the same misbinding mirrored: e signs message 2 himself; A's peer is e, B's is A"
+_MISBIND = "Krawczyk 2003, BADH misbinding: e signs message 3 himself; B's peer is e, A's is B"
+_MIRRORED = "the same misbinding mirrored: e signs message 2 himself; A's peer is e, B's is A"
 
 #: Krawczyk 2003: BADH's key stays secret, but identities are misbound (two runs).
-BADH: dict[str, Expect] = {
-    "I_secret_K": holds("Krawczyk: the misbinding does not reveal the key"),
-    "R_secret_K": holds("Krawczyk: the misbinding does not reveal the key"),
-    "I_agree": attack(2, _MISBIND_R),
-    "R_agree": attack(2, _MISBIND_I),
-    "I_key_share": attack(2, _MISBIND_R),
-    "R_key_share": attack(2, _MISBIND_I),
-}
+BADH = Variant(
+    name="badh",
+    summary="each side signs both shares, names nobody: identity misbinding",
+    roles=roles(iso=False),
+    claims=CLAIMS,
+    expected=unknown_key_share(
+        "Krawczyk: the misbinding does not reveal the key",
+        i_fails=_MISBIND,
+        r_fails=_MIRRORED,
+    ),
+)
+ISO = BADH.fixed(
+    "iso",
+    "each signature names the peer it is meant for (ISO 9798-3)",
+    roles(iso=True),
+    "Canetti & Krawczyk 2001: proved secure",
+)
 
 PROTOCOL = Protocol(
     name="signed_dh",
@@ -124,20 +92,5 @@ PROTOCOL = Protocol(
     source="Krawczyk 2003 (SIGMA); Canetti & Krawczyk 2001; ISO/IEC 9798-3",
     status="badh: identity misbinding (2 runs); iso: no attack",
     narration=__doc__ or "",
-    variants={
-        "badh": Variant(
-            name="badh",
-            summary="each side signs both shares, names nobody: identity misbinding",
-            roles=roles(iso=False),
-            claims=CLAIMS,
-            expected=BADH,
-        ),
-        "iso": Variant(
-            name="iso",
-            summary="each signature names the peer it is meant for (ISO 9798-3)",
-            roles=roles(iso=True),
-            claims=CLAIMS,
-            expected={c.name: holds("Canetti & Krawczyk 2001: proved secure") for c in CLAIMS},
-        ),
-    },
+    variants={"badh": BADH, "iso": ISO},
 )

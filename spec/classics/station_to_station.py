@@ -28,31 +28,11 @@ not e, and B's names e, not A: with the same unchecked directory, no attack.
 
 from __future__ import annotations
 
-from ethvoip.spec.protocol import (
-    Claim,
-    ClaimKind,
-    Expect,
-    Lookup,
-    Protocol,
-    Recv,
-    Role,
-    Send,
-    Variant,
-    agent,
-    attack,
-    fresh,
-    holds,
-    share_agreement,
-    var,
-)
-from ethvoip.spec.terms import G, Sort, Term, exp, inv, senc, sign, sk, tup
-
-A, B = agent("A"), agent("B")
-x, y = fresh("x", Sort.EXP), fresh("y", Sort.EXP)
-GX, GY = var("GX", Sort.GROUP), var("GY", Sort.GROUP)
-KA, KB = var("KA", Sort.PUBKEY), var("KB", Sort.PUBKEY)
-gx, gy = exp(G, x), exp(G, y)
-K_I, K_R = exp(GY, x), exp(GX, y)
+from ethvoip.spec.cast import GX, GY, K_I, K_R, KA, KB, A, B, gx, gy
+from ethvoip.spec.protocol import Protocol, Role, Variant
+from ethvoip.spec.steps import Lookup, Recv, Send
+from ethvoip.spec.terms import Term, inv, senc, sign, sk, tup
+from ethvoip.spec.textbook import dh_claims, signing_dh_parties, unknown_key_share
 
 
 def _signed(first: Term, second: Term, peer: Term | None) -> Term:
@@ -62,59 +42,43 @@ def _signed(first: Term, second: Term, peer: Term | None) -> Term:
 def roles(identities: bool) -> tuple[Role, Role]:
     """Initiator A and responder B; ``identities``: each signature names the peer."""
     a, b = (A, B) if identities else (None, None)
-    initiator = Role(
-        name="I",
-        agent=A,
-        title="initiator A",
-        params=(A, B),
-        knows=(sk(A),),
-        fresh=(x,),
-        steps=(
+    return signing_dh_parties(
+        (
             Lookup("I_1", B, KB, note="B's certificate"),
             Send("I_2", tup(A, gx)),
             Recv("I_3", tup(GY, senc(sign(_signed(GY, gx, a), inv(KB)), K_I))),
             Send("I_4", senc(sign(_signed(gx, GY, b), sk(A)), K_I)),
         ),
-        session_key=K_I,
-    )
-    responder = Role(
-        name="R",
-        agent=B,
-        title="responder B",
-        params=(B,),
-        knows=(sk(B),),
-        fresh=(y,),
-        steps=(
+        (
             Recv("R_1", tup(A, GX)),
             Lookup("R_2", A, KA, note="the certificate of whoever message 1 names"),
             Send("R_3", tup(gy, senc(sign(_signed(gy, GX, a), sk(B)), K_R))),
             Recv("R_4", senc(sign(_signed(GX, gy, b), inv(KA)), K_R)),
         ),
-        session_key=K_R,
     )
-    return initiator, responder
 
 
-CLAIMS = (
-    Claim("I_secret_K", ClaimKind.SECRECY, "I", "A's key g^(xy) stays secret", term=K_I),
-    Claim("R_secret_K", ClaimKind.SECRECY, "R", "B's key g^(xy) stays secret", term=K_R),
-    *share_agreement((A, B), (gx, gy), (GY, GX), peer_at=("R_3", "I_4")),
-    Claim("I_key_share", ClaimKind.KEY_AGREEMENT, "I", "no unknown key-share for A", term=K_I),
-    Claim("R_key_share", ClaimKind.KEY_AGREEMENT, "R", "no unknown key-share for B", term=K_R),
-)
-
-_BWM_R = "Blake-Wilson & Menezes 1999: e registers pk(A) as his; B's peer is e, A's is B"
-_BWM_I = "Blake-Wilson & Menezes 1999, mirrored: e registers pk(B); A's peer is e, B's is A"
+CLAIMS = dh_claims(peer_at=("R_3", "I_4"))
 
 #: Blake-Wilson & Menezes 1999: an unknown key-share in two runs; the key stays secret.
-ORIGINAL: dict[str, Expect] = {
-    "I_secret_K": holds("Blake-Wilson & Menezes: e never learns K"),
-    "R_secret_K": holds("Blake-Wilson & Menezes: e never learns K"),
-    "I_agree": attack(2, _BWM_R),
-    "R_agree": attack(2, _BWM_I),
-    "I_key_share": attack(2, _BWM_R),
-    "R_key_share": attack(2, _BWM_I),
-}
+ORIGINAL = Variant(
+    name="original",
+    summary="STS over certificates issued without proof of possession",
+    roles=roles(identities=False),
+    claims=CLAIMS,
+    expected=unknown_key_share(
+        "Blake-Wilson & Menezes: e never learns K",
+        i_fails="Blake-Wilson & Menezes 1999: e registers pk(A) as his; B's peer is e, A's is B",
+        r_fails="Blake-Wilson & Menezes 1999, mirrored: e registers pk(B); A's peer is e, B's is A",
+    ),
+    pop_required=False,
+)
+IDENTITIES = ORIGINAL.fixed(
+    "identities",
+    "the same, each signature naming its intended peer",
+    roles(identities=True),
+    "Blake-Wilson & Menezes' countermeasure; Krawczyk 2003",
+)
 
 PROTOCOL = Protocol(
     name="station_to_station",
@@ -122,25 +86,5 @@ PROTOCOL = Protocol(
     source="Diffie, van Oorschot & Wiener 1992; Blake-Wilson & Menezes 1999; Krawczyk 2003",
     status="original: unknown key-share (2 runs); identities: no attack",
     narration=__doc__ or "",
-    variants={
-        "original": Variant(
-            name="original",
-            summary="STS over certificates issued without proof of possession",
-            roles=roles(identities=False),
-            claims=CLAIMS,
-            expected=ORIGINAL,
-            pop_required=False,
-        ),
-        "identities": Variant(
-            name="identities",
-            summary="the same, each signature naming its intended peer",
-            roles=roles(identities=True),
-            claims=CLAIMS,
-            expected={
-                c.name: holds("Blake-Wilson & Menezes' countermeasure; Krawczyk 2003")
-                for c in CLAIMS
-            },
-            pop_required=False,
-        ),
-    },
+    variants={"original": ORIGINAL, "identities": IDENTITIES},
 )

@@ -41,75 +41,49 @@ claim holds.
 
 from __future__ import annotations
 
-from ethvoip.spec.protocol import (
-    Claim,
-    ClaimKind,
-    Protocol,
-    Recv,
-    Role,
-    Send,
-    Variant,
-    agent,
-    attack,
-    fresh,
-    holds,
-    var,
-)
-from ethvoip.spec.terms import Sort, Term, ltk, senc, tup
-
-A, B, S = agent("A"), agent("B"), agent("S")
-Nb, vNb = fresh("Nb", Sort.NONCE), var("Nb", Sort.NONCE)
-X = var("X", Sort.MSG)
+from ethvoip.spec.cast import A, B, Nb, S, X, vNb
+from ethvoip.spec.claims import Claim, ClaimKind, attack, holds
+from ethvoip.spec.protocol import Protocol, Role, Variant
+from ethvoip.spec.steps import Recv, Send
+from ethvoip.spec.terms import Term, ltk, senc, tup
+from ethvoip.spec.textbook import initiator, responder, server
 
 
 def _roles(final: bool) -> tuple[Role, Role, Role]:
     def body(n: Term) -> Term:
         return tup(A, B, n) if final else n
 
-    initiator = Role(
-        name="I",
-        agent=A,
-        title="initiator A",
-        params=(A, B, S),
-        knows=(),
-        fresh=(),
-        steps=(
-            Send("I_1", A),
-            Recv("I_2", vNb),
-            Send("I_3", senc(body(vNb), ltk(A, S))),
-        ),
-    )
     to_server = tup(A, B, Nb, X) if final else tup(A, X)
-    responder = Role(
-        name="R",
-        agent=B,
-        title="responder B",
-        params=(B, S),
-        knows=(),
-        fresh=(Nb,),
-        steps=(
-            Recv("R_1", A),
-            Send("R_2", Nb),
-            Recv("R_3", X, note="A's answer, which B cannot open"),
-            Send("R_4", senc(to_server, ltk(B, S)), note="forwarded inside"),
-            Recv("R_5", senc(body(Nb), ltk(B, S))),
-        ),
-    )
     inner = senc(body(vNb), ltk(A, S))
-    server = Role(
-        name="S",
-        agent=S,
-        title="authentication server S",
-        params=(S, B),
-        knows=(),
-        fresh=(),
-        steps=(
-            Recv("S_4", senc(tup(A, B, vNb, inner) if final else tup(A, inner), ltk(B, S))),
-            Send("S_5", senc(body(vNb), ltk(B, S))),
+    return (
+        initiator(
+            params=(A, B, S),
+            steps=(
+                Send("I_1", A),
+                Recv("I_2", vNb),
+                Send("I_3", senc(body(vNb), ltk(A, S))),
+            ),
         ),
-        honest_only=True,
+        responder(
+            params=(B, S),
+            fresh=(Nb,),
+            steps=(
+                Recv("R_1", A),
+                Send("R_2", Nb),
+                Recv("R_3", X, note="A's answer, which B cannot open"),
+                Send("R_4", senc(to_server, ltk(B, S)), note="forwarded inside"),
+                Recv("R_5", senc(body(Nb), ltk(B, S))),
+            ),
+        ),
+        server(
+            title="authentication server S",
+            params=(S, B),
+            steps=(
+                Recv("S_4", senc(tup(A, B, vNb, inner) if final else tup(A, inner), ltk(B, S))),
+                Send("S_5", senc(body(vNb), ltk(B, S))),
+            ),
+        ),
     )
-    return initiator, responder, server
 
 
 CLAIM = Claim("R_alive", ClaimKind.ALIVENESS, "R", "B's peer A is alive", peer="I")

@@ -19,33 +19,14 @@ simplification) or type flaws.  Typed: the key stays secret for A and for B.
 
 from __future__ import annotations
 
-from ethvoip.spec.protocol import (
-    Claim,
-    ClaimKind,
-    Protocol,
-    Recv,
-    Role,
-    Send,
-    Variant,
-    agent,
-    fresh,
-    holds,
-    var,
-)
-from ethvoip.spec.terms import Sort, ltk, senc, tup
+from ethvoip.spec.cast import A, B, Kab, Na, Nb, S, X, vKab, vNa, vNb
+from ethvoip.spec.protocol import Protocol
+from ethvoip.spec.steps import Recv, Send
+from ethvoip.spec.terms import ltk, senc, tup
+from ethvoip.spec.textbook import initiator, key_server_variant, responder, server
 
-A, B, S = agent("A"), agent("B"), agent("S")
-Na, Nb = fresh("Na", Sort.NONCE), fresh("Nb", Sort.NONCE)
-vNa, vNb = var("Na", Sort.NONCE), var("Nb", Sort.NONCE)
-Kab, vKab = fresh("Kab", Sort.KEY), var("Kab", Sort.KEY)
-X = var("X", Sort.MSG)
-
-INITIATOR = Role(
-    name="I",
-    agent=A,
-    title="initiator A",
+INITIATOR = initiator(
     params=(A, B, S),
-    knows=(),
     fresh=(Na,),
     steps=(
         Send("I_1", tup(A, Na)),
@@ -54,12 +35,8 @@ INITIATOR = Role(
     ),
     session_key=vKab,
 )
-RESPONDER = Role(
-    name="R",
-    agent=B,
-    title="responder B",
+RESPONDER = responder(
     params=(B, S),
-    knows=(),
     fresh=(Nb,),
     steps=(
         Recv("R_1", tup(A, vNa)),
@@ -68,12 +45,7 @@ RESPONDER = Role(
     ),
     session_key=vKab,
 )
-SERVER = Role(
-    name="S",
-    agent=S,
-    title="key server S",
-    params=(S,),
-    knows=(),
+SERVER = server(
     fresh=(Kab,),
     steps=(
         Recv("S_2", tup(B, senc(tup(A, vNa, vNb), ltk(B, S)))),
@@ -82,7 +54,6 @@ SERVER = Role(
             tup(senc(tup(B, Kab, vNa, vNb), ltk(A, S)), senc(tup(A, Kab), ltk(B, S))),
         ),
     ),
-    honest_only=True,
     session_key=Kab,
 )
 
@@ -93,16 +64,6 @@ PROTOCOL = Protocol(
     status="classic",
     narration=__doc__ or "",
     variants={
-        "original": Variant(
-            name="original",
-            summary="as published",
-            roles=(INITIATOR, RESPONDER, SERVER),
-            claims=(
-                Claim("I_secret_Kab", ClaimKind.SECRECY, "I", "A's key stays secret", term=vKab),
-                Claim("R_secret_Kab", ClaimKind.SECRECY, "R", "B's key stays secret", term=vKab),
-            ),
-            expected={"I_secret_Kab": holds("typed"), "R_secret_Kab": holds("typed")},
-            honest_agents=3,
-        )
+        "original": key_server_variant("as published", (INITIATOR, RESPONDER, SERVER), "typed")
     },
 )

@@ -41,29 +41,16 @@ look-up"); the trust policies' freshness checks are tested on the code.
 
 from __future__ import annotations
 
+from ethvoip.spec.cast import KB, A, B, K, vK
 from ethvoip.spec.checknames import STATE_PROOF as PROOF_CHECK
-from ethvoip.spec.protocol import (
-    Claim,
-    ClaimKind,
-    Lookup,
-    Protocol,
-    Recv,
-    Role,
-    Send,
-    Variant,
-    adds,
-    agent,
-    attack,
-    built,
-    fresh,
-    holds,
-    var,
-)
+from ethvoip.spec.claims import Claim, ClaimKind, attack, holds
+from ethvoip.spec.protocol import Protocol, Role, Variant, adds, agent, built, var
+from ethvoip.spec.steps import Lookup, Recv, Send
 from ethvoip.spec.terms import Sort, Term, aenc, const, pk, sign, sk, tup
+from ethvoip.spec.textbook import initiator, responder
 
-A, B, C = agent("A"), agent("B"), agent("C")
-K, vK = fresh("K", Sort.KEY), var("K", Sort.KEY)
-KB, KS = var("KB", Sort.PUBKEY), var("KS", Sort.PUBKEY)
+C = agent("C")
+KS = var("KS", Sort.PUBKEY)
 GET, CLIENT, PROOF, STATE = (const(n) for n in ("getClient", "client", "getProof", "state"))
 
 
@@ -74,9 +61,7 @@ def _answer(hardened: bool, key: Term) -> Term:
 
 def _roles(hardened: bool) -> tuple[Role, Role, Role]:
     proof = adds(frozenset({PROOF_CHECK}) if hardened else frozenset(), PROOF_CHECK)
-    caller = Role(
-        name="I",
-        agent=A,
+    caller = initiator(
         title="caller A (the phone)",
         # the paper's caller trusts no root at all: it believes the node
         params=(A, B, C) if hardened else (A, B),
@@ -123,13 +108,10 @@ def _roles(hardened: bool) -> tuple[Role, Role, Role]:
         unique=True,
     )
     # the callee makes B a role's agent, so the claim is made only when B is honest
-    callee = Role(
-        name="R",
-        agent=B,
+    callee = responder(
         title="callee B",
         params=(B,),
         knows=(sk(B),),
-        fresh=(),
         steps=(Recv("R_1", aenc(vK, pk(B)), note="opens the call's master key with sk(B)"),),
         session_key=vK,
     )

@@ -46,23 +46,10 @@ from ethvoip.spec.checknames import POP as POP_CHECK
 from ethvoip.spec.checknames import RANDOM_PASSWORD
 from ethvoip.spec.checknames import RECEIPT_BINDS_KEY as BINDS
 from ethvoip.spec.checknames import RECEIPT_OFF_CHAIN as OFF_CHAIN
-from ethvoip.spec.protocol import (
-    Claim,
-    ClaimKind,
-    Protocol,
-    Recv,
-    Role,
-    Send,
-    Variant,
-    adds,
-    agent,
-    attack,
-    built,
-    fresh,
-    holds,
-    var,
-)
-from ethvoip.spec.terms import Atom, Sort, Term, aenc, const, h, inv, pk, sign, sk, tup
+from ethvoip.spec.claims import Claim, ClaimKind, attack, holds
+from ethvoip.spec.protocol import Protocol, Role, Variant, adds, agent, built, fresh, var
+from ethvoip.spec.steps import Recv, Send, Step
+from ethvoip.spec.terms import Atom, Fresh, Sort, Term, aenc, const, h, inv, pk, sign, sk, tup
 
 S, O, C = agent("S"), agent("O"), agent("C")  # noqa: E741 (the paper's names)
 STORE = Atom("store", Sort.AGENT)
@@ -79,50 +66,64 @@ def receipt(number: Term, nonce: Term) -> Term:
     return sign(tup(number, nonce), sk(STORE))
 
 
-def _paper_roles() -> tuple[Role, ...]:
-    rc, vrc = receipt(S, NP), receipt(S, vNP)
-    subscriber = Role(
+def _subscriber(*steps: Step) -> Role:
+    """The subscriber, who holds the receipt it bought; the parties are the same in both
+    designs, only their messages differ."""
+    return Role(
         name="S",
         agent=S,
         title="subscriber (the phone app)",
         params=(S, O, C),
-        knows=(sk(S), rc),
+        knows=(sk(S), receipt(S, NP)),
         fresh=(NP,),
-        steps=(
-            Send("S_1", aenc(tup(FUND, S, rc), pk(O)), note="interface 2: Ether request"),
-            Send("S_2", tup(ADD, S, pk(S), rc), note="interface 4: addClient, public mempool"),
-            Send("S_3", aenc(tup(APPROVE, S, rc), pk(O)), note="interface 3: approval request"),
-        ),
+        steps=steps,
     )
-    chain = Role(
+
+
+def _chain(*steps: Step) -> Role:
+    return Role(
         name="C",
         agent=C,
         title="the key-store contract",
         params=(C,),
         knows=(sk(C),),
         fresh=(),
-        steps=(
-            Recv("C_1", tup(ADD, S, K, vrc), once=(S, vNP), note="addClient: first writer wins"),
-            Send("C_2", sign(tup(PENDING, S, K, vrc), sk(C)), note="pendingList[Rc], public"),
-        ),
+        steps=steps,
         honest_only=True,
         unique=True,
     )
-    operator = Role(
+
+
+def _operator(*steps: Step, fresh: tuple[Fresh, ...] = ()) -> Role:
+    return Role(
         name="O",
         agent=O,
         title="wallet-management server",
         params=(O, C),
         knows=(sk(O),),
-        fresh=(),
-        steps=(
-            Recv("O_1", aenc(tup(FUND, S, vrc), pk(O)), note="receipt checked with the store"),
-            Recv("O_2", aenc(tup(APPROVE, S, vrc), pk(O)), note="approval request"),
-            Recv("O_3", sign(tup(PENDING, S, K, vrc), sk(C)), note="reads pendingList[Rc]"),
-            Send("O_4", tup(const("approveClient"), S, vrc), note="interface 6"),
-        ),
+        fresh=fresh,
+        steps=steps,
         honest_only=True,
         unique=True,
+    )
+
+
+def _paper_roles() -> tuple[Role, ...]:
+    rc, vrc = receipt(S, NP), receipt(S, vNP)
+    subscriber = _subscriber(
+        Send("S_1", aenc(tup(FUND, S, rc), pk(O)), note="interface 2: Ether request"),
+        Send("S_2", tup(ADD, S, pk(S), rc), note="interface 4: addClient, public mempool"),
+        Send("S_3", aenc(tup(APPROVE, S, rc), pk(O)), note="interface 3: approval request"),
+    )
+    chain = _chain(
+        Recv("C_1", tup(ADD, S, K, vrc), once=(S, vNP), note="addClient: first writer wins"),
+        Send("C_2", sign(tup(PENDING, S, K, vrc), sk(C)), note="pendingList[Rc], public"),
+    )
+    operator = _operator(
+        Recv("O_1", aenc(tup(FUND, S, vrc), pk(O)), note="receipt checked with the store"),
+        Recv("O_2", aenc(tup(APPROVE, S, vrc), pk(O)), note="approval request"),
+        Recv("O_3", sign(tup(PENDING, S, K, vrc), sk(C)), note="reads pendingList[Rc]"),
+        Send("O_4", tup(const("approveClient"), S, vrc), note="interface 6"),
     )
     return subscriber, chain, operator
 
@@ -139,90 +140,63 @@ def _hardened_roles(on: frozenset[str]) -> tuple[Role, ...]:
     # without the check, the registration carries the receipt to the chain, as the paper's does
     shown, vshown = ((), ()) if OFF_CHAIN in on else ((rc,), (vrc,))
     password = RANDOM_PASSWORD in on
-    subscriber = Role(
-        name="S",
-        agent=S,
-        title="subscriber (the phone app)",
-        params=(S, O, C),
-        knows=(sk(S), rc),
-        fresh=(NP,),
-        steps=(
-            Send(
-                "S_1",
-                aenc(tup(FUND, S, *bound, rc), pk(O)),
-                note="Ether request binds the key",
-                checks=adds(on, BINDS),
-            ),
-            Send(
-                "S_2",
-                tup(REGISTER, S, pk(S), *proof, *shown),
-                note="register with proof of possession",
-                checks=adds(on, POP_CHECK, OFF_CHAIN),
-            ),
-            *(
-                (
-                    Recv(
-                        "S_3",
-                        aenc(tup(CRED, vPw), pk(S)),
-                        note="SIP password, end to end",
-                        checks=(RANDOM_PASSWORD,),
-                    ),
-                )
-                if password
-                else ()
-            ),
+    subscriber = _subscriber(
+        Send(
+            "S_1",
+            aenc(tup(FUND, S, *bound, rc), pk(O)),
+            note="Ether request binds the key",
+            checks=adds(on, BINDS),
+        ),
+        Send(
+            "S_2",
+            tup(REGISTER, S, pk(S), *proof, *shown),
+            note="register with proof of possession",
+            checks=adds(on, POP_CHECK, OFF_CHAIN),
+        ),
+        *(
+            (
+                Recv(
+                    "S_3",
+                    aenc(tup(CRED, vPw), pk(S)),
+                    note="SIP password, end to end",
+                    checks=(RANDOM_PASSWORD,),
+                ),
+            )
+            if password
+            else ()
         ),
     )
-    chain = Role(
-        name="C",
-        agent=C,
-        title="the key-store contract",
-        params=(C,),
-        knows=(sk(C),),
-        fresh=(),
-        steps=(
-            Recv(
-                "C_1",
-                tup(REGISTER, S, K, *vproof, *vshown),
-                note="ecrecover check",
-                checks=adds(on, POP_CHECK, OFF_CHAIN),
-            ),
-            Send("C_2", sign(tup(PENDING, S, K), sk(C)), note="pending entry, public"),
+    chain = _chain(
+        Recv(
+            "C_1",
+            tup(REGISTER, S, K, *vproof, *vshown),
+            note="ecrecover check",
+            checks=adds(on, POP_CHECK, OFF_CHAIN),
         ),
-        honest_only=True,
-        unique=True,
+        Send("C_2", sign(tup(PENDING, S, K), sk(C)), note="pending entry, public"),
     )
-    operator = Role(
-        name="O",
-        agent=O,
-        title="wallet-management server",
-        params=(O, C),
-        knows=(sk(O),),
+    operator = _operator(
+        Recv(
+            "O_1",
+            aenc(tup(FUND, S, *vbound, vrc), pk(O)),
+            note="receipt and the key it buys",
+            checks=adds(on, BINDS),
+        ),
+        Recv("O_2", sign(tup(PENDING, S, K), sk(C)), note="pending entry matches that key"),
+        Send("O_3", tup(const("approve"), S, K), note="approve exactly (S, K)"),
+        *(
+            (
+                Send(
+                    "O_4",
+                    aenc(tup(CRED, Pw), K),
+                    note="SIP password to the approved key",
+                    checks=(RANDOM_PASSWORD,),
+                ),
+            )
+            if password
+            else ()
+        ),
         fresh=(Pw,) if password else (),
-        steps=(
-            Recv(
-                "O_1",
-                aenc(tup(FUND, S, *vbound, vrc), pk(O)),
-                note="receipt and the key it buys",
-                checks=adds(on, BINDS),
-            ),
-            Recv("O_2", sign(tup(PENDING, S, K), sk(C)), note="pending entry matches that key"),
-            Send("O_3", tup(const("approve"), S, K), note="approve exactly (S, K)"),
-            *(
-                (
-                    Send(
-                        "O_4",
-                        aenc(tup(CRED, Pw), K),
-                        note="SIP password to the approved key",
-                        checks=(RANDOM_PASSWORD,),
-                    ),
-                )
-                if password
-                else ()
-            ),
-        ),
-        honest_only=True,
-        unique=True,
     )
     return subscriber, chain, operator
 

@@ -34,36 +34,20 @@ INVITE "from A" carrying ``{K'}pk(B)`` for a key ``K'`` of his own choosing.
 
 from __future__ import annotations
 
+from ethvoip.spec.cast import KA, KB, A, B, K, vK
 from ethvoip.spec.checknames import MIKEY_IDENTITIES as IDS
 from ethvoip.spec.checknames import MIKEY_SIGNATURE as SIGNED
 from ethvoip.spec.checknames import POP
 from ethvoip.spec.checknames import REPLAY_CACHE as REPLAY
-from ethvoip.spec.protocol import (
-    Claim,
-    ClaimKind,
-    Lookup,
-    Protocol,
-    Recv,
-    Role,
-    Send,
-    Step,
-    Variant,
-    adds,
-    agent,
-    attack,
-    built,
-    fresh,
-    holds,
-    var,
-)
+from ethvoip.spec.claims import Claim, ClaimKind, attack, holds
+from ethvoip.spec.protocol import Protocol, Role, Variant, adds, built, fresh, hardened, var
+from ethvoip.spec.steps import Lookup, Recv, Send, Step
 from ethvoip.spec.terms import Fresh, Sort, Term, aenc, const, h, inv, pk, senc, sign, sk, tup
+from ethvoip.spec.textbook import initiator, responder
 
-A, B = agent("A"), agent("B")
-K, vK = fresh("K", Sort.KEY), var("K", Sort.KEY)
 Kenv, vKenv = fresh("Kenv", Sort.KEY), var("Kenv", Sort.KEY)
 T, vT = fresh("T", Sort.NONCE), var("T", Sort.NONCE)
 RAND, vRAND = fresh("RAND", Sort.NONCE), var("RAND", Sort.NONCE)
-KA, KB = var("KA", Sort.PUBKEY), var("KB", Sort.PUBKEY)
 INVITE, MIKEY = const("invite"), const("mikey")
 
 
@@ -125,27 +109,17 @@ def _roles(hardened: bool, on: frozenset[str] = frozenset()) -> tuple[Role, Role
             Recv("R_2", aenc(vK, pk(B)), note="decrypt a=k: with sk(B)"),
         )
         init_fresh = (K,)
-    initiator = Role(
-        name="I",
-        agent=A,
-        title="caller A",
-        params=(A, B),
-        knows=(sk(A),),
-        fresh=init_fresh,
-        steps=init_steps,
-        session_key=K,
+    return (
+        initiator(
+            title="caller A",
+            params=(A, B),
+            knows=(sk(A),),
+            fresh=init_fresh,
+            steps=init_steps,
+            session_key=K,
+        ),
+        responder(title="callee B", params=(B,), knows=(sk(B),), steps=resp_steps, session_key=vK),
     )
-    responder = Role(
-        name="R",
-        agent=B,
-        title="callee B",
-        params=(B,),
-        knows=(sk(B),),
-        fresh=(),
-        steps=resp_steps,
-        session_key=vK,
-    )
-    return initiator, responder
 
 
 def _claims() -> tuple[Claim, ...]:
@@ -195,12 +169,10 @@ PAPER = Variant(
 
 def _hardened(on: frozenset[str]) -> Variant:
     """The hardened variant with the named checks ``on`` (all of :data:`CHECKS` for ours)."""
-    return Variant(
-        name="hardened",
-        summary="RFC 3830 public-key mode: T, RAND, IDi, IDr, PKE, KEMAC, SIGNi; replay cache",
-        roles=_roles(hardened=True, on=on),
-        claims=_claims(),
-        expected={c.name: holds() for c in _claims()},
+    return hardened(
+        "RFC 3830 public-key mode: T, RAND, IDi, IDr, PKE, KEMAC, SIGNi; replay cache",
+        _roles(hardened=True, on=on),
+        _claims(),
         pop_required=POP in on,
     )
 

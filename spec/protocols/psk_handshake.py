@@ -38,40 +38,24 @@ the splice the hardened signature stops even without Lowe's fix.
 
 from __future__ import annotations
 
+from ethvoip.spec.cast import KA, KB, A, B
 from ethvoip.spec.checknames import LOWE_FIX as LOWE
 from ethvoip.spec.checknames import POP
 from ethvoip.spec.checknames import SESSION_SIGNATURE as SIG
-from ethvoip.spec.protocol import (
-    Claim,
-    ClaimKind,
-    Lookup,
-    Protocol,
-    Recv,
-    Role,
-    Send,
-    Variant,
-    adds,
-    agent,
-    attack,
-    built,
-    fresh,
-    holds,
-    var,
-)
+from ethvoip.spec.claims import Claim, ClaimKind, attack, holds
+from ethvoip.spec.protocol import Protocol, Role, Variant, adds, built, fresh, hardened, var
+from ethvoip.spec.steps import Lookup, Recv, Send
 from ethvoip.spec.terms import Sort, Term, aenc, const, inv, pk, sign, sk, tup
+from ethvoip.spec.textbook import agrees_on_nonces, initiator, responder, secret_keys, took_part
 
-A, B = agent("A"), agent("B")
 N1, N2, Ks = fresh("N1", Sort.NONCE), fresh("N2", Sort.NONCE), fresh("Ks", Sort.KEY)
 vN1, vN2, vKs = var("N1", Sort.NONCE), var("N2", Sort.NONCE), var("Ks", Sort.KEY)
-KA, KB = var("KA", Sort.PUBKEY), var("KB", Sort.PUBKEY)
 PSK = const("psk")
 NONE: frozenset[str] = frozenset()
 
 
 def _initiator(msg2_body: tuple[Term, ...], signed: Term, on: frozenset[str] = NONE) -> Role:
-    return Role(
-        name="I",
-        agent=A,
+    return initiator(
         title="initiator A (the SIP client)",
         params=(A, B),
         knows=(sk(A),),
@@ -88,9 +72,7 @@ def _initiator(msg2_body: tuple[Term, ...], signed: Term, on: frozenset[str] = N
 
 
 def _responder(msg2_body: tuple[Term, ...], signed: Term, on: frozenset[str] = NONE) -> Role:
-    return Role(
-        name="R",
-        agent=B,
+    return responder(
         title="responder B (the SIP server or the callee)",
         params=(B,),
         knows=(sk(B),),
@@ -106,55 +88,36 @@ def _responder(msg2_body: tuple[Term, ...], signed: Term, on: frozenset[str] = N
     )
 
 
-def _claims() -> tuple[Claim, ...]:
-    return (
-        Claim("I_secret_Ks", ClaimKind.SECRECY, "I", "A's session key stays secret", term=Ks),
-        Claim("R_secret_Ks", ClaimKind.SECRECY, "R", "B's session key stays secret", term=vKs),
-        Claim("R_alive", ClaimKind.ALIVENESS, "R", "A has taken part at all", peer="I"),
-        Claim(
-            "R_weak_agree",
-            ClaimKind.WEAK_AGREEMENT,
-            "R",
-            "A ran the protocol with B",
-            peer="I",
-            peer_at="I_4",
-        ),
-        Claim(
-            "R_agree_nonces",
-            ClaimKind.NI_AGREEMENT,
-            "R",
-            "B agrees with A on both names and both nonces",
-            peer="I",
-            data=(A, B, vN1, N2),
-            peer_at="I_4",
-        ),
-        Claim(
-            "R_agree_Ks",
-            ClaimKind.I_AGREEMENT,
-            "R",
-            "B agrees with A, one-to-one, on both names and the session key",
-            peer="I",
-            data=(A, B, vKs),
-            peer_at="I_5",
-        ),
-        Claim(
-            "I_agree",
-            ClaimKind.I_AGREEMENT,
-            "I",
-            "A agrees with B, one-to-one, on both names and both nonces",
-            peer="R",
-            data=(A, B, N1, vN2),
-            peer_at="R_3",
-        ),
-        Claim(
-            "R_key_share",
-            ClaimKind.KEY_AGREEMENT,
-            "R",
-            "whoever else holds B's Ks believes in the same A and B (no unknown key-share)",
-            term=vKs,
-        ),
-    )
-
+CLAIMS = (
+    *secret_keys("Ks", (Ks, vKs), "session key"),
+    *took_part(peer_at="I_4"),
+    Claim(
+        "R_agree_nonces",
+        ClaimKind.NI_AGREEMENT,
+        "R",
+        "B agrees with A on both names and both nonces",
+        peer="I",
+        data=(A, B, vN1, N2),
+        peer_at="I_4",
+    ),
+    Claim(
+        "R_agree_Ks",
+        ClaimKind.I_AGREEMENT,
+        "R",
+        "B agrees with A, one-to-one, on both names and the session key",
+        peer="I",
+        data=(A, B, vKs),
+        peer_at="I_5",
+    ),
+    agrees_on_nonces((N1, vN2), peer_at="R_3"),
+    Claim(
+        "R_key_share",
+        ClaimKind.KEY_AGREEMENT,
+        "R",
+        "whoever else holds B's Ks believes in the same A and B (no unknown key-share)",
+        term=vKs,
+    ),
+)
 
 _LOWE = "Lowe's man-in-the-middle: A talks to e, e replays A's messages to B as A"
 
@@ -165,7 +128,7 @@ PAPER = Variant(
         _initiator((N1, vN2), sign(Ks, sk(A))),
         _responder((vN1, N2), sign(vKs, inv(KA))),
     ),
-    claims=_claims(),
+    claims=CLAIMS,
     expected={
         "I_secret_Ks": holds("only B can open message 6 of a session A runs with B"),
         "R_secret_Ks": attack(2, _LOWE + "; e opens message 6, meant for him, and re-encrypts it"),
@@ -189,16 +152,10 @@ def _hardened(on: frozenset[str]) -> Variant:
         if SIG in on
         else (sign(Ks, sk(A)), sign(vKs, inv(KA)))
     )
-    return Variant(
-        name="hardened",
-        summary="Lowe's fix (B named in message 4) and Ks signed together with both names and "
-        "nonces",
-        roles=(
-            _initiator((N1, vN2, *named), i_signed, on),
-            _responder((vN1, N2, *named), r_signed, on),
-        ),
-        claims=_claims(),
-        expected={c.name: holds() for c in _claims()},
+    return hardened(
+        "Lowe's fix (B named in message 4) and Ks signed together with both names and nonces",
+        (_initiator((N1, vN2, *named), i_signed, on), _responder((vN1, N2, *named), r_signed, on)),
+        CLAIMS,
         pop_required=POP in on,
     )
 

@@ -50,45 +50,24 @@ from __future__ import annotations
 
 import dataclasses
 
+from ethvoip.spec.cast import GX, GY, K_I, K_R, KA, KB, A, B, S, gx, gy
 from ethvoip.spec.checknames import DIALOG_BINDING as DIALOG
 from ethvoip.spec.checknames import POP
 from ethvoip.spec.checknames import ROLE_TAGS as TAGS
 from ethvoip.spec.checknames import STS_IDENTITIES as IDS
-from ethvoip.spec.protocol import (
-    Claim,
-    ClaimKind,
-    Lookup,
-    Protocol,
-    Recv,
-    Role,
-    Send,
-    Variant,
-    adds,
-    agent,
-    attack,
-    built,
-    fresh,
-    holds,
-    share_agreement,
-    var,
-)
-from ethvoip.spec.terms import G, Sort, const, exp, inv, senc, seq, sign, sk, tup
+from ethvoip.spec.claims import Claim, ClaimKind, attack, holds, share_agreement
+from ethvoip.spec.protocol import Protocol, Role, Variant, adds, built, hardened
+from ethvoip.spec.steps import Lookup, Recv, Send
+from ethvoip.spec.terms import const, inv, senc, seq, sign, sk, tup
+from ethvoip.spec.textbook import secret_keys, signing_dh_parties
 
-A, B = agent("A"), agent("B")
-x, y = fresh("x", Sort.EXP), fresh("y", Sort.EXP)
-GX, GY = var("GX", Sort.GROUP), var("GY", Sort.GROUP)
-KA, KB = var("KA", Sort.PUBKEY), var("KB", Sort.PUBKEY)
-gx, gy = exp(G, x), exp(G, y)
-K_I, K_R = exp(GY, x), exp(GX, y)  # the same g^(xy) once both sides are honest
 STS_I, STS_R = const("sts_i"), const("sts_r")
-
-
-S = agent("S")  # unbound variant: the peer named in message 1, not the call's
 
 
 def _roles(hardened: bool, on: frozenset[str] = frozenset({DIALOG})) -> tuple[Role, Role]:
     bound = DIALOG in on
-    peer = A if bound else S  # whom B's STS run authenticates
+    # whom B's STS run authenticates: the call's peer A, or (unbound) S, whoever message 1 names
+    peer = A if bound else S
     msg_checks: tuple[str, ...] = ()
     if hardened:
         tag_i, tag_r = ((STS_I,), (STS_R,)) if TAGS in on else ((), ())
@@ -112,14 +91,13 @@ def _roles(hardened: bool, on: frozenset[str] = frozenset({DIALOG})) -> tuple[Ro
         msg2_r = tup(gy, senc(sign(tup(gy, GX), sk(B)), K_R))
         msg3_i = senc(sign(tup(gx, GY), sk(A)), K_I)
         msg3_r = senc(sign(tup(GX, gy), inv(KA)), K_R)
-    initiator = Role(
-        name="I",
-        agent=A,
-        title="caller A",
-        params=(A, B),
-        knows=(sk(A),),
-        fresh=(x,),
-        steps=(
+    r1_note = (
+        "RTCP APP: g^x; A must be the SIP dialog's peer"
+        if bound
+        else "RTCP APP: g^x from whoever names himself S"
+    )
+    return signing_dh_parties(
+        (
             Lookup("I_1", B, KB, note="pk(B) from the key store"),
             Send("I_2", tup(A, B, gx), note="RTCP APP: g^x (peers named by the SIP dialog)"),
             Recv(
@@ -127,21 +105,7 @@ def _roles(hardened: bool, on: frozenset[str] = frozenset({DIALOG})) -> tuple[Ro
             ),
             Send("I_4", msg3_i, note="RTCP APP: A's encrypted signature", checks=msg_checks),
         ),
-        session_key=K_I,
-    )
-    r1_note = (
-        "RTCP APP: g^x; A must be the SIP dialog's peer"
-        if bound
-        else "RTCP APP: g^x from whoever names himself S"
-    )
-    responder = Role(
-        name="R",
-        agent=B,
-        title="callee B",
-        params=(B, A),  # A: the SIP dialog's authenticated peer
-        knows=(sk(B),),
-        fresh=(y,),
-        steps=(
+        (
             Recv("R_1", tup(peer, B, GX), note=r1_note, checks=adds(on, DIALOG)),
             Lookup("R_2", peer, KA, note=f"pk({peer}) from the key store", checks=adds(on, DIALOG)),
             Send(
@@ -157,14 +121,13 @@ def _roles(hardened: bool, on: frozenset[str] = frozenset({DIALOG})) -> tuple[Ro
                 checks=(*msg_checks, *adds(on, DIALOG)),
             ),
         ),
-        session_key=K_R,
+        r_params=(B, A),  # A: the SIP dialog's authenticated peer
+        titles=("caller A", "callee B"),
     )
-    return initiator, responder
 
 
 CLAIMS = (
-    Claim("I_secret_K", ClaimKind.SECRECY, "I", "A's DH key stays secret", term=K_I),
-    Claim("R_secret_K", ClaimKind.SECRECY, "R", "B's DH key stays secret", term=K_R),
+    *secret_keys("K", (K_I, K_R), "DH key"),
     Claim("I_alive", ClaimKind.ALIVENESS, "I", "B took part", peer="R"),
     *share_agreement((A, B), (gx, gy), (GY, GX), peer_at=("R_3", "I_4"), shares="half-keys"),
     Claim(
@@ -215,12 +178,10 @@ PAPER = Variant(
 
 def _hardened(on: frozenset[str]) -> Variant:
     """The hardened variant with the named checks ``on`` (all of :data:`CHECKS` for ours)."""
-    return Variant(
-        name="hardened",
-        summary="identities and role tags inside the signed transcript; proof of possession",
-        roles=_roles(hardened=True, on=on),
-        claims=CLAIMS,
-        expected={c.name: holds() for c in CLAIMS},
+    return hardened(
+        "identities and role tags inside the signed transcript; proof of possession",
+        _roles(hardened=True, on=on),
+        CLAIMS,
         pop_required=POP in on,
     )
 
