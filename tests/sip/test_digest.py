@@ -304,3 +304,16 @@ def test_auth_header_parser_names_each_fault(value: str, message: str) -> None:
         "Digest",
         {"realm": "x", "nonce": "n"},
     )
+
+
+@pytest.mark.parametrize("field", ["response", "nonce"])
+def test_a_non_ascii_response_or_nonce_is_a_typed_refusal(field: str) -> None:
+    # ct_equal (ethvoip.impl.crypto) takes text, but hmac.compare_digest raises TypeError on
+    # non-ASCII str: a peer's Authorization header must get a typed refusal, not a TypeError
+    # out of the registrar's receive (UTF-8 is legal in a SIP quoted string).
+    v = _verifier()
+    _, p = parse_auth_params(_answer(v, 1000.0))
+    p[field] = p[field][:-1] + "\u00e9"
+    value = "Digest " + ", ".join(f'{k}="{x}"' for k, x in p.items())
+    with pytest.raises((CryptoError, DecodeError)):
+        v.verify(value, method="REGISTER", uri="sip:example.com", now=1000.0)
