@@ -14,7 +14,7 @@ from hypothesis import strategies as st
 from ethvoip.impl.media.rtcp import RtcpApp, encode_rtcp
 from ethvoip.impl.media.rtp import RtpPacket, decode_rtp, encode_rtp
 from ethvoip.impl.media.srtp import SrtpReceiver, SrtpSender
-from ethvoip.impl.media.srtp_kdf import aes_cm, derive, packet_iv, session_keys
+from ethvoip.impl.media.srtp_kdf import aes_cm, aes_cm_iv, derive, packet_iv, session_keys
 from ethvoip.spec.errors import CryptoError, DecodeError, LocalProtocolError, ReplayError
 
 # RFC 3711 Appendix B.3 (key derivation test vectors).
@@ -271,3 +271,12 @@ def test_receiver_reads_up_to_the_wire_limit() -> None:
         receiver.unprotect(at_limit)
     with pytest.raises(DecodeError, match="more than"):
         receiver.unprotect(at_limit + b"\x11")
+
+
+@pytest.mark.parametrize("salt_len", [13, 15])
+def test_an_aes_cm_iv_needs_a_112_bit_salt(salt_len: int) -> None:
+    # Before the shared aes_cm_iv (issue 16), MIKEY's KEMAC IV zipped the salt with
+    # strict=True, so a salt that is not 112 bits was refused; now a short one is silently
+    # zero-extended into a different IV (and a long one overflows with a bare OverflowError).
+    with pytest.raises(LocalProtocolError):
+        aes_cm_iv(bytes(salt_len), 0)
