@@ -22,6 +22,7 @@ from ethvoip.spec.catalogue import CATALOGUE
 from ethvoip.spec.errors import (
     ChainError,
     ConformanceError,
+    EthVoipError,
     LocalProtocolError,
     MalformedProtocol,
     UnknownProtocol,
@@ -48,6 +49,16 @@ def test_the_registry_is_the_catalogues_handshakes_in_its_order() -> None:
     assert all(SPECS[name] is CATALOGUE[name] for name in BINDINGS)
     with pytest.raises(UnknownProtocol, match="nope"):
         registry([*BINDINGS.values(), Binding("nope", {}, {})])
+
+
+def test_two_bindings_of_one_protocol_are_refused() -> None:
+    # The registry is discovered from the package's modules (review of the issue 16 refactor):
+    # a second module binding the same protocol (a copy left behind, a variant split out)
+    # must not silently replace the first by module order.
+    first = BINDINGS["psk_handshake"]
+    second = dataclasses.replace(first, roles={})
+    with pytest.raises(EthVoipError, match="psk_handshake"):
+        registry([*BINDINGS.values(), second])
 
 
 def test_every_sent_or_received_step_has_a_wire_layout() -> None:
