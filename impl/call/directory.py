@@ -112,7 +112,7 @@ class ChainDirectory:
         # records read under one (storage root, code hash) of the contract, by name
         self._storage_at: tuple[bytes, bytes] | None = None
         self._records: dict[str, VerifiedRecord] = {}
-        self.proofs_checked = 0
+        self.proofs_checked = 0  # look-ups proven at a block (header + account, storage if moved)
         self.last: Lookup | None = None
 
     @property

@@ -351,7 +351,9 @@ class VerifiedCache:
       walked again.  A proof with other nodes is walked in full; the claimed fields are
       compared on every use, so a cached entry accepts exactly what verification would.
 
-    Storage proofs are checked on every look-up (they are what changes between look-ups).
+    Storage proofs are not cached here (they are what changes between look-ups);
+    :class:`ethvoip.impl.call.directory.ChainDirectory` skips walking them again only
+    while the contract's storage root, proven afresh at each block, is unchanged.
     Bounded (least recently used out); safe to share between threads.
     """
 

@@ -50,7 +50,11 @@ def hmac_sha1(key: bytes, data: bytes) -> bytes:
 
 def ct_equal(a: AnyStr, b: AnyStr) -> bool:
     """Compare secrets (MACs, keys, nonces) in time independent of where they differ (bytes,
-    or ASCII text such as a hex digest)."""
+    or text such as a hex digest).  Text is compared as UTF-8: ``hmac.compare_digest`` raises
+    ``TypeError`` on non-ASCII ``str``, and the text here often comes from a peer (a SIP
+    Digest ``response=``), which must get a refusal, never an exception out of the parser."""
+    if isinstance(a, str) and isinstance(b, str):
+        return hmac.compare_digest(a.encode(), b.encode())
     return hmac.compare_digest(a, b)
 
 

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from ethvoip.impl.handshake.layouts import Layout
 from ethvoip.impl.handshake.machine import RoleSpec
 from ethvoip.spec.catalogue import CATALOGUE
-from ethvoip.spec.errors import UnknownProtocol
+from ethvoip.spec.errors import MalformedProtocol, UnknownProtocol
 
 
 @dataclass(frozen=True)
@@ -39,7 +39,11 @@ def bind(
 
 def registry(bindings: Iterable[Binding]) -> dict[str, Binding]:
     """``bindings`` by protocol, in the catalogue's order; each must name a catalogue protocol."""
-    found = {b.protocol: b for b in bindings}
+    found: dict[str, Binding] = {}
+    for b in bindings:  # two modules for one protocol: a leftover copy must not win by order
+        if b.protocol in found:
+            raise MalformedProtocol(f"two handshake modules bind {b.protocol}")
+        found[b.protocol] = b
     unknown = sorted(set(found) - set(CATALOGUE))
     if unknown:
         raise UnknownProtocol(f"handshake modules for protocols not in the catalogue: {unknown}")

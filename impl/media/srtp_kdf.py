@@ -42,7 +42,15 @@ def aes_cm(key: bytes, iv: bytes, nbytes: int) -> bytes:
 
 
 def aes_cm_iv(salt: bytes, x: int) -> bytes:
-    """The 128-bit AES-CM IV ``(salt XOR x) * 2^16`` of a 112-bit ``salt`` (section 4.1.1)."""
+    """The 128-bit AES-CM IV ``(salt XOR x) * 2^16`` of a 112-bit ``salt`` (section 4.1.1).
+
+    Both sizes are refused rather than padded or truncated: a wrong-sized salt (SRTP's
+    master salt, MIKEY's KEMAC salt) would silently give another IV, and an ``x`` wider than
+    112 bits would spill into the block counter."""
+    if len(salt) != MASTER_SALT_LEN:
+        raise LocalProtocolError(f"AES-CM salt is 112 bits, not {8 * len(salt)}")
+    if not 0 <= x < 1 << 112:
+        raise LocalProtocolError("AES-CM IV input wider than 112 bits")
     return ((int.from_bytes(salt, "big") ^ x) << 16).to_bytes(16, "big")
 
 
