@@ -202,19 +202,12 @@ def _guarded(what: str, check: Check, fn: Callable[[], bytes]) -> bytes:
         raise CryptoRefused(f"MIKEY: {what} failed: {exc}", check=check) from exc
 
 
-def open_i_message(
-    data: bytes,
-    *,
-    now: float,
-    replay: ReplayGuard,
-    decrypt_envelope: DecryptEnvelope,
-    verify: VerifyFn,
-    expected_id_r: bytes | None = None,
-    s_type: int = SIGN_ECDSA_SECP256K1,
-) -> KeyTransport:
-    """Authenticate, check freshness of, and decrypt an I_MESSAGE; return what it carries."""
-    msg = decode_message(data)
-    if encode_message(msg) != bytes(data):
+def decode_i_message(
+    msg: MikeyMessage, data: bytes, s_type: int = SIGN_ECDSA_SECP256K1
+) -> tuple[Timestamp, Rand, list[Identity], list[SecurityPolicy], Kemac, Pke, Sign]:
+    """The form checks of an I_MESSAGE before any crypto (``msg`` decoded from ``data``):
+    canonical, PK_INIT, the payload order, NTP-UTC, RAND length, the suites; DecodeError."""
+    if encode_message(msg) != data:
         raise DecodeError("MIKEY: non-canonical encoding")
     if msg.header.data_type is not DataType.PK_INIT:
         raise DecodeError(f"MIKEY: data type {msg.header.data_type.name}, want PK_INIT")
@@ -227,6 +220,22 @@ def open_i_message(
         raise DecodeError("MIKEY: KEMAC must be AES-CM-128 with HMAC-SHA-1-160")
     if sign.s_type != s_type:
         raise DecodeError(f"MIKEY: signature type {sign.s_type}, want {s_type}")
+    return t, rand, ids, sps, kemac, pke, sign
+
+
+def open_i_message(
+    data: bytes,
+    *,
+    now: float,
+    replay: ReplayGuard,
+    decrypt_envelope: DecryptEnvelope,
+    verify: VerifyFn,
+    expected_id_r: bytes | None = None,
+    s_type: int = SIGN_ECDSA_SECP256K1,
+) -> KeyTransport:
+    """Authenticate, check freshness of, and decrypt an I_MESSAGE; return what it carries."""
+    msg = decode_message(data)
+    t, rand, ids, sps, kemac, pke, sign = decode_i_message(msg, bytes(data), s_type)
     id_i = ids[0].data if ids else None
     id_r = ids[1].data if len(ids) > 1 else None
 
