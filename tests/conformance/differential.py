@@ -37,7 +37,7 @@ import dataclasses
 import json
 import os
 from collections import Counter
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -109,6 +109,17 @@ def _write_tally() -> None:
 
 
 atexit.register(_write_tally)
+
+
+@dataclass(frozen=True)
+class Carrier:
+    """What the messages travel in between the machines (the STS re-key's RTCP APP
+    packets): ``wrap`` a message, ``unwrap`` it as the receiving code does (a typed refusal
+    when the carrier's own form is broken)."""
+
+    name: str
+    wrap: Callable[[bytes], bytes]
+    unwrap: Callable[[bytes], bytes]
 
 
 @dataclass(frozen=True)
@@ -191,7 +202,14 @@ class _Intruder(NetworkIntruder):
 class Session:
     """The runs of one protocol variant, concrete and symbolic (see the module docstring)."""
 
-    def __init__(self, protocol: str, variant: str, seed: bytes = b"differential") -> None:
+    def __init__(
+        self,
+        protocol: str,
+        variant: str,
+        seed: bytes = b"differential",
+        carrier: Carrier | None = None,
+    ) -> None:
+        self.carrier = carrier
         self.protocol, self.variant_name = protocol, variant
         self.variant = get(protocol).variant(variant)
         self.world = World(seed + f"/{protocol}/{variant}".encode(), AGENTS)
@@ -298,12 +316,18 @@ class Session:
 
     # -- deciding ----------------------------------------------------------------------
 
-    def deliver(self, rid: int, data: bytes, term: Term, kind: str) -> bool:
-        """Feed ``data`` (whose term is ``term``) to run ``rid`` on both sides; compare."""
+    def deliver(
+        self, rid: int, data: bytes, term: Term, kind: str, wire: bytes | None = None
+    ) -> bool:
+        """Feed ``data`` (whose term is ``term``) to run ``rid`` on both sides; compare.
+        With a :class:`Carrier`, the code gets ``wire`` (``data`` carried, unless the bytes
+        on the wire were edited) and takes the message out of it itself."""
+        if self.carrier is not None and wire is None:
+            wire = self.carrier.wrap(data)
         machine, run = self.code[rid].fork(), _fork(self.spec[rid])
         label = self.expecting(rid).label
         try:
-            events = machine.receive(data)
+            events = machine.receive(data if wire is None else self.carrier_unwrap(wire))
             code = Decision(True, self._code_bindings(machine, run))
         except EthVoipError as exc:
             events, code = [], Decision(False, check=refusal_check(exc))
@@ -326,6 +350,10 @@ class Session:
         self.code[rid], self.spec[rid] = machine, run
         self._emit(rid, machine, events, run, replayed=True)
         return True
+
+    def carrier_unwrap(self, wire: bytes) -> bytes:
+        assert self.carrier is not None
+        return self.carrier.unwrap(wire)
 
     def _same_check(self, rid: int, code: Decision, spec: Decision) -> bool:
         """Whether the code's refusal names the spec's check.  One documented alias: an
@@ -646,7 +674,10 @@ OPENINGS = ("", "e-opens", "e-plays")
 KINDS = ("honest", "honest", "as-e", "forward", "foreign", "pattern", "mutate", "bytes")
 
 
-def draw_delivery(data: st.DataObject, s: Session, rid: int) -> tuple[bytes, Term, str] | None:
+Delivery = tuple[bytes, Term, str, bytes | None]  # message, term, kind, carried bytes
+
+
+def draw_delivery(data: st.DataObject, s: Session, rid: int) -> Delivery | None:
     """One message for run ``rid`` (bytes, their term, how it was made), or ``None`` when the
     drawn kind has nothing to offer (nothing sent yet in that format, not derivable)."""
     kind = data.draw(st.sampled_from(KINDS), label="kind")
@@ -657,19 +688,27 @@ def draw_delivery(data: st.DataObject, s: Session, rid: int) -> tuple[bytes, Ter
         if not same:
             return None
         m = data.draw(st.sampled_from(same), label="message")
-        return m.data, m.term, kind
+        return m.data, m.term, kind, None
     if kind == "as-e":
         # e's honest answer, sometimes with a value or a signature from elsewhere
         term = mutate_term(data, s, s.as_intruder_term(rid), at_least=0)
         built_e = s.forge(rid, term)
-        return None if built_e is None else (built_e, term, kind)
+        return None if built_e is None else (built_e, term, kind, None)
     if kind == "foreign":
         m = data.draw(st.sampled_from(s.log), label="message")
-        return m.data, m.term, kind
+        return m.data, m.term, kind, None
     if kind == "bytes":
         m = data.draw(st.sampled_from(same or s.log), label="message")
+        if s.carrier is not None:  # edit the carried bytes; what still unwraps is delivered
+            carried = s.carrier.wrap(m.data)
+            wire = mutate_bytes(data, carried)
+            try:
+                inner = s.carrier.unwrap(wire)
+            except EthVoipError:
+                return (b"", s.junk(), kind, wire) if wire != carried else None
+            return (inner, s.parse(rid, inner, m), kind, wire) if wire != carried else None
         mutated = mutate_bytes(data, m.data)
-        return (mutated, s.parse(rid, mutated, m), kind) if mutated != m.data else None
+        return (mutated, s.parse(rid, mutated, m), kind, None) if mutated != m.data else None
     if kind == "pattern":
         step = s.expecting(rid)
         base = substitute(step.pattern, s.spec[rid].bindings)
@@ -684,7 +723,7 @@ def draw_delivery(data: st.DataObject, s: Session, rid: int) -> tuple[bytes, Ter
     if built is None:
         s.tally[(kind, s.expecting(rid).label, "unbuildable")] += 1
         return None
-    return built, term, kind
+    return built, term, kind, None
 
 
 def mutate_term(data: st.DataObject, s: Session, t: Term, at_least: int) -> Term:
@@ -719,9 +758,15 @@ def mutate_bytes(data: st.DataObject, raw: bytes) -> bytes:
     return raw[:at] + byte + raw[at + 1 :]
 
 
-def play(data: st.DataObject, protocol: str, variant: str, deliveries: int) -> Session:
+def play(
+    data: st.DataObject,
+    protocol: str,
+    variant: str,
+    deliveries: int,
+    carrier: Carrier | None = None,
+) -> Session:
     """One generated schedule: start every run, then up to ``deliveries`` deliveries."""
-    s = Session(protocol, variant)
+    s = Session(protocol, variant, carrier=carrier)
     s.start(data.draw(st.sampled_from(OPENINGS), label="opening"))
     for _ in range(deliveries):
         waiting = s.waiting()
@@ -731,7 +776,7 @@ def play(data: st.DataObject, protocol: str, variant: str, deliveries: int) -> S
         got = draw_delivery(data, s, rid)
         if got is not None:
             s.deliver(rid, *got)
-    name = f"{protocol}/{variant}"
+    name = f"{protocol}/{variant}" + ("" if carrier is None else f" in {carrier.name}")
     TALLY.update({(name, *k): n for k, n in s.tally.items()})
     TALLY[(name, "schedules", "", "")] += 1
     if TALLY[(name, "schedules", "", "")] % 200 == 0:
