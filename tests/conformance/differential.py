@@ -295,7 +295,7 @@ class Session:
     def as_intruder_term(self, rid: int) -> Term:
         """What e sends run ``rid`` as an honest peer: its pattern with e's own values."""
         term = substitute(self.expecting(rid).pattern, self.spec[rid].bindings)
-        own = {Sort.AGENT: INTRUDER, Sort.GROUP: exp(G, self.own[Sort.EXP][0])}
+        own: dict[Sort, Term] = {Sort.AGENT: INTRUDER, Sort.GROUP: exp(G, self.own[Sort.EXP][0])}
         for v in sorted(variables(term), key=str):
             term = substitute(term, {v: own.get(v.sort) or self.own[v.sort][0]})
         return term
@@ -388,7 +388,7 @@ class Session:
         inside (a message of another step for another key: ``decrypt``)."""
         step = self.expecting(run.run_id)
         if not _decodes(layout(self.protocol, self.variant_name, step.label), data):
-            return Check.DECODE.value
+            return str(Check.DECODE.value)
         lay = layout(self.protocol, self.variant_name, step.label)
         tag = lay.outer if isinstance(lay, Sealed) else lay.tag if isinstance(lay, Rec) else None
 
@@ -401,7 +401,7 @@ class Session:
         failure = expected_check(
             self.protocol, self.variant_name, run.role, step, run.bindings, term, moved
         )
-        return Check.REPLAY.value if failure is None else failure.check.value
+        return str(Check.REPLAY.value if failure is None else failure.check.value)
 
     def _code_bindings(self, machine: RoleMachine, run: Run) -> dict[str, Term]:
         self.naming.bind_fresh(run.run_id, machine.role, machine.bindings)
