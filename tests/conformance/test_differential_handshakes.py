@@ -2,9 +2,10 @@
 
 For every protocol of the catalogue with role machines (psk_handshake, mikey_key_transport,
 sts; keystore_registration and key_lookup have none: their code is the contract, the chain
-client and the operator service, see test_differential_keystore and tests/chain) and every
-variant, hypothesis generates schedules of deliveries (:mod:`.differential`) and each one is
-decided by the code and by the spec: the same accept with the same bindings, or both refuse.
+client and the operator service, see test_differential_lookup, test_differential_lifecycle,
+test_differential_service and tests/chain) and every variant, hypothesis generates schedules
+of deliveries (:mod:`.differential`) and each one is decided by the code and by the spec: the
+same accept with the same bindings, or both refuse naming the same check.
 """
 
 from __future__ import annotations

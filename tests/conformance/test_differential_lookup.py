@@ -149,7 +149,7 @@ def decide(name: str, block: int, proof: LookupProof) -> tuple[VerifiedRecord | 
     return got, None
 
 
-@settings(max_examples=profile_examples(ci=40, deep=20_000))
+@settings(max_examples=profile_examples(ci=30, deep=20_000))
 @given(offer=offers())
 def test_the_light_client_accepts_exactly_the_chain_s_statement(
     offer: tuple[str, int, str, LookupProof, str | None],

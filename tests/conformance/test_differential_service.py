@@ -341,7 +341,7 @@ def _onboarded() -> ServiceMachine:
     return m
 
 
-@settings(max_examples=profile_examples(ci=20, deep=1000), deadline=None)
+@settings(max_examples=profile_examples(ci=15, deep=1000), deadline=None)
 @given(
     route=st.sampled_from(["fund", "approve"]),
     fault=st.none() | st.sampled_from(ENVELOPE_FAULTS),
