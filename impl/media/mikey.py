@@ -481,7 +481,11 @@ def decode_strict(data: bytes, data_type: DataType, what: str) -> MikeyMessage:
     """Decode a message that must be of ``data_type`` and encoded the one canonical way (a
     re-encoded twin would be a second message with the same signature or MAC); ``what``
     names the message in the error."""
-    msg = decode_message(data)
+    return require_strict(decode_message(data), data, data_type, what)
+
+
+def require_strict(msg: MikeyMessage, data: bytes, data_type: DataType, what: str) -> MikeyMessage:
+    """:func:`decode_strict`'s checks on ``msg``, already decoded from ``data``."""
     if encode_message(msg) != bytes(data):
         raise DecodeError(f"MIKEY: non-canonical {what}")
     if msg.header.data_type is not data_type:

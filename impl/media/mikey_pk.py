@@ -58,10 +58,11 @@ from .mikey import (
     Timestamp,
     TsType,
     decode_key_data,
-    decode_strict,
+    decode_message,
     encode_key_data,
     encode_message,
     encode_pieces,
+    require_strict,
 )
 from .mikey_kdf import derive_envelope_keys, derive_srtp_master
 from .mikey_replay import ReplayGuard, ntp_to_unix, unix_to_ntp
@@ -197,6 +198,24 @@ def _guarded(what: str, check: Check, fn: Callable[[], bytes]) -> bytes:
         raise CryptoRefused(f"MIKEY: {what} failed: {exc}", check=check) from exc
 
 
+def decode_i_message(
+    msg: MikeyMessage, data: bytes, s_type: int = SIGN_ECDSA_SECP256K1
+) -> tuple[Timestamp, Rand, list[Identity], list[SecurityPolicy], Kemac, Pke, Sign]:
+    """The form checks of an I_MESSAGE before any crypto (``msg`` decoded from ``data``):
+    canonical, PK_INIT, the payload order, NTP-UTC, RAND length, the suites; DecodeError."""
+    require_strict(msg, data, DataType.PK_INIT, "encoding")
+    t, rand, ids, sps, kemac, pke, sign = _shape(msg)
+    if t.ts_type is not TsType.NTP_UTC:
+        raise DecodeError("MIKEY: I_MESSAGE timestamp must be NTP-UTC")
+    if len(rand.value) < MIN_RAND:
+        raise DecodeError(f"MIKEY: RAND shorter than {MIN_RAND} bytes")
+    if kemac.encr_alg is not EncrAlg.AES_CM_128 or kemac.mac_alg is not MacAlg.HMAC_SHA1_160:
+        raise DecodeError("MIKEY: KEMAC must be AES-CM-128 with HMAC-SHA-1-160")
+    if sign.s_type != s_type:
+        raise DecodeError(f"MIKEY: signature type {sign.s_type}, want {s_type}")
+    return t, rand, ids, sps, kemac, pke, sign
+
+
 def open_i_message(
     data: bytes,
     *,
@@ -208,16 +227,8 @@ def open_i_message(
     s_type: int = SIGN_ECDSA_SECP256K1,
 ) -> KeyTransport:
     """Authenticate, check freshness of, and decrypt an I_MESSAGE; return what it carries."""
-    msg = decode_strict(data, DataType.PK_INIT, "encoding")
-    t, rand, ids, sps, kemac, pke, sign = _shape(msg)
-    if t.ts_type is not TsType.NTP_UTC:
-        raise DecodeError("MIKEY: I_MESSAGE timestamp must be NTP-UTC")
-    if len(rand.value) < MIN_RAND:
-        raise DecodeError(f"MIKEY: RAND shorter than {MIN_RAND} bytes")
-    if kemac.encr_alg is not EncrAlg.AES_CM_128 or kemac.mac_alg is not MacAlg.HMAC_SHA1_160:
-        raise DecodeError("MIKEY: KEMAC must be AES-CM-128 with HMAC-SHA-1-160")
-    if sign.s_type != s_type:
-        raise DecodeError(f"MIKEY: signature type {sign.s_type}, want {s_type}")
+    msg = decode_message(data)
+    t, rand, ids, sps, kemac, pke, sign = decode_i_message(msg, bytes(data), s_type)
     id_i = ids[0].data if ids else None
     id_r = ids[1].data if len(ids) > 1 else None
 

@@ -22,8 +22,12 @@ mutations (``bytes``).  Bytes are read back as terms from the intruder's side of
 (:meth:`Session.parse`): a known message is its term, a record with fields the intruder made
 up has new atoms of his (``v3#e``), a ciphertext nobody sent is junk no pattern matches.
 
-A refusal is recorded with the check that refused (:func:`refusal_check`); comparing it with
-the spec's check is :func:`same_check`, off until the spec names its checks.
+A refusal names its check on both sides and the names must be equal: the code's is the
+refusal's :class:`~ethvoip.spec.errors.Check` (:func:`refusal_check`), the spec's the check
+its step fails by (:mod:`.spec_refusal`, in the code's documented order of checks), or the
+replay rule (``replay``).  Where the wire carries what the spec's terms do not (record tags,
+the AEAD's associated data, ECIES's ephemeral key), the precedence is written down at
+:meth:`Session._why` and :meth:`Session._same_check`.
 """
 
 from __future__ import annotations
@@ -33,7 +37,7 @@ import dataclasses
 import json
 import os
 from collections import Counter
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -53,10 +57,28 @@ from ethvoip.impl.handshake import (
     create,
     layout,
 )
-from ethvoip.impl.handshake.layouts import Const, Layout, Leaf, Opaque, Part, Rec, Sealed
+from ethvoip.impl.handshake.layouts import (
+    BareKey,
+    Const,
+    Layout,
+    Leaf,
+    Opaque,
+    Part,
+    Raw,
+    Rec,
+    Sealed,
+)
+from ethvoip.impl.media import mikey as mikey_codec
+from ethvoip.impl.media import mikey_pk
 from ethvoip.spec.catalogue import get
 from ethvoip.spec.deduction import Derivation, Knowledge
-from ethvoip.spec.errors import ConformanceError, EthVoipError, MalformedProtocol
+from ethvoip.spec.errors import (
+    Check,
+    ConformanceError,
+    DecodeError,
+    EthVoipError,
+    MalformedProtocol,
+)
 from ethvoip.spec.evaluate import INTRUDER_SUFFIX, _receive_once, intruder_initial
 from ethvoip.spec.protocol import Lookup, Recv, Send, Variant
 from ethvoip.spec.semantics import INTRUDER, Run, lookup, receive, send, start_run
@@ -78,6 +100,7 @@ from ethvoip.spec.terms import (
     tup,
     variables,
 )
+from tests.conformance.spec_refusal import expected_check, sealed_atom
 
 AGENTS = ("a", "b", "e")
 
@@ -94,6 +117,17 @@ def _write_tally() -> None:
 
 
 atexit.register(_write_tally)
+
+
+@dataclass(frozen=True)
+class Carrier:
+    """What the messages travel in between the machines (the STS re-key's RTCP APP
+    packets): ``wrap`` a message, ``unwrap`` it as the receiving code does (a typed refusal
+    when the carrier's own form is broken)."""
+
+    name: str
+    wrap: Callable[[bytes], bytes]
+    unwrap: Callable[[bytes], bytes]
 
 
 @dataclass(frozen=True)
@@ -148,20 +182,15 @@ class Disagreement(AssertionError):
 
 
 def refusal_check(exc: EthVoipError) -> str:
-    """The name of the check that refused: its ``Check`` when the error carries one."""
+    """The name of the check that refused: its ``Check`` value when the error carries one
+    (every :class:`~ethvoip.spec.errors.Refused`), its type otherwise."""
     check = getattr(exc, "check", None)
-    name = getattr(check, "name", None)
-    return str(name) if name is not None else type(exc).__name__
+    return check.value if isinstance(check, Check) else type(exc).__name__
 
 
-#: Compare the name of the refusing check too (needs the spec to name the check each step
-#: fails on; the code's typed refusals carry ``.check``).  Off: accept/refuse + bindings.
-COMPARE_CHECKS = False
-
-
-def same_check(code: Decision, spec: Decision) -> bool:
-    """Whether both refusals name the same check (always true while COMPARE_CHECKS is off)."""
-    return not COMPARE_CHECKS or code.check == spec.check
+#: The spec's name for a look-up of a name with no key: the key directory's error (no
+#: message check refuses there, the directory has nothing to give).
+NO_KEY = "ChainError"
 
 
 class _Intruder(NetworkIntruder):
@@ -181,7 +210,14 @@ class _Intruder(NetworkIntruder):
 class Session:
     """The runs of one protocol variant, concrete and symbolic (see the module docstring)."""
 
-    def __init__(self, protocol: str, variant: str, seed: bytes = b"differential") -> None:
+    def __init__(
+        self,
+        protocol: str,
+        variant: str,
+        seed: bytes = b"differential",
+        carrier: Carrier | None = None,
+    ) -> None:
+        self.carrier = carrier
         self.protocol, self.variant_name = protocol, variant
         self.variant = get(protocol).variant(variant)
         self.world = World(seed + f"/{protocol}/{variant}".encode(), AGENTS)
@@ -200,6 +236,7 @@ class Session:
         own = [a for atoms in self.own.values() for a in atoms]
         self.know = Knowledge(intruder_initial(self.variant, agents, own))
         self.known: dict[bytes, Term] = {}  # whole messages and ciphertext fields -> term
+        self.sealed_in: dict[Term, set[wire.Tag]] = {}  # ciphertext -> the records it was in
         self.spec: dict[int, Run] = {}
         self.code: dict[int, RoleMachine] = {}
         self.last: tuple[Decision, Decision] | None = None  # (code, spec) of the last delivery
@@ -219,11 +256,14 @@ class Session:
         m = self.log[index]
         return m.data, m.layout
 
-    def _remember(self, lay: Layout, data: bytes, term: Term) -> None:
-        """Index ``data`` (and its ciphertext fields) under ``term`` for :meth:`parse`."""
+    def _remember(self, lay: Layout, data: bytes, term: Term, sent: bool = False) -> None:
+        """Index ``data`` (and its ciphertext fields) under ``term`` for :meth:`parse`;
+        ``sent``: an honest run sent it (the record each ciphertext was made for)."""
+        tags = self.sealed_in if sent else {}
         self.known.setdefault(data, term)
         if isinstance(lay, Sealed):
             self.known.setdefault(wire.decode(data, lay.outer)["ct"], term)
+            tags.setdefault(term, set()).add(lay.outer)
         elif isinstance(lay, Rec):
             items = term.items if isinstance(term, Tup) and len(lay.parts) > 1 else (term,)
             fields = list(wire.decode(data, lay.tag).values)
@@ -233,6 +273,7 @@ class Session:
                 value = fields.pop(0)
                 if isinstance(part, Opaque):
                     self.known.setdefault(value, item)
+                    tags.setdefault(item, set()).add(lay.tag)
                 elif part.width == 2:
                     fields.pop(0)
 
@@ -262,7 +303,7 @@ class Session:
     def as_intruder_term(self, rid: int) -> Term:
         """What e sends run ``rid`` as an honest peer: its pattern with e's own values."""
         term = substitute(self.expecting(rid).pattern, self.spec[rid].bindings)
-        own = {Sort.AGENT: INTRUDER, Sort.GROUP: exp(G, self.own[Sort.EXP][0])}
+        own: dict[Sort, Term] = {Sort.AGENT: INTRUDER, Sort.GROUP: exp(G, self.own[Sort.EXP][0])}
         for v in sorted(variables(term), key=str):
             term = substitute(term, {v: own.get(v.sort) or self.own[v.sort][0]})
         return term
@@ -283,16 +324,22 @@ class Session:
 
     # -- deciding ----------------------------------------------------------------------
 
-    def deliver(self, rid: int, data: bytes, term: Term, kind: str) -> bool:
-        """Feed ``data`` (whose term is ``term``) to run ``rid`` on both sides; compare."""
+    def deliver(
+        self, rid: int, data: bytes, term: Term, kind: str, wire: bytes | None = None
+    ) -> bool:
+        """Feed ``data`` (whose term is ``term``) to run ``rid`` on both sides; compare.
+        With a :class:`Carrier`, the code gets ``wire`` (``data`` carried, unless the bytes
+        on the wire were edited) and takes the message out of it itself."""
+        if self.carrier is not None and wire is None:
+            wire = self.carrier.wrap(data)
         machine, run = self.code[rid].fork(), _fork(self.spec[rid])
         label = self.expecting(rid).label
         try:
-            events = machine.receive(data)
+            events = machine.receive(data if wire is None else self.carrier_unwrap(wire))
             code = Decision(True, self._code_bindings(machine, run))
         except EthVoipError as exc:
             events, code = [], Decision(False, check=refusal_check(exc))
-        spec = self._spec_decide(rid, run, term)
+        spec = self._spec_decide(rid, run, term, data)
         self.last = (code, spec)
         self.tally[(kind, label, "accept" if code.accepted else "refuse")] += 1
         where = f"{self.protocol}/{self.variant_name} run {rid} at {label} ({kind}): {term}"
@@ -303,7 +350,7 @@ class Session:
                 + ("accepts" if spec.accepted else f"refuses ({spec.check})")
             )
         if not code.accepted:
-            if not same_check(code, spec):
+            if not self._same_check(rid, code, spec):
                 raise Disagreement(f"{where}: refused by {code.check}, the spec by {spec.check}")
             return False
         if code.bindings != spec.bindings:
@@ -312,18 +359,57 @@ class Session:
         self._emit(rid, machine, events, run, replayed=True)
         return True
 
-    def _spec_decide(self, rid: int, run: Run, term: Term) -> Decision:
+    def carrier_unwrap(self, wire: bytes) -> bytes:
+        assert self.carrier is not None
+        return self.carrier.unwrap(wire)
+
+    def _same_check(self, rid: int, code: Decision, spec: Decision) -> bool:
+        """Whether the code's refusal names the spec's check.  One documented alias: an
+        ECIES ciphertext whose ephemeral key is no curve point does not open; the spec's
+        encryption is a perfect primitive with no ephemeral key to name, so the code's
+        ``public_key`` there is the spec's ``decrypt``."""
+        if code.check == spec.check:
+            return True
+        ecies = isinstance(
+            layout(self.protocol, self.variant_name, self.expecting(rid).label), (Sealed, BareKey)
+        )
+        return ecies and (code.check, spec.check) == (Check.PUBLIC_KEY.value, Check.DECRYPT.value)
+
+    def _spec_decide(self, rid: int, run: Run, term: Term, data: bytes) -> Decision:
         step = self.expecting(rid)
         others = {**self.spec, rid: run}
         if not _receive_once(run, step, term, others):
-            return Decision(False, check=_why(run, term))
+            return Decision(False, check=self._why(run, term, data))
         try:
             while isinstance(run.next_step, Lookup):  # what the code does inside receive()
                 lookup(run, self.directory)
         except MalformedProtocol:
-            return Decision(False, check="lookup")
+            return Decision(False, check=NO_KEY)
         bound = {v.name: t for v, t in run.bindings.items() if isinstance(v, Var)}
         return Decision(True, bound)
+
+    def _why(self, run: Run, term: Term, data: bytes) -> str:
+        """The check the spec's step refuses ``term`` by (:mod:`.spec_refusal`): the replay
+        rule (``once``) when the pattern fits.  Precedence: bytes that are not a record of
+        the step's wire format (another message's record tag, a cut) are refused by their
+        form first; the spec's terms carry no record tags, so it would name what differs
+        inside (a message of another step for another key: ``decrypt``)."""
+        step = self.expecting(run.run_id)
+        if not _decodes(layout(self.protocol, self.variant_name, step.label), data):
+            return str(Check.DECODE.value)
+        lay = layout(self.protocol, self.variant_name, step.label)
+        tag = lay.outer if isinstance(lay, Sealed) else lay.tag if isinstance(lay, Rec) else None
+
+        def moved(ct: Term) -> bool:
+            # the AEAD's associated data is the record tag: a ciphertext cut out of another
+            # record (STS message 2's, reflected as message 3) does not open, whatever its key
+            seen = self.sealed_in.get(ct)
+            return tag is not None and seen is not None and tag not in seen
+
+        failure = expected_check(
+            self.protocol, self.variant_name, run.role, step, run.bindings, term, moved
+        )
+        return str(Check.REPLAY.value if failure is None else failure.check.value)
 
     def _code_bindings(self, machine: RoleMachine, run: Run) -> dict[str, Term]:
         self.naming.bind_fresh(run.run_id, machine.role, machine.bindings)
@@ -352,7 +438,7 @@ class Session:
                     raise Disagreement(f"run {rid} {ev.label}: code sends {got}, spec {term}")
                 lay = layout(self.protocol, self.variant_name, ev.label)
                 self.log.append(Msg(len(self.log), rid, ev.label, term, ev.data, lay))
-                self._remember(lay, ev.data, term)
+                self._remember(lay, ev.data, term, sent=True)
                 self.know.observe(term, len(self.log) - 1)
             elif isinstance(ev, LookedUp) and not replayed:
                 # after a receive the spec side did its look-ups while deciding
@@ -412,8 +498,10 @@ class Session:
         """Signatures the intruder has seen (to splice into messages of other sessions)."""
         return sorted((t for t in self.know.known() if isinstance(t, Sign)), key=str)
 
-    def parse(self, rid: int, data: bytes) -> Term:
-        """The term of ``data`` as the intruder sees it, for the run ``rid`` waits on."""
+    def parse(self, rid: int, data: bytes, base: Msg | None = None) -> Term:
+        """The term of ``data`` as the intruder sees it, for the run ``rid`` waits on
+        (``base``: the message ``data`` was made from by byte edits, for the formats whose
+        fields the driver reads only by comparing with it)."""
         if data in self.known:
             return self.known[data]
         lay = layout(self.protocol, self.variant_name, self.expecting(rid).label)
@@ -421,12 +509,37 @@ class Session:
         pattern = substitute(self.expecting(rid).pattern, run.bindings)
         try:
             if isinstance(lay, Sealed):
-                return self.known.get(wire.decode(data, lay.outer)["ct"]) or self.junk()
+                return self.known.get(wire.decode(data, lay.outer)["ct"]) or self.sealed()
             if isinstance(lay, Rec):
                 return self._parse_rec(lay, data, pattern)
-        except EthVoipError:
+            if isinstance(lay, BareKey):
+                return self.sealed() if _decodes(lay, data) else self.junk()
+            if isinstance(lay, Raw) and base is not None and base.layout == lay:
+                return self._parse_i_message(data, base)
+        except (EthVoipError, UnicodeDecodeError):
             pass
         return self.junk()
+
+    def _parse_i_message(self, data: bytes, base: Msg) -> Term:
+        """An edited RFC 3830 I_MESSAGE that still decodes strictly: ``base``'s term with
+        each field that changed made the intruder's (a new value; a name read as the agent
+        it names), and the signature his (SIGNi covers every byte before it, so any edit
+        leaves a signature that verifies under no key).  Raises if it does not decode."""
+        got, was = _i_message_fields(data), _i_message_fields(base.data)
+        assert isinstance(base.term, Tup) and len(base.term.items) == len(got) + 1
+        items = list(base.term.items)
+        for i, (new, old) in enumerate(zip(got, was, strict=True)):
+            if new == old:
+                continue
+            if i in (2, 3):  # IDi, IDr: a name
+                name = new.removeprefix(b"sip:").decode("utf-8", "replace")
+                items[i] = self._name(name, Sort.AGENT)
+            elif i in (0, 1):  # T, RAND
+                items[i] = self._name(new, Sort.NONCE)
+            else:  # PKE, KEMAC
+                items[i] = self.sealed()
+        items[-1] = self.sealed()
+        return tup(*items)
 
     def _parse_rec(self, lay: Rec, data: bytes, pattern: Term) -> Term:
         items = pattern.items if isinstance(pattern, Tup) and len(lay.parts) > 1 else (pattern,)
@@ -443,7 +556,7 @@ class Session:
                 concrete: bytes | str = value.decode("utf-8") if part.name else value
                 out.append(self._name(concrete, Sort.AGENT if part.name else sort_of(item)))
             elif isinstance(part, Opaque):
-                out.append(self.known.get(value) or self.junk())
+                out.append(self.known.get(value) or self.sealed())
             else:
                 return self.junk()
         return tup(*out) if len(out) > 1 else out[0]
@@ -463,6 +576,45 @@ class Session:
         self._junk += 1
         return Atom(f"junk{self._junk}{INTRUDER_SUFFIX}", Sort.MSG)
 
+    def sealed(self) -> Atom:
+        """A well-formed opaque field (ciphertext, signature) nobody built: it opens to
+        nothing and verifies under no key (the spec's refusal names ``decrypt``/``signature``
+        for it, where a :meth:`junk` message is one that does not even decode)."""
+        self._junk += 1
+        return sealed_atom(self._junk)
+
+
+_HEX = frozenset("0123456789ABCDEF")
+
+
+def _decodes(lay: Layout, data: bytes) -> bool:
+    """Whether ``data`` has the outer form of ``lay`` (its record tag and fields)."""
+    try:
+        if isinstance(lay, Sealed):
+            wire.decode(data, lay.outer)
+        elif isinstance(lay, Rec):
+            wire.decode(data, lay.tag)
+        elif isinstance(lay, BareKey):
+            text = data.decode("ascii")  # upper-case hex of whole bytes (paper_r_2)
+            return bool(text) and len(text) % 2 == 0 and all(c in _HEX for c in text)
+        else:
+            _i_message_fields(data)
+    except (EthVoipError, UnicodeDecodeError):
+        return False
+    return True
+
+
+def _i_message_fields(data: bytes) -> tuple[bytes, ...]:
+    """T, RAND, IDi, IDr, PKE and KEMAC of an I_MESSAGE, decoded as the code does (strict,
+    canonical: :class:`DecodeError` otherwise), in the order of the spec's term."""
+    t, rand, ids, _, kemac, pke, _ = mikey_pk.decode_i_message(
+        mikey_codec.decode_message(data), data
+    )
+    if len(ids) != 2:
+        raise DecodeError("MIKEY: want IDi and IDr")
+    kemac_bytes = kemac.encr_data + kemac.mac
+    return (t.value.to_bytes(8, "big"), rand.value, ids[0].data, ids[1].data, pke.data, kemac_bytes)
+
 
 def _receives_left(run: Run) -> int:
     return sum(isinstance(step, Recv) for step in run.role.steps[run.done :])
@@ -480,45 +632,6 @@ def _vars(machine: RoleMachine) -> tuple[Var, ...]:
         elif isinstance(step, Lookup):
             out.add(step.key)
     return tuple(sorted(out, key=str))
-
-
-def _why(run: Run, term: Term) -> str:
-    """The spec's reason for a refusal: ``once`` (the replay rule), or ``pattern:<where>``
-    naming the first part of the receive pattern the message does not match (the variable
-    whose bound value differs, or the constructor or key that does not fit)."""
-    if receive(_fork(run), term):
-        return "once"
-    step = run.next_step
-    assert isinstance(step, Recv)
-    env = {k: v for k, v in run.bindings.items() if isinstance(k, Var)}
-    pattern = substitute(step.pattern, {k: v for k, v in run.bindings.items() if k not in env})
-    return "pattern:" + (_mismatch(pattern, term, env) or "?")
-
-
-def _mismatch(p: Term, t: Term, env: dict[Var, Term]) -> str | None:
-    """Where ``t`` leaves ``p`` (under ``env``, extended as matching goes); ``None``: it fits."""
-    if isinstance(p, Var):
-        if p in env and env[p] != t:
-            return p.name
-        if p not in env and p.sort is not Sort.MSG and sort_of(t) is not p.sort:
-            return f"{p.name} (sort)"
-        env.setdefault(p, t)
-        return None
-    inst = substitute(p, env)
-    if not variables(inst):
-        return None if inst == t else str(inst)
-    if type(p) is not type(t):
-        return type(p).__name__.lower()
-    kids_p, kids_t = children(inst), children(t)
-    if len(kids_p) != len(kids_t):
-        return f"{type(p).__name__.lower()} arity"
-    # keys first: a receiver opens (or checks the signature) before it reads the body
-    order = [1, 0] if len(kids_p) == 2 and not isinstance(p, Tup) else range(len(kids_p))
-    for i in order:
-        where = _mismatch(kids_p[i], kids_t[i], env)
-        if where is not None:
-            return where
-    return None
 
 
 def leaves(t: Term) -> Iterator[tuple[tuple[int, ...], Term]]:
@@ -569,7 +682,10 @@ OPENINGS = ("", "e-opens", "e-plays")
 KINDS = ("honest", "honest", "as-e", "forward", "foreign", "pattern", "mutate", "bytes")
 
 
-def draw_delivery(data: st.DataObject, s: Session, rid: int) -> tuple[bytes, Term, str] | None:
+Delivery = tuple[bytes, Term, str, bytes | None]  # message, term, kind, carried bytes
+
+
+def draw_delivery(data: st.DataObject, s: Session, rid: int) -> Delivery | None:
     """One message for run ``rid`` (bytes, their term, how it was made), or ``None`` when the
     drawn kind has nothing to offer (nothing sent yet in that format, not derivable)."""
     kind = data.draw(st.sampled_from(KINDS), label="kind")
@@ -580,19 +696,27 @@ def draw_delivery(data: st.DataObject, s: Session, rid: int) -> tuple[bytes, Ter
         if not same:
             return None
         m = data.draw(st.sampled_from(same), label="message")
-        return m.data, m.term, kind
+        return m.data, m.term, kind, None
     if kind == "as-e":
         # e's honest answer, sometimes with a value or a signature from elsewhere
         term = mutate_term(data, s, s.as_intruder_term(rid), at_least=0)
         built_e = s.forge(rid, term)
-        return None if built_e is None else (built_e, term, kind)
+        return None if built_e is None else (built_e, term, kind, None)
     if kind == "foreign":
         m = data.draw(st.sampled_from(s.log), label="message")
-        return m.data, m.term, kind
+        return m.data, m.term, kind, None
     if kind == "bytes":
         m = data.draw(st.sampled_from(same or s.log), label="message")
+        if s.carrier is not None:  # edit the carried bytes; what still unwraps is delivered
+            carried = s.carrier.wrap(m.data)
+            wire = mutate_bytes(data, carried)
+            try:
+                inner = s.carrier.unwrap(wire)
+            except EthVoipError:
+                return (b"", s.junk(), kind, wire) if wire != carried else None
+            return (inner, s.parse(rid, inner, m), kind, wire) if wire != carried else None
         mutated = mutate_bytes(data, m.data)
-        return (mutated, s.parse(rid, mutated), kind) if mutated != m.data else None
+        return (mutated, s.parse(rid, mutated, m), kind, None) if mutated != m.data else None
     if kind == "pattern":
         step = s.expecting(rid)
         base = substitute(step.pattern, s.spec[rid].bindings)
@@ -607,7 +731,7 @@ def draw_delivery(data: st.DataObject, s: Session, rid: int) -> tuple[bytes, Ter
     if built is None:
         s.tally[(kind, s.expecting(rid).label, "unbuildable")] += 1
         return None
-    return built, term, kind
+    return built, term, kind, None
 
 
 def mutate_term(data: st.DataObject, s: Session, t: Term, at_least: int) -> Term:
@@ -642,9 +766,15 @@ def mutate_bytes(data: st.DataObject, raw: bytes) -> bytes:
     return raw[:at] + byte + raw[at + 1 :]
 
 
-def play(data: st.DataObject, protocol: str, variant: str, deliveries: int) -> Session:
+def play(
+    data: st.DataObject,
+    protocol: str,
+    variant: str,
+    deliveries: int,
+    carrier: Carrier | None = None,
+) -> Session:
     """One generated schedule: start every run, then up to ``deliveries`` deliveries."""
-    s = Session(protocol, variant)
+    s = Session(protocol, variant, carrier=carrier)
     s.start(data.draw(st.sampled_from(OPENINGS), label="opening"))
     for _ in range(deliveries):
         waiting = s.waiting()
@@ -654,7 +784,7 @@ def play(data: st.DataObject, protocol: str, variant: str, deliveries: int) -> S
         got = draw_delivery(data, s, rid)
         if got is not None:
             s.deliver(rid, *got)
-    name = f"{protocol}/{variant}"
+    name = f"{protocol}/{variant}" + ("" if carrier is None else f" in {carrier.name}")
     TALLY.update({(name, *k): n for k, n in s.tally.items()})
     TALLY[(name, "schedules", "", "")] += 1
     if TALLY[(name, "schedules", "", "")] % 200 == 0:

@@ -28,7 +28,7 @@ from tempfile import TemporaryDirectory
 import pytest
 from eth_account import Account
 from eth_account.signers.local import LocalAccount
-from hypothesis import event, settings
+from hypothesis import event, given, settings
 from hypothesis import strategies as st
 from hypothesis.errors import InvalidArgument
 from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, rule
@@ -39,6 +39,7 @@ from ethvoip.impl.service.config import ServiceConfig
 from ethvoip.impl.service.envelope import NONCE_SIZE, seal_request
 from ethvoip.impl.service.ledger import install_signers
 from ethvoip.impl.service.messages import FundRequest
+from ethvoip.impl.service.receipts import PurchaseState, SignedReceipt
 from ethvoip.impl.service.runtime import Built
 from ethvoip.impl.service.service import WalletService
 from ethvoip.impl.service.store import TestStore
@@ -48,6 +49,11 @@ from tests.service.conftest import MIN_AGE, build
 from tests.service.helpers import fresh_number
 
 OK = "ok"
+GOOD_RECEIPTS = 3
+#: receipts 3.. are bad, each in one way the service's receipt check names
+BAD_RECEIPTS = {3: "foreign_product", 4: "purchase_not_completed", 5: "bad_receipt_signature"}
+BAD_RECEIPTS_LIST = sorted(BAD_RECEIPTS)
+ENVELOPE_FAULTS = ("other_service", "other_route", "stale")
 
 
 @dataclass(frozen=True)
@@ -69,6 +75,8 @@ class ServiceModel:
     on_chain: dict[int, tuple[int, int]] = field(default_factory=dict)  # phone -> (key, version)
 
     def fund(self, receipt: int, wallet: int, key: int, phone: int) -> str:
+        if receipt in BAD_RECEIPTS:  # the receipt is checked before anything is looked up
+            return BAD_RECEIPTS[receipt]
         want = Binding(wallet, key, phone)
         if receipt in self.bound:
             return OK if self.bound[receipt] == want else "receipt_used"
@@ -76,6 +84,14 @@ class ServiceModel:
             return "number_taken"
         self.bound[receipt] = want
         return OK
+
+    @staticmethod
+    def envelope(fault: str) -> str:
+        """A request whose envelope is wrong is refused before its body is read, whatever
+        the state: sealed to another service key, or for the other route (the envelope's
+        associated data is the route, so it does not open: ``bad_envelope``, before the
+        inner ``kind`` could say ``wrong_kind``), or dated outside the window."""
+        return "stale_request" if fault == "stale" else "bad_envelope"
 
     def approve(self, receipt: int, key: int) -> str:
         b = self.bound.get(receipt)
@@ -140,7 +156,7 @@ def handle(svc: WalletService, route: str, body: bytes) -> str:
 
 
 subscribers = st.integers(0, 1)
-receipts = st.integers(0, 2)
+receipts = st.sampled_from([0, 1, 2, 0, 1, 2, *BAD_RECEIPTS])
 
 
 class ServiceMachine(RuleBasedStateMachine):
@@ -153,18 +169,34 @@ class ServiceMachine(RuleBasedStateMachine):
         self.wallets: list[LocalAccount] = [Account.create() for _ in range(2)]
         install_signers(self.chain, *self.wallets)
         self.phones = [fresh_number() for _ in range(2)]
-        self.receipts = [store.purchase() for _ in range(3)]
+        self.receipts = [store.purchase() for _ in range(GOOD_RECEIPTS)]
+        forged = store.purchase()
+        self.receipts += [
+            store.purchase(product_id="org.example.other"),
+            store.purchase(state=PurchaseState.PENDING),
+            SignedReceipt(forged.purchase_data, bytes(len(forged.signature))),
+        ]
         self.accepted: list[tuple[str, bytes]] = []  # sealed requests the service accepted
         self.funded: set[int] = set()  # wallets that received Ether (can pay for gas)
         self.ks = KeyStoreClient(self.chain, self.svc.ledger.keystore.address)
+        self.svc_window = ServiceConfig(store.public_key_pem).window_seconds
 
-    def seal(self, key: int, route: str, body: dict[str, object]) -> bytes:
+    def seal(
+        self, key: int, route: str, body: dict[str, object], fault: str | None = None
+    ) -> bytes:
+        """``body`` sealed for ``route`` by subscriber ``key``, or with an envelope ``fault``."""
+        service = self.svc.identity.public_key
+        if fault == "other_service":
+            service = IdentityKey.generate().public_key
+        if fault == "other_route":
+            route = "approve" if route == "fund" else "fund"
+        late = 10 * self.svc_window if fault == "stale" else 0
         sealed: bytes = seal_request(
-            self.svc.identity.public_key,
+            service,
             self.keys[key],
             route,
             body,
-            now=int(time.time()),
+            now=int(time.time()) - late,
             nonce=os.urandom(NONCE_SIZE),
         )
         return sealed
@@ -196,6 +228,22 @@ class ServiceMachine(RuleBasedStateMachine):
     def approve(self, receipt: int, key: int) -> None:
         predicted = self.model.approve(receipt, key)
         self.ask("approve", self.seal(key, "approve", {"order_id": self.order(receipt)}), predicted)
+
+    @rule(
+        route=st.sampled_from(["fund", "approve"]),
+        fault=st.sampled_from(ENVELOPE_FAULTS),
+        receipt=receipts,
+        key=subscribers,
+    )
+    def misenveloped(self, route: str, fault: str, receipt: int, key: int) -> None:
+        """A request whose envelope is wrong (and whose body would otherwise be fine)."""
+        body: dict[str, object]
+        if route == "fund":
+            w = bytes.fromhex(self.wallets[key].address[2:])
+            body = FundRequest(self.receipts[receipt], w, self.phones[key]).to_json()
+        else:
+            body = {"order_id": self.order(receipt)}
+        self.ask(route, self.seal(key, route, body, fault), self.model.envelope(fault))
 
     @rule(who=subscribers)
     def onboard(self, who: int) -> None:
@@ -232,7 +280,7 @@ class ServiceMachine(RuleBasedStateMachine):
     @invariant()
     def same_state(self) -> None:
         db = self.svc.db
-        for r in range(3):
+        for r in range(len(self.receipts)):
             row, b = db.receipt(self.order(r)), self.model.bound.get(r)
             if b is None:
                 assert row is None
@@ -261,6 +309,7 @@ class ServiceMachine(RuleBasedStateMachine):
 
 
 def teardown_module() -> None:
+    _onboarded.cache_clear()
     _service.cache_clear()
     _TMP.cleanup()
 
@@ -280,3 +329,37 @@ def test_the_comparison_can_fail(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(ServiceModel, "fund", lambda *_: OK)
     with pytest.raises(AssertionError, match="the service says number_taken, the model ok"):
         m.fund(1, 1, 1, 0)
+
+
+@cache
+def _onboarded() -> ServiceMachine:
+    """One machine for the refusal examples: subscriber 0 onboarded, nothing else.  The
+    examples only send requests the service must refuse, and the invariant after each one
+    holds the state to the model's (unchanged), so they cannot meet."""
+    m = ServiceMachine()
+    m.onboard(0)
+    return m
+
+
+@settings(max_examples=profile_examples(ci=15, deep=1000), deadline=None)
+@given(
+    route=st.sampled_from(["fund", "approve"]),
+    fault=st.none() | st.sampled_from(ENVELOPE_FAULTS),
+    receipt=receipts,
+    key=subscribers,
+)
+def test_envelope_and_receipt_refusals(
+    route: str, fault: str | None, receipt: int, key: int
+) -> None:
+    """Requests with a wrong envelope (another service's key, the other route, out of the
+    time window) or a bad receipt (another product, a purchase not completed, a signature
+    the store did not make), after one subscriber's honest onboarding: the service and the
+    model refuse alike, and nothing changes (the invariant)."""
+    m = _onboarded()
+    if fault is not None:
+        m.misenveloped(route, fault, receipt, key)
+    elif route == "fund":
+        m.fund(BAD_RECEIPTS_LIST[receipt % len(BAD_RECEIPTS_LIST)], key, key, key)
+    else:
+        m.approve(BAD_RECEIPTS_LIST[receipt % len(BAD_RECEIPTS_LIST)], key)
+    m.same_state()
