@@ -52,3 +52,14 @@ def test_srtp_bench_writes_packets_and_mikey(
     assert got["figures"]["mikey_open_ms"]["samples"] == 5  # at least five MIKEY rounds
     ratio = got["ratios"]["protect/over_pylibsrtp"]
     assert ratio["numerator"] == "srtp_protect_us" and ratio["ratio"] > 0
+
+
+def test_pk_floor_bench_writes_hot_and_cold_per_operation(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    got = _run("pk_floor.py", ["--runs", "2"], tmp_path / "p.json", monkeypatch)
+    ops = {name.partition("/")[2] for name in got["figures"]}
+    assert {"ECIES encrypt", "ECDSA verify", "mikey caller", "psk_handshake machines"} <= ops
+    for op in ops:
+        for when in ("hot_ms", "cold_ms"):
+            assert got["figures"][f"{when}/{op}"]["samples"] == 2

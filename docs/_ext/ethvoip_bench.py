@@ -7,7 +7,10 @@ measured at, so a figure in the docs is always one a reader can trace to a run. 
 ``<x>/<column>`` (``1000/verified_cold_ms``) form a series: one row per ``x``, one column per
 name given in ``:columns:``; ``:chart:`` draws the listed columns against ``x`` on log-log
 axes as an inline SVG (offline, no script).  ``:rows:`` names the rows instead, when they are
-not numbers (``checkpoint d=0/cold``): those rows in that order, and no chart.
+not numbers (``checkpoint d=0/cold``): those rows in that order, and no chart.  With
+``:transpose:`` a name reads ``<column>/<row>`` (``anvil/call_setup_ms/ours``): one column per
+backend, each cell the median with its p99 and sample count, or a recorded ratio; ``:rows:``
+then takes one row a line, ``NAME | LABEL`` (row names may hold commas).
 
 The ``ethvoip-cost`` directive multiplies a gas run (``bench/gas.py --json``) by the dated,
 sourced prices of a prices file: what each contract call costs a subscriber in ETH and in USD.
@@ -75,6 +78,35 @@ def named_rows(
         if sep and x in rows and col in columns:
             rows[x][col] = float(fig["median"])
     return [(x, _complete(x, row, columns)) for x, row in rows.items()]
+
+
+def transposed_rows(
+    run: dict[str, Any], names: Sequence[str], columns: Sequence[str]
+) -> list[tuple[str, dict[str, dict[str, Any]]]]:
+    """``(row, {column: figure})`` of the figures (or ratios) named ``<column>/<row>``, in
+    ``names``' order; a ratio comes as ``{"ratio": r}``."""
+    ratios = run.get("ratios", {})
+    out = []
+    for name in names:
+        row: dict[str, dict[str, Any]] = {}
+        for c in columns:
+            key = f"{c}/{name}"
+            if key in run["figures"]:
+                row[c] = dict(run["figures"][key])
+            elif key in ratios:
+                row[c] = {"ratio": float(ratios[key]["ratio"])}
+            else:
+                raise BenchRecordError(f"run has no figure {key}")
+        out.append((name, row))
+    return out
+
+
+def spread_cell(fig: dict[str, Any]) -> list[nodes.Node]:
+    """A figure as its median over ``p99 .., n=..``; a ratio as ``1.94x``."""
+    if "ratio" in fig:
+        return [para(f"{fig['ratio']:.2f}x")]
+    note = f"p99 {_cell(float(fig['p99']))}, n={fig['samples']}"
+    return [para(_cell(float(fig["median"]))), para(note, classes=["ethvoip-note"])]
 
 
 def _complete(x: object, row: dict[str, float], columns: Sequence[str]) -> dict[str, float]:
@@ -145,9 +177,12 @@ class BenchDirective(SphinxDirective):
         "x": directives.unchanged,
         "labels": directives.unchanged,
         "rows": directives.unchanged,
+        "transpose": directives.flag,
     }
 
     def run(self) -> list[nodes.Node]:
+        if "transpose" in self.options:
+            return self._transposed()
         _, abspath = self.env.relfn2path(self.arguments[0])
         path = Path(abspath)
         self.env.note_dependency(str(path))
@@ -181,6 +216,30 @@ class BenchDirective(SphinxDirective):
             svg = series_chart(series(run, columns), drawn, self.options.get("unit", ""))
             out.append(chart(self, svg))
         return out
+
+    def _transposed(self) -> list[nodes.Node]:
+        _, abspath = self.env.relfn2path(self.arguments[0])
+        self.env.note_dependency(abspath)
+        columns = _names(self.options["columns"])
+        lines = [ln.strip() for ln in self.options.get("rows", "").splitlines() if ln.strip()]
+        names = [ln.partition(" | ")[0].strip() for ln in lines]
+        shown = [(ln.partition(" | ")[2] or ln).strip() for ln in lines]
+        labels = _names(self.options.get("labels", "")) or columns
+        if len(labels) != len(columns):
+            raise self.error(":labels: must name every column of :columns:")
+        try:
+            run = load_run(Path(abspath))
+            rows = transposed_rows(run, names, columns)
+        except BenchRecordError as exc:
+            raise self.error(str(exc)) from exc
+        body: list[list[list[nodes.Node]]] = [
+            [[para(label)], *[spread_cell(row[c]) for c in columns]]
+            for label, (_, row) in zip(shown, rows, strict=True)
+        ]
+        return [
+            para(provenance(run), classes=["ethvoip-note"]),
+            table([self.options.get("x", "x"), *labels], body),
+        ]
 
 
 def load_prices(path: Path) -> dict[str, Any]:

@@ -6,7 +6,16 @@ import json
 from pathlib import Path
 
 import pytest
-from ethvoip_bench import BenchRecordError, cost_usd, load_prices, load_run, named_rows, series
+from ethvoip_bench import (
+    BenchRecordError,
+    cost_usd,
+    load_prices,
+    load_run,
+    named_rows,
+    series,
+    spread_cell,
+    transposed_rows,
+)
 
 BENCH = Path(__file__).resolve().parents[2] / "docs" / "bench"
 
@@ -67,3 +76,57 @@ def test_committed_runs_and_prices_load() -> None:
     assert sizes == [100, 1_000, 10_000, 100_000]
     prices = load_prices(BENCH / "prices.json")
     assert all(p["source"] and p["date"] for p in prices["gas_prices"])
+
+
+def test_transposed_rows_read_column_then_row_take_ratios_and_refuse_a_gap() -> None:
+    fig = {"median": 6.0, "p99": 9.0, "samples": 30}
+    run = {
+        "figures": {"anvil/call/ours": fig, "anvil/phase/a, b": {**fig, "median": 1.0}},
+        "ratios": {"anvil/call": {"ratio": 1.94}},
+    }
+    got = transposed_rows(run, ["phase/a, b", "call/ours", "call"], ["anvil"])
+    assert [(r, c["anvil"].get("median", c["anvil"].get("ratio"))) for r, c in got] == [
+        ("phase/a, b", 1.0),
+        ("call/ours", 6.0),
+        ("call", 1.94),
+    ]
+    assert spread_cell(got[2][1]["anvil"])[0].astext() == "1.94x"
+    assert [n.astext() for n in spread_cell(fig)] == ["6.000", "p99 9.000, n=30"]
+    with pytest.raises(BenchRecordError, match="eth-tester/call/ours"):
+        transposed_rows(run, ["call/ours"], ["anvil", "eth-tester"])
+
+
+CALL_ROWS = [
+    "call_setup_ms/ours",
+    "call_setup_ms/baseline",
+    "call_setup_ms",
+    "registration_ms/ours",
+    "registration_ms/baseline",
+    "registration_ms",
+]
+
+
+@pytest.mark.parametrize(
+    ("name", "new_block"), [("call_setup", False), ("call_setup_new_block", True)]
+)
+def test_committed_call_setup_runs_pair_ours_with_the_baseline_per_backend(
+    name: str, new_block: bool
+) -> None:
+    run = load_run(BENCH / f"{name}.json")
+    assert run["settings"]["new_block"] is new_block
+    rows = dict(transposed_rows(run, CALL_ROWS, ["eth-tester", "anvil"]))
+    for backend, summary in run["backends"].items():
+        for what in ("call_setup_ms", "registration_ms"):
+            ours, base = rows[f"{what}/ours"][backend], rows[f"{what}/baseline"][backend]
+            assert summary[what]["ratio"] == rows[what][backend]["ratio"]
+            assert rows[what][backend]["ratio"] == pytest.approx(ours["median"] / base["median"])
+    phases = [k.partition("/")[2] for k in run["figures"] if k.startswith("anvil/phase/")]
+    assert len(phases) == 7
+    transposed_rows(run, phases, ["eth-tester", "anvil"])  # every phase on both backends
+
+
+def test_committed_pk_floor_run_has_hot_and_cold_for_each_operation() -> None:
+    run = load_run(BENCH / "pk_floor.json")
+    ops = ["ECIES encrypt", "ECIES decrypt", "ECDSA sign", "ECDSA verify", "mikey caller"]
+    rows = transposed_rows(run, ops, ["hot_ms", "cold_ms"])
+    assert all(r["hot_ms"]["median"] > 0 and r["cold_ms"]["samples"] > 1 for _, r in rows)
