@@ -33,13 +33,16 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from . import operators, solidity
+from . import join, operators, solidity
+from .lines import Cache, LineMap, files_of
 from .render import render
 
 ROOT = Path(__file__).resolve().parents[2]
 HERE = Path(__file__).resolve().parent
 REPORT = ROOT / "docs" / "mutation" / "report.json"
 PAGE = ROOT / "docs" / "mutation.rst"
+LINES = ROOT / "build" / "mutation" / "lines"
+MUTANTS = ROOT / "docs" / "model" / "mutants.json"
 _COPY_IGNORE = shutil.ignore_patterns(
     ".git",
     ".venv",
@@ -94,13 +97,13 @@ def _record(kind: str, area: str, m: Any) -> dict[str, Any]:
         "area": area,
         "path": m.path,
         "line": m.line,
+        "end_line": getattr(m, "end_line", m.line),
         "function": m.function,
         "operator": m.operator,
         "original": m.original,
         "replacement": m.replacement,
         "raises": m.raises,
-        # Joined later with spec/errors.py's Check enum and spec/checknames.py (issue 18 §3).
-        "check": None,
+        # the named check of spec/checknames.py (checks.toml, joined in merge: issue 18 §3)
         "model_check": None,
     }
 
@@ -154,12 +157,20 @@ class Worker:
         assert ready.get("ready"), ready
 
     def run(
-        self, tests: tuple[str, ...], timeout: float, env: dict[str, str], files: dict[str, str]
+        self,
+        tests: tuple[str, ...],
+        timeout: float,
+        env: dict[str, str],
+        files: dict[str, str],
+        coverage: dict[str, Any] | None = None,
     ) -> dict[str, Any]:
+        """Run pytest on ``tests`` with ``files`` swapped in; with ``coverage`` (the recording
+        run) every test runs (no ``-x``) and coverage.py records which lines each executes."""
         log = self.scratch / f"{time.monotonic_ns()}.log"
-        args = ["-q", "-x", "-p", "no:cacheprovider", "-m", "not integration", *tests]
+        first = [] if coverage else ["-x"]
+        args = ["-q", *first, "-p", "no:cacheprovider", "-m", "not integration", *tests]
         job = {"tree": str(self.tree), "files": files, "env": env, "args": args}
-        job |= {"timeout": timeout, "log": str(log)}
+        job |= {"timeout": timeout, "log": str(log), "coverage": coverage}
         assert self.proc.stdin is not None and self.proc.stdout is not None
         self.proc.stdin.write(json.dumps(job) + "\n")
         self.proc.stdin.flush()
@@ -213,47 +224,117 @@ def _parallel(task: Any, workers: list[Worker]) -> None:
         t.join()
 
 
-def run(
-    jobs: list[Job], n: int, log: Any, save: Any = None, baseline: bool = True
-) -> dict[str, dict[str, Any]]:
-    """Baseline each test set, then run every job; results by key (``save`` sees them grow).
+def _record_lines(
+    workers: list[Worker], files: list[str], modules: list[str], base: Path, log: Any
+) -> dict[str, LineMap]:
+    """Run each test file once on the unmutated tree under coverage (the baseline: all must
+    pass, or every mutant of them would look killed); the line map of each file."""
+    todo: queue.Queue[str] = queue.Queue()
+    for f in files:
+        todo.put(f)
+    out: dict[str, LineMap] = {}
+    lock = threading.Lock()
+    red: list[str] = []
 
-    Without ``baseline`` (a re-run of a few mutants right after a full run) every stage gets
-    a fixed generous budget and the unmutated tree is assumed green."""
+    def record(worker: Worker) -> None:
+        while True:
+            try:
+                test = todo.get_nowait()
+            except queue.Empty:
+                return
+            data = base / f"coverage-{test.replace('/', '__')}"
+            answer = worker.run((test,), 3600, {}, {}, {"data": str(data), "modules": modules})
+            lines = LineMap(durations=dict(answer.get("durations", {})), modules=set(modules))
+            if data.exists():
+                lines.add_coverage(data, modules)
+            with lock:
+                out[test] = lines
+                log(f"recorded {answer['outcome']} {answer['seconds']:.1f}s {test}")
+                if answer.get("code") not in (0, 5):  # 5: every test of the file is deselected
+                    red.append(f"{test}: see {answer['log']}")
+
+    _parallel(record, workers)
+    if red:
+        raise SystemExit("baseline not green (unmutated tree):\n" + "\n".join(red))
+    return out
+
+
+def _budget(lines: LineMap, tests: tuple[str, ...]) -> float:
+    """Three times what the recording spent on these tests (under coverage: slower), plus
+    a minute for the fork, the imports and the collection."""
+    return 3 * lines.seconds(tests) + 60
+
+
+def line_map(jobs: list[Job], workers: list[Worker], base: Path, log: Any) -> LineMap:
+    """The line map of every test file the jobs name: cached recordings where the file and
+    what it runs are unchanged, a new recording of the others."""
+    files = files_of(ROOT, sorted({a for j in jobs for s in j.stages for a in s if a[0] != "-"}))
+    modules = sorted({j.record["path"] for j in jobs if j.record["kind"] == "python"})
+    cache = Cache(ROOT, LINES)
+    total = LineMap()
+    missing = []
+    for f in files:
+        got = cache.get(f)
+        if got is None:
+            missing.append(f)
+        else:
+            total.merge(got)
+    log(f"line map: {len(files) - len(missing)} test files cached, {len(missing)} to record")
+    started = time.monotonic()
+    for f, lines in _record_lines(workers, missing, modules, base, log).items():
+        cache.put(f, lines)
+        total.merge(lines)
+    if missing:
+        log(f"line map recorded in {time.monotonic() - started:.0f}s ({len(missing)} files)")
+    return total
+
+
+def plan(
+    job: Job, lines: LineMap | None, deselect: list[str]
+) -> tuple[tuple[tuple[str, ...], ...], int | None]:
+    """The stages of one mutant and how many tests coverage selected (None: no selection).
+
+    First the tests that execute its span (fastest first), then, only if it survived them,
+    the whole mapped test set: a survivor is one that every mapped test lets through, not
+    only the selected ones.  No stage at all: no test executes the span."""
+    if lines is None or job.record["kind"] != "python":
+        return job.stages, None
+    rec = job.record
+    chosen = lines.select(rec["path"], rec["line"], rec["end_line"], deselect)
+    if chosen is None:
+        return job.stages, None
+    if not chosen:
+        return (), 0
+    # The selected tests of the module's direct test files first: most mutants die there,
+    # and a stage collects only the files it names (collection dominates a short stage).
+    direct = {a for a in job.stages[0] if not a.startswith("-")}
+    near = tuple(t for t in chosen if t.split("::")[0] in direct)
+    far = tuple(t for t in chosen if t.split("::")[0] not in direct)
+    return (*(s for s in (near, far) if s), *job.stages), len(chosen)
+
+
+def run(
+    jobs: list[Job],
+    n: int,
+    log: Any,
+    save: Any = None,
+    select: bool = True,
+    every: list[Job] | None = None,
+) -> dict[str, dict[str, Any]]:
+    """Record the line map (the baseline) of ``every`` job's tests unless cached, then run
+    ``jobs``; results by key (``save`` sees them grow).  Without ``select`` every mutant runs
+    its whole mapped test set."""
     base = Path(tempfile.mkdtemp(prefix="ethvoip-mutation-"))
     results: dict[str, dict[str, Any]] = {}
+    deselect = [a.split("=", 1)[1] for j in jobs for s in j.stages for a in s if "deselect" in a]
     try:
         workers = []
         for i in range(n):
             scratch = base / f"logs{i}"
             scratch.mkdir()
             workers.append(Worker(make_tree(ROOT, base / f"tree{i}"), scratch))
-        budgets: dict[tuple[str, ...], float] = {}
+        lines = line_map(every or jobs, workers, base, log)
         lock = threading.Lock()
-        stages: queue.Queue[tuple[str, ...]] = queue.Queue()
-        for tests in sorted({stage for j in jobs for stage in j.stages}):
-            if baseline:
-                stages.put(tests)
-            else:
-                budgets[tests] = 900.0
-
-        def baseline(worker: Worker) -> None:
-            while True:
-                try:
-                    tests = stages.get_nowait()
-                except queue.Empty:
-                    return
-                answer = worker.run(tests, 3600, {}, {})
-                with lock:
-                    budgets[tests] = 3 * float(answer["seconds"]) + 60
-                    log(f"baseline {answer['outcome']} {answer['seconds']:.1f}s {' '.join(tests)}")
-                    if answer["outcome"] != "survived":
-                        red.append(f"{' '.join(tests)}: see {answer['log']}")
-
-        red: list[str] = []
-        _parallel(baseline, workers)
-        if red:  # every mutant of that set would look killed
-            raise SystemExit("baseline not green (unmutated tree):\n" + "\n".join(red))
         todo: queue.Queue[Job] = queue.Queue()
         for job in jobs:
             todo.put(job)
@@ -274,13 +355,17 @@ def run(
                             results[job.key] = answer
                         continue
                     env["ETHVOIP_CONTRACTS"] = str(out / "contracts")
+                stages, selected = plan(job, lines if select else None, deselect)
+                answer = {"outcome": "survived", "failed": [], "seconds": 0.0}
                 seconds = 0.0
-                for stage in job.stages:
-                    answer = worker.run(stage, budgets[stage], env, job.files)
+                for stage in stages:
+                    answer = worker.run(stage, _budget(lines, stage), env, job.files)
                     seconds += float(answer["seconds"])
                     if answer["outcome"] != "survived":
                         break
                 answer["seconds"] = seconds
+                answer["tests_selected"] = selected
+                answer.pop("durations", None)
                 with lock:
                     results[job.key] = answer
                     log(
@@ -311,17 +396,21 @@ def merge(
     """The report: every current mutant, from this run or the previous report."""
     old = {m["key"]: m for m in previous.get("mutants", [])}
     equivalent = _equivalents()
+    sites = join.sites()
     mutants = []
     for job in jobs:
         rec = dict(job.record, key=job.key)
+        rec["model_check"] = join.model_check(rec, sites)
         if job.key in results:
             outcome, failed = _outcome(results[job.key])
             rec |= {"outcome": outcome, "killed_by": failed}
             rec["seconds"] = round(float(results[job.key]["seconds"]), 1)
+            rec["tests_selected"] = results[job.key].get("tests_selected")
         elif job.key in old:
-            rec |= {k: old[job.key][k] for k in ("outcome", "killed_by", "seconds")}
+            kept = ("outcome", "killed_by", "seconds", "tests_selected")
+            rec |= {k: old[job.key].get(k) for k in kept}
         else:
-            rec |= {"outcome": "not run", "killed_by": [], "seconds": 0.0}
+            rec |= {"outcome": "not run", "killed_by": [], "seconds": 0.0, "tests_selected": None}
         if rec["outcome"] == "equivalent":
             rec["outcome"] = "survived"
         rec.pop("reason", None)
@@ -338,6 +427,14 @@ def merge(
     }
 
 
+def write(report: dict[str, Any], args: argparse.Namespace) -> None:
+    """The report, its page, and the mutants column of the docs' table of checks."""
+    args.report.parent.mkdir(parents=True, exist_ok=True)
+    args.report.write_text(json.dumps(report, indent=1) + "\n")
+    args.page.write_text(render(report))
+    args.mutants.write_text(json.dumps(join.mutants_file(report), indent=1) + "\n")
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else "")
     parser.add_argument("--jobs", type=int, default=2)
@@ -346,10 +443,14 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--list", action="store_true", help="print the mutants, run nothing")
     parser.add_argument("--merge", type=Path, help="take another report's results, run nothing")
     parser.add_argument(
-        "--no-baseline", action="store_true", help="re-runs only: assume the tree green"
+        "--render", action="store_true", help="rewrite the report's joins and pages, run nothing"
+    )
+    parser.add_argument(
+        "--no-select", action="store_true", help="every mutant runs its whole mapped test set"
     )
     parser.add_argument("--report", type=Path, default=REPORT)
     parser.add_argument("--page", type=Path, default=PAGE)
+    parser.add_argument("--mutants", type=Path, default=MUTANTS)
     args = parser.parse_args(argv)
     targets = tomllib.loads((HERE / "targets.toml").read_text())
     jobs = collect(ROOT, targets)
@@ -362,6 +463,12 @@ def main(argv: list[str] | None = None) -> int:
         again = ("survived", "equivalent", "error")
         alive = {m["key"] for m in previous.get("mutants", []) if m["outcome"] in again}
         selected = [j for j in selected if j.key in alive]
+    if args.render:  # after an edit of equivalent.toml or checks.toml
+        report = merge(jobs, {}, previous)
+        report["last_run"] = previous.get("last_run")
+        write(report, args)
+        print(f"rendered: {report['counts']}")
+        return 0
     if args.merge:  # results of a run written elsewhere (e.g. the contracts run alongside)
         other = json.loads(args.merge.read_text())
         results = {
@@ -374,8 +481,7 @@ def main(argv: list[str] | None = None) -> int:
             if m["outcome"] != "not run"
         }
         report = merge(jobs, results, previous)
-        args.report.write_text(json.dumps(report, indent=1) + "\n")
-        args.page.write_text(render(report))
+        write(report, args)
         print(f"{len(results)} results merged: {report['counts']}")
         return 0
     if args.list:
@@ -393,12 +499,10 @@ def main(argv: list[str] | None = None) -> int:
         report = merge(jobs, results, previous)
         seconds = round(time.monotonic() - started)
         report["last_run"] = {"mutants": len(selected), "seconds": seconds}
-        args.report.parent.mkdir(parents=True, exist_ok=True)
-        args.report.write_text(json.dumps(report, indent=1) + "\n")
-        args.page.write_text(render(report))
+        write(report, args)
         return report
 
-    report = save(run(selected, args.jobs, log, save, baseline=not args.no_baseline))
+    report = save(run(selected, args.jobs, log, save, not args.no_select, jobs))
     log(f"{report['counts']} -> {args.report}, {args.page}")
     return 0
 
