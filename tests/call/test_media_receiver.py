@@ -9,8 +9,15 @@ import pytest
 from ethvoip.impl.call.media import MediaReceiver, RtcpChannel
 from ethvoip.impl.media.rtcp import RtcpApp, encode_rtcp
 from ethvoip.impl.media.rtp import RtpPacket, encode_rtp
-from ethvoip.impl.media.srtp import SrtpSender
-from ethvoip.spec.errors import Check, DecodeError, LocalProtocolError, MacInvalid, PeerRefused
+from ethvoip.impl.media.srtp import SrtpReceiver, SrtpSender
+from ethvoip.spec.errors import (
+    Check,
+    DecodeError,
+    LocalProtocolError,
+    MacInvalid,
+    PeerRefused,
+    ReplayError,
+)
 from tests.refusals import refused
 
 MASTER, OTHER = bytes(range(30)), bytes(range(1, 31))
@@ -58,3 +65,14 @@ def test_srtcp_before_the_peers_stream_is_known_is_refused() -> None:
     ch.bind_call(PEER, SrtpSender(OTHER, 9), lambda: None)
     with pytest.raises(MacInvalid, match="before the peer's stream"):
         ch.open(encode_rtcp([RtcpApp(0, 7, b"TEST", b"")]), PEER)
+
+
+def test_a_replayed_srtcp_packet_is_counted_as_a_replay() -> None:
+    ch, stream = RtcpChannel(), SrtpReceiver(MASTER, 7)
+    ch.bind_call(PEER, SrtpSender(OTHER, 9), lambda: stream)
+    genuine = SrtpSender(MASTER, 7).protect_rtcp(encode_rtcp([RtcpApp(0, 7, b"TEST", b"")]))
+    ch.datagram_received(genuine, PEER)
+    assert ch.inbox.qsize() == 1 and not ch.dropped
+    ch.datagram_received(genuine, PEER)
+    assert ch.inbox.qsize() == 1 and ch.dropped == {"replay": 1}
+    assert isinstance(ch.last_refusal, ReplayError)
