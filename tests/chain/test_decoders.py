@@ -251,6 +251,7 @@ def _good_proof() -> dict[str, Any]:
         ("storageHash", "0x" + "00" * 33),  # 0x-hex, but 33 bytes
         # a key without 0x, whose tail would otherwise read as another slot
         ("storageProof", [{"key": "0001", "value": "0x0", "proof": ["0x80"]}]),
+        ("storageProof", [{"key": "0x" + "01" * 33, "value": "0x0", "proof": ["0x80"]}]),
     ],
 )
 def test_eip1186_each_malformed_field_is_a_decode_error(field: str, bad: Any) -> None:
