@@ -318,3 +318,17 @@ def test_a_trusted_header_needs_fifteen_fields(n: int) -> None:
         return
     with refused(Check.DECODE, ProofError):
         verify_header(keccak(header), header)
+
+
+@pytest.mark.parametrize(
+    ("index", "value"),
+    [(3, bytes(31)), (3, bytes(33)), (3, [bytes(32)]), (8, [b"\x07"])],
+    ids=["root-31-bytes", "root-33-bytes", "root-a-list", "number-a-list"],
+)
+def test_a_trusted_headers_root_and_number_are_checked(index: int, value: Any) -> None:
+    fields: list[Any] = [b"\x01"] * 15
+    fields[3], fields[8] = bytes(range(32)), b"\x07"
+    fields[index] = value
+    header = rlp.encode(fields)
+    with refused(Check.DECODE, ProofError):
+        verify_header(keccak(header), header)
