@@ -104,6 +104,8 @@ def _code(text: str) -> str:
 def _why(m: dict[str, Any]) -> str:
     if m.get("tests_selected") == 0:
         return "executed by no test"
+    if m.get("whole_mapping") is False:
+        return "none of the tests that execute it fails (the whole mapping not run yet)"
     return "no test fails"
 
 

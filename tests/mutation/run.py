@@ -290,13 +290,14 @@ def line_map(jobs: list[Job], workers: list[Worker], base: Path, log: Any) -> Li
 
 
 def plan(
-    job: Job, lines: LineMap | None, deselect: list[str]
+    job: Job, lines: LineMap | None, deselect: list[str], confirm: bool = True
 ) -> tuple[tuple[tuple[str, ...], ...], int | None]:
     """The stages of one mutant and how many tests coverage selected (None: no selection).
 
     First the tests that execute its span (fastest first), then, only if it survived them,
     the whole mapped test set: a survivor is one that every mapped test lets through, not
-    only the selected ones.  No stage at all: no test executes the span."""
+    only the selected ones (unless not ``confirm``: a quick pass whose survivors are re-run
+    with ``--survivors``).  No stage at all: no test executes the span."""
     if lines is None or job.record["kind"] != "python":
         return job.stages, None
     rec = job.record
@@ -310,7 +311,8 @@ def plan(
     direct = {a for a in job.stages[0] if not a.startswith("-")}
     near = tuple(t for t in chosen if t.split("::")[0] in direct)
     far = tuple(t for t in chosen if t.split("::")[0] not in direct)
-    return (*(s for s in (near, far) if s), *job.stages), len(chosen)
+    rest = job.stages if confirm else ()
+    return (*(s for s in (near, far) if s), *rest), len(chosen)
 
 
 def run(
@@ -320,6 +322,7 @@ def run(
     save: Any = None,
     select: bool = True,
     every: list[Job] | None = None,
+    confirm: bool = True,
 ) -> dict[str, dict[str, Any]]:
     """Record the line map (the baseline) of ``every`` job's tests unless cached, then run
     ``jobs``; results by key (``save`` sees them grow).  Without ``select`` every mutant runs
@@ -355,7 +358,7 @@ def run(
                             results[job.key] = answer
                         continue
                     env["ETHVOIP_CONTRACTS"] = str(out / "contracts")
-                stages, selected = plan(job, lines if select else None, deselect)
+                stages, selected = plan(job, lines if select else None, deselect, confirm)
                 answer = {"outcome": "survived", "failed": [], "seconds": 0.0}
                 seconds = 0.0
                 for stage in stages:
@@ -365,6 +368,7 @@ def run(
                         break
                 answer["seconds"] = seconds
                 answer["tests_selected"] = selected
+                answer["whole_mapping"] = stages[-1:] == job.stages[-1:]
                 answer.pop("durations", None)
                 with lock:
                     results[job.key] = answer
@@ -406,11 +410,13 @@ def merge(
             rec |= {"outcome": outcome, "killed_by": failed}
             rec["seconds"] = round(float(results[job.key]["seconds"]), 1)
             rec["tests_selected"] = results[job.key].get("tests_selected")
+            rec["whole_mapping"] = results[job.key].get("whole_mapping", True)
         elif job.key in old:
-            kept = ("outcome", "killed_by", "seconds", "tests_selected")
+            kept = ("outcome", "killed_by", "seconds", "tests_selected", "whole_mapping")
             rec |= {k: old[job.key].get(k) for k in kept}
         else:
             rec |= {"outcome": "not run", "killed_by": [], "seconds": 0.0, "tests_selected": None}
+            rec["whole_mapping"] = False
         if rec["outcome"] == "equivalent":
             rec["outcome"] = "survived"
         rec.pop("reason", None)
@@ -447,6 +453,12 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument(
         "--no-select", action="store_true", help="every mutant runs its whole mapped test set"
+    )
+    parser.add_argument(
+        "--no-confirm",
+        action="store_true",
+        help="a quick pass: a survivor of its selected tests is not run on the whole mapping "
+        "(re-run the survivors with --survivors)",
     )
     parser.add_argument("--report", type=Path, default=REPORT)
     parser.add_argument("--page", type=Path, default=PAGE)
@@ -502,7 +514,9 @@ def main(argv: list[str] | None = None) -> int:
         write(report, args)
         return report
 
-    report = save(run(selected, args.jobs, log, save, not args.no_select, jobs))
+    report = save(
+        run(selected, args.jobs, log, save, not args.no_select, jobs, not args.no_confirm)
+    )
     log(f"{report['counts']} -> {args.report}, {args.page}")
     return 0
 

@@ -192,6 +192,7 @@ def test_plan_runs_the_covering_tests_near_first_then_the_whole_mapping() -> Non
 
     assert plan(job(5), lines, []) == ((("t/a.py::x",), ("t/b.py::y",), *stages), 2)
     assert plan(job(6), lines, []) == ((("t/b.py::y",), *stages), 1)
+    assert plan(job(6), lines, [], confirm=False) == ((("t/b.py::y",),), 1)  # a quick pass
     assert plan(job(7), lines, []) == ((), 0)  # executed by no test: nothing to run
     assert plan(job(9), lines, []) == (stages, None)  # also ran at import: no selection
     assert plan(job(5, "other.py"), lines, []) == (stages, None)  # not measured
