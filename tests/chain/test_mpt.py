@@ -200,3 +200,21 @@ def test_flat_list_encoding_agrees_with_pyrlp(items: list[bytes | int]) -> None:
     # pyrlp (an independent implementation) is the reference: same bytes for every flat list,
     # including single low bytes, 55/56-byte boundaries, zero and long lists
     assert encode_flat_list(items) == rlp.encode(items)
+
+
+@pytest.mark.parametrize("data", [b"\xb8", b"\xf8", b"\xb9\x01", b"\xfa\x01\x00"])
+def test_a_long_form_cut_inside_its_length_is_a_decode_error(data: bytes) -> None:
+    with pytest.raises(DecodeError, match="truncated"):
+        decode_rlp(data)
+
+
+def test_lists_nest_eight_deep_and_no_deeper() -> None:
+    def nested(n: int) -> bytes:
+        out = b"\xc0"  # an empty list
+        for _ in range(n - 1):
+            out = bytes([0xC0 + len(out)]) + out
+        return out
+
+    decode_rlp(nested(8))
+    with pytest.raises(DecodeError, match="nested too deep"):
+        decode_rlp(nested(9))
