@@ -218,3 +218,10 @@ def test_lists_nest_eight_deep_and_no_deeper() -> None:
     decode_rlp(nested(8))
     with pytest.raises(DecodeError, match="nested too deep"):
         decode_rlp(nested(9))
+
+
+@pytest.mark.parametrize("size", [2, 17])  # the lengths of a leaf and of a branch
+def test_a_proof_node_that_is_a_string_is_refused(size: int) -> None:
+    raw = rlp.encode(b"\x11" * size)
+    with pytest.raises(ProofError, match="not a list"):
+        walk_proof(keccak(raw), "0" * 64, [raw])
