@@ -225,3 +225,20 @@ def test_a_proof_node_that_is_a_string_is_refused(size: int) -> None:
     raw = rlp.encode(b"\x11" * size)
     with pytest.raises(ProofError, match="not a list"):
         walk_proof(keccak(raw), "0" * 64, [raw])
+
+
+@pytest.mark.parametrize(
+    "node",
+    [
+        [bytes.fromhex("20" + "ab" * 32), b"value", b"extra"],  # a leaf with a third item
+        [[b"\x20"], b"value"],  # a path that is a list
+        [b"", b"value"],  # an empty path
+    ],
+    ids=["three-items", "list-path", "empty-path"],
+)
+def test_a_node_neither_branch_leaf_nor_extension_is_refused(node: list[object]) -> None:
+    leaf = rlp.encode([bytes.fromhex("20" + "ab" * 32), b"value"])
+    assert walk_proof(keccak(leaf), "ab" * 32, [leaf]) == b"value"  # the well-formed leaf
+    raw = rlp.encode(node)
+    with pytest.raises(ProofError, match="neither a branch"):
+        walk_proof(keccak(raw), "ab" * 32, [raw])
