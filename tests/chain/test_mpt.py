@@ -242,3 +242,30 @@ def test_a_node_neither_branch_leaf_nor_extension_is_refused(node: list[object])
     raw = rlp.encode(node)
     with pytest.raises(ProofError, match="neither a branch"):
         walk_proof(keccak(raw), "ab" * 32, [raw])
+
+
+_PATH = "ab" * 32
+_LEAF = rlp.encode([bytes.fromhex("20" + _PATH), b"value"])
+
+
+def test_an_odd_leaf_under_a_branch_is_read() -> None:
+    # flag 3: a leaf whose remaining path has an odd number of nibbles (63, after the branch)
+    leaf = rlp.encode([bytes.fromhex("3" + _PATH[1:]), b"value"])
+    branch = rlp.encode([b""] * 10 + [keccak(leaf)] + [b""] * 6)
+    assert walk_proof(keccak(branch), _PATH, [branch, leaf]) == b"value"
+
+
+@pytest.mark.parametrize(
+    ("node", "error"),
+    [
+        ([bytes.fromhex("60" + _PATH), b"value"], "hex-prefix"),  # flag 6: no such node kind
+        ([bytes.fromhex("25" + _PATH[1:] + "0"), b"value"], "hex-prefix"),  # even, pad not 0
+        ([b"\x00", keccak(_LEAF)], "empty path"),  # an extension that goes nowhere
+        ([bytes.fromhex("20" + _PATH), [b"value"]], "not a byte string"),  # a list as value
+    ],
+    ids=["flag-6", "even-flag-bad-pad", "empty-extension", "list-value"],
+)
+def test_malformed_hex_prefix_paths_and_values_are_refused(node: list[object], error: str) -> None:
+    raw = rlp.encode(node)
+    with pytest.raises(ProofError, match=error):
+        walk_proof(keccak(raw), _PATH, [raw, _LEAF])
