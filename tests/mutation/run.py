@@ -1,18 +1,35 @@
-"""`make mutate`: remove or weaken each check of the security-deciding code, run the mapped
-tests against each mutant, and write the report (docs/mutation/report.json, docs/mutation.rst).
+"""`make mutate`: remove or weaken each check of the security-deciding code, run the tests
+that can notice on each mutant, and write the report (docs/mutation/report.json,
+docs/mutation.rst, and docs/model/mutants.json, the named checks' column of the docs' table).
 
 Mutants come from :mod:`.operators` (Python) and :mod:`.solidity` (contracts), over the
 modules listed in ``targets.toml``, which also maps each module to its tests.  Each worker owns
 a throwaway copy of the tree (the worktree is never written) and runs one forked pytest per
-mutant (:mod:`.worker`); a contract mutant is first compiled by ``contracts/compile.mjs`` into
-a scratch directory that the tests read through ``ETHVOIP_CONTRACTS``.
+mutant stage (:mod:`.worker`); a contract mutant is first compiled by ``contracts/compile.mjs``
+into a scratch directory that the tests read through ``ETHVOIP_CONTRACTS``.
 
-A survivor is either killed by a new test or argued equivalent in ``equivalent.toml`` (by its
-key: path, function, operator, original text; no line number, so edits elsewhere keep it).
+Which tests, in stages (each only if the one before passed, ``-x``):
 
-    python -m tests.mutation.run                 # everything (tens of minutes on 2 cores)
+1. the tests that execute the mutated span, by the line map (:mod:`.lines`: every mapped
+   test file run once on the unmutated tree under coverage.py, one dynamic context per test;
+   cached per test file): first those in the module's direct test files, then the others,
+   fastest first.  The tests are deterministic, so a test that never reaches the span cannot
+   tell the mutant apart.  A span no test executes is a survivor without a run; a span that
+   also ran outside any test (at import) or a module the map lacks gets no selection;
+2. the whole mapping (direct tests, then the rest of the area): a survivor is one that every
+   mapped test lets through.  ``--no-confirm`` leaves this stage out (a quick pass; the report
+   marks its survivors, and ``--survivors`` re-runs them with it).
+
+A mutant is killed only by a test that fails (or a run past its timeout: three times the
+recorded time of its tests plus a minute).  A survivor is either killed by a new test or
+argued equivalent in ``equivalent.toml`` (by its key: path, function, operator, original
+text; no line number, so edits elsewhere keep it).  ``checks.toml`` joins each mutant to the
+named check of spec/checknames.py whose code it changes (:mod:`.join`).
+
+    python -m tests.mutation.run                 # everything
     python -m tests.mutation.run --only srtp     # mutants whose key matches a regex, merged
     python -m tests.mutation.run --survivors     # re-run the report's survivors, merged
+    python -m tests.mutation.run --render        # rewrite the pages from the report
 """
 
 from __future__ import annotations
