@@ -237,3 +237,18 @@ def test_sync_committee_is_one_setting_away(embedded: Any) -> None:
     assert got.label.startswith(
         "verified by simulated sync-committee (trusts the node it follows) at block"
     )
+
+
+@pytest.mark.parametrize(("depth", "batch", "ok"), [(0, 1, True), (-1, 1, False), (0, 0, False)])
+def test_checkpoint_policy_settings_are_checked(depth: int, batch: int, ok: bool) -> None:
+    from ethvoip.impl.chain.checkpoint import CheckpointPolicy
+    from ethvoip.spec.errors import ConfigError
+
+    def make() -> CheckpointPolicy:
+        return CheckpointPolicy(None, None, depth=depth, freshness=None, max_batch=batch)  # type: ignore[arg-type]
+
+    if ok:
+        assert make().max_batch == batch
+        return
+    with pytest.raises(ConfigError, match="confirmation depth"):
+        make()
