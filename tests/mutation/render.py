@@ -71,6 +71,9 @@ changes (``tests/mutation/checks.toml`` says where the code makes each check); t
 checks in :doc:`model` shows, per named check, the tests that kill its mutants
 (``docs/model/mutants.json``, written with this page).
 
+A quick pass (``--no-confirm``) leaves stage 2 out; its survivors say so below ("the whole
+mapping not run yet") until ``--survivors`` re-runs them with it.
+
 Run: ``make mutate`` (all mutants); ``python -m tests.mutation.run --only REGEX`` or
 ``--survivors`` re-run a subset into the same report; ``--render`` rewrites the pages from the
 report after an edit of ``equivalent.toml`` or ``checks.toml``.  The line map is cached in
