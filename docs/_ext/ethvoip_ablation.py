@@ -9,8 +9,11 @@ For each check of :mod:`ethvoip.spec.checknames` (the one list of ids), a row wi
   model says why and where it is argued;
 * the attack scripts that show it refusing an attack on the concrete code (each attack names
   its checks: ``Attack.checks``), or "no attack script", a finding;
-* the tests that kill its mutants, from ``docs/model/mutants.json`` (issue 18 section 2 fills
-  it from the mutation report; the ids are the join key).
+* the tests that kill its mutants, with how many of its mutants were killed, argued
+  equivalent or survive, from ``docs/model/mutants.json`` (``make mutate`` writes it from the
+  mutation report, joined through ``tests/mutation/checks.toml``; the ids are the join key).
+
+A check with no attack script and no killing test is marked as a finding.
 
 The build fails when the record is stale (a spec digest changed), lacks a check a hardened
 variant has, records an unconfirmed attack, or when the mutants file names an unknown check,
@@ -68,15 +71,55 @@ def load_record(path: Path) -> dict[str, Any]:
     return dict(rec)
 
 
-def load_mutants(path: Path) -> dict[str, list[str]]:
+@dataclass(frozen=True)
+class Mutants:
+    """One check's mutants: the tests that killed them, and the count of each outcome."""
+
+    tests: list[str]
+    counts: dict[str, int]
+
+
+def load_mutants(path: Path) -> dict[str, Mutants]:
     try:
-        kills = dict(json.loads(path.read_text(encoding="utf-8"))["kills"])
+        data = json.loads(path.read_text(encoding="utf-8"))
+        kills = dict(data["kills"])
+        counts = dict(data.get("counts", {}))
     except (OSError, ValueError, KeyError, TypeError) as exc:
         raise AblationRecordError(f"{path}: not a mutants file ({exc})") from exc
-    unknown = set(kills) - set(CHECKS)
+    unknown = (set(kills) | set(counts)) - set(CHECKS)
     if unknown:
         raise AblationRecordError(f"{path} names checks spec/checknames.py lacks: {unknown}")
-    return {k: [str(t) for t in v] for k, v in kills.items()}
+    return {
+        k: Mutants([str(t) for t in kills.get(k, [])], dict(counts.get(k, {})))
+        for k in set(kills) | set(counts)
+    }
+
+
+def mutants_text(m: Mutants | None) -> str:
+    """How a check's mutants fared, as a sentence."""
+    if m is None or not m.counts.get("mutants"):
+        return "no mutant: no refusal site of it in the mutated code"
+    c = m.counts
+    parts = [f"{c.get('killed', 0)} killed"]
+    for key, word in (("equivalent", "equivalent"), ("survived", "surviving")):
+        if c.get(key):
+            parts.append(f"{c[key]} {word}")
+    if c.get("not decided"):
+        parts.append(f"{c['not decided']} not decided")
+    n = c["mutants"]
+    return f"{n} mutant{'s' if n != 1 else ''}: " + ", ".join(parts)
+
+
+def by_file(tests: list[str]) -> list[tuple[str, list[str]]]:
+    """Node ids grouped by test file (its name), each test once (parameters dropped)."""
+    out: dict[str, list[str]] = {}
+    for t in tests:
+        path, _, name = t.partition("::")
+        name = name.split("[")[0]
+        names = out.setdefault(path.rsplit("/", 1)[-1], [])
+        if name not in names:
+            names.append(name)
+    return sorted(out.items())
 
 
 def attack_checks() -> dict[str, list[tuple[str, str]]]:
@@ -126,17 +169,22 @@ class CheckRow:
     attacks: list[tuple[str, str]]
     no_script: str
     mutants: list[str]
+    killed: Mutants | None = None
 
     @property
     def finding(self) -> bool:
         """No attack script and no killing test: nothing on the code shows the check works."""
         return not self.attacks and not self.mutants
 
+    @property
+    def surviving(self) -> int:
+        return self.killed.counts.get("survived", 0) if self.killed else 0
+
 
 def rows(
     rec: dict[str, Any],
     attacks: dict[str, list[tuple[str, str]]],
-    mutants: dict[str, list[str]],
+    mutants: dict[str, Mutants],
     no_script: dict[str, str],
 ) -> list[CheckRow]:
     removals: dict[str, list[dict[str, Any]]] = {}
@@ -151,7 +199,8 @@ def rows(
             c.argued,
             attacks.get(c.id, []),
             no_script.get(c.id, ""),
-            mutants.get(c.id, []),
+            mutants[c.id].tests if c.id in mutants else [],
+            mutants.get(c.id),
         )
         for c in CHECKS.values()
     ]
@@ -200,9 +249,13 @@ class ChecksDirective(SphinxDirective):
                 attack: list[nodes.Node] = [para(*attack_cell)]
             else:
                 attack = [para(nodes.strong("", "no attack script"), f" (finding): {r.no_script}")]
-            killers: list[nodes.Node] = [para(nodes.literal(t, t)) for t in r.mutants] or [
-                para("none recorded yet", classes=["ethvoip-note"])
-            ]
+            killers: list[nodes.Node] = [para(mutants_text(r.killed), classes=["ethvoip-note"])]
+            for path, names in by_file(r.mutants):
+                killers.append(para(nodes.literal(path, path), ": " + ", ".join(names)))
+            if r.finding:
+                killers.append(
+                    para(nodes.strong("", "finding"), ": no attack script and no killing test")
+                )
             body.append(
                 [
                     [
@@ -220,7 +273,7 @@ class ChecksDirective(SphinxDirective):
                     [],
                     ["ethvoip-attack"] if reopened else [],
                     ["ethvoip-unknown"] if r.finding else [],
-                    [],
+                    ["ethvoip-unknown"] if r.finding or r.surviving else [],
                 ]
             )
         command = str(rec["generated_by"])
@@ -231,13 +284,22 @@ class ChecksDirective(SphinxDirective):
             f"then the inductive step); {len(rec['removals'])} removals, every attack trace "
             "confirmed by the independent evaluator.",
         )
+        findings = [r.check for r in got if r.finding]
+        surviving = [r.check for r in got if r.surviving]
+        notes = [
+            "Findings (no attack script and no killing test): "
+            + (", ".join(findings) if findings else "none")
+            + ".  Checks with a surviving mutant: "
+            + (", ".join(surviving) if surviving else "none")
+            + " (docs/mutation.rst lists the survivors and the equivalent mutants)."
+        ]
         header = [
             "check",
             "model: what its removal reopens",
             "attack script on the code",
             "tests that kill its mutants",
         ]
-        return [head, table(header, body, css)]
+        return [head, para(*notes), table(header, body, css)]
 
 
 def setup(app: Any) -> dict[str, Any]:

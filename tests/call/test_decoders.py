@@ -8,19 +8,22 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from ethvoip.impl.call.framing import MAX_FRAME, encode_frame, frame_length
-from ethvoip.impl.call.keying import build_sdp, read_sdp
+from ethvoip.impl.call.keying import PROFILE, build_sdp, check_r_message, invite_record, read_sdp
 from ethvoip.impl.call.media import ForeignSource, RtcpChannel
 from ethvoip.impl.call.sts_rtcp import key_switch, read_key_switch, unwrap, wrap
 from ethvoip.impl.media.rtcp import RtcpApp, encode_rtcp
 from ethvoip.impl.media.srtp import SrtpReceiver, SrtpSender
 from ethvoip.spec.errors import (
+    Check,
     CryptoError,
+    CryptoRefused,
     DecodeError,
     EthVoipError,
     LocalProtocolError,
     RemoteProtocolError,
     ReplayError,
 )
+from tests.refusals import refused
 
 KS = bytes(range(32))
 
@@ -83,6 +86,68 @@ def test_sdp_offer_fuzz(data: st.DataObject) -> None:
     except EthVoipError:
         return  # the only way to refuse
     assert 0 <= offer.port < 1 << 16
+
+
+@pytest.mark.parametrize(("variant", "key"), [("paper", b"ABCD"), ("hardened", b"\x01\x02\x03")])
+def test_sdp_of_another_profile_or_without_pcma_is_refused(variant: str, key: bytes) -> None:
+    good = build_sdp(user="u", host="127.0.0.1", rtp_port=4000, variant=variant, key=key, sess_id=1)
+    assert read_sdp(good, variant).key == key
+    mine = PROFILE[variant].encode()
+    other = b"RTP/SAVP" if mine == b"RTP/AVP" else b"RTP/AVP"
+    assert b" " + mine + b" 8\r\n" in good
+    with pytest.raises(DecodeError, match="PCMA"):  # a plain stream offered as SRTP, or back
+        read_sdp(good.replace(b" " + mine + b" ", b" " + other + b" "), variant)
+    with pytest.raises(DecodeError, match="PCMA"):  # no codec both ends speak
+        read_sdp(good.replace(mine + b" 8\r\n", mine + b" 0\r\n"), variant)
+
+
+@pytest.mark.parametrize(
+    ("ssrc", "ok"),
+    [
+        ("4294967295", True),  # the largest 32-bit SSRC
+        ("0", True),
+        ("4294967296", False),  # 2^32
+        ("00000000001", False),  # 11 digits, however small
+        ("12a", False),
+        ("-1", False),
+    ],
+)
+def test_sdp_ssrc_is_a_32_bit_decimal(ssrc: str, ok: bool) -> None:
+    good = build_sdp(
+        user="u", host="127.0.0.1", rtp_port=4000, variant="paper", key=b"AB", sess_id=1, ssrc=5
+    )
+    body = good.replace(b"a=ssrc:5 ", f"a=ssrc:{ssrc} ".encode())
+    if ok:
+        assert read_sdp(body, "paper").ssrc == int(ssrc)
+        return
+    with pytest.raises(DecodeError, match="32-bit SSRC"):
+        read_sdp(body, "paper")
+
+
+@pytest.mark.parametrize(
+    ("from_uri", "to_uri"), [("sip:example.com", "sip:bob@example.com"), ("sip:a@x", "sip:x")]
+)
+def test_invite_record_needs_both_users(from_uri: str, to_uri: str) -> None:
+    assert invite_record("sip:alice@x", "sip:bob@x")
+    with pytest.raises(DecodeError, match="without a user part"):
+        invite_record(from_uri, to_uri)
+
+
+_RUN = {"Kenv": b"k" * 16, "CSB": b"\x00\x00\x00\x01", "RAND": b"r" * 16, "T": bytes(8)}
+_RUN |= {"A": "+96176661367", "B": "+96170412611"}
+
+
+def test_the_caller_requires_the_answers_r_message() -> None:
+    with refused(Check.REQUIRED, CryptoRefused):
+        check_r_message(_RUN, None, 0.0)
+
+
+@pytest.mark.parametrize("missing", ["Kenv", "CSB", "RAND", "T"])
+def test_checking_an_r_message_needs_every_value_of_the_run(missing: str) -> None:
+    # a MIKEY run that did not bind one of them cannot check an R_MESSAGE (a local error,
+    # never a check made with a default in its place)
+    with pytest.raises(LocalProtocolError, match="holds no envelope key"):
+        check_r_message({k: v for k, v in _RUN.items() if k != missing}, b"\x01", 0.0)
 
 
 # --- the call's RTCP port: source, SRTCP, RTCP syntax -----------------------------------------

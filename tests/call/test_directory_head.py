@@ -144,3 +144,49 @@ def test_head_header_that_does_not_hash_is_refused(
     rec.rewrite = None  # the honest answer is then accepted: nothing bad was remembered
     assert directory.lookup(CAROL) == keys[CAROL].public_key
     assert directory.proofs_checked == 1
+
+
+class _Batch:
+    """An RPC endpoint that answers a batch with fixed answers (no node)."""
+
+    def __init__(self, *answers: Any) -> None:
+        self.answers = list(answers)
+
+    def batch(self, calls: Sequence[tuple[str, list[Any]]]) -> list[Any]:
+        return self.answers
+
+
+_HASH = "0x" + "ab" * 32
+
+
+@pytest.mark.parametrize(
+    "block",
+    [
+        None,  # not a block
+        {"number": "0x1"},  # no hash
+        {"hash": 5},
+        {"hash": "ab" * 33},  # 66 characters, but no 0x
+        {"hash": "0x" + "ab" * 31},  # 0x-hex, but 31 bytes
+    ],
+)
+def test_a_head_without_a_32_byte_hash_is_refused(block: Any) -> None:
+    from types import SimpleNamespace
+
+    from ethvoip.impl.call.head import _rpc_head
+
+    good = _rpc_head(SimpleNamespace(rpc=_Batch({"hash": _HASH}, {})), bytes(20), [])  # type: ignore[arg-type]
+    assert good.block_hash == bytes.fromhex("ab" * 32)
+    with pytest.raises(ChainError, match="eth_getBlockByNumber"):
+        _rpc_head(SimpleNamespace(rpc=_Batch(block, {})), bytes(20), [])  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize(
+    ("status", "key"), [(3, bytes(64)), (2, None)], ids=["revoked-with-key", "approved-no-key"]
+)
+def test_only_an_approved_record_with_a_key_is_kept(status: int, key: bytes | None) -> None:
+    from ethvoip.impl.chain.proofs import APPROVED, VerifiedRecord
+
+    directory = ChainDirectory(None, b"", None)  # type: ignore[arg-type]
+    assert APPROVED == 2
+    with pytest.raises(ChainError, match="no approved key"):
+        directory._keep(bytes(32), "+1", VerifiedRecord(1, status, 1, key), None)

@@ -246,6 +246,12 @@ def _good_proof() -> dict[str, Any]:
         ("accountProof", "0x80"),  # not a list
         ("accountProof", ["80"]),  # a node without 0x
         ("accountProof", [80]),  # a node that is not a string
+        ("accountProof", {"0x80": 0}),  # an object: its keys would read as nodes
+        ("address", "0x" + "11" * 19),  # 0x-hex, but 19 bytes
+        ("storageHash", "0x" + "00" * 33),  # 0x-hex, but 33 bytes
+        # a key without 0x, whose tail would otherwise read as another slot
+        ("storageProof", [{"key": "0001", "value": "0x0", "proof": ["0x80"]}]),
+        ("storageProof", [{"key": "0x" + "01" * 33, "value": "0x0", "proof": ["0x80"]}]),
     ],
 )
 def test_eip1186_each_malformed_field_is_a_decode_error(field: str, bad: Any) -> None:

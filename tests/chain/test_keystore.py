@@ -561,3 +561,48 @@ def test_dropping_an_approved_keys_registration_changes_nothing_but_its_word(
     assert ks.key_used(kh)
     with reverts("NotPending"):  # now USED: nothing left to drop
         ks.drop_pending(kh, actors.operator)
+
+
+@pytest.mark.parametrize("chain", ["embedded"], indirect=True)  # places blocks to the second
+def test_every_deadline_holds_to_the_second(
+    ks: KeyStoreClient, chain: Chain, actors: Actors
+) -> None:
+    """Each time bound of the contract on both sides of its last second: an off-by-one at a
+    deadline (``<`` for ``<=``) is a check weakened by one second, which no coarse step of
+    the clock notices."""
+
+    def at(t: int) -> None:  # the next transaction is mined at block time t
+        chain.tester.time_travel(t)  # type: ignore[attr-defined]
+
+    a = ks.registration(ALICE_ID, ALICE_KEY, actors.alice)
+    b = ks.registration(BOB_ID, BOB_KEY, actors.bob)
+    c = ks.registration(ALICE_ID, MALLORY_KEY, actors.mallory)
+    ta = ks.commit(a.commitment, actors.alice).timestamp
+    tb = ks.commit(b.commitment, actors.bob).timestamp
+    tc = ks.commit(c.commitment, actors.mallory).timestamp
+    at(ta + MIN_AGE - 1)
+    with reverts("CommitmentTooNew"):
+        ks.register(a, actors.alice)
+    at(ta + MIN_AGE)
+    ra = ks.register(a, actors.alice).timestamp  # old enough at exactly the minimum age
+    at(tb + MAX_AGE)
+    with reverts("UnexpiredCommitmentExists"):  # still unexpired in its last second
+        ks.commit(b.commitment, actors.mallory)
+    rb = ks.register(b, actors.bob).timestamp  # and still young enough to reveal
+    at(tc + MAX_AGE + 1)
+    with reverts("CommitmentTooOld"):
+        ks.register(c, actors.mallory)
+    ks.commit(c.commitment, actors.mallory)  # expired: may be committed afresh
+    at(ra + TTL)
+    ks.approve(ALICE_ID, ALICE, 0, actors.operator, registrant=actors.alice)  # last second
+    at(rb + TTL + 1)
+    with reverts("PendingExpired"):
+        ks.approve(BOB_ID, BOB, 0, actors.operator, registrant=actors.bob)
+    consent = ks.recovery_signature(ALICE_ID, SPARE_KEY, 1)
+    ready = ks.announce_recovery(ALICE_ID, SPARE, consent, actors.operator).timestamp + DELAY
+    at(ready - 1)
+    with reverts("RecoveryNotReady"):
+        ks.execute_recovery(ALICE_ID, SPARE, actors.operator)
+    at(ready)
+    ks.execute_recovery(ALICE_ID, SPARE, actors.operator)
+    assert ks.lookup(ALICE_ID)[0] == SPARE

@@ -208,3 +208,72 @@ def test_flat_list_encoding_agrees_with_pyrlp(items: list[bytes | int]) -> None:
     # pyrlp (an independent implementation) is the reference: same bytes for every flat list,
     # including single low bytes, 55/56-byte boundaries, zero and long lists
     assert encode_flat_list(items) == rlp.encode(items)
+
+
+@pytest.mark.parametrize("data", [b"\xb8", b"\xf8", b"\xb9\x01", b"\xfa\x01\x00"])
+def test_a_long_form_cut_inside_its_length_is_a_decode_error(data: bytes) -> None:
+    with pytest.raises(DecodeError, match="truncated"):
+        decode_rlp(data)
+
+
+def test_lists_nest_eight_deep_and_no_deeper() -> None:
+    def nested(n: int) -> bytes:
+        out = b"\xc0"  # an empty list
+        for _ in range(n - 1):
+            out = bytes([0xC0 + len(out)]) + out
+        return out
+
+    decode_rlp(nested(8))
+    with pytest.raises(DecodeError, match="nested too deep"):
+        decode_rlp(nested(9))
+
+
+@pytest.mark.parametrize("size", [2, 17])  # the lengths of a leaf and of a branch
+def test_a_proof_node_that_is_a_string_is_refused(size: int) -> None:
+    raw = rlp.encode(b"\x11" * size)
+    with pytest.raises(ProofError, match="not a list"):
+        walk_proof(keccak(raw), "0" * 64, [raw])
+
+
+@pytest.mark.parametrize(
+    "node",
+    [
+        [bytes.fromhex("20" + "ab" * 32), b"value", b"extra"],  # a leaf with a third item
+        [[b"\x20"], b"value"],  # a path that is a list
+        [b"", b"value"],  # an empty path
+    ],
+    ids=["three-items", "list-path", "empty-path"],
+)
+def test_a_node_neither_branch_leaf_nor_extension_is_refused(node: list[object]) -> None:
+    leaf = rlp.encode([bytes.fromhex("20" + "ab" * 32), b"value"])
+    assert walk_proof(keccak(leaf), "ab" * 32, [leaf]) == b"value"  # the well-formed leaf
+    raw = rlp.encode(node)
+    with pytest.raises(ProofError, match="neither a branch"):
+        walk_proof(keccak(raw), "ab" * 32, [raw])
+
+
+_PATH = "ab" * 32
+_LEAF = rlp.encode([bytes.fromhex("20" + _PATH), b"value"])
+
+
+def test_an_odd_leaf_under_a_branch_is_read() -> None:
+    # flag 3: a leaf whose remaining path has an odd number of nibbles (63, after the branch)
+    leaf = rlp.encode([bytes.fromhex("3" + _PATH[1:]), b"value"])
+    branch = rlp.encode([b""] * 10 + [keccak(leaf)] + [b""] * 6)
+    assert walk_proof(keccak(branch), _PATH, [branch, leaf]) == b"value"
+
+
+@pytest.mark.parametrize(
+    ("node", "error"),
+    [
+        ([bytes.fromhex("60" + _PATH), b"value"], "hex-prefix"),  # flag 6: no such node kind
+        ([bytes.fromhex("25" + _PATH[1:] + "0"), b"value"], "hex-prefix"),  # even, pad not 0
+        ([b"\x00", keccak(_LEAF)], "empty path"),  # an extension that goes nowhere
+        ([bytes.fromhex("20" + _PATH), [b"value"]], "not a byte string"),  # a list as value
+    ],
+    ids=["flag-6", "even-flag-bad-pad", "empty-extension", "list-value"],
+)
+def test_malformed_hex_prefix_paths_and_values_are_refused(node: list[object], error: str) -> None:
+    raw = rlp.encode(node)
+    with pytest.raises(ProofError, match=error):
+        walk_proof(keccak(raw), _PATH, [raw, _LEAF])

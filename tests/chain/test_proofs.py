@@ -14,13 +14,19 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from ethvoip.impl.chain import Chain, KeyStoreClient, RpcChain, Status, identifier
+from ethvoip.impl.chain.artifacts import load_artifact
 from ethvoip.impl.chain.backend import header_rlp_from_json
 from ethvoip.impl.chain.headers import ChainHeader, header_from_json, parse_header
 from ethvoip.impl.chain.mpt import EMPTY_TRIE_ROOT
 from ethvoip.impl.chain.proofs import (
+    AccountProof,
+    AccountState,
     LookupProof,
     RecordLayout,
     StorageProof,
+    TrustedHeader,
+    read_record,
+    verify_account,
     verify_header,
     verify_lookup,
 )
@@ -302,3 +308,68 @@ def test_header_from_json_is_parse_of_the_encoding(block: dict[str, str]) -> Non
     except ProofError:
         got = ProofError
     assert got == want
+
+
+@pytest.mark.parametrize("n", [14, 15])
+def test_a_trusted_header_needs_fifteen_fields(n: int) -> None:
+    # the fields the light client reads are there from 9 on; fewer than the 15 of every
+    # Ethereum header is not a header, whatever it hashes to
+    fields = [b"\x01"] * n
+    fields[3] = bytes(range(32))  # the state root
+    fields[8] = b"\x07"  # the block number
+    header = rlp.encode(fields)
+    if n == 15:
+        got = verify_header(keccak(header), header)
+        assert (got.number, got.state_root) == (7, bytes(range(32)))
+        return
+    with refused(Check.DECODE, ProofError):
+        verify_header(keccak(header), header)
+
+
+@pytest.mark.parametrize(
+    ("index", "value"),
+    [(3, bytes(31)), (3, bytes(33)), (3, [bytes(32)]), (3, [b"\x01"] * 32), (8, [b"\x07"])],
+    ids=["root-31-bytes", "root-33-bytes", "root-a-list", "root-32-items", "number-a-list"],
+)
+def test_a_trusted_headers_root_and_number_are_checked(index: int, value: Any) -> None:
+    fields: list[Any] = [b"\x01"] * 15
+    fields[3], fields[8] = bytes(range(32)), b"\x07"
+    fields[index] = value
+    header = rlp.encode(fields)
+    with refused(Check.DECODE, ProofError):
+        verify_header(keccak(header), header)
+
+
+def _one_account_state(address: bytes, account: list[bytes]) -> tuple[bytes, bytes]:
+    """A state trie holding one leaf, ``address``'s account: (state root, the leaf node)."""
+    node = rlp.encode([b"\x20" + keccak(address), rlp.encode(account)])
+    return keccak(node), node
+
+
+_ADDRESS = bytes(range(20))
+_ACCOUNT = [b"\x01", b"\x02", bytes(range(32)), bytes(range(1, 33))]
+
+
+def _account_proof(node: bytes, nonce: int = 1) -> AccountProof:
+    storage_hash, code_hash = _ACCOUNT[2], _ACCOUNT[3]
+    return AccountProof(_ADDRESS, nonce, 2, storage_hash, code_hash, (node,), ())
+
+
+def test_a_proven_account_must_be_the_four_fields_it_claims() -> None:
+    root, node = _one_account_state(_ADDRESS, _ACCOUNT)
+    state = verify_account(root, _ADDRESS, _account_proof(node))
+    assert (state.nonce, state.balance, state.code_hash) == (1, 2, _ACCOUNT[3])
+    with refused(Check.PROOF_VALUE, ProofError):  # the node claims another nonce
+        verify_account(root, _ADDRESS, _account_proof(node, nonce=5))
+    for bad in (_ACCOUNT[:3], [*_ACCOUNT[:2], bytes(31), _ACCOUNT[3]]):
+        root, node = _one_account_state(_ADDRESS, bad)
+        with refused(Check.DECODE, ProofError):  # three fields; a 31-byte storage root
+            verify_account(root, _ADDRESS, _account_proof(node))
+
+
+def test_a_record_needs_one_storage_proof_per_slot() -> None:
+    layout = RecordLayout.from_storage_layout(load_artifact("KeyStore").storage_layout)
+    account = AccountState(0, 0, bytes(32), bytes(range(32)))
+    header = TrustedHeader(bytes(32), 1, bytes(32))
+    with refused(Check.PROOF_SUBJECT, ProofError):
+        read_record(header, account, bytes(32), layout, [])

@@ -7,6 +7,9 @@ eth-tester.  Every refusal is checked for its own error type and for a store lef
 
 from __future__ import annotations
 
+import dataclasses
+import subprocess
+import sys
 from collections.abc import Callable
 from typing import Any
 
@@ -599,3 +602,56 @@ def test_for_chain_vouches_for_the_node_head(chain: Chain) -> None:
             bytes(head["stateRoot"]),
             head["timestamp"],
         )
+
+
+_ROOT = bytes(range(32))
+
+
+def _header(n: int = 15, **at: Any) -> bytes:
+    fields: list[Any] = [b"\x01"] * n
+    fields[3] = _ROOT
+    fields[8:9] = [b"\x07"] if n > 8 else []  # the number, when there is a ninth field
+    for i, v in at.items():
+        fields[int(i[1:])] = v
+    return rlp.encode(fields)
+
+
+def _vouched(header: bytes, **changes: Any) -> TrustedBlock:
+    block = TrustedBlock(7, keccak(header), _ROOT, 0, "sync-committee")
+    return dataclasses.replace(block, **changes)
+
+
+@pytest.mark.parametrize("n", [9, 15])
+def test_a_vouched_header_of_nine_fields_or_more_is_read(n: int) -> None:
+    check_header(_vouched(_header(n)), _header(n))
+
+
+@pytest.mark.parametrize(
+    ("header", "changes"),
+    [
+        (_header(), {"block_hash": bytes(32)}),  # hashes to another block
+        (_header(8), {}),  # eight fields: not a header
+        (_header(f8=[b"\x07"]), {}),  # the number is a list
+        (_header(), {"state_root": bytes(32)}),  # another state root
+        (_header(), {"number": 8}),  # another number
+    ],
+    ids=["hash", "eight-fields", "number-a-list", "state-root", "number"],
+)
+def test_a_header_that_is_not_the_vouched_blocks_is_refused(
+    header: bytes, changes: dict[str, Any]
+) -> None:
+    with pytest.raises(HeaderMismatch):
+        check_header(_vouched(header, **changes), header)
+
+
+def test_the_light_client_refuses_to_load_on_a_stub_bls() -> None:
+    # a stub BLS accepts every signature: the module must not load on one (in a process of
+    # its own, so this one keeps its real BLS and its imported modules)
+    code = (
+        "from eth_consensus_specs.utils import bls\n"
+        "bls.bls_active = False\n"
+        "import ethvoip.impl.chain.sync_committee\n"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=False)
+    assert done.returncode != 0
+    assert "ImportError: eth_consensus_specs BLS is switched off" in done.stderr

@@ -237,3 +237,39 @@ def test_sync_committee_is_one_setting_away(embedded: Any) -> None:
     assert got.label.startswith(
         "verified by simulated sync-committee (trusts the node it follows) at block"
     )
+
+
+@pytest.mark.parametrize(("depth", "batch", "ok"), [(0, 1, True), (-1, 1, False), (0, 0, False)])
+def test_checkpoint_policy_settings_are_checked(depth: int, batch: int, ok: bool) -> None:
+    from ethvoip.impl.chain.checkpoint import CheckpointPolicy
+    from ethvoip.spec.errors import ConfigError
+
+    def make() -> CheckpointPolicy:
+        return CheckpointPolicy(None, None, depth=depth, freshness=None, max_batch=batch)  # type: ignore[arg-type]
+
+    if ok:
+        assert make().max_batch == batch
+        return
+    with pytest.raises(ConfigError, match="confirmation depth"):
+        make()
+
+
+@pytest.mark.parametrize(
+    ("change", "ok"),
+    [
+        ({"chain_id": 1, "number": 0}, True),  # the smallest chain id, the genesis block
+        ({"chain_id": 0}, False),
+        ({"number": -1}, False),
+        ({"hash": 7}, False),
+        ({"hash": "ab" * 33}, False),  # 66 characters, no 0x
+        ({"hash": "0x" + "ab" * 31}, False),  # 31 bytes
+        ({"hash": "0x" + "ab" * 33}, False),  # 33 bytes
+    ],
+)
+def test_checkpoint_json_bounds(change: dict[str, Any], ok: bool) -> None:
+    data = CP.to_json() | change
+    if ok:
+        assert Checkpoint.from_json(data) == Checkpoint(1, 0, b"\xab" * 32)
+        return
+    with pytest.raises(ConfigError, match="checkpoint:"):
+        Checkpoint.from_json(data)

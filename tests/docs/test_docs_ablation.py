@@ -10,9 +10,11 @@ import pytest
 from ethvoip_ablation import (
     AblationRecordError,
     attack_checks,
+    by_file,
     load_mutants,
     load_record,
     model_text,
+    mutants_text,
     rows,
 )
 
@@ -52,6 +54,31 @@ def test_stale_or_incomplete_records_and_unknown_mutant_ids_are_refused(tmp_path
     (tmp_path / "m.json").write_text(json.dumps({"kills": {"no_such": ["t"]}}), encoding="utf-8")
     with pytest.raises(AblationRecordError, match="no_such"):
         load_mutants(tmp_path / "m.json")
+
+
+def test_mutants_column_counts_outcomes_and_flags_a_check_nothing_shows(tmp_path: Path) -> None:
+    kills = {"lowe_fix": ["tests/a/test_x.py::test_one[p1]", "tests/a/test_x.py::test_one[p2]"]}
+    counts = {"lowe_fix": {"mutants": 3, "killed": 2, "survived": 1}, "pop": {"mutants": 1}}
+    path = tmp_path / "m.json"
+    path.write_text(json.dumps({"kills": kills, "counts": counts}), encoding="utf-8")
+    mutants = load_mutants(path)
+    assert mutants_text(mutants["lowe_fix"]) == "3 mutants: 2 killed, 1 surviving"
+    assert mutants_text(None).startswith("no mutant")
+    assert by_file(mutants["lowe_fix"].tests) == [("test_x.py", ["test_one"])]
+    rec = load_record(MODEL / "ablation.json")
+    got = {r.check: r for r in rows(rec, {}, mutants, NO_ATTACK_SCRIPT)}
+    assert got["lowe_fix"].surviving == 1 and not got["lowe_fix"].finding
+    assert got["pop"].finding  # no attack given here, no killing test
+    assert got["role_tags"].finding
+
+
+def test_committed_mutants_file_is_the_join_of_the_report() -> None:
+    from tests.mutation.join import mutants_file
+
+    report = json.loads((MODEL.parent / "mutation" / "report.json").read_text(encoding="utf-8"))
+    committed = json.loads((MODEL / "mutants.json").read_text(encoding="utf-8"))
+    assert committed == mutants_file(report)
+    assert committed["kills"], "no named check has a killing test: the join matched nothing"
 
 
 def test_model_text_says_backed_by_and_inductive() -> None:

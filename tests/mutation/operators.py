@@ -43,6 +43,7 @@ class Mutant:
 
     path: str  # relative to the repository root
     line: int
+    end_line: int  # the changed span's last line: coverage selects the tests that ran any of it
     function: str  # qualified name of the enclosing function ("" at module level)
     operator: str
     original: str  # the source text that was replaced (one line, shortened)
@@ -186,6 +187,7 @@ def mutants(path: str, source: str) -> Iterator[Mutant]:
         yield Mutant(
             path=path,
             line=node.lineno,  # type: ignore[attr-defined]
+            end_line=node.end_lineno or node.lineno,  # type: ignore[attr-defined]
             function=function,
             operator=operator,
             original=_one_line(old),

@@ -34,27 +34,50 @@ The operators:
   ``verify...``) becomes ``True``;
 - ``drop-call``: a check-call statement (``_verify_...(...)``) becomes a no-op.
 
-Each mutant runs, in a forked process on a throwaway copy of the tree, only the tests that
-``tests/mutation/targets.toml`` maps to its module: first the module's direct tests, then, if
-they all pass, the rest of its area (``-x``; integration tests, which start anvil, Kamailio,
-sipp or tshark, excluded); a
-contract mutant is compiled by ``contracts/compile.mjs`` into a scratch directory that the
-tests load through ``ETHVOIP_CONTRACTS``.  A mutant is *killed* when a test fails (or the run
-exceeds three times the unmutated run plus a minute: *timeout*), *survived* otherwise; a
-survivor is either killed by a new test or argued *equivalent* in
-``tests/mutation/equivalent.toml``, with the reason shown below.  *Stillborn*: the mutated
-contract does not compile; *not run*: the last run did not reach it (counted as not decided).
+Each mutant runs in a forked process on a throwaway copy of the tree, against the tests that
+``tests/mutation/targets.toml`` maps to its module (integration tests, which start anvil,
+Kamailio, sipp or tshark, excluded), in this order, each stage only if the one before passed
+(``-x``: the first failure kills):
+
+1. *the tests that execute the mutated code.*  Once per run, on the unmutated tree, every
+   mapped test file runs under coverage.py with one dynamic context per test
+   (``tests/mutation/lines.py``): the map says which tests execute each line of each mutated
+   module.  A mutant runs first only the tests that execute any line of its changed span,
+   fastest first.  The tests are deterministic (derandomized hypothesis, no dependence on the
+   clock or on order), so a test that never reaches the span runs identically on the mutant:
+   it cannot kill it.  A span that no test executes is a survivor without a run (shown as
+   *executed by no test*); a span that also runs at import or collection time gets no
+   selection (stage 2 directly).  The same recording is the baseline: every mapped test must
+   pass on the unmutated tree, and its durations set the timeouts.
+2. *then the whole mapping*: the module's direct tests, then the rest of its area.  A mutant
+   that survived the selection is called a survivor only if every mapped test lets it through,
+   so a test that the selection missed (one that runs the code in a subprocess, or only through
+   a fixture another test set up) still gets its chance.
+
+A contract mutant has no coverage map: it is compiled by ``contracts/compile.mjs`` into a
+scratch directory that the tests load through ``ETHVOIP_CONTRACTS`` and runs stage 2 only.
+A mutant is *killed* when a test fails (or the run exceeds three times the recorded time of
+its tests plus a minute: *timeout*), *survived* otherwise; a survivor is either killed by a
+new test or argued *equivalent* in ``tests/mutation/equivalent.toml``, with the reason shown
+below.  *Stillborn*: the mutated contract does not compile; *not run*: the last run did not
+reach it (counted as not decided).
 
 *What it proves and does not.*  A killed mutant shows that some test fails when that check is
 gone or weakened; it does not show that the check is the right one (the model's ablation, issue
 18 §3, says which attack each named check stops).  Operators outside the list above (changed
-constants, swapped arguments, removed assignments) are not tried.  ``check`` and
-``model_check`` in the report are left for the join with the named checks of
-``spec/errors.py`` and ``spec/checknames.py``.
+constants, swapped arguments, removed assignments) are not tried.  Each mutant's
+``model_check`` in the report is the named check of ``spec/checknames.py`` whose code it
+changes (``tests/mutation/checks.toml`` says where the code makes each check); the table of
+checks in :doc:`model` shows, per named check, the tests that kill its mutants
+(``docs/model/mutants.json``, written with this page).
 
-Run: ``make mutate`` (all mutants, tens of minutes on two cores);
-``python -m tests.mutation.run --only REGEX`` or ``--survivors`` re-run a subset into the
-same report.
+A quick pass (``--no-confirm``) leaves stage 2 out; its survivors say so below ("the whole
+mapping not run yet") until ``--survivors`` re-runs them with it.
+
+Run: ``make mutate`` (all mutants); ``python -m tests.mutation.run --only REGEX`` or
+``--survivors`` re-run a subset into the same report; ``--render`` rewrites the pages from the
+report after an edit of ``equivalent.toml`` or ``checks.toml``.  The line map is cached in
+``build/mutation/lines.json`` under a digest of the sources and tests it was recorded from.
 """
 
 
@@ -81,6 +104,14 @@ def _code(text: str) -> str:
     return f"``{text}``" if text and "``" not in text else _cell(text)
 
 
+def _why(m: dict[str, Any]) -> str:
+    if m.get("tests_selected") == 0:
+        return "executed by no test"
+    if m.get("whole_mapping") is False:
+        return "none of the tests that execute it fails (the whole mapping not run yet)"
+    return "no test fails"
+
+
 def render(report: dict[str, Any]) -> str:
     mutants: list[dict[str, Any]] = report["mutants"]
     lines = [_INTRO]
@@ -88,6 +119,14 @@ def render(report: dict[str, Any]) -> str:
     total = len(mutants)
     summary = ", ".join(f"{n} {k}" for k, n in counts.items())
     lines += [f"Result at commit ``{report['commit']}``: {total} mutants: {summary}.", ""]
+    last = report.get("last_run") or {}
+    if last.get("mutants"):
+        per = last["seconds"] / last["mutants"]
+        lines += [
+            f"The last run decided {last['mutants']} mutants in {last['seconds']} s of wall "
+            f"time on two workers ({per:.1f} s per mutant, the line map's recording included).",
+            "",
+        ]
     lines += ["Per module", "----------", ""]
     by_path: dict[str, Counter[str]] = defaultdict(Counter)
     for m in mutants:
@@ -114,7 +153,7 @@ def render(report: dict[str, Any]) -> str:
                 "",
                 f"  {_code(m['original'])} → {_code(m['replacement'])}",
                 "",
-                f"  {_cell(m.get('reason', 'no test fails'))}",
+                f"  {_cell(m.get('reason', _why(m)))}",
                 "",
             ]
     others = [m for m in mutants if m["outcome"] in ("error", "stillborn")]

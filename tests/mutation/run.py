@@ -1,18 +1,35 @@
-"""`make mutate`: remove or weaken each check of the security-deciding code, run the mapped
-tests against each mutant, and write the report (docs/mutation/report.json, docs/mutation.rst).
+"""`make mutate`: remove or weaken each check of the security-deciding code, run the tests
+that can notice on each mutant, and write the report (docs/mutation/report.json,
+docs/mutation.rst, and docs/model/mutants.json, the named checks' column of the docs' table).
 
 Mutants come from :mod:`.operators` (Python) and :mod:`.solidity` (contracts), over the
 modules listed in ``targets.toml``, which also maps each module to its tests.  Each worker owns
 a throwaway copy of the tree (the worktree is never written) and runs one forked pytest per
-mutant (:mod:`.worker`); a contract mutant is first compiled by ``contracts/compile.mjs`` into
-a scratch directory that the tests read through ``ETHVOIP_CONTRACTS``.
+mutant stage (:mod:`.worker`); a contract mutant is first compiled by ``contracts/compile.mjs``
+into a scratch directory that the tests read through ``ETHVOIP_CONTRACTS``.
 
-A survivor is either killed by a new test or argued equivalent in ``equivalent.toml`` (by its
-key: path, function, operator, original text; no line number, so edits elsewhere keep it).
+Which tests, in stages (each only if the one before passed, ``-x``):
 
-    python -m tests.mutation.run                 # everything (tens of minutes on 2 cores)
+1. the tests that execute the mutated span, by the line map (:mod:`.lines`: every mapped
+   test file run once on the unmutated tree under coverage.py, one dynamic context per test;
+   cached per test file): first those in the module's direct test files, then the others,
+   fastest first.  The tests are deterministic, so a test that never reaches the span cannot
+   tell the mutant apart.  A span no test executes is a survivor without a run; a span that
+   also ran outside any test (at import) or a module the map lacks gets no selection;
+2. the whole mapping (direct tests, then the rest of the area): a survivor is one that every
+   mapped test lets through.  ``--no-confirm`` leaves this stage out (a quick pass; the report
+   marks its survivors, and ``--survivors`` re-runs them with it).
+
+A mutant is killed only by a test that fails (or a run past its timeout: three times the
+recorded time of its tests plus a minute).  A survivor is either killed by a new test or
+argued equivalent in ``equivalent.toml`` (by its key: path, function, operator, original
+text; no line number, so edits elsewhere keep it).  ``checks.toml`` joins each mutant to the
+named check of spec/checknames.py whose code it changes (:mod:`.join`).
+
+    python -m tests.mutation.run                 # everything
     python -m tests.mutation.run --only srtp     # mutants whose key matches a regex, merged
     python -m tests.mutation.run --survivors     # re-run the report's survivors, merged
+    python -m tests.mutation.run --render        # rewrite the pages from the report
 """
 
 from __future__ import annotations
@@ -33,13 +50,16 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from . import operators, solidity
+from . import join, operators, solidity
+from .lines import Cache, LineMap, files_of
 from .render import render
 
 ROOT = Path(__file__).resolve().parents[2]
 HERE = Path(__file__).resolve().parent
 REPORT = ROOT / "docs" / "mutation" / "report.json"
 PAGE = ROOT / "docs" / "mutation.rst"
+LINES = ROOT / "build" / "mutation" / "lines"
+MUTANTS = ROOT / "docs" / "model" / "mutants.json"
 _COPY_IGNORE = shutil.ignore_patterns(
     ".git",
     ".venv",
@@ -94,13 +114,13 @@ def _record(kind: str, area: str, m: Any) -> dict[str, Any]:
         "area": area,
         "path": m.path,
         "line": m.line,
+        "end_line": getattr(m, "end_line", m.line),
         "function": m.function,
         "operator": m.operator,
         "original": m.original,
         "replacement": m.replacement,
         "raises": m.raises,
-        # Joined later with spec/errors.py's Check enum and spec/checknames.py (issue 18 §3).
-        "check": None,
+        # the named check of spec/checknames.py (checks.toml, joined in merge: issue 18 §3)
         "model_check": None,
     }
 
@@ -154,12 +174,20 @@ class Worker:
         assert ready.get("ready"), ready
 
     def run(
-        self, tests: tuple[str, ...], timeout: float, env: dict[str, str], files: dict[str, str]
+        self,
+        tests: tuple[str, ...],
+        timeout: float,
+        env: dict[str, str],
+        files: dict[str, str],
+        coverage: dict[str, Any] | None = None,
     ) -> dict[str, Any]:
+        """Run pytest on ``tests`` with ``files`` swapped in; with ``coverage`` (the recording
+        run) every test runs (no ``-x``) and coverage.py records which lines each executes."""
         log = self.scratch / f"{time.monotonic_ns()}.log"
-        args = ["-q", "-x", "-p", "no:cacheprovider", "-m", "not integration", *tests]
+        first = [] if coverage else ["-x"]
+        args = ["-q", *first, "-p", "no:cacheprovider", "-m", "not integration", *tests]
         job = {"tree": str(self.tree), "files": files, "env": env, "args": args}
-        job |= {"timeout": timeout, "log": str(log)}
+        job |= {"timeout": timeout, "log": str(log), "coverage": coverage}
         assert self.proc.stdin is not None and self.proc.stdout is not None
         self.proc.stdin.write(json.dumps(job) + "\n")
         self.proc.stdin.flush()
@@ -213,113 +241,167 @@ def _parallel(task: Any, workers: list[Worker]) -> None:
         t.join()
 
 
-def run(
-    jobs: list[Job], n: int, log: Any, save: Any = None, baseline: bool = True
-) -> dict[str, dict[str, Any]]:
-    """Baseline each test set, then run every job; results by key (``save`` sees them grow).
+def _record_lines(
+    workers: list[Worker], files: list[str], modules: list[str], base: Path, log: Any
+) -> dict[str, LineMap]:
+    """Run each test file once on the unmutated tree under coverage (the baseline: all must
+    pass, or every mutant of them would look killed); the line map of each file."""
+    todo: queue.Queue[str] = queue.Queue()
+    for f in files:
+        todo.put(f)
+    out: dict[str, LineMap] = {}
+    lock = threading.Lock()
+    red: list[str] = []
 
-    Without ``baseline`` (a re-run of a few mutants right after a full run) every stage gets
-    a fixed generous budget and the unmutated tree is assumed green."""
-    pool = _Pool(Path(tempfile.mkdtemp(prefix="ethvoip-mutation-")), log)
-    try:
-        for i in range(n):
-            scratch = pool.base / f"logs{i}"
-            scratch.mkdir()
-            pool.workers.append(Worker(make_tree(ROOT, pool.base / f"tree{i}"), scratch))
-        stages = sorted({stage for j in jobs for stage in j.stages})
-        if baseline:
-            pool.baseline(stages)
+    def record(worker: Worker) -> None:
+        while True:
+            try:
+                test = todo.get_nowait()
+            except queue.Empty:
+                return
+            data = base / f"coverage-{test.replace('/', '__')}"
+            answer = worker.run((test,), 3600, {}, {}, {"data": str(data), "modules": modules})
+            lines = LineMap(durations=dict(answer.get("durations", {})), modules=set(modules))
+            if data.exists():
+                lines.add_coverage(data, modules)
+            with lock:
+                out[test] = lines
+                log(f"recorded {answer['outcome']} {answer['seconds']:.1f}s {test}")
+                if answer.get("code") not in (0, 5):  # 5: every test of the file is deselected
+                    red.append(f"{test}: see {answer['log']}")
+
+    _parallel(record, workers)
+    if red:
+        raise SystemExit("baseline not green (unmutated tree):\n" + "\n".join(red))
+    return out
+
+
+def _budget(lines: LineMap, tests: tuple[str, ...]) -> float:
+    """Three times what the recording spent on these tests (under coverage: slower), plus
+    a minute for the fork, the imports and the collection."""
+    return 3 * lines.seconds(tests) + 60
+
+
+def line_map(jobs: list[Job], workers: list[Worker], base: Path, log: Any) -> LineMap:
+    """The line map of every test file the jobs name: cached recordings where the file and
+    what it runs are unchanged, a new recording of the others."""
+    files = files_of(ROOT, sorted({a for j in jobs for s in j.stages for a in s if a[0] != "-"}))
+    modules = sorted({j.record["path"] for j in jobs if j.record["kind"] == "python"})
+    cache = Cache(ROOT, LINES)
+    total = LineMap()
+    missing = []
+    for f in files:
+        got = cache.get(f)
+        if got is None:
+            missing.append(f)
         else:
-            pool.budgets = dict.fromkeys(stages, 900.0)
-        pool.drain(jobs, save)
-        for w in pool.workers:
-            w.close()
-    finally:
-        shutil.rmtree(pool.base, ignore_errors=True)
-    return pool.results
+            total.merge(got)
+    log(f"line map: {len(files) - len(missing)} test files cached, {len(missing)} to record")
+    started = time.monotonic()
+    for f, lines in _record_lines(workers, missing, modules, base, log).items():
+        cache.put(f, lines)
+        total.merge(lines)
+    if missing:
+        log(f"line map recorded in {time.monotonic() - started:.0f}s ({len(missing)} files)")
+    return total
 
 
-@dataclass
-class _Pool:
-    """The workers of a run, the time budget of each test set, the results so far."""
+def plan(
+    job: Job, lines: LineMap | None, deselect: list[str], confirm: bool = True
+) -> tuple[tuple[tuple[str, ...], ...], int | None]:
+    """The stages of one mutant and how many tests coverage selected (None: no selection).
 
-    base: Path
-    log: Any
-    workers: list[Worker] = field(default_factory=list)
-    lock: threading.Lock = field(default_factory=threading.Lock)
-    budgets: dict[tuple[str, ...], float] = field(default_factory=dict)
-    results: dict[str, dict[str, Any]] = field(default_factory=dict)
+    First the tests that execute its span (fastest first), then, only if it survived them,
+    the whole mapped test set: a survivor is one that every mapped test lets through, not
+    only the selected ones (unless not ``confirm``: a quick pass whose survivors are re-run
+    with ``--survivors``).  No stage at all: no test executes the span."""
+    if lines is None or job.record["kind"] != "python":
+        return job.stages, None
+    rec = job.record
+    chosen = lines.select(rec["path"], rec["line"], rec["end_line"], deselect)
+    if chosen is None:
+        return job.stages, None
+    if not chosen:
+        return (), 0
+    # The selected tests of the module's direct test files first: most mutants die there,
+    # and a stage collects only the files it names (collection dominates a short stage).
+    direct = {a for a in job.stages[0] if not a.startswith("-")}
+    near = tuple(t for t in chosen if t.split("::")[0] in direct)
+    far = tuple(t for t in chosen if t.split("::")[0] not in direct)
+    rest = job.stages if confirm else ()
+    return (*(s for s in (near, far) if s), *rest), len(chosen)
 
-    def baseline(self, stages: list[tuple[str, ...]]) -> None:
-        """Time each test set on the unmutated tree: its budget is 3 times that plus a minute."""
-        todo: queue.Queue[tuple[str, ...]] = queue.Queue()
-        for tests in stages:
-            todo.put(tests)
-        red: list[str] = []
 
-        def time_stages(worker: Worker) -> None:
-            while True:
-                try:
-                    tests = todo.get_nowait()
-                except queue.Empty:
-                    return
-                answer = worker.run(tests, 3600, {}, {})
-                with self.lock:
-                    self.budgets[tests] = 3 * float(answer["seconds"]) + 60
-                    self.log(
-                        f"baseline {answer['outcome']} {answer['seconds']:.1f}s {' '.join(tests)}"
-                    )
-                    if answer["outcome"] != "survived":
-                        red.append(f"{' '.join(tests)}: see {answer['log']}")
-
-        _parallel(time_stages, self.workers)
-        if red:  # every mutant of that set would look killed
-            raise SystemExit("baseline not green (unmutated tree):\n" + "\n".join(red))
-
-    def drain(self, jobs: list[Job], save: Any) -> None:
-        """Every job on the first free worker; ``save`` every ten results."""
+def run(
+    jobs: list[Job],
+    n: int,
+    log: Any,
+    save: Any = None,
+    select: bool = True,
+    every: list[Job] | None = None,
+    confirm: bool = True,
+) -> dict[str, dict[str, Any]]:
+    """Record the line map (the baseline) of ``every`` job's tests unless cached, then run
+    ``jobs``; results by key (``save`` sees them grow).  Without ``select`` every mutant runs
+    its whole mapped test set."""
+    base = Path(tempfile.mkdtemp(prefix="ethvoip-mutation-"))
+    results: dict[str, dict[str, Any]] = {}
+    deselect = [a.split("=", 1)[1] for j in jobs for s in j.stages for a in s if "deselect" in a]
+    try:
+        workers = []
+        for i in range(n):
+            scratch = base / f"logs{i}"
+            scratch.mkdir()
+            workers.append(Worker(make_tree(ROOT, base / f"tree{i}"), scratch))
+        lines = line_map(every or jobs, workers, base, log)
+        lock = threading.Lock()
         todo: queue.Queue[Job] = queue.Queue()
         for job in jobs:
             todo.put(job)
 
-        def work(worker: Worker) -> None:
-            index = self.workers.index(worker)
+        def drain(worker: Worker) -> None:
+            index = workers.index(worker)
             while True:
                 try:
                     job = todo.get_nowait()
                 except queue.Empty:
                     return
-                answer = self._job(worker, index, job)
-                with self.lock:
-                    self.results[job.key] = answer
-                    if answer["outcome"] == "stillborn":
-                        continue  # its contracts did not compile: recorded, not logged
-                    self.log(
-                        f"[{len(self.results)}/{len(jobs)}] {answer['outcome']:9} "
+                env: dict[str, str] = {}
+                if job.solidity:
+                    out = base / f"sol{index}"
+                    if not compile_contracts(worker.tree, job.solidity, out):
+                        answer = {"outcome": "stillborn", "failed": [], "seconds": 0.0}
+                        with lock:
+                            results[job.key] = answer
+                        continue
+                    env["ETHVOIP_CONTRACTS"] = str(out / "contracts")
+                stages, selected = plan(job, lines if select else None, deselect, confirm)
+                answer = {"outcome": "survived", "failed": [], "seconds": 0.0}
+                seconds = 0.0
+                for stage in stages:
+                    answer = worker.run(stage, _budget(lines, stage), env, job.files)
+                    seconds += float(answer["seconds"])
+                    if answer["outcome"] != "survived":
+                        break
+                answer["seconds"] = seconds
+                answer["tests_selected"] = selected
+                answer["whole_mapping"] = stages[-1:] == job.stages[-1:]
+                answer.pop("durations", None)
+                with lock:
+                    results[job.key] = answer
+                    log(
+                        f"[{len(results)}/{len(jobs)}] {answer['outcome']:9} "
                         f"{answer['seconds']:5.1f}s {job.key}"
                     )
-                    if save is not None and len(self.results) % 10 == 0:
-                        save(self.results)
+                    if save is not None and len(results) % 10 == 0:
+                        save(results)
 
-        _parallel(work, self.workers)
-
-    def _job(self, worker: Worker, index: int, job: Job) -> dict[str, Any]:
-        """One mutant: its contracts compiled if it mutates them, then its test sets in turn
-        until one fails."""
-        env: dict[str, str] = {}
-        if job.solidity:
-            out = self.base / f"sol{index}"
-            if not compile_contracts(worker.tree, job.solidity, out):
-                return {"outcome": "stillborn", "failed": [], "seconds": 0.0}
-            env["ETHVOIP_CONTRACTS"] = str(out / "contracts")
-        seconds = 0.0
-        for stage in job.stages:
-            answer = worker.run(stage, self.budgets[stage], env, job.files)
-            seconds += float(answer["seconds"])
-            if answer["outcome"] != "survived":
-                break
-        answer["seconds"] = seconds
-        return answer
+        _parallel(drain, workers)
+        for w in workers:
+            w.close()
+    finally:
+        shutil.rmtree(base, ignore_errors=True)
+    return results
 
 
 def _commit() -> str:
@@ -335,17 +417,23 @@ def merge(
     """The report: every current mutant, from this run or the previous report."""
     old = {m["key"]: m for m in previous.get("mutants", [])}
     equivalent = _equivalents()
+    sites = join.sites()
     mutants = []
     for job in jobs:
         rec = dict(job.record, key=job.key)
+        rec["model_check"] = join.model_check(rec, sites)
         if job.key in results:
             outcome, failed = _outcome(results[job.key])
             rec |= {"outcome": outcome, "killed_by": failed}
             rec["seconds"] = round(float(results[job.key]["seconds"]), 1)
+            rec["tests_selected"] = results[job.key].get("tests_selected")
+            rec["whole_mapping"] = results[job.key].get("whole_mapping", True)
         elif job.key in old:
-            rec |= {k: old[job.key][k] for k in ("outcome", "killed_by", "seconds")}
+            kept = ("outcome", "killed_by", "seconds", "tests_selected", "whole_mapping")
+            rec |= {k: old[job.key].get(k) for k in kept}
         else:
-            rec |= {"outcome": "not run", "killed_by": [], "seconds": 0.0}
+            rec |= {"outcome": "not run", "killed_by": [], "seconds": 0.0, "tests_selected": None}
+            rec["whole_mapping"] = False
         if rec["outcome"] == "equivalent":
             rec["outcome"] = "survived"
         rec.pop("reason", None)
@@ -362,6 +450,14 @@ def merge(
     }
 
 
+def write(report: dict[str, Any], args: argparse.Namespace) -> None:
+    """The report, its page, and the mutants column of the docs' table of checks."""
+    args.report.parent.mkdir(parents=True, exist_ok=True)
+    args.report.write_text(json.dumps(report, indent=1) + "\n")
+    args.page.write_text(render(report))
+    args.mutants.write_text(json.dumps(join.mutants_file(report), indent=1) + "\n")
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else "")
     parser.add_argument("--jobs", type=int, default=2)
@@ -370,10 +466,20 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--list", action="store_true", help="print the mutants, run nothing")
     parser.add_argument("--merge", type=Path, help="take another report's results, run nothing")
     parser.add_argument(
-        "--no-baseline", action="store_true", help="re-runs only: assume the tree green"
+        "--render", action="store_true", help="rewrite the report's joins and pages, run nothing"
+    )
+    parser.add_argument(
+        "--no-select", action="store_true", help="every mutant runs its whole mapped test set"
+    )
+    parser.add_argument(
+        "--no-confirm",
+        action="store_true",
+        help="a quick pass: a survivor of its selected tests is not run on the whole mapping "
+        "(re-run the survivors with --survivors)",
     )
     parser.add_argument("--report", type=Path, default=REPORT)
     parser.add_argument("--page", type=Path, default=PAGE)
+    parser.add_argument("--mutants", type=Path, default=MUTANTS)
     args = parser.parse_args(argv)
     targets = tomllib.loads((HERE / "targets.toml").read_text())
     jobs = collect(ROOT, targets)
@@ -386,6 +492,12 @@ def main(argv: list[str] | None = None) -> int:
         again = ("survived", "equivalent", "error")
         alive = {m["key"] for m in previous.get("mutants", []) if m["outcome"] in again}
         selected = [j for j in selected if j.key in alive]
+    if args.render:  # after an edit of equivalent.toml or checks.toml
+        report = merge(jobs, {}, previous)
+        report["last_run"] = previous.get("last_run")
+        write(report, args)
+        print(f"rendered: {report['counts']}")
+        return 0
     if args.merge:  # results of a run written elsewhere (e.g. the contracts run alongside)
         other = json.loads(args.merge.read_text())
         results = {
@@ -398,8 +510,7 @@ def main(argv: list[str] | None = None) -> int:
             if m["outcome"] != "not run"
         }
         report = merge(jobs, results, previous)
-        args.report.write_text(json.dumps(report, indent=1) + "\n")
-        args.page.write_text(render(report))
+        write(report, args)
         print(f"{len(results)} results merged: {report['counts']}")
         return 0
     if args.list:
@@ -417,12 +528,12 @@ def main(argv: list[str] | None = None) -> int:
         report = merge(jobs, results, previous)
         seconds = round(time.monotonic() - started)
         report["last_run"] = {"mutants": len(selected), "seconds": seconds}
-        args.report.parent.mkdir(parents=True, exist_ok=True)
-        args.report.write_text(json.dumps(report, indent=1) + "\n")
-        args.page.write_text(render(report))
+        write(report, args)
         return report
 
-    report = save(run(selected, args.jobs, log, save, baseline=not args.no_baseline))
+    report = save(
+        run(selected, args.jobs, log, save, not args.no_select, jobs, not args.no_confirm)
+    )
     log(f"{report['counts']} -> {args.report}, {args.page}")
     return 0
 

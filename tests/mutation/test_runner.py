@@ -7,6 +7,7 @@ import json
 from pathlib import Path
 
 from tests.mutation import operators, solidity
+from tests.mutation.lines import LineMap
 from tests.mutation.render import render
 from tests.mutation.run import Worker
 
@@ -97,6 +98,39 @@ def test_killed_and_survived_on_a_fixture_tree(tmp_path: Path) -> None:
     assert (tree / "gate.py").read_text() == GATE  # restored after each mutant
 
 
+def test_line_map_selects_the_tests_that_run_a_span(tmp_path: Path) -> None:
+    tree = tmp_path / "tree"
+    tree.mkdir()
+    (tree / "gate.py").write_text(GATE)
+    (tree / "test_gate.py").write_text(TESTS)
+    logs = tmp_path / "logs"
+    logs.mkdir()
+    data = tmp_path / "coverage"
+    worker = Worker(tree, logs, preload=False)
+    try:
+        recorded = worker.run(
+            ("test_gate.py",), 600, {}, {}, {"data": str(data), "modules": ["gate.py"]}
+        )
+    finally:
+        worker.close()
+    assert recorded["outcome"] == "survived"
+    lines = LineMap(durations=recorded["durations"])
+    lines.add_coverage(data, ["gate.py"])
+    everyone = {f"test_gate.py::test_{n}" for n in ("big_is_refused", "negative_is_refused")}
+    everyone |= {"test_gate.py::test_small_is_admitted"}
+    assert set(lines.select("gate.py", 5, 5) or ()) == everyone
+    assert lines.select("gate.py", 6, 6) == ["test_gate.py::test_big_is_refused"]
+    assert lines.select("gate.py", 1, 1) is None  # ran at import, outside any test
+    assert lines.select("gate.py", 20, 20) == []  # no such line: nothing runs it
+    assert lines.seconds(("test_gate.py",)) == sum(recorded["durations"].values())
+    assert lines.seconds(("test_gate.py", "--deselect=test_gate.py::test_big_is_refused")) < (
+        lines.seconds(("test_gate.py",))
+    )
+    again = LineMap.from_json(lines.to_json("k"), "k")
+    assert again is not None and again.lines == lines.lines
+    assert LineMap.from_json(lines.to_json("k"), "other") is None
+
+
 def test_solidity_checks_found_and_changed_in_place() -> None:
     src = (
         "contract C {\n"
@@ -142,3 +176,27 @@ def test_render_lists_survivors_with_reasons() -> None:
     assert "``impl/x.py:1``" in page and "no test fails" in page
     assert "both branches refuse" in page
     assert "``tests/t.py``" in page
+
+
+def test_plan_runs_the_covering_tests_near_first_then_the_whole_mapping() -> None:
+    from tests.mutation.lines import split
+    from tests.mutation.run import Job, plan
+
+    by_line = {5: {"t/a.py::x", "t/b.py::y"}, 6: {"t/b.py::y"}, 9: {"", "t/a.py::x"}}
+    lines = LineMap({"m.py": by_line}, {"t/a.py::x": 2.0, "t/b.py::y": 1.0}, {"m.py"})
+    stages = (("t/a.py",), ("t/more",))
+
+    def job(line: int, path: str = "m.py") -> Job:
+        rec = {"kind": "python", "path": path, "line": line, "end_line": line}
+        return Job("k", rec, {}, stages)
+
+    assert plan(job(5), lines, []) == ((("t/a.py::x",), ("t/b.py::y",), *stages), 2)
+    assert plan(job(6), lines, []) == ((("t/b.py::y",), *stages), 1)
+    assert plan(job(6), lines, [], confirm=False) == ((("t/b.py::y",),), 1)  # a quick pass
+    assert plan(job(7), lines, []) == ((), 0)  # executed by no test: nothing to run
+    assert plan(job(9), lines, []) == (stages, None)  # also ran at import: no selection
+    assert plan(job(5, "other.py"), lines, []) == (stages, None)  # not measured
+    assert plan(job(5), lines, ["t/b.py"]) == ((("t/a.py::x",), *stages), 1)
+    parts = split(lines, ["t/a.py", "t/b.py"])
+    assert parts["t/b.py"].lines["m.py"] == {5: {"t/b.py::y"}, 6: {"t/b.py::y"}, 9: {""}}
+    assert parts["t/a.py"].durations == {"t/a.py::x": 2.0}

@@ -10,6 +10,11 @@ then writes the original files back.  The worktree itself is never written.
 
 A child that outlives the job's timeout is killed with its process group and counts as a
 kill (``timeout``): a hang on a mutant is a difference the tests noticed.
+
+A job with ``coverage`` (a data file and the module paths to measure) is the recording run
+on the unmutated tree: coverage.py traces the child, each test under its own dynamic context
+(its node id, from setup to teardown), and the result also gives each test's duration.  The
+runner reads which tests executed which lines (:mod:`tests.mutation.lines`).
 """
 
 from __future__ import annotations
@@ -56,16 +61,33 @@ def _preload() -> None:
 
 
 class _Failures:
-    """pytest plugin: the node ids of the tests that failed (the mutant's killers)."""
+    """pytest plugin: the node ids of the tests that failed (the mutant's killers), and each
+    test's time (setup, call and teardown)."""
 
     def __init__(self) -> None:
         self.failed: list[str] = []
+        self.seconds: dict[str, float] = {}
 
     def pytest_runtest_logreport(self, report: object) -> None:
-        if getattr(report, "failed", False):
-            nodeid = str(getattr(report, "nodeid", ""))
-            if nodeid not in self.failed:
-                self.failed.append(nodeid)
+        nodeid = str(getattr(report, "nodeid", ""))
+        spent = float(getattr(report, "duration", 0.0))
+        self.seconds[nodeid] = self.seconds.get(nodeid, 0.0) + spent
+        if getattr(report, "failed", False) and nodeid not in self.failed:
+            self.failed.append(nodeid)
+
+
+class _Contexts:
+    """pytest plugin: coverage's dynamic context is the running test's node id, from its
+    setup to its teardown (what a module's import or a collection runs stays in "")."""
+
+    def __init__(self, cov: object) -> None:
+        self.cov = cov
+
+    def pytest_runtest_logstart(self, nodeid: str, location: object) -> None:
+        self.cov.switch_context(nodeid)  # type: ignore[attr-defined]
+
+    def pytest_runtest_logfinish(self, nodeid: str, location: object) -> None:
+        self.cov.switch_context("")  # type: ignore[attr-defined]
 
 
 def _child(tree: Path, job: dict[str, object], result: Path) -> None:
@@ -82,8 +104,23 @@ def _child(tree: Path, job: dict[str, object], result: Path) -> None:
     os.dup2(log, 1)
     os.dup2(log, 2)
     failures = _Failures()
-    code = pytest.main([str(a) for a in job["args"]], plugins=[failures])  # type: ignore[attr-defined]
-    result.write_text(json.dumps({"code": int(code), "failed": failures.failed}))
+    plugins: list[object] = [failures]
+    cov = None
+    if job.get("coverage"):
+        import coverage
+
+        spec = dict(job["coverage"])  # type: ignore[call-overload]
+        # Matched as path tails: the modules load through the link farm or the tree alike.
+        include = [f"*/{rel}" for rel in spec["modules"]]
+        cov = coverage.Coverage(data_file=spec["data"], include=include, config_file=False)
+        cov.start()
+        plugins.append(_Contexts(cov))
+    code = pytest.main([str(a) for a in job["args"]], plugins=plugins)  # type: ignore[attr-defined]
+    if cov is not None:
+        cov.stop()
+        cov.save()
+    out = {"code": int(code), "failed": failures.failed, "durations": failures.seconds}
+    result.write_text(json.dumps(out))
     sys.stdout.flush()
     sys.stderr.flush()
     os._exit(0)
@@ -136,7 +173,13 @@ def _run(job: dict[str, object]) -> dict[str, object]:
     answer = json.loads(result.read_text())
     # pytest exit codes: 0 all passed, 1 some failed, 2 interrupted (collection error), 5 none ran
     outcome = {0: "survived", 1: "killed", 2: "killed"}.get(answer["code"], "error")
-    return {"outcome": outcome, "failed": answer["failed"], "seconds": seconds}
+    return {
+        "outcome": outcome,
+        "failed": answer["failed"],
+        "seconds": seconds,
+        "durations": answer["durations"],
+        "code": answer["code"],
+    }
 
 
 def main() -> None:
