@@ -22,15 +22,13 @@ Exit status 0 when every removal was decided and every attack confirmed; 1 other
 from __future__ import annotations
 
 import dataclasses
-import datetime
-import os
-import platform
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, TypeAlias
 
 from ethvoip.model.bounds import DEFAULT_ABLATE_RUNS
 from ethvoip.model.cli import Row, prove
+from ethvoip.model.records import dated_head
 from ethvoip.spec import lifecycle as LC
 from ethvoip.spec import trace as tracefmt
 from ethvoip.spec.catalogue import CATALOGUE, get
@@ -341,12 +339,7 @@ def table(removals: Sequence[AnyRemoval]) -> str:
 def record(removals: Sequence[AnyRemoval], generated_by: str, max_runs: int) -> dict[str, Any]:
     """The ablation as a dated record (no traces): what the docs' table is rendered from."""
     return {
-        "made": datetime.datetime.now(datetime.UTC).strftime("%Y-%m-%d %H:%M UTC"),
-        "machine": (
-            f"{platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}"
-        ),
-        "generated_by": generated_by,
-        "max_runs": max_runs,
+        **dated_head(generated_by, max_runs),
         "spec_digests": {
             name: get(name).digest()
             for name in dict.fromkeys(r.protocol for r in removals)

@@ -27,10 +27,8 @@ from __future__ import annotations
 
 import argparse
 import contextlib
-import datetime
 import json
 import os
-import platform
 import re
 import shutil
 import signal
@@ -49,6 +47,7 @@ from ethvoip.model.bounds import (
     DEFAULT_UNTYPED_RUNS,
     MAX_RUNS_LIMIT,
 )
+from ethvoip.model.records import dated_head
 from ethvoip.spec import cliargs, targets
 from ethvoip.spec import trace as tracefmt
 from ethvoip.spec.errors import EthVoipError
@@ -258,12 +257,7 @@ def record(
         del row["trace"]
         results.append(row)
     return {
-        "made": datetime.datetime.now(datetime.UTC).strftime("%Y-%m-%d %H:%M UTC"),
-        "machine": (
-            f"{platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}"
-        ),
-        "generated_by": generated_by,
-        "max_runs": max_runs,
+        **dated_head(generated_by, max_runs),
         "spec_digests": {
             name: (known.get(name) or targets.protocol_named(name)).digest()
             for name in dict.fromkeys(r.protocol for r in rows)
