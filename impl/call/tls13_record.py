@@ -1,7 +1,7 @@
 """TLS 1.3 record protection after the handshake (RFC 8446 sections 5.1-5.5, 7.1-7.3), sans-IO.
 
-tlslite-ng runs the TLS-PSK handshake (:mod:`.tlspsk`); once it has finished, the
-connection's application traffic secrets and cipher suite are handed to
+OpenSSL runs the TLS-PSK handshake (:mod:`.openssl_psk`, driven by :mod:`.tlspsk`); once it
+has finished, the connection's application traffic secrets and cipher suite are handed to
 :class:`RecordLayer`, which protects and opens the application-data records with pyca
 ``cryptography``'s AEADs.  Why: tlslite-ng's record layer is pure Python (AES-GCM with a
 Python GHASH) and blocking, which put ~10 ms of CPU and two thread hand-offs on every SIP
