@@ -46,7 +46,8 @@ from ethvoip.impl.chain.sync_committee import (
     wall_clock_slot,
 )
 from ethvoip.impl.chain.trust import Freshness, StaleHead, TrustedBlock
-from ethvoip.spec.errors import ChainError
+from ethvoip.spec.errors import ChainError, Check
+from tests.refusals import refused
 
 SEED = b"test-committee"
 T0 = 1_800_000_000
@@ -314,8 +315,8 @@ def test_old_update_is_refused(execution: FakeExecution, beacon: SimulatedBeacon
     execution.mine()
     first = beacon.latest_update()
     client.process(first)
-    with pytest.raises(OldUpdate):
-        client.process(first)  # a replay
+    with refused(Check.REPLAY, OldUpdate):
+        client.process(first)  # a replay, named as one (not only as not newer)
     newest = execution.mine()
     second = beacon.latest_update()
     client.process(second)
@@ -528,6 +529,52 @@ def test_the_spec_still_refuses_without_the_named_check(
     with pytest.raises(InvalidUpdate):
         client.process(mutate(beacon.latest_update(), DEFENCE[check]))
     assert seen(client) == before
+
+
+def test_the_slot_order_lets_an_update_finalize_its_attested_slot(
+    execution: FakeExecution, beacon: SimulatedBeacon
+) -> None:
+    """signature > attested >= finalized, as the spec orders them: equal is let by."""
+    client = client_of(beacon)
+    execution.mine()
+    update = spec.LightClientUpdate.decode_bytes(beacon.latest_update()[4:])
+    update.finalized_header.beacon.slot = update.attested_header.beacon.slot
+    client._check_slots(update)
+    update.finalized_header.beacon.slot += 1
+    with pytest.raises(BadSlots):
+        client._check_slots(update)
+
+
+def _branch_root(leaf: Any, branch: Any, gindex: int) -> bytes:
+    """The root under which ``branch`` proves ``leaf`` at ``gindex``."""
+    depth = int(gindex).bit_length() - 1
+    index = int(gindex) - (1 << depth)
+    value = bytes(leaf)
+    for i, sibling in enumerate(list(branch)[len(branch) - depth :]):
+        pair = bytes(sibling) + value if index >> i & 1 else value + bytes(sibling)
+        value = bytes(spec.hash(pair))
+    return value
+
+
+def test_a_next_committee_other_than_the_learnt_one_is_refused_even_if_proven(
+    execution: FakeExecution, beacon: SimulatedBeacon
+) -> None:
+    """A committee of the same period that the attested state does commit to (a state root
+    made for it) is still refused once one is learnt: the branch alone does not decide."""
+    client = synced(beacon)
+    execution.mine()
+    update = spec.LightClientUpdate.decode_bytes(beacon.latest_update()[4:])
+    assert spec.is_sync_committee_update(update)
+    forged = update.next_sync_committee.copy()
+    forged.aggregate_pubkey = spec.BLSPubkey(bytes(forged.pubkeys[0]))
+    assert forged != client.store.next_sync_committee
+    update.next_sync_committee = forged
+    gindex = spec.next_sync_committee_gindex_at_slot(update.attested_header.beacon.slot)
+    update.attested_header.beacon.state_root = spec.Root(
+        _branch_root(spec.hash_tree_root(forged), update.next_sync_committee_branch, gindex)
+    )
+    with pytest.raises(BadCommitteeBranch, match="differs"):
+        client._check_next_committee(update)
 
 
 def test_a_replay_past_the_newer_check_is_not_applied(
