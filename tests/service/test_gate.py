@@ -110,6 +110,7 @@ def test_a_body_that_does_not_arrive_gets_408() -> None:
             answer = await reader.readuntil(b"\r\n\r\n")
             assert answer.startswith(b"HTTP/1.1 408")
             writer.close()
+            await writer.wait_closed()
 
     asyncio.run(main())
 
