@@ -31,6 +31,19 @@ def register(
 
 
 def high_s(signature: bytes) -> bytes:
-    """The malleated twin (r, n - s, v ^ 1) of a low-s signature: ecrecover would accept it."""
+    """The malleated twin (r, n - s, the other v) of a low-s signature: ecrecover accepts it
+    and recovers the same signer (v 27 <-> 28: a twin with v 26 or 29 would be refused by the
+    precompile itself, whatever the contract checks)."""
     s = int.from_bytes(signature[32:64], "big")
-    return signature[:32] + (SECP256K1_N - s).to_bytes(32, "big") + bytes([signature[64] ^ 1])
+    return signature[:32] + (SECP256K1_N - s).to_bytes(32, "big") + bytes([55 - signature[64]])
+
+
+def key_signing_with_s(digest: bytes, s: int, nonce: int = 2) -> tuple[IdentityKey, bytes]:
+    """A key whose signature on ``digest`` (with nonce ``nonce``) has exactly this ``s``:
+    ECDSA's s = (z + r d) / k solved for the key, d = (s k - z) / r mod n."""
+    point = IdentityKey.from_private_bytes(nonce.to_bytes(32, "big")).public_key.to_bytes()
+    r, y = int.from_bytes(point[:32], "big"), int.from_bytes(point[32:], "big")
+    z = int.from_bytes(digest, "big")
+    d = (s * nonce - z) * pow(r, -1, SECP256K1_N) % SECP256K1_N
+    signature = r.to_bytes(32, "big") + s.to_bytes(32, "big") + bytes([27 + (y & 1)])
+    return IdentityKey.from_private_bytes(d.to_bytes(32, "big")), signature

@@ -12,11 +12,13 @@ import pytest
 from ethvoip.impl.chain import Chain, KeyStoreClient, Registration, Status, key_hash
 from ethvoip.impl.chain import events as ev
 from ethvoip.impl.chain.artifacts import load_artifact
+from ethvoip.impl.chain.backend import normalise_revert
 from ethvoip.impl.chain.contract import address_bytes
 from ethvoip.impl.chain.eip712 import domain_separator, type_hash, type_string
 from ethvoip.impl.chain.keystore import Record
-from ethvoip.impl.chain.messages import commitment
+from ethvoip.impl.chain.messages import commitment, revoke_digest
 from ethvoip.impl.crypto import IdentityKey
+from ethvoip.impl.crypto.secp256k1_math import recover_point
 from tests.refusals import reverts
 
 from .conftest import (
@@ -33,7 +35,7 @@ from .conftest import (
     Actors,
     key,
 )
-from .helpers import high_s, register
+from .helpers import SECP256K1_N, high_s, key_signing_with_s, register
 
 # Every custom error of KeyStore.sol and the test that provokes it.
 COVERED_ERRORS = {
@@ -216,6 +218,32 @@ def test_malformed_signatures(ks: KeyStoreClient, chain: Chain, actors: Actors, 
         ks.register(reg, actors.alice)
 
 
+def ecrecover(digest: bytes, signature: bytes) -> bytes:
+    """The key the EVM's ECREC recovers (any s below n, v in {27, 28}), as 64 bytes."""
+    r, s = (int.from_bytes(signature[i : i + 32], "big") for i in (0, 32))
+    return recover_point(digest, r, s, signature[64] - 27)
+
+
+def test_the_malleated_twin_recovers_the_signer_but_is_refused(
+    ks: KeyStoreClient, chain: Chain, actors: Actors
+) -> None:
+    # The twin passes ecrecover (same address): only the contract's low-s bound refuses it.
+    onboard(ks, chain, ALICE_ID, ALICE_KEY, actors)
+    sig = ks.revocation_signature(ALICE_ID, ALICE_KEY, 1)
+    digest = revoke_digest(ks.chain_id, ks.address, ALICE_ID, 1)
+    assert ecrecover(digest, high_s(sig)) == ecrecover(digest, sig) == ALICE
+    with reverts("BadSignature"):
+        ks.revoke(ALICE_ID, high_s(sig), actors.alice)
+
+
+def test_the_largest_low_s_is_accepted(ks: KeyStoreClient, chain: Chain, actors: Actors) -> None:
+    # s = n // 2 (the contract's HALF_ORDER) is still low: the bound is inclusive.
+    digest = revoke_digest(ks.chain_id, ks.address, ALICE_ID, 1)
+    holder, sig = key_signing_with_s(digest, SECP256K1_N // 2)
+    onboard(ks, chain, ALICE_ID, holder, actors)
+    assert ks.revoke(ALICE_ID, sig, actors.alice).events == (ev.Revoked(ALICE_ID, 2),)
+
+
 def test_registration_signed_by_another_key(
     ks: KeyStoreClient, chain: Chain, actors: Actors
 ) -> None:
@@ -332,6 +360,22 @@ def test_operator_transfer_takes_two_steps(
         ks.operator_revoke(ALICE_ID, actors.operator)
     with reverts("NotProposedOperator"):  # the proposal is consumed
         ks.accept_operator(actors.bob)
+
+
+def test_the_zero_address_is_never_the_proposed_operator(
+    ks: KeyStoreClient, chain: Chain, actors: Actors
+) -> None:
+    # With no proposal pending, pendingOperator is 0.  No transaction is signed by address 0,
+    # but a node simulates a call without a sender as coming from it: the answer must still
+    # be NotProposedOperator, not a successful hand-over to nobody.
+    zero = "0x" + "00" * 20
+    chain.w3.eth.send_transaction({"from": actors.operator, "to": zero, "value": 10**18})
+    accept = ks.contract.functions.acceptOperator()
+    with reverts("NotProposedOperator"):
+        try:
+            accept.call({"from": zero, "gas": 100_000})
+        except Exception as exc:
+            raise normalise_revert(exc, ks.errors) or exc from exc
 
 
 def rotate(

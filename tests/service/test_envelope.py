@@ -86,6 +86,15 @@ def test_reply_for_another_request_or_from_another_key() -> None:
         open_reply(CLIENT, SERVICE.public_key, NONCE, forged)
 
 
+def test_a_signed_reply_whose_result_is_not_an_object_is_refused() -> None:
+    # Signed by the service for this request, but the result is a list: a client reading
+    # fields from it must get a typed refusal, not a list.
+    reply = seal_reply(SERVICE, CLIENT.public_key, NONCE, [1, 2])  # type: ignore[arg-type]
+    with pytest.raises(ServiceError) as info:
+        open_reply(CLIENT, SERVICE.public_key, NONCE, reply)
+    assert info.value.code == "bad_field"
+
+
 def _reseal(plaintext: bytes, route: str = "approve") -> bytes:
     return canonical(
         {"sealed": b64(encrypt_to(SERVICE.public_key, plaintext, AAD_PREFIX + route.encode()))}

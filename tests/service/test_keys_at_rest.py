@@ -17,7 +17,7 @@ from eth_account import Account
 
 from ethvoip.attacks.cli import main as ethvoip
 from ethvoip.impl.chain import EmbeddedChain
-from ethvoip.impl.crypto import IdentityKey
+from ethvoip.impl.crypto import IdentityKey, seeded_rng
 from ethvoip.impl.service.config import ServiceConfig
 from ethvoip.impl.service.db import _SCHEMA_V1, PLAINTEXT_KEY_ROWS, ServiceDB
 from ethvoip.impl.service.keyvault import (
@@ -180,6 +180,45 @@ def test_a_damaged_key_file_is_a_config_error(tmp_path: Path) -> None:
         path.write_text(text)
         with pytest.raises(ConfigError):
             load_service_keys(path, PASSPHRASE)
+
+
+def test_an_empty_passphrase_from_the_environment_is_refused() -> None:
+    with pytest.raises(ConfigError, match="empty"):
+        read_passphrase(None, {PASSPHRASE_ENV: ""})
+
+
+def test_keys_are_never_saved_under_an_empty_passphrase(tmp_path: Path) -> None:
+    path = tmp_path / "keys.json"
+    with pytest.raises(ConfigError, match="empty"):
+        save_service_keys(
+            path, ServiceKeys.generate(seeded_rng(b"vault")), "", scrypt_n=KEY_SCRYPT_N
+        )
+    assert not path.exists()
+
+
+def _saved(tmp_path: Path) -> tuple[Path, dict[str, object]]:
+    path = save_service_keys(
+        tmp_path / "keys.json",
+        ServiceKeys.generate(seeded_rng(b"vault")),
+        PASSPHRASE,
+        scrypt_n=KEY_SCRYPT_N,
+    )
+    return path, json.loads(path.read_text())
+
+
+def test_a_key_file_of_another_format_is_refused_even_if_it_decrypts(tmp_path: Path) -> None:
+    path, data = _saved(tmp_path)
+    path.write_text(json.dumps({**data, "format": "ethvoip-service-keys/v2"}))
+    with pytest.raises(ConfigError, match="not a service key file"):
+        load_service_keys(path, PASSPHRASE)
+
+
+def test_a_key_entry_must_be_an_object_not_a_json_text(tmp_path: Path) -> None:
+    # eth-account would decrypt a keyfile given as JSON text: the file's own form is an object.
+    path, data = _saved(tmp_path)
+    path.write_text(json.dumps({**data, "identity": json.dumps(data["identity"])}))
+    with pytest.raises(ConfigError, match="no identity key"):
+        load_service_keys(path, PASSPHRASE)
 
 
 def test_serve_with_a_database_needs_a_passphrase(

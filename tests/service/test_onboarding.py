@@ -91,7 +91,7 @@ def test_paper_service_approves_a_front_runners_key(
     call then reverts, and the service approves Mallory's key for Alice's number."""
     from ethvoip.impl.service.ledger import install_signers
 
-    from .helpers import opened, post, seal, subscriber
+    from .helpers import error_code, opened, post, seal, subscriber
 
     svc = paper_running.built.service
     alice, mallory = subscriber(store.purchase()), subscriber(store.purchase())
@@ -115,3 +115,9 @@ def test_paper_service_approves_a_front_runners_key(
     assert status == 200, reply
     assert opened(alice.key, key, nonce, reply)["sip"]["username"] == alice.phone
     assert paper.get_client(alice.phone) == mallory_pk
+    # Even the key now on chain may not use Alice's receipt: the paper variant has no
+    # rotation, so only the key the receipt was bought for may approve it (else Mallory
+    # would be sealed Alice's SIP password).
+    body = seal(key, mallory.key, "approve", {"order_id": alice.order_id})[0]
+    status, reply = post(paper_running.url, "/v1/approve", body)
+    assert (status, error_code(reply)) == (403, "wrong_client")

@@ -16,6 +16,7 @@ from ethvoip.impl.service.envelope import MAX_BODY
 from ethvoip.impl.service.ledger import install_signers
 from ethvoip.impl.service.receipts import PurchaseRecord, PurchaseState, SignedReceipt
 from ethvoip.impl.service.store import TestStore
+from ethvoip.spec.errors import ServiceError
 
 from .conftest import MIN_AGE, Running
 from .helpers import Subscriber, error_code, opened, post, seal, subscriber
@@ -326,6 +327,21 @@ def test_approve_by_another_client(
     status, reply, _ = _approve(running, service_key, IdentityKey.generate(), alice.order_id)
     assert (status, error_code(reply)) == (403, "wrong_client")
     watch.check()
+
+
+def test_approve_before_the_funding_is_mined(
+    running: Running, service_key: IdentityPublicKey, alice: Subscriber
+) -> None:
+    # Phase 1 only (the intent is recorded, not sent): the receipt's own key hears that it is
+    # not funded yet; another key hears that the receipt is not its own, whatever the funding.
+    svc = running.built.service
+    plan = svc.accept_fund(fund(service_key, alice))
+    for key, code in ((alice.key, "not_funded"), (IdentityKey.generate(), "wrong_client")):
+        body = seal(service_key, key, "approve", {"order_id": alice.order_id})[0]
+        with pytest.raises(ServiceError) as caught:
+            svc.accept_approve(body)
+        assert caught.value.code == code
+    svc.finish_fund(plan, svc.settle_fund(plan))  # no gap in the treasury's nonces
 
 
 def test_approve_with_nothing_pending(

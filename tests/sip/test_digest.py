@@ -132,6 +132,29 @@ def test_unknown_user() -> None:
         v.verify(value, method="REGISTER", uri="sip:example.com", now=101)
 
 
+def test_unknown_user_is_refused_whatever_ha1_the_answer_assumes() -> None:
+    # Without the store look-up's None check the response would be computed from the text
+    # "None": an answer built on that HA1 must still be refused, by the credentials check.
+    v = _verifier()
+    _, p = parse_auth_params(_answer(v, 100))
+    response = compute_response(
+        ha1="None",
+        method="REGISTER",
+        uri="sip:example.com",
+        nonce=p["nonce"],
+        qop=p["qop"],
+        nc=p["nc"],
+        cnonce=p["cnonce"],
+    )
+    value = (
+        f'Digest username="mallory", realm="example.com", nonce="{p["nonce"]}", '
+        f'uri="sip:example.com", response="{response}", qop={p["qop"]}, '
+        f'nc={p["nc"]}, cnonce="{p["cnonce"]}"'
+    )
+    with pytest.raises(CryptoError, match="unknown user"):
+        v.verify(value, method="REGISTER", uri="sip:example.com", now=101)
+
+
 def test_ha1_is_kamailio_subscriber_form() -> None:
     # Kamailio's subscriber.ha1 column is MD5("user:realm:password") in lowercase hex.
     assert (
