@@ -179,3 +179,84 @@ def test_fuzz_decode_key_data(data: bytes) -> None:
     except DecodeError:
         return
     assert m.encode_key_data(items) == data
+
+
+# --- the encoder refuses what it cannot write faithfully (each guard on its boundary) ------
+
+_H = m.Header(m.DataType.PK_INIT, 1, ())
+_LAST = int(m.PayloadType.LAST)
+
+
+@pytest.mark.parametrize("prf", [-1, 128])
+def test_the_encoder_refuses_a_prf_func_outside_7_bits(prf: int) -> None:
+    m.encode_header(m.Header(m.DataType.PK_INIT, 1, (), prf_func=127), _LAST)
+    with pytest.raises(LocalProtocolError, match="PRF"):
+        m.encode_header(m.Header(m.DataType.PK_INIT, 1, (), prf_func=prf), _LAST)
+
+
+def test_the_encoder_refuses_an_empty_rand() -> None:
+    with pytest.raises(LocalProtocolError, match="empty RAND"):
+        m.encode_payload(m.Rand(b""), _LAST)
+
+
+@pytest.mark.parametrize("kind", [m.Kemac, m.Verification])
+def test_the_encoder_refuses_a_mac_of_another_length_than_its_alg(kind: type) -> None:
+    short = b"\x00" * 19  # HMAC-SHA-1-160 is 20 bytes
+    p = (
+        m.Kemac(m.EncrAlg.AES_CM_128, b"", m.MacAlg.HMAC_SHA1_160, short)
+        if kind is m.Kemac
+        else m.Verification(m.MacAlg.HMAC_SHA1_160, short)
+    )
+    with pytest.raises(LocalProtocolError, match="MAC length"):
+        m.encode_payload(p, _LAST)
+
+
+def test_the_encoder_refuses_a_pke_cache_flag_above_2() -> None:
+    m.encode_payload(m.Pke(2, b"x"), _LAST)
+    with pytest.raises(LocalProtocolError, match="PKE C"):
+        m.encode_payload(m.Pke(3, b"x"), _LAST)
+
+
+def test_the_encoder_refuses_pke_data_longer_than_14_bits() -> None:
+    m.encode_payload(m.Pke(0, bytes((1 << 14) - 1)), _LAST)
+    with pytest.raises(LocalProtocolError, match="14-bit"):
+        m.encode_payload(m.Pke(0, bytes(1 << 14)), _LAST)
+
+
+def test_the_encoder_refuses_a_signature_longer_than_12_bits() -> None:
+    m.encode_payload(m.Sign(15, bytes((1 << 12) - 1)), _LAST)
+    with pytest.raises(LocalProtocolError, match="12-bit"):
+        m.encode_payload(m.Sign(15, bytes(1 << 12)), _LAST)
+
+
+def test_the_encoder_refuses_a_sign_payload_that_is_not_last() -> None:
+    sign = m.Sign(15, b"sig")
+    with pytest.raises(LocalProtocolError, match="last"):
+        m.encode_payload(sign, int(m.PayloadType.RAND))
+    with pytest.raises(LocalProtocolError, match="last"):
+        m.encode_pieces(m.MikeyMessage(_H, (sign, m.Rand(b"r"))))
+
+
+def test_the_encoder_refuses_kv_data_that_does_not_match_its_kv_type() -> None:
+    ok = m.KeyData(m.KeyType.TGK, b"k", kv_type=m.KvType.SPI, kv_data=(b"s",))
+    m.encode_key_data([ok])
+    bad = m.KeyData(m.KeyType.TGK, b"k", kv_type=m.KvType.SPI, kv_data=())
+    with pytest.raises(LocalProtocolError, match="KV data"):
+        m.encode_key_data([bad])
+
+
+def test_a_key_data_sub_payload_is_refused_outside_a_kemac() -> None:
+    # A header whose next payload is KEY_DATA (21): only a KEMAC's plaintext may hold one.
+    raw = bytearray(m.encode_message(m.MikeyMessage(_H, ())))
+    raw[2] = int(m.PayloadType.KEY_DATA)
+    with pytest.raises(DecodeError, match="outside a KEMAC"):
+        m.decode_message(bytes(raw))
+
+
+def test_key_data_chained_to_another_payload_type_is_refused() -> None:
+    # Two sub-payloads whose first names RAND (11), not KEY_DATA, as the next one.
+    one = m.encode_key_data([m.KeyData(m.KeyType.TGK, b"k"), m.KeyData(m.KeyType.TGK, b"j")])
+    assert len(m.decode_key_data(one)) == 2
+    bad = bytes([int(m.PayloadType.RAND)]) + one[1:]
+    with pytest.raises(DecodeError, match="inside KEMAC"):
+        m.decode_key_data(bad)
