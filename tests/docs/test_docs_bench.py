@@ -94,6 +94,8 @@ def test_transposed_rows_read_column_then_row_take_ratios_and_refuse_a_gap() -> 
     assert [n.astext() for n in spread_cell(fig)] == ["6.000", "p99 9.000, n=30"]
     once = {"median": 46.9, "p99": 46.9, "samples": 1}
     assert [n.astext() for n in spread_cell(once)] == ["46.900"]
+    count = {"unit": "count", "median": 380, "p99": 380, "samples": 1}
+    assert [n.astext() for n in spread_cell(count)] == ["380"]
     with pytest.raises(BenchRecordError, match="eth-tester/call/ours"):
         transposed_rows(run, ["call/ours"], ["anvil", "eth-tester"])
 
