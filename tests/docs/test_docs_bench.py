@@ -134,3 +134,14 @@ def test_committed_pk_floor_run_has_hot_and_cold_for_each_operation() -> None:
     ops = ["ECIES encrypt", "ECIES decrypt", "ECDSA sign", "ECDSA verify", "mikey caller"]
     rows = transposed_rows(run, ops, ["hot_ms", "cold_ms"])
     assert all(r["hot_ms"]["median"] > 0 and r["cold_ms"]["samples"] > 1 for _, r in rows)
+
+
+RUNS = sorted(p.name for p in BENCH.glob("*.json") if p.name != "prices.json")
+
+
+@pytest.mark.parametrize("name", RUNS)
+def test_every_committed_run_is_a_dated_run_of_a_bench_script(name: str) -> None:
+    run = load_run(BENCH / name)
+    assert (BENCH.parents[1] / "bench" / f"{run['bench']}.py").is_file()
+    assert run["date"].endswith("Z") and len(run["load"]) == 3
+    assert all(fig["samples"] >= 1 for fig in run["figures"].values())
