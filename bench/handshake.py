@@ -127,7 +127,9 @@ def main() -> None:
         print(
             f"\n{protocol}/hardened: median {fig['median']:.2f} ms per handshake ({args.runs} runs)"
         )
-        shares = {label: 100 * secs / total for label, secs in spent.items()}
+        # every operation for both protocols (0 % where unused), so one table can pair them
+        shares = {label: 0.0 for *_, label in _TARGETS}
+        shares.update({label: 100 * secs / total for label, secs in spent.items()})
         shares["rest"] = 100 * (total - sum(spent.values())) / total
         for label, share in sorted(shares.items(), key=lambda kv: -kv[1] if kv[0] != "rest" else 1):
             report.value(f"{protocol}/share/{label}", share, "%")

@@ -168,6 +168,7 @@ def sustained(args: argparse.Namespace, report: Report) -> bool:
 
 
 def burst(args: argparse.Namespace, report: Report) -> bool:
+    # Named burst/<figure>: one column of the transposed table in docs/service.rst.
     with tempfile.TemporaryDirectory(prefix="ethvoip-load-") as tmp:
         r = run_load(
             Path(tmp),
@@ -184,15 +185,15 @@ def burst(args: argparse.Namespace, report: Report) -> bool:
         ("fund", r.fund_seconds, r.fund_latencies),
         ("approve", r.approve_seconds, r.approve_latencies),
     ):
-        report.value(f"{phase}_phase_s", seconds, "s")
-        fig = report.samples(f"{phase}_ms", [t * 1e3 for t in latencies], "ms")
+        report.value(f"burst/{phase}_phase_s", seconds, "s")
+        fig = report.samples(f"burst/{phase}_ms", [t * 1e3 for t in latencies], "ms")
         print(
             f"{phase:<7} phase {seconds:6.1f} s; per request median {fig['median']:8.1f} ms,"
             f" p99 {fig['p99']:8.1f} ms"
         )
-    report.value("restarts", r.restarts, "count")
-    report.value("retries", r.retries, "count")
-    report.value("problems", len(r.problems), "count")
+    report.value("burst/restarts", r.restarts, "count")
+    report.value("burst/retries", r.retries, "count")
+    report.value("burst/problems", len(r.problems), "count")
     for problem in r.problems:
         print("PROBLEM:", problem)
     print("exactly-once: OK" if r.ok else f"exactly-once: {len(r.problems)} problem(s)")

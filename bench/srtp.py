@@ -122,10 +122,11 @@ def main() -> None:
     add_json_option(ap)
     args = ap.parse_args()
     print(f"machine: {machine_line()}")
+    # Named time/<figure>: one column of the transposed table in docs/media.rst.
     report = Report("srtp", {"packets": args.packets, "rounds": args.rounds, "codec": "PCMA 20 ms"})
     prot, unprot = bench_srtp(args.packets, args.rounds)
     for what, samples in (("protect", prot), ("unprotect", unprot)):
-        report.samples(f"srtp_{what}_us", [x * 1e6 for x in samples], "us/packet")
+        report.samples(f"time/srtp_{what}_us", [x * 1e6 for x in samples], "us/packet")
         t = statistics.median(samples)
         pps = 1 / t
         print(
@@ -133,16 +134,16 @@ def main() -> None:
             f"{pps * 160 * 8 / 1e6:7.1f} Mbit/s payload  ({pps / 50:.0f}x one call direction)"
         )
     floor_samples = bench_floor(args.packets, args.rounds)
-    report.samples("pylibsrtp_protect_us", [x * 1e6 for x in floor_samples], "us/packet")
-    report.ratio("protect/over_pylibsrtp", "srtp_protect_us", "pylibsrtp_protect_us")
+    report.samples("time/pylibsrtp_protect_us", [x * 1e6 for x in floor_samples], "us/packet")
+    report.ratio("time/protect_over_pylibsrtp", "time/srtp_protect_us", "time/pylibsrtp_protect_us")
     floor, p = statistics.median(floor_samples), statistics.median(prot)
     print(
         f"pylibsrtp Session.protect alone: median {floor * 1e6:7.2f} us/packet "
         f"{1 / floor:10.0f} packets/s (our protect adds {(p - floor) * 1e6:.2f} us)"
     )
     build, open_ = bench_mikey(max(5, args.rounds))
-    b = report.samples("mikey_build_ms", [x * 1e3 for x in build], "ms")["median"]
-    o = report.samples("mikey_open_ms", [x * 1e3 for x in open_], "ms")["median"]
+    b = report.samples("time/mikey_build_ms", [x * 1e3 for x in build], "ms")["median"]
+    o = report.samples("time/mikey_open_ms", [x * 1e3 for x in open_], "ms")["median"]
     print(f"MIKEY I_MESSAGE: build median {b:.2f} ms, open median {o:.2f} ms")
     report.write(args.json)
 

@@ -50,13 +50,14 @@ def main() -> None:
     add_json_option(ap)
     args = ap.parse_args()
     n = max(20, args.runs)
+    # Named ms/<figure>: one column of the transposed table in docs/lightclient_sync_committee.rst.
     report = Report("sync_committee", {"runs": n, "committee": COMMITTEE_SIZE, "preset": "minimal"})
     secrets, committee = committee_keys(b"bench", 0)
     pubkeys = list(committee.pubkeys)
     message = b"\x01" * 32
     signature = aggregate_signature(secrets, range(COMMITTEE_SIZE), message)
     verify = report.samples(
-        "bls_verify_arkworks_ms",
+        "ms/bls_verify_arkworks",
         samples_ms(lambda: bls.FastAggregateVerify(pubkeys, message, signature), n),
         "ms",
     )["median"]
@@ -65,7 +66,7 @@ def main() -> None:
 
     raw_keys = [bytes(pk) for pk in pubkeys]
     py_ecc = report.samples(
-        "bls_verify_py_ecc_ms",
+        "ms/bls_verify_py_ecc",
         samples_ms(
             lambda: G2ProofOfPossession.FastAggregateVerify(raw_keys, message, signature), 3
         ),
@@ -88,7 +89,7 @@ def main() -> None:
         served.append(beacon.latest_update())
     updates = iter(served)
     update = report.samples(
-        "update_ms", samples_ms(lambda: client.process(next(updates)), n), "ms"
+        "ms/update", samples_ms(lambda: client.process(next(updates)), n), "ms"
     )["median"]
 
     policy = SyncCommitteePolicy.for_chain(chain, clock=lambda: 0.0)
@@ -102,11 +103,11 @@ def main() -> None:
         start = time.perf_counter()
         policy.trusted_block()
         same_head.append(time.perf_counter() - start)
-    sign = report.samples("sign_update_ms", [x * 1e3 for x in signing], "ms")["median"]
+    sign = report.samples("ms/sign_update", [x * 1e3 for x in signing], "ms")["median"]
     # the new head's look-up less the beacon's signing inside it (median of each)
     new = statistics.median(new_head) * 1e3 - sign
-    report.value("lookup_new_head_ms", new, "ms")
-    same = report.samples("lookup_same_head_ms", [x * 1e3 for x in same_head], "ms")["median"]
+    report.value("ms/lookup_new_head", new, "ms")
+    same = report.samples("ms/lookup_same_head", [x * 1e3 for x in same_head], "ms")["median"]
 
     print(f"# {machine_line()}")
     print(f"# N = {n}, committee = {COMMITTEE_SIZE} (minimal preset), medians in ms")
@@ -117,7 +118,7 @@ def main() -> None:
     print(f"look-up, same head                     {same:8.2f}")
     for looks in (1, 10, 100):
         amortised = (new + (looks - 1) * same) / looks
-        report.value(f"{looks}/amortised_ms", amortised, "ms")
+        report.value(f"ms/amortised_{looks}", amortised, "ms")
         print(f"amortised, 1 update per {looks:3d} look-ups  {amortised:8.2f}")
     print(f"simulated full node: sign one update   {sign:8.2f}")
     report.write(args.json)

@@ -48,10 +48,10 @@ def test_srtp_bench_writes_packets_and_mikey(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     got = _run("srtp.py", ["--packets", "5", "--rounds", "2"], tmp_path / "s.json", monkeypatch)
-    assert got["figures"]["srtp_protect_us"]["samples"] == 2
-    assert got["figures"]["mikey_open_ms"]["samples"] == 5  # at least five MIKEY rounds
-    ratio = got["ratios"]["protect/over_pylibsrtp"]
-    assert ratio["numerator"] == "srtp_protect_us" and ratio["ratio"] > 0
+    assert got["figures"]["time/srtp_protect_us"]["samples"] == 2
+    assert got["figures"]["time/mikey_open_ms"]["samples"] == 5  # at least five MIKEY rounds
+    ratio = got["ratios"]["time/protect_over_pylibsrtp"]
+    assert ratio["numerator"] == "time/srtp_protect_us" and ratio["ratio"] > 0
 
 
 def test_pk_floor_bench_writes_hot_and_cold_per_operation(

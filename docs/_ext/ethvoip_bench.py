@@ -102,9 +102,15 @@ def transposed_rows(
 
 
 def spread_cell(fig: dict[str, Any]) -> list[nodes.Node]:
-    """A figure as its median over ``p99 .., n=..``; a ratio as ``1.94x``."""
+    """A figure as its median over ``p99 .., n=..``; a ratio as ``1.94x``; a value measured
+    once (a share, a gas figure) alone, since it has no spread to show; a count as a whole
+    number."""
     if "ratio" in fig:
         return [para(f"{fig['ratio']:.2f}x")]
+    if fig.get("unit") == "count":
+        return [para(f"{int(fig['median']):,}")]
+    if fig["samples"] == 1:
+        return [para(_cell(float(fig["median"])))]
     note = f"p99 {_cell(float(fig['p99']))}, n={fig['samples']}"
     return [para(_cell(float(fig["median"]))), para(note, classes=["ethvoip-note"])]
 

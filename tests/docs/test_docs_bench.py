@@ -92,6 +92,10 @@ def test_transposed_rows_read_column_then_row_take_ratios_and_refuse_a_gap() -> 
     ]
     assert spread_cell(got[2][1]["anvil"])[0].astext() == "1.94x"
     assert [n.astext() for n in spread_cell(fig)] == ["6.000", "p99 9.000, n=30"]
+    once = {"median": 46.9, "p99": 46.9, "samples": 1}
+    assert [n.astext() for n in spread_cell(once)] == ["46.900"]
+    count = {"unit": "count", "median": 380, "p99": 380, "samples": 1}
+    assert [n.astext() for n in spread_cell(count)] == ["380"]
     with pytest.raises(BenchRecordError, match="eth-tester/call/ours"):
         transposed_rows(run, ["call/ours"], ["anvil", "eth-tester"])
 
@@ -130,3 +134,14 @@ def test_committed_pk_floor_run_has_hot_and_cold_for_each_operation() -> None:
     ops = ["ECIES encrypt", "ECIES decrypt", "ECDSA sign", "ECDSA verify", "mikey caller"]
     rows = transposed_rows(run, ops, ["hot_ms", "cold_ms"])
     assert all(r["hot_ms"]["median"] > 0 and r["cold_ms"]["samples"] > 1 for _, r in rows)
+
+
+RUNS = sorted(p.name for p in BENCH.glob("*.json") if p.name != "prices.json")
+
+
+@pytest.mark.parametrize("name", RUNS)
+def test_every_committed_run_is_a_dated_run_of_a_bench_script(name: str) -> None:
+    run = load_run(BENCH / name)
+    assert (BENCH.parents[1] / "bench" / f"{run['bench']}.py").is_file()
+    assert run["date"].endswith("Z") and len(run["load"]) == 3
+    assert all(fig["samples"] >= 1 for fig in run["figures"].values())
